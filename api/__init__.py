@@ -1,0 +1,1 @@
+"""lifecircle HTTP service."""

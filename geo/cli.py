@@ -1,0 +1,236 @@
+"""The ``lifecircle`` command: import, export, validate and serve the five layers.
+
+Every subcommand takes ``--data DIR`` (default: ``$LIFECIRCLE_DATA`` or the bundled
+sample in ``data/layers``). Bad input ends with a bilingual message and exit status 1
+(2 for a wrong command line), never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+from geo.errors import LifecircleError, ValidationError
+from geo.schema import LAYER_NAMES
+
+__all__ = ["build_parser", "main"]
+
+_EPILOG = """\
+examples / 示例:
+  lifecircle validate
+  lifecircle import clinics pois_gaode.csv --crs gcj02 --set level=station
+  lifecircle import residential_areas 小区.shp --encoding gbk --map XQMC=name
+  lifecircle export clinics --format csv --crs gcj02 --out clinics_gcj02.csv
+  lifecircle serve --port 8000
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="lifecircle",
+        description=(
+            "15分钟社区生活圈 — 上海社区设施步行覆盖分析 / 15-minute community life circle: "
+            "walking coverage of community services in Shanghai."
+        ),
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    data_help = "图层目录 / layer folder (default: $LIFECIRCLE_DATA, else the bundled data/layers)"
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    p = sub.add_parser(
+        "validate",
+        help="检查所有图层 / check every layer and print one report",
+        description="检查所有图层并输出一份报告；有错误时退出码为 1。 / Check every layer, "
+        "print one report naming file, feature and field; exit status 1 on errors.",
+    )
+    p.add_argument("--data", metavar="DIR", help=data_help)
+    p.add_argument("--json", action="store_true", help="以 JSON 输出 / print the report as JSON")
+
+    p = sub.add_parser(
+        "import",
+        help="导入文件到图层 / import a file into a layer",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="导入 GeoJSON / GeoPackage / Shapefile / CSV / XLSX 到图层。\n"
+        "Import GeoJSON, GeoPackage, Shapefile, CSV or XLSX into a layer. A failed import\n"
+        "changes nothing and lists every bad row; --skip-invalid imports the rest.",
+        epilog="CRS: wgs84 (GPS, OSM), gcj02 (高德/腾讯 Gaode/Tencent), bd09 (百度 Baidu),\n"
+        "cgcs2000 (国家2000, EPSG:4490), or any EPSG code such as EPSG:32651.\n"
+        "The file's own CRS is used when it declares one; CSV/XLSX default to wgs84.",
+    )
+    p.add_argument("layer", choices=LAYER_NAMES, help="目标图层 / target layer")
+    p.add_argument("file", help="源文件 / source file (.geojson .json .gpkg .shp .csv .xlsx)")
+    p.add_argument("--data", metavar="DIR", help=data_help)
+    p.add_argument("--crs", help="源坐标系 / source CRS: wgs84, gcj02, bd09, cgcs2000, EPSG:xxxx")
+    p.add_argument(
+        "--encoding", help="属性表编码 / attribute encoding (utf-8, gbk, gb18030); auto by default"
+    )
+    p.add_argument("--lon-col", help="经度列 / longitude column (auto: lon, lng, x, 经度)")
+    p.add_argument("--lat-col", help="纬度列 / latitude column (auto: lat, y, 纬度)")
+    p.add_argument("--sheet", help="XLSX 工作表 / worksheet name (default: the first)")
+    p.add_argument(
+        "--map",
+        action="append",
+        default=[],
+        metavar="SRC=DST",
+        help="字段改名 / rename a property, e.g. --map 名称=name (repeatable)",
+    )
+    p.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="FIELD=VALUE",
+        help="为所有要素赋值 / set a property on every feature, e.g. --set level=station",
+    )
+    p.add_argument(
+        "--mode",
+        choices=("append", "replace"),
+        default="append",
+        help="追加或替换 / append to the layer (default) or replace it",
+    )
+    p.add_argument(
+        "--skip-invalid",
+        action="store_true",
+        help="跳过无效行并导入其余 / import the valid rows and report the skipped ones",
+    )
+
+    p = sub.add_parser(
+        "export",
+        help="导出图层 / export a layer",
+        description="导出图层为 GeoJSON / GeoPackage / Shapefile / CSV，可转换坐标系（如给高德用 "
+        "gcj02）。 / Export a layer, optionally in another CRS (gcj02 for Gaode-based tools).",
+    )
+    p.add_argument("layer", choices=LAYER_NAMES, help="图层 / layer")
+    p.add_argument("--data", metavar="DIR", help=data_help)
+    p.add_argument(
+        "--format",
+        choices=("geojson", "gpkg", "shp", "csv"),
+        help="格式 / format (default: from --out's extension, else geojson)",
+    )
+    p.add_argument("--crs", default="wgs84", help="输出坐标系 / output CRS (default wgs84)")
+    p.add_argument("--out", help="输出文件 / output file (default: LAYER.<format> here)")
+
+    p = sub.add_parser(
+        "serve",
+        help="启动服务 / start the web service and map",
+        description="启动 HTTP 服务（地图、API）/ Start the HTTP service: map at /, API at "
+        "/collections, docs at /docs.",
+    )
+    p.add_argument("--data", metavar="DIR", help=data_help)
+    p.add_argument("--host", default="127.0.0.1", help="监听地址 / host (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8000, help="端口 / port (default 8000)")
+
+    p = sub.add_parser(
+        "schema",
+        help="显示图层字段 / print the layer schema",
+        description="以 Markdown 表格输出五个图层的字段 / Print the five layers' fields as Markdown.",
+    )
+    return parser
+
+
+def _pairs(items: Sequence[str], flag: str) -> dict[str, str]:
+    pairs = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise SystemExit(
+                f"lifecircle: {flag} 需要 键=值 / {flag} needs KEY=VALUE, got '{item}'"
+            )
+        pairs[key.strip()] = value.strip()
+    return pairs
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    import json
+
+    from geo.validate import format_report, validate_store
+
+    problems = validate_store(args.data)
+    if args.json:
+        print(json.dumps([p.as_dict() for p in problems], ensure_ascii=False, indent=2))
+    else:
+        print(format_report(problems))
+    return 1 if any(p.severity == "error" for p in problems) else 0
+
+
+def _cmd_import(args: argparse.Namespace) -> int:
+    from geo.io import import_layer
+
+    report = import_layer(
+        args.layer,
+        args.file,
+        folder=args.data,
+        mode=args.mode,
+        crs=args.crs,
+        encoding=args.encoding,
+        lon_col=args.lon_col,
+        lat_col=args.lat_col,
+        sheet=args.sheet,
+        mapping=_pairs(args.map, "--map"),
+        set_values=_pairs(args.set, "--set"),
+        skip_invalid=args.skip_invalid,
+    )
+    print(report.describe())
+    return 0
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    from geo.io import export_layer
+
+    path = export_layer(args.layer, args.out, folder=args.data, fmt=args.format, crs=args.crs)
+    print(f"已导出 / exported {args.layer} → {path}")
+    return 0
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from geo.store import data_dir
+
+    os.environ["LIFECIRCLE_DATA"] = str(data_dir(args.data))
+    print(
+        f"lifecircle: http://{args.host}:{args.port}/  (数据 / data: {os.environ['LIFECIRCLE_DATA']})"
+    )
+    uvicorn.run("api.main:create_app", factory=True, host=args.host, port=args.port)
+    return 0
+
+
+def _cmd_schema(args: argparse.Namespace) -> int:
+    from geo.schema import schema_markdown
+
+    print(schema_markdown())
+    return 0
+
+
+_COMMANDS = {
+    "validate": _cmd_validate,
+    "import": _cmd_import,
+    "export": _cmd_export,
+    "serve": _cmd_serve,
+    "schema": _cmd_schema,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit status."""
+    args = build_parser().parse_args(argv)
+    try:
+        return _COMMANDS[args.command](args)
+    except ValidationError as exc:
+        from geo.validate import format_report
+
+        print(f"lifecircle: {exc.summary}", file=sys.stderr)
+        print(format_report(exc.problems), file=sys.stderr)
+        return 1
+    except LifecircleError as exc:
+        print(f"lifecircle: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("lifecircle: 已中断 / interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,114 @@
+"""Domain errors of lifecircle: one base class, subclasses that are also ValueError.
+
+Every message is bilingual (Chinese first, English second) and says what to do, because
+these messages reach planners through the CLI and API clients through problem+json.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+__all__ = [
+    "CRSError",
+    "ConflictError",
+    "ImportFailedError",
+    "LifecircleError",
+    "NotFoundError",
+    "Problem",
+    "SourceReadError",
+    "StoreError",
+    "UnknownLayerError",
+    "ValidationError",
+]
+
+
+class LifecircleError(Exception):
+    """Base class of every error lifecircle raises on purpose."""
+
+
+class CRSError(LifecircleError, ValueError):
+    """A coordinate reference system name or code that lifecircle cannot use."""
+
+
+class UnknownLayerError(LifecircleError, ValueError):
+    """A layer name that is not one of the five layers."""
+
+
+class SourceReadError(LifecircleError, ValueError):
+    """A source file that cannot be read at all (missing, broken JSON, unknown format)."""
+
+
+class StoreError(LifecircleError):
+    """The layer store on disk is unusable (unreadable directory, lock timeout)."""
+
+
+class NotFoundError(LifecircleError, KeyError):
+    """A feature id that is not in the layer."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0]) if self.args else ""
+
+
+class ConflictError(LifecircleError, ValueError):
+    """A write that would clash with what is stored (duplicate id, stale version)."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with one feature: where it is, what is wrong, what to do.
+
+    ``severity`` is ``"error"`` (the data cannot be used as it is) or ``"warning"``
+    (usable, but a person should look).
+    """
+
+    file: str
+    feature: str | None
+    field: str | None
+    message: str
+    hint: str = ""
+    severity: str = "error"
+
+    def __str__(self) -> str:
+        where = self.file
+        if self.feature is not None:
+            where += f" · feature {self.feature}"
+        if self.field is not None:
+            where += f" · field '{self.field}'"
+        text = f"{where}: {self.message}"
+        if self.hint:
+            text += f" → {self.hint}"
+        return text
+
+    def as_dict(self) -> dict[str, str | None]:
+        return {
+            "file": self.file,
+            "feature": self.feature,
+            "field": self.field,
+            "message": self.message,
+            "hint": self.hint,
+            "severity": self.severity,
+        }
+
+
+@dataclass
+class ValidationError(LifecircleError, ValueError):
+    """Data that breaks the layer rules; carries every problem found in one pass."""
+
+    problems: list[Problem] = field(default_factory=list)
+    summary: str = "数据校验失败 / validation failed"
+
+    def __post_init__(self) -> None:
+        super().__init__(self.summary)
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+    def __str__(self) -> str:
+        lines = [f"{self.summary} ({len(self.errors)} error(s)):"]
+        lines += [f"  - {p}" for p in self.problems]
+        return "\n".join(lines)
+
+
+class ImportFailedError(ValidationError):
+    """An import in which some rows could not be used; nothing was written."""

@@ -1,0 +1,621 @@
+"""Checks of layer data against :mod:`geo.schema`: every problem in one pass, never a traceback.
+
+:func:`coerce_layer` turns loosely typed values from CSV/Excel/shapefiles ("12", "是",
+"1980年代") into the schema's types; :func:`validate_layer` then checks a frame strictly and
+returns a list of :class:`~geo.errors.Problem` naming file, feature and field, each with
+what to do about it. :func:`validate_store` runs the checks over a whole store folder.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import os
+import re
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from geo.errors import Problem, SourceReadError, ValidationError
+from geo.schema import LAYER_NAMES, Field, get_layer
+
+__all__ = [
+    "DUPLICATE_RADIUS_M",
+    "SHANGHAI_BOUNDS",
+    "STUDY_AREA_MARGIN_KM",
+    "coerce_layer",
+    "format_report",
+    "validate_layer",
+    "validate_store",
+]
+
+#: Shanghai's extent (lon_min, lat_min, lon_max, lat_max), WGS-84, from its municipal boundary.
+SHANGHAI_BOUNDS = (120.85, 30.67, 122.2, 31.88)
+#: Features farther than this outside Shanghai are reported as likely misplaced.
+STUDY_AREA_MARGIN_KM = 50.0
+#: Two features of a layer with the same name closer than this are likely one feature twice.
+DUPLICATE_RADIUS_M = 5.0
+#: Metric CRS for distance checks: UTM zone 51N covers all of Shanghai.
+_METRIC_CRS = "EPSG:32651"
+
+_TRUE = {"true", "t", "yes", "y", "1", "是", "有", "对"}
+_FALSE = {"false", "f", "no", "n", "0", "否", "无", "没有"}
+_DECADE = re.compile(r"^(1[89]|20)\d0s$")
+_DECADE_ZH = re.compile(r"^((?:1[89]|20)\d0)年代$")
+
+
+def _missing(value: Any) -> bool:
+    if value is None or value is pd.NA or value is pd.NaT:
+        return True
+    if isinstance(value, float) and math.isnan(value):
+        return True
+    return isinstance(value, str) and value.strip() == ""
+
+
+def _coerce_value(value: Any, spec: Field) -> Any:
+    """Convert one loosely typed value to the field's type; raise ValueError if impossible."""
+    if _missing(value):
+        return None
+    kind = spec.kind
+    if isinstance(value, np.generic):
+        value = value.item()
+    if kind == "str":
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)  # ids read from Excel arrive as 12.0
+        return str(value).strip()
+    if kind == "int":
+        if isinstance(value, bool):
+            raise ValueError("布尔值不是整数 / a yes/no is not a whole number")
+        if isinstance(value, str):
+            value = value.strip().replace(",", "").replace("，", "")
+        number = float(value)
+        if not number.is_integer():
+            raise ValueError(f"'{value}' 不是整数 / is not a whole number")
+        return int(number)
+    if kind == "float":
+        if isinstance(value, bool):
+            raise ValueError("布尔值不是数字 / a yes/no is not a number")
+        if isinstance(value, str):
+            value = value.strip().replace(",", "")
+        return float(value)
+    if kind == "bool":
+        if isinstance(value, bool):
+            return value
+        text = str(value).strip().lower()
+        if text in _TRUE:
+            return True
+        if text in _FALSE:
+            return False
+        raise ValueError(f"'{value}' 不是 是/否 / is not yes/no (use true/false, 是/否)")
+    if kind == "date":
+        if isinstance(value, pd.Timestamp | date):
+            return pd.Timestamp(value).date().isoformat()
+        return date.fromisoformat(str(value).strip()[:10]).isoformat()
+    if kind == "year":
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        if isinstance(value, int):
+            return value
+        text = str(value).strip()
+        if text.isdigit():
+            return int(text)
+        match = _DECADE_ZH.match(text)
+        if match:
+            return f"{match.group(1)}s"
+        return text
+    if kind == "lonlat_list":
+        if isinstance(value, str):
+            import json
+
+            value = json.loads(value)
+        return [[float(lon), float(lat)] for lon, lat in value]
+    raise ValueError(f"unknown field kind {kind}")
+
+
+def coerce_layer(
+    frame: gpd.GeoDataFrame, layer: str, source: str = "<data>"
+) -> tuple[gpd.GeoDataFrame, list[Problem]]:
+    """Return a copy of ``frame`` with schema fields converted to their types.
+
+    Values that cannot be converted are left as they were and reported, so the report
+    from :func:`validate_layer` afterwards names them again with the field's rules.
+    """
+    spec = get_layer(layer)
+    out = frame.copy()
+    problems: list[Problem] = []
+    labels = _labels(out)
+    for field in spec.fields:
+        if field.name not in out.columns:
+            continue
+        converted = []
+        for label, value in zip(labels, out[field.name].tolist(), strict=True):
+            try:
+                converted.append(_coerce_value(value, field))
+            except (ValueError, TypeError) as exc:
+                converted.append(value)
+                problems.append(
+                    Problem(
+                        source,
+                        label,
+                        field.name,
+                        f"无法转换 / cannot convert: {exc}",
+                        _hint_for(field),
+                    )
+                )
+        out[field.name] = pd.Series(converted, index=out.index, dtype=object)
+    return out, problems
+
+
+def _labels(frame: pd.DataFrame) -> list[str]:
+    ids = frame["id"].tolist() if "id" in frame.columns else [None] * len(frame)
+    return [
+        str(value) if not _missing(value) else f"#{position + 1}"
+        for position, value in enumerate(ids)
+    ]
+
+
+def _hint_for(field: Field) -> str:
+    if field.enum:
+        return f"可选值 / allowed: {', '.join(field.enum)}"
+    return {
+        "int": "填整数 / use a whole number",
+        "float": "填数字 / use a number",
+        "bool": "填 true/false 或 是/否",
+        "date": "用 ISO 日期 YYYY-MM-DD / use an ISO date",
+        "year": "填年份如 1986 或年代如 1980s / a year like 1986 or a decade like 1980s",
+        "lonlat_list": "[[经度, 纬度], …] WGS-84 / [[lon, lat], …]",
+        "str": "填文字 / use text",
+    }[field.kind]
+
+
+def _type_ok(value: Any, field: Field) -> bool:
+    kind = field.kind
+    if kind == "str":
+        return isinstance(value, str)
+    if kind == "int":
+        return isinstance(value, int | np.integer) and not isinstance(value, bool)
+    if kind == "float":
+        return isinstance(value, int | float | np.integer | np.floating) and not isinstance(
+            value, bool
+        )
+    if kind == "bool":
+        return isinstance(value, bool | np.bool_)
+    if kind == "date":
+        try:
+            date.fromisoformat(value)
+        except (TypeError, ValueError):
+            return False
+        return True
+    if kind == "year":
+        if isinstance(value, int | np.integer) and not isinstance(value, bool):
+            return 1800 <= int(value) <= 2100
+        return isinstance(value, str) and bool(_DECADE.match(value))
+    if kind == "lonlat_list":
+        return isinstance(value, list) and all(
+            isinstance(pair, list | tuple)
+            and len(pair) == 2
+            and all(isinstance(c, int | float) and not isinstance(c, bool) for c in pair)
+            for pair in value
+        )
+    return False
+
+
+def validate_layer(frame: gpd.GeoDataFrame, layer: str, source: str = "<data>") -> list[Problem]:
+    """Check ``frame`` against ``layer``'s rules; return every problem found.
+
+    Errors: missing required fields, wrong types, values outside enumerations or ranges,
+    empty or invalid geometry (with the reason), geometry of the wrong type, coordinates
+    outside WGS-84 or with longitude and latitude swapped, missing or duplicate ids.
+    Warnings: likely duplicates (same name within 5 m), features far outside Shanghai,
+    gates far from their compound, unknown properties.
+
+    Examples
+    --------
+    >>> from geo.store import read_layer
+    >>> validate_layer(read_layer("clinics"), "clinics")
+    []
+    """
+    spec = get_layer(layer)
+    problems: list[Problem] = []
+    labels = _labels(frame)
+
+    for field in spec.fields:
+        present = field.name in frame.columns
+        values = frame[field.name].tolist() if present else [None] * len(frame)
+        for label, value in zip(labels, values, strict=True):
+            if _missing(value):
+                if field.required:
+                    problems.append(
+                        Problem(
+                            source,
+                            label,
+                            field.name,
+                            "缺少必填字段 / required field missing",
+                            _hint_for(field),
+                        )
+                    )
+                continue
+            if not _type_ok(value, field):
+                problems.append(
+                    Problem(
+                        source,
+                        label,
+                        field.name,
+                        f"类型错误 / wrong type: {value!r} is not {field.kind}",
+                        _hint_for(field),
+                    )
+                )
+                continue
+            if field.enum and value not in field.enum:
+                close = difflib.get_close_matches(str(value), field.enum, n=1)
+                hint = f"是否想写 / did you mean '{close[0]}'? " if close else ""
+                problems.append(
+                    Problem(
+                        source,
+                        label,
+                        field.name,
+                        f"不在可选值中 / '{value}' is not an allowed value",
+                        hint + _hint_for(field),
+                    )
+                )
+            if field.minimum is not None and value < field.minimum:
+                problems.append(
+                    Problem(
+                        source,
+                        label,
+                        field.name,
+                        f"数值过小 / {value} is below the minimum {field.minimum:g}",
+                    )
+                )
+
+    problems += _check_ids(frame, labels, source)
+    problems += _check_relations(frame, labels, layer, source)
+    problems += _check_geometry(frame, labels, spec.geometry_types, source)
+    problems += _check_near_duplicates(frame, labels, source)
+    known = {f.name for f in spec.fields} | {frame.geometry.name}
+    for column in frame.columns:
+        if column not in known:
+            problems.append(
+                Problem(
+                    source,
+                    None,
+                    column,
+                    "未定义的字段（将原样保留）/ property not in the schema (kept as is)",
+                    "需要改名时导入用 --map 源=目标 / rename with --map src=dst",
+                    "warning",
+                )
+            )
+    return problems
+
+
+def _check_ids(frame: pd.DataFrame, labels: list[str], source: str) -> list[Problem]:
+    if "id" not in frame.columns:
+        return []
+    ids = frame["id"]
+    counts = ids[ids.notna()].astype(str).value_counts()
+    problems = []
+    for duplicate, count in counts[counts > 1].items():
+        problems.append(
+            Problem(
+                source,
+                duplicate,
+                "id",
+                f"编号重复 {count} 次 / id used {count} times",
+                "每个要素需唯一编号 / give every feature its own id",
+            )
+        )
+    return problems
+
+
+def _check_relations(
+    frame: pd.DataFrame, labels: list[str], layer: str, source: str
+) -> list[Problem]:
+    problems = []
+    if layer == "residential_areas" and {"elderly", "population"} <= set(frame.columns):
+        for label, elderly, population in zip(
+            labels, frame["elderly"], frame["population"], strict=True
+        ):
+            if (
+                isinstance(elderly, int | np.integer)
+                and isinstance(population, int | np.integer)
+                and elderly > population
+            ):
+                problems.append(
+                    Problem(
+                        source,
+                        label,
+                        "elderly",
+                        f"老人数 {elderly} 大于人口 {population} / elderly exceeds population",
+                        "检查两列是否填反 / check the two columns",
+                    )
+                )
+    if {"start", "end"} <= set(frame.columns):
+        for label, start, end in zip(labels, frame["start"], frame["end"], strict=True):
+            if isinstance(start, str) and isinstance(end, str) and start > end:
+                try:
+                    date.fromisoformat(start), date.fromisoformat(end)
+                except ValueError:
+                    continue
+                problems.append(
+                    Problem(
+                        source, label, "end", f"完工 {end} 早于开工 {start} / end is before start"
+                    )
+                )
+    return problems
+
+
+def _check_geometry(
+    frame: gpd.GeoDataFrame, labels: list[str], allowed: tuple[str, ...], source: str
+) -> list[Problem]:
+    problems: list[Problem] = []
+    if len(frame) == 0:
+        return problems
+    geoms = np.asarray(frame.geometry.values, dtype=object)
+    missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
+    types = shapely.get_type_id(geoms)
+    type_names = np.array(
+        [
+            "Point",
+            "LineString",
+            "LinearRing",
+            "Polygon",
+            "MultiPoint",
+            "MultiLineString",
+            "MultiPolygon",
+            "GeometryCollection",
+        ]
+    )
+    valid = shapely.is_valid(geoms)
+    bounds = shapely.bounds(geoms)  # NaN for missing geometries
+    lon_min, lat_min, lon_max, lat_max = SHANGHAI_BOUNDS
+    margin = STUDY_AREA_MARGIN_KM / 100.0  # ~1 degree per 100 km at Shanghai's latitude
+    for position, label in enumerate(labels):
+        if missing[position]:
+            problems.append(
+                Problem(
+                    source,
+                    label,
+                    "geometry",
+                    "几何为空 / geometry is missing or empty",
+                    "补上坐标 / give the feature its position",
+                )
+            )
+            continue
+        kind = type_names[types[position]]
+        if kind not in allowed:
+            problems.append(
+                Problem(
+                    source,
+                    label,
+                    "geometry",
+                    f"几何类型 {kind} 不允许 / geometry type {kind} not allowed here",
+                    f"应为 / expected {' or '.join(allowed)}",
+                )
+            )
+        x0, y0, x1, y1 = bounds[position]
+        if x0 < -180 or x1 > 180 or y0 < -90 or y1 > 90:
+            swapped = x0 >= -90 and x1 <= 90 and y0 >= -180 and y1 <= 180
+            problems.append(
+                Problem(
+                    source,
+                    label,
+                    "geometry",
+                    "坐标超出经纬度范围 / coordinates outside WGS-84 lon/lat ranges",
+                    "经纬度可能填反 / lon and lat look swapped: put longitude first"
+                    if swapped
+                    else "可能是投影坐标（米）：导入时用 --crs EPSG:xxxx / projected metres? "
+                    "import with --crs EPSG:xxxx",
+                )
+            )
+            continue
+        if lat_min <= x0 and x1 <= lat_max and lon_min <= y0 and y1 <= lon_max:
+            problems.append(
+                Problem(
+                    source,
+                    label,
+                    "geometry",
+                    f"经纬度填反 / longitude and latitude swapped ({x0:.4f}, {y0:.4f})",
+                    "GeoJSON 要求 [经度, 纬度] / GeoJSON wants [lon, lat]; 导入 CSV 时用 "
+                    "--lon-col/--lat-col / when importing CSV use --lon-col/--lat-col",
+                )
+            )
+            continue
+        if not valid[position]:
+            reason = shapely.is_valid_reason(geoms[position])
+            problems.append(
+                Problem(
+                    source,
+                    label,
+                    "geometry",
+                    f"几何无效 / invalid geometry: {reason}",
+                    "在 QGIS 中用“修复几何”或 shapely.make_valid 修正 / fix it with QGIS "
+                    "'Fix geometries' or shapely.make_valid",
+                )
+            )
+        if (
+            x1 < lon_min - margin
+            or x0 > lon_max + margin
+            or y1 < lat_min - margin
+            or y0 > lat_max + margin
+        ):
+            problems.append(
+                Problem(
+                    source,
+                    label,
+                    "geometry",
+                    f"远离研究区（上海）/ far outside the study area (Shanghai): "
+                    f"({x0:.4f}, {y0:.4f})",
+                    "检查坐标系与位置 / check the position and the source CRS",
+                    "warning",
+                )
+            )
+    problems += _check_entrances(frame, labels, geoms, missing, source)
+    return problems
+
+
+def _check_entrances(
+    frame: gpd.GeoDataFrame,
+    labels: list[str],
+    geoms: np.ndarray,
+    missing: np.ndarray,
+    source: str,
+) -> list[Problem]:
+    """Gates must lie at their compound: a gate 100 m away is a typo or a GCJ-02 position."""
+    if "entrances" not in frame.columns:
+        return []
+    problems = []
+    from pyproj import Transformer
+
+    to_metric = Transformer.from_crs("EPSG:4326", _METRIC_CRS, always_xy=True)
+    for position, (label, gates) in enumerate(zip(labels, frame["entrances"], strict=True)):
+        if missing[position] or not isinstance(gates, list) or not gates:
+            continue
+        try:
+            xy = np.asarray(gates, dtype=float).reshape(-1, 2)
+        except ValueError:
+            continue
+        polygon = shapely.transform(
+            geoms[position], lambda c: np.column_stack(to_metric.transform(c[:, 0], c[:, 1]))
+        )
+        points = shapely.points(np.column_stack(to_metric.transform(xy[:, 0], xy[:, 1])))
+        far = shapely.distance(polygon, points)
+        for gate_number, metres in enumerate(far):
+            if metres > 50:
+                problems.append(
+                    Problem(
+                        source,
+                        label,
+                        "entrances",
+                        f"第 {gate_number + 1} 个出入口距小区 {metres:.0f} 米 / gate "
+                        f"{gate_number + 1} is {metres:.0f} m from the compound",
+                        "出入口应在小区边界上；若来自高德请先转换 GCJ-02 / gates lie on "
+                        "the boundary; convert GCJ-02 positions first",
+                        "warning",
+                    )
+                )
+    return problems
+
+
+def _check_near_duplicates(
+    frame: gpd.GeoDataFrame, labels: list[str], source: str
+) -> list[Problem]:
+    if "name" not in frame.columns or len(frame) < 2:
+        return []
+    geoms = np.asarray(frame.geometry.values, dtype=object)
+    usable = (
+        ~(shapely.is_missing(geoms) | shapely.is_empty(geoms)) & frame["name"].notna().to_numpy()
+    )
+    if usable.sum() < 2:
+        return []
+    positions = np.flatnonzero(usable)
+    try:
+        metric = gpd.GeoSeries(geoms[positions], crs="EPSG:4326").to_crs(_METRIC_CRS).values
+    except Exception:
+        return []
+    tree = shapely.STRtree(metric)
+    left, right = tree.query(metric, predicate="dwithin", distance=DUPLICATE_RADIUS_M)
+    names = frame["name"].to_numpy()[positions]
+    problems = []
+    for a, b in zip(left, right, strict=True):
+        if a < b and names[a] == names[b]:
+            first, second = labels[positions[a]], labels[positions[b]]
+            problems.append(
+                Problem(
+                    source,
+                    second,
+                    "name",
+                    f"疑似重复：与 {first} 同名且相距不到 {DUPLICATE_RADIUS_M:g} 米 / likely "
+                    f"duplicate of {first} (same name within {DUPLICATE_RADIUS_M:g} m)",
+                    "确认后删除其一 / delete one if they are the same place",
+                    "warning",
+                )
+            )
+    return problems
+
+
+def validate_store(folder: str | os.PathLike[str] | None = None) -> list[Problem]:
+    """Validate every layer file in the store folder, plus references between layers.
+
+    A file that cannot be parsed at all becomes one problem; the other layers are still
+    checked, so one run names everything that is wrong.
+    """
+    from geo.store import _index_by_id, data_dir, parse_feature_collection
+
+    root = data_dir(folder)
+    problems: list[Problem] = []
+    frames: dict[str, gpd.GeoDataFrame] = {}
+    for layer in LAYER_NAMES:
+        path = Path(root) / get_layer(layer).filename
+        if not path.exists():
+            problems.append(
+                Problem(
+                    str(path),
+                    None,
+                    None,
+                    "图层文件不存在（视为空）/ layer file missing (treated as empty)",
+                    f"用 lifecircle import {layer} FILE 导入 / import it",
+                    "warning",
+                )
+            )
+            continue
+        try:
+            frame, read_problems = parse_feature_collection(path.read_bytes(), str(path))
+        except SourceReadError as exc:
+            problems.append(Problem(str(path), None, None, str(exc)))
+            continue
+        problems += read_problems
+        problems += validate_layer(frame, layer, source=str(path))
+        if "id" in frame.columns:
+            frames[layer] = _index_by_id(frame, layer)
+    areas = frames.get("residential_areas")
+    if areas is not None:
+        known = set(areas["id"].dropna().astype(str))
+        for layer in ("charging_points", "renovation_projects"):
+            frame = frames.get(layer)
+            if frame is None or "residential_area_id" not in frame.columns:
+                continue
+            for label, ref in zip(_labels(frame), frame["residential_area_id"], strict=True):
+                if not _missing(ref) and str(ref) not in known:
+                    problems.append(
+                        Problem(
+                            str(Path(root) / get_layer(layer).filename),
+                            label,
+                            "residential_area_id",
+                            f"引用的小区 {ref} 不存在 / no residential area with id {ref}",
+                            "检查编号 / check the id",
+                            "warning",
+                        )
+                    )
+    return problems
+
+
+def format_report(problems: list[Problem]) -> str:
+    """One human report: errors first, then warnings, each line naming file, feature, field."""
+    errors = [p for p in problems if p.severity == "error"]
+    warnings = [p for p in problems if p.severity != "error"]
+    lines = []
+    if errors:
+        lines.append(f"错误 / errors ({len(errors)}):")
+        lines += [f"  ✗ {p}" for p in errors]
+    if warnings:
+        lines.append(f"警告 / warnings ({len(warnings)}):")
+        lines += [f"  ! {p}" for p in warnings]
+    if not problems:
+        lines.append("全部通过 / all layers valid ✓")
+    else:
+        lines.append(
+            f"共 {len(errors)} 个错误、{len(warnings)} 个警告 / "
+            f"{len(errors)} error(s), {len(warnings)} warning(s)"
+        )
+    return "\n".join(lines)
+
+
+def raise_for_errors(problems: list[Problem], summary: str) -> None:
+    """Raise :class:`ValidationError` when any problem is an error."""
+    if any(p.severity == "error" for p in problems):
+        raise ValidationError(problems, summary)
