@@ -13,6 +13,7 @@ __all__ = [
     "ConflictError",
     "ImportFailedError",
     "LifecircleError",
+    "NetworkError",
     "NotFoundError",
     "Problem",
     "SourceReadError",
@@ -112,3 +113,7 @@ class ValidationError(LifecircleError, ValueError):
 
 class ImportFailedError(ValidationError):
     """An import in which some rows could not be used; nothing was written."""
+
+
+class NetworkError(LifecircleError, ValueError):
+    """A walking network that cannot be built or used (no lines, bad arrays, needs internet)."""

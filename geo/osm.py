@@ -1,0 +1,298 @@
+"""OpenStreetMap and osmnx street networks: ``.osm.pbf`` extracts, GraphML files, Overpass.
+
+Unlike a hand-drawn line layer, OSM says itself where ways connect: at shared nodes. These
+readers keep that topology (a footway under a road without a shared node stays apart) rather
+than noding lines geometrically as `geo.network.from_lines` does. Lengths are recomputed in the
+network's UTM CRS so that they agree with snapping offsets; they differ from the great-circle
+lengths of osmnx/pyrosm by less than 0.1 %.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+from pathlib import Path
+from typing import Any
+from xml.etree.ElementTree import ParseError
+
+import geopandas as gpd
+import networkx as nx
+import numpy as np
+import pandas as pd
+import pyproj
+import shapely
+from numpy.typing import ArrayLike
+
+from geo.errors import NetworkError, SourceReadError
+from geo.network import WalkNetwork
+
+__all__ = [
+    "CLOSED_ACCESS",
+    "EXCLUDED_HIGHWAYS",
+    "FOOT_ALLOWED",
+    "WALKABLE_HIGHWAYS",
+    "fetch_place",
+    "network_from_graph",
+    "network_from_topology",
+    "read_graphml",
+    "read_osm_pbf",
+    "walkable_mask",
+    "walkable_ways",
+]
+
+#: ``highway`` values a pedestrian may use (OSM wiki, Key:highway). Cycleways count unless
+#: ``foot=no``: in Shanghai many are shared with pedestrians.
+WALKABLE_HIGHWAYS = frozenset(
+    {
+        "footway", "path", "pedestrian", "living_street", "residential", "service",
+        "unclassified", "tertiary", "tertiary_link", "secondary", "secondary_link",
+        "primary", "primary_link", "steps", "track", "corridor", "cycleway",
+    }
+)  # fmt: skip
+
+#: Never walkable, whatever their other tags say: 高速公路 and 快速路 (elevated expressways).
+EXCLUDED_HIGHWAYS = frozenset({"motorway", "motorway_link", "trunk", "trunk_link"})
+
+#: ``foot`` values that open a way to pedestrians even where ``access`` closes it.
+FOOT_ALLOWED = frozenset({"yes", "designated", "permissive"})
+
+#: ``access`` values that close a way to the public (OSM wiki, Key:access).
+CLOSED_ACCESS = frozenset({"private", "no"})
+
+_OFFLINE = (
+    "需要联网 / needs internet access to OpenStreetMap's Overpass API; offline, pass an "
+    ".osm.pbf file with --network"
+)
+
+
+def walkable_mask(
+    highway: ArrayLike, foot: ArrayLike = None, access: ArrayLike = None
+) -> np.ndarray:
+    """True for each way a pedestrian may walk, from its ``highway``, ``foot`` and ``access`` tags.
+
+    Examples
+    --------
+    >>> walkable_mask(["footway", "motorway", "cycleway", "service"],
+    ...               foot=[None, "yes", "no", None], access=[None, None, None, "private"]).tolist()
+    [True, False, False, False]
+    """
+    kind = pd.Series(np.asarray(highway, dtype=object)).astype("string").str.lower()
+
+    def tag(values: ArrayLike) -> pd.Series:
+        if values is None:
+            return pd.Series("", index=kind.index, dtype="string")
+        column = pd.Series(np.asarray(values, dtype=object), index=kind.index)
+        return column.astype("string").str.strip().str.lower().fillna("")
+
+    foot_tag, access_tag = tag(foot), tag(access)
+    walkable = (
+        kind.isin(WALKABLE_HIGHWAYS).fillna(False)
+        & ~kind.isin(EXCLUDED_HIGHWAYS).fillna(False)
+        & (foot_tag != "no")
+        & (~access_tag.isin(CLOSED_ACCESS) | foot_tag.isin(FOOT_ALLOWED))
+    )
+    return walkable.to_numpy(dtype=bool)
+
+
+def walkable_ways(path: str | os.PathLike[str]) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """Nodes and walkable way segments of an ``.osm.pbf`` extract, in WGS-84, via pyrosm.
+
+    Returns
+    -------
+    (nodes, ways)
+        ``nodes`` with ``id``, ``lon``, ``lat``; ``ways`` with ``u``, ``v`` (node ids),
+        ``highway``, ``name``, ``foot``, ``access`` and the geometry, split at every OSM node.
+    """
+    try:
+        import pyrosm
+    except ImportError as exc:
+        raise NetworkError(
+            "读取 .osm.pbf 需要 pyrosm / reading .osm.pbf needs pyrosm: pip install pyrosm"
+        ) from exc
+    try:
+        found = pyrosm.OSM(str(path)).get_network(network_type="all", nodes=True)
+    except (OSError, ValueError, RuntimeError) as exc:
+        raise SourceReadError(
+            f"无法读取 OSM 文件 / cannot read the OSM extract {path}: {exc}"
+        ) from exc
+    if found is None or found[1] is None or found[1].empty:
+        raise NetworkError(f"OSM 文件中没有道路 / no streets in the OSM extract {path}")
+    nodes, ways = found
+    for tag in ("name", "foot", "access"):
+        if tag not in ways:
+            ways[tag] = None
+    walkable = walkable_mask(ways["highway"], ways["foot"], ways["access"])
+    columns = ["u", "v", "highway", "name", "foot", "access", "geometry"]
+    return nodes, ways.loc[walkable, columns].reset_index(drop=True)
+
+
+def read_osm_pbf(path: str | os.PathLike[str]) -> WalkNetwork:
+    """The walking network of an OpenStreetMap ``.osm.pbf`` extract (walkable ways only).
+
+    See `walkable_mask` for which ways count. Ways connect where they share an OSM node.
+    """
+    nodes, ways = walkable_ways(path)
+    if ways.empty:
+        raise NetworkError(f"OSM 文件中没有可步行道路 / no walkable ways in {path}")
+    return network_from_topology(
+        nodes["id"].to_numpy(),
+        nodes["lon"].to_numpy(),
+        nodes["lat"].to_numpy(),
+        ways["u"].to_numpy(),
+        ways["v"].to_numpy(),
+        ways.geometry.to_numpy(),
+        ways["name"].to_numpy(dtype=object),
+        crs="EPSG:4326",
+        source=f"OpenStreetMap {Path(path).name}",
+    )
+
+
+def network_from_topology(
+    node_id: ArrayLike,
+    node_x: ArrayLike,
+    node_y: ArrayLike,
+    edge_u_id: ArrayLike,
+    edge_v_id: ArrayLike,
+    edge_geometry: ArrayLike,
+    name: ArrayLike | None,
+    *,
+    crs: Any,
+    source: str,
+) -> WalkNetwork:
+    """A network from nodes with ids and edges naming their end nodes, in any CRS.
+
+    Nodes no edge uses are dropped; missing edge geometries become straight lines; every
+    geometry is turned to run from u to v; all is projected to the UTM zone of the data.
+    """
+    ids = pd.Index(np.asarray(node_id))
+    u_at = ids.get_indexer(np.asarray(edge_u_id))
+    v_at = ids.get_indexer(np.asarray(edge_v_id))
+    if (u_at < 0).any() or (v_at < 0).any():
+        raise NetworkError("路段引用了不存在的节点 / edges refer to nodes that are not in the file")
+    used, ends = np.unique(np.concatenate([u_at, v_at]), return_inverse=True)
+    m = len(u_at)
+    u, v = ends[:m], ends[m:]
+    points = shapely.points(
+        np.asarray(node_x, dtype=float)[used], np.asarray(node_y, dtype=float)[used]
+    )
+    geometry = np.asarray(edge_geometry, dtype=object).copy()
+    missing = np.flatnonzero(pd.isna(geometry))
+    if len(missing):  # osmnx leaves out the geometry of straight edges
+        geometry[missing] = shapely.shortest_line(points[u[missing]], points[v[missing]])
+
+    source_crs = pyproj.CRS.from_user_input(crs)
+    lines = gpd.GeoSeries(geometry, crs=source_crs)
+    metric = lines.estimate_utm_crs()
+    lines = shapely.force_2d(lines.to_crs(metric).to_numpy())
+    nodes = gpd.GeoSeries(points, crs=source_crs).to_crs(metric)
+    x, y = nodes.x.to_numpy(), nodes.y.to_numpy()
+    start = shapely.get_point(lines, 0)
+    backwards = shapely.distance(start, shapely.points(x[v], y[v])) < shapely.distance(
+        start, shapely.points(x[u], y[u])
+    )
+    lines[backwards] = shapely.reverse(lines[backwards])
+    return WalkNetwork.from_edges(
+        u, v, shapely.length(lines), x, y, metric, edge_geometry=lines, source=source, name=name
+    )
+
+
+def network_from_graph(graph: nx.Graph, *, source: str = "networkx graph") -> WalkNetwork:
+    """A network from a networkx graph in osmnx's conventions.
+
+    Nodes carry ``x``, ``y`` in the graph's ``crs`` attribute (default WGS-84); edges may carry
+    ``geometry`` (a LineString or its WKT) and ``name`` (a string or list). Both directions of
+    a two-way street (osmnx's u→v and v→u) become one undirected edge.
+    """
+    crs = graph.graph.get("crs", "EPSG:4326")
+    node_ids = list(graph.nodes)
+    try:
+        xy = np.array([[float(d["x"]), float(d["y"])] for _, d in graph.nodes(data=True)])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise NetworkError(f"图的节点缺少 x/y / graph nodes need numeric x and y: {exc}") from exc
+    if graph.is_multigraph():
+        rows = [(u, v, k, d) for u, v, k, d in graph.edges(keys=True, data=True)]
+    else:
+        rows = [(u, v, 0, d) for u, v, d in graph.edges(data=True)]
+    if not rows:
+        raise NetworkError("图中没有边 / the graph has no edges")
+    edges = pd.DataFrame(
+        {
+            "u": [r[0] for r in rows],
+            "v": [r[1] for r in rows],
+            "key": [r[2] for r in rows],
+            "length": [r[3].get("length") for r in rows],
+            "geometry": [_as_line(r[3].get("geometry")) for r in rows],
+            "name": [_as_name(r[3].get("name")) for r in rows],
+        }
+    )
+    at = pd.Index(node_ids)
+    lo = np.minimum(at.get_indexer(edges["u"]), at.get_indexer(edges["v"]))
+    hi = np.maximum(at.get_indexer(edges["u"]), at.get_indexer(edges["v"]))
+    # A reverse twin has the same ends and length; distinct parallel streets differ in length.
+    twin = (
+        pd.to_numeric(edges["length"], errors="coerce").round(2).fillna(edges["key"].astype(float))
+    )
+    edges = edges.loc[~pd.DataFrame({"lo": lo, "hi": hi, "twin": twin}).duplicated().to_numpy()]
+    return network_from_topology(
+        np.asarray(node_ids, dtype=object),
+        xy[:, 0],
+        xy[:, 1],
+        edges["u"].to_numpy(dtype=object),
+        edges["v"].to_numpy(dtype=object),
+        edges["geometry"].to_numpy(dtype=object),
+        edges["name"].to_numpy(dtype=object),
+        crs=crs,
+        source=source,
+    )
+
+
+def _as_line(value: Any) -> Any:
+    if isinstance(value, str):
+        return shapely.from_wkt(value)
+    return value
+
+
+def _as_name(value: Any) -> str | None:
+    """osmnx joins merged ways' names into a list, written to GraphML as its repr."""
+    if isinstance(value, str) and value.startswith("["):
+        try:
+            value = ast.literal_eval(value)
+        except (ValueError, SyntaxError):
+            return value
+    if isinstance(value, list | tuple):
+        return " / ".join(str(part) for part in value) if value else None
+    return value if isinstance(value, str) and value else None
+
+
+def read_graphml(path: str | os.PathLike[str]) -> WalkNetwork:
+    """A network from a GraphML file as ``osmnx.save_graphml`` writes it, read with networkx."""
+    try:
+        graph = nx.read_graphml(path)
+    except (OSError, nx.NetworkXError, ValueError, ParseError) as exc:
+        raise SourceReadError(f"无法读取 GraphML / cannot read GraphML {path}: {exc}") from exc
+    return network_from_graph(graph, source=f"GraphML {Path(path).name}")
+
+
+def fetch_place(place: str) -> WalkNetwork:
+    """Download a place's walking network with ``osmnx.graph_from_place(network_type="walk")``.
+
+    Raises
+    ------
+    NetworkError
+        Without osmnx, offline, or when OpenStreetMap knows no such place.
+    """
+    try:
+        import osmnx
+    except ImportError as exc:
+        raise NetworkError(
+            "在线获取路网需要 osmnx / fetching needs osmnx: pip install osmnx; " + _OFFLINE
+        ) from exc
+    try:
+        graph = osmnx.graph_from_place(place, network_type="walk")
+    except OSError as exc:  # requests' ConnectionError and Timeout, socket errors
+        raise NetworkError(f"{_OFFLINE} ({type(exc).__name__})") from exc
+    except ValueError as exc:  # osmnx's InsufficientResponseError: unknown place, empty answer
+        raise NetworkError(
+            f"找不到地点 / OpenStreetMap has no walking network for {place!r}: {exc}"
+        ) from exc
+    return network_from_graph(graph, source=f"OpenStreetMap Overpass: {place}")
