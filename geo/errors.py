@@ -16,6 +16,7 @@ __all__ = [
     "NetworkError",
     "NotFoundError",
     "Problem",
+    "QueryError",
     "SourceReadError",
     "StoreError",
     "UnknownLayerError",
@@ -117,3 +118,7 @@ class ImportFailedError(ValidationError):
 
 class NetworkError(LifecircleError, ValueError):
     """A walking network that cannot be built or used (no lines, bad arrays, needs internet)."""
+
+
+class QueryError(LifecircleError, ValueError):
+    """A query parameter that cannot be used (a malformed bbox, an unknown filter field)."""

@@ -1,0 +1,83 @@
+"""Domain errors → HTTP problems (RFC 9457 ``application/problem+json``), in one table."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from geo.errors import (
+    ConflictError,
+    CRSError,
+    LifecircleError,
+    NotFoundError,
+    SourceReadError,
+    StoreError,
+    UnknownLayerError,
+    ValidationError,
+)
+
+__all__ = ["STATUS", "problem", "register"]
+
+PROBLEM_JSON = "application/problem+json"
+
+#: Most specific first: the first class an error is an instance of decides its status.
+STATUS: list[tuple[type[LifecircleError], int, str]] = [
+    (UnknownLayerError, 404, "Not Found"),
+    (NotFoundError, 404, "Not Found"),
+    (ValidationError, 422, "Invalid data"),
+    (ConflictError, 409, "Conflict"),
+    (SourceReadError, 400, "Bad Request"),
+    (CRSError, 400, "Bad Request"),
+    (StoreError, 503, "Service Unavailable"),
+    (LifecircleError, 400, "Bad Request"),
+]
+
+
+def problem(status: int, title: str, detail: str, **extra: object) -> JSONResponse:
+    body = {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)
+
+
+async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
+    for cls, status, title in STATUS:
+        if isinstance(exc, cls):
+            extra = {}
+            if isinstance(exc, ValidationError):
+                extra["errors"] = [p.as_dict() for p in exc.problems]
+                detail = exc.summary
+            else:
+                detail = str(exc)
+            return problem(status, title, detail, **extra)
+    raise exc  # pragma: no cover - STATUS ends with the base class
+
+
+async def _request_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = [
+        {
+            "field": ".".join(str(part) for part in err.get("loc", ())),
+            "message": err.get("msg", ""),
+        }
+        for err in exc.errors()
+    ]
+    return problem(400, "Bad Request", "请求参数无效 / invalid request parameters", errors=errors)
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    titles = {404: "Not Found", 405: "Method Not Allowed", 413: "Payload Too Large"}
+    detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
+    if exc.status_code == 404 and detail == "Not Found":
+        detail = f"没有这个地址 / no such resource: {request.url.path}"
+    response = problem(exc.status_code, titles.get(exc.status_code, "Error"), detail)
+    for key, value in (exc.headers or {}).items():
+        response.headers[key] = value
+    return response
+
+
+def register(app: FastAPI) -> None:
+    app.add_exception_handler(LifecircleError, _domain_error)
+    app.add_exception_handler(RequestValidationError, _request_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)

@@ -1,0 +1,38 @@
+"""The lifecircle web service: ``create_app()`` builds it (uvicorn runs it with ``--factory``)."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.middleware.gzip import GZipMiddleware
+
+import geo
+from api import errors
+from api.config import Settings, get_settings
+from api.deps import LayerCache
+from api.routes import collections, health, pages
+from geo.store import data_dir
+
+__all__ = ["create_app"]
+
+DESCRIPTION = """\
+15分钟社区生活圈：上海社区设施步行覆盖。图层以 OGC API – Features 提供。
+
+15-minute community life circle: walking coverage of community services in Shanghai.
+The five layers are served as OGC API – Features collections (GeoJSON, WGS-84).
+"""
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the service for ``settings`` (default: from the environment)."""
+    settings = settings or get_settings()
+    app = FastAPI(title="lifecircle", description=DESCRIPTION, version=geo.__version__)
+    app.state.settings = settings
+    app.state.layers = LayerCache(data_dir(settings.data))
+    errors.register(app)
+    app.add_middleware(GZipMiddleware, minimum_size=1024)
+    if settings.cors_origins:
+        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["*"])
+    for module in (pages, health, collections):
+        app.include_router(module.router)
+    return app

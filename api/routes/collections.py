@@ -1,0 +1,141 @@
+"""The layers as OGC API – Features collections (Part 1 Core, GeoJSON)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.responses import JSONResponse
+
+from api.deps import LayerCache, get_cache
+from geo.errors import NotFoundError
+from geo.features import features_page, layer_extent, parse_bbox, to_geojson_dict
+from geo.maps import LABELS
+from geo.schema import LAYER_NAMES, get_layer
+
+router = APIRouter(tags=["collections"])
+
+GEOJSON = "application/geo+json"
+CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+# Query parameters that are not property filters.
+_RESERVED = {"limit", "offset", "bbox", "f", "crs", "bbox-crs", "datetime", "properties"}
+
+
+def _collection(request: Request, layer: str, cache: LayerCache) -> dict:
+    frame, _ = cache.get(layer)
+    spec = get_layer(layer)
+    base = str(request.base_url).rstrip("/")
+    zh, en = LABELS[layer]
+    extent = layer_extent(frame)
+    return {
+        "id": layer,
+        "title": f"{zh} {en}",
+        "description": f"{spec.zh} / {spec.en}: {', '.join(spec.geometry_types)}",
+        "itemType": "feature",
+        "crs": [CRS84],
+        "extent": {"spatial": {"bbox": [extent] if extent else [], "crs": CRS84}},
+        "links": [
+            {"href": f"{base}/collections/{layer}", "rel": "self", "type": "application/json"},
+            {
+                "href": f"{base}/collections/{layer}/items",
+                "rel": "items",
+                "type": GEOJSON,
+                "title": "要素 / features",
+            },
+        ],
+    }
+
+
+@router.get("/collections", summary="图层列表 / the five layers")
+def collections(request: Request, cache: Annotated[LayerCache, Depends(get_cache)]) -> dict:
+    """Every layer as an OGC API – Features collection."""
+    base = str(request.base_url).rstrip("/")
+    return {
+        "collections": [_collection(request, name, cache) for name in LAYER_NAMES],
+        "links": [{"href": f"{base}/collections", "rel": "self", "type": "application/json"}],
+    }
+
+
+@router.get("/collections/{layer}", summary="一个图层 / one layer")
+def collection(
+    layer: str, request: Request, cache: Annotated[LayerCache, Depends(get_cache)]
+) -> dict:
+    """A layer's description, extent and links; 404 for a name outside the five."""
+    get_layer(layer)
+    return _collection(request, layer, cache)
+
+
+@router.get(
+    "/collections/{layer}/items",
+    summary="图层要素 / features of a layer",
+    response_class=JSONResponse,
+    responses={200: {"content": {GEOJSON: {}}}},
+)
+def items(
+    layer: str,
+    request: Request,
+    cache: Annotated[LayerCache, Depends(get_cache)],
+    limit: Annotated[int, Query(ge=1, le=10_000, description="每页条数 / page size")] = 100,
+    offset: Annotated[int, Query(ge=0, description="跳过条数 / features to skip")] = 0,
+    bbox: Annotated[
+        str | None,
+        Query(
+            description="minlon,minlat,maxlon,maxlat (WGS-84)",
+            examples=["121.53,31.29,121.56,31.31"],
+        ),
+    ] = None,
+) -> Response:
+    """A page of features as GeoJSON, with ``numberMatched``, ``numberReturned`` and paging
+    links. Other query parameters filter by property equality (``?status=completed``)."""
+    get_layer(layer)
+    box = parse_bbox(bbox)
+    filters = {k: v for k, v in request.query_params.items() if k not in _RESERVED}
+    frame, etag = cache.get(layer)
+    page, matched = features_page(
+        frame, layer, bbox=box, filters=filters, limit=limit, offset=offset
+    )
+    body = to_geojson_dict(page, layer)
+    body["numberMatched"] = matched
+    body["numberReturned"] = len(page)
+    body["timeStamp"] = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    body["links"] = _paging_links(request, matched, limit, offset)
+    return JSONResponse(body, media_type=GEOJSON, headers={"ETag": f'"{etag}"'})
+
+
+def _paging_links(request: Request, matched: int, limit: int, offset: int) -> list[dict]:
+    def link(rel: str, new_offset: int) -> dict:
+        url = request.url.include_query_params(offset=new_offset, limit=limit)
+        return {"href": str(url), "rel": rel, "type": GEOJSON}
+
+    links = [link("self", offset)]
+    if offset + limit < matched:
+        links.append(link("next", offset + limit))
+    if offset > 0:
+        links.append(link("prev", max(0, offset - limit)))
+    return links
+
+
+@router.get(
+    "/collections/{layer}/items/{feature_id}",
+    summary="一个要素 / one feature",
+    response_class=JSONResponse,
+    responses={200: {"content": {GEOJSON: {}}}},
+)
+def item(
+    layer: str, feature_id: str, request: Request, cache: Annotated[LayerCache, Depends(get_cache)]
+) -> Response:
+    """One feature by id; 404 problem when there is none."""
+    get_layer(layer)
+    frame, etag = cache.get(layer)
+    if feature_id not in frame.index:
+        raise NotFoundError(
+            f"图层 {layer} 中没有要素 {feature_id} / no feature '{feature_id}' in {layer}"
+        )
+    feature = to_geojson_dict(frame.loc[[feature_id]], layer)["features"][0]
+    base = str(request.base_url).rstrip("/")
+    feature["links"] = [
+        {"href": f"{base}/collections/{layer}/items/{feature_id}", "rel": "self", "type": GEOJSON},
+        {"href": f"{base}/collections/{layer}", "rel": "collection", "type": "application/json"},
+    ]
+    return JSONResponse(feature, media_type=GEOJSON, headers={"ETag": f'"{etag}"'})
