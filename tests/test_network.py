@@ -627,10 +627,14 @@ def test_cache_of_a_network_without_geometry_or_names(tmp_path):
 # -- the bundled sample -------------------------------------------------------------------
 
 
-@pytest.mark.skipif(not STREETS.is_file(), reason="data/layers/streets.geojson is not bundled yet")
-def test_bundled_streets_build_into_one_network():
+def test_bundled_streets_are_yangpu_plus_a_separate_dapuqiao_piece():
+    # data/layers/README.md: one network for Yangpu, a small one for 打浦桥 11 km away.
     net = read_network(STREETS)
     report = components_report(net)
     assert net.crs.to_epsg() == 32651
-    assert net.n_edges > 0 and report["km"] > 0
-    assert report["n_components"] == 1, net.describe()
+    assert report["n_components"] == 2, net.describe()
+    yangpu, dapuqiao = report["components"]
+    assert yangpu["km"] > 60 and dapuqiao["km"] < 6
+    to_lonlat = pyproj.Transformer.from_crs(net.crs, "EPSG:4326", always_xy=True)
+    lon = np.asarray(to_lonlat.transform(net.node_x, net.node_y)[0])
+    assert np.all(lon[net.component == 1] < 121.48) and np.all(lon[net.component == 0] > 121.49)
