@@ -1,0 +1,320 @@
+"""Compiled shortest-path kernels: nearest and k-nearest sources over a whole walking network.
+
+How a walk is measured: a point (a gate, a clinic) is attached to the nearest point of the
+nearest street (:func:`geo.network.snap_points`); its walk is the straight connector to the
+street (``snap.distance``), then along the street to either end of that edge, then along the
+network. Streets are undirected for pedestrians. A facility in the middle of an edge seeds
+both ends of that edge with its partial distances, so one multi-source Dijkstra gives every
+node its nearest facility; an origin on the *same* edge as a facility may also walk straight
+along it, which :func:`nearest_facilities` checks separately.
+
+The kernels are numba-compiled binary-heap Dijkstras with lazy deletion, on the CSR arrays
+of :class:`~geo.network.WalkNetwork`. scipy's ``dijkstra(min_only=True)`` cannot seed nodes
+with initial distances nor keep the k best *distinct* sources, which is why they are ours.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+# numba writes its compiled cache next to the source by default; an installed package may be
+# read-only, so use the user's cache folder unless told otherwise.
+os.environ.setdefault(
+    "NUMBA_CACHE_DIR",
+    str(Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "lifecircle" / "numba"),
+)
+
+from numba import njit
+
+from geo.network import Snap, WalkNetwork
+
+__all__ = ["k_nearest_sources", "nearest_facilities", "nearest_source", "seeds_from_snap"]
+
+_INF = np.inf
+
+
+@njit(cache=True, inline="always")
+def _push(hd, hn, hl, size, d, n, lab):
+    i = size
+    hd[i] = d
+    hn[i] = n
+    hl[i] = lab
+    while i > 0:
+        parent = (i - 1) >> 1
+        if hd[parent] <= hd[i]:
+            break
+        hd[parent], hd[i] = hd[i], hd[parent]
+        hn[parent], hn[i] = hn[i], hn[parent]
+        hl[parent], hl[i] = hl[i], hl[parent]
+        i = parent
+    return size + 1
+
+
+@njit(cache=True, inline="always")
+def _pop(hd, hn, hl, size):
+    d, n, lab = hd[0], hn[0], hl[0]
+    size -= 1
+    hd[0], hn[0], hl[0] = hd[size], hn[size], hl[size]
+    i = 0
+    while True:
+        left = 2 * i + 1
+        if left >= size:
+            break
+        child = left
+        if left + 1 < size and hd[left + 1] < hd[left]:
+            child = left + 1
+        if hd[i] <= hd[child]:
+            break
+        hd[child], hd[i] = hd[i], hd[child]
+        hn[child], hn[i] = hn[i], hn[child]
+        hl[child], hl[i] = hl[i], hl[child]
+        i = child
+    return d, n, lab, size
+
+
+@njit(cache=True)
+def _nearest_kernel(indptr, indices, weights, seed_node, seed_dist, seed_label, cutoff):
+    n = indptr.shape[0] - 1
+    dist = np.full(n, np.inf)
+    label = np.full(n, -1, dtype=np.int64)
+    capacity = seed_node.shape[0] + indices.shape[0] + 1
+    hd = np.empty(capacity)
+    hn = np.empty(capacity, dtype=np.int64)
+    hl = np.empty(capacity, dtype=np.int64)
+    size = 0
+    for s in range(seed_node.shape[0]):
+        node, d = seed_node[s], seed_dist[s]
+        if d <= cutoff and d < dist[node]:
+            dist[node] = d
+            label[node] = seed_label[s]
+            size = _push(hd, hn, hl, size, d, node, seed_label[s])
+    while size > 0:
+        d, node, lab, size = _pop(hd, hn, hl, size)
+        if d > dist[node]:
+            continue  # a stale entry: the node was reached more cheaply since
+        for arc in range(indptr[node], indptr[node + 1]):
+            nb = indices[arc]
+            nd = d + weights[arc]
+            if nd < dist[nb] and nd <= cutoff:
+                dist[nb] = nd
+                label[nb] = lab
+                size = _push(hd, hn, hl, size, nd, nb, lab)
+    return dist, label
+
+
+@njit(cache=True)
+def _k_nearest_kernel(indptr, indices, weights, seed_node, seed_dist, seed_label, k, cutoff):
+    n = indptr.shape[0] - 1
+    dist = np.full((n, k), np.inf)
+    label = np.full((n, k), -1, dtype=np.int64)
+    count = np.zeros(n, dtype=np.int64)
+    capacity = seed_node.shape[0] + indices.shape[0] * k + 1
+    hd = np.empty(capacity)
+    hn = np.empty(capacity, dtype=np.int64)
+    hl = np.empty(capacity, dtype=np.int64)
+    size = 0
+    for s in range(seed_node.shape[0]):
+        if seed_dist[s] <= cutoff:
+            size = _push(hd, hn, hl, size, seed_dist[s], seed_node[s], seed_label[s])
+    while size > 0:
+        d, node, lab, size = _pop(hd, hn, hl, size)
+        c = count[node]
+        if c == k:
+            continue
+        seen = False
+        for j in range(c):
+            if label[node, j] == lab:
+                seen = True
+                break
+        if seen:
+            continue
+        dist[node, c] = d
+        label[node, c] = lab
+        count[node] = c + 1
+        for arc in range(indptr[node], indptr[node + 1]):
+            nb = indices[arc]
+            nd = d + weights[arc]
+            if nd > cutoff or count[nb] == k:
+                continue
+            # Do not queue a source the neighbour has already settled.
+            dup = False
+            for j in range(count[nb]):
+                if label[nb, j] == lab:
+                    dup = True
+                    break
+            if not dup:
+                if size == hd.shape[0]:  # cannot happen with the bound above; grow defensively
+                    hd = np.concatenate((hd, np.empty(size)))
+                    hn = np.concatenate((hn, np.empty(size, dtype=np.int64)))
+                    hl = np.concatenate((hl, np.empty(size, dtype=np.int64)))
+                size = _push(hd, hn, hl, size, nd, nb, lab)
+    return dist, label
+
+
+def _seed_arrays(seed_node, seed_dist, seed_label):
+    return (
+        np.ascontiguousarray(seed_node, dtype=np.int64),
+        np.ascontiguousarray(seed_dist, dtype=np.float64),
+        np.ascontiguousarray(seed_label, dtype=np.int64),
+    )
+
+
+def nearest_source(
+    indptr: np.ndarray,
+    indices: np.ndarray,
+    weights: np.ndarray,
+    seed_node: np.ndarray,
+    seed_dist: np.ndarray,
+    seed_label: np.ndarray,
+    cutoff: float = _INF,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Distance to, and label of, the nearest seed for every node (multi-source Dijkstra).
+
+    Unreached nodes (another component, or beyond ``cutoff``) get ``inf`` and ``-1``.
+
+    Examples
+    --------
+    A path 0 –10– 1 –10– 2 with a source sitting 4 m from node 2:
+
+    >>> indptr = np.array([0, 1, 3, 4]); indices = np.array([1, 0, 2, 1])
+    >>> weights = np.array([10.0, 10.0, 10.0, 10.0])
+    >>> dist, label = nearest_source(indptr, indices, weights, [2], [4.0], [7])
+    >>> dist.tolist(), label.tolist()
+    ([24.0, 14.0, 4.0], [7, 7, 7])
+    """
+    return _nearest_kernel(
+        indptr, indices, weights, *_seed_arrays(seed_node, seed_dist, seed_label), float(cutoff)
+    )
+
+
+def k_nearest_sources(
+    indptr: np.ndarray,
+    indices: np.ndarray,
+    weights: np.ndarray,
+    seed_node: np.ndarray,
+    seed_dist: np.ndarray,
+    seed_label: np.ndarray,
+    k: int,
+    cutoff: float = _INF,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The ``k`` nearest *distinct* labels for every node, ascending; ``(n, k)`` arrays.
+
+    A label may seed several nodes (a facility on an edge seeds both its ends): it still
+    counts once per node. Missing entries are ``inf`` / ``-1``.
+    """
+    if k < 1:
+        raise ValueError("k must be at least 1")
+    return _k_nearest_kernel(
+        indptr,
+        indices,
+        weights,
+        *_seed_arrays(seed_node, seed_dist, seed_label),
+        int(k),
+        float(cutoff),
+    )
+
+
+def seeds_from_snap(
+    net: WalkNetwork, snap: Snap, labels: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Seeds (node, distance, label) for points attached to edges: both ends of each edge."""
+    ok = np.flatnonzero(snap.ok)
+    edge = snap.edge[ok]
+    to_u = snap.offset[ok] + snap.distance[ok]
+    to_v = net.edge_length[edge] - snap.offset[ok] + snap.distance[ok]
+    nodes = np.concatenate([net.edge_u[edge], net.edge_v[edge]])
+    dists = np.concatenate([to_u, to_v])
+    lab = np.asarray(labels, dtype=np.int64)[ok]
+    return nodes, dists, np.concatenate([lab, lab])
+
+
+@njit(cache=True)
+def _combine(
+    o_edge, o_offset, o_dist, edge_u, edge_v, edge_len, node_dist, node_label,
+    f_edge_sorted, f_offset, f_dist, f_label, k, cutoff,
+):  # fmt: skip
+    p = o_edge.shape[0]
+    kk = node_dist.shape[1]
+    out_d = np.full((p, k), np.inf)
+    out_l = np.full((p, k), -1, dtype=np.int64)
+    cand_d = np.empty(2 * kk + f_edge_sorted.shape[0] + 1)
+    cand_l = np.empty(2 * kk + f_edge_sorted.shape[0] + 1, dtype=np.int64)
+    for i in range(p):
+        e = o_edge[i]
+        if e < 0:
+            continue
+        m = 0
+        u, v = edge_u[e], edge_v[e]
+        for j in range(kk):
+            if node_label[u, j] >= 0:
+                cand_d[m] = node_dist[u, j] + o_offset[i] + o_dist[i]
+                cand_l[m] = node_label[u, j]
+                m += 1
+            if node_label[v, j] >= 0:
+                cand_d[m] = node_dist[v, j] + edge_len[e] - o_offset[i] + o_dist[i]
+                cand_l[m] = node_label[v, j]
+                m += 1
+        lo = np.searchsorted(f_edge_sorted, e)
+        hi = np.searchsorted(f_edge_sorted, e, side="right")
+        for f in range(lo, hi):
+            cand_d[m] = abs(f_offset[f] - o_offset[i]) + f_dist[f] + o_dist[i]
+            cand_l[m] = f_label[f]
+            m += 1
+        order = np.argsort(cand_d[:m], kind="mergesort")
+        filled = 0
+        for idx in order:
+            if filled == k or cand_d[idx] > cutoff:
+                break
+            lab = cand_l[idx]
+            dup = False
+            for j in range(filled):
+                if out_l[i, j] == lab:
+                    dup = True
+                    break
+            if not dup:
+                out_d[i, filled] = cand_d[idx]
+                out_l[i, filled] = lab
+                filled += 1
+    return out_d, out_l
+
+
+def nearest_facilities(
+    net: WalkNetwork,
+    facility_snap: Snap,
+    facility_labels: np.ndarray,
+    origin_snap: Snap,
+    k: int = 1,
+    cutoff: float = _INF,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Walking metres to, and labels of, the ``k`` nearest facilities of every origin.
+
+    Returns ``(p, k)`` arrays; an origin that could not be attached to a street, or with
+    fewer than ``k`` facilities within ``cutoff``, has ``inf`` / ``-1`` in the missing slots.
+    """
+    labels = np.asarray(facility_labels, dtype=np.int64)
+    seeds = seeds_from_snap(net, facility_snap, labels)
+    node_dist, node_label = k_nearest_sources(
+        net.indptr, net.indices, net.weights, *seeds, k=k, cutoff=cutoff
+    )
+    ok = np.flatnonzero(facility_snap.ok)
+    order = ok[np.argsort(facility_snap.edge[ok], kind="stable")]
+    o_edge = np.where(origin_snap.ok, origin_snap.edge, -1).astype(np.int64)
+    return _combine(
+        o_edge,
+        np.ascontiguousarray(origin_snap.offset, dtype=np.float64),
+        np.ascontiguousarray(origin_snap.distance, dtype=np.float64),
+        net.edge_u,
+        net.edge_v,
+        net.edge_length,
+        node_dist,
+        node_label,
+        np.ascontiguousarray(facility_snap.edge[order], dtype=np.int64),
+        np.ascontiguousarray(facility_snap.offset[order], dtype=np.float64),
+        np.ascontiguousarray(facility_snap.distance[order], dtype=np.float64),
+        labels[order],
+        int(k),
+        float(cutoff),
+    )
