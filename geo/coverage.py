@@ -1,0 +1,250 @@
+"""15-minute coverage of residential areas: who reaches what, on foot, in how many minutes.
+
+Where a walk starts: a gated compound is left through its gates, so when an area has
+``entrances`` every gate is an origin; otherwise every street touching or crossing the
+compound (within 15 m of its outline) is an origin, at the point of that street nearest to
+the compound's centre; a compound no street touches starts from its centre, attached to the
+nearest street within the snapping limit. An area's walk is its best origin's. A facility
+inside an area is 0 m away.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import shapely
+
+from geo.network import Snap
+from geo.schema import FACILITY_LAYERS
+from geo.walks import PROFILES, Study, parse_thresholds, profile_of
+
+__all__ = ["ALL_TYPES", "COUNT_CAP", "analyze_areas", "area_origins", "gaps", "summarize"]
+
+#: "Facilities within the threshold" counts up to this many (more is reported as this many).
+COUNT_CAP = 25
+#: A street within this distance of a compound's outline counts as touching it: street
+#: centre lines are drawn a few metres from the walls that line them.
+TOUCH_M = 15.0
+ALL_TYPES = "all_types"
+
+
+def area_origins(study: Study, areas) -> tuple[np.ndarray, np.ndarray, np.ndarray, Snap | None]:
+    """Origins of every area: ``(area position, x, y, snap)`` with one row per origin.
+
+    The snap of street origins is exact (they lie on the street, 0 m away); gates and
+    centres are attached with :func:`geo.network.snap_points`. In straight-line mode the
+    snap is None and origins are gates, else centres.
+    """
+    count = len(areas)
+    gates = areas["entrances"] if "entrances" in areas.columns else pd.Series([None] * count)
+    owner, lon, lat = [], [], []
+    for position, value in enumerate(gates.tolist()):
+        if isinstance(value, list) and value:
+            for pair in value:
+                owner.append(position)
+                lon.append(float(pair[0]))
+                lat.append(float(pair[1]))
+    owner = np.asarray(owner, dtype=np.int64)
+    gx, gy = (
+        study.project(np.asarray(lon), np.asarray(lat))
+        if len(owner)
+        else (np.empty(0), np.empty(0))
+    )
+    metric = areas.geometry.to_crs(study.crs).to_numpy()
+    centre = shapely.centroid(metric)
+    no_gate = np.setdiff1d(np.arange(count), owner)
+    if study.network is None:
+        cx, cy = shapely.get_x(centre[no_gate]), shapely.get_y(centre[no_gate])
+        return (
+            np.concatenate([owner, no_gate]),
+            np.concatenate([gx, cx]),
+            np.concatenate([gy, cy]),
+            None,
+        )
+
+    net = study.network
+    gate_snap = study.snap(gx, gy)
+    # Streets touching or crossing compounds without gates.
+    zone = shapely.buffer(metric[no_gate], TOUCH_M)
+    which, edges = net.edge_tree.query(zone, predicate="intersects")
+    street_owner = no_gate[which]
+    lines = net.edge_geometry[edges]
+    fraction = shapely.line_locate_point(lines, centre[street_owner], normalized=True)
+    at = shapely.line_interpolate_point(lines, fraction, normalized=True)
+    street_snap = Snap(
+        edge=edges.astype(np.int64),
+        offset=fraction * net.edge_length[edges],
+        distance=np.zeros(len(edges)),
+        ok=np.ones(len(edges), dtype=bool),
+        reason=np.full(len(edges), None, dtype=object),
+    )
+    lonely = np.setdiff1d(no_gate, street_owner)
+    cx, cy = shapely.get_x(centre[lonely]), shapely.get_y(centre[lonely])
+    centre_snap = study.snap(cx, cy)
+    snap = Snap(
+        *(np.concatenate([getattr(s, f) for s in (gate_snap, street_snap, centre_snap)])
+          for f in ("edge", "offset", "distance", "ok", "reason"))
+    )  # fmt: skip
+    return (
+        np.concatenate([owner, street_owner, lonely]),
+        np.concatenate([gx, shapely.get_x(at), cx]),
+        np.concatenate([gy, shapely.get_y(at), cy]),
+        snap,
+    )
+
+
+def analyze_areas(
+    study: Study,
+    minutes: dict[str, float] | str | None = None,
+    profile: str = "standard",
+    metres: dict[str, float] | None = None,
+    types: tuple[str, ...] = FACILITY_LAYERS,
+) -> pd.DataFrame:
+    """Per residential area and facility type: the nearest facility and whether it is near.
+
+    Columns for each type ``T``: ``T_id``, ``T_name`` (nearest facility), ``T_walk_m``,
+    ``T_minutes_standard``, ``T_minutes_elderly``, ``T_covered`` (within the threshold for
+    ``profile``, or within ``metres[T]`` in distance mode), ``T_within`` (facilities within
+    the threshold, capped at :data:`COUNT_CAP`), ``T_method`` (``network`` /
+    ``straight_line``), ``T_reason`` (why an area could not be reached). Then
+    ``all_covered``. Indexed like the areas, so ``areas.join(result)`` works.
+
+    Examples
+    --------
+    >>> study = Study.load()
+    >>> result = analyze_areas(study)
+    >>> bool(result["clinics_covered"].mean() > 0.5), result.index.equals(study.layers["residential_areas"].index)
+    (True, True)
+    """
+    areas = study.layers["residential_areas"]
+    walker = profile_of(profile)
+    limits_min = parse_thresholds(minutes)
+    owner, x, y, snap = area_origins(study, areas)
+    out = pd.DataFrame(index=areas.index)
+    metric = areas.geometry.to_crs(study.crs).to_numpy()
+    covered_all = np.ones(len(areas), dtype=bool)
+    for kind in types:
+        limit_m = (metres or {}).get(kind, limits_min[kind] * walker.metres_per_minute)
+        frame = study.facilities(kind)
+        nearest_m, nearest_label, reason = study.walk_metres(x, y, kind, 1, origin_snap=snap)
+        _, within_label, _ = study.walk_metres(
+            x, y, kind, min(COUNT_CAP, max(len(frame), 1)), cutoff=limit_m, origin_snap=snap
+        )
+        best_m, best_label, why = _best_per_area(
+            len(areas), owner, nearest_m[:, 0], nearest_label[:, 0], reason
+        )
+        pairs = [np.column_stack([np.repeat(owner, within_label.shape[1]), within_label.ravel()])]
+        # Facilities inside a compound are 0 m from it.
+        if len(frame):
+            fx, fy = study.facility_xy(kind)
+            inside_area, inside_fac = shapely.STRtree(shapely.points(fx, fy)).query(
+                metric, predicate="intersects"
+            )
+            better = best_m[inside_area] > 0
+            best_m[inside_area[better]] = 0.0
+            best_label[inside_area[better]] = inside_fac[better]
+            why[inside_area] = None
+            pairs.append(np.column_stack([inside_area, inside_fac]))
+        pairs = np.unique(np.vstack(pairs), axis=0)
+        pairs = pairs[pairs[:, 1] >= 0]
+        within = np.minimum(np.bincount(pairs[:, 0], minlength=len(areas)), COUNT_CAP)
+        found = best_label >= 0
+        safe = np.where(found, best_label, 0)
+        ids = frame.index.to_numpy() if len(frame) else np.array([None])
+        names = frame["name"].to_numpy() if len(frame) else np.array([None])
+        covered = found & (best_m <= limit_m)
+        out[f"{kind}_id"] = np.where(found, ids[safe], None)
+        out[f"{kind}_name"] = np.where(found, names[safe], None)
+        out[f"{kind}_walk_m"] = np.where(found, np.round(best_m, 1), np.nan)
+        for name, walking in PROFILES.items():
+            out[f"{kind}_minutes_{name}"] = np.where(
+                found, np.round(best_m / walking.metres_per_minute, 1), np.nan
+            )
+        out[f"{kind}_covered"] = covered
+        out[f"{kind}_within"] = within
+        out[f"{kind}_method"] = study.method
+        out[f"{kind}_reason"] = np.where(found, None, why)
+        covered_all &= covered
+    out["all_covered"] = covered_all
+    out.attrs.update(profile=walker.name, minutes=limits_min, metres=metres or {})
+    return out
+
+
+def _best_per_area(count, owner, metres, label, reason):
+    best_m = np.full(count, np.inf)
+    best_label = np.full(count, -1, dtype=np.int64)
+    why = np.full(count, "没有可达的出入口或道路 / no gate or street could be reached", object)
+    if len(owner):
+        order = np.lexsort((metres, owner))  # by area, then nearest first
+        first = order[np.r_[True, owner[order][1:] != owner[order][:-1]]]
+        best_m[owner[first]] = metres[first]
+        best_label[owner[first]] = label[first]
+        why[owner[first]] = reason[first]
+    return best_m, best_label, why
+
+
+def summarize(
+    areas, result: pd.DataFrame, types: tuple[str, ...] = FACILITY_LAYERS
+) -> pd.DataFrame:
+    """Shares of areas, households, population and elderly covered, per subdistrict and
+    overall (subdistrict ``全部 / all``), per type and for all types at once."""
+    weights = (
+        areas[["households", "population", "elderly"]]
+        .apply(pd.to_numeric, errors="coerce")
+        .fillna(0)
+    )
+    rows = []
+    groups = [("全部 / all", areas.index)] + [
+        (name, index) for name, index in areas.groupby("subdistrict", sort=True).groups.items()
+    ]
+    for group, index in groups:
+        for kind in (*types, ALL_TYPES):
+            column = "all_covered" if kind == ALL_TYPES else f"{kind}_covered"
+            covered = result.loc[index, column].astype(bool)
+            row = {
+                "subdistrict": group,
+                "type": kind,
+                "areas": len(index),
+                "areas_covered": int(covered.sum()),
+                "share_areas": round(float(covered.mean()), 4) if len(index) else None,
+            }
+            for measure in ("households", "population", "elderly"):
+                total = float(weights.loc[index, measure].sum())
+                got = float(weights.loc[index, measure][covered].sum())
+                row[f"{measure}_covered"] = int(got)
+                row[f"share_{measure}"] = round(got / total, 4) if total else None
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def gaps(
+    areas,
+    result: pd.DataFrame,
+    elderly_weight: float = 1.0,
+    types: tuple[str, ...] = FACILITY_LAYERS,
+) -> pd.DataFrame:
+    """Areas missing at least one type, ranked by people affected.
+
+    ``people_affected`` = population + (``elderly_weight`` − 1) × elderly, so a weight of 2
+    counts every resident over 60 twice. ``missing`` lists the uncovered types.
+    """
+    missing = pd.Series([[] for _ in range(len(result))], index=result.index, dtype=object)
+    for kind in types:
+        lacking = ~result[f"{kind}_covered"].astype(bool)
+        missing[lacking] = missing[lacking].map(lambda m, kind=kind: [*m, kind])
+    population = pd.to_numeric(areas["population"], errors="coerce").fillna(0)
+    elderly = pd.to_numeric(areas["elderly"], errors="coerce").fillna(0)
+    table = pd.DataFrame(
+        {
+            "name": areas["name"],
+            "subdistrict": areas["subdistrict"],
+            "population": population.astype(int),
+            "elderly": elderly.astype(int),
+            "missing": missing,
+            "people_affected": (population + (elderly_weight - 1.0) * elderly).round(1),
+        }
+    )
+    for kind in types:
+        table[f"{kind}_walk_m"] = result[f"{kind}_walk_m"]
+    table = table[table["missing"].map(len) > 0]
+    return table.sort_values(["people_affected", "name"], ascending=[False, True])
