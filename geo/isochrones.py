@@ -1,0 +1,239 @@
+"""Isochrones, gap zones and renovation opportunities, built from reachable street segments.
+
+An isochrone is the part of the street network reachable within a time, widened by
+:data:`STREET_REACH_M` on each side (the buildings and gates that line a street are reached
+from it) — not a circle and not a convex hull, so a river or a wall without a crossing
+shows. A gap zone is the opposite: the streets of the study area (widened the same way)
+from which no facility of a type is reachable within its threshold.
+"""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from shapely.ops import substring
+
+from geo.errors import QueryError
+from geo.network import Snap, WalkNetwork
+from geo.routing import nearest_source, seeds_from_snap
+from geo.walks import Study, parse_thresholds, profile_of
+
+__all__ = [
+    "STREET_REACH_M",
+    "gap_zones",
+    "isochrones",
+    "isochrones_at",
+    "opportunities",
+    "reachable_segments",
+]
+
+#: How far either side of a reachable street counts as reached: half the depth of a typical
+#: Shanghai residential block (~100 m between streets), so two reached streets close a block.
+STREET_REACH_M = 50.0
+
+
+def reachable_segments(
+    net: WalkNetwork, node_dist: np.ndarray, snap: Snap, limit_m: float
+) -> np.ndarray:
+    """Pieces of street (LineStrings in ``net.crs``) within ``limit_m`` of the sources.
+
+    ``node_dist`` holds the walking distance of every node from the nearest source (from
+    :func:`geo.routing.nearest_source` seeded by ``snap``); the sources' own edges are
+    walked from their snapped positions in both directions.
+    """
+    length = net.edge_length
+    from_u = np.clip(limit_m - node_dist[net.edge_u], 0, None)
+    from_v = np.clip(limit_m - node_dist[net.edge_v], 0, None)
+    from_u = np.nan_to_num(from_u, nan=0.0, posinf=0.0)
+    from_v = np.nan_to_num(from_v, nan=0.0, posinf=0.0)
+    whole = from_u + from_v >= length
+    pieces = list(net.edge_geometry[whole])
+    partial = np.flatnonzero(~whole & ((from_u > 0) | (from_v > 0)))
+    geoms = net.edge_geometry
+    for e in partial:
+        if from_u[e] > 0:
+            pieces.append(substring(geoms[e], 0.0, from_u[e]))
+        if from_v[e] > 0:
+            pieces.append(substring(geoms[e], length[e] - from_v[e], length[e]))
+    for e, offset, gap in zip(
+        snap.edge[snap.ok], snap.offset[snap.ok], snap.distance[snap.ok], strict=True
+    ):
+        left = limit_m - gap
+        if left > 0 and not whole[e]:
+            pieces.append(
+                substring(geoms[e], max(0.0, offset - left), min(length[e], offset + left))
+            )
+    return np.asarray([p for p in pieces if not p.is_empty], dtype=object)
+
+
+def _area(pieces: np.ndarray):
+    if len(pieces) == 0:
+        return shapely.Polygon()
+    return shapely.union_all(shapely.buffer(pieces, STREET_REACH_M, quad_segs=4))
+
+
+def _distances(net: WalkNetwork, snap: Snap, labels: np.ndarray, cutoff: float) -> np.ndarray:
+    seeds = seeds_from_snap(net, snap, labels)
+    dist, _ = nearest_source(net.indptr, net.indices, net.weights, *seeds, cutoff=cutoff)
+    return dist
+
+
+def _require_network(study: Study) -> WalkNetwork:
+    if study.network is None:
+        raise QueryError(
+            "等时圈需要步行路网 / isochrones need a walking network: pass --network or put "
+            "streets.geojson beside the layers"
+        )
+    return study.network
+
+
+def _frame(records: list[dict], study: Study) -> gpd.GeoDataFrame:
+    geometry = [r.pop("geometry") for r in records]
+    frame = gpd.GeoDataFrame(records, geometry=geometry, crs=study.crs)
+    return frame.to_crs("EPSG:4326")
+
+
+def _minutes_list(minutes) -> list[float]:
+    values = sorted({float(m) for m in minutes})
+    if not values or values[0] <= 0:
+        raise QueryError("分钟数须为正数 / minutes must be positive numbers, e.g. 5,10,15")
+    return values
+
+
+def isochrones(
+    study: Study,
+    kind: str,
+    minutes=(5, 10, 15),
+    profile: str = "standard",
+    per_facility: bool = False,
+) -> gpd.GeoDataFrame:
+    """Areas within 5/10/15 minutes' walk of the facilities of ``kind`` (WGS-84).
+
+    One polygon per minutes value for the whole type, or (``per_facility=True``) one per
+    facility and minutes value, with ``facility_id`` and ``name``.
+
+    Examples
+    --------
+    >>> iso = isochrones(Study.load(), "clinics", minutes=(5, 15))
+    >>> km2 = iso.to_crs(32651).area / 1e6
+    >>> iso["minutes"].tolist(), bool(km2.iloc[0] < km2.iloc[1])
+    ([5.0, 15.0], True)
+    """
+    net = _require_network(study)
+    walker = profile_of(profile)
+    values = _minutes_list(minutes)
+    snap = study.facility_snap(kind)
+    frame = study.facilities(kind)
+    records = []
+    groups = (
+        [(i, np.array([i])) for i in range(len(frame))]
+        if per_facility
+        else [(None, np.arange(len(frame)))]
+    )
+    for facility, members in groups:
+        sub = Snap(*(getattr(snap, f)[members] for f in ("edge", "offset", "distance", "ok",
+                                                           "reason")))  # fmt: skip
+        dist = _distances(net, sub, members, values[-1] * walker.metres_per_minute)
+        for value in values:
+            limit = value * walker.metres_per_minute
+            record = {
+                "type": kind,
+                "minutes": value,
+                "profile": walker.name,
+                "geometry": _area(reachable_segments(net, dist, sub, limit)),
+            }
+            if facility is not None:
+                record["facility_id"] = frame.index[facility]
+                record["name"] = frame["name"].iloc[facility]
+            records.append(record)
+    return _frame(records, study)
+
+
+def isochrones_at(
+    study: Study, lon: float, lat: float, minutes=(5, 10, 15), profile: str = "standard"
+) -> gpd.GeoDataFrame:
+    """Areas within the given minutes' walk of one point (WGS-84 lon/lat)."""
+    net = _require_network(study)
+    walker = profile_of(profile)
+    values = _minutes_list(minutes)
+    x, y = study.project([lon], [lat])
+    snap = study.snap(x, y)
+    if not snap.ok[0]:
+        raise QueryError(f"该点无法到达 / the point cannot be reached: {snap.reason[0]}")
+    dist = _distances(net, snap, np.array([0]), values[-1] * walker.metres_per_minute)
+    records = [
+        {
+            "minutes": value,
+            "profile": walker.name,
+            "geometry": _area(
+                reachable_segments(net, dist, snap, value * walker.metres_per_minute)
+            ),
+        }
+        for value in values
+    ]
+    return _frame(records, study)
+
+
+def gap_zones(
+    study: Study, minutes=None, profile: str = "standard", types: tuple[str, ...] | None = None
+) -> gpd.GeoDataFrame:
+    """Per facility type, the part of the walkable study area beyond its threshold."""
+    net = _require_network(study)
+    walker = profile_of(profile)
+    limits = parse_thresholds(minutes)
+    everywhere = _area(net.edge_geometry)
+    records = []
+    for kind in types or tuple(limits):
+        limit = limits[kind] * walker.metres_per_minute
+        snap = study.facility_snap(kind)
+        dist = _distances(net, snap, np.arange(len(snap)), limit)
+        covered = _area(reachable_segments(net, dist, snap, limit))
+        gap = shapely.difference(everywhere, covered)
+        records.append(
+            {
+                "type": kind,
+                "minutes": limits[kind],
+                "profile": walker.name,
+                "area_km2": round(gap.area / 1e6, 3),
+                "geometry": gap,
+            }
+        )
+    return _frame(records, study)
+
+
+def opportunities(study: Study, result: pd.DataFrame) -> gpd.GeoDataFrame:
+    """Renovation projects in compounds that miss a facility type: a chance to add it.
+
+    A project belongs to a compound by ``residential_area_id``, else by lying inside it.
+    ``missing`` lists the uncovered types there.
+    """
+    projects = study.layers["renovation_projects"]
+    areas = study.layers["residential_areas"]
+    kinds = [
+        c[: -len("_covered")]
+        for c in result.columns
+        if c.endswith("_covered") and c != "all_covered"
+    ]
+    if not len(projects) or not len(areas):
+        return projects.iloc[0:0].assign(missing=[], area_name=[])
+    linked = projects.get("residential_area_id", pd.Series(None, index=projects.index))
+    area_of = linked.where(linked.isin(areas.index))
+    unlinked = area_of.isna()
+    if unlinked.any():
+        points = projects.geometry[unlinked].representative_point()
+        hit_point, hit_area = shapely.STRtree(areas.geometry.values).query(
+            points.values, predicate="within"
+        )
+        area_of.iloc[np.flatnonzero(unlinked)[hit_point]] = areas.index[hit_area]
+    missing = [
+        [k for k in kinds if not bool(result.at[a, f"{k}_covered"])] if isinstance(a, str) else []
+        for a in area_of
+    ]
+    out = projects.assign(
+        missing=missing,
+        area_id=area_of,
+        area_name=[areas.at[a, "name"] if isinstance(a, str) else None for a in area_of],
+    )
+    return out[out["missing"].map(len) > 0]
