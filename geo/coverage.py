@@ -26,6 +26,7 @@ COUNT_CAP = 25
 #: centre lines are drawn a few metres from the walls that line them.
 TOUCH_M = 15.0
 ALL_TYPES = "all_types"
+NO_PATH = "路网上无法到达任何设施 / no facility of this type can be reached on the network"
 
 
 def area_origins(study: Study, areas) -> tuple[np.ndarray, np.ndarray, np.ndarray, Snap | None]:
@@ -163,7 +164,7 @@ def analyze_areas(
         out[f"{kind}_covered"] = covered
         out[f"{kind}_within"] = within
         out[f"{kind}_method"] = study.method
-        out[f"{kind}_reason"] = np.where(found, None, why)
+        out[f"{kind}_reason"] = np.where(found, None, np.where(pd.isna(why), NO_PATH, why))
         covered_all &= covered
     out["all_covered"] = covered_all
     out.attrs.update(profile=walker.name, minutes=limits_min, metres=metres or {})

@@ -1,0 +1,158 @@
+"""One whole analysis, as ``lifecircle analyze`` runs it: coverage, summaries, gaps, isochrones.
+
+:func:`analyze` computes (frames in, frames out); :func:`write_outputs` writes them, each
+file atomically: ``coverage.geojson`` and ``coverage.csv`` (UTF-8 with BOM so that Excel
+and WPS show Chinese), ``summary.json``, ``gaps.geojson`` (gap zones), ``gap_areas.csv``
+(uncovered compounds ranked by people affected), ``opportunities.geojson`` and
+``isochrones.geojson``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+from tqdm import tqdm
+
+import geo
+from geo.coverage import analyze_areas, gaps, summarize
+from geo.isochrones import gap_zones, isochrones, opportunities
+from geo.network import components_report
+from geo.schema import FACILITY_LAYERS
+from geo.store import atomic_write_bytes, to_feature_collection
+from geo.walks import PROFILES, Study, parse_thresholds, profile_of
+
+__all__ = ["Analysis", "analyze", "summary_table", "write_outputs"]
+
+
+@dataclass
+class Analysis:
+    """Everything one run produces (frames in WGS-84)."""
+
+    coverage: gpd.GeoDataFrame
+    summary: pd.DataFrame
+    gap_areas: pd.DataFrame
+    gap_zones: gpd.GeoDataFrame | None
+    isochrones: gpd.GeoDataFrame | None
+    opportunities: gpd.GeoDataFrame
+    settings: dict[str, Any]
+
+
+def analyze(
+    study: Study,
+    minutes: dict[str, float] | str | None = None,
+    profile: str = "standard",
+    elderly_weight: float = 1.0,
+    isochrone_minutes=(5, 10, 15),
+    progress: bool = False,
+) -> Analysis:
+    """Run the whole analysis on a study.
+
+    Examples
+    --------
+    >>> result = analyze(Study.load())
+    >>> sorted(result.summary["type"].unique())
+    ['all_types', 'charging_points', 'clinics', 'neighbor_centers']
+    """
+    limits = parse_thresholds(minutes)
+    walker = profile_of(profile)
+    network = study.network is not None
+    steps = ["coverage", "gaps", "isochrones"] if network else ["coverage"]
+    bar = tqdm(total=len(steps), desc="分析 / analysing", unit="step", disable=not progress)
+    areas = study.layers["residential_areas"]
+    result = analyze_areas(study, limits, walker.name)
+    bar.update()
+    coverage = areas.join(result)
+    summary = summarize(areas, result)
+    ranked = gaps(areas, result, elderly_weight)
+    zones = iso = None
+    if network:
+        zones = gap_zones(study, limits, walker.name)
+        bar.update()
+        iso = pd.concat(
+            [isochrones(study, kind, isochrone_minutes, walker.name) for kind in FACILITY_LAYERS],
+            ignore_index=True,
+        )
+        bar.update()
+    bar.close()
+    settings = {
+        "version": geo.__version__,
+        "method": study.method,
+        "profile": walker.name,
+        "speeds_kmh": {name: p.speed_kmh for name, p in PROFILES.items()},
+        "minutes": limits,
+        "elderly_weight": elderly_weight,
+        "max_snap_m": study.max_snap_m,
+        "network": components_report(study.network) if network else None,
+    }
+    if settings["network"]:
+        settings["network"].pop("components", None)
+    return Analysis(coverage, summary, ranked, zones, iso, opportunities(study, result), settings)
+
+
+def summary_table(analysis: Analysis) -> str:
+    """A short printable table: overall shares covered per type."""
+    overall = analysis.summary[analysis.summary["subdistrict"] == "全部 / all"]
+    lines = [
+        f"{'类型 / type':<20}{'小区 areas':>12}{'人口 people':>14}{'老人 60+':>12}",
+    ]
+    for row in overall.itertuples():
+        lines.append(
+            f"{row.type:<20}{row.share_areas:>12.1%}{row.share_population or 0:>14.1%}"
+            f"{row.share_elderly or 0:>12.1%}"
+        )
+    s = analysis.settings
+    lines.append(
+        f"方法 / method: {s['method']}, 速度 / profile: {s['profile']} "
+        f"({s['speeds_kmh'][s['profile']]} km/h), 阈值 / minutes: "
+        + ", ".join(f"{k}={v:g}" for k, v in s["minutes"].items())
+    )
+    return "\n".join(lines)
+
+
+def _csv_bytes(frame: pd.DataFrame, index: bool = True) -> bytes:
+    frame = frame.copy()
+    for column in frame.columns:
+        if frame[column].map(lambda v: isinstance(v, list)).any():
+            frame[column] = frame[column].map(
+                lambda v: json.dumps(v, ensure_ascii=False) if isinstance(v, list) else v
+            )
+    return frame.to_csv(index=index).encode("utf-8-sig")
+
+
+def write_outputs(analysis: Analysis, out: str | os.PathLike[str]) -> list[Path]:
+    """Write every output file into ``out`` (created if missing); return their paths."""
+    folder = Path(out)
+    folder.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+
+    def put(name: str, content: bytes) -> None:
+        atomic_write_bytes(folder / name, content)
+        written.append(folder / name)
+
+    coverage = analysis.coverage
+    put("coverage.geojson", to_feature_collection(coverage, "residential_areas"))
+    table = pd.DataFrame(coverage.drop(columns=coverage.geometry.name))
+    centre = coverage.geometry.representative_point()
+    table.insert(0, "lat", centre.y.round(7))
+    table.insert(0, "lon", centre.x.round(7))
+    put("coverage.csv", _csv_bytes(table, index=False))
+    summary = {
+        "settings": analysis.settings,
+        "summary": json.loads(analysis.summary.to_json(orient="records", force_ascii=False)),
+        "gap_areas": len(analysis.gap_areas),
+        "opportunities": len(analysis.opportunities),
+    }
+    put("summary.json", json.dumps(summary, ensure_ascii=False, indent=2).encode("utf-8"))
+    put("gap_areas.csv", _csv_bytes(analysis.gap_areas.rename_axis("id")))
+    put("opportunities.geojson", to_feature_collection(analysis.opportunities))
+    if analysis.gap_zones is not None:
+        put("gaps.geojson", to_feature_collection(analysis.gap_zones))
+    if analysis.isochrones is not None:
+        put("isochrones.geojson", to_feature_collection(analysis.isochrones))
+    return written
