@@ -1,0 +1,106 @@
+"""Isochrones, gap zones and opportunities: built from reachable street segments."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pytest
+import shapely
+
+from geo.coverage import analyze_areas
+from geo.errors import QueryError
+from geo.isochrones import (
+    STREET_REACH_M,
+    gap_zones,
+    isochrones,
+    isochrones_at,
+    opportunities,
+    reachable_segments,
+)
+from geo.routing import nearest_source, seeds_from_snap
+from geo.walks import Study
+from tests.test_coverage import X0, Y0, drawn_study, lonlat, square
+
+
+def metric(frame: gpd.GeoDataFrame) -> gpd.GeoSeries:
+    return frame.geometry.to_crs(32651)
+
+
+def test_reachable_segments_by_hand():
+    study = drawn_study()
+    net = study.network
+    snap = study.facility_snap("clinics")  # 400 m along A, 20 m off it
+    dist, _ = nearest_source(
+        net.indptr, net.indices, net.weights, *seeds_from_snap(net, snap, np.array([0]))
+    )
+    pieces = reachable_segments(net, dist, snap, 220.0)
+    total = sum(p.length for p in pieces)
+    # 200 m either side of the clinic's point on A (220 − 20 to the street)
+    assert total == pytest.approx(400.0)
+    xs = shapely.get_coordinates(shapely.union_all(pieces))[:, 0] - X0
+    assert xs.min() == pytest.approx(200.0) and xs.max() == pytest.approx(600.0)
+    # 700 m: all of A (680 m either way from the clinic's point) and 80 m up B
+    pieces = reachable_segments(net, dist, snap, 700.0)
+    assert shapely.union_all(pieces).length == pytest.approx(1000 + 80.0)
+
+
+def test_isochrones_grow_with_minutes_and_follow_streets():
+    study = drawn_study()
+    iso = isochrones(study, "clinics", minutes=(5, 10, 15))
+    assert iso["minutes"].tolist() == [5.0, 10.0, 15.0]
+    areas = metric(iso).area.to_numpy()
+    assert np.all(np.diff(areas) > 0)
+    # 5 min at 4 km/h = 333.3 m: 313.3 m either side of the clinic along A, widened 50 m
+    five = metric(iso).iloc[0]
+    expected = 2 * 313.33 * 2 * STREET_REACH_M + np.pi * STREET_REACH_M**2
+    assert five.area == pytest.approx(expected, rel=0.01)
+    # not a circle: the island street 2.6 km away is never inside
+    island = shapely.LineString([(X0 + 3000, Y0), (X0 + 3200, Y0)])
+    assert not metric(iso).iloc[2].intersects(island)
+
+
+def test_isochrones_per_facility_and_at_a_point():
+    study = drawn_study()
+    per = isochrones(study, "clinics", minutes=(10,), per_facility=True)
+    assert per["facility_id"].tolist() == ["c1"] and per["name"].tolist() == ["卫生站"]
+    at = isochrones_at(study, *lonlat(400, 20), minutes=(5,))
+    assert metric(at).iloc[0].area == pytest.approx(metric(per).iloc[0].area / 2, rel=0.6)
+    with pytest.raises(QueryError, match="250 m"):
+        isochrones_at(study, *lonlat(500, -400))
+
+
+def test_gap_zones_are_streets_beyond_the_threshold():
+    study = drawn_study()
+    zones = gap_zones(study, minutes={"clinics": 15}, types=("clinics",))
+    gap = metric(zones).iloc[0]
+    # 15 min = 1000 m: from the clinic (20 m off A at 400 m) 980 m reach: all of A, 380 m of B;
+    # the last 420 m of B and the island street are gaps
+    assert gap.contains(shapely.Point(X0 + 1000, Y0 + 700))
+    assert gap.contains(shapely.Point(X0 + 3100, Y0))
+    assert not gap.contains(shapely.Point(X0 + 1000, Y0 + 300))
+    assert zones["area_km2"].iloc[0] == pytest.approx(gap.area / 1e6, abs=1e-3)
+
+
+def test_opportunities_name_the_missing_types():
+    study = drawn_study()
+    projects = gpd.GeoDataFrame(
+        {
+            "id": ["rp1", "rp2"],
+            "name": ["加装电梯", "美丽家园"],
+            "kind": ["elevator_retrofit", "beautiful_homes"],
+            "status": ["signed", "completed"],
+            "residential_area_id": ["touching", None],
+        },
+        geometry=[shapely.Point(lonlat(970, 550)), square(110, 40, 190, 120)],
+        crs="EPSG:4326",
+        index=["rp1", "rp2"],
+    )
+    layers = {**study.layers, "renovation_projects": projects}
+    study = Study(layers, study.network)
+    found = opportunities(study, analyze_areas(study))
+    assert found.index.tolist() == ["rp1", "rp2"]
+    assert found.loc["rp1", "missing"] == ["neighbor_centers", "clinics", "charging_points"]
+    # rp2 has no compound id but lies inside the gated compound, which lacks only a centre
+    assert found.loc["rp2", "missing"] == ["neighbor_centers"]
+    assert found.loc["rp2", "area_id"] == "gated"
+    assert found.loc["rp1", "area_name"] == "临街小区"
