@@ -6,6 +6,7 @@ import geopandas as gpd
 import numpy as np
 import pytest
 import shapely
+from drawn import X0, Y0, drawn_study, lonlat, square
 
 from geo.coverage import analyze_areas
 from geo.errors import QueryError
@@ -19,7 +20,6 @@ from geo.isochrones import (
 )
 from geo.routing import nearest_source, seeds_from_snap
 from geo.walks import Study
-from tests.test_coverage import X0, Y0, drawn_study, lonlat, square
 
 
 def metric(frame: gpd.GeoDataFrame) -> gpd.GeoSeries:
