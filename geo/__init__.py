@@ -8,15 +8,19 @@ from geo.errors import LifecircleError, Problem, ValidationError
 from geo.schema import FACILITY_LAYERS, LAYER_NAMES, LAYERS, get_layer
 from geo.store import read_layer, read_layers, write_layer
 from geo.validate import validate_layer, validate_store
+from geo.walks import PROFILES, Study, nearest
 
 __all__ = [
     "FACILITY_LAYERS",
     "LAYERS",
     "LAYER_NAMES",
+    "PROFILES",
     "LifecircleError",
     "Problem",
+    "Study",
     "ValidationError",
     "get_layer",
+    "nearest",
     "read_layer",
     "read_layers",
     "validate_layer",

@@ -47,6 +47,7 @@ __all__ = [
     "PROFILES",
     "Profile",
     "Study",
+    "nearest",
     "parse_thresholds",
 ]
 
@@ -305,3 +306,34 @@ class Study:
         extra = ~found & (ranks > 1) & pd.isna(reason[rows])
         result.loc[extra, "reason"] = "设施不足 / fewer facilities than k"
         return result
+
+
+_DEFAULT_STUDIES: dict[str, Study] = {}
+
+
+def nearest(
+    points: Any,
+    kind: str,
+    k: int = 1,
+    profile: str | Profile = "standard",
+    crs: str = "wgs84",
+    study: Study | None = None,
+) -> pd.DataFrame:
+    """The ``k`` nearest facilities of ``kind`` by walking distance, for one point or many.
+
+    Uses ``study``, or the store in ``$LIFECIRCLE_DATA`` (else the bundled sample) with its
+    streets, loaded once. See :meth:`Study.nearest` for the columns.
+
+    Examples
+    --------
+    >>> import geo
+    >>> geo.nearest([(121.5405, 31.2990), (121.546, 31.294)], "neighbor_centers", k=1)[
+    ...     ["point", "rank", "facility_id"]].values.tolist()
+    [[0, 1, 'nc-001'], [1, 1, 'nc-004']]
+    """
+    if study is None:
+        folder = str(data_dir(None))
+        if folder not in _DEFAULT_STUDIES:
+            _DEFAULT_STUDIES[folder] = Study.load(folder)
+        study = _DEFAULT_STUDIES[folder]
+    return study.nearest(points, kind, k=k, profile=profile, crs=crs)
