@@ -21,6 +21,8 @@ class Settings(BaseSettings):
     api_token: str | None = None
     cors_origins: list[str] = []
     max_body_bytes: int = 10 * 1024 * 1024
+    #: Walking network: "auto" = streets.geojson beside the layers; "none" = straight lines.
+    network: str = "auto"
 
 
 @functools.lru_cache

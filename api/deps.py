@@ -9,10 +9,13 @@ import geopandas as gpd
 from fastapi import Request
 
 from api.config import Settings
+from geo.coverage import analyze_areas
+from geo.network import WalkNetwork, load_network
 from geo.schema import LAYER_NAMES, get_layer
 from geo.store import layer_etag, read_layer
+from geo.walks import Study, parse_thresholds, profile_of
 
-__all__ = ["LayerCache", "get_cache", "settings_of"]
+__all__ = ["LayerCache", "StudyCache", "get_cache", "get_studies", "settings_of"]
 
 
 class LayerCache:
@@ -55,3 +58,56 @@ def settings_of(request: Request) -> Settings:
 
 def get_cache(request: Request) -> LayerCache:
     return request.app.state.layers
+
+
+class StudyCache:
+    """The :class:`~geo.walks.Study` of the current layers, and coverage results per setting.
+
+    The network is loaded once (from the on-disk cache, so start-up is fast). The study and
+    every coverage result are keyed by the layers' ETags: after any accepted write the next
+    request recomputes, so coverage is always that of the stored data.
+    """
+
+    def __init__(self, layers: LayerCache, network: str) -> None:
+        self.layers = layers
+        self._network_setting = network
+        self._network: WalkNetwork | bool | None = False  # False: not loaded yet
+        self._lock = threading.Lock()
+        self._study: tuple[tuple[str, ...], Study] | None = None
+        self._results: dict[tuple, object] = {}
+
+    def network(self) -> WalkNetwork | None:
+        if self._network is False:
+            setting = self._network_setting
+            if setting.lower() == "none":
+                self._network = None
+            elif setting == "auto":
+                streets = self.layers.folder / "streets.geojson"
+                self._network = load_network(streets) if streets.exists() else None
+            else:
+                self._network = load_network(setting)
+        return self._network  # type: ignore[return-value]
+
+    def study(self) -> Study:
+        with self._lock:
+            frames = {name: self.layers.get(name) for name in LAYER_NAMES}
+            key = tuple(etag for _, etag in frames.values())
+            if self._study is None or self._study[0] != key:
+                layers = {name: frame for name, (frame, _) in frames.items()}
+                self._study = (key, Study(layers, self.network()))
+                self._results.clear()
+            return self._study[1]
+
+    def coverage(self, profile: str = "standard", minutes: str | None = None):
+        """Coverage of every residential area (cached per profile and thresholds)."""
+        study = self.study()
+        limits = parse_thresholds(minutes)
+        key = (profile_of(profile).name, tuple(sorted(limits.items())))
+        with self._lock:
+            if key not in self._results:
+                self._results[key] = analyze_areas(study, limits, key[0])
+            return study, self._results[key]
+
+
+def get_studies(request: Request) -> StudyCache:
+    return request.app.state.studies

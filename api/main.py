@@ -9,7 +9,7 @@ from fastapi.middleware.gzip import GZipMiddleware
 import geo
 from api import errors
 from api.config import Settings, get_settings
-from api.deps import LayerCache
+from api.deps import LayerCache, StudyCache
 from api.routes import collections, health, pages
 from geo.store import data_dir
 
@@ -29,6 +29,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="lifecircle", description=DESCRIPTION, version=geo.__version__)
     app.state.settings = settings
     app.state.layers = LayerCache(data_dir(settings.data))
+    app.state.studies = StudyCache(app.state.layers, settings.network)
     errors.register(app)
     app.add_middleware(GZipMiddleware, minimum_size=1024)
     if settings.cors_origins:

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import json
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
+from served import serving
 
 from api.config import Settings
 from api.main import create_app
@@ -39,30 +36,12 @@ def write_clinics(folder: Path, rows: list[tuple[str, str, float, float]]) -> No
     (folder / "clinics.geojson").write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
     folder = tmp_path_factory.mktemp("store")
     write_clinics(folder, CLINICS)
-    port = free_port()
-    config = uvicorn.Config(
-        create_app(Settings(data=folder)), host="127.0.0.1", port=port, log_level="warning"
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}", folder
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serving(create_app(Settings(data=folder))) as url:
+        yield url, folder
 
 
 @pytest.fixture
