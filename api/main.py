@@ -10,7 +10,8 @@ import geo
 from api import errors
 from api.config import Settings, get_settings
 from api.deps import LayerCache, StudyCache
-from api.routes import collections, health, pages
+from api.middleware import RequestMiddleware
+from api.routes import analysis, collections, health, pages
 from geo.store import data_dir
 
 __all__ = ["create_app"]
@@ -32,8 +33,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.studies = StudyCache(app.state.layers, settings.network)
     errors.register(app)
     app.add_middleware(GZipMiddleware, minimum_size=1024)
+    app.add_middleware(RequestMiddleware, max_body_bytes=settings.max_body_bytes)
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["*"])
-    for module in (pages, health, collections):
+    for module in (pages, health, collections, analysis):
         app.include_router(module.router)
     return app

@@ -66,7 +66,7 @@ def features_page(
         selected = selected.iloc[sorted(hits)]
     spec = get_layer(layer)
     for field, wanted in (filters or {}).items():
-        if spec.field(field) is None:
+        if spec.field(field) is None and field not in selected.columns:
             raise QueryError(
                 f"图层 {layer} 没有字段 '{field}' / layer {layer} has no field '{field}'. "
                 f"可用 / fields: {', '.join(f.name for f in spec.fields)}"

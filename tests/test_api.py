@@ -70,7 +70,7 @@ def test_health_counts_every_layer(client: httpx.Client) -> None:
     }
 
 
-def test_collections_lists_the_five_layers(client: httpx.Client) -> None:
+def test_collections_lists_the_five_layers_and_coverage(client: httpx.Client) -> None:
     body = client.get("/collections").json()
     ids = [c["id"] for c in body["collections"]]
     assert ids == [
@@ -79,6 +79,7 @@ def test_collections_lists_the_five_layers(client: httpx.Client) -> None:
         "clinics",
         "charging_points",
         "renovation_projects",
+        "coverage",
     ]
     clinics = body["collections"][2]
     assert clinics["extent"]["spatial"]["bbox"] == [[121.516633, 31.280311, 121.548348, 31.299711]]

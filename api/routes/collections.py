@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 
-from api.deps import LayerCache, get_cache
+from api.deps import LayerCache, StudyCache, get_cache, get_studies
 from geo.errors import NotFoundError
 from geo.features import features_page, layer_extent, parse_bbox, to_geojson_dict
 from geo.maps import LABELS
@@ -20,18 +21,40 @@ GEOJSON = "application/geo+json"
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 # Query parameters that are not property filters.
 _RESERVED = {"limit", "offset", "bbox", "f", "crs", "bbox-crs", "datetime", "properties"}
+#: The coverage of every residential area (standard walker, default thresholds) is served
+#: as a read-only collection too, so a GIS can load it like any layer.
+COVERAGE = "coverage"
+COLLECTIONS = (*LAYER_NAMES, COVERAGE)
 
 
-def _collection(request: Request, layer: str, cache: LayerCache) -> dict:
-    frame, _ = cache.get(layer)
-    spec = get_layer(layer)
+def _frame(layer: str, cache: LayerCache, studies: StudyCache):
+    """The frame, ETag and schema layer behind a collection id (checked against the set)."""
+    if layer == COVERAGE:
+        _, result = studies.coverage()
+        areas, _ = cache.get("residential_areas")
+        # coverage changes with any layer: its validator is built from all of theirs
+        etag = hashlib.sha256("".join(cache.get(n)[1] for n in LAYER_NAMES).encode()).hexdigest()
+        return areas.join(result), etag[:32], "residential_areas"
+    get_layer(layer)
+    frame, etag = cache.get(layer)
+    return frame, etag, layer
+
+
+def _collection(request: Request, layer: str, cache: LayerCache, studies: StudyCache) -> dict:
+    frame, _, schema_layer = _frame(layer, cache, studies)
+    spec = get_layer(schema_layer)
     base = str(request.base_url).rstrip("/")
-    zh, en = LABELS[layer]
+    if layer == COVERAGE:
+        zh, en = "15分钟覆盖结果", "15-minute coverage of residential areas"
+        description = "每个小区到各类设施的步行时间与覆盖情况 / walking time to each type, covered"
+    else:
+        zh, en = LABELS[layer]
+        description = f"{spec.zh} / {spec.en}: {', '.join(spec.geometry_types)}"
     extent = layer_extent(frame)
     return {
         "id": layer,
         "title": f"{zh} {en}",
-        "description": f"{spec.zh} / {spec.en}: {', '.join(spec.geometry_types)}",
+        "description": description,
         "itemType": "feature",
         "crs": [CRS84],
         "extent": {"spatial": {"bbox": [extent] if extent else [], "crs": CRS84}},
@@ -48,22 +71,28 @@ def _collection(request: Request, layer: str, cache: LayerCache) -> dict:
 
 
 @router.get("/collections", summary="图层列表 / the five layers")
-def collections(request: Request, cache: Annotated[LayerCache, Depends(get_cache)]) -> dict:
-    """Every layer as an OGC API – Features collection."""
+def collections(
+    request: Request,
+    cache: Annotated[LayerCache, Depends(get_cache)],
+    studies: Annotated[StudyCache, Depends(get_studies)],
+) -> dict:
+    """Every layer as an OGC API – Features collection, and the coverage results."""
     base = str(request.base_url).rstrip("/")
     return {
-        "collections": [_collection(request, name, cache) for name in LAYER_NAMES],
+        "collections": [_collection(request, name, cache, studies) for name in COLLECTIONS],
         "links": [{"href": f"{base}/collections", "rel": "self", "type": "application/json"}],
     }
 
 
 @router.get("/collections/{layer}", summary="一个图层 / one layer")
 def collection(
-    layer: str, request: Request, cache: Annotated[LayerCache, Depends(get_cache)]
+    layer: str,
+    request: Request,
+    cache: Annotated[LayerCache, Depends(get_cache)],
+    studies: Annotated[StudyCache, Depends(get_studies)],
 ) -> dict:
-    """A layer's description, extent and links; 404 for a name outside the five."""
-    get_layer(layer)
-    return _collection(request, layer, cache)
+    """A layer's description, extent and links; 404 for a name outside the set."""
+    return _collection(request, layer, cache, studies)
 
 
 @router.get(
@@ -76,6 +105,7 @@ def items(
     layer: str,
     request: Request,
     cache: Annotated[LayerCache, Depends(get_cache)],
+    studies: Annotated[StudyCache, Depends(get_studies)],
     limit: Annotated[int, Query(ge=1, le=10_000, description="每页条数 / page size")] = 100,
     offset: Annotated[int, Query(ge=0, description="跳过条数 / features to skip")] = 0,
     bbox: Annotated[
@@ -88,14 +118,13 @@ def items(
 ) -> Response:
     """A page of features as GeoJSON, with ``numberMatched``, ``numberReturned`` and paging
     links. Other query parameters filter by property equality (``?status=completed``)."""
-    get_layer(layer)
+    frame, etag, schema_layer = _frame(layer, cache, studies)
     box = parse_bbox(bbox)
     filters = {k: v for k, v in request.query_params.items() if k not in _RESERVED}
-    frame, etag = cache.get(layer)
     page, matched = features_page(
-        frame, layer, bbox=box, filters=filters, limit=limit, offset=offset
+        frame, schema_layer, bbox=box, filters=filters, limit=limit, offset=offset
     )
-    body = to_geojson_dict(page, layer)
+    body = to_geojson_dict(page, schema_layer)
     body["numberMatched"] = matched
     body["numberReturned"] = len(page)
     body["timeStamp"] = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -123,16 +152,19 @@ def _paging_links(request: Request, matched: int, limit: int, offset: int) -> li
     responses={200: {"content": {GEOJSON: {}}}},
 )
 def item(
-    layer: str, feature_id: str, request: Request, cache: Annotated[LayerCache, Depends(get_cache)]
+    layer: str,
+    feature_id: str,
+    request: Request,
+    cache: Annotated[LayerCache, Depends(get_cache)],
+    studies: Annotated[StudyCache, Depends(get_studies)],
 ) -> Response:
     """One feature by id; 404 problem when there is none."""
-    get_layer(layer)
-    frame, etag = cache.get(layer)
+    frame, etag, schema_layer = _frame(layer, cache, studies)
     if feature_id not in frame.index:
         raise NotFoundError(
             f"图层 {layer} 中没有要素 {feature_id} / no feature '{feature_id}' in {layer}"
         )
-    feature = to_geojson_dict(frame.loc[[feature_id]], layer)["features"][0]
+    feature = to_geojson_dict(frame.loc[[feature_id]], schema_layer)["features"][0]
     base = str(request.base_url).rstrip("/")
     feature["links"] = [
         {"href": f"{base}/collections/{layer}/items/{feature_id}", "rel": "self", "type": GEOJSON},

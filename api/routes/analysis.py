@@ -1,0 +1,262 @@
+"""Walking questions over HTTP: nearest facilities, coverage, gaps, isochrones, opportunities.
+
+Routes only parse the request and shape the answer; every number comes from ``geo`` (the
+same code as ``lifecircle analyze`` and the notebooks).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+
+from api.deps import StudyCache, get_studies
+from geo.coverage import gaps, summarize
+from geo.crs import geometries_from_wgs84
+from geo.errors import NotFoundError, QueryError
+from geo.isochrones import gap_zones, isochrones_at, opportunities
+from geo.paths import walking_paths
+from geo.schema import FACILITY_LAYERS
+from geo.store import to_feature_collection
+from geo.walks import Study
+
+router = APIRouter(tags=["analysis"])
+
+GEOJSON = "application/geo+json"
+FacilityType = Literal["clinics", "neighbor_centers", "charging_points"]
+Profile = Literal["standard", "elderly"]
+OutputCRS = Literal["wgs84", "gcj02", "bd09"]
+MAX_POINTS = 10_000
+
+_TYPE = Query(description="设施类型 / facility type", examples=["clinics"])
+_PROFILE = Query(description="步行速度档 / walking profile: standard 4 km/h, elderly 3 km/h")
+_CRS = Query(
+    description="输入和输出坐标系 / CRS of input AND output: wgs84, gcj02 (高德), bd09 (百度)"
+)
+_MINUTES = Query(
+    description="阈值 / thresholds, e.g. clinics=15,charging_points=5 (default: 15/15/5)",
+    examples=["clinics=15,neighbor_centers=15,charging_points=5"],
+)
+
+
+def _geojson(frame: gpd.GeoDataFrame, crs: str = "wgs84", **members) -> JSONResponse:
+    if crs != "wgs84" and len(frame):
+        frame = frame.set_geometry(geometries_from_wgs84(frame.geometry, crs), crs="EPSG:4326")
+    import json
+
+    body = json.loads(to_feature_collection(frame))
+    body.update(members)
+    return JSONResponse(body, media_type=GEOJSON)
+
+
+def _nearest_frame(study: Study, points, kind, k, profile, crs, route: bool) -> gpd.GeoDataFrame:
+    table = study.nearest(points, kind, k=k, profile=profile, crs=crs)
+    facilities = study.facilities(kind)
+    found = table["facility_id"].notna().to_numpy()
+    geometry = np.full(len(table), None, dtype=object)
+    if found.any():
+        geometry[found] = facilities.geometry.loc[table.loc[found, "facility_id"]].to_numpy()
+    frame = gpd.GeoDataFrame(table, geometry=gpd.GeoSeries(geometry, crs="EPSG:4326"))
+    for column in ("walk_m", "walk_minutes", "straight_m"):
+        frame[column] = frame[column].round(1)
+    frame["type"] = kind
+    frame["profile"] = profile
+    frame = frame[found]
+    if route and found.any():
+        paths = walking_paths(study, points, kind, table, crs=crs)
+        frame = pd.concat([frame.assign(route=False), paths], ignore_index=True)
+    return frame
+
+
+@router.get(
+    "/nearest",
+    summary="最近设施 / nearest facilities on foot",
+    response_class=JSONResponse,
+    responses={200: {"content": {GEOJSON: {}}}},
+)
+def nearest_get(
+    studies: Annotated[StudyCache, Depends(get_studies)],
+    lon: Annotated[float, Query(ge=-180, le=180, examples=[121.5405])],
+    lat: Annotated[float, Query(ge=-90, le=90, examples=[31.299])],
+    type: Annotated[FacilityType, _TYPE] = "clinics",
+    k: Annotated[int, Query(ge=1, le=50, description="个数 / how many")] = 1,
+    profile: Annotated[Profile, _PROFILE] = "standard",
+    crs: Annotated[OutputCRS, _CRS] = "wgs84",
+    route: Annotated[bool, Query(description="返回步行路线 / include the walking path")] = False,
+) -> JSONResponse:
+    """The ``k`` nearest facilities of a type with walk metres, walk minutes and
+    straight-line metres; ``route=true`` adds the walking path of each as a LineString."""
+    study = studies.study()
+    frame = _nearest_frame(study, (lon, lat), type, k, profile, crs, route)
+    reason = study.nearest((lon, lat), type, k=1, crs=crs)["reason"].iloc[0]
+    return _geojson(frame, crs, method=study.method, **({"reason": reason} if reason else {}))
+
+
+class NearestBatch(BaseModel):
+    """Up to 10,000 points in one request."""
+
+    points: list[tuple[float, float]] = Field(
+        ..., min_length=1, max_length=MAX_POINTS, examples=[[[121.5405, 31.299], [121.546, 31.294]]]
+    )
+    type: FacilityType = "clinics"
+    k: int = Field(1, ge=1, le=50)
+    profile: Profile = "standard"
+    crs: OutputCRS = "wgs84"
+
+
+@router.post("/nearest", summary="批量最近设施 / nearest facilities for many points")
+def nearest_post(
+    body: NearestBatch, studies: Annotated[StudyCache, Depends(get_studies)]
+) -> JSONResponse:
+    """One result list per input point, in input order: ``{"results": [[...], ...]}``."""
+    study = studies.study()
+    table = study.nearest(body.points, body.type, k=body.k, profile=body.profile, crs=body.crs)
+    table = table.replace({np.nan: None})
+    for column in ("walk_m", "walk_minutes", "straight_m"):
+        table[column] = [None if v is None else round(float(v), 1) for v in table[column]]
+    results: list[list[dict]] = [[] for _ in body.points]
+    for row in table.to_dict(orient="records"):
+        point = int(row.pop("point"))
+        results[point].append(row)
+    return JSONResponse({"type": body.type, "profile": body.profile, "results": results})
+
+
+@router.get(
+    "/coverage",
+    summary="小区覆盖情况 / coverage of every residential area",
+    response_class=JSONResponse,
+    responses={200: {"content": {GEOJSON: {}}}},
+)
+def coverage(
+    studies: Annotated[StudyCache, Depends(get_studies)],
+    type: Annotated[FacilityType | None, Query(description="只看一类 / one type only")] = None,
+    profile: Annotated[Profile, _PROFILE] = "standard",
+    minutes: Annotated[str | None, _MINUTES] = None,
+) -> JSONResponse:
+    """Residential areas with, per facility type, the nearest facility, walk metres and
+    minutes, covered yes/no and facilities within the threshold."""
+    study, result = studies.coverage(profile, minutes)
+    if type is not None:
+        keep = [c for c in result.columns if c.startswith(f"{type}_")]
+        result = result[keep]
+    areas = study.layers["residential_areas"]
+    return _geojson(areas.join(result), profile=profile, minutes=result.attrs.get("minutes"))
+
+
+@router.get("/coverage/summary", summary="覆盖率汇总 / shares covered, per subdistrict")
+def coverage_summary(
+    studies: Annotated[StudyCache, Depends(get_studies)],
+    profile: Annotated[Profile, _PROFILE] = "standard",
+    minutes: Annotated[str | None, _MINUTES] = None,
+) -> JSONResponse:
+    """Shares of areas, households, population and elderly covered, overall and per
+    subdistrict, per type and for all types at once."""
+    study, result = studies.coverage(profile, minutes)
+    table = summarize(study.layers["residential_areas"], result).replace({np.nan: None})
+    return JSONResponse(
+        {"profile": profile, "method": study.method, "summary": table.to_dict(orient="records")}
+    )
+
+
+@router.get(
+    "/gaps",
+    summary="盲区小区（按受影响人数排序）/ uncovered areas ranked by people affected",
+    response_class=JSONResponse,
+    responses={200: {"content": {GEOJSON: {}}}},
+)
+def gap_areas(
+    studies: Annotated[StudyCache, Depends(get_studies)],
+    profile: Annotated[Profile, _PROFILE] = "standard",
+    minutes: Annotated[str | None, _MINUTES] = None,
+    elderly_weight: Annotated[float, Query(ge=0, le=10, description="老人权重")] = 1.0,
+    zones: Annotated[bool, Query(description="返回盲区范围 / gap zones instead")] = False,
+) -> JSONResponse:
+    """Residential areas missing a facility type within its threshold, most people
+    affected first; ``zones=true`` gives the gap zones (streets beyond reach) instead."""
+    study, result = studies.coverage(profile, minutes)
+    if zones:
+        return _geojson(gap_zones(study, minutes, profile))
+    areas = study.layers["residential_areas"]
+    ranked = gaps(areas, result, elderly_weight)
+    frame = gpd.GeoDataFrame(ranked, geometry=areas.geometry.loc[ranked.index], crs="EPSG:4326")
+    frame.insert(0, "rank", np.arange(1, len(frame) + 1))
+    return _geojson(frame.assign(id=frame.index))
+
+
+def _minutes(text: str) -> list[float]:
+    try:
+        values = [float(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        values = []
+    if not values or min(values) <= 0 or max(values) > 120:
+        raise QueryError(
+            f"minutes 应为 1–120 的数字列表 / minutes must be numbers in (0, 120]: '{text}'"
+        )
+    return values
+
+
+@router.get(
+    "/isochrones",
+    summary="某点的等时圈 / isochrones around a point",
+    response_class=JSONResponse,
+    responses={200: {"content": {GEOJSON: {}}}},
+)
+def isochrones_point(
+    studies: Annotated[StudyCache, Depends(get_studies)],
+    lon: Annotated[float, Query(ge=-180, le=180, examples=[121.5405])],
+    lat: Annotated[float, Query(ge=-90, le=90, examples=[31.299])],
+    minutes: Annotated[str, Query(examples=["5,10,15"])] = "5,10,15",
+    profile: Annotated[Profile, _PROFILE] = "standard",
+) -> JSONResponse:
+    """Areas within the given minutes' walk of a point, along the streets."""
+    return _geojson(isochrones_at(studies.study(), lon, lat, _minutes(minutes), profile))
+
+
+@router.get(
+    "/collections/{layer}/items/{feature_id}/isochrones",
+    summary="设施的等时圈 / isochrones of one facility",
+    response_class=JSONResponse,
+    responses={200: {"content": {GEOJSON: {}}}},
+)
+def isochrones_facility(
+    layer: str,
+    feature_id: str,
+    studies: Annotated[StudyCache, Depends(get_studies)],
+    minutes: Annotated[str, Query(examples=["5,10,15"])] = "5,10,15",
+    profile: Annotated[Profile, _PROFILE] = "standard",
+) -> JSONResponse:
+    """Areas within the given minutes' walk of one facility (clinics, neighbour centres,
+    charging points)."""
+    study = studies.study()
+    if layer not in FACILITY_LAYERS:
+        study.facilities(layer)  # raises the right error for an unknown or non-facility layer
+    frame = study.facilities(layer)
+    if feature_id not in frame.index:
+        raise NotFoundError(f"图层 {layer} 中没有要素 {feature_id} / no feature '{feature_id}'")
+    point = frame.geometry.loc[feature_id].representative_point()
+    return _geojson(
+        isochrones_at(study, point.x, point.y, _minutes(minutes), profile).assign(
+            facility_id=feature_id, type=layer
+        )
+    )
+
+
+@router.get(
+    "/opportunities",
+    summary="盲区中的改造项目 / renovation projects in gaps",
+    response_class=JSONResponse,
+    responses={200: {"content": {GEOJSON: {}}}},
+)
+def renovation_opportunities(
+    studies: Annotated[StudyCache, Depends(get_studies)],
+    profile: Annotated[Profile, _PROFILE] = "standard",
+    minutes: Annotated[str | None, _MINUTES] = None,
+) -> JSONResponse:
+    """Renovation projects in compounds that lack a facility type: where to add one."""
+    study, result = studies.coverage(profile, minutes)
+    return _geojson(opportunities(study, result))
