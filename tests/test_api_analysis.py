@@ -1,0 +1,220 @@
+"""Analysis endpoints, OGC landing and QGIS's request sequence, through real HTTP."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import numpy as np
+import pytest
+import shapely
+from pyproj import Geod
+from served import serving
+
+import geo
+from api.config import Settings
+from api.main import create_app
+from geo.coverage import analyze_areas
+from geo.crs import gcj02_to_wgs84, wgs84_to_gcj02
+from geo.walks import Study
+
+POINT = (121.5405, 31.2990)  # 松花江路, 长白新村
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[httpx.Client, Path]]:
+    import shutil
+
+    folder = tmp_path_factory.mktemp("sample")
+    shutil.copytree(
+        geo.store.DEFAULT_DATA_DIR, folder, dirs_exist_ok=True, ignore=shutil.ignore_patterns(".*")
+    )
+    app = create_app(Settings(data=folder, max_body_bytes=2_000_000))
+    with serving(app) as url, httpx.Client(base_url=url, timeout=30) as client:
+        yield client, folder
+
+
+@pytest.fixture(scope="module")
+def client(sample) -> httpx.Client:
+    return sample[0]
+
+
+@pytest.fixture(scope="module")
+def study(sample) -> Study:
+    return Study.load(sample[1])
+
+
+def test_nearest_agrees_with_the_library(client: httpx.Client, study: Study) -> None:
+    response = client.get(
+        "/nearest", params={"lon": POINT[0], "lat": POINT[1], "type": "clinics", "k": 3}
+    )
+    assert response.headers["content-type"] == "application/geo+json"
+    features = response.json()["features"]
+    expected = study.nearest(POINT, "clinics", k=3)
+    assert [f["properties"]["facility_id"] for f in features] == expected["facility_id"].tolist()
+    assert [f["properties"]["walk_m"] for f in features] == expected["walk_m"].round(1).tolist()
+    walk = [f["properties"]["walk_m"] for f in features]
+    assert walk == sorted(walk)
+    assert all(f["properties"]["walk_m"] >= f["properties"]["straight_m"] for f in features)
+    minutes = features[0]["properties"]["walk_minutes"]
+    assert minutes == pytest.approx(features[0]["properties"]["walk_m"] / (4000 / 60), abs=0.06)
+
+
+def test_route_is_a_line_as_long_as_the_walk(client: httpx.Client) -> None:
+    body = client.get("/nearest", params={"lon": POINT[0], "lat": POINT[1], "route": "true"}).json()
+    point, route = body["features"]
+    assert route["geometry"]["type"] == "LineString" and route["properties"]["route"] is True
+    line = shapely.geometry.shape(route["geometry"])
+    metres = Geod(ellps="WGS84").geometry_length(line)
+    assert metres == pytest.approx(point["properties"]["walk_m"], abs=1.0)
+    assert route["geometry"]["coordinates"][0] == pytest.approx(list(POINT))
+    assert route["geometry"]["coordinates"][-1] == pytest.approx(point["geometry"]["coordinates"])
+
+
+def test_gcj02_in_and_out(client: httpx.Client) -> None:
+    glon, glat = wgs84_to_gcj02(*POINT)
+    wgs = client.get("/nearest", params={"lon": POINT[0], "lat": POINT[1]}).json()["features"][0]
+    gcj = client.get("/nearest", params={"lon": glon, "lat": glat, "crs": "gcj02"}).json()
+    gcj = gcj["features"][0]
+    assert gcj["properties"]["facility_id"] == wgs["properties"]["facility_id"]
+    assert gcj["properties"]["walk_m"] == pytest.approx(wgs["properties"]["walk_m"], abs=0.2)
+    back = gcj02_to_wgs84(*gcj["geometry"]["coordinates"])
+    assert back == pytest.approx(wgs["geometry"]["coordinates"], abs=1e-6)
+
+
+def test_batch_matches_single_requests(client: httpx.Client) -> None:
+    points = [[121.5405, 31.2990], [121.546, 31.294], [121.552, 31.302]]
+    body = client.post(
+        "/nearest", json={"points": points, "type": "neighbor_centers", "k": 2}
+    ).json()
+    assert len(body["results"]) == 3
+    for point, results in zip(points, body["results"], strict=True):
+        single = client.get(
+            "/nearest",
+            params={"lon": point[0], "lat": point[1], "type": "neighbor_centers", "k": 2},
+        ).json()
+        assert [r["facility_id"] for r in results] == [
+            f["properties"]["facility_id"] for f in single["features"]
+        ]
+
+
+def test_batch_limits(client: httpx.Client) -> None:
+    too_many = client.post("/nearest", json={"points": [[121.54, 31.3]] * 10_001})
+    assert too_many.status_code in (400, 413)
+    assert too_many.headers["content-type"].startswith("application/problem+json")
+    huge = client.post(
+        "/nearest",
+        content=b"[" + b"1," * 1_500_000 + b"1]",
+        headers={"content-type": "application/json"},
+    )
+    assert huge.status_code == 413 and huge.json()["status"] == 413
+    bad = client.post(
+        "/nearest", content=b"{not json", headers={"content-type": "application/json"}
+    )
+    assert bad.status_code == 400
+
+
+def test_coverage_summary_and_gaps_agree_with_the_library(client, study) -> None:
+    expected = analyze_areas(study)
+    body = client.get("/coverage", params={"type": "clinics"}).json()
+    got = {f["id"]: f["properties"] for f in body["features"]}
+    assert len(got) == len(expected) == 55
+    for area_id, row in expected.iterrows():
+        assert got[area_id]["clinics_covered"] == bool(row["clinics_covered"])
+        assert "charging_points_covered" not in got[area_id]
+    summary = client.get("/coverage/summary").json()["summary"]
+    overall = next(
+        r for r in summary if r["subdistrict"] == "全部 / all" and r["type"] == "all_types"
+    )
+    assert overall["areas_covered"] == int(expected["all_covered"].sum())
+    gaps = client.get("/gaps", params={"elderly_weight": 2}).json()["features"]
+    people = [g["properties"]["people_affected"] for g in gaps]
+    assert people == sorted(people, reverse=True) and gaps[0]["properties"]["rank"] == 1
+    zones = client.get("/gaps", params={"zones": "true"}).json()["features"]
+    assert {z["properties"]["type"] for z in zones} == set(geo.FACILITY_LAYERS)
+    elderly = client.get("/coverage/summary", params={"profile": "elderly"}).json()["summary"]
+    worse = next(
+        r for r in elderly if r["subdistrict"] == "全部 / all" and r["type"] == "all_types"
+    )
+    assert worse["areas_covered"] <= overall["areas_covered"]
+
+
+def test_isochrones_and_opportunities(client: httpx.Client) -> None:
+    iso = client.get(
+        "/isochrones", params={"lon": POINT[0], "lat": POINT[1], "minutes": "5,10,15"}
+    ).json()["features"]
+    assert [f["properties"]["minutes"] for f in iso] == [5.0, 10.0, 15.0]
+    areas = [shapely.geometry.shape(f["geometry"]).area for f in iso]
+    assert areas == sorted(areas)
+    one = client.get("/collections/clinics/items/clinic-007/isochrones", params={"minutes": "10"})
+    assert one.json()["features"][0]["properties"]["facility_id"] == "clinic-007"
+    assert client.get("/collections/clinics/items/nope/isochrones").status_code == 404
+    assert (
+        client.get("/collections/residential_areas/items/ra-cb-001/isochrones").status_code == 400
+    )
+    assert client.get("/isochrones", params={"lon": 0, "lat": 0}).status_code == 400
+    opportunities = client.get("/opportunities").json()["features"]
+    assert opportunities and all(f["properties"]["missing"] for f in opportunities)
+
+
+def test_landing_page_by_content_negotiation(client: httpx.Client) -> None:
+    landing = client.get("/", headers={"Accept": "application/json"}).json()
+    rels = {link["rel"] for link in landing["links"]}
+    assert {"self", "conformance", "data", "service-desc"} <= rels
+    assert client.get("/", params={"f": "json"}).json() == landing
+    assert (
+        client.get("/", headers={"Accept": "text/html"})
+        .headers["content-type"]
+        .startswith("text/html")
+    )
+    classes = client.get("/conformance").json()["conformsTo"]
+    assert "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core" in classes
+
+
+def test_the_sequence_qgis_requests(client: httpx.Client) -> None:
+    """QGIS's OGC API – Features provider: landing, conformance, collections, then items
+    by bbox in pages, following `next` links."""
+    landing = client.get("/", headers={"Accept": "application/json"}).json()
+    conformance = next(link["href"] for link in landing["links"] if link["rel"] == "conformance")
+    assert client.get(conformance).status_code == 200
+    data = next(link["href"] for link in landing["links"] if link["rel"] == "data")
+    collections = client.get(data, headers={"Accept": "application/json"}).json()["collections"]
+    areas = next(c for c in collections if c["id"] == "residential_areas")
+    minx, miny, maxx, maxy = areas["extent"]["spatial"]["bbox"][0]
+    items = next(link["href"] for link in areas["links"] if link["rel"] == "items")
+    url, params, seen = items, {"bbox": f"{minx},{miny},{maxx},{maxy}", "limit": 20}, []
+    while url:
+        page = client.get(url, params=params, headers={"Accept": "application/geo+json"}).json()
+        seen += [f["id"] for f in page["features"]]
+        url = next((link["href"] for link in page["links"] if link["rel"] == "next"), None)
+        params = None
+    assert len(seen) == len(set(seen)) == 55
+    coverage = client.get("/collections/coverage/items", params={"limit": 100}).json()
+    assert (
+        coverage["numberMatched"] == 55
+        and "clinics_walk_m" in coverage["features"][0]["properties"]
+    )
+
+
+def test_request_id_is_echoed_or_made(client: httpx.Client) -> None:
+    assert (
+        client.get("/health", headers={"X-Request-ID": "abc123"}).headers["x-request-id"]
+        == "abc123"
+    )
+    assert len(client.get("/health").headers["x-request-id"]) == 32
+
+
+def test_openapi_has_examples_for_every_endpoint(client: httpx.Client) -> None:
+    spec = client.get("/openapi.json").json()
+    for path in (
+        "/nearest",
+        "/coverage",
+        "/coverage/summary",
+        "/gaps",
+        "/isochrones",
+        "/opportunities",
+        "/collections/{layer}/items",
+    ):
+        assert path in spec["paths"], path
+    assert np.all([op.get("summary") for ops in spec["paths"].values() for op in ops.values()])
