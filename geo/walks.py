@@ -272,6 +272,13 @@ class Study:
             xy = xy.reshape(1, -1)
         if xy.ndim != 2 or xy.shape[1] != 2:
             raise QueryError("点须为 (经度, 纬度) / points must be (lon, lat) pairs")
+        bad = ~(np.isfinite(xy).all(axis=1) & (np.abs(xy[:, 0]) <= 180) & (np.abs(xy[:, 1]) <= 90))
+        if bad.any():
+            first = int(np.flatnonzero(bad)[0])
+            raise QueryError(
+                f"第 {first + 1} 个点坐标超出范围 / point {first + 1} is not a lon/lat pair: "
+                f"{xy[first].tolist()} (lon −180…180, lat −90…90)"
+            )
         lon, lat = to_wgs84(xy[:, 0], xy[:, 1], crs)
         x, y = self.project(lon, lat)
         walker = profile_of(profile)

@@ -97,10 +97,14 @@ def nearest_get(
     return _geojson(frame, crs, method=study.method, **({"reason": reason} if reason else {}))
 
 
+Lon = Annotated[float, Field(ge=-180, le=180)]
+Lat = Annotated[float, Field(ge=-90, le=90)]
+
+
 class NearestBatch(BaseModel):
     """Up to 10,000 points in one request."""
 
-    points: list[tuple[float, float]] = Field(
+    points: list[tuple[Lon, Lat]] = Field(
         ..., min_length=1, max_length=MAX_POINTS, examples=[[[121.5405, 31.299], [121.546, 31.294]]]
     )
     type: FacilityType = "clinics"
