@@ -301,7 +301,18 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     print(
         f"lifecircle: http://{args.host}:{args.port}/  (数据 / data: {os.environ['LIFECIRCLE_DATA']})"
     )
-    uvicorn.run("api.main:create_app", factory=True, host=args.host, port=args.port)
+    import logging
+
+    # One access line per request from the service's own middleware (with request ids);
+    # uvicorn's duplicate access log is turned off.
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    uvicorn.run(
+        "api.main:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        access_log=False,
+    )
     return 0
 
 

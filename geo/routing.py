@@ -16,6 +16,7 @@ with initial distances nor keep the k best *distinct* sources, which is why they
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -31,7 +32,15 @@ from numba import njit
 
 from geo.network import Snap, WalkNetwork
 
-__all__ = ["k_nearest_sources", "nearest_facilities", "nearest_source", "seeds_from_snap"]
+__all__ = [
+    "FacilityTable",
+    "facility_table",
+    "k_nearest_sources",
+    "nearest_facilities",
+    "nearest_source",
+    "query_table",
+    "seeds_from_snap",
+]
 
 _INF = np.inf
 
@@ -281,6 +290,76 @@ def _combine(
     return out_d, out_l
 
 
+@dataclass(frozen=True)
+class FacilityTable:
+    """The k nearest facilities of every node, computed once and reused for any points.
+
+    Answering a point then costs only its snap and a merge over its edge's two ends,
+    which is what lets the API answer single points in well under a millisecond.
+    """
+
+    k: int
+    cutoff: float
+    node_dist: np.ndarray
+    node_label: np.ndarray
+    edge_sorted: np.ndarray
+    offset: np.ndarray
+    distance: np.ndarray
+    label: np.ndarray
+
+
+def facility_table(
+    net: WalkNetwork,
+    facility_snap: Snap,
+    facility_labels: np.ndarray,
+    k: int = 1,
+    cutoff: float = _INF,
+) -> FacilityTable:
+    """Run the k-best Dijkstra from all facilities once; see :func:`query_table`."""
+    labels = np.asarray(facility_labels, dtype=np.int64)
+    seeds = seeds_from_snap(net, facility_snap, labels)
+    node_dist, node_label = k_nearest_sources(
+        net.indptr, net.indices, net.weights, *seeds, k=k, cutoff=cutoff
+    )
+    ok = np.flatnonzero(facility_snap.ok)
+    order = ok[np.argsort(facility_snap.edge[ok], kind="stable")]
+    return FacilityTable(
+        int(k),
+        float(cutoff),
+        node_dist,
+        node_label,
+        np.ascontiguousarray(facility_snap.edge[order], dtype=np.int64),
+        np.ascontiguousarray(facility_snap.offset[order], dtype=np.float64),
+        np.ascontiguousarray(facility_snap.distance[order], dtype=np.float64),
+        labels[order],
+    )
+
+
+def query_table(
+    net: WalkNetwork, table: FacilityTable, origin_snap: Snap
+) -> tuple[np.ndarray, np.ndarray]:
+    """Walking metres to, and labels of, the table's ``k`` nearest facilities of every
+    origin: ``(p, k)`` arrays, ``inf`` / ``-1`` where an origin is off the network or has
+    fewer than ``k`` facilities within the cutoff."""
+    o_edge = np.where(origin_snap.ok, origin_snap.edge, -1).astype(np.int64)
+    return _combine(
+        o_edge,
+        np.ascontiguousarray(origin_snap.offset, dtype=np.float64),
+        np.ascontiguousarray(origin_snap.distance, dtype=np.float64),
+        net.edge_u,
+        net.edge_v,
+        net.edge_length,
+        table.node_dist,
+        table.node_label,
+        table.edge_sorted,
+        table.offset,
+        table.distance,
+        table.label,
+        table.k,
+        table.cutoff,
+    )
+
+
 def nearest_facilities(
     net: WalkNetwork,
     facility_snap: Snap,
@@ -294,27 +373,5 @@ def nearest_facilities(
     Returns ``(p, k)`` arrays; an origin that could not be attached to a street, or with
     fewer than ``k`` facilities within ``cutoff``, has ``inf`` / ``-1`` in the missing slots.
     """
-    labels = np.asarray(facility_labels, dtype=np.int64)
-    seeds = seeds_from_snap(net, facility_snap, labels)
-    node_dist, node_label = k_nearest_sources(
-        net.indptr, net.indices, net.weights, *seeds, k=k, cutoff=cutoff
-    )
-    ok = np.flatnonzero(facility_snap.ok)
-    order = ok[np.argsort(facility_snap.edge[ok], kind="stable")]
-    o_edge = np.where(origin_snap.ok, origin_snap.edge, -1).astype(np.int64)
-    return _combine(
-        o_edge,
-        np.ascontiguousarray(origin_snap.offset, dtype=np.float64),
-        np.ascontiguousarray(origin_snap.distance, dtype=np.float64),
-        net.edge_u,
-        net.edge_v,
-        net.edge_length,
-        node_dist,
-        node_label,
-        np.ascontiguousarray(facility_snap.edge[order], dtype=np.int64),
-        np.ascontiguousarray(facility_snap.offset[order], dtype=np.float64),
-        np.ascontiguousarray(facility_snap.distance[order], dtype=np.float64),
-        labels[order],
-        int(k),
-        float(cutoff),
-    )
+    table = facility_table(net, facility_snap, facility_labels, k, cutoff)
+    return query_table(net, table, origin_snap)

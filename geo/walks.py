@@ -36,7 +36,7 @@ from scipy.spatial import cKDTree
 from geo.crs import to_wgs84
 from geo.errors import LifecircleError, QueryError
 from geo.network import DEFAULT_SNAP_DISTANCE_M, Snap, WalkNetwork, load_network, snap_points
-from geo.routing import nearest_facilities
+from geo.routing import FacilityTable, facility_table, query_table
 from geo.schema import FACILITY_LAYERS, get_layer
 from geo.store import data_dir, read_layers
 
@@ -129,6 +129,8 @@ class Study:
     network: WalkNetwork | None
     max_snap_m: float = DEFAULT_SNAP_DISTANCE_M
     _snaps: dict[str, Snap] = field(default_factory=dict, repr=False)
+    _xy: dict[str, tuple[np.ndarray, ...]] = field(default_factory=dict, repr=False)
+    _tables: dict[tuple, FacilityTable] = field(default_factory=dict, repr=False)
 
     @classmethod
     def load(
@@ -169,9 +171,12 @@ class Study:
             return pyproj.CRS.from_epsg(32651)  # Shanghai
         return frames[0].estimate_utm_crs()
 
+    @cached_property
+    def _to_metric(self) -> pyproj.Transformer:
+        return pyproj.Transformer.from_crs("EPSG:4326", self.crs, always_xy=True)
+
     def project(self, lon: Any, lat: Any) -> tuple[np.ndarray, np.ndarray]:
-        to_metric = pyproj.Transformer.from_crs("EPSG:4326", self.crs, always_xy=True)
-        x, y = to_metric.transform(np.asarray(lon, float), np.asarray(lat, float))
+        x, y = self._to_metric.transform(np.asarray(lon, float), np.asarray(lat, float))
         return np.atleast_1d(x), np.atleast_1d(y)
 
     def facilities(self, kind: str) -> gpd.GeoDataFrame:
@@ -184,11 +189,27 @@ class Study:
         return self.layers[kind]
 
     def facility_xy(self, kind: str) -> tuple[np.ndarray, np.ndarray]:
-        frame = self.facilities(kind)
-        if not len(frame):
-            return np.empty(0), np.empty(0)
-        points = frame.geometry.representative_point()
-        return self.project(points.x.to_numpy(), points.y.to_numpy())
+        """Metric positions of the facilities of ``kind`` (computed once)."""
+        if kind not in self._xy:
+            frame = self.facilities(kind)
+            if not len(frame):
+                self._xy[kind] = (np.empty(0), np.empty(0))
+            else:
+                points = frame.geometry.representative_point()
+                self._xy[kind] = self.project(points.x.to_numpy(), points.y.to_numpy())
+        return self._xy[kind]
+
+    def facility_table(self, kind: str, k: int, cutoff: float = np.inf) -> FacilityTable:
+        """The k nearest facilities of every network node (computed once per setting)."""
+        key = (kind, k, cutoff)
+        if key not in self._tables:
+            if len(self._tables) >= 32:  # many settings asked for: keep memory bounded
+                self._tables.pop(next(iter(self._tables)))
+            snap = self.facility_snap(kind)
+            self._tables[key] = facility_table(
+                self.network, snap, np.arange(len(snap)), k=k, cutoff=cutoff
+            )
+        return self._tables[key]
 
     def facility_snap(self, kind: str) -> Snap:
         """Where each facility of ``kind`` joins the network (computed once)."""
@@ -233,12 +254,9 @@ class Study:
                 label[:, :found] = np.where(keep, idx, -1)
             return metres, label, np.full(p, None, dtype=object)
         snap = origin_snap if origin_snap is not None else self.snap(x, y)
-        fsnap = self.facility_snap(kind)
         if count == 0:
             return np.full((p, k), np.inf), np.full((p, k), -1, np.int64), snap.reason
-        metres, label = nearest_facilities(
-            self.network, fsnap, np.arange(count), snap, k=k, cutoff=cutoff
-        )
+        metres, label = query_table(self.network, self.facility_table(kind, k, cutoff), snap)
         return metres, label, snap.reason
 
     def nearest(
@@ -265,6 +283,19 @@ class Study:
         >>> bool(near["walk_m"].iloc[0] >= near["straight_m"].iloc[0])
         True
         """
+        columns = self.nearest_columns(points, kind, k, profile, crs)
+        return pd.DataFrame(columns).drop(columns=["lon", "lat"])
+
+    def nearest_columns(
+        self,
+        points: Any,
+        kind: str,
+        k: int = 1,
+        profile: str | Profile = "standard",
+        crs: str = "wgs84",
+    ) -> dict[str, np.ndarray]:
+        """:meth:`nearest` as plain arrays (one entry per point and rank), plus each
+        facility's WGS-84 ``lon`` and ``lat``: what the API serialises without pandas."""
         if k < 1:
             raise QueryError("k 至少为 1 / k must be at least 1")
         xy = np.asarray(points, dtype=float)
@@ -283,7 +314,7 @@ class Study:
         x, y = self.project(lon, lat)
         walker = profile_of(profile)
         metres, label, reason = self.walk_metres(x, y, kind, k)
-        frame = self.facilities(kind)
+        ids, names, flon, flat = self._facility_columns(kind)
         fx, fy = self.facility_xy(kind)
         rows = np.repeat(np.arange(len(x)), k)
         ranks = np.tile(np.arange(1, k + 1), len(x))
@@ -294,25 +325,37 @@ class Study:
             np.hypot(fx[safe] - x[rows], fy[safe] - y[rows]) if len(fx) else np.zeros(len(rows))
         )
         walk = metres.ravel()
-        ids = frame.index.to_numpy() if len(frame) else np.array([None])
-        names = frame["name"].to_numpy() if len(frame) else np.array([None])
-        result = pd.DataFrame(
-            {
-                "point": rows,
-                "rank": ranks,
-                "facility_id": np.where(found, ids[safe], None),
-                "name": np.where(found, names[safe], None),
-                "walk_m": np.where(found, walk, np.nan),
-                "walk_minutes": np.where(found, walk / walker.metres_per_minute, np.nan),
-                "straight_m": np.where(found, straight, np.nan),
-                "method": self.method,
-                "reason": np.where(found, None, reason[rows]),
-            }
-        )
+        why = np.where(found, None, reason[rows])
         # Where fewer than k facilities exist, only the first empty rank says why.
         extra = ~found & (ranks > 1) & pd.isna(reason[rows])
-        result.loc[extra, "reason"] = "设施不足 / fewer facilities than k"
-        return result
+        why[extra] = "设施不足 / fewer facilities than k"
+        return {
+            "point": rows,
+            "rank": ranks,
+            "facility_id": np.where(found, ids[safe], None),
+            "name": np.where(found, names[safe], None),
+            "walk_m": np.where(found, walk, np.nan),
+            "walk_minutes": np.where(found, walk / walker.metres_per_minute, np.nan),
+            "straight_m": np.where(found, straight, np.nan),
+            "method": np.full(len(rows), self.method, dtype=object),
+            "reason": why,
+            "lon": np.where(found, flon[safe], np.nan),
+            "lat": np.where(found, flat[safe], np.nan),
+        }
+
+    def _facility_columns(self, kind: str) -> tuple[np.ndarray, ...]:
+        key = f"columns:{kind}"
+        if key not in self._xy:
+            frame = self.facilities(kind)
+            if len(frame):
+                points = frame.geometry.representative_point()
+                self._xy[key] = (frame.index.to_numpy(dtype=object),
+                                 frame["name"].to_numpy(dtype=object),
+                                 points.x.to_numpy(), points.y.to_numpy())  # fmt: skip
+            else:
+                none = np.array([None], dtype=object)
+                self._xy[key] = (none, none, np.array([np.nan]), np.array([np.nan]))
+        return self._xy[key]
 
 
 _DEFAULT_STUDIES: dict[str, Study] = {}
