@@ -10,6 +10,7 @@ from fastapi import Request
 
 from api.config import Settings
 from geo.coverage import analyze_areas
+from geo.features import FeatureIndex
 from geo.network import WalkNetwork, load_network
 from geo.schema import LAYER_NAMES, get_layer
 from geo.store import layer_etag, read_layer
@@ -29,6 +30,7 @@ class LayerCache:
         self.folder = Path(folder)
         self._lock = threading.Lock()
         self._entries: dict[str, tuple[tuple[int, int], gpd.GeoDataFrame, str]] = {}
+        self._indexes: dict[str, tuple[str, FeatureIndex]] = {}
 
     def _stamp(self, layer: str) -> tuple[int, int]:
         path = self.folder / get_layer(layer).filename
@@ -47,6 +49,16 @@ class LayerCache:
                 entry = (stamp, read_layer(layer, self.folder), layer_etag(layer, self.folder))
                 self._entries[layer] = entry
             return entry[1], entry[2]
+
+    def index(self, layer: str) -> tuple[FeatureIndex, str]:
+        """The layer's :class:`~geo.features.FeatureIndex` (rebuilt when the file changes)."""
+        frame, etag = self.get(layer)
+        with self._lock:
+            cached = self._indexes.get(layer)
+            if cached is None or cached[0] != etag:
+                cached = (etag, FeatureIndex(frame, layer))
+                self._indexes[layer] = cached
+            return cached[1], etag
 
     def all(self) -> dict[str, gpd.GeoDataFrame]:
         return {name: self.get(name)[0] for name in LAYER_NAMES}

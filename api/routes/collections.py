@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 
 from api.deps import LayerCache, StudyCache, get_cache, get_studies
 from geo.errors import NotFoundError
-from geo.features import features_page, layer_extent, parse_bbox, to_geojson_dict
+from geo.features import FeatureIndex, layer_extent, parse_bbox, to_geojson_dict
 from geo.maps import LABELS
 from geo.schema import LAYER_NAMES, get_layer
 
@@ -29,15 +29,26 @@ COLLECTIONS = (*LAYER_NAMES, COVERAGE)
 
 def _frame(layer: str, cache: LayerCache, studies: StudyCache):
     """The frame, ETag and schema layer behind a collection id (checked against the set)."""
+    index, etag = _index(layer, cache, studies)
+    return index.frame, etag, index.layer
+
+
+_coverage_index: dict[str, FeatureIndex] = {}
+
+
+def _index(layer: str, cache: LayerCache, studies: StudyCache) -> tuple[FeatureIndex, str]:
     if layer == COVERAGE:
-        _, result = studies.coverage()
-        areas, _ = cache.get("residential_areas")
         # coverage changes with any layer: its validator is built from all of theirs
         etag = hashlib.sha256("".join(cache.get(n)[1] for n in LAYER_NAMES).encode()).hexdigest()
-        return areas.join(result), etag[:32], "residential_areas"
+        key = f"{id(studies)}-{etag}"
+        if key not in _coverage_index:
+            _, result = studies.coverage()
+            areas, _ = cache.get("residential_areas")
+            _coverage_index.clear()
+            _coverage_index[key] = FeatureIndex(areas.join(result), "residential_areas")
+        return _coverage_index[key], etag[:32]
     get_layer(layer)
-    frame, etag = cache.get(layer)
-    return frame, etag, layer
+    return cache.index(layer)
 
 
 def _collection(request: Request, layer: str, cache: LayerCache, studies: StudyCache) -> dict:
@@ -101,7 +112,7 @@ def collection(
     response_class=JSONResponse,
     responses={200: {"content": {GEOJSON: {}}}},
 )
-def items(
+async def items(
     layer: str,
     request: Request,
     cache: Annotated[LayerCache, Depends(get_cache)],
@@ -118,18 +129,18 @@ def items(
 ) -> Response:
     """A page of features as GeoJSON, with ``numberMatched``, ``numberReturned`` and paging
     links. Other query parameters filter by property equality (``?status=completed``)."""
-    frame, etag, schema_layer = _frame(layer, cache, studies)
+    index, etag = _index(layer, cache, studies)
     box = parse_bbox(bbox)
     filters = {k: v for k, v in request.query_params.items() if k not in _RESERVED}
-    page, matched = features_page(
-        frame, schema_layer, bbox=box, filters=filters, limit=limit, offset=offset
+    positions, matched = index.select(box, filters, limit, offset)
+    content = index.collection_bytes(
+        positions,
+        numberMatched=matched,
+        numberReturned=len(positions),
+        timeStamp=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        links=_paging_links(request, matched, limit, offset),
     )
-    body = to_geojson_dict(page, schema_layer)
-    body["numberMatched"] = matched
-    body["numberReturned"] = len(page)
-    body["timeStamp"] = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    body["links"] = _paging_links(request, matched, limit, offset)
-    return JSONResponse(body, media_type=GEOJSON, headers={"ETag": f'"{etag}"'})
+    return Response(content, media_type=GEOJSON, headers={"ETag": f'"{etag}"'})
 
 
 def _paging_links(request: Request, matched: int, limit: int, offset: int) -> list[dict]:
