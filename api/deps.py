@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from pathlib import Path
 
@@ -87,6 +88,7 @@ class StudyCache:
         self._lock = threading.Lock()
         self._study: tuple[tuple[str, ...], Study] | None = None
         self._results: dict[tuple, object] = {}
+        self._coverage_index: tuple[str, FeatureIndex] | None = None
 
     def network(self) -> WalkNetwork | None:
         if self._network is False:
@@ -119,6 +121,17 @@ class StudyCache:
             if key not in self._results:
                 self._results[key] = analyze_areas(study, limits, key[0])
             return study, self._results[key]
+
+    def coverage_index(self) -> tuple[FeatureIndex, str]:
+        """Default coverage joined to the areas, ready to serve as the ``coverage``
+        collection; its ETag changes with any layer, since coverage depends on all."""
+        study, result = self.coverage()
+        etag = hashlib.sha256("".join(self._study[0]).encode()).hexdigest()[:32]
+        with self._lock:
+            if self._coverage_index is None or self._coverage_index[0] != etag:
+                areas = study.layers["residential_areas"]
+                self._coverage_index = (etag, FeatureIndex(areas.join(result), "residential_areas"))
+            return self._coverage_index[1], etag
 
 
 def get_studies(request: Request) -> StudyCache:

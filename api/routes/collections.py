@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -33,20 +32,9 @@ def _frame(layer: str, cache: LayerCache, studies: StudyCache):
     return index.frame, etag, index.layer
 
 
-_coverage_index: dict[str, FeatureIndex] = {}
-
-
 def _index(layer: str, cache: LayerCache, studies: StudyCache) -> tuple[FeatureIndex, str]:
     if layer == COVERAGE:
-        # coverage changes with any layer: its validator is built from all of theirs
-        etag = hashlib.sha256("".join(cache.get(n)[1] for n in LAYER_NAMES).encode()).hexdigest()
-        key = f"{id(studies)}-{etag}"
-        if key not in _coverage_index:
-            _, result = studies.coverage()
-            areas, _ = cache.get("residential_areas")
-            _coverage_index.clear()
-            _coverage_index[key] = FeatureIndex(areas.join(result), "residential_areas")
-        return _coverage_index[key], etag[:32]
+        return studies.coverage_index()
     get_layer(layer)
     return cache.index(layer)
 
