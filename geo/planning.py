@@ -1,0 +1,418 @@
+"""Planning: what-if scenarios and recommended sites for new facilities.
+
+A :class:`Scenario` adds, moves or removes facilities, or opens one at a renovation
+project's site, without touching the stored layers; :func:`compare` reports who gains and
+who loses coverage, per area and per subdistrict. :func:`recommend_sites` chooses ``k``
+new sites among candidates to cover the most people not yet covered — the maximal covering
+location problem — greedily (fast, within 1 − 1/e ≈ 63 % of the optimum, usually much
+closer) or exactly with an integer program (PuLP with its bundled CBC solver).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from geo.coverage import analyze_areas, area_origins
+from geo.errors import QueryError
+from geo.schema import FACILITY_LAYERS
+from geo.walks import Study, parse_thresholds, profile_of
+
+__all__ = [
+    "CANDIDATE_SOURCES",
+    "Recommendation",
+    "Scenario",
+    "ScenarioResult",
+    "apply_scenario",
+    "compare",
+    "coverage_sets",
+    "greedy_sites",
+    "greedy_vs_optimal",
+    "optimal_sites",
+    "recommend_sites",
+    "scenario_map",
+]
+
+CANDIDATE_SOURCES = ("renovation_projects", "neighbor_centers", "street_nodes", "points")
+#: Candidates considered within reach of one area at most (the k of the k-nearest search).
+MAX_CANDIDATES_PER_AREA = 64
+# What a facility added in a scenario needs to be a valid feature of its layer.
+_DEFAULTS = {
+    "clinics": {"level": "station"},
+    "neighbor_centers": {"kind": "centre", "health_station": False, "subdistrict": ""},
+    "charging_points": {"vehicle": "ebike", "ports": 20, "status": "planned"},
+}
+
+
+@dataclass
+class Scenario:
+    """Changes to the facilities, applied to a copy of the layers.
+
+    ``add``: ``{"type", "lon", "lat", "name"?}``; ``move``: ``{"type", "id", "lon", "lat"}``;
+    ``remove``: ``{"type", "id"}``; ``sites``: ``{"project_id", "type", "name"?}`` opens a
+    facility at a renovation project. Positions are WGS-84.
+    """
+
+    add: list[dict[str, Any]] = field(default_factory=list)
+    move: list[dict[str, Any]] = field(default_factory=list)
+    remove: list[dict[str, Any]] = field(default_factory=list)
+    sites: list[dict[str, Any]] = field(default_factory=list)
+    name: str = "scenario"
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Scenario:
+        unknown = set(data) - {"add", "move", "remove", "sites", "name"}
+        if unknown:
+            raise QueryError(
+                f"方案中有未知项 / unknown scenario keys: {', '.join(sorted(unknown))}; "
+                "use add, move, remove, sites"
+            )
+        lists = {key: data.get(key) or [] for key in ("add", "move", "remove", "sites")}
+        for key, value in lists.items():
+            if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+                raise QueryError(f"'{key}' 应为对象列表 / '{key}' must be a list of objects")
+        return cls(**lists, name=str(data.get("name") or "scenario"))
+
+
+@dataclass
+class ScenarioResult:
+    """Coverage before and after, and the difference."""
+
+    before: pd.DataFrame
+    after: pd.DataFrame
+    changes: pd.DataFrame  # per area and type: gained / lost
+    by_subdistrict: pd.DataFrame  # people and elderly newly covered or lost
+    study: Study
+
+
+def _check(entry: dict, where: str, needs: tuple[str, ...], problems: list[str]) -> None:
+    missing = [k for k in needs if entry.get(k) in (None, "")]
+    if missing:
+        problems.append(f"{where}: 缺少 / missing {', '.join(missing)}")
+    kind = entry.get("type")
+    if kind is not None and kind not in FACILITY_LAYERS:
+        problems.append(
+            f"{where}: 类型 '{kind}' 无效 / type must be one of {', '.join(FACILITY_LAYERS)}"
+        )
+    for axis, limit in (("lon", 180), ("lat", 90)):
+        if axis in needs:
+            try:
+                ok = abs(float(entry[axis])) <= limit
+            except (KeyError, TypeError, ValueError):
+                ok = False
+            if not ok and axis not in missing:
+                problems.append(f"{where}: {axis} 无效 / {axis} is not a coordinate")
+
+
+def apply_scenario(study: Study, scenario: Scenario) -> Study:
+    """A new study whose facility layers carry the scenario's changes (same network)."""
+    layers = {name: frame.copy() for name, frame in study.layers.items()}
+    problems: list[str] = []
+    for n, entry in enumerate(scenario.remove, 1):
+        _check(entry, f"remove #{n}", ("type", "id"), problems)
+        kind, fid = entry.get("type"), str(entry.get("id"))
+        if kind in FACILITY_LAYERS and fid not in layers[kind].index:
+            problems.append(f"remove #{n}: {kind} 中没有 {fid} / no {fid} in {kind}")
+        elif kind in FACILITY_LAYERS:
+            layers[kind] = layers[kind].drop(index=fid)
+    for n, entry in enumerate(scenario.move, 1):
+        _check(entry, f"move #{n}", ("type", "id", "lon", "lat"), problems)
+        kind, fid = entry.get("type"), str(entry.get("id"))
+        if kind in FACILITY_LAYERS and fid not in layers[kind].index:
+            problems.append(f"move #{n}: {kind} 中没有 {fid} / no {fid} in {kind}")
+        elif kind in FACILITY_LAYERS and not problems:
+            frame = layers[kind]
+            geometry = frame.geometry.copy()
+            geometry.loc[fid] = shapely.Point(float(entry["lon"]), float(entry["lat"]))
+            layers[kind] = frame.set_geometry(geometry)
+    added: list[tuple[str, dict, shapely.Point]] = []
+    for n, entry in enumerate(scenario.add, 1):
+        _check(entry, f"add #{n}", ("type", "lon", "lat"), problems)
+        if not problems:
+            point = shapely.Point(float(entry["lon"]), float(entry["lat"]))
+            added.append(
+                (entry["type"], {"name": entry.get("name") or f"新增 {n} / new {n}"}, point)
+            )
+    projects = layers["renovation_projects"]
+    for n, entry in enumerate(scenario.sites, 1):
+        _check(entry, f"sites #{n}", ("project_id", "type"), problems)
+        pid = str(entry.get("project_id"))
+        if pid not in projects.index:
+            problems.append(f"sites #{n}: 没有改造项目 {pid} / no renovation project {pid}")
+        elif not problems:
+            point = projects.geometry.loc[pid].representative_point()
+            name = entry.get("name") or f"{projects.at[pid, 'name']}（新设施 / new site）"
+            added.append((entry["type"], {"name": name, "note": f"site of {pid}"}, point))
+    if problems:
+        raise QueryError("方案无效 / invalid scenario: " + "; ".join(problems))
+    for n, (kind, props, point) in enumerate(added, 1):
+        fid = f"{scenario.name}-{kind}-{n}"
+        row = gpd.GeoDataFrame(
+            [{"id": fid, **_DEFAULTS[kind], **props}],
+            geometry=[point],
+            crs="EPSG:4326",
+            index=[fid],
+        )
+        layers[kind] = pd.concat([layers[kind], row])
+    return Study(layers, study.network, study.max_snap_m)
+
+
+def compare(
+    study: Study, scenario: Scenario, minutes=None, profile: str = "standard"
+) -> ScenarioResult:
+    """Coverage of the scenario against today's, per area and per subdistrict.
+
+    Examples
+    --------
+    >>> study = Study.load()
+    >>> plan = Scenario(add=[{"type": "charging_points", "lon": 121.5525, "lat": 31.3030}])
+    >>> result = compare(study, plan)
+    >>> int(result.changes["charging_points_gained"].sum()) > 0
+    True
+    """
+    limits = parse_thresholds(minutes)
+    walker = profile_of(profile)
+    after_study = apply_scenario(study, scenario)
+    before = analyze_areas(study, limits, walker.name)
+    after = analyze_areas(after_study, limits, walker.name)
+    areas = study.layers["residential_areas"]
+    changes = pd.DataFrame(index=areas.index)
+    kinds = (*FACILITY_LAYERS, "all")
+    for kind in kinds:
+        column = "all_covered" if kind == "all" else f"{kind}_covered"
+        was, now = before[column].astype(bool), after[column].astype(bool)
+        changes[f"{kind}_gained"] = ~was & now
+        changes[f"{kind}_lost"] = was & ~now
+        if kind != "all":
+            changes[f"{kind}_walk_m_before"] = before[f"{kind}_walk_m"]
+            changes[f"{kind}_walk_m_after"] = after[f"{kind}_walk_m"]
+    people = areas[["population", "elderly"]].apply(pd.to_numeric, errors="coerce").fillna(0)
+    rows = []
+    groups = [("全部 / all", areas.index), *areas.groupby("subdistrict").groups.items()]
+    for group, index in groups:
+        for kind in kinds:
+            gained = changes.loc[index, f"{kind}_gained"]
+            lost = changes.loc[index, f"{kind}_lost"]
+            rows.append({
+                "subdistrict": group, "type": "all_types" if kind == "all" else kind,
+                "areas_gained": int(gained.sum()), "areas_lost": int(lost.sum()),
+                "population_gained": int(people.loc[index, "population"][gained].sum()),
+                "elderly_gained": int(people.loc[index, "elderly"][gained].sum()),
+                "population_lost": int(people.loc[index, "population"][lost].sum()),
+                "elderly_lost": int(people.loc[index, "elderly"][lost].sum()),
+            })  # fmt: skip
+    return ScenarioResult(before, after, changes, pd.DataFrame(rows), after_study)
+
+
+# --- recommended sites -----------------------------------------------------------------------
+
+
+def _candidates(study: Study, kind: str, source: str, points=None) -> gpd.GeoDataFrame:
+    if source == "renovation_projects":
+        frame = study.layers["renovation_projects"]
+        geometry = frame.geometry.representative_point()
+        return gpd.GeoDataFrame({"name": frame["name"]}, geometry=geometry, crs="EPSG:4326")
+    if source == "neighbor_centers":
+        frame = study.layers["neighbor_centers"]
+        if kind == "clinics" and "health_station" in frame.columns:
+            frame = frame[~frame["health_station"].fillna(False).astype(bool)]  # could host one
+        return gpd.GeoDataFrame({"name": frame["name"]}, geometry=frame.geometry, crs="EPSG:4326")
+    if source == "street_nodes":
+        if study.network is None:
+            raise QueryError("街道节点候选需要路网 / street-node candidates need a network")
+        net = study.network
+        nodes = gpd.GeoSeries(shapely.points(net.node_x, net.node_y), crs=net.crs).to_crs(4326)
+        ids = [f"node-{i}" for i in range(net.n_nodes)]
+        return gpd.GeoDataFrame({"name": ids}, geometry=nodes.values, crs="EPSG:4326", index=ids)
+    if source == "points":
+        xy = np.asarray(points if points is not None else [], dtype=float).reshape(-1, 2)
+        ids = [f"point-{i + 1}" for i in range(len(xy))]
+        return gpd.GeoDataFrame(
+            {"name": ids}, geometry=shapely.points(xy), crs="EPSG:4326", index=ids
+        )
+    raise QueryError(
+        f"未知候选来源 '{source}' / candidates must be one of {', '.join(CANDIDATE_SOURCES)}"
+    )
+
+
+def coverage_sets(
+    study: Study, candidates: gpd.GeoDataFrame, kind: str, limit_m: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs ``(area position, candidate position)`` where the candidate would be within
+    ``limit_m`` walking metres of the area (from its gates or streets, as in coverage)."""
+    layers = dict(study.layers)
+    layers[kind] = candidates
+    trial = Study(layers, study.network, study.max_snap_m)
+    areas = study.layers["residential_areas"]
+    owner, x, y, snap = area_origins(trial, areas)
+    k = min(MAX_CANDIDATES_PER_AREA, max(len(candidates), 1))
+    _, label, _ = trial.walk_metres(x, y, kind, k, cutoff=limit_m, origin_snap=snap)
+    pairs = np.column_stack([np.repeat(owner, k), label.ravel()])
+    # a candidate inside a compound covers it whatever the streets say
+    metric = areas.geometry.to_crs(trial.crs).to_numpy()
+    cx, cy = trial.facility_xy(kind)
+    inside_area, inside_candidate = shapely.STRtree(shapely.points(cx, cy)).query(
+        metric, predicate="intersects")  # fmt: skip
+    pairs = np.vstack([pairs, np.column_stack([inside_area, inside_candidate])])
+    pairs = np.unique(pairs[pairs[:, 1] >= 0], axis=0)
+    return pairs[:, 0], pairs[:, 1]
+
+
+def greedy_sites(
+    weights: np.ndarray, area: np.ndarray, candidate: np.ndarray, n_candidates: int, k: int
+) -> list[int]:
+    """Greedy maximal covering: repeatedly take the candidate covering the most weight not
+    yet covered. Guaranteed within 1 − 1/e of the optimum (Nemhauser et al., 1978)."""
+    covered = np.zeros(len(weights), dtype=bool)
+    chosen: list[int] = []
+    for _ in range(min(k, n_candidates)):
+        gain = np.bincount(candidate, weights=np.where(covered[area], 0.0, weights[area]),
+                           minlength=n_candidates)  # fmt: skip
+        gain[chosen] = -1.0
+        best = int(np.argmax(gain))
+        if gain[best] <= 0:
+            break
+        chosen.append(best)
+        covered[area[candidate == best]] = True
+    return chosen
+
+
+def optimal_sites(
+    weights: np.ndarray,
+    area: np.ndarray,
+    candidate: np.ndarray,
+    n_candidates: int,
+    k: int,
+    time_limit_s: int = 60,
+) -> list[int]:
+    """The exact maximal covering solution: an integer program solved with CBC (PuLP)."""
+    import pulp
+
+    problem = pulp.LpProblem("mclp", pulp.LpMaximize)
+    x = [problem.add_variable(f"x{c}", cat="Binary") for c in range(n_candidates)]
+    reachable = np.unique(area)
+    y = {a: problem.add_variable(f"y{a}", lowBound=0, upBound=1) for a in reachable}
+    problem += pulp.lpSum(float(weights[a]) * y[a] for a in reachable)
+    problem += pulp.lpSum(x) <= k
+    for a in reachable:
+        problem += y[a] <= pulp.lpSum(x[c] for c in candidate[area == a])
+    problem.solve(pulp.COIN_CMD(msg=False, path=_cbc_path(), timeLimit=time_limit_s))
+    return [c for c in range(n_candidates) if (x[c].value() or 0) > 0.5]
+
+
+def _cbc_path() -> str:
+    """The CBC binary that ``pulp[cbc]`` installs (package cbcbox)."""
+    try:
+        import cbcbox
+    except ImportError as exc:
+        raise QueryError(
+            "精确求解需要 CBC / the exact method needs CBC: pip install 'pulp[cbc]'"
+        ) from exc
+    path = cbcbox.cbc_bin_path
+    return str(path() if callable(path) else path)
+
+
+@dataclass
+class Recommendation:
+    """Chosen sites in order, what each newly covers, and the totals."""
+
+    sites: gpd.GeoDataFrame
+    method: str
+    covered_population: int
+    covered_elderly: int
+
+
+def recommend_sites(
+    study: Study,
+    kind: str,
+    k: int = 3,
+    candidates: str = "renovation_projects",
+    points=None,
+    method: str = "greedy",
+    elderly_weight: float = 1.0,
+    minutes=None,
+    profile: str = "standard",
+) -> Recommendation:
+    """Choose ``k`` new sites for ``kind`` that newly cover the most people.
+
+    Only areas not covered today count; ``elderly_weight`` > 1 counts residents 60+ more.
+
+    Examples
+    --------
+    >>> rec = recommend_sites(Study.load(), "charging_points", k=3)
+    >>> len(rec.sites), rec.covered_population > 0
+    (3, True)
+    """
+    if kind not in FACILITY_LAYERS:
+        raise QueryError(
+            f"'{kind}' 不是设施类型 / type must be one of {', '.join(FACILITY_LAYERS)}"
+        )
+    if method not in ("greedy", "exact"):
+        raise QueryError("method 为 greedy 或 exact / method must be greedy or exact")
+    if k < 1:
+        raise QueryError("k 至少为 1 / k must be at least 1")
+    walker = profile_of(profile)
+    limits = parse_thresholds(minutes)
+    limit_m = limits[kind] * walker.metres_per_minute
+    areas = study.layers["residential_areas"]
+    today = analyze_areas(study, limits, walker.name, types=(kind,))
+    pool = _candidates(study, kind, candidates, points)
+    population = pd.to_numeric(areas["population"], errors="coerce").fillna(0).to_numpy()
+    elderly = pd.to_numeric(areas["elderly"], errors="coerce").fillna(0).to_numpy()
+    weights = np.where(today[f"{kind}_covered"].to_numpy(bool), 0.0,
+                       population + (elderly_weight - 1.0) * elderly)  # fmt: skip
+    area, candidate = coverage_sets(study, pool, kind, limit_m) if len(pool) else (
+        np.empty(0, int), np.empty(0, int))  # fmt: skip
+    solve = greedy_sites if method == "greedy" else optimal_sites
+    chosen = solve(weights, area, candidate, len(pool), k)
+    if method == "exact":  # list the optimal set in the order of what each adds
+        among = np.isin(candidate, chosen)
+        chosen = greedy_sites(weights, area[among], candidate[among], len(pool), len(chosen))
+    covered = np.zeros(len(areas), dtype=bool)
+    rows = []
+    for rank, c in enumerate(chosen, 1):
+        new = np.unique(area[candidate == c])
+        new = new[~covered[new] & (weights[new] > 0)]
+        covered[new] = True
+        rows.append({"rank": rank, "candidate_id": pool.index[c], "name": pool["name"].iloc[c],
+                     "type": kind, "areas_newly_covered": len(new),
+                     "population_newly_covered": int(population[new].sum()),
+                     "elderly_newly_covered": int(elderly[new].sum()),
+                     "area_ids": [str(a) for a in areas.index[new]]})  # fmt: skip
+    sites = gpd.GeoDataFrame(rows, geometry=list(pool.geometry.iloc[chosen]), crs="EPSG:4326")
+    return Recommendation(
+        sites, method, int(population[covered].sum()), int(elderly[covered].sum())
+    )
+
+
+def greedy_vs_optimal(weights, area, candidate, n_candidates: int, k: int) -> dict[str, float]:
+    """Covered weight of the greedy and the exact choice, and their ratio."""
+    value = {}
+    for name, solve in (("greedy", greedy_sites), ("optimal", optimal_sites)):
+        chosen = solve(weights, area, candidate, n_candidates, k)
+        hit = np.unique(area[np.isin(candidate, chosen)])
+        value[name] = float(weights[hit].sum())
+    value["ratio"] = value["greedy"] / value["optimal"] if value["optimal"] else 1.0
+    return value
+
+
+def scenario_map(study: Study, scenario: Scenario, lang: str = "zh", tiles: str = "openstreetmap"):
+    """The overview map of the scenario's layers, its added sites marked with a star."""
+    import folium
+
+    from geo.maps import overview_map
+
+    changed = apply_scenario(study, scenario)
+    fmap = overview_map(changed.layers, lang=lang, tiles=tiles)
+    for kind in FACILITY_LAYERS:
+        frame = changed.layers[kind]
+        new = frame[frame.index.astype(str).str.startswith(f"{scenario.name}-")]
+        for fid, geom in zip(new.index, new.geometry, strict=True):
+            folium.Marker([geom.y, geom.x], tooltip=f"★ {fid}",
+                          icon=folium.Icon(color="red", icon="star")).add_to(fmap)  # fmt: skip
+    return fmap
