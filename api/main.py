@@ -11,7 +11,7 @@ from api import errors
 from api.config import Settings, get_settings
 from api.deps import LayerCache, StudyCache
 from api.middleware import RequestMiddleware
-from api.routes import analysis, collections, health, pages
+from api.routes import analysis, collections, health, pages, planning
 from geo.store import data_dir
 
 __all__ = ["create_app"]
@@ -36,6 +36,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestMiddleware, max_body_bytes=settings.max_body_bytes)
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["*"])
-    for module in (pages, health, collections, analysis):
+    for module in (pages, health, collections, analysis, planning):
         app.include_router(module.router)
     return app

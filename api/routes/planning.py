@@ -1,0 +1,86 @@
+"""What-if scenarios and recommended sites over HTTP (the numbers come from geo.planning)."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Body, Depends, Query
+from fastapi.responses import JSONResponse
+
+from api.deps import StudyCache, get_studies
+from geo.planning import Scenario, compare, recommend_sites
+from geo.store import to_feature_collection
+
+router = APIRouter(tags=["planning"])
+
+GEOJSON = "application/geo+json"
+_EXAMPLE = {
+    "name": "228街坊睦邻中心",
+    "sites": [{"project_id": "rp-020", "type": "neighbor_centers"}],
+    "add": [{"type": "charging_points", "lon": 121.5525, "lat": 31.303, "name": "新车棚"}],
+    "remove": [],
+    "move": [],
+}
+
+
+@router.post("/scenarios", summary="方案比较 / what-if scenario against today")
+def scenarios(
+    studies: Annotated[StudyCache, Depends(get_studies)],
+    body: Annotated[dict[str, Any], Body(examples=[_EXAMPLE])],
+    profile: Annotated[Literal["standard", "elderly"], Query()] = "standard",
+    minutes: Annotated[str | None, Query(examples=["clinics=15"])] = None,
+) -> JSONResponse:
+    """Add, move or remove facilities, or open one at a renovation project, without
+    changing the stored layers: people and elderly newly covered or lost per subdistrict,
+    and the residential areas that changed (GeoJSON)."""
+    study = studies.study()
+    result = compare(study, Scenario.from_dict(body), minutes, profile)
+    changed = result.changes.filter(like="_gained").any(axis=1) | result.changes.filter(
+        like="_lost"
+    ).any(axis=1)
+    areas = study.layers["residential_areas"][["id", "name", "subdistrict", "geometry"]]
+    frame = areas.join(result.changes)[changed.to_numpy()]
+    return JSONResponse(
+        {
+            "scenario": body.get("name") or "scenario",
+            "profile": profile,
+            "by_subdistrict": result.by_subdistrict.to_dict(orient="records"),
+            "changed_areas": json.loads(to_feature_collection(frame)),
+        }
+    )
+
+
+@router.get(
+    "/recommendations",
+    summary="推荐选址 / recommended sites for new facilities",
+    response_class=JSONResponse,
+    responses={200: {"content": {GEOJSON: {}}}},
+)
+def recommendations(
+    studies: Annotated[StudyCache, Depends(get_studies)],
+    type: Annotated[Literal["clinics", "neighbor_centers", "charging_points"], Query()] = (
+        "charging_points"
+    ),
+    k: Annotated[int, Query(ge=1, le=50, description="新设施个数 / how many sites")] = 3,
+    candidates: Annotated[
+        Literal["renovation_projects", "neighbor_centers", "street_nodes"],
+        Query(description="候选点 / where sites may go"),
+    ] = "renovation_projects",
+    method: Annotated[Literal["greedy", "exact"], Query()] = "greedy",
+    elderly_weight: Annotated[float, Query(ge=0, le=10)] = 1.0,
+    profile: Annotated[Literal["standard", "elderly"], Query()] = "standard",
+) -> JSONResponse:
+    """The ``k`` sites that newly cover the most people not covered today (maximal
+    covering), in order, with the population and elderly each one adds."""
+    rec = recommend_sites(
+        studies.study(), type, k, candidates, method=method, elderly_weight=elderly_weight,
+        profile=profile,
+    )  # fmt: skip
+    body = json.loads(to_feature_collection(rec.sites))
+    body.update(
+        method=rec.method,
+        covered_population=rec.covered_population,
+        covered_elderly=rec.covered_elderly,
+    )
+    return JSONResponse(body, media_type=GEOJSON)
