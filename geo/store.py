@@ -273,6 +273,7 @@ def to_feature_collection(frame: gpd.GeoDataFrame, layer: str | None = None) -> 
     order = [f.name for f in fields]
     # pandas turns an int column with gaps into floats; the schema says what it really is.
     whole_numbers = {f.name for f in fields if f.kind == "int"}
+    positions = {f.name for f in fields if f.kind == "lonlat_list"}
     columns = [c for c in order if c in frame.columns]
     columns += [c for c in frame.columns if c not in columns and c != frame.geometry.name]
     geometries = _round_geometries(frame.geometry) if len(frame) else []
@@ -284,6 +285,13 @@ def to_feature_collection(frame: gpd.GeoDataFrame, layer: str | None = None) -> 
             value = _json_value(value)
             if key in whole_numbers and isinstance(value, float) and value.is_integer():
                 value = int(value)
+            elif key in positions and isinstance(value, list):
+                value = [
+                    [round(c, COORD_DECIMALS) if isinstance(c, float) else c for c in pair]
+                    if isinstance(pair, list)
+                    else pair
+                    for pair in value
+                ]
             if value is not None:
                 props[key] = value
         feature = {
