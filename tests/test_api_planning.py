@@ -76,3 +76,11 @@ def test_recommendations_match_the_library(served) -> None:
         "/recommendations", params={"type": "charging_points", "k": 3, "method": "exact"}
     ).json()
     assert exact["covered_population"] >= body["covered_population"]
+
+
+def test_scenario_map_marks_the_new_site(served) -> None:
+    client, _ = served
+    body = {"name": "plan", "sites": [{"project_id": "rp-020", "type": "neighbor_centers"}]}
+    page = client.post("/scenarios", params={"f": "html"}, json=body)
+    assert page.headers["content-type"].startswith("text/html")
+    assert "★ plan-neighbor_centers-1" in page.text

@@ -6,10 +6,10 @@ import json
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Depends, Query
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from api.deps import StudyCache, get_studies
-from geo.planning import Scenario, compare, recommend_sites
+from geo.planning import Scenario, compare, recommend_sites, scenario_map
 from geo.store import to_feature_collection
 
 router = APIRouter(tags=["planning"])
@@ -30,12 +30,19 @@ def scenarios(
     body: Annotated[dict[str, Any], Body(examples=[_EXAMPLE])],
     profile: Annotated[Literal["standard", "elderly"], Query()] = "standard",
     minutes: Annotated[str | None, Query(examples=["clinics=15"])] = None,
-) -> JSONResponse:
+    f: Annotated[Literal["json", "html"], Query(description="html: the scenario's map")] = "json",
+    lang: Annotated[Literal["zh", "en"], Query()] = "zh",
+) -> Response:
     """Add, move or remove facilities, or open one at a renovation project, without
     changing the stored layers: people and elderly newly covered or lost per subdistrict,
-    and the residential areas that changed (GeoJSON)."""
+    and the residential areas that changed (GeoJSON). ``f=html`` returns the map of the
+    scenario, new sites starred."""
     study = studies.study()
-    result = compare(study, Scenario.from_dict(body), minutes, profile)
+    scenario = Scenario.from_dict(body)
+    if f == "html":
+        page = scenario_map(study, scenario, lang=lang).get_root().render()
+        return HTMLResponse(page)
+    result = compare(study, scenario, minutes, profile)
     changed = result.changes.filter(like="_gained").any(axis=1) | result.changes.filter(
         like="_lost"
     ).any(axis=1)
