@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import secrets
 import threading
 from pathlib import Path
+from typing import Annotated
 
 import geopandas as gpd
-from fastapi import Request
+from fastapi import Depends, HTTPException, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.config import Settings
 from geo.coverage import analyze_areas
@@ -17,7 +20,14 @@ from geo.schema import LAYER_NAMES, get_layer
 from geo.store import layer_etag, read_layer
 from geo.walks import Study, parse_thresholds, profile_of
 
-__all__ = ["LayerCache", "StudyCache", "get_cache", "get_studies", "settings_of"]
+__all__ = [
+    "LayerCache",
+    "StudyCache",
+    "get_cache",
+    "get_studies",
+    "require_writer",
+    "settings_of",
+]
 
 
 class LayerCache:
@@ -63,6 +73,16 @@ class LayerCache:
 
     def all(self) -> dict[str, gpd.GeoDataFrame]:
         return {name: self.get(name)[0] for name in LAYER_NAMES}
+
+    def forget(self, layer: str) -> None:
+        """Drop ``layer`` from the cache, so the next read sees the file just written.
+
+        Called after every write through the API: two writes within one mtime tick that
+        leave the file the same size would otherwise look unchanged.
+        """
+        with self._lock:
+            self._entries.pop(layer, None)
+            self._indexes.pop(layer, None)
 
 
 def settings_of(request: Request) -> Settings:
@@ -136,3 +156,40 @@ class StudyCache:
 
 def get_studies(request: Request) -> StudyCache:
     return request.app.state.studies
+
+
+_bearer = HTTPBearer(
+    auto_error=False,
+    scheme_name="token",
+    description="写入需要 / writes need `Authorization: Bearer <LIFECIRCLE_API_TOKEN>`",
+)
+
+
+def require_writer(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> None:
+    """Let a write through only with ``Authorization: Bearer <settings.api_token>``.
+
+    No token configured: writes are off (403, saying how to turn them on). A missing or
+    wrong token: 401 with ``WWW-Authenticate: Bearer``. Reads never depend on this.
+    """
+    token = settings_of(request).api_token
+    if not token:
+        raise HTTPException(
+            403,
+            "写入未开启 / writes are disabled on this server: set LIFECIRCLE_API_TOKEN and "
+            "restart; send Authorization: Bearer <token>",
+        )
+    given = credentials.credentials if credentials is not None else ""
+    # Constant time, so the token cannot be guessed a character at a time from timings.
+    if not secrets.compare_digest(given.encode("utf-8"), token.encode("utf-8")):
+        challenge = 'Bearer realm="lifecircle"'
+        if given:
+            challenge += ', error="invalid_token"'
+        raise HTTPException(
+            401,
+            "需要有效的令牌 / a valid token is required: send Authorization: Bearer <token> "
+            "(the server's LIFECIRCLE_API_TOKEN)",
+            headers={"WWW-Authenticate": challenge},
+        )

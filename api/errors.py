@@ -7,6 +7,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from geo.edit import PreconditionRequiredError, StaleVersionError
 from geo.errors import (
     ConflictError,
     CRSError,
@@ -27,6 +28,8 @@ STATUS: list[tuple[type[LifecircleError], int, str]] = [
     (UnknownLayerError, 404, "Not Found"),
     (NotFoundError, 404, "Not Found"),
     (ValidationError, 422, "Invalid data"),
+    (PreconditionRequiredError, 428, "Precondition Required"),
+    (StaleVersionError, 412, "Precondition Failed"),
     (ConflictError, 409, "Conflict"),
     (SourceReadError, 400, "Bad Request"),
     (CRSError, 400, "Bad Request"),
@@ -67,7 +70,14 @@ async def _request_error(request: Request, exc: Exception) -> JSONResponse:
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
-    titles = {404: "Not Found", 405: "Method Not Allowed", 413: "Payload Too Large"}
+    titles = {
+        401: "Unauthorized",
+        403: "Forbidden",
+        404: "Not Found",
+        405: "Method Not Allowed",
+        413: "Payload Too Large",
+        415: "Unsupported Media Type",
+    }
     detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
     if exc.status_code == 404 and detail == "Not Found":
         detail = f"没有这个地址 / no such resource: {request.url.path}"

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.middleware.gzip import GZipMiddleware
 
 import geo
 from api import errors
 from api.config import Settings, get_settings
 from api.deps import LayerCache, StudyCache
-from api.middleware import RequestMiddleware
-from api.routes import analysis, collections, health, pages, planning
+from api.middleware import GzipWhenAccepted, RequestMiddleware
+from api.routes import analysis, collections, health, items, pages, planning
 from geo.store import data_dir
 
 __all__ = ["create_app"]
@@ -32,10 +31,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.layers = LayerCache(data_dir(settings.data))
     app.state.studies = StudyCache(app.state.layers, settings.network)
     errors.register(app)
-    app.add_middleware(GZipMiddleware, minimum_size=1024)
+    app.add_middleware(GzipWhenAccepted, minimum_size=1024)
     app.add_middleware(RequestMiddleware, max_body_bytes=settings.max_body_bytes)
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["*"])
-    for module in (pages, health, collections, analysis, planning):
+    for module in (pages, health, collections, items, analysis, planning):
         app.include_router(module.router)
     return app

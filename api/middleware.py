@@ -10,7 +10,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.errors import PROBLEM_JSON
 
-__all__ = ["RequestMiddleware"]
+__all__ = ["GzipWhenAccepted", "RequestMiddleware"]
 
 logger = logging.getLogger("lifecircle.access")
 
@@ -102,3 +102,25 @@ class RequestMiddleware:
 
 class _BodyTooLarge(Exception):
     pass
+
+
+class GzipWhenAccepted:
+    """Starlette's GZip middleware, entered only for clients that accept gzip.
+
+    Most API clients (and load generators) don't ask for gzip; for them the response goes
+    out untouched, without passing through the compressor's wrapper at all.
+    """
+
+    def __init__(self, app: ASGIApp, minimum_size: int = 1024) -> None:
+        from starlette.middleware.gzip import GZipMiddleware
+
+        self.app = app
+        self.gzip = GZipMiddleware(app, minimum_size=minimum_size)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            for key, value in scope.get("headers") or ():
+                if key == b"accept-encoding" and b"gzip" in value:
+                    await self.gzip(scope, receive, send)
+                    return
+        await self.app(scope, receive, send)

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from api.deps import LayerCache, StudyCache, get_cache, get_studies
+from geo.edit import feature_etag
 from geo.errors import NotFoundError
 from geo.features import FeatureIndex, layer_extent, parse_bbox, to_geojson_dict
 from geo.maps import LABELS
@@ -158,7 +159,7 @@ def item(
     studies: Annotated[StudyCache, Depends(get_studies)],
 ) -> Response:
     """One feature by id; 404 problem when there is none."""
-    frame, etag, schema_layer = _frame(layer, cache, studies)
+    frame, _, schema_layer = _frame(layer, cache, studies)
     if feature_id not in frame.index:
         raise NotFoundError(
             f"图层 {layer} 中没有要素 {feature_id} / no feature '{feature_id}' in {layer}"
@@ -169,4 +170,4 @@ def item(
         {"href": f"{base}/collections/{layer}/items/{feature_id}", "rel": "self", "type": GEOJSON},
         {"href": f"{base}/collections/{layer}", "rel": "collection", "type": "application/json"},
     ]
-    return JSONResponse(feature, media_type=GEOJSON, headers={"ETag": f'"{etag}"'})
+    return JSONResponse(feature, media_type=GEOJSON, headers={"ETag": f'"{feature_etag(feature)}"'})

@@ -1,0 +1,318 @@
+"""Writes to the layers (OGC API – Features Part 4 style): POST, PUT, PATCH, DELETE of items.
+
+Thin: parse the request, call :mod:`geo.edit`, answer. Every write needs
+``Authorization: Bearer <LIFECIRCLE_API_TOKEN>`` (:func:`api.deps.require_writer`); changing
+or deleting a feature needs ``If-Match`` with the ETag of the version the change is based on.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Annotated, Any, Literal
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, Response
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+
+from api.deps import LayerCache, get_cache, require_writer
+from api.errors import PROBLEM_JSON
+from api.routes.collections import COVERAGE, GEOJSON
+from geo import edit
+from geo.errors import SourceReadError
+from geo.schema import get_layer
+
+router = APIRouter(tags=["collections"], dependencies=[Depends(require_writer)])
+
+MERGE_PATCH = "application/merge-patch+json"
+_FEATURE_TYPES = (GEOJSON, "application/json")
+_PATCH_TYPES = (MERGE_PATCH, "application/json", GEOJSON)
+#: Larger integers cannot become floats (coerce_layer would overflow); no real value is that long.
+_MAX_INT_DIGITS = 300
+
+Crs = Annotated[
+    Literal["wgs84", "gcj02", "bd09"],
+    Query(
+        description=(
+            "请求体坐标系 / CRS of the geometry and entrances in the body: wgs84 (GPS), "
+            "gcj02 (高德/腾讯 Gaode/Tencent), bd09 (百度 Baidu); stored as WGS-84"
+        ),
+    ),
+]
+IfMatch = Annotated[
+    str | None,
+    Header(
+        description=(
+            '要素的 ETag / the ETag of the version you read, e.g. "3f2a…" (W/ accepted); '
+            "* for any version"
+        ),
+    ),
+]
+
+_CLINIC = {
+    "type": "Feature",
+    "geometry": {"type": "Point", "coordinates": [121.5405, 31.2990]},
+    "properties": {
+        "id": "clinic-101",
+        "name": "长白新村街道卫生服务站",
+        "level": "station",
+        "beds": 0,
+        "subdistrict": "长白新村街道",
+        "district": "杨浦区",
+    },
+}
+_CLINIC_GCJ02 = {
+    "type": "Feature",
+    "geometry": {"type": "Point", "coordinates": [121.54503, 31.29705]},
+    "properties": {"name": "延吉家庭医生工作室", "level": "family_doctor_station"},
+}
+
+
+def _feature_body(summary: str) -> dict[str, Any]:
+    examples = {
+        "clinic": {"summary": summary, "value": _CLINIC},
+        "gcj02": {
+            "summary": "高德坐标，无 id（自动生成）/ Gaode coordinates (?crs=gcj02), no id",
+            "value": _CLINIC_GCJ02,
+        },
+    }
+    schema = {"type": "object", "required": ["type", "geometry", "properties"]}
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {t: {"schema": schema, "examples": examples} for t in _FEATURE_TYPES},
+        }
+    }
+
+
+_PATCH_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            t: {
+                "schema": {"type": "object"},
+                "examples": {
+                    "properties": {
+                        "summary": "只改属性 / properties only (null removes one)",
+                        "value": {"beds": 12, "note": None},
+                    },
+                    "feature": {
+                        "summary": "属性和位置 / properties and position",
+                        "value": {
+                            "properties": {"name": "长白社区卫生服务站"},
+                            "geometry": {"type": "Point", "coordinates": [121.5407, 31.2991]},
+                        },
+                    },
+                },
+            }
+            for t in _PATCH_TYPES
+        },
+    }
+}
+
+
+def _problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    meaning = {
+        400: "请求体不是有效的 JSON 或 Feature / the body is not valid JSON or not a Feature",
+        401: "缺少或错误的令牌 / missing or wrong token",
+        403: "服务器未开启写入 / writes are disabled (no LIFECIRCLE_API_TOKEN)",
+        404: "没有该图层或要素 / no such layer or feature",
+        409: "编号已存在 / the id exists already",
+        412: "要素已被他人修改 / the feature changed since you read it: GET it again",
+        415: "不支持的 Content-Type / unsupported Content-Type",
+        422: "数据不符合图层规则（见 errors）/ breaks the layer rules (see errors)",
+        428: "缺少 If-Match / If-Match required",
+    }
+    return {s: {"description": meaning[s], "content": {PROBLEM_JSON: {}}} for s in statuses}
+
+
+def _writable(layer: str) -> None:
+    if layer == COVERAGE:
+        raise HTTPException(
+            405,
+            "覆盖结果由图层计算得出，只读 / coverage is computed from the layers and read-only; "
+            "edit residential_areas or a facility layer instead",
+            headers={"Allow": "GET"},
+        )
+    get_layer(layer)  # 404 for a name outside the fixed set
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} 不是 JSON 数字 / {name} is not a JSON number")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"数字过大 / number too large: {text[:40]}")
+    return value
+
+
+def _bounded_int(text: str) -> int:
+    if len(text.lstrip("-")) > _MAX_INT_DIGITS:
+        raise ValueError(f"数字过大 / number too large: {text[:40]}…")
+    return int(text)
+
+
+async def _json_body(request: Request, accepted: tuple[str, ...]) -> Any:
+    """The request body as JSON; 415 for another media type, 400 for anything unreadable."""
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media_type and media_type not in accepted:
+        raise HTTPException(
+            415,
+            f"不支持的 Content-Type / unsupported Content-Type '{media_type}'; "
+            f"use {' or '.join(accepted)}",
+        )
+    raw = await request.body()
+    if not raw.strip():
+        raise SourceReadError("请求体为空 / the request body is empty; send a JSON object")
+    try:
+        return json.loads(
+            raw,
+            parse_constant=_reject_constant,
+            parse_float=_finite_float,
+            parse_int=_bounded_int,
+        )
+    except json.JSONDecodeError as exc:
+        raise SourceReadError(
+            f"请求体不是有效的 JSON / the body is not valid JSON at line {exc.lineno}, "
+            f"column {exc.colno}: {exc.msg}"
+        ) from None
+    except UnicodeDecodeError:
+        raise SourceReadError("请求体不是 UTF-8 / the body is not UTF-8 (RFC 8259)") from None
+    except ValueError as exc:
+        raise SourceReadError(f"请求体无法读取 / the body cannot be read: {exc}") from None
+
+
+def _feature_response(
+    request: Request, layer: str, feature: dict[str, Any], status: int
+) -> JSONResponse:
+    """The stored feature with its links, ``ETag`` and (for 201) ``Location``."""
+    base = str(request.base_url).rstrip("/")
+    href = f"{base}/collections/{layer}/items/{quote(str(feature['id']), safe='')}"
+    body = {
+        **feature,
+        "links": [
+            {"href": href, "rel": "self", "type": GEOJSON},
+            {
+                "href": f"{base}/collections/{layer}",
+                "rel": "collection",
+                "type": "application/json",
+            },
+        ],
+    }
+    headers = {"ETag": f'"{edit.feature_etag(feature)}"'}
+    if status == 201:
+        headers["Location"] = href
+    return JSONResponse(body, status_code=status, media_type=GEOJSON, headers=headers)
+
+
+async def _write(cache: LayerCache, layer: str, change, *args: Any, **kwargs: Any) -> Any:
+    """Run a blocking :mod:`geo.edit` call off the event loop; then drop the cached layer."""
+    try:
+        return await run_in_threadpool(change, *args, folder=cache.folder, **kwargs)
+    finally:
+        cache.forget(layer)
+
+
+@router.post(
+    "/collections/{layer}/items",
+    summary="新增要素 / add a feature",
+    status_code=201,
+    response_class=JSONResponse,
+    responses={
+        201: {
+            "description": "已保存的要素 / the feature as stored (ETag, Location headers)",
+            "content": {GEOJSON: {}},
+        },
+        **_problems(400, 401, 403, 404, 409, 415, 422),
+    },
+    openapi_extra=_feature_body("新增一个卫生服务站 / add a clinic"),
+)
+async def create_item(
+    layer: str,
+    request: Request,
+    cache: Annotated[LayerCache, Depends(get_cache)],
+    crs: Crs = "wgs84",
+) -> Response:
+    """Add one GeoJSON Feature, checked like ``lifecircle import``. Without an id one is made
+    from layer, name and position; an id already in the layer is a 409."""
+    _writable(layer)
+    feature = await _json_body(request, _FEATURE_TYPES)
+    stored = await _write(cache, layer, edit.create_feature, layer, feature, crs=crs)
+    return _feature_response(request, layer, stored, 201)
+
+
+@router.put(
+    "/collections/{layer}/items/{feature_id}",
+    summary="替换要素 / replace a feature",
+    response_class=JSONResponse,
+    responses={
+        200: {"description": "已保存的要素 / the feature as stored", "content": {GEOJSON: {}}},
+        **_problems(400, 401, 403, 404, 412, 415, 422, 428),
+    },
+    openapi_extra=_feature_body("替换为 / replace with"),
+)
+async def replace_item(
+    layer: str,
+    feature_id: str,
+    request: Request,
+    cache: Annotated[LayerCache, Depends(get_cache)],
+    if_match: IfMatch = None,
+    crs: Crs = "wgs84",
+) -> Response:
+    """Replace the whole feature (its id stays). Needs ``If-Match`` with the ETag you read."""
+    _writable(layer)
+    feature = await _json_body(request, _FEATURE_TYPES)
+    stored = await _write(
+        cache, layer, edit.replace_feature, layer, feature_id, feature, if_match, crs=crs
+    )
+    return _feature_response(request, layer, stored, 200)
+
+
+@router.patch(
+    "/collections/{layer}/items/{feature_id}",
+    summary="修改部分属性 / change some properties",
+    response_class=JSONResponse,
+    responses={
+        200: {"description": "已保存的要素 / the feature as stored", "content": {GEOJSON: {}}},
+        **_problems(400, 401, 403, 404, 412, 415, 422, 428),
+    },
+    openapi_extra=_PATCH_BODY,
+)
+async def patch_item(
+    layer: str,
+    feature_id: str,
+    request: Request,
+    cache: Annotated[LayerCache, Depends(get_cache)],
+    if_match: IfMatch = None,
+    crs: Crs = "wgs84",
+) -> Response:
+    """JSON Merge Patch (RFC 7396): ``{"properties": {...}, "geometry": ...}`` or the
+    properties alone; ``null`` removes an optional property. Needs ``If-Match``."""
+    _writable(layer)
+    patch = await _json_body(request, _PATCH_TYPES)
+    stored = await _write(
+        cache, layer, edit.patch_feature, layer, feature_id, patch, if_match, crs=crs
+    )
+    return _feature_response(request, layer, stored, 200)
+
+
+@router.delete(
+    "/collections/{layer}/items/{feature_id}",
+    summary="删除要素 / delete a feature",
+    status_code=204,
+    response_class=Response,
+    responses=_problems(401, 403, 404, 412, 428),
+)
+async def delete_item(
+    layer: str,
+    feature_id: str,
+    cache: Annotated[LayerCache, Depends(get_cache)],
+    if_match: IfMatch = None,
+) -> Response:
+    """Delete the feature. Needs ``If-Match`` with the ETag you read (or ``*``)."""
+    _writable(layer)
+    await _write(cache, layer, edit.delete_feature, layer, feature_id, if_match)
+    return Response(status_code=204)

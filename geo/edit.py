@@ -1,0 +1,463 @@
+"""Feature-level writes (OGC API – Features Part 4 style): create, replace, patch, delete.
+
+Every change holds the store lock from reading the layer to writing it, checks the new
+feature with the rules of ``lifecircle import`` (:func:`geo.validate.coerce_layer` and
+:func:`geo.validate.validate_layer`), then the layer as it will be, and replaces the file
+atomically; nothing is written when any check fails.
+
+Optimistic concurrency: every stored feature has a version, :func:`feature_etag`, a hash
+of the feature exactly as the store serialises it. Replacing, patching or deleting needs
+the version the client last read (``If-Match``), so that two planners editing the same
+feature cannot silently overwrite each other: the second one is told to fetch it again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from geo.crs import parse_crs
+from geo.errors import ConflictError, NotFoundError, Problem, SourceReadError, ValidationError
+from geo.features import to_geojson_dict
+from geo.io import _assign_ids, _convert_geoms, _convert_pairs
+from geo.schema import get_layer
+from geo.store import (
+    data_dir,
+    layer_path,
+    locked,
+    parse_feature_collection,
+    read_layer,
+    write_layer,
+)
+from geo.validate import coerce_layer, validate_layer
+
+__all__ = [
+    "PreconditionRequiredError",
+    "StaleVersionError",
+    "create_feature",
+    "delete_feature",
+    "feature_etag",
+    "get_feature",
+    "patch_feature",
+    "replace_feature",
+]
+
+#: Where problems with a feature sent by a client are said to be (the ``file`` of a Problem).
+REQUEST = "<request>"
+#: The members of a stored feature that its version covers (not ``links``, which a server adds).
+_CORE = ("type", "id", "geometry", "properties")
+_ABSENT = object()
+
+
+class PreconditionRequiredError(ConflictError):
+    """A change without the version it is based on (HTTP 428: send ``If-Match``)."""
+
+    status = 428
+
+
+class StaleVersionError(ConflictError):
+    """A change based on a version that is no longer stored (HTTP 412: fetch it again)."""
+
+    status = 412
+
+
+def feature_etag(feature: dict[str, Any]) -> str:
+    """The version of a stored feature: 32 hex of sha256 over its canonical JSON.
+
+    Canonical: the members ``type``, ``id``, ``geometry`` and ``properties`` only (links and
+    other members a server adds do not count), keys sorted, no spaces, UTF-8.
+
+    Examples
+    --------
+    >>> feature = get_feature("clinics", "clinic-007")
+    >>> feature_etag(feature) == feature_etag({**feature, "links": []})
+    True
+    >>> len(feature_etag(feature))
+    32
+    """
+    core = {key: feature.get(key) for key in _CORE}
+    text = json.dumps(core, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+
+
+def get_feature(
+    layer: str, feature_id: str, folder: str | os.PathLike[str] | None = None
+) -> dict[str, Any]:
+    """One stored feature as a GeoJSON dict; :class:`NotFoundError` when there is none.
+
+    Examples
+    --------
+    >>> get_feature("clinics", "clinic-007")["properties"]["level"]
+    'community_health_centre'
+    """
+    return _stored(read_layer(layer, data_dir(folder)), layer, feature_id)
+
+
+def create_feature(
+    layer: str,
+    feature: dict[str, Any],
+    folder: str | os.PathLike[str] | None = None,
+    crs: str = "wgs84",
+) -> dict[str, Any]:
+    """Add one GeoJSON Feature to ``layer``; return it as stored.
+
+    Parameters
+    ----------
+    layer : str
+        One of the five layers.
+    feature : dict
+        A GeoJSON Feature. Its id is ``properties.id`` or the Feature's ``id``; without one,
+        the id is made as ``lifecircle import`` makes it (from layer, name and position), so
+        sending the same new feature twice is caught as a duplicate.
+    folder : path-like, optional
+        Store folder (default: :func:`geo.store.data_dir`).
+    crs : str
+        CRS of the geometry and of ``entrances``: ``wgs84``, ``gcj02`` (Gaode/Tencent),
+        ``bd09`` (Baidu) or anything :func:`geo.crs.parse_crs` accepts.
+
+    Raises
+    ------
+    SourceReadError
+        ``feature`` is not a GeoJSON Feature.
+    ValidationError
+        The feature, or the layer with it, breaks the layer rules; nothing is written.
+    ConflictError
+        The id is in the layer already.
+    """
+    get_layer(layer)
+    feature = _feature_in_wgs84(feature, crs)
+    folder = data_dir(folder)
+    with locked(folder):
+        existing = read_layer(layer, folder)
+        new, generated = _checked(feature, layer, None)
+        feature_id = new.index[0]
+        if feature_id in existing.index:
+            if generated:
+                message = (
+                    f"{layer} 中已有同名同位置的要素 {feature_id} / a feature with the same name "
+                    f"at the same place is already in {layer} (id {feature_id}); 要改它请用 "
+                    "PUT/PATCH，确需再加一个请给出新 id / to change it use PUT or PATCH, to add "
+                    "another give it an id of its own"
+                )
+            else:
+                message = (
+                    f"编号 {feature_id} 已在 {layer} 中 / id {feature_id} is already in {layer}; "
+                    "要改它请用 PUT/PATCH 并带 If-Match，新要素请换一个 id / to change it use "
+                    "PUT or PATCH with If-Match; give a new feature another id"
+                )
+            raise ConflictError(message)
+        merged = pd.concat([existing, new]) if len(existing) else new
+        return _commit(existing, merged, layer, folder, feature_id)
+
+
+def replace_feature(
+    layer: str,
+    feature_id: str,
+    feature: dict[str, Any],
+    if_match: str | None,
+    folder: str | os.PathLike[str] | None = None,
+    crs: str = "wgs84",
+) -> dict[str, Any]:
+    """Replace feature ``feature_id`` by ``feature`` (a whole GeoJSON Feature).
+
+    ``if_match`` is the version the change is based on (an ETag from :func:`feature_etag`,
+    quoted or not, weak or strong, several separated by commas, or ``*`` for any).
+    The id cannot change: an id in ``feature`` must be ``feature_id``.
+
+    Raises
+    ------
+    PreconditionRequiredError
+        ``if_match`` is missing.
+    NotFoundError
+        No feature ``feature_id`` in the layer.
+    StaleVersionError
+        The feature changed since that version was read.
+    ValidationError
+        As :func:`create_feature`; nothing is written.
+    """
+    get_layer(layer)
+    _require_version(if_match, layer, feature_id)
+    feature = _feature_in_wgs84(feature, crs)
+    folder = data_dir(folder)
+    with locked(folder):
+        existing = read_layer(layer, folder)
+        _check_version(_stored(existing, layer, feature_id), if_match, layer, feature_id)
+        new, _ = _checked(feature, layer, feature_id)
+        return _commit(existing, _replace_row(existing, new), layer, folder, feature_id)
+
+
+def patch_feature(
+    layer: str,
+    feature_id: str,
+    patch: dict[str, Any],
+    if_match: str | None,
+    folder: str | os.PathLike[str] | None = None,
+    crs: str = "wgs84",
+) -> dict[str, Any]:
+    """Change some properties (and maybe the geometry) of feature ``feature_id``.
+
+    ``patch`` is a JSON Merge Patch (RFC 7396) of the feature: ``{"properties": {...},
+    "geometry": {...}}``, or just the properties ``{"status": "completed"}``. A property set
+    to ``null`` is removed (a required one cannot be). A ``geometry`` (and ``entrances``) is
+    in ``crs``. Raises as :func:`replace_feature`.
+
+    Examples
+    --------
+    >>> import shutil, tempfile
+    >>> from geo.store import DEFAULT_DATA_DIR
+    >>> root = tempfile.mkdtemp()
+    >>> folder = shutil.copytree(DEFAULT_DATA_DIR, root + "/layers",
+    ...                          ignore=shutil.ignore_patterns("streets*", ".*"))
+    >>> old = get_feature("clinics", "clinic-007", folder)
+    >>> new = patch_feature("clinics", "clinic-007", {"beds": 40}, feature_etag(old), folder)
+    >>> new["properties"]["beds"], feature_etag(new) != feature_etag(old)
+    (40, True)
+    >>> shutil.rmtree(root)
+    """
+    get_layer(layer)
+    _require_version(if_match, layer, feature_id)
+    properties, geometry = _split_patch(patch, feature_id)
+    sent = None if geometry is _ABSENT else geometry
+    changes = _feature_in_wgs84(
+        {"type": "Feature", "geometry": sent, "properties": properties}, crs
+    )
+    folder = data_dir(folder)
+    with locked(folder):
+        existing = read_layer(layer, folder)
+        current = _stored(existing, layer, feature_id)
+        _check_version(current, if_match, layer, feature_id)
+        merged_feature = {
+            "type": "Feature",
+            "geometry": current["geometry"] if geometry is _ABSENT else changes["geometry"],
+            "properties": _merge_patch(current["properties"], changes["properties"]),
+        }
+        new, _ = _checked(merged_feature, layer, feature_id)
+        return _commit(existing, _replace_row(existing, new), layer, folder, feature_id)
+
+
+def delete_feature(
+    layer: str,
+    feature_id: str,
+    if_match: str | None,
+    folder: str | os.PathLike[str] | None = None,
+) -> None:
+    """Remove feature ``feature_id``; ``if_match`` as in :func:`replace_feature`."""
+    get_layer(layer)
+    _require_version(if_match, layer, feature_id)
+    folder = data_dir(folder)
+    with locked(folder):
+        existing = read_layer(layer, folder)
+        _check_version(_stored(existing, layer, feature_id), if_match, layer, feature_id)
+        # Removing a feature cannot break the rules of the others, and a layer that already
+        # has errors must still let a planner delete the broken feature.
+        write_layer(existing.drop(index=[feature_id]), layer, folder, validate=False, lock=False)
+
+
+# ------------------------------------------------------------------------------ versions
+
+
+def _require_version(if_match: str | None, layer: str, feature_id: str) -> None:
+    if if_match is None or not if_match.strip():
+        raise PreconditionRequiredError(
+            f"修改 {layer}/{feature_id} 需要 If-Match / If-Match required: GET the feature, "
+            'then send its ETag as `If-Match: "<etag>"` (or `If-Match: *` to change whatever '
+            "version is stored)"
+        )
+
+
+def _check_version(
+    current: dict[str, Any], if_match: str | None, layer: str, feature_id: str
+) -> None:
+    etag = feature_etag(current)
+    for tag in (if_match or "").split(","):
+        tag = tag.strip()
+        if tag == "*":
+            return
+        tag = tag.removeprefix("W/").strip().strip('"')
+        if tag == etag:
+            return
+    raise StaleVersionError(
+        f"要素 {layer}/{feature_id} 在你读取后已被修改 / the feature changed since you read it; "
+        "重新 GET 获取最新版本和 ETag，再提交修改 / fetch it again, reapply your change and "
+        "send the new ETag in If-Match"
+    )
+
+
+# -------------------------------------------------------------------------- the feature
+
+
+def _stored(frame: gpd.GeoDataFrame, layer: str, feature_id: str) -> dict[str, Any]:
+    """The feature as the store serialises it (and as the API's GET serves it)."""
+    if feature_id not in frame.index:
+        raise NotFoundError(
+            f"图层 {layer} 中没有要素 {feature_id} / no feature '{feature_id}' in {layer}"
+        )
+    return to_geojson_dict(frame.loc[[feature_id]], layer)["features"][0]
+
+
+def _feature_in_wgs84(feature: Any, crs: str) -> dict[str, Any]:
+    """Check ``feature`` is a GeoJSON Feature; its geometry and ``entrances`` in WGS-84."""
+    if not isinstance(feature, dict) or feature.get("type") != "Feature":
+        raise SourceReadError(
+            "请求体应为一个 GeoJSON Feature / the body must be one GeoJSON Feature: "
+            '{"type": "Feature", "geometry": {...}, "properties": {...}}; '
+            "批量导入请用 / to add many use `lifecircle import`"
+        )
+    properties = feature.get("properties")
+    parsed = parse_crs(crs)
+    if parsed == "wgs84":
+        return feature
+    out = dict(feature)
+    geometry = feature.get("geometry")
+    if geometry is not None:
+        try:
+            geom = shapely.from_geojson(json.dumps(geometry))
+        except (shapely.errors.GEOSException, ValueError, TypeError):
+            geom = None  # reported when the feature is checked
+        if geom is not None and not geom.is_empty:
+            (converted,) = _convert_geoms(np.array([geom], dtype=object), parsed, True)
+            out["geometry"] = json.loads(shapely.to_geojson(converted))
+    if isinstance(properties, dict) and properties.get("entrances") is not None:
+        gates = properties["entrances"]
+        if isinstance(gates, str):  # coerce_layer accepts JSON text too
+            with contextlib.suppress(json.JSONDecodeError):  # else coerce_layer reports it
+                gates = json.loads(gates)
+        out["properties"] = {**properties, "entrances": _convert_pairs(gates, parsed, True)}
+    return out
+
+
+def _checked(
+    feature: dict[str, Any], layer: str, feature_id: str | None
+) -> tuple[gpd.GeoDataFrame, bool]:
+    """One feature as a frame indexed by its id, checked as ``lifecircle import`` checks a row.
+
+    ``feature_id`` is the id the feature must have (replace, patch), or None (create: the
+    feature's own id, else one made like import makes them). Returns the frame and whether
+    its id was made here.
+    """
+    frame, problems = parse_feature_collection(json.dumps(feature, ensure_ascii=False), REQUEST)
+    properties = feature.get("properties") if isinstance(feature.get("properties"), dict) else {}
+    own, inner = feature.get("id"), properties.get("id")
+    if own is not None and inner is not None and str(own) != str(inner):
+        problems.append(
+            Problem(
+                REQUEST,
+                str(inner),
+                "id",
+                f"Feature.id '{own}' 与 properties.id '{inner}' 不一致 / the two ids differ",
+                "只给一个 id / give one id",
+            )
+        )
+    given = frame["id"].iloc[0] if "id" in frame.columns else None
+    given = None if pd.isna(given) or str(given).strip() == "" else str(given).strip()
+    if feature_id is not None and given is not None and given != feature_id:
+        problems.append(
+            Problem(
+                REQUEST,
+                given,
+                "id",
+                f"编号不能修改 / the id cannot change: body has '{given}', the URL '{feature_id}'",
+                "改编号请新建要素再删除旧的 / to renumber, create a new feature and delete this one",
+            )
+        )
+    generated = feature_id is None and given is None
+    if feature_id is not None:
+        chosen = feature_id
+    elif given is not None:
+        chosen = given
+    else:
+        geoms = np.asarray(frame.geometry.values, dtype=object)
+        (chosen,) = _assign_ids(layer, frame, geoms)
+    frame["id"] = pd.Series([chosen], index=frame.index, dtype=object)
+    frame, coerce_problems = coerce_layer(frame, layer, source=REQUEST)
+    problems += coerce_problems
+    seen = {p.field for p in problems}  # said once, by the reader or the converter
+    problems += [p for p in validate_layer(frame, layer, REQUEST) if p.field not in seen]
+    errors = [p for p in problems if p.severity == "error"]
+    if errors:
+        summary = f"要素不符合 {layer} 的规则，未写入 / the feature breaks the {layer} rules"
+        raise ValidationError(errors, summary + "; nothing written")
+    return frame.set_axis(pd.Index([chosen], dtype=object), axis=0), generated
+
+
+def _split_patch(patch: Any, feature_id: str) -> tuple[dict[str, Any], Any]:
+    """A merge patch as (properties patch, geometry or _ABSENT)."""
+    if not isinstance(patch, dict):
+        raise SourceReadError(
+            "PATCH 请求体应为 JSON 对象 / the PATCH body must be a JSON object: "
+            '{"properties": {...}, "geometry": {...}} or just {"field": value, ...}'
+        )
+    rest = dict(patch)
+    geometry = rest.pop("geometry", _ABSENT)
+    if "properties" not in rest and rest.get("type") != "Feature":
+        return rest, geometry  # the properties alone
+    properties = rest.pop("properties", {})
+    rest.pop("type", None)
+    rest.pop("links", None)
+    if rest.get("id") not in (None, feature_id):
+        properties = {"id": rest["id"], **(properties or {})}  # reported as a changed id
+    rest.pop("id", None)
+    if not isinstance(properties, dict) or rest:
+        raise SourceReadError(
+            "PATCH 请求体格式不对 / the PATCH body mixes forms: send either "
+            '{"properties": {...}, "geometry": {...}} or the properties alone'
+        )
+    return properties, geometry
+
+
+def _merge_patch(target: Any, patch: Any) -> Any:
+    """RFC 7396 JSON Merge Patch: objects merge, ``null`` removes, anything else replaces."""
+    if not isinstance(patch, dict):
+        return patch
+    out = dict(target) if isinstance(target, dict) else {}
+    for key, value in patch.items():
+        if value is None:
+            out.pop(key, None)
+        else:
+            out[key] = _merge_patch(out.get(key), value)
+    return out
+
+
+# ------------------------------------------------------------------------------ writing
+
+
+def _replace_row(existing: gpd.GeoDataFrame, new: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """``existing`` with the row of ``new``'s id replaced, in place in the order (small diffs)."""
+    order = existing.index
+    return pd.concat([existing.drop(index=new.index), new]).loc[order]
+
+
+def _commit(
+    existing: gpd.GeoDataFrame,
+    merged: gpd.GeoDataFrame,
+    layer: str,
+    folder: os.PathLike[str],
+    feature_id: str,
+) -> dict[str, Any]:
+    """Check the layer as it will be, write it, and return the feature as stored.
+
+    A change may not add an error to the layer; errors it had before (a file edited by
+    hand) do not block changes, so that they can be fixed one feature at a time.
+    """
+    source = str(layer_path(folder, layer))
+    errors = [p for p in validate_layer(merged, layer, source) if p.severity == "error"]
+    if errors:
+        before = set(validate_layer(existing, layer, source))
+        errors = [p for p in errors if p not in before]
+    if errors:
+        raise ValidationError(
+            errors,
+            f"{source}: 修改后的图层有错误，未写入 / the layer would have errors after this "
+            "change; nothing written",
+        )
+    write_layer(merged, layer, folder, validate=False, lock=False)
+    # Read back what is on disk, so the feature and its ETag are exactly what a GET serves.
+    return _stored(read_layer(layer, folder), layer, feature_id)
