@@ -142,6 +142,14 @@ class StudyCache:
                 self._results[key] = analyze_areas(study, limits, key[0])
             return study, self._results[key]
 
+    def cached(self, key: tuple, compute):
+        """Any other result of the current study, computed once until the layers change."""
+        self.study()
+        with self._lock:
+            if key not in self._results:
+                self._results[key] = compute()
+            return self._results[key]
+
     def coverage_index(self) -> tuple[FeatureIndex, str]:
         """Default coverage joined to the areas, ready to serve as the ``coverage``
         collection; its ETag changes with any layer, since coverage depends on all."""

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.staticfiles import StaticFiles
 
 import geo
 from api import errors
 from api.config import Settings, get_settings
 from api.deps import LayerCache, StudyCache
 from api.middleware import GzipWhenAccepted, RequestMiddleware
-from api.routes import analysis, collections, health, items, pages, planning
+from api.routes import analysis, collections, health, items, maps, pages, planning
+from geo.maps import STATIC
 from geo.store import data_dir
 
 __all__ = ["create_app"]
@@ -35,6 +37,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestMiddleware, max_body_bytes=settings.max_body_bytes)
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["*"])
-    for module in (pages, health, collections, items, analysis, planning):
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    for module in (pages, maps, health, collections, items, analysis, planning):
         app.include_router(module.router)
     return app

@@ -159,6 +159,30 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="不显示进度条 / no progress bar")
 
     p = sub.add_parser(
+        "map",
+        help="生成覆盖地图 HTML / write the coverage map as one HTML file",
+        description="把覆盖地图写成一个独立的 HTML 文件（脚本内嵌，可离线打开）。 / Write the "
+        "coverage dashboard as one standalone HTML file (scripts inlined: opens offline).",
+    )
+    p.add_argument("--data", metavar="DIR", help=data_help)
+    p.add_argument(
+        "--type",
+        choices=("clinics", "neighbor_centers", "charging_points"),
+        default="clinics",
+        help="设施类型 / facility type (default clinics)",
+    )
+    p.add_argument("--profile", choices=("standard", "elderly"), default="standard")
+    p.add_argument("--lang", choices=("zh", "en"), default="zh", help="语言 / language")
+    p.add_argument(
+        "--tiles",
+        choices=("openstreetmap", "cartodb", "gaode", "none"),
+        default="openstreetmap",
+        help="底图 / basemap (gaode shifts the geometry to GCJ-02; none for offline)",
+    )
+    p.add_argument("--renovation", action="store_true", help="改为加装电梯地图 / renovation map")
+    p.add_argument("--out", default="map.html", help="输出文件 / output file (default map.html)")
+
+    p = sub.add_parser(
         "network",
         help="步行路网信息或下载 / inspect or fetch a walking network",
         description="显示路网统计（节点、路段、连通片）或用 osmnx 从 OpenStreetMap 下载（需联网）。 / "
@@ -267,6 +291,25 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_map(args: argparse.Namespace) -> int:
+    from geo.coverage import analyze_areas
+    from geo.dashboard import coverage_map, renovation_map
+    from geo.store import atomic_write_bytes
+    from geo.walks import Study
+
+    study = Study.load(args.data)
+    if args.renovation:
+        fmap = renovation_map(study.layers["renovation_projects"], args.lang, args.tiles, "inline")
+    else:
+        result = analyze_areas(study, profile=args.profile)
+        fmap = coverage_map(study.layers, result, args.type, args.profile, args.lang,
+                            args.tiles, "inline", links=False)  # fmt: skip
+    content = fmap.get_root().render().encode("utf-8")
+    atomic_write_bytes(args.out, content)
+    print(f"已写出 / written {args.out} ({len(content) / 1e6:.2f} MB)")
+    return 0
+
+
 def _cmd_network(args: argparse.Namespace) -> int:
     from geo.network import fetch_network, load_network
     from geo.store import data_dir
@@ -328,6 +371,7 @@ _COMMANDS = {
     "import": _cmd_import,
     "export": _cmd_export,
     "analyze": _cmd_analyze,
+    "map": _cmd_map,
     "network": _cmd_network,
     "serve": _cmd_serve,
     "schema": _cmd_schema,

@@ -1,22 +1,45 @@
-"""Interactive maps of the layers (folium): frames in, a map out.
+"""Interactive maps (folium): frames in, a map out.
+
+- :func:`overview_map`: the five layers with a layer switcher.
+- :func:`geo.dashboard.coverage_map` / :func:`geo.dashboard.renovation_map` (the planners'
+  dashboard and the 加装电梯地图) build on the helpers here.
 
 Every piece of text taken from data is HTML-escaped before it reaches a popup or tooltip,
-so a compound named ``<img src=x onerror=alert(1)>`` shows as text.
+so a compound named ``<img src=x onerror=alert(1)>`` shows as text. Leaflet and its
+marker-cluster plugin are bundled in ``geo/static`` (BSD-2 / MIT licences beside them) so a
+map works without internet: the service serves them at ``/static``, a standalone file
+inlines them; ``assets="cdn"`` keeps folium's CDN links.
 """
 
 from __future__ import annotations
 
+import base64
 import html
 import json
+from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import shapely
 
+from geo.crs import geometries_from_wgs84
 from geo.schema import LAYERS
 
-__all__ = ["LABELS", "STATUS_COLOURS", "overview_map"]
+__all__ = [
+    "GLYPHS",
+    "LABELS",
+    "STATUS_COLOURS",
+    "STATUS_LABELS",
+    "TILES",
+    "base_map",
+    "display_frame",
+    "overview_map",
+    "popup_html",
+    "use_assets",
+]
+
+STATIC = Path(__file__).resolve().parent / "static"
 
 #: Layer titles, Chinese first.
 LABELS = {
@@ -27,11 +50,9 @@ LABELS = {
     "renovation_projects": ("改造项目", "Renovation projects"),
 }
 # Okabe–Ito palette: distinguishable with the common kinds of colour blindness.
-_LAYER_COLOURS = {
-    "neighbor_centers": "#0072B2",
-    "clinics": "#D55E00",
-    "charging_points": "#009E73",
-}
+LAYER_COLOURS = {"neighbor_centers": "#0072B2", "clinics": "#CC79A7", "charging_points": "#009E73"}
+#: One glyph per facility type, so types differ by shape as well as colour.
+GLYPHS = {"clinics": "✚", "neighbor_centers": "⌂", "charging_points": "⚡"}
 STATUS_COLOURS = {
     "planned": "#999999",
     "survey": "#999999",
@@ -41,6 +62,35 @@ STATUS_COLOURS = {
     "awaiting_start": "#CC79A7",
     "under_construction": "#D55E00",
     "completed": "#009E73",
+}
+STATUS_LABELS = {
+    "planned": ("计划", "planned"),
+    "survey": ("调查", "survey"),
+    "consultation": ("征询", "consultation"),
+    "signed": ("签约", "signed"),
+    "tendering": ("招投标", "tendering"),
+    "awaiting_start": ("待开工", "awaiting start"),
+    "under_construction": ("在建", "under construction"),
+    "completed": ("完工", "completed"),
+}
+#: Basemaps: (tile URL template, attribution, coordinate system of the tiles).
+TILES = {
+    "openstreetmap": (
+        "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+        "© OpenStreetMap contributors",
+        "wgs84",
+    ),
+    "cartodb": (
+        "https://{s}.basemaps.cartocdn.com/light_all/{z}/{x}/{y}{r}.png",
+        "© OpenStreetMap contributors © CARTO",
+        "wgs84",
+    ),
+    "gaode": (
+        "https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1&style=8&x={x}&y={y}&z={z}",
+        "© 高德地图 AutoNavi",
+        "gcj02",
+    ),
+    "none": ("", "", "wgs84"),
 }
 _FIELD_LABELS = {
     "name": ("名称", "Name"),
@@ -57,26 +107,28 @@ _FIELD_LABELS = {
     "address": ("地址", "Address"),
     "vehicle": ("车辆", "Vehicle"),
     "ports": ("充电口", "Ports"),
-    "status": ("状态", "Stage"),
+    "status": ("阶段", "Stage"),
     "start": ("开工", "Start"),
     "end": ("完工", "End"),
     "hours": ("开放时间", "Hours"),
+    "operator": ("运营方", "Operator"),
 }
-_POPUP_FIELDS = {
+POPUP_FIELDS = {
     "residential_areas": ["subdistrict", "households", "population", "elderly", "built", "tenure"],
     "neighbor_centers": ["subdistrict", "kind", "health_station", "hours", "address"],
     "clinics": ["level", "beds", "subdistrict", "address"],
-    "charging_points": ["vehicle", "ports", "status"],
+    "charging_points": ["vehicle", "ports", "status", "operator"],
     "renovation_projects": ["kind", "status", "start", "end", "households"],
 }
 
 
-def _label(pair: tuple[str, str], lang: str) -> str:
+def label(pair: tuple[str, str], lang: str) -> str:
     zh, en = pair
     return f"{en} {zh}" if lang == "en" else f"{zh} {en}"
 
 
-def _text(value: Any) -> str:
+def text(value: Any) -> str:
+    """A value as escaped HTML text ('' for missing)."""
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return ""
     if isinstance(value, float) and value.is_integer():
@@ -84,129 +136,221 @@ def _text(value: Any) -> str:
     return html.escape(str(value))
 
 
-def _popup_html(row: dict[str, Any], layer: str, lang: str) -> str:
+def popup_html(row: dict[str, Any], layer: str, lang: str, extra: list[tuple] = ()) -> str:
+    """A popup table: the feature's name, its fields, then ``extra`` (label, value) rows."""
     index = 1 if lang == "en" else 0
-    title = _text(row.get("name"))
     rows = []
-    for field in _POPUP_FIELDS[layer]:
-        value = _text(row.get(field))
-        if value:
-            rows.append(f"<tr><th>{_FIELD_LABELS[field][index]}</th><td>{value}</td></tr>")
-    return f"<b>{title}</b><table>{''.join(rows)}</table>"
+    for field in POPUP_FIELDS[layer]:
+        value = row.get(field)
+        if layer == "renovation_projects" and field == "status" and value in STATUS_LABELS:
+            value = STATUS_LABELS[value][index]
+        shown = text(value)
+        if shown:
+            rows.append(f"<tr><th>{_FIELD_LABELS[field][index]}</th><td>{shown}</td></tr>")
+    rows += [f"<tr><th>{text(name)}</th><td>{text(value)}</td></tr>" for name, value in extra]
+    return f"<b>{text(row.get('name'))}</b><table>{''.join(rows)}</table>"
+
+
+def use_assets(element: Any, assets: str) -> None:
+    """Point a folium element's scripts and styles at the bundled copies.
+
+    ``"service"``: ``/static/…`` URLs (the web service serves them); ``"inline"``: data
+    URLs, for one standalone offline file; ``"cdn"``: folium's own links, unchanged.
+    """
+    if assets == "cdn":
+        return
+    names = {
+        "jquery": "jquery.min.js",  # folium builds popups with $(...)
+        "leaflet": "leaflet.js",
+        "leaflet_css": "leaflet.css",
+        "markerclusterjs": "leaflet.markercluster.js",
+        "markerclustercss": "MarkerCluster.css",
+        "markerclusterdefaultcss": "MarkerCluster.Default.css",
+    }
+
+    def url(file: str) -> str:
+        if assets == "service":
+            return f"/static/{file}"
+        kind = "text/javascript" if file.endswith(".js") else "text/css"
+        data = base64.b64encode((STATIC / file).read_bytes()).decode()
+        return f"data:{kind};base64,{data}"
+
+    # Bootstrap and Font Awesome are not needed: markers here are drawn without them.
+    element.default_js = [(k, url(names[k])) for k, _ in element.default_js if k in names]
+    element.default_css = [(k, url(names[k])) for k, _ in element.default_css if k in names]
+
+
+def display_frame(frame: gpd.GeoDataFrame, crs: str = "wgs84") -> gpd.GeoDataFrame:
+    """Geometry made light for a browser: simplified to ~1 m, coordinates rounded to 6
+    decimals (~10 cm), and shifted to GCJ-02 when drawn over Gaode tiles."""
+    if not len(frame):
+        return frame
+    geoms = np.asarray(frame.geometry.values, dtype=object)
+    geoms = shapely.simplify(geoms, 1e-5, preserve_topology=True)
+    if crs != "wgs84":
+        geoms = geometries_from_wgs84(geoms, crs)
+    geoms = shapely.transform(geoms, lambda xy: np.round(xy, 6))
+    return frame.set_geometry(gpd.GeoSeries(geoms, index=frame.index, crs="EPSG:4326"))
+
+
+def base_map(frames: list[gpd.GeoDataFrame], tiles: str = "openstreetmap",
+             assets: str = "cdn") -> Any:  # fmt: skip
+    """An empty map fitted to the frames, with the basemap ``tiles`` (see :data:`TILES`)."""
+    import folium
+
+    if tiles not in TILES:
+        raise ValueError(f"unknown basemap '{tiles}'; use {', '.join(TILES)}")
+    fmap = folium.Map(tiles=None, control_scale=True)
+    fmap.options["maxZoom"] = 19  # marker clustering needs it even with no basemap
+    use_assets(fmap, assets)
+    # no favicon request: a page that works offline makes no request it cannot answer
+    fmap.get_root().header.add_child(folium.Element('<link rel="icon" href="data:,">'))
+    url, attribution, _ = TILES[tiles]
+    if url:
+        folium.TileLayer(
+            tiles=url,
+            attr=attribution,
+            name=tiles,
+            subdomains="1234" if tiles == "gaode" else "abc",
+        ).add_to(fmap)
+    bounds = [f.total_bounds for f in frames if len(f)]
+    if bounds:
+        stacked = np.vstack(bounds)
+        fmap.fit_bounds([[stacked[:, 1].min(), stacked[:, 0].min()],
+                         [stacked[:, 3].max(), stacked[:, 2].max()]])  # fmt: skip
+    else:
+        fmap.location = [31.2985, 121.545]
+        fmap.options["zoom"] = 14
+    return fmap
+
+
+def add_points(frame, layer, lang, parent, colour=None, glyph=None, extra=None) -> None:
+    """Facilities as glyph markers (or coloured dots) with escaped popups."""
+    import folium
+
+    records = frame.drop(columns=frame.geometry.name).to_dict(orient="records")
+    xs, ys = shapely.get_x(frame.geometry.values), shapely.get_y(frame.geometry.values)
+    for key, row, x, y in zip(frame.index, records, xs, ys, strict=True):
+        fill = colour(row) if colour else LAYER_COLOURS.get(layer, "#555555")
+        popup = folium.Popup(popup_html(row, layer, lang, extra(key) if extra else ()),
+                             max_width=340)  # fmt: skip
+        if glyph:
+            icon = folium.DivIcon(
+                html=f'<div class="lc-glyph" style="background:{fill}">{glyph}</div>',
+                icon_size=(22, 22), icon_anchor=(11, 11), class_name="lc-marker",
+            )  # fmt: skip
+            folium.Marker([float(y), float(x)], icon=icon, popup=popup,
+                          tooltip=text(row.get("name"))).add_to(parent)  # fmt: skip
+        else:
+            folium.CircleMarker(
+                location=[float(y), float(x)], radius=6, color="#333333", weight=1, fill=True,
+                fill_color=fill, fill_opacity=0.9, popup=popup, tooltip=text(row.get("name")),
+            ).add_to(parent)  # fmt: skip
+
+
+def add_polygons(frame, layer, lang, parent, style, extra=None) -> None:
+    """Polygons, one GeoJSON each, styled per row, with escaped popups."""
+    import folium
+
+    records = frame.drop(columns=frame.geometry.name).to_dict(orient="records")
+    for key, row, geom in zip(frame.index, records, frame.geometry.values, strict=True):
+        fixed = style(row)
+        shape = folium.GeoJson(
+            json.loads(shapely.to_geojson(geom)),
+            style_function=lambda _f, s=fixed: s,
+            tooltip=text(row.get("name")),
+        )
+        folium.Popup(popup_html(row, layer, lang, extra(key) if extra else ()),
+                     max_width=340).add_to(shape)  # fmt: skip
+        shape.add_to(parent)
+
+
+GLYPH_CSS = (
+    "<style>.lc-marker{background:none;border:none}.lc-glyph{width:22px;height:22px;"
+    "border-radius:11px;border:1px solid #333;color:#fff;font:bold 14px/22px sans-serif;"
+    "text-align:center}</style>"
+)
 
 
 def overview_map(
-    layers: dict[str, gpd.GeoDataFrame], lang: str = "zh", tiles: str = "openstreetmap"
+    layers: dict[str, gpd.GeoDataFrame],
+    lang: str = "zh",
+    tiles: str = "openstreetmap",
+    assets: str = "cdn",
 ) -> Any:
     """A folium map of the five layers with a layer switcher and a legend.
-
-    Parameters
-    ----------
-    layers
-        Frames keyed by layer name (WGS-84); missing or empty layers are skipped.
-    lang
-        ``"zh"`` (Chinese first) or ``"en"`` (English first).
-    tiles
-        A folium tile name, or ``"none"`` for no basemap (offline use).
 
     Examples
     --------
     >>> from geo.store import read_layers
     >>> page = overview_map(read_layers()).get_root().render()
-    >>> import json
     >>> json.dumps("小区 Residential areas") in page  # as the layer switcher holds it
     True
     """
-    try:
-        import folium
-        from folium.plugins import MarkerCluster
-    except ImportError as exc:  # pragma: no cover - folium is a dependency
-        raise ImportError("需要 folium / folium is required: pip install folium") from exc
+    import folium
+    from folium.plugins import MarkerCluster
 
-    bounds = [f.total_bounds for f in layers.values() if len(f)]
-    fmap = folium.Map(tiles=None if tiles == "none" else tiles, control_scale=True)
-    if bounds:
-        stacked = np.vstack(bounds)
-        fmap.fit_bounds(
-            [
-                [stacked[:, 1].min(), stacked[:, 0].min()],
-                [stacked[:, 3].max(), stacked[:, 2].max()],
-            ]
-        )
-    else:
-        fmap.location = [31.2985, 31.545]
-        fmap.options["zoom"] = 14
-
+    shift = TILES[tiles][2]
+    frames = {name: display_frame(frame, shift) for name, frame in layers.items()}
+    fmap = base_map(list(frames.values()), tiles, assets)
+    fmap.get_root().header.add_child(folium.Element(GLYPH_CSS))
     for layer in LAYERS:
-        frame = layers.get(layer)
-        group = folium.FeatureGroup(name=_label(LABELS[layer], lang), show=True)
+        frame = frames.get(layer)
+        group = folium.FeatureGroup(name=label(LABELS[layer], lang), show=True)
         if frame is not None and len(frame):
-            if layer == "charging_points":
-                cluster = MarkerCluster().add_to(group)
-                _add_points(frame, layer, lang, cluster)
-            elif layer == "residential_areas":
-                _add_polygons(frame, layer, lang, group, lambda row: "#56B4E9")
+            if layer == "residential_areas":
+                add_polygons(
+                    frame,
+                    layer,
+                    lang,
+                    group,
+                    lambda row: {
+                        "color": "#333333",
+                        "weight": 1,
+                        "fillColor": "#56B4E9",
+                        "fillOpacity": 0.45,
+                    },
+                )
             elif layer == "renovation_projects":
-                colour = lambda row: STATUS_COLOURS.get(row.get("status"), "#999999")  # noqa: E731
-                points = frame.geom_type == "Point"
-                _add_polygons(frame[~points], layer, lang, group, colour)
-                _add_points(frame[points], layer, lang, group, colour)
+                points = (frame.geom_type == "Point").to_numpy()
+                add_polygons(
+                    frame[~points],
+                    layer,
+                    lang,
+                    group,
+                    lambda row: {
+                        "color": "#333333",
+                        "weight": 1,
+                        "fillOpacity": 0.5,
+                        "fillColor": STATUS_COLOURS.get(row.get("status"), "#999999"),
+                    },
+                )
+                add_points(
+                    frame[points],
+                    layer,
+                    lang,
+                    group,
+                    lambda row: STATUS_COLOURS.get(row.get("status"), "#999999"),
+                )
             else:
-                _add_points(frame, layer, lang, group)
+                parent = group
+                if layer == "charging_points":
+                    parent = MarkerCluster(name=None).add_to(group)
+                    use_assets(parent, assets)
+                add_points(frame, layer, lang, parent, glyph=GLYPHS[layer])
         group.add_to(fmap)
     folium.LayerControl(collapsed=False).add_to(fmap)
     fmap.get_root().html.add_child(folium.Element(_legend(lang)))
     return fmap
 
 
-def _records(frame: gpd.GeoDataFrame) -> list[dict[str, Any]]:
-    return frame.drop(columns=frame.geometry.name).to_dict(orient="records")
-
-
-def _add_points(frame, layer, lang, parent, colour=None) -> None:
-    import folium
-
-    xs, ys = shapely.get_x(frame.geometry.values), shapely.get_y(frame.geometry.values)
-    for row, x, y in zip(_records(frame), xs, ys, strict=True):
-        fill = colour(row) if colour else _LAYER_COLOURS[layer]
-        folium.CircleMarker(
-            location=[float(y), float(x)],
-            radius=7 if layer == "clinics" else 6,
-            color="#333333",
-            weight=1,
-            fill=True,
-            fill_color=fill,
-            fill_opacity=0.9,
-            popup=folium.Popup(_popup_html(row, layer, lang), max_width=320),
-            tooltip=_text(row.get("name")),
-        ).add_to(parent)
-
-
-def _add_polygons(frame, layer, lang, parent, colour) -> None:
-    import folium
-
-    for row, geom in zip(_records(frame), frame.geometry.values, strict=True):
-        fill = colour(row)
-        shape = folium.GeoJson(
-            json.loads(shapely.to_geojson(geom)),
-            style_function=lambda _f, fill=fill: {
-                "color": "#333333",
-                "weight": 1,
-                "fillColor": fill,
-                "fillOpacity": 0.45,
-            },
-            tooltip=_text(row.get("name")),
-        )
-        folium.Popup(_popup_html(row, layer, lang), max_width=320).add_to(shape)
-        shape.add_to(parent)
-
-
 def _legend(lang: str) -> str:
-    title = _label(("15分钟社区生活圈", "15-minute community life circle"), lang)
+    title = label(("15分钟社区生活圈", "15-minute community life circle"), lang)
     items = "".join(
-        f'<div><span style="display:inline-block;width:10px;height:10px;border-radius:5px;'
-        f'background:{colour};margin-right:4px"></span>{_label(LABELS[layer], lang)}</div>'
-        for layer, colour in _LAYER_COLOURS.items()
+        f'<div><span class="lc-glyph" style="display:inline-block;background:{colour};'
+        f'width:16px;height:16px;line-height:16px;font-size:10px">{GLYPHS[layer]}</span> '
+        f"{label(LABELS[layer], lang)}</div>"
+        for layer, colour in LAYER_COLOURS.items()
     )
     return (
         '<div id="lc-legend" style="position:fixed;bottom:24px;left:12px;z-index:9999;'

@@ -69,3 +69,69 @@ def test_stage_colours_and_no_tiles_offline():
 
 def test_empty_layers_still_make_a_map():
     assert switcher("小区 Residential areas") in render({})
+
+
+# --- the dashboard and the renovation map ---------------------------------------------------
+
+import geo.dashboard as dashboard  # noqa: E402
+from geo.cli import main  # noqa: E402
+from geo.coverage import analyze_areas  # noqa: E402
+from geo.crs import wgs84_to_gcj02  # noqa: E402
+from geo.walks import Study  # noqa: E402
+
+
+def sample():
+    study = Study.load()
+    return study, analyze_areas(study)
+
+
+def test_areas_are_coloured_by_walking_minutes():
+    assert [dashboard._bin_colour(m) for m in (0, 5, 5.1, 10, 14.9, 15, 15.1, float("nan"))] == [
+        "#009E73",
+        "#009E73",
+        "#56B4E9",
+        "#56B4E9",
+        "#F0E442",
+        "#F0E442",
+        "#D55E00",
+        "#999999",
+    ]
+    study, result = sample()
+    page = dashboard.coverage_map(study.layers, result, "charging_points").get_root().render()
+    worst = result["charging_points_minutes_standard"].max()
+    assert worst > 15 and "#D55E00" in page  # some compound is more than 15 minutes away
+    assert "lc-summary" in page and "64%" in page  # share of residents with a charger nearby
+
+
+def test_gaode_basemap_shifts_geometry_to_gcj02():
+    study, result = sample()
+    clinic = study.layers["clinics"].geometry.loc["clinic-007"]
+    glon, glat = wgs84_to_gcj02(clinic.x, clinic.y)
+    wgs = dashboard.coverage_map(study.layers, result, tiles="openstreetmap").get_root().render()
+    gcj = dashboard.coverage_map(study.layers, result, tiles="gaode").get_root().render()
+    assert f"[{clinic.y}, {clinic.x}]" in wgs
+    assert f"[{round(glat, 6)}, {round(glon, 6)}]" in gcj and "autonavi" in gcj
+
+
+def test_large_layers_load_by_bbox(monkeypatch):
+    study, result = sample()
+    monkeypatch.setattr(dashboard, "INLINE_LIMIT", 10)
+    page = dashboard.coverage_map(study.layers, result).get_root().render()
+    assert "/collections/coverage/items?limit=10000&bbox=" in page
+    assert "周家嘴路3800弄" not in page  # areas are fetched, not inlined
+
+
+def test_renovation_map_by_stage():
+    projects = Study.load().layers["renovation_projects"]
+    page = dashboard.renovation_map(projects, statuses=["completed"]).get_root().render()
+    assert "lc-slider" in page and '"status": "completed"' in page
+    assert '"status": "signed"' not in page
+
+
+def test_standalone_file_works_offline(tmp_path, capsys):
+    out = tmp_path / "map.html"
+    assert main(["map", "--type", "clinics", "--tiles", "none", "--out", str(out)]) == 0
+    html = out.read_text(encoding="utf-8")
+    assert 'src="http' not in html and 'href="http' not in html  # scripts inlined
+    assert "data:text/javascript;base64," in html
+    assert out.stat().st_size < 2_000_000

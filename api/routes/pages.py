@@ -12,10 +12,14 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 import geo
-from api.deps import LayerCache, get_cache
-from geo.maps import overview_map
+from api.deps import LayerCache, StudyCache, get_cache, get_studies
+from geo.dashboard import coverage_map
+from geo.isochrones import gap_zones, isochrones
 
 router = APIRouter(tags=["pages"])
+
+FacilityType = Literal["clinics", "neighbor_centers", "charging_points"]
+Basemap = Literal["openstreetmap", "cartodb", "gaode", "none"]
 
 CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
@@ -40,13 +44,18 @@ def _wants_json(request: Request, f: str | None) -> bool:
 def index(
     request: Request,
     cache: Annotated[LayerCache, Depends(get_cache)],
+    studies: Annotated[StudyCache, Depends(get_studies)],
     f: Annotated[Literal["json", "html"] | None, Query(description="格式 / format")] = None,
+    type: Annotated[FacilityType, Query(description="设施类型 / facility type")] = "clinics",
+    profile: Annotated[Literal["standard", "elderly"], Query()] = "standard",
     lang: Annotated[Literal["zh", "en"], Query(description="界面语言 / language")] = "zh",
-    tiles: Annotated[
-        Literal["openstreetmap", "none"], Query(description="底图 / basemap; none = offline")
-    ] = "openstreetmap",
+    tiles: Annotated[Basemap, Query(description="底图 / basemap; none = offline")] = (
+        "openstreetmap"
+    ),
+    subdistrict: Annotated[str | None, Query(description="街道 / subdistrict")] = None,
 ) -> Response:
-    """A browser gets the map of all layers (``?lang=en`` for English); ``?f=json`` or
+    """A browser gets the dashboard (``?type=``, ``?profile=elderly``, ``?lang=en``,
+    ``?tiles=gaode|cartodb|none``, ``?subdistrict=``); ``?f=json`` or
     ``Accept: application/json`` gets the OGC API landing page."""
     if _wants_json(request, f):
         base = str(request.base_url).rstrip("/")
@@ -73,7 +82,22 @@ def index(
                 "version": geo.__version__,
             }
         )
-    fmap = overview_map(cache.all(), lang=lang, tiles=tiles)
+    return dashboard_page(studies, type, profile, lang, tiles, subdistrict)
+
+
+def dashboard_page(studies, kind, profile, lang, tiles, subdistrict) -> HTMLResponse:
+    """The coverage dashboard for one facility type (shared by ``/`` and ``/maps/coverage``)."""
+    study, result = studies.coverage(profile)
+    zones = isochrone_layer = None
+    if study.network is not None:
+        zones = studies.cached(("gap_zones", profile), lambda: gap_zones(study, None, profile))
+        isochrone_layer = studies.cached(
+            ("isochrones", kind, profile), lambda: isochrones(study, kind, (5, 10, 15), profile)
+        )
+    fmap = coverage_map(
+        study.layers, result, kind, profile, lang, tiles, "service", subdistrict,
+        zones, isochrone_layer,
+    )  # fmt: skip
     return HTMLResponse(fmap.get_root().render())
 
 

@@ -1,0 +1,48 @@
+"""Map pages: the coverage dashboard per type and profile, and the renovation map."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import HTMLResponse
+
+from api.deps import LayerCache, StudyCache, get_cache, get_studies
+from api.routes.pages import Basemap, FacilityType, dashboard_page
+from geo.dashboard import renovation_map
+from geo.errors import QueryError
+from geo.schema import get_layer
+
+router = APIRouter(tags=["pages"])
+
+
+@router.get("/maps/coverage", response_class=HTMLResponse, summary="覆盖地图 / coverage map")
+def coverage(
+    studies: Annotated[StudyCache, Depends(get_studies)],
+    type: Annotated[FacilityType, Query()] = "clinics",
+    profile: Annotated[Literal["standard", "elderly"], Query()] = "standard",
+    lang: Annotated[Literal["zh", "en"], Query()] = "zh",
+    tiles: Annotated[Basemap, Query()] = "openstreetmap",
+    subdistrict: Annotated[str | None, Query()] = None,
+) -> HTMLResponse:
+    """Residential areas coloured by walking minutes to the nearest facility of ``type``."""
+    return dashboard_page(studies, type, profile, lang, tiles, subdistrict)
+
+
+@router.get(
+    "/maps/renovation", response_class=HTMLResponse, summary="加装电梯地图 / renovation map"
+)
+def renovation(
+    cache: Annotated[LayerCache, Depends(get_cache)],
+    status: Annotated[list[str] | None, Query(description="只看这些阶段 / stages")] = None,
+    lang: Annotated[Literal["zh", "en"], Query()] = "zh",
+    tiles: Annotated[Basemap, Query()] = "openstreetmap",
+) -> HTMLResponse:
+    """Every renovation project by kind and stage, stage checkboxes and a time slider."""
+    allowed = get_layer("renovation_projects").field("status").enum
+    for value in status or []:
+        if value not in allowed:
+            raise QueryError(f"未知阶段 '{value}' / unknown stage; use {', '.join(allowed)}")
+    projects, _ = cache.get("renovation_projects")
+    page = renovation_map(projects, lang, tiles, "service", status)
+    return HTMLResponse(page.get_root().render())

@@ -1,0 +1,371 @@
+"""The planners' pages: the coverage dashboard and the renovation (加装电梯) map.
+
+Pure functions: a :class:`~geo.walks.Study` and its coverage in, a folium map out. The web
+service, ``lifecircle map`` and the notebooks all call these.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import urlencode
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from geo.coverage import summarize
+from geo.maps import (
+    GLYPH_CSS,
+    GLYPHS,
+    LABELS,
+    STATUS_COLOURS,
+    STATUS_LABELS,
+    TILES,
+    add_points,
+    add_polygons,
+    base_map,
+    display_frame,
+    label,
+    text,
+    use_assets,
+)
+from geo.schema import FACILITY_LAYERS
+from geo.store import to_feature_collection
+from geo.walks import PROFILES
+
+__all__ = ["BINS", "BIN_COLOURS", "INLINE_LIMIT", "coverage_map", "renovation_map"]
+
+#: Walking-minute classes of the dashboard, and their colour-blind-safe colours (Okabe–Ito).
+BINS = (5, 10, 15)
+BIN_COLOURS = ("#009E73", "#56B4E9", "#F0E442", "#D55E00")
+UNREACHABLE = "#999999"
+#: Above this many residential areas the page fetches them by bbox instead of inlining them.
+INLINE_LIMIT = 3000
+
+_BIN_LABELS = (("≤5 分钟", "≤5 min"), ("≤10 分钟", "≤10 min"), ("≤15 分钟", "≤15 min"),
+               (">15 分钟", ">15 min"), ("不可达", "unreachable"))  # fmt: skip
+
+
+def _bin_colour(minutes: float) -> str:
+    if minutes is None or not np.isfinite(minutes):
+        return UNREACHABLE
+    return BIN_COLOURS[int(np.searchsorted(BINS, minutes, side="left"))]
+
+
+def _area_extra(result: pd.DataFrame, profile: str, lang: str):
+    index = 1 if lang == "en" else 0
+
+    def extra(key) -> list[tuple[str, str]]:
+        rows = []
+        for kind in FACILITY_LAYERS:
+            minutes = result.at[key, f"{kind}_minutes_{profile}"]
+            name = result.at[key, f"{kind}_name"]
+            shown = "—" if pd.isna(minutes) else f"{minutes:g} 分钟 / min"
+            if isinstance(name, str):
+                shown += f"（{name}）"
+            rows.append((f"{LABELS[kind][index]}", shown))
+        return rows
+
+    return extra
+
+
+def coverage_map(
+    layers: dict[str, gpd.GeoDataFrame],
+    result: pd.DataFrame,
+    kind: str = "clinics",
+    profile: str = "standard",
+    lang: str = "zh",
+    tiles: str = "openstreetmap",
+    assets: str = "cdn",
+    subdistrict: str | None = None,
+    gap_zones: gpd.GeoDataFrame | None = None,
+    isochrones: gpd.GeoDataFrame | None = None,
+    links: bool = True,
+) -> Any:
+    """The dashboard: areas coloured by walking minutes to the nearest ``kind``.
+
+    Gap areas (not covered by every type) are outlined; gap zones and isochrones are
+    toggles; facilities are glyph markers (charging points clustered); renovation projects
+    are coloured by stage; a summary panel gives the shares of residents and elderly
+    covered per type for ``subdistrict`` (or all); ``links`` adds type switches.
+
+    Examples
+    --------
+    >>> from geo.walks import Study
+    >>> from geo.coverage import analyze_areas
+    >>> study = Study.load()
+    >>> page = coverage_map(study.layers, analyze_areas(study)).get_root().render()
+    >>> "lc-summary" in page and "#D55E00" in page
+    True
+    """
+    import folium
+    from folium.plugins import MarkerCluster
+
+    if kind not in FACILITY_LAYERS:
+        raise ValueError(f"type must be one of {', '.join(FACILITY_LAYERS)}")
+    shift = TILES[tiles][2]
+    areas = layers["residential_areas"]
+    if subdistrict:
+        areas = areas[areas["subdistrict"] == subdistrict]
+    shown = {name: display_frame(frame, shift) for name, frame in layers.items()}
+    shown["residential_areas"] = display_frame(areas, shift)
+    # Open on the subdistrict asked for, else on the one with the most compounds: a sample
+    # spanning districts would otherwise open too far out to see a compound.
+    focus = shown["residential_areas"]
+    if not subdistrict and len(focus):
+        focus = focus[focus["subdistrict"] == focus["subdistrict"].value_counts().index[0]]
+    fmap = base_map([focus] if len(focus) else list(shown.values()), tiles, assets)
+    fmap.get_root().header.add_child(folium.Element(GLYPH_CSS))
+    column = f"{kind}_minutes_{profile}"
+
+    group = folium.FeatureGroup(name=label(LABELS["residential_areas"], lang), show=True)
+    if len(areas) <= INLINE_LIMIT:
+
+        def style(row: dict) -> dict:
+            return {"color": "#333333", "weight": 1, "fillOpacity": 0.6,
+                    "fillColor": _bin_colour(row.get(column))}  # fmt: skip
+
+        frame = shown["residential_areas"].join(result[[column]])
+        add_polygons(frame, "residential_areas", lang, group, style,
+                     _area_extra(result, profile, lang))  # fmt: skip
+    else:
+        fmap.get_root().script.add_child(folium.Element(_bbox_loader(fmap, group, column)))
+    group.add_to(fmap)
+
+    gaps = folium.FeatureGroup(name=label(("盲区小区", "Gap areas"), lang), show=True)
+    uncovered = shown["residential_areas"][~result.loc[areas.index, "all_covered"].astype(bool)]
+    if len(uncovered) <= INLINE_LIMIT:
+        for geom in uncovered.geometry.boundary.values:
+            folium.GeoJson(json.loads(gpd.GeoSeries([geom]).to_json())["features"][0]["geometry"],
+                           style_function=lambda _f: {"color": "#000000", "weight": 3,
+                                                      "dashArray": "6 4"}).add_to(gaps)  # fmt: skip
+    gaps.add_to(fmap)
+
+    for frame, name, colour in ((gap_zones, ("盲区范围", "Gap zones"), "#D55E00"),
+                                (isochrones, ("等时圈", "Isochrones"), "#0072B2")):  # fmt: skip
+        toggle = folium.FeatureGroup(name=label(name, lang), show=False)
+        if frame is not None and len(frame):
+            selected = frame[frame["type"] == kind] if "type" in frame.columns else frame
+            for _, row in display_frame(selected, shift).iterrows():
+                folium.GeoJson(
+                    json.loads(gpd.GeoSeries([row.geometry]).to_json())["features"][0]["geometry"],
+                    style_function=lambda _f, c=colour: {"color": c, "weight": 1,
+                                                         "fillOpacity": 0.15},
+                    tooltip=f"{text(row.get('minutes'))} min",
+                ).add_to(toggle)  # fmt: skip
+        toggle.add_to(fmap)
+
+    for layer in FACILITY_LAYERS:
+        facilities = folium.FeatureGroup(name=label(LABELS[layer], lang), show=True)
+        parent = facilities
+        if layer == "charging_points":
+            parent = MarkerCluster().add_to(facilities)
+            use_assets(parent, assets)
+        add_points(shown[layer], layer, lang, parent, glyph=GLYPHS[layer])
+        facilities.add_to(fmap)
+
+    projects = folium.FeatureGroup(name=label(LABELS["renovation_projects"], lang), show=True)
+    _add_projects(shown["renovation_projects"], lang, projects)
+    projects.add_to(fmap)
+
+    folium.LayerControl(collapsed=False).add_to(fmap)
+    summary = summarize(areas, result.loc[areas.index])
+    fmap.get_root().html.add_child(
+        folium.Element(_panel(summary, kind, profile, lang, subdistrict, links, tiles))
+    )
+    return fmap
+
+
+def _add_projects(frame, lang, parent) -> None:
+    def colour(row):
+        return STATUS_COLOURS.get(row.get("status"), "#999999")
+
+    points = (frame.geom_type == "Point").to_numpy()
+    add_polygons(frame[~points], "renovation_projects", lang, parent,
+                 lambda row: {"color": "#333333", "weight": 1, "fillOpacity": 0.5,
+                              "fillColor": colour(row)})  # fmt: skip
+    add_points(frame[points], "renovation_projects", lang, parent, colour)
+
+
+def _bbox_loader(fmap, group, column: str) -> str:
+    """JavaScript that loads residential areas of the view from the API as the map moves."""
+    return f"""
+(function() {{
+  var map = {fmap.get_name()}, group = {group.get_name()};
+  var colours = {json.dumps(list(BIN_COLOURS))}, bins = {json.dumps(list(BINS))};
+  function colour(m) {{
+    if (m === null || m === undefined) return "{UNREACHABLE}";
+    for (var i = 0; i < bins.length; i++) if (m <= bins[i]) return colours[i];
+    return colours[colours.length - 1];
+  }}
+  function load() {{
+    var b = map.getBounds();
+    var bbox = [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].join(",");
+    fetch("/collections/coverage/items?limit=10000&bbox=" + bbox)
+      .then(function(r) {{ return r.json(); }})
+      .then(function(data) {{
+        group.clearLayers();
+        L.geoJSON(data, {{
+          style: function(f) {{ return {{color: "#333", weight: 1, fillOpacity: 0.6,
+                                          fillColor: colour(f.properties["{column}"])}}; }},
+          onEachFeature: function(f, layer) {{
+            var div = document.createElement("div");
+            div.textContent = f.properties.name + " · " + f.properties["{column}"] + " min";
+            layer.bindPopup(div);
+          }}
+        }}).addTo(group);
+      }});
+  }}
+  map.on("moveend", load);
+  map.whenReady(load);
+}})();
+"""
+
+
+def _panel(summary, kind, profile, lang, subdistrict, links, tiles) -> str:
+    index = 1 if lang == "en" else 0
+    scope = subdistrict or "全部 / all"
+    rows = []
+    for row in summary[summary["subdistrict"] == ("全部 / all")].itertuples():
+        name = label(("全部类型", "all types"), lang) if row.type == "all_types" else label(
+            LABELS[row.type], lang)  # fmt: skip
+        rows.append(f"<tr><td>{text(name)}</td><td>{(row.share_population or 0):.0%}</td>"
+                    f"<td>{(row.share_elderly or 0):.0%}</td></tr>")  # fmt: skip
+    legend = "".join(
+        f'<div><span style="display:inline-block;width:12px;height:12px;background:{c}">'
+        f"</span> {_BIN_LABELS[i][index]}</div>"
+        for i, c in enumerate((*BIN_COLOURS, UNREACHABLE))
+    )
+    switch = ""
+    query = {"profile": profile, "lang": lang, "tiles": tiles}
+    if subdistrict:
+        query["subdistrict"] = subdistrict
+    if links:
+        anchors = [
+            f'<a class="lc-type{" lc-current" if k == kind else ""}" data-type="{k}" '
+            f'href="?{text(urlencode(dict(query, type=k)))}">{text(label(LABELS[k], lang))}</a>'
+            for k in FACILITY_LAYERS
+        ]
+        switch = "<div>" + " · ".join(anchors) + "</div>"
+    walker = PROFILES[profile]
+    title = label(("15分钟社区生活圈", "15-minute community life circle"), lang)
+    heading = label(("覆盖人口", "share covered"), lang)
+    return (
+        '<div id="lc-summary" style="position:fixed;top:12px;left:56px;z-index:9999;'
+        "background:white;padding:8px 10px;border-radius:4px;font:12px sans-serif;"
+        'box-shadow:0 1px 4px rgba(0,0,0,.3);max-width:320px">'
+        f"<b>{text(title)}</b><div>{text(scope)} · {text(label(LABELS[kind], lang))} · "
+        f"{walker.speed_kmh} km/h</div>{switch}"
+        f"<table><tr><th></th><th>{'residents' if index else '人口'}</th>"
+        f"<th>{'aged 60+' if index else '老人'}</th></tr>{''.join(rows)}</table>"
+        f"<div><i>{text(heading)}</i></div>{legend}</div>"
+    )
+
+
+def renovation_map(
+    projects: gpd.GeoDataFrame,
+    lang: str = "zh",
+    tiles: str = "openstreetmap",
+    assets: str = "cdn",
+    statuses: list[str] | None = None,
+) -> Any:
+    """The 加装电梯地图: every renovation project by kind and stage, with stage checkboxes
+    and a time slider over start dates (a project shows from the month it started; one
+    without a start date always shows).
+
+    Examples
+    --------
+    >>> from geo.store import read_layer
+    >>> page = renovation_map(read_layer("renovation_projects")).get_root().render()
+    >>> "lc-slider" in page and "elevator_retrofit" in page
+    True
+    """
+    import folium
+
+    if statuses:
+        projects = projects[projects["status"].isin(statuses)]
+    shown = display_frame(projects, TILES[tiles][2])
+    fmap = base_map([shown], tiles, assets)
+    group = folium.FeatureGroup(name=label(LABELS["renovation_projects"], lang), show=True)
+    group.add_to(fmap)
+    folium.LayerControl(collapsed=False).add_to(fmap)
+    keep = [c for c in ("name", "kind", "status", "start", "end", "households") if c in shown]
+    data = json.loads(to_feature_collection(shown[[*keep, shown.geometry.name]]))
+    dates = pd.to_datetime(pd.concat([shown.get("start", pd.Series()), shown.get("end",
+                           pd.Series())]), errors="coerce").dropna()  # fmt: skip
+    months = (
+        [str(p) for p in pd.period_range(dates.min().to_period("M"), dates.max().to_period("M"))]
+        if len(dates) else ["-"]
+    )  # fmt: skip
+    fmap.get_root().html.add_child(folium.Element(_timeline(fmap, group, data, months, lang)))
+    return fmap
+
+
+def _timeline(fmap, group, data, months, lang) -> str:
+    index = 1 if lang == "en" else 0
+    boxes = "".join(
+        f'<label style="display:block"><input type="checkbox" class="lc-stage" value="{k}" '
+        f'checked> <span style="display:inline-block;width:10px;height:10px;background:{c}">'
+        f"</span> {STATUS_LABELS[k][index]}</label>"
+        for k, c in STATUS_COLOURS.items()
+    )
+    fields = {"kind": ("类型", "kind"), "status": ("阶段", "stage"), "start": ("开工", "start"),
+              "end": ("完工", "end"), "households": ("户数", "households")}  # fmt: skip
+    labels = {k: v[index] for k, v in fields.items()}
+    stage_names = {k: v[index] for k, v in STATUS_LABELS.items()}
+    payload = json.dumps(data, ensure_ascii=False).replace("<", "\\u003c")
+    caption = label(("开工时间", "started by"), lang)
+    return f"""
+<div id="lc-timeline" style="position:fixed;bottom:24px;left:12px;z-index:9999;background:white;
+ padding:8px 10px;border-radius:4px;font:12px sans-serif;box-shadow:0 1px 4px rgba(0,0,0,.3)">
+ {boxes}{text(caption)}: <span id="lc-month">{months[-1]}</span><br>
+ <input id="lc-slider" type="range" min="0" max="{len(months) - 1}" value="{len(months) - 1}"
+  style="width:260px">
+</div>
+<script>
+window.addEventListener("load", function() {{
+  var map = {fmap.get_name()}, group = {group.get_name()};
+  var data = {payload};
+  var months = {json.dumps(months)}, colours = {json.dumps(STATUS_COLOURS)};
+  var labels = {json.dumps(labels, ensure_ascii=False)};
+  var stages = {json.dumps(stage_names, ensure_ascii=False)};
+  var slider = document.getElementById("lc-slider");
+  function popup(p) {{
+    var box = document.createElement("div"), title = document.createElement("b");
+    title.textContent = p.name || ""; box.appendChild(title);
+    Object.keys(labels).forEach(function(k) {{
+      if (p[k] === undefined || p[k] === null) return;
+      var line = document.createElement("div");
+      line.textContent = labels[k] + ": " + (k === "status" ? (stages[p[k]] || p[k]) : p[k]);
+      box.appendChild(line);
+    }});
+    return box;
+  }}
+  function draw() {{
+    var month = months[slider.value];
+    document.getElementById("lc-month").textContent = month;
+    var on = {{}};
+    document.querySelectorAll(".lc-stage").forEach(function(b) {{ on[b.value] = b.checked; }});
+    group.clearLayers();
+    L.geoJSON(data, {{
+      filter: function(f) {{
+        var p = f.properties;
+        return on[p.status] && (!p.start || month === "-" || p.start.slice(0, 7) <= month);
+      }},
+      style: function(f) {{ return {{color: "#333", weight: 1, fillOpacity: 0.6,
+                                      fillColor: colours[f.properties.status] || "#999"}}; }},
+      pointToLayer: function(f, latlng) {{
+        return L.circleMarker(latlng, {{radius: 7, color: "#333", weight: 1, fillOpacity: 0.9,
+                                        fillColor: colours[f.properties.status] || "#999"}});
+      }},
+      onEachFeature: function(f, layer) {{ layer.bindPopup(popup(f.properties)); }}
+    }}).addTo(group);
+  }}
+  slider.addEventListener("input", draw);
+  document.querySelectorAll(".lc-stage").forEach(function(b) {{
+    b.addEventListener("change", draw); }});
+  draw();
+}});
+</script>
+"""

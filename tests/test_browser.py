@@ -1,0 +1,156 @@
+"""The pages as a planner sees them: headless Chromium (Debian's), driven by Playwright.
+
+Required in CI (CI=true): a missing browser fails there instead of skipping. Pages are
+opened with ``tiles=none``: this machine has no internet, and the basemap is the only
+thing on the page fetched from outside.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from served import serving
+
+from api.config import Settings
+from api.main import create_app
+from geo.store import DEFAULT_DATA_DIR
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+OUTPUT = Path(__file__).resolve().parent.parent / "test-output"
+XSS = "<img src=x onerror=alert(1)>"
+
+if not Path(CHROMIUM).exists():
+    if os.environ.get("CI"):
+        raise RuntimeError("Debian chromium is required in CI: apt-get install chromium")
+    pytest.skip("chromium not installed (apt-get install chromium)", allow_module_level=True)
+
+sync_api = pytest.importorskip("playwright.sync_api")
+
+
+@pytest.fixture(scope="module")
+def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    folder = tmp_path_factory.mktemp("browser")
+    shutil.copytree(
+        DEFAULT_DATA_DIR, folder, dirs_exist_ok=True, ignore=shutil.ignore_patterns(".*")
+    )
+    # one compound renamed to an XSS probe: it must show as text
+    path = folder / "residential_areas.geojson"
+    text = path.read_text(encoding="utf-8").replace('"name":"安图新村"', json.dumps(
+        {"name": XSS}, ensure_ascii=False)[1:-1])  # fmt: skip
+    path.write_text(text, encoding="utf-8")
+    with serving(create_app(Settings(data=folder))) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator:
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run"],
+        )  # fmt: skip
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    page = browser.new_page(viewport={"width": 1280, "height": 860})
+    page.lc_errors = []
+    page.lc_dialogs = []
+    page.on("console", lambda m: m.type == "error" and page.lc_errors.append(m.text))
+    page.on("pageerror", lambda e: page.lc_errors.append(str(e)))
+    page.on("dialog", lambda d: (page.lc_dialogs.append(d.message), d.dismiss()))
+    yield page
+    page.close()
+
+
+def shot(page, name: str) -> None:
+    OUTPUT.mkdir(exist_ok=True)
+    page.screenshot(path=str(OUTPUT / f"{name}.png"))
+
+
+def open_page(page, url: str) -> None:
+    page.goto(url)
+    page.wait_for_selector(".leaflet-interactive")
+
+
+def test_dashboard_loads_cleanly_with_every_layer(page, base_url: str) -> None:
+    open_page(page, f"{base_url}/?tiles=none")
+    shot(page, "dashboard")
+    assert page.lc_errors == []
+    switcher = page.inner_text(".leaflet-control-layers")
+    for name in ("小区", "睦邻中心", "社区卫生服务中心/站", "充电桩", "改造项目", "盲区", "等时圈"):
+        assert name in switcher
+    assert "lc-summary" in page.content()
+
+
+def test_clicking_an_area_shows_its_walking_minutes(page, base_url: str) -> None:
+    open_page(page, f"{base_url}/?tiles=none")
+    page.locator("path.leaflet-interactive").first.click(force=True)
+    popup = page.wait_for_selector(".leaflet-popup-content")
+    assert "分钟 / min" in popup.inner_text()
+    shot(page, "dashboard-popup")
+
+
+def fills(page) -> list[str]:
+    return page.eval_on_selector_all(
+        "path.leaflet-interactive", "els => els.map(e => e.getAttribute('fill'))"
+    )
+
+
+def test_switching_type_recolours_the_map(page, base_url: str) -> None:
+    open_page(page, f"{base_url}/?tiles=none&type=clinics")
+    before = fills(page)
+    page.click("a.lc-type[data-type=charging_points]")
+    page.wait_for_load_state("load")
+    page.wait_for_selector(".leaflet-interactive")
+    assert "type=charging_points" in page.url
+    assert fills(page) != before
+    assert page.lc_errors == []
+
+
+def test_english_on_request(page, base_url: str) -> None:
+    open_page(page, f"{base_url}/?tiles=none&lang=en")
+    switcher = page.inner_text(".leaflet-control-layers")
+    assert switcher.lstrip().startswith("Residential areas") or "Residential areas 小区" in switcher
+    assert "share covered" in page.inner_text("#lc-summary")
+
+
+def test_a_compound_named_like_html_stays_text(page, base_url: str) -> None:
+    open_page(page, f"{base_url}/?tiles=none")
+    page.wait_for_timeout(300)
+    assert page.lc_dialogs == []
+    assert page.locator("img[src=x]").count() == 0
+    # the page carries the name, escaped, for its popup and tooltip …
+    assert "&lt;img src=x onerror=alert(1)&gt;" in page.content()
+    # … and hovering the compound shows it as text, never as an element
+    for area in page.locator("path.leaflet-interactive").all()[:60]:
+        area.hover(force=True)
+        tip = page.locator(".leaflet-tooltip")
+        if tip.count() and XSS in tip.first.inner_text():
+            break
+    else:
+        pytest.fail("the renamed compound's tooltip was not found")
+    assert page.locator("img[src=x]").count() == 0 and page.lc_dialogs == []
+    assert page.lc_errors == []
+
+
+def test_renovation_map_filters_by_stage_and_time(page, base_url: str) -> None:
+    open_page(page, f"{base_url}/maps/renovation?tiles=none")
+    shot(page, "renovation")
+    everything = page.locator(".leaflet-interactive").count()
+    page.uncheck("input.lc-stage[value=completed]")
+    fewer = page.locator(".leaflet-interactive").count()
+    assert 0 < fewer < everything
+    page.check("input.lc-stage[value=completed]")
+    page.fill("#lc-slider", "0")
+    page.dispatch_event("#lc-slider", "input")
+    assert page.locator(".leaflet-interactive").count() < everything
+    assert page.lc_errors == []
