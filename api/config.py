@@ -23,6 +23,8 @@ class Settings(BaseSettings):
     max_body_bytes: int = 10 * 1024 * 1024
     #: Walking network: "auto" = streets.geojson beside the layers; "none" = straight lines.
     network: str = "auto"
+    #: Compute the default coverage in the background at start-up (``LIFECIRCLE_WARM=0``: not).
+    warm: bool = True
 
 
 @functools.lru_cache

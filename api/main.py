@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import logging
+import threading
+from collections.abc import AsyncIterator
+
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
@@ -25,10 +30,28 @@ The five layers are served as OGC API – Features collections (GeoJSON, WGS-84)
 """
 
 
+def _warm(studies: StudyCache) -> None:
+    """Load the network and compute the default coverage, so the first visitor does not wait
+    for them; a layer that fails to load is reported by the requests that need it."""
+    try:
+        studies.coverage()
+    except Exception as error:  # start-up must not fail on bad data
+        logging.getLogger("lifecircle").warning("预热失败 / warm-up failed: %s", error)
+
+
+@contextlib.asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    if app.state.settings.warm:
+        threading.Thread(target=_warm, args=(app.state.studies,), daemon=True).start()
+    yield
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the service for ``settings`` (default: from the environment)."""
     settings = settings or get_settings()
-    app = FastAPI(title="lifecircle", description=DESCRIPTION, version=geo.__version__)
+    app = FastAPI(
+        title="lifecircle", description=DESCRIPTION, version=geo.__version__, lifespan=_lifespan
+    )
     app.state.settings = settings
     app.state.layers = LayerCache(data_dir(settings.data))
     app.state.studies = StudyCache(app.state.layers, settings.network)

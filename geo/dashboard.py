@@ -34,14 +34,25 @@ from geo.schema import FACILITY_LAYERS
 from geo.store import to_feature_collection
 from geo.walks import PROFILES
 
-__all__ = ["BINS", "BIN_COLOURS", "INLINE_LIMIT", "coverage_map", "renovation_map"]
+__all__ = [
+    "BINS",
+    "BIN_COLOURS",
+    "INLINE_LIMIT",
+    "ISOCHRONE_MINUTES",
+    "coverage_map",
+    "renovation_map",
+]
 
 #: Walking-minute classes of the dashboard, and their colour-blind-safe colours (Okabe–Ito).
 BINS = (5, 10, 15)
 BIN_COLOURS = ("#009E73", "#56B4E9", "#F0E442", "#D55E00")
 UNREACHABLE = "#999999"
-#: Above this many residential areas the page fetches them by bbox instead of inlining them.
+#: Above this many residential areas a served page fetches the areas of the view from the
+#: API (and gap zones and isochrones when switched on) instead of carrying them: a 20,000-area
+#: city would otherwise be a page of tens of megabytes.
 INLINE_LIMIT = 3000
+#: The isochrones the dashboard offers, minutes.
+ISOCHRONE_MINUTES = (5.0, 10.0, 15.0)
 
 _BIN_LABELS = (("≤5 分钟", "≤5 min"), ("≤10 分钟", "≤10 min"), ("≤15 分钟", "≤15 min"),
                (">15 分钟", ">15 min"), ("不可达", "unreachable"))  # fmt: skip
@@ -82,6 +93,7 @@ def coverage_map(
     gap_zones: gpd.GeoDataFrame | None = None,
     isochrones: gpd.GeoDataFrame | None = None,
     links: bool = True,
+    served: bool = False,
 ) -> Any:
     """The dashboard: areas coloured by walking minutes to the nearest ``kind``.
 
@@ -89,6 +101,11 @@ def coverage_map(
     toggles; facilities are glyph markers (charging points clustered); renovation projects
     are coloured by stage; a summary panel gives the shares of residents and elderly
     covered per type for ``subdistrict`` (or all); ``links`` adds type switches.
+
+    A ``served`` page (one the web service answers) with more than :data:`INLINE_LIMIT`
+    areas loads the areas of the view from ``/coverage`` as the map moves, and gap zones
+    and isochrones from ``/gaps`` and ``/isochrones`` when switched on; a standalone page
+    carries everything.
 
     Examples
     --------
@@ -108,19 +125,32 @@ def coverage_map(
     areas = layers["residential_areas"]
     if subdistrict:
         areas = areas[areas["subdistrict"] == subdistrict]
-    shown = {name: display_frame(frame, shift) for name, frame in layers.items()}
-    shown["residential_areas"] = display_frame(areas, shift)
+    large = served and len(areas) > INLINE_LIMIT
+    shown = {name: display_frame(frame, shift) for name, frame in layers.items()
+             if name != "residential_areas"}  # fmt: skip
     # Open on the subdistrict asked for, else on the one with the most compounds: a sample
     # spanning districts would otherwise open too far out to see a compound.
-    focus = shown["residential_areas"]
+    focus = areas
     if not subdistrict and len(focus):
         focus = focus[focus["subdistrict"] == focus["subdistrict"].value_counts().index[0]]
+    if not large:
+        shown["residential_areas"] = display_frame(areas, shift)
+        focus = shown["residential_areas"].loc[focus.index]
+    else:
+        focus = display_frame(focus, shift)
     fmap = base_map([focus] if len(focus) else list(shown.values()), tiles, assets)
     fmap.get_root().header.add_child(folium.Element(GLYPH_CSS))
     column = f"{kind}_minutes_{profile}"
 
     group = folium.FeatureGroup(name=label(LABELS["residential_areas"], lang), show=True)
-    if len(areas) <= INLINE_LIMIT:
+    gaps = folium.FeatureGroup(name=label(("盲区小区", "Gap areas"), lang), show=True)
+    toggles = {
+        "zones": (gap_zones, ("盲区范围", "Gap zones"), "#D55E00"),
+        "isochrones": (isochrones, ("等时圈", "Isochrones"), "#0072B2"),
+    }
+    groups = {key: folium.FeatureGroup(name=label(name, lang), show=False)
+              for key, (_, name, _) in toggles.items()}  # fmt: skip
+    if not large:
 
         def style(row: dict) -> dict:
             return {"color": "#333333", "weight": 1, "fillOpacity": 0.6,
@@ -129,23 +159,14 @@ def coverage_map(
         frame = shown["residential_areas"].join(result[[column]])
         add_polygons(frame, "residential_areas", lang, group, style,
                      _area_extra(result, profile, lang))  # fmt: skip
-    else:
-        fmap.get_root().script.add_child(folium.Element(_bbox_loader(fmap, group, column)))
-    group.add_to(fmap)
-
-    gaps = folium.FeatureGroup(name=label(("盲区小区", "Gap areas"), lang), show=True)
-    uncovered = shown["residential_areas"][~result.loc[areas.index, "all_covered"].astype(bool)]
-    if len(uncovered) <= INLINE_LIMIT:
+        uncovered = shown["residential_areas"][~result.loc[areas.index, "all_covered"].astype(bool)]
         for geom in uncovered.geometry.boundary.values:
             folium.GeoJson(json.loads(gpd.GeoSeries([geom]).to_json())["features"][0]["geometry"],
                            style_function=lambda _f: {"color": "#000000", "weight": 3,
                                                       "dashArray": "6 4"}).add_to(gaps)  # fmt: skip
-    gaps.add_to(fmap)
-
-    for frame, name, colour in ((gap_zones, ("盲区范围", "Gap zones"), "#D55E00"),
-                                (isochrones, ("等时圈", "Isochrones"), "#0072B2")):  # fmt: skip
-        toggle = folium.FeatureGroup(name=label(name, lang), show=False)
-        if frame is not None and len(frame):
+        for key, (frame, _, colour) in toggles.items():
+            if frame is None or not len(frame):
+                continue
             selected = frame[frame["type"] == kind] if "type" in frame.columns else frame
             for _, row in display_frame(selected, shift).iterrows():
                 folium.GeoJson(
@@ -153,8 +174,12 @@ def coverage_map(
                     style_function=lambda _f, c=colour: {"color": c, "weight": 1,
                                                          "fillOpacity": 0.15},
                     tooltip=f"{text(row.get('minutes'))} min",
-                ).add_to(toggle)  # fmt: skip
-        toggle.add_to(fmap)
+                ).add_to(groups[key])  # fmt: skip
+    for layer in (group, gaps, *groups.values()):
+        layer.add_to(fmap)
+    if large:
+        script = _loader(fmap, group, gaps, groups, kind, profile, lang, shift)
+        fmap.get_root().script.add_child(folium.Element(script))
 
     for layer in FACILITY_LAYERS:
         facilities = folium.FeatureGroup(name=label(LABELS[layer], lang), show=True)
@@ -188,38 +213,106 @@ def _add_projects(frame, lang, parent) -> None:
     add_points(frame[points], "renovation_projects", lang, parent, colour)
 
 
-def _bbox_loader(fmap, group, column: str) -> str:
-    """JavaScript that loads residential areas of the view from the API as the map moves."""
+def _loader(fmap, group, gaps, groups, kind: str, profile: str, lang: str, crs: str) -> str:
+    """JavaScript for a large study: the areas of the view from ``/coverage`` as the map
+    moves (only ``MAX_VIEW`` at a time, with a note to zoom in when there are more), and gap
+    zones and isochrones fetched the first time they are switched on. Text from the data is
+    set with ``textContent``, never parsed as HTML."""
+    index = 1 if lang == "en" else 0
+    words = {
+        "types": [[k, label(LABELS[k], lang)] for k in FACILITY_LAYERS],
+        "fields": [[f, label(n, lang)] for f, n in (("households", ("户数", "households")),
+                   ("population", ("人口", "residents")), ("elderly", ("老人", "aged 60+")))],
+        "zoom": ("范围内小区较多，已显示 {n} / {m}，请放大查看全部",
+                 "{n} of {m} areas shown: zoom in to see all")[index],
+        "loading": ("加载中…", "loading…")[index],
+        "failed": ("加载失败", "could not load")[index],
+    }  # fmt: skip
+    query = urlencode({"profile": profile, "crs": crs})
+    # on "load": folium declares the map in a script after this one
     return f"""
-(function() {{
-  var map = {fmap.get_name()}, group = {group.get_name()};
+window.addEventListener("load", function() {{
+  var map = {fmap.get_name()}, group = {group.get_name()}, gaps = {gaps.get_name()};
+  var zones = {groups["zones"].get_name()}, iso = {groups["isochrones"].get_name()};
   var colours = {json.dumps(list(BIN_COLOURS))}, bins = {json.dumps(list(BINS))};
+  var words = {json.dumps(words, ensure_ascii=False)}, MAX_VIEW = 5000;
+  var column = "{kind}_minutes_{profile}", query = "{query}";
+  var note = L.control({{position: "bottomleft"}});
+  note.onAdd = function() {{ this.div = L.DomUtil.create("div", "lc-note"); return this.div; }};
+  note.addTo(map);
+  note.div.style.cssText = "background:white;padding:2px 6px;font:12px sans-serif";
+  function say(message) {{ note.div.textContent = message || ""; }}
   function colour(m) {{
     if (m === null || m === undefined) return "{UNREACHABLE}";
     for (var i = 0; i < bins.length; i++) if (m <= bins[i]) return colours[i];
     return colours[colours.length - 1];
   }}
+  function line(parent, text, bold) {{
+    var div = document.createElement("div");
+    if (bold) div.style.fontWeight = "bold";
+    div.textContent = text;
+    parent.appendChild(div);
+  }}
+  function popup(p) {{
+    var box = document.createElement("div");
+    line(box, p.name, true);
+    words.fields.forEach(function(f) {{ line(box, f[1] + ": " + p[f[0]]); }});
+    words.types.forEach(function(t) {{
+      var m = p[t[0] + "_minutes_{profile}"], name = p[t[0] + "_name"];
+      line(box, t[1] + ": " + (m === null || m === undefined ? "—" : m + " 分钟 / min")
+                + (name ? "（" + name + "）" : ""));
+    }});
+    return box;
+  }}
+  var serial = 0;
   function load() {{
-    var b = map.getBounds();
+    var b = map.getBounds(), mine = ++serial;
     var bbox = [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].join(",");
-    fetch("/collections/coverage/items?limit=10000&bbox=" + bbox)
-      .then(function(r) {{ return r.json(); }})
+    say(words.loading);
+    fetch("/coverage?" + query + "&limit=" + MAX_VIEW + "&bbox=" + bbox)
+      .then(function(r) {{ if (!r.ok) throw new Error(r.status); return r.json(); }})
       .then(function(data) {{
+        if (mine !== serial) return;  // a later view has been asked for
         group.clearLayers();
+        gaps.clearLayers();
         L.geoJSON(data, {{
           style: function(f) {{ return {{color: "#333", weight: 1, fillOpacity: 0.6,
-                                          fillColor: colour(f.properties["{column}"])}}; }},
+                                          fillColor: colour(f.properties[column])}}; }},
           onEachFeature: function(f, layer) {{
-            var div = document.createElement("div");
-            div.textContent = f.properties.name + " · " + f.properties["{column}"] + " min";
-            layer.bindPopup(div);
+            layer.bindPopup(function() {{ return popup(f.properties); }});
+            var tip = document.createElement("span");
+            tip.textContent = f.properties.name;
+            layer.bindTooltip(tip);
           }}
         }}).addTo(group);
-      }});
+        L.geoJSON({{type: "FeatureCollection", features: data.features.filter(
+          function(f) {{ return f.properties.all_covered === false; }})}}, {{interactive: false,
+          style: {{color: "#000", weight: 3, dashArray: "6 4", fill: false}}}}).addTo(gaps);
+        say(data.numberMatched > data.numberReturned ? words.zoom
+          .replace("{{n}}", data.numberReturned).replace("{{m}}", data.numberMatched) : "");
+      }})
+      .catch(function(e) {{ say(words.failed + " (" + e.message + ")"); }});
   }}
+  function lazy(layer, url, colour) {{
+    var asked = false;
+    map.on("overlayadd", function(e) {{
+      if (e.layer !== layer || asked) return;
+      asked = true;
+      say(words.loading);
+      fetch(url).then(function(r) {{ return r.json(); }}).then(function(data) {{
+        var mine = data.features.filter(function(f) {{
+          return !f.properties.type || f.properties.type === "{kind}"; }});
+        L.geoJSON({{type: "FeatureCollection", features: mine}}, {{interactive: false,
+          style: {{color: colour, weight: 1, fillOpacity: 0.15}}}}).addTo(layer);
+        say("");
+      }}).catch(function(e) {{ asked = false; say(words.failed + " (" + e.message + ")"); }});
+    }});
+  }}
+  lazy(zones, "/gaps?zones=true&" + query, "#D55E00");
+  lazy(iso, "/isochrones?type={kind}&" + query, "#0072B2");
   map.on("moveend", load);
   map.whenReady(load);
-}})();
+}});
 """
 
 

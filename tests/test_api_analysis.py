@@ -140,6 +140,39 @@ def test_coverage_summary_and_gaps_agree_with_the_library(client, study) -> None
     assert worse["areas_covered"] <= overall["areas_covered"]
 
 
+def test_coverage_by_view_in_gaode_coordinates(client, study) -> None:
+    """What the dashboard of a large city asks: the areas of one view, in GCJ-02."""
+    areas = study.layers["residential_areas"]
+    box = (121.530, 31.290, 121.545, 31.300)  # WGS-84
+    inside = set(areas.index[areas.intersects(shapely.box(*box))])
+    assert 0 < len(inside) < len(areas)
+    body = client.get("/coverage", params={"bbox": ",".join(map(str, box))}).json()
+    assert {f["id"] for f in body["features"]} == inside
+    assert body["numberMatched"] == body["numberReturned"] == len(inside)
+    (x0, x1), (y0, y1) = wgs84_to_gcj02([box[0], box[2]], [box[1], box[3]])
+    gcj = client.get(
+        "/coverage", params={"bbox": f"{x0},{y0},{x1},{y1}", "crs": "gcj02", "limit": 2}
+    ).json()
+    assert (gcj["numberMatched"], gcj["numberReturned"]) == (len(inside), 2)
+    first = gcj["features"][0]
+    lon, lat = first["geometry"]["coordinates"][0][0]
+    back = gcj02_to_wgs84(lon, lat)
+    stored = np.asarray(areas.geometry.loc[first["id"]].exterior.coords[0])
+    assert np.allclose(back, stored, atol=1e-6)
+    assert client.get("/coverage", params={"bbox": "1,2,3"}).status_code == 400
+
+
+def test_isochrones_of_a_whole_type(client: httpx.Client, study: Study) -> None:
+    body = client.get("/isochrones", params={"type": "clinics", "minutes": "5,15"}).json()
+    polygons = [shapely.geometry.shape(f["geometry"]) for f in body["features"]]
+    assert [f["properties"]["minutes"] for f in body["features"]] == [5.0, 15.0]
+    assert polygons[1].contains(polygons[0].representative_point())
+    for clinic in study.facilities("clinics").geometry.values[:3]:
+        assert polygons[0].buffer(1e-4).contains(clinic)  # 5 minutes reach the clinic itself
+    assert client.get("/isochrones").status_code == 400
+    assert client.get("/isochrones", params={"lon": POINT[0], "type": "clinics"}).status_code == 400
+
+
 def test_isochrones_and_opportunities(client: httpx.Client) -> None:
     iso = client.get(
         "/isochrones", params={"lon": POINT[0], "lat": POINT[1], "minutes": "5,10,15"}

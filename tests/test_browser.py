@@ -29,7 +29,12 @@ if not Path(CHROMIUM).exists():
         raise RuntimeError("Debian chromium is required in CI: apt-get install chromium")
     pytest.skip("chromium not installed (apt-get install chromium)", allow_module_level=True)
 
-sync_api = pytest.importorskip("playwright.sync_api")
+try:
+    from playwright import sync_api
+except ImportError:
+    if os.environ.get("CI"):
+        raise RuntimeError("playwright is required in CI: pip install -e '.[dev]'") from None
+    pytest.skip("playwright not installed (pip install -e '.[dev]')", allow_module_level=True)
 
 
 @pytest.fixture(scope="module")

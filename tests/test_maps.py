@@ -113,12 +113,16 @@ def test_gaode_basemap_shifts_geometry_to_gcj02():
     assert f"[{round(glat, 6)}, {round(glon, 6)}]" in gcj and "autonavi" in gcj
 
 
-def test_large_layers_load_by_bbox(monkeypatch):
+def test_large_layers_load_by_bbox_when_served_and_inline_when_standalone(monkeypatch):
     study, result = sample()
     monkeypatch.setattr(dashboard, "INLINE_LIMIT", 10)
-    page = dashboard.coverage_map(study.layers, result).get_root().render()
-    assert "/collections/coverage/items?limit=10000&bbox=" in page
+    served = dashboard.coverage_map(study.layers, result, tiles="gaode", served=True)
+    page = served.get_root().render()
+    assert '"/coverage?" + query' in page and "profile=standard&crs=gcj02" in page
+    assert "/gaps?zones=true&" in page and "/isochrones?type=clinics&" in page
     assert "周家嘴路3800弄" not in page  # areas are fetched, not inlined
+    standalone = dashboard.coverage_map(study.layers, result).get_root().render()
+    assert "周家嘴路3800弄" in standalone and "/coverage?" not in standalone
 
 
 def test_renovation_map_by_stage():

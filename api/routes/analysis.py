@@ -11,19 +11,21 @@ from typing import Annotated, Literal
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from api.deps import StudyCache, get_studies
 from geo.coverage import gaps, summarize
-from geo.crs import from_wgs84, geometries_from_wgs84
+from geo.crs import from_wgs84, geometries_from_wgs84, to_wgs84
 from geo.errors import NotFoundError, QueryError
-from geo.isochrones import gap_zones, isochrones_at, opportunities
+from geo.features import parse_bbox
+from geo.isochrones import gap_zones, isochrones, isochrones_at, opportunities
 from geo.paths import walking_paths
 from geo.schema import FACILITY_LAYERS
 from geo.store import to_feature_collection
-from geo.walks import Study
+from geo.walks import Study, parse_thresholds
 
 router = APIRouter(tags=["analysis"])
 
@@ -32,6 +34,8 @@ FacilityType = Literal["clinics", "neighbor_centers", "charging_points"]
 Profile = Literal["standard", "elderly"]
 OutputCRS = Literal["wgs84", "gcj02", "bd09"]
 MAX_POINTS = 10_000
+#: Most residential areas one ``/coverage`` answer carries (the map asks one view at a time).
+MAX_AREAS = 100_000
 
 _TYPE = Query(description="设施类型 / facility type", examples=["clinics"])
 _PROFILE = Query(description="步行速度档 / walking profile: standard 4 km/h, elderly 3 km/h")
@@ -169,15 +173,38 @@ def coverage(
     type: Annotated[FacilityType | None, Query(description="只看一类 / one type only")] = None,
     profile: Annotated[Profile, _PROFILE] = "standard",
     minutes: Annotated[str | None, _MINUTES] = None,
+    bbox: Annotated[
+        str | None,
+        Query(
+            description="只要此范围内的小区（坐标系同 crs）/ only areas meeting this box, "
+            "minlon,minlat,maxlon,maxlat in the crs given",
+            examples=["121.53,31.29,121.55,31.31"],
+        ),
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_AREAS, description="最多返回 / at most")] = MAX_AREAS,
+    crs: Annotated[OutputCRS, _CRS] = "wgs84",
 ) -> JSONResponse:
     """Residential areas with, per facility type, the nearest facility, walk metres and
-    minutes, covered yes/no and facilities within the threshold."""
+    minutes, covered yes/no and facilities within the threshold. ``bbox`` and ``limit``
+    serve a map one view at a time (``numberMatched`` tells when more areas exist);
+    ``crs`` applies to the bbox and to the geometry returned."""
     study, result = studies.coverage(profile, minutes)
     if type is not None:
-        keep = [c for c in result.columns if c.startswith(f"{type}_")]
+        keep = [c for c in result.columns if c.startswith(f"{type}_")] + ["all_covered"]
         result = result[keep]
     areas = study.layers["residential_areas"]
-    return _geojson(areas.join(result), profile=profile, minutes=result.attrs.get("minutes"))
+    if bbox is not None:
+        minx, miny, maxx, maxy = parse_bbox(bbox)
+        if crs != "wgs84":
+            (minx, maxx), (miny, maxy) = to_wgs84([minx, maxx], [miny, maxy], crs)
+        hits = np.sort(areas.sindex.query(shapely.box(minx, miny, maxx, maxy), "intersects"))
+        areas = areas.iloc[hits]
+    matched = len(areas)
+    areas = areas.iloc[:limit]
+    return _geojson(
+        areas.join(result), crs, profile=profile, minutes=result.attrs.get("minutes"),
+        numberMatched=matched, numberReturned=len(areas),
+    )  # fmt: skip
 
 
 @router.get("/coverage/summary", summary="覆盖率汇总 / shares covered, per subdistrict")
@@ -207,17 +234,22 @@ def gap_areas(
     minutes: Annotated[str | None, _MINUTES] = None,
     elderly_weight: Annotated[float, Query(ge=0, le=10, description="老人权重")] = 1.0,
     zones: Annotated[bool, Query(description="返回盲区范围 / gap zones instead")] = False,
+    crs: Annotated[OutputCRS, _CRS] = "wgs84",
 ) -> JSONResponse:
     """Residential areas missing a facility type within its threshold, most people
     affected first; ``zones=true`` gives the gap zones (streets beyond reach) instead."""
     study, result = studies.coverage(profile, minutes)
     if zones:
-        return _geojson(gap_zones(study, minutes, profile))
+        limits = tuple(sorted(parse_thresholds(minutes).items()))
+        zones_frame = studies.cached(
+            ("gap_zones", profile, limits), lambda: gap_zones(study, minutes, profile)
+        )
+        return _geojson(zones_frame, crs)
     areas = study.layers["residential_areas"]
     ranked = gaps(areas, result, elderly_weight)
     frame = gpd.GeoDataFrame(ranked, geometry=areas.geometry.loc[ranked.index], crs="EPSG:4326")
     frame.insert(0, "rank", np.arange(1, len(frame) + 1))
-    return _geojson(frame.assign(id=frame.index))
+    return _geojson(frame.assign(id=frame.index), crs)
 
 
 def _minutes(text: str) -> list[float]:
@@ -240,13 +272,32 @@ def _minutes(text: str) -> list[float]:
 )
 def isochrones_point(
     studies: Annotated[StudyCache, Depends(get_studies)],
-    lon: Annotated[float, Query(ge=-180, le=180, examples=[121.5405])],
-    lat: Annotated[float, Query(ge=-90, le=90, examples=[31.299])],
+    lon: Annotated[float | None, Query(ge=-180, le=180, examples=[121.5405])] = None,
+    lat: Annotated[float | None, Query(ge=-90, le=90, examples=[31.299])] = None,
+    type: Annotated[
+        FacilityType | None,
+        Query(description="不给点时：某类全部设施的等时圈 / without a point: all of one type"),
+    ] = None,
     minutes: Annotated[str, Query(examples=["5,10,15"])] = "5,10,15",
     profile: Annotated[Profile, _PROFILE] = "standard",
+    crs: Annotated[OutputCRS, _CRS] = "wgs84",
 ) -> JSONResponse:
-    """Areas within the given minutes' walk of a point, along the streets."""
-    return _geojson(isochrones_at(studies.study(), lon, lat, _minutes(minutes), profile))
+    """Areas within the given minutes' walk of a point (``lon``, ``lat``), or of every
+    facility of one ``type``, along the streets. ``crs`` applies to the point given and to
+    the polygons returned."""
+    values = _minutes(minutes)
+    study = studies.study()
+    if lon is not None and lat is not None:
+        if crs != "wgs84":
+            lon, lat = to_wgs84(lon, lat, crs)
+        return _geojson(isochrones_at(study, lon, lat, values, profile), crs)
+    if type is None or lon is not None or lat is not None:
+        raise QueryError(
+            "请给出 lon 和 lat，或只给 type / give lon and lat, or type alone: "
+            "/isochrones?lon=121.54&lat=31.30 or /isochrones?type=clinics"
+        )
+    key = ("isochrones", type, profile, tuple(values))
+    return _geojson(studies.cached(key, lambda: isochrones(study, type, values, profile)), crs)
 
 
 @router.get(

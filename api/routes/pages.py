@@ -13,8 +13,9 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 import geo
 from api.deps import LayerCache, StudyCache, get_cache, get_studies
-from geo.dashboard import coverage_map
+from geo.dashboard import INLINE_LIMIT, ISOCHRONE_MINUTES, coverage_map
 from geo.isochrones import gap_zones, isochrones
+from geo.walks import parse_thresholds
 
 router = APIRouter(tags=["pages"])
 
@@ -86,17 +87,25 @@ def index(
 
 
 def dashboard_page(studies, kind, profile, lang, tiles, subdistrict) -> HTMLResponse:
-    """The coverage dashboard for one facility type (shared by ``/`` and ``/maps/coverage``)."""
+    """The coverage dashboard for one facility type (shared by ``/`` and ``/maps/coverage``).
+
+    Gap zones and isochrones are drawn into the page for a small study; a large one
+    (more than :data:`~geo.dashboard.INLINE_LIMIT` areas) fetches them when switched on."""
     study, result = studies.coverage(profile)
     zones = isochrone_layer = None
-    if study.network is not None:
-        zones = studies.cached(("gap_zones", profile), lambda: gap_zones(study, None, profile))
+    small = len(study.layers["residential_areas"]) <= INLINE_LIMIT
+    if study.network is not None and small:
+        limits = tuple(sorted(parse_thresholds(None).items()))
+        zones = studies.cached(
+            ("gap_zones", profile, limits), lambda: gap_zones(study, None, profile)
+        )
         isochrone_layer = studies.cached(
-            ("isochrones", kind, profile), lambda: isochrones(study, kind, (5, 10, 15), profile)
+            ("isochrones", kind, profile, ISOCHRONE_MINUTES),
+            lambda: isochrones(study, kind, ISOCHRONE_MINUTES, profile),
         )
     fmap = coverage_map(
         study.layers, result, kind, profile, lang, tiles, "service", subdistrict,
-        zones, isochrone_layer,
+        zones, isochrone_layer, served=True,
     )  # fmt: skip
     return HTMLResponse(fmap.get_root().render())
 
