@@ -224,45 +224,66 @@ def base_map(frames: list[gpd.GeoDataFrame], tiles: str = "openstreetmap",
     return fmap
 
 
-def add_points(frame, layer, lang, parent, colour=None, glyph=None, extra=None) -> None:
-    """Facilities as glyph markers (or coloured dots) with escaped popups."""
+def _features(frame, layer, lang, extra, style) -> dict:
+    """A FeatureCollection whose properties are only what the page shows: the popup and
+    tooltip (escaped here, in Python) and the Leaflet style."""
+    records = frame.drop(columns=frame.geometry.name).to_dict(orient="records")
+    features = [
+        {
+            "type": "Feature",
+            "geometry": json.loads(shapely.to_geojson(geom)),
+            "properties": {
+                "popup": popup_html(row, layer, lang, extra(key) if extra else ()),
+                "tip": text(row.get("name")),
+                "style": style(row),
+            },
+        }
+        for key, row, geom in zip(frame.index, records, frame.geometry.values, strict=True)
+    ]
+    return {"type": "FeatureCollection", "features": features}
+
+
+def _geojson(data, marker=None):
+    """ONE folium layer for a whole frame: a layer per feature costs folium a template
+    compilation each, seconds for a thousand markers. Popup and tooltip HTML were escaped
+    when the properties were built, so showing them as HTML shows data as text."""
     import folium
 
-    records = frame.drop(columns=frame.geometry.name).to_dict(orient="records")
-    xs, ys = shapely.get_x(frame.geometry.values), shapely.get_y(frame.geometry.values)
-    for key, row, x, y in zip(frame.index, records, xs, ys, strict=True):
-        fill = colour(row) if colour else LAYER_COLOURS.get(layer, "#555555")
-        popup = folium.Popup(popup_html(row, layer, lang, extra(key) if extra else ()),
-                             max_width=340)  # fmt: skip
-        if glyph:
-            icon = folium.DivIcon(
-                html=f'<div class="lc-glyph" style="background:{fill}">{glyph}</div>',
-                icon_size=(22, 22), icon_anchor=(11, 11), class_name="lc-marker",
-            )  # fmt: skip
-            folium.Marker([float(y), float(x)], icon=icon, popup=popup,
-                          tooltip=text(row.get("name"))).add_to(parent)  # fmt: skip
-        else:
-            folium.CircleMarker(
-                location=[float(y), float(x)], radius=6, color="#333333", weight=1, fill=True,
-                fill_color=fill, fill_opacity=0.9, popup=popup, tooltip=text(row.get("name")),
-            ).add_to(parent)  # fmt: skip
+    return folium.GeoJson(
+        data,
+        marker=marker,
+        popup=folium.GeoJsonPopup(fields=["popup"], labels=False, maxWidth=340),
+        tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False),
+    )
+
+
+def add_points(frame, layer, lang, parent, colour=None, glyph=None, extra=None) -> None:
+    """Facilities as glyph markers (or dots coloured by ``colour(row)``) with escaped popups."""
+    import folium
+
+    if not len(frame):
+        return
+    fill = LAYER_COLOURS.get(layer, "#555555")
+    if glyph:
+        icon = folium.DivIcon(
+            html=f'<div class="lc-glyph" style="background:{fill}">{glyph}</div>',
+            icon_size=(22, 22), icon_anchor=(11, 11), class_name="lc-marker",
+        )  # fmt: skip
+        marker = folium.Marker(icon=icon)
+    else:
+        marker = folium.CircleMarker(radius=6)
+
+    def style(row):
+        return {"color": "#333333", "weight": 1, "fill": True, "fillOpacity": 0.9,
+                "fillColor": colour(row) if colour else fill}  # fmt: skip
+
+    _geojson(_features(frame, layer, lang, extra, style), marker).add_to(parent)
 
 
 def add_polygons(frame, layer, lang, parent, style, extra=None) -> None:
-    """Polygons, one GeoJSON each, styled per row, with escaped popups."""
-    import folium
-
-    records = frame.drop(columns=frame.geometry.name).to_dict(orient="records")
-    for key, row, geom in zip(frame.index, records, frame.geometry.values, strict=True):
-        fixed = style(row)
-        shape = folium.GeoJson(
-            json.loads(shapely.to_geojson(geom)),
-            style_function=lambda _f, s=fixed: s,
-            tooltip=text(row.get("name")),
-        )
-        folium.Popup(popup_html(row, layer, lang, extra(key) if extra else ()),
-                     max_width=340).add_to(shape)  # fmt: skip
-        shape.add_to(parent)
+    """Polygons styled by ``style(row)``, with escaped popups, as one layer."""
+    if len(frame):
+        _geojson(_features(frame, layer, lang, extra, style)).add_to(parent)
 
 
 GLYPH_CSS = (

@@ -1,4 +1,4 @@
-import json
+import re
 
 import geopandas as gpd
 import shapely
@@ -26,13 +26,19 @@ def frames(name: str = "长白新城") -> dict[str, gpd.GeoDataFrame]:
     return {"residential_areas": areas, "clinics": clinics, "renovation_projects": projects}
 
 
+def shown(page: str) -> str:
+    """The page with JSON string escapes undone: folium embeds each layer's data as JSON
+    (``\\u003c`` for ``<``, ``\\u5c0f`` for 小), so this is the text the browser receives."""
+    return re.sub(r"\\u([0-9a-fA-F]{4})", lambda m: chr(int(m.group(1), 16)), page)
+
+
 def render(layers, **kwargs) -> str:
-    return overview_map(layers, **kwargs).get_root().render()
+    return shown(overview_map(layers, **kwargs).get_root().render())
 
 
 def switcher(label: str) -> str:
-    """How folium writes a layer name into the layer switcher's JavaScript."""
-    return json.dumps(label)
+    """A layer name as the layer switcher's JavaScript holds it."""
+    return f'"{label}"'
 
 
 def test_every_layer_is_in_the_switcher_chinese_first():
@@ -109,19 +115,19 @@ def test_gaode_basemap_shifts_geometry_to_gcj02():
     glon, glat = wgs84_to_gcj02(clinic.x, clinic.y)
     wgs = dashboard.coverage_map(study.layers, result, tiles="openstreetmap").get_root().render()
     gcj = dashboard.coverage_map(study.layers, result, tiles="gaode").get_root().render()
-    assert f"[{clinic.y}, {clinic.x}]" in wgs
-    assert f"[{round(glat, 6)}, {round(glon, 6)}]" in gcj and "autonavi" in gcj
+    assert f"[{clinic.x}, {clinic.y}]" in wgs  # GeoJSON order: lon, lat
+    assert f"[{round(glon, 6)}, {round(glat, 6)}]" in gcj and "autonavi" in gcj
 
 
 def test_large_layers_load_by_bbox_when_served_and_inline_when_standalone(monkeypatch):
     study, result = sample()
     monkeypatch.setattr(dashboard, "INLINE_LIMIT", 10)
     served = dashboard.coverage_map(study.layers, result, tiles="gaode", served=True)
-    page = served.get_root().render()
+    page = shown(served.get_root().render())
     assert '"/coverage?" + query' in page and "profile=standard&crs=gcj02" in page
     assert "/gaps?zones=true&" in page and "/isochrones?type=clinics&" in page
     assert "周家嘴路3800弄" not in page  # areas are fetched, not inlined
-    standalone = dashboard.coverage_map(study.layers, result).get_root().render()
+    standalone = shown(dashboard.coverage_map(study.layers, result).get_root().render())
     assert "周家嘴路3800弄" in standalone and "/coverage?" not in standalone
 
 
