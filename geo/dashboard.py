@@ -241,7 +241,10 @@ window.addEventListener("load", function() {{
   note.onAdd = function() {{ this.div = L.DomUtil.create("div", "lc-note"); return this.div; }};
   note.addTo(map);
   note.div.style.cssText = "background:white;padding:2px 6px;font:12px sans-serif";
-  function say(message) {{ note.div.textContent = message || ""; }}
+  function say(message) {{
+    note.div.textContent = message || "";
+    note.div.style.display = message ? "" : "none";
+  }}
   function colour(m) {{
     if (m === null || m === undefined) return "{UNREACHABLE}";
     for (var i = 0; i < bins.length; i++) if (m <= bins[i]) return colours[i];

@@ -160,3 +160,53 @@ def test_renovation_map_filters_by_stage_and_time(page, base_url: str) -> None:
     page.dispatch_event("#lc-slider", "input")
     assert page.locator(".leaflet-interactive").count() < everything
     assert page.lc_errors == []
+
+
+# --- a city too big to inline -----------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def city_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    from city import write_city
+
+    from geo.dashboard import INLINE_LIMIT
+
+    folder = write_city(tmp_path_factory.mktemp("city"), INLINE_LIMIT + 2000)
+    with serving(create_app(Settings(data=folder))) as url:
+        yield url
+
+
+def settled(page) -> str:
+    """Wait until the bottom-left note no longer says it is loading; return what it says."""
+    page.wait_for_function(
+        "() => { const n = document.querySelector('.lc-note');"
+        " return n && n.textContent.indexOf('加载中') < 0; }",
+        timeout=60_000,
+    )
+    return page.inner_text(".lc-note")
+
+
+def test_a_large_city_loads_the_areas_of_the_view(page, city_url: str) -> None:
+    page.goto(f"{city_url}/?tiles=none")
+    assert settled(page) == ""  # every area of the view came
+    areas = page.locator("path.leaflet-interactive")
+    count = areas.count()
+    assert 100 < count < 5000  # the view's compounds, not all 5 000
+    areas.last.click(force=True)  # the areas arrive after the projects, so they are last
+    popup = page.wait_for_selector(".leaflet-popup-content").inner_text()
+    assert "新村" in popup and "分钟 / min" in popup and "老人" in popup
+    shot(page, "large-city")
+    # gap zones come from /gaps when first switched on
+    outlines = page.locator("path:not(.leaflet-interactive)").count()  # gap areas
+    page.locator(".leaflet-control-layers label", has_text="盲区范围").locator("input").check()
+    assert settled(page) == ""
+    assert page.locator("path:not(.leaflet-interactive)").count() > outlines
+    # zooming out shows at most 5 000 areas, and says so
+    page.evaluate("() => { for (const k in window) if (k.startsWith('map_') && window[k]"
+                  " && window[k].setZoom) window[k].setZoom(window[k].getZoom() - 2); }")  # fmt: skip
+    page.wait_for_function(
+        f"() => document.querySelectorAll('path.leaflet-interactive').length > {count}"
+        " || document.querySelector('.lc-note').textContent.indexOf('请放大') >= 0",
+        timeout=60_000,
+    )
+    assert page.lc_errors == []
