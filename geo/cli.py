@@ -181,6 +181,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--renovation", action="store_true", help="改为加装电梯地图 / renovation map")
     p.add_argument("--out", default="map.html", help="输出文件 / output file (default map.html)")
+    p.add_argument("--quiet", action="store_true", help="不显示进度条 / no progress bar")
 
     p = sub.add_parser(
         "network",
@@ -292,8 +293,11 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
 
 
 def _cmd_map(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
     from geo.coverage import analyze_areas
-    from geo.dashboard import coverage_map, renovation_map
+    from geo.dashboard import ISOCHRONE_MINUTES, coverage_map, renovation_map
+    from geo.isochrones import gap_zones, isochrones
     from geo.store import atomic_write_bytes
     from geo.walks import Study
 
@@ -301,9 +305,23 @@ def _cmd_map(args: argparse.Namespace) -> int:
     if args.renovation:
         fmap = renovation_map(study.layers["renovation_projects"], args.lang, args.tiles, "inline")
     else:
+        # the same layers as the served dashboard, computed by the same functions
+        network = study.network is not None
+        steps = ["coverage", "gap zones", "isochrones", "page"] if network else ["coverage", "page"]
+        bar = tqdm(total=len(steps), desc="地图 / map", unit="step", disable=args.quiet)
         result = analyze_areas(study, profile=args.profile)
+        bar.update()
+        zones = iso = None
+        if network:
+            zones = gap_zones(study, None, args.profile)
+            bar.update()
+            iso = isochrones(study, args.type, ISOCHRONE_MINUTES, args.profile)
+            bar.update()
         fmap = coverage_map(study.layers, result, args.type, args.profile, args.lang,
-                            args.tiles, "inline", links=False)  # fmt: skip
+                            args.tiles, "inline", links=False, gap_zones=zones,
+                            isochrones=iso)  # fmt: skip
+        bar.update()
+        bar.close()
     content = fmap.get_root().render().encode("utf-8")
     atomic_write_bytes(args.out, content)
     print(f"已写出 / written {args.out} ({len(content) / 1e6:.2f} MB)")

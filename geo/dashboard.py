@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from geo.coverage import summarize
 from geo.maps import (
@@ -160,21 +161,29 @@ def coverage_map(
         add_polygons(frame, "residential_areas", lang, group, style,
                      _area_extra(result, profile, lang))  # fmt: skip
         uncovered = shown["residential_areas"][~result.loc[areas.index, "all_covered"].astype(bool)]
-        for geom in uncovered.geometry.boundary.values:
-            folium.GeoJson(json.loads(gpd.GeoSeries([geom]).to_json())["features"][0]["geometry"],
+        outlines = {"type": "FeatureCollection", "features": [
+            {"type": "Feature", "properties": {}, "geometry": json.loads(shapely.to_geojson(g))}
+            for g in uncovered.geometry.boundary.values]}  # fmt: skip
+        if outlines["features"]:
+            folium.GeoJson(outlines, interactive=False,
                            style_function=lambda _f: {"color": "#000000", "weight": 3,
                                                       "dashArray": "6 4"}).add_to(gaps)  # fmt: skip
         for key, (frame, _, colour) in toggles.items():
             if frame is None or not len(frame):
                 continue
             selected = frame[frame["type"] == kind] if "type" in frame.columns else frame
-            for _, row in display_frame(selected, shift).iterrows():
-                folium.GeoJson(
-                    json.loads(gpd.GeoSeries([row.geometry]).to_json())["features"][0]["geometry"],
-                    style_function=lambda _f, c=colour: {"color": c, "weight": 1,
-                                                         "fillOpacity": 0.15},
-                    tooltip=f"{text(row.get('minutes'))} min",
-                ).add_to(groups[key])  # fmt: skip
+            selected = display_frame(selected, shift)
+            minutes = selected["minutes"] if "minutes" in selected else [None] * len(selected)
+            features = [
+                {"type": "Feature", "geometry": json.loads(shapely.to_geojson(geom)),
+                 "properties": {"tip": f"{text(m)} min", "style": {"color": colour, "weight": 1,
+                                                                   "fillOpacity": 0.15}}}
+                for geom, m in zip(selected.geometry.values, minutes, strict=True)
+            ]  # fmt: skip
+            folium.GeoJson(
+                {"type": "FeatureCollection", "features": features},
+                tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False),
+            ).add_to(groups[key])
     for layer in (group, gaps, *groups.values()):
         layer.add_to(fmap)
     if large:
