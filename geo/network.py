@@ -313,8 +313,9 @@ def _components(indptr: np.ndarray, indices: np.ndarray, n: int) -> np.ndarray:
     """Connected-component label per node, renumbered by size so that 0 is the largest."""
     if n == 0:
         return np.empty(0, dtype=np.int64)
-    adjacency = csr_matrix((np.ones(len(indices), dtype=np.int8), indices, indptr), shape=(n, n))
-    count, labels = connected_components(adjacency, directed=False)
+    from geo.routing import component_labels  # routing builds on this module
+
+    count, labels = component_labels(indptr, indices)
     sizes = np.bincount(labels, minlength=count)
     rank = np.empty(count, dtype=np.int64)
     rank[np.argsort(-sizes, kind="stable")] = np.arange(count)

@@ -34,6 +34,7 @@ from geo.network import Snap, WalkNetwork
 
 __all__ = [
     "FacilityTable",
+    "component_labels",
     "facility_table",
     "k_nearest_sources",
     "nearest_facilities",
@@ -171,6 +172,38 @@ def _k_nearest_kernel(indptr, indices, weights, seed_node, seed_dist, seed_label
                 _sift_up(hd, hn, hl, size, nd, nb, lab)
                 size += 1
     return dist, label
+
+
+@njit(cache=True)
+def component_labels(indptr, indices):
+    """Connected components of a symmetric CSR graph by depth-first search: the number of
+    components and a label per node, numbered in order of each component's lowest node.
+
+    scipy's ``connected_components`` gives the same labels but first builds, validates and
+    transposes a sparse matrix: 0.67 of the 1.2 ms of building a 10k-node network, 107 ms
+    at 1M nodes where this takes 58 ms.
+    """
+    n = len(indptr) - 1
+    labels = np.full(n, -1, dtype=np.int64)
+    stack = np.empty(n, dtype=np.int64)  # every node is pushed at most once
+    count = 0
+    for start in range(n):
+        if labels[start] >= 0:
+            continue
+        labels[start] = count
+        stack[0] = start
+        top = 1
+        while top:
+            top -= 1
+            node = stack[top]
+            for e in range(indptr[node], indptr[node + 1]):
+                other = indices[e]
+                if labels[other] < 0:
+                    labels[other] = count
+                    stack[top] = other
+                    top += 1
+        count += 1
+    return count, labels
 
 
 def _seed_arrays(seed_node, seed_dist, seed_label):
