@@ -172,8 +172,9 @@ class WalkNetwork:
     ) -> WalkNetwork:
         """Build the CSR adjacency and the components of an undirected edge list.
 
-        Vectorised throughout (one stable argsort, one bincount, scipy's
-        ``connected_components``): 1 M nodes and 1.3 M edges take about a second.
+        One stable argsort and one bincount for the CSR arrays, one compiled depth-first
+        search for the components: 1 M nodes and 1.3 M edges take 0.16 s here
+        (``benchmarks/coverage.py``).
 
         Parameters
         ----------
