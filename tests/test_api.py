@@ -8,6 +8,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from pages import shown
 from served import serving
 
 from api.config import Settings
@@ -160,9 +161,10 @@ def test_etag_changes_and_edits_on_disk_are_served(
 def test_map_page_escapes_data(client: httpx.Client) -> None:
     page = client.get("/", params={"tiles": "none"})
     assert page.headers["content-type"].startswith("text/html")
-    assert "社区卫生服务中心/站 Clinics" in page.text
-    assert "&lt;img src=x onerror=alert(1)&gt;" in page.text
-    assert "<img src=x onerror" not in page.text
+    text = shown(page.text)
+    assert "社区卫生服务中心/站 Clinics" in text
+    assert "&lt;img src=x onerror=alert(1)&gt;" in text
+    assert "<img src=x onerror" not in text
     english = client.get("/", params={"lang": "en", "tiles": "none"}).text
     assert "Clinics 社区卫生服务中心/站" in english
 

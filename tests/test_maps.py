@@ -1,7 +1,6 @@
-import re
-
 import geopandas as gpd
 import shapely
+from pages import shown
 
 from geo.maps import overview_map
 from geo.schema import LAYER_NAMES
@@ -24,12 +23,6 @@ def frames(name: str = "长白新城") -> dict[str, gpd.GeoDataFrame]:
         crs="EPSG:4326",
     )
     return {"residential_areas": areas, "clinics": clinics, "renovation_projects": projects}
-
-
-def shown(page: str) -> str:
-    """The page with JSON string escapes undone: folium embeds each layer's data as JSON
-    (``\\u003c`` for ``<``, ``\\u5c0f`` for 小), so this is the text the browser receives."""
-    return re.sub(r"\\u([0-9a-fA-F]{4})", lambda m: chr(int(m.group(1), 16)), page)
 
 
 def render(layers, **kwargs) -> str:
