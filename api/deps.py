@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -15,6 +16,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from api.config import Settings
 from geo.coverage import analyze_areas
 from geo.features import FeatureIndex
+from geo.isochrones import gap_zones, isochrones
 from geo.network import WalkNetwork, load_network
 from geo.schema import LAYER_NAMES, get_layer
 from geo.store import layer_etag, read_layer
@@ -108,6 +110,7 @@ class StudyCache:
         self._lock = threading.Lock()
         self._study: tuple[tuple[str, ...], Study] | None = None
         self._results: dict[tuple, object] = {}
+        self._pending: dict[tuple, threading.Lock] = {}
         self._coverage_index: tuple[str, FeatureIndex] | None = None
 
     def network(self) -> WalkNetwork | None:
@@ -122,7 +125,7 @@ class StudyCache:
                 self._network = load_network(setting)
         return self._network  # type: ignore[return-value]
 
-    def study(self) -> Study:
+    def _current(self) -> tuple[tuple[str, ...], Study]:
         with self._lock:
             frames = {name: self.layers.get(name) for name in LAYER_NAMES}
             key = tuple(etag for _, etag in frames.values())
@@ -130,25 +133,65 @@ class StudyCache:
                 layers = {name: frame for name, (frame, _) in frames.items()}
                 self._study = (key, Study(layers, self.network()))
                 self._results.clear()
-            return self._study[1]
+            return self._study
+
+    def study(self) -> Study:
+        return self._current()[1]
+
+    def cached(self, key: tuple, compute: Callable[[Study], object]):
+        """``compute(study)`` for the current layers, once until they change."""
+        return self._cached(key, compute)[1]
+
+    def _cached(self, key: tuple, compute: Callable[[Study], object]) -> tuple[Study, object]:
+        """The study and ``compute(study)`` of it, computed once until the layers change.
+
+        Computed outside the shared lock, so a slow result (gap zones of a big city take
+        seconds) never holds up requests for others; one lock per key keeps two requests
+        from computing the same thing. A result of layers that changed meanwhile is
+        returned to its caller but not kept."""
+        stamp, study = self._current()
+        with self._lock:
+            if key in self._results:
+                return study, self._results[key]
+            pending = self._pending.setdefault(key, threading.Lock())
+        with pending:
+            with self._lock:
+                if key in self._results:
+                    return study, self._results[key]
+            value = compute(study)
+            with self._lock:
+                if self._study is not None and self._study[0] == stamp:
+                    self._results[key] = value
+                self._pending.pop(key, None)
+            return study, value
 
     def coverage(self, profile: str = "standard", minutes: str | None = None):
-        """Coverage of every residential area (cached per profile and thresholds)."""
-        study = self.study()
+        """The study and the coverage of every residential area (per profile and
+        thresholds)."""
         limits = parse_thresholds(minutes)
-        key = (profile_of(profile).name, tuple(sorted(limits.items())))
-        with self._lock:
-            if key not in self._results:
-                self._results[key] = analyze_areas(study, limits, key[0])
-            return study, self._results[key]
+        name = profile_of(profile).name
+        return self._cached(
+            ("coverage", name, tuple(sorted(limits.items()))),
+            lambda study: analyze_areas(study, limits, name),
+        )
 
-    def cached(self, key: tuple, compute):
-        """Any other result of the current study, computed once until the layers change."""
-        self.study()
-        with self._lock:
-            if key not in self._results:
-                self._results[key] = compute()
-            return self._results[key]
+    def gap_zones(self, profile: str = "standard", minutes: str | None = None):
+        """Gap zones of every facility type (per profile and thresholds)."""
+        limits = parse_thresholds(minutes)
+        name = profile_of(profile).name
+        return self.cached(
+            ("gap_zones", name, tuple(sorted(limits.items()))),
+            lambda study: gap_zones(study, limits, name),
+        )
+
+    def isochrones(self, kind: str, minutes: tuple[float, ...], profile: str = "standard"):
+        """Isochrones of every facility of one type."""
+        name = profile_of(profile).name
+        values = tuple(sorted(float(m) for m in minutes))
+        return self.cached(
+            ("isochrones", kind, name, values),
+            lambda study: isochrones(study, kind, values, name),
+        )
 
     def coverage_index(self) -> tuple[FeatureIndex, str]:
         """Default coverage joined to the areas, ready to serve as the ``coverage``

@@ -21,11 +21,11 @@ from geo.coverage import gaps, summarize
 from geo.crs import from_wgs84, geometries_from_wgs84, to_wgs84
 from geo.errors import NotFoundError, QueryError
 from geo.features import parse_bbox
-from geo.isochrones import gap_zones, isochrones, isochrones_at, opportunities
+from geo.isochrones import isochrones_at, opportunities
 from geo.paths import walking_paths
 from geo.schema import FACILITY_LAYERS
 from geo.store import to_feature_collection
-from geo.walks import Study, parse_thresholds
+from geo.walks import Study
 
 router = APIRouter(tags=["analysis"])
 
@@ -240,11 +240,7 @@ def gap_areas(
     affected first; ``zones=true`` gives the gap zones (streets beyond reach) instead."""
     study, result = studies.coverage(profile, minutes)
     if zones:
-        limits = tuple(sorted(parse_thresholds(minutes).items()))
-        zones_frame = studies.cached(
-            ("gap_zones", profile, limits), lambda: gap_zones(study, minutes, profile)
-        )
-        return _geojson(zones_frame, crs)
+        return _geojson(studies.gap_zones(profile, minutes), crs)
     areas = study.layers["residential_areas"]
     ranked = gaps(areas, result, elderly_weight)
     frame = gpd.GeoDataFrame(ranked, geometry=areas.geometry.loc[ranked.index], crs="EPSG:4326")
@@ -296,8 +292,7 @@ def isochrones_point(
             "请给出 lon 和 lat，或只给 type / give lon and lat, or type alone: "
             "/isochrones?lon=121.54&lat=31.30 or /isochrones?type=clinics"
         )
-    key = ("isochrones", type, profile, tuple(values))
-    return _geojson(studies.cached(key, lambda: isochrones(study, type, values, profile)), crs)
+    return _geojson(studies.isochrones(type, values, profile), crs)
 
 
 @router.get(

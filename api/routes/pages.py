@@ -14,8 +14,6 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 import geo
 from api.deps import LayerCache, StudyCache, get_cache, get_studies
 from geo.dashboard import INLINE_LIMIT, ISOCHRONE_MINUTES, coverage_map
-from geo.isochrones import gap_zones, isochrones
-from geo.walks import parse_thresholds
 
 router = APIRouter(tags=["pages"])
 
@@ -95,14 +93,8 @@ def dashboard_page(studies, kind, profile, lang, tiles, subdistrict) -> HTMLResp
     zones = isochrone_layer = None
     small = len(study.layers["residential_areas"]) <= INLINE_LIMIT
     if study.network is not None and small:
-        limits = tuple(sorted(parse_thresholds(None).items()))
-        zones = studies.cached(
-            ("gap_zones", profile, limits), lambda: gap_zones(study, None, profile)
-        )
-        isochrone_layer = studies.cached(
-            ("isochrones", kind, profile, ISOCHRONE_MINUTES),
-            lambda: isochrones(study, kind, ISOCHRONE_MINUTES, profile),
-        )
+        zones = studies.gap_zones(profile)
+        isochrone_layer = studies.isochrones(kind, ISOCHRONE_MINUTES, profile)
     fmap = coverage_map(
         study.layers, result, kind, profile, lang, tiles, "service", subdistrict,
         zones, isochrone_layer, served=True,
