@@ -17,7 +17,8 @@ from api.config import Settings
 from geo.coverage import analyze_areas
 from geo.features import FeatureIndex
 from geo.isochrones import gap_zones, isochrones
-from geo.network import WalkNetwork, load_network
+from geo.network import WalkNetwork
+from geo.network_io import load_network
 from geo.schema import LAYER_NAMES, get_layer
 from geo.store import layer_etag, read_layer
 from geo.walks import Study, parse_thresholds, profile_of

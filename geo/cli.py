@@ -264,7 +264,7 @@ def _cmd_import(args: argparse.Namespace) -> int:
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
-    from geo.io import export_layer
+    from geo.export import export_layer
 
     path = export_layer(args.layer, args.out, folder=args.data, fmt=args.format, crs=args.crs)
     print(f"已导出 / exported {args.layer} → {path}")
@@ -329,7 +329,7 @@ def _cmd_map(args: argparse.Namespace) -> int:
 
 
 def _cmd_network(args: argparse.Namespace) -> int:
-    from geo.network import fetch_network, load_network
+    from geo.network_io import fetch_network, load_network
     from geo.store import data_dir
 
     if args.action == "info":

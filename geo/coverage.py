@@ -14,8 +14,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo.network import Snap
 from geo.schema import FACILITY_LAYERS
+from geo.snapping import Snap
 from geo.walks import PROFILES, Study, parse_thresholds, profile_of
 
 __all__ = ["ALL_TYPES", "COUNT_CAP", "analyze_areas", "area_origins", "gaps", "summarize"]
@@ -33,7 +33,7 @@ def area_origins(study: Study, areas) -> tuple[np.ndarray, np.ndarray, np.ndarra
     """Origins of every area: ``(area position, x, y, snap)`` with one row per origin.
 
     The snap of street origins is exact (they lie on the street, 0 m away); gates and
-    centres are attached with :func:`geo.network.snap_points`. In straight-line mode the
+    centres are attached with :func:`geo.snapping.snap_points`. In straight-line mode the
     snap is None and origins are gates, else centres.
     """
     count = len(areas)

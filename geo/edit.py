@@ -27,8 +27,9 @@ import shapely
 from geo.crs import parse_crs
 from geo.errors import ConflictError, NotFoundError, Problem, SourceReadError, ValidationError
 from geo.features import to_geojson_dict
-from geo.io import _assign_ids, _convert_geoms, _convert_pairs
+from geo.io import _assign_ids
 from geo.schema import get_layer
+from geo.sources import _convert_geoms, _convert_pairs
 from geo.store import (
     data_dir,
     layer_path,

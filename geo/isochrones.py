@@ -16,8 +16,9 @@ import shapely
 from shapely.ops import substring
 
 from geo.errors import QueryError
-from geo.network import Snap, WalkNetwork
+from geo.network import WalkNetwork
 from geo.routing import nearest_source, seeds_from_snap
+from geo.snapping import Snap
 from geo.walks import Study, parse_thresholds, profile_of
 
 __all__ = [

@@ -3,8 +3,10 @@
 Every network lives in one local metric CRS (the UTM zone of its data), so that lengths,
 snapping distances and offsets are plain metres. A `WalkNetwork` holds the edges as arrays
 and the adjacency in CSR form holding both directions of every edge, which is what the
-routing kernels (`geo.nearest`, `geo.isochrones`) walk. Readers for OpenStreetMap extracts
-and osmnx GraphML live in `geo.osm`; this module builds, snaps, reports and caches.
+routing kernels (`geo.nearest`, `geo.isochrones`) walk. This module builds and reports;
+points are attached to a network in `geo.snapping`, networks are read from files and cached
+in `geo.network_io`, and readers for OpenStreetMap extracts and osmnx GraphML live in
+`geo.osm`.
 
 Examples
 --------
@@ -23,22 +25,13 @@ A cross of two streets drawn without a vertex where they cross (in UTM zone 51N,
 >>> net = from_lines(streets)
 >>> net.n_nodes, net.n_edges, sorted(net.edge_length.tolist())
 (5, 4, [50.0, 50.0, 100.0, 100.0])
->>> snap = snap_points(net, [355_040.0], [3_460_030.0])
->>> net.name[snap.edge[0]], snap.offset.round(1), snap.distance.round(1)
-('长阳路', array([40.]), array([30.]))
 """
 
 from __future__ import annotations
 
-import hashlib
-import io
-import logging
-import os
-import zipfile
 from dataclasses import dataclass
 from functools import cached_property
-from pathlib import Path
-from typing import Any, overload
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -49,47 +42,19 @@ from numpy.typing import ArrayLike
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components
 
-from geo.errors import NetworkError, SourceReadError
-from geo.store import atomic_write_bytes
+from geo.errors import NetworkError
 
 __all__ = [
-    "DEFAULT_SNAP_DISTANCE_M",
-    "LINE_FORMATS",
-    "NETWORK_CACHE_VERSION",
     "NODE_PRECISION_M",
-    "Snap",
     "WalkNetwork",
     "components_report",
-    "default_cache_dir",
-    "fetch_network",
     "from_lines",
-    "load_network",
-    "project_lonlat",
-    "read_network",
-    "snap_points",
 ]
-
-logger = logging.getLogger(__name__)
 
 #: Line ends closer than this are one node. 1 cm is far below the ~1 m accuracy of surveyed
 #: street centre lines, and far above the float noise of projected coordinates (~1e-9 m), so
 #: ends a GIS drew "on" each other meet while two distinct crossings never merge.
 NODE_PRECISION_M = 0.01
-
-#: How far a point may lie from the nearest walkable way and still be attached to it.
-#: 250 m is 3–4 minutes at 4 km/h, the speed behind the ~1 km, 15-minute radius of
-#: 上海市15分钟社区生活圈规划导则 (2016): a point farther than that from every street is more
-#: likely a data error, or across water, than a real doorstep. The Huangpu is ~400 m wide in
-#: the centre, so a point on the Pudong bank is never snapped to a Puxi street.
-DEFAULT_SNAP_DISTANCE_M = 250.0
-
-#: Bumped whenever the way networks are built changes, so that older caches are rebuilt.
-NETWORK_CACHE_VERSION = 1
-
-#: File name endings read as line layers (through pyogrio); see `read_network` for the rest.
-LINE_FORMATS = (".geojson", ".json", ".gpkg", ".shp")
-
-_MISSING_XY = "坐标缺失 / missing coordinates"
 
 
 class _StraightLinesIfNone:
@@ -491,183 +456,6 @@ def _split_at_points(lines: np.ndarray, points: np.ndarray) -> np.ndarray:
     return shapely.linestrings(np.repeat(xy, copies, axis=0), indices=np.cumsum(starts) - 1)
 
 
-# -- snapping ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, eq=False)
-class Snap:
-    """Where each point joins the network, one row per input point.
-
-    Attributes
-    ----------
-    edge : int64, the edge joined, -1 where the point is unreachable.
-    offset : float64, metres along the edge from ``edge_u`` (NaN when unreachable).
-    distance : float64, metres from the point to the street it joins; for an unreachable
-        point, to the nearest street (NaN when the coordinates are missing).
-    ok : bool, the point joined the network.
-    reason : object, None, or a bilingual reason why the point is unreachable.
-    """
-
-    edge: np.ndarray
-    offset: np.ndarray
-    distance: np.ndarray
-    ok: np.ndarray
-    reason: np.ndarray
-
-    def __len__(self) -> int:
-        return len(self.edge)
-
-
-def snap_points(
-    net: WalkNetwork,
-    x: ArrayLike,
-    y: ArrayLike,
-    max_distance: float = DEFAULT_SNAP_DISTANCE_M,
-    *,
-    barriers: Any = None,
-) -> Snap:
-    """Attach points to the nearest point on the nearest street edge (not merely a node).
-
-    Parameters
-    ----------
-    net : the network.
-    x, y : point coordinates in ``net.crs`` metres (see `project_lonlat`).
-    max_distance : a point farther than this from every street is refused, with a reason,
-        never silently snapped; default `DEFAULT_SNAP_DISTANCE_M`.
-    barriers : lines or polygons (a river, a rail line) the straight connector from a point
-        to its street may not cross; a GeoSeries in another CRS is projected. When the
-        nearest street lies across one, the nearest reachable street within
-        ``max_distance`` is taken, else the point is refused.
-
-    Returns
-    -------
-    Snap
-        One row per point, in input order.
-    """
-    px = np.atleast_1d(np.asarray(x, dtype=np.float64)).ravel()
-    py = np.atleast_1d(np.asarray(y, dtype=np.float64)).ravel()
-    if len(px) != len(py):
-        raise NetworkError(f"x 与 y 数量不同 / x has {len(px)} values but y has {len(py)}")
-    if net.n_edges == 0:
-        raise NetworkError("路网没有路段 / the network has no edges")
-    count = len(px)
-    edge = np.full(count, -1, dtype=np.int64)
-    offset = np.full(count, np.nan)
-    distance = np.full(count, np.nan)
-    reason = np.full(count, None, dtype=object)
-    valid = np.flatnonzero(np.isfinite(px) & np.isfinite(py))
-    reason[np.setdiff1d(np.arange(count), valid)] = _MISSING_XY
-    points = shapely.points(px[valid], py[valid])
-    geoms = net.edge_geometry
-
-    if barriers is None:
-        at, chosen = net.edge_tree.query_nearest(
-            points, max_distance=max_distance, all_matches=False
-        )
-        blocked = np.empty(0, dtype=np.int64)
-    else:
-        walls = _barrier_array(barriers, net.crs)
-        at, chosen, blocked = _nearest_open_edges(net, points, max_distance, walls)
-
-    joined = valid[at]
-    fraction = shapely.line_locate_point(geoms[chosen], points[at], normalized=True)
-    edge[joined] = chosen
-    offset[joined] = np.nan_to_num(fraction) * net.edge_length[chosen]
-    distance[joined] = shapely.distance(geoms[chosen], points[at])
-
-    refused = np.setdiff1d(np.arange(len(points)), at)
-    if len(refused):
-        (which, _), gap = net.edge_tree.query_nearest(
-            points[refused], return_distance=True, all_matches=False
-        )
-        refused = refused[which]
-        distance[valid[refused]] = gap
-        across = np.isin(refused, blocked)
-        limit = f"{max_distance:.0f}"
-        reason[valid[refused]] = [
-            f"与最近道路之间隔着河流或其他障碍（{limit} 米内无可达道路） / a river or other "
-            f"barrier lies between the point and the nearest street (none reachable within {limit} m)"
-            if behind
-            else f"距最近道路 {metres:.0f} 米，超过 {limit} 米上限 / {metres:.0f} m from the "
-            f"nearest street, beyond the {limit} m limit"
-            for metres, behind in zip(gap, across, strict=True)
-        ]
-    return Snap(edge=edge, offset=offset, distance=distance, ok=edge >= 0, reason=reason)
-
-
-def _barrier_array(barriers: Any, crs: pyproj.CRS) -> np.ndarray:
-    if isinstance(barriers, gpd.GeoDataFrame):
-        barriers = barriers.geometry
-    if isinstance(barriers, gpd.GeoSeries):
-        if barriers.crs is not None and not barriers.crs.equals(crs):
-            barriers = barriers.to_crs(crs)
-        return barriers.dropna().to_numpy()
-    return np.atleast_1d(np.asarray(barriers, dtype=object))
-
-
-def _nearest_open_edges(
-    net: WalkNetwork, points: np.ndarray, max_distance: float, walls: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Nearest edge of each point whose connector crosses no wall: (point, edge, walled-off).
-
-    Most points see their nearest street with nothing in between, so only the others pay
-    for a look at every edge within ``max_distance``, nearest first.
-    """
-    geoms = net.edge_geometry
-    at, chosen = net.edge_tree.query_nearest(points, max_distance=max_distance, all_matches=False)
-    open_ = _unobstructed(points[at], geoms[chosen], walls)
-    retry = at[~open_]
-    at, chosen = at[open_], chosen[open_]
-    if len(retry):
-        near_point, near_edge = net.edge_tree.query(
-            points[retry], predicate="dwithin", distance=max_distance
-        )
-        near_point = retry[near_point]
-        gap = shapely.distance(points[near_point], geoms[near_edge])
-        order = np.lexsort((near_edge, gap, near_point))
-        near_point, near_edge = near_point[order], near_edge[order]
-        open_ = _unobstructed(points[near_point], geoms[near_edge], walls)
-        found, first = np.unique(near_point[open_], return_index=True)
-        at = np.concatenate([at, found])
-        chosen = np.concatenate([chosen, near_edge[open_][first]])
-    return at, chosen, np.setdiff1d(retry, at)
-
-
-def _unobstructed(points: np.ndarray, lines: np.ndarray, walls: np.ndarray) -> np.ndarray:
-    """True where the shortest connector from each point to its line passes through no wall.
-
-    Merely touching a wall is fine: a street along a river bank touches the river polygon.
-    """
-    clear = np.ones(len(points), dtype=bool)
-    if not len(walls) or not len(points):
-        return clear
-    connectors = shapely.shortest_line(points, lines)
-    hit, wall = shapely.STRtree(walls).query(connectors, predicate="intersects")
-    through = ~shapely.touches(connectors[hit], walls[wall])
-    clear[hit[through]] = False
-    return clear | (shapely.distance(points, lines) == 0)
-
-
-@overload
-def project_lonlat(net: WalkNetwork, lon: float, lat: float) -> tuple[float, float]: ...
-@overload
-def project_lonlat(
-    net: WalkNetwork, lon: ArrayLike, lat: ArrayLike
-) -> tuple[np.ndarray, np.ndarray]: ...
-def project_lonlat(net, lon, lat):
-    """WGS-84 longitude/latitude to ``net.crs`` metres, for `snap_points`.
-
-    Examples
-    --------
-    >>> net = WalkNetwork.from_edges([0], [1], [1.0], [0, 1], [0, 0], "EPSG:32651")
-    >>> x, y = project_lonlat(net, 123.0, 31.0)
-    >>> round(x)
-    500000
-    """
-    to_metric = pyproj.Transformer.from_crs("EPSG:4326", net.crs, always_xy=True)
-    return to_metric.transform(lon, lat)
-
-
 # -- reports -------------------------------------------------------------------------------
 
 
@@ -698,147 +486,3 @@ def components_report(net: WalkNetwork) -> dict[str, Any]:
             for i in range(count)
         ],
     }
-
-
-# -- reading and caching ------------------------------------------------------------------
-
-
-def read_network(path: str | os.PathLike[str], *, layer: str | None = None) -> WalkNetwork:
-    """Read a street network, choosing the reader by file name.
-
-    ``.geojson``, ``.json``, ``.gpkg``, ``.shp``: a line layer (`from_lines`; ``layer`` picks
-    one of a GeoPackage's layers). ``.osm.pbf``: an OpenStreetMap extract, walkable ways only
-    (`geo.osm.read_osm_pbf`). ``.graphml``: an osmnx GraphML file (`geo.osm.read_graphml`).
-    """
-    source = Path(path).expanduser()
-    if not source.is_file():
-        raise SourceReadError(f"找不到路网文件 / street network file not found: {source}")
-    lowered = source.name.lower()
-    if lowered.endswith(".pbf"):
-        from geo.osm import read_osm_pbf
-
-        return read_osm_pbf(source)
-    if lowered.endswith(".graphml"):
-        from geo.osm import read_graphml
-
-        return read_graphml(source)
-    if not lowered.endswith(LINE_FORMATS):
-        raise SourceReadError(
-            f"不支持的路网格式 / unsupported street network format: {source.name}; use "
-            f"{', '.join(LINE_FORMATS)}, .osm.pbf or .graphml"
-        )
-    from pyogrio.errors import DataLayerError, DataSourceError
-
-    try:
-        frame = gpd.read_file(source, layer=layer)
-    except (DataSourceError, DataLayerError, OSError, ValueError) as exc:
-        raise SourceReadError(f"无法读取路网文件 / cannot read {source}: {exc}") from exc
-    return from_lines(frame, source=str(source))
-
-
-def fetch_network(place: str) -> WalkNetwork:
-    """Download the walking network of a place from OpenStreetMap (needs osmnx and internet).
-
-    Offline, or without osmnx, raises a bilingual `NetworkError` saying to pass an
-    ``.osm.pbf`` file instead; see `geo.osm.fetch_place`.
-    """
-    from geo.osm import fetch_place
-
-    return fetch_place(place)
-
-
-def default_cache_dir() -> Path:
-    """``$LIFECIRCLE_CACHE``, else ``~/.cache/lifecircle`` (never inside the package)."""
-    chosen = os.environ.get("LIFECIRCLE_CACHE") or Path.home() / ".cache" / "lifecircle"
-    return Path(chosen).expanduser()
-
-
-def load_network(
-    path: str | os.PathLike[str],
-    cache_dir: str | os.PathLike[str] | None = None,
-    *,
-    layer: str | None = None,
-) -> WalkNetwork:
-    """`read_network`, remembered on disk until the source file changes.
-
-    The cache entry (an ``.npz`` of arrays, geometries as coordinates, no pickle) is named
-    after the source's absolute path and stamped with its size, modification time and
-    `NETWORK_CACHE_VERSION`; a stale or unreadable entry is rebuilt, logged at INFO. Entries
-    are written atomically; a cache that cannot be written is logged and skipped.
-    """
-    source = Path(path).expanduser().resolve()
-    try:
-        stat = source.stat()
-    except OSError as exc:
-        raise SourceReadError(f"找不到路网文件 / street network file not found: {source}") from exc
-    stamp = f"{source}|{layer}|{stat.st_size}|{stat.st_mtime_ns}|v{NETWORK_CACHE_VERSION}"
-    key = hashlib.sha256(f"{source}|{layer}".encode()).hexdigest()[:16]
-    entry = Path(cache_dir).expanduser() if cache_dir else default_cache_dir()
-    entry = entry / f"network-{source.stem}-{key}.npz"
-
-    net = _read_cache(entry, stamp)
-    if net is None:
-        net = read_network(source, layer=layer)
-        try:
-            entry.parent.mkdir(parents=True, exist_ok=True)
-            atomic_write_bytes(entry, _cache_bytes(net, stamp))
-        except OSError as exc:
-            logger.warning("network cache %s not written: %s", entry, exc)
-    return net
-
-
-def _cache_bytes(net: WalkNetwork, stamp: str) -> bytes:
-    arrays: dict[str, np.ndarray] = {
-        "stamp": np.array(stamp),
-        "crs": np.array(net.crs.to_wkt()),
-        "source": np.array(net.source),
-        "node_x": net.node_x,
-        "node_y": net.node_y,
-        "edge_u": net.edge_u,
-        "edge_v": net.edge_v,
-        "edge_length": net.edge_length,
-    }
-    if net.__dict__["_edge_geometry"] is not None:  # straight lines are rebuilt, not stored
-        # Coordinates, not WKB: decoding 1.3 M WKB blobs from one buffer needs a Python-level
-        # split per edge and took 3.5 s here, against 1.5 s for this vectorised round trip.
-        xy, owner = shapely.get_coordinates(net.edge_geometry, return_index=True)
-        arrays |= {"geometry_xy": xy, "geometry_edge": owner}
-    if net.name is not None:
-        codes, values = pd.factorize(pd.Series(net.name, dtype=object), use_na_sentinel=True)
-        arrays |= {"name_code": codes.astype(np.int64), "name_value": np.asarray(values, dtype=str)}
-    buffer = io.BytesIO()
-    np.savez(buffer, **arrays)
-    return buffer.getvalue()
-
-
-def _read_cache(entry: Path, stamp: str) -> WalkNetwork | None:
-    if not entry.exists():
-        return None
-    try:
-        with np.load(entry, allow_pickle=False) as cached:
-            if str(cached["stamp"]) != stamp:
-                logger.info("network cache %s is stale; rebuilding", entry)
-                return None
-            geometry = None
-            if "geometry_xy" in cached:
-                geometry = shapely.linestrings(
-                    cached["geometry_xy"], indices=cached["geometry_edge"]
-                )
-            names = None
-            if "name_code" in cached:
-                values = np.append(cached["name_value"].astype(object), None)
-                names = values[cached["name_code"]]  # code -1 picks the appended None
-            return WalkNetwork.from_edges(
-                cached["edge_u"],
-                cached["edge_v"],
-                cached["edge_length"],
-                cached["node_x"],
-                cached["node_y"],
-                pyproj.CRS.from_wkt(str(cached["crs"])),
-                edge_geometry=geometry,
-                source=str(cached["source"]),
-                name=names,
-            )
-    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, NetworkError) as exc:
-        logger.info("network cache %s is unreadable (%s); rebuilding", entry, exc)
-        return None

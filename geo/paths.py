@@ -18,8 +18,9 @@ import shapely
 from shapely.ops import substring
 
 from geo.crs import to_wgs84
-from geo.network import Snap, WalkNetwork
+from geo.network import WalkNetwork
 from geo.routing import nearest_source, seeds_from_snap
+from geo.snapping import Snap
 
 __all__ = ["walking_path", "walking_paths"]
 

@@ -1,7 +1,7 @@
 """Compiled shortest-path kernels: nearest and k-nearest sources over a whole walking network.
 
 How a walk is measured: a point (a gate, a clinic) is attached to the nearest point of the
-nearest street (:func:`geo.network.snap_points`); its walk is the straight connector to the
+nearest street (:func:`geo.snapping.snap_points`); its walk is the straight connector to the
 street (``snap.distance``), then along the street to either end of that edge, then along the
 network. Streets are undirected for pedestrians. A facility in the middle of an edge seeds
 both ends of that edge with its partial distances, so one multi-source Dijkstra gives every
@@ -30,7 +30,8 @@ os.environ.setdefault(
 
 from numba import njit
 
-from geo.network import Snap, WalkNetwork
+from geo.network import WalkNetwork
+from geo.snapping import Snap
 
 __all__ = [
     "FacilityTable",

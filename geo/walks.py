@@ -35,9 +35,11 @@ from scipy.spatial import cKDTree
 
 from geo.crs import to_wgs84
 from geo.errors import LifecircleError, QueryError
-from geo.network import DEFAULT_SNAP_DISTANCE_M, Snap, WalkNetwork, load_network, snap_points
+from geo.network import WalkNetwork
+from geo.network_io import load_network
 from geo.routing import FacilityTable, facility_table, query_table
 from geo.schema import FACILITY_LAYERS, get_layer
+from geo.snapping import DEFAULT_SNAP_DISTANCE_M, Snap, snap_points
 from geo.store import data_dir, read_layers
 
 __all__ = [

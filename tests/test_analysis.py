@@ -14,7 +14,7 @@ import shapely
 
 from geo.cli import main
 from geo.coverage import analyze_areas
-from geo.network import read_network
+from geo.network_io import read_network
 from geo.walks import Study
 
 

@@ -19,8 +19,10 @@ from pyproj import Geod
 
 from geo import crs as gcrs
 from geo.errors import ImportFailedError, SourceReadError
-from geo.io import OptionError, export_layer, import_layer, read_source
+from geo.export import export_layer
+from geo.io import OptionError, import_layer
 from geo.schema import LAYER_NAMES
+from geo.sources import read_source
 from geo.store import read_layer
 
 GEOD = Geod(ellps="WGS84")

@@ -25,18 +25,10 @@ from hypothesis import strategies as st
 from shapely import LineString, Polygon
 
 from geo.errors import LifecircleError, NetworkError, SourceReadError
-from geo.network import (
-    DEFAULT_SNAP_DISTANCE_M,
-    WalkNetwork,
-    components_report,
-    fetch_network,
-    from_lines,
-    load_network,
-    project_lonlat,
-    read_network,
-    snap_points,
-)
+from geo.network import WalkNetwork, components_report, from_lines
+from geo.network_io import fetch_network, load_network, read_network
 from geo.osm import network_from_graph, walkable_mask
+from geo.snapping import DEFAULT_SNAP_DISTANCE_M, project_lonlat, snap_points
 
 UTM51 = "EPSG:32651"
 X0, Y0 = 355_000.0, 3_460_000.0  # a point in Yangpu, in UTM 51N metres
@@ -592,7 +584,7 @@ def test_cache_hit_returns_equal_arrays_and_is_faster(tmp_path, caplog):
     assert cached.crs == built.crs and cached.source == built.source
     assert all(shapely.equals_exact(cached.edge_geometry, built.edge_geometry, 0))
 
-    with caplog.at_level(logging.INFO, logger="geo.network"):
+    with caplog.at_level(logging.INFO, logger="geo.network_io"):
         os.utime(source, ns=(time.time_ns(), time.time_ns() + 10**9))  # touch: a newer mtime
         load_network(source, cache)
     assert "stale; rebuilding" in caplog.text
@@ -606,7 +598,7 @@ def test_corrupt_cache_is_rebuilt_with_a_log(tmp_path, caplog, monkeypatch):
     load_network(source)
     (entry,) = (tmp_path / "env-cache").glob("*.npz")
     entry.write_bytes(b"not a zip file")
-    with caplog.at_level(logging.INFO, logger="geo.network"):
+    with caplog.at_level(logging.INFO, logger="geo.network_io"):
         net = load_network(source)
     assert "unreadable" in caplog.text
     assert net.n_edges == 1
@@ -614,7 +606,7 @@ def test_corrupt_cache_is_rebuilt_with_a_log(tmp_path, caplog, monkeypatch):
 
 
 def test_cache_of_a_network_without_geometry_or_names(tmp_path):
-    from geo.network import _cache_bytes, _read_cache
+    from geo.network_io import _cache_bytes, _read_cache
 
     net = WalkNetwork.from_edges([0], [1], [5.0], [0.0, 3.0], [0.0, 4.0], UTM51)
     entry = tmp_path / "bare.npz"

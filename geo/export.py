@@ -1,0 +1,225 @@
+"""Export layers to GeoJSON, GeoPackage, Shapefile or CSV files, in the CRS another tool wants.
+
+:func:`export_layer` writes atomically, converts ``entrances`` with the geometries and
+keeps within a shapefile's limits: field names of at most 10 bytes (which
+:func:`geo.io.import_layer` maps back) and texts of at most 254 bytes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+import warnings
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+import shapely
+from pyproj import CRS
+
+from geo import store as gstore
+from geo.io import SHP_FIELD_NAMES, OptionError
+from geo.schema import get_layer
+from geo.sources import _blank, _convert_geoms, _convert_pairs, _normalise_crs
+
+__all__ = [
+    "EXPORT_FORMATS",
+    "export_layer",
+]
+
+#: Export formats and their file extensions.
+EXPORT_FORMATS = {"geojson": ".geojson", "gpkg": ".gpkg", "shp": ".shp", "csv": ".csv"}
+_DBF_TEXT_LIMIT = 254  # bytes in a DBF character field
+
+
+def export_layer(
+    layer: str,
+    out: str | os.PathLike[str] | None = None,
+    *,
+    folder: str | os.PathLike[str] | None = None,
+    fmt: str | None = None,
+    crs: str = "wgs84",
+) -> Path:
+    """Write ``layer`` to a GeoJSON, GeoPackage, Shapefile or CSV file, atomically.
+
+    Parameters
+    ----------
+    layer : str
+        Layer to export.
+    out : path-like, optional
+        Output file, replaced if it exists; default ``./<layer>.<ext>``.
+    folder : path-like, optional
+        Store folder (default: :func:`geo.store.data_dir`).
+    fmt : {"geojson", "gpkg", "shp", "csv"}, optional
+        Default: from ``out``'s extension, else ``geojson``.
+    crs : str
+        ``wgs84`` (default), ``gcj02`` (Gaode/Tencent), ``bd09`` (Baidu), ``cgcs2000`` or
+        ``EPSG:xxxx``. ``entrances`` are converted too.
+
+    Returns
+    -------
+    pathlib.Path
+        The file written (the ``.shp`` of a shapefile).
+
+    Notes
+    -----
+    RFC 7946 requires WGS-84, so a GeoJSON in GCJ-02/BD-09 is only for tools that want
+    those coordinates (Gaode/Baidu maps); one in an EPSG system gets an old-style ``crs``
+    member that GDAL and QGIS read. GCJ-02 and BD-09 have no EPSG code: GeoPackages and
+    shapefiles in them are *labelled* EPSG:4326 although their coordinates are shifted.
+    Shapefiles are UTF-8 with a ``.cpg`` (so QGIS reads Chinese), field names at most 10
+    bytes (see :data:`SHP_FIELD_NAMES`), texts over 254 bytes cut with a warning. CSV is
+    UTF-8 with BOM (for Excel/WPS), with ``lon``/``lat`` (``x``/``y`` when projected) for
+    points and ``wkt`` for other shapes. Lists become JSON text except in GeoJSON.
+    """
+    if fmt is None:
+        suffix = Path(out).suffix.lower() if out is not None else ".geojson"
+        fmt = {".json": "geojson", **{v: k for k, v in EXPORT_FORMATS.items()}}.get(suffix)
+        if fmt is None:
+            raise OptionError(
+                f"无法从扩展名 '{suffix}' 判断格式 / cannot tell the format from '{suffix}'; "
+                f"用 --format 指定 / pass --format ({', '.join(EXPORT_FORMATS)})"
+            )
+    if fmt not in EXPORT_FORMATS:
+        raise OptionError(
+            f"未知格式 '{fmt}' / unknown format; 可选 / use {', '.join(EXPORT_FORMATS)}"
+        )
+    target = Path(out) if out is not None else Path.cwd() / f"{layer}{EXPORT_FORMATS[fmt]}"
+    if not target.parent.is_dir():
+        raise OptionError(f"输出目录不存在 / output folder not found: {target.parent}")
+    parsed = _normalise_crs(crs)
+    frame = gstore.read_layer(layer, folder)
+    geographic = isinstance(parsed, str) or parsed.is_geographic
+    geoms = _convert_geoms(np.asarray(frame.geometry.values, dtype=object), parsed, False)
+    decimals = 7 if geographic else 3  # ~1 cm either way, as in the store
+    geoms = shapely.transform(geoms, lambda xy: np.round(xy, decimals)) if len(geoms) else geoms
+    props = frame.drop(columns=frame.geometry.name).reset_index(drop=True)
+    if "entrances" in props.columns:
+        gates = [_convert_pairs(v, parsed, False) for v in props["entrances"]]
+        props["entrances"] = pd.Series(gates, index=props.index, dtype=object)
+    if fmt == "geojson":
+        content = gstore.to_feature_collection(  # crs=None: keep the converted coordinates
+            gpd.GeoDataFrame(props, geometry=gpd.GeoSeries(geoms), crs=None), layer
+        )
+        if isinstance(parsed, CRS):
+            urn = f"urn:ogc:def:crs:{parsed.to_string().replace(':', '::')}"
+            member = json.dumps({"type": "name", "properties": {"name": urn}}).encode()
+            head = b'{"type":"FeatureCollection",'
+            content = head + b'"crs":' + member + b"," + content[len(head) :]
+        gstore.atomic_write_bytes(target, content)
+    elif fmt == "csv":
+        _write_csv(target, props, geoms, geographic, layer)
+    else:
+        table = _ogr_table(props, layer, shapefile=fmt == "shp")
+        label = parsed if isinstance(parsed, CRS) else "EPSG:4326"
+        out_frame = gpd.GeoDataFrame(table, geometry=gpd.GeoSeries(geoms), crs=label)
+        _write_ogr(target, out_frame, layer, fmt)
+    return target
+
+
+def _json_text(value: Any) -> Any:
+    if isinstance(value, list | tuple | dict):
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return None if _blank(value) else value
+
+
+def _write_csv(target: Path, props: pd.DataFrame, geoms: Any, geographic: bool, layer: str) -> None:
+    table = props.astype(object).map(_json_text)
+    points = [g is not None and g.geom_type == "Point" for g in geoms]
+    allowed = get_layer(layer).geometry_types
+    x, y = ("lon", "lat") if geographic else ("x", "y")
+    if any(points) or (not len(geoms) and "Point" in allowed):
+        table[x] = [g.x if p else None for g, p in zip(geoms, points, strict=True)]
+        table[y] = [g.y if p else None for g, p in zip(geoms, points, strict=True)]
+    if not all(points) or (not len(geoms) and allowed != ("Point",)):
+        table["wkt"] = [
+            None if p or g is None else shapely.to_wkt(g, rounding_precision=7)
+            for g, p in zip(geoms, points, strict=True)
+        ]
+    text = table.to_csv(index=False, lineterminator="\r\n")  # CRLF, as Excel writes
+    gstore.atomic_write_bytes(target, text.encode("utf-8-sig"))
+
+
+def _ogr_table(props: pd.DataFrame, layer: str, shapefile: bool) -> pd.DataFrame:
+    """Properties typed by the schema (not by the values), lists as JSON text."""
+    kinds = {f.name: f.kind for f in get_layer(layer).fields}
+    dtypes = {"int": "Int64", "float": "Float64", "bool": "boolean"}
+    table = pd.DataFrame(index=props.index)
+    for column in props.columns:
+        values = [_json_text(v) for v in props[column].tolist()]
+        if kinds.get(column) in dtypes:
+            table[column] = pd.array(values, dtype=dtypes[kinds[column]])
+        else:
+            texts = [None if v is None else str(v) for v in values]
+            table[column] = pd.Series(texts, index=props.index, dtype=object)
+    return _shapefile_columns(table) if shapefile else table
+
+
+def _cut_bytes(text: str, limit: int) -> str:
+    return text.encode("utf-8")[:limit].decode("utf-8", errors="ignore")  # whole characters
+
+
+def _shapefile_columns(table: pd.DataFrame) -> pd.DataFrame:
+    """DBF limits: names of at most 10 bytes, unique ignoring case; texts of 254 bytes."""
+    renames: dict[str, str] = {}
+    for column in table.columns:
+        short, suffix = SHP_FIELD_NAMES.get(column) or _cut_bytes(column, 10), 1
+        while short.lower() in {v.lower() for v in renames.values()}:
+            short = _cut_bytes(column, 10 - len(f"_{suffix}")) + f"_{suffix}"
+            suffix += 1
+        renames[column] = short
+    table = table.rename(columns=renames)
+    cut = []
+    for column in [c for c in table.columns if table[c].dtype == object]:
+        before = table[column].tolist()
+        after = [v if v is None else _cut_bytes(v, _DBF_TEXT_LIMIT) for v in before]
+        if after != before:
+            cut.append(column)
+            table[column] = pd.Series(after, index=table.index, dtype=object)
+    if cut:
+        warnings.warn(
+            f"shapefile 文本超过 {_DBF_TEXT_LIMIT} 字节已截断 / texts longer than "
+            f"{_DBF_TEXT_LIMIT} bytes were cut in {', '.join(cut)}; 导出 gpkg 可保留全文 / "
+            "export gpkg to keep them whole",
+            UserWarning,
+            stacklevel=4,
+        )
+    return table
+
+
+def _write_ogr(target: Path, frame: gpd.GeoDataFrame, layer: str, fmt: str) -> None:
+    """Write into a scratch folder beside ``target``, then rename each file into place.
+
+    The same filesystem makes each ``os.replace`` atomic; the scratch name keeps the real
+    extension so GDAL does not complain. A shapefile's ``.shp`` moves last, so a reader
+    that finds it also finds the new sidecars.
+    """
+    kinds = {g.geom_type.removeprefix("Multi") for g in frame.geometry if g is not None}
+    if fmt == "shp" and len(kinds) > 1:
+        mixed = ", ".join(sorted(kinds))
+        raise OptionError(
+            f"shapefile 只能存一种几何类型，{layer} 含 {mixed} / a shapefile holds one geometry "
+            f"type but {layer} mixes {mixed}; 请导出 gpkg 或 geojson / export gpkg or geojson"
+        )
+    scratch = Path(tempfile.mkdtemp(prefix=f".{target.stem}.", suffix=".tmp", dir=target.parent))
+    try:
+        temp = scratch / target.name
+        if fmt == "gpkg":
+            pyogrio.write_dataframe(frame, temp, driver="GPKG", layer=layer)
+        else:
+            pyogrio.write_dataframe(frame, temp, driver="ESRI Shapefile", encoding="UTF-8")
+            temp.with_suffix(".cpg").write_text("UTF-8", encoding="ascii")
+        for part in sorted(scratch.iterdir(), key=lambda p: p.suffix.lower() == ".shp"):
+            with open(part, "rb") as handle:
+                os.fsync(handle.fileno())
+            os.replace(part, target.parent / part.name)
+        if fmt == "shp":
+            for stale in (".qix", ".sbn", ".sbx"):  # an old spatial index would misdirect
+                target.with_suffix(stale).unlink(missing_ok=True)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)

@@ -1,0 +1,494 @@
+"""Reading source files into WGS-84 frames, and the CRS conversions import and export share.
+
+:func:`read_source` reads GeoJSON, GeoPackage, Shapefile (often GBK without a ``.cpg``),
+CSV (GBK or UTF-8 with BOM, from Excel/WPS) and XLSX in WGS-84, GCJ-02 (Gaode, Tencent),
+BD-09 (Baidu) or an EPSG system, finding coordinate columns and text encodings on its own.
+:func:`geo.io.import_layer` builds on it; :mod:`geo.export` uses the CRS conversions.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import os
+import re
+import warnings
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+import shapely
+from pyproj import CRS, Transformer
+
+from geo import crs as gcrs
+from geo import store as gstore
+from geo.errors import Problem, SourceReadError
+
+__all__ = [
+    "SOURCE_FORMATS",
+    "read_source",
+]
+
+#: Source formats by file extension.
+SOURCE_FORMATS = {".geojson": "geojson", ".json": "geojson", ".gpkg": "gpkg", ".shp": "shp"}
+SOURCE_FORMATS |= {".csv": "csv", ".xlsx": "xlsx"}
+
+# Compared lower-cased without a bracketed suffix, so "经度（GCJ02）" is found too.
+_LON_NAMES = ("lon", "lng", "long", "longitude", "x", "经度", "东经")
+_LAT_NAMES = ("lat", "latitude", "y", "纬度", "北纬")
+_PAIR_NAMES = ("location", "lnglat", "lonlat", "经纬度")  # Gaode: "121.5,31.2"
+_WKT_NAMES = ("wkt", "geometry", "geom", "the_geom")
+# UTF-8 first: GBK "decodes" much UTF-8 into mojibake, but GBK text is rarely valid UTF-8.
+_TEXT_ENCODINGS = ("utf-8", "gbk", "gb18030")
+
+
+@dataclass
+class _Source:
+    frame: gpd.GeoDataFrame  # WGS-84, raw properties, positional index
+    labels: list[str]  # one unique name per row for messages: "row 5", an id or "#3"
+    problems: list[Problem]  # per-row read problems; those rows have no geometry
+    notes: list[Problem]  # file-level warnings (CRS override, CRS assumed)
+    crs: Any  # geo.crs.parse_crs of the source CRS
+    crs_label: str
+    encoding: str | None
+    kind: str
+    coordinate_columns: list[str]
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def read_source(
+    path: str | os.PathLike[str],
+    *,
+    encoding: str | None = None,
+    crs: str | None = None,
+    lon_col: str | None = None,
+    lat_col: str | None = None,
+    sheet: str | None = None,
+) -> gpd.GeoDataFrame:
+    """Read a source file into a WGS-84 GeoDataFrame with its raw properties.
+
+    Parameters
+    ----------
+    path : path-like
+        ``.geojson``/``.json``, ``.gpkg``, ``.shp``, ``.csv`` or ``.xlsx``.
+    encoding : str, optional
+        Force the text encoding of a shapefile's attributes or a CSV. By default a
+        ``.cpg`` is obeyed, else UTF-8 (with or without BOM), GBK, GB18030 are tried.
+    crs : str, optional
+        Source CRS (``wgs84``, ``gcj02``, ``bd09``, ``cgcs2000``, ``EPSG:xxxx``). It wins
+        over the file's own CRS (``.prj``, GeoPackage, GeoJSON ``crs``); a disagreement
+        is noted. Without either, WGS-84.
+    lon_col, lat_col : str, optional
+        CSV/XLSX coordinate columns; found by name when not given (lon/lng/x/经度,
+        lat/y/纬度, Gaode's ``location`` "lon,lat", or ``wkt``).
+    sheet : str, optional
+        XLSX worksheet, or GeoPackage layer (default: the first).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        Rows in file order. ``attrs`` holds ``crs``, ``encoding``, ``labels`` (row names
+        as used in problems), ``problems`` (rows whose position cannot be read; their
+        geometry is None), ``notes`` and ``coordinate_columns``.
+
+    Raises
+    ------
+    SourceReadError
+        The file is missing, of an unknown kind, or cannot be parsed at all.
+    """
+    src = _read(Path(path), encoding, crs, lon_col, lat_col, sheet)
+    attrs = {k: v for k, v in vars(src).items() if k not in ("frame", "crs", "kind")}
+    src.frame.attrs.update(attrs, crs=attrs.pop("crs_label"))
+    return src.frame
+
+
+def _read(path: Path, encoding: str | None, crs: str | None, *columns: str | None) -> _Source:
+    lon_col, lat_col, sheet = columns
+    name = str(path)
+    kind = SOURCE_FORMATS.get(path.suffix.lower())
+    if kind is None:
+        raise SourceReadError(
+            f"{name}: 不支持的文件类型 '{path.suffix}' / unsupported file type; 支持 / supported: "
+            f"{', '.join(SOURCE_FORMATS)} (.xls: 请另存为 .xlsx / save it as .xlsx)"
+        )
+    if not path.is_file():
+        raise SourceReadError(f"{name}: 文件不存在 / file not found; 检查路径 / check the path.")
+    problems: list[Problem] = []
+    used_columns: list[str] = []
+    used_encoding = declared = None
+    if kind == "geojson":
+        frame, problems, declared = _read_geojson(path, encoding)
+    elif kind == "shp":
+        ogr_encoding, used_encoding = _shapefile_encoding(path, encoding)
+        frame = _read_ogr(path, encoding=ogr_encoding)
+        declared = frame.crs
+    elif kind == "gpkg":
+        frame = _read_ogr(path, layer=_gpkg_layer(path, sheet))
+        declared = frame.crs
+    else:
+        if kind == "csv":
+            table, used_encoding = _read_csv(path, encoding)
+        else:
+            table = _read_xlsx(path, sheet)
+        labels = [f"row {index + 2}" for index in table.index]  # header is row 1
+        table = table.reset_index(drop=True)
+        geoms, problems, used_columns = _table_geometries(table, labels, name, lon_col, lat_col)
+        frame = gpd.GeoDataFrame(table, geometry=gpd.GeoSeries(geoms))
+    if kind not in ("csv", "xlsx"):
+        labels = _feature_labels(frame)
+    if len(frame) == 0:
+        raise SourceReadError(f"{name}: 文件中没有要素 / no features in the file.")
+    parsed, notes = _resolve_crs(crs, declared, name, kind)
+    geoms = _convert_geoms(np.asarray(frame.geometry.values, dtype=object), parsed, True)
+    props = frame.drop(columns=frame.geometry.name).reset_index(drop=True).astype(object)
+    props = props.where(props.notna(), None)
+    out = gpd.GeoDataFrame(props, geometry=gpd.GeoSeries(geoms), crs="EPSG:4326")
+    label = _crs_label(parsed)
+    return _Source(out, labels, problems, notes, parsed, label, used_encoding, kind, used_columns)
+
+
+def _read_geojson(path: Path, encoding: str | None) -> tuple[gpd.GeoDataFrame, list, CRS | None]:
+    text: str | bytes = path.read_bytes()
+    if encoding:
+        text = _decode(path.read_bytes(), encoding, str(path))
+    try:
+        doc = json.loads(text)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        gstore.parse_feature_collection(text, str(path))  # raises with line and column
+        raise
+    member = json.dumps(doc.get("crs") if isinstance(doc, dict) else None)
+    if member != "null" and "4326" not in member and "CRS84" not in member:
+        # Old-style GeoJSON in another CRS (it has a crs member): GDAL reads that member,
+        # the store's RFC 7946 parser deliberately refuses it.
+        frame = _read_ogr(path)
+        return frame, [], frame.crs
+    frame, problems = gstore.parse_feature_collection(text, str(path))
+    return frame, problems, None  # RFC 7946: WGS-84 by definition, nothing declared
+
+
+def _read_ogr(path: Path, **options: Any) -> gpd.GeoDataFrame:
+    options = {key: value for key, value in options.items() if value}
+    try:
+        return gpd.read_file(path, engine="pyogrio", **options)
+    except (RuntimeError, OSError, ValueError, UnicodeDecodeError) as exc:
+        hint = "用 QGIS 打开检查 / open it in QGIS to check"
+        if path.suffix.lower() == ".shp":
+            hint = "确认 .shp/.shx/.dbf/.prj 齐全 / keep .shp, .shx, .dbf and .prj together"
+        raise SourceReadError(f"{path}: 无法读取 / cannot read ({exc}); {hint}.") from None
+
+
+def _gpkg_layer(path: Path, wanted: str | None) -> str | None:
+    try:
+        layers = [str(row[0]) for row in pyogrio.list_layers(path)]
+    except (RuntimeError, OSError) as exc:
+        raise SourceReadError(f"{path}: 无法读取 / cannot read ({exc}).") from None
+    if wanted is not None and wanted not in layers:
+        raise SourceReadError(
+            f"{path}: 没有图层 '{wanted}' / no layer '{wanted}'; 可用 / available: {', '.join(layers)}"
+        )
+    return wanted or (layers[0] if layers else None)  # explicit, so pyogrio does not warn
+
+
+def _sidecar(path: Path, suffix: str) -> Path | None:
+    found = [p for p in (path.with_suffix(suffix), path.with_suffix(suffix.upper())) if p.is_file()]
+    return found[0] if found else None
+
+
+def _shapefile_encoding(path: Path, forced: str | None) -> tuple[str | None, str]:
+    """(encoding for pyogrio, encoding to report): --encoding, else .cpg, else detected."""
+    if forced:
+        return forced, forced
+    cpg = _sidecar(path, ".cpg")
+    if cpg is not None:  # GDAL obeys the .cpg itself
+        return None, cpg.read_text(encoding="ascii", errors="replace").strip() or "cpg"
+    dbf = _sidecar(path, ".dbf")
+    if dbf is None:
+        raise SourceReadError(
+            f"{path}: 缺少 .dbf 属性表 / the .dbf attribute table is missing; 复制同名的全部文件 / "
+            "copy every file of the shapefile."
+        )
+    text = _dbf_text(dbf.read_bytes())
+    for encoding in _TEXT_ENCODINGS:
+        try:
+            text.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        return encoding, encoding
+    return None, "GDAL default"
+
+
+def _dbf_text(raw: bytes) -> bytes:
+    """The text bytes of a DBF (field names and records), without its binary header."""
+    if len(raw) < 32:
+        return b""
+    records, header, width = (
+        int.from_bytes(raw[a:b], "little") for a, b in ((4, 8), (8, 10), (10, 12))
+    )
+    names = []
+    for offset in range(32, min(header, len(raw)) - 1, 32):
+        if raw[offset] == 0x0D:  # end of the field descriptors
+            break
+        names.append(raw[offset : offset + 11].split(b"\0", 1)[0])
+    return b"\n".join(names) + b"\n" + raw[header : header + records * width]
+
+
+def _decode(raw: bytes, encoding: str, name: str) -> str:
+    try:
+        return raw.decode(encoding).removeprefix("\ufeff")
+    except LookupError:
+        raise SourceReadError(f"{name}: 未知编码 / unknown encoding '{encoding}'.") from None
+    except UnicodeDecodeError as exc:
+        raise SourceReadError(
+            f"{name}: 不是 {encoding} 编码 / cannot decode as {encoding} (byte {exc.start}); "
+            "去掉 --encoding 自动识别 / drop --encoding to detect it."
+        ) from None
+
+
+def _read_csv(path: Path, forced: str | None) -> tuple[pd.DataFrame, str]:
+    raw = path.read_bytes()
+    if forced:
+        text, used = _decode(raw, forced, str(path)), forced
+    else:
+        for used in _TEXT_ENCODINGS:
+            try:
+                text = raw.decode(used)
+            except UnicodeDecodeError:
+                continue
+            if text.startswith("\ufeff"):  # Excel's "CSV UTF-8" starts with a BOM
+                text, used = text[1:], "utf-8-sig"
+            break
+        else:
+            raise SourceReadError(
+                f"{path}: 无法识别编码 / not UTF-8, GBK or GB18030; 用 --encoding 指定 / pass --encoding."
+            )
+    header = text.split("\n", 1)[0]
+    sep = next((s for s in (",", "\t", ";") if s in header), ",")
+    try:  # all text: ids keep leading zeros, coerce_layer types the schema fields
+        table = pd.read_csv(
+            io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, skip_blank_lines=False
+        )
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise SourceReadError(f"{path}: CSV 无法解析 / cannot parse the CSV: {exc}") from None
+    return _tidy_table(table), used
+
+
+def _read_xlsx(path: Path, sheet: str | None) -> pd.DataFrame:
+    try:
+        with warnings.catch_warnings():
+            # Workbooks from WPS and some exporters lack a default style; harmless.
+            warnings.filterwarnings("ignore", message=".*default style", category=UserWarning)
+            with pd.ExcelFile(path, engine="openpyxl") as book:
+                names = [str(n) for n in book.sheet_names]
+                if sheet is not None and sheet not in names:
+                    raise SourceReadError(
+                        f"{path}: 没有工作表 '{sheet}' / no worksheet '{sheet}'; 可用 / "
+                        f"available: {', '.join(names)}"
+                    )
+                table = pd.read_excel(book, sheet_name=sheet or 0, dtype=object)
+    except (zipfile.BadZipFile, OSError, ValueError, KeyError) as exc:
+        raise SourceReadError(
+            f"{path}: 无法读取 Excel / cannot read the workbook ({exc})."
+        ) from None
+    return _tidy_table(table)
+
+
+def _tidy_table(table: pd.DataFrame) -> pd.DataFrame:
+    table = table.astype(object)
+    table.columns = [str(c).strip() for c in table.columns]
+    table = table.map(lambda v: None if _blank(v) else v)
+    return table[table.notna().any(axis=1)]  # keeps the index: the spreadsheet row number
+
+
+def _blank(value: Any) -> bool:
+    if value is None or value is pd.NA or value is pd.NaT:
+        return True
+    if isinstance(value, float) and math.isnan(value):
+        return True
+    return isinstance(value, str) and not value.strip()
+
+
+def _find_column(columns: list[str], forced: str | None, names: tuple, source: str) -> str | None:
+    if forced is not None:
+        found = [c for c in columns if c.lower() == forced.lower()]
+        if not found:
+            raise SourceReadError(
+                f"{source}: 没有列 '{forced}' / no column '{forced}'; 现有列 / columns: "
+                f"{', '.join(columns)}"
+            )
+        return found[0]
+    normal = {c: re.sub(r"[(（\[【].*?[)）\]】]", "", c).strip().lower() for c in columns}
+    return next((c for n in names for c in columns if normal[c] == n), None)
+
+
+def _number(value: Any) -> float:
+    if isinstance(value, str):
+        value = value.strip().rstrip("°").replace(" ", "")
+    number = float(value)  # a bool or None raises TypeError/ValueError, as they should
+    if isinstance(value, bool) or not math.isfinite(number):
+        raise ValueError(value)
+    return number
+
+
+def _table_geometries(
+    table: pd.DataFrame, labels: list[str], source: str, lon_col: str | None, lat_col: str | None
+) -> tuple[list[Any], list[Problem], list[str]]:
+    """Points (or WKT shapes) of a CSV/XLSX; one problem per row without a position."""
+    columns = list(table.columns)
+    lon = _find_column(columns, lon_col, _LON_NAMES, source)
+    lat = _find_column(columns, lat_col, _LAT_NAMES, source)
+    forced = lon_col is not None or lat_col is not None
+    pair = None if forced else _find_column(columns, None, _PAIR_NAMES, source)
+    wkt = None if forced else _find_column(columns, None, _WKT_NAMES, source)
+    if lon is None or lat is None:
+        lon = lat = None
+        if pair is None and wkt is None:
+            raise SourceReadError(
+                f"{source}: 找不到坐标列 / no coordinate columns (lon/lng/x/经度 + lat/y/纬度, "
+                "location or wkt); 用 --lon-col/--lat-col 指定 / pass --lon-col and --lat-col. "
+                f"现有列 / columns: {', '.join(columns)}"
+            )
+    geoms: list[Any] = []
+    problems: list[Problem] = []
+    hint = "填十进制度 / use decimal degrees, e.g. 121.5"
+    for label, row in zip(labels, table.to_dict(orient="records"), strict=True):
+        try:
+            geoms.append(_row_geometry(row, lon, lat, pair, wkt))
+        except _CoordinateError as exc:
+            column, value = exc.args
+            message = f"无法识别的坐标 / unreadable coordinate {value!r}"
+            if _blank(value):
+                message = "缺少坐标 / coordinate missing"
+            problems.append(Problem(source, label, column, message, hint))
+            geoms.append(None)
+    return geoms, problems, [c for c in (lon, lat, pair, wkt) if c is not None]
+
+
+class _CoordinateError(ValueError):
+    """(column, value) of a row whose position cannot be read."""
+
+
+def _row_geometry(row: dict[str, Any], lon: Any, lat: Any, pair: Any, wkt: Any) -> Any:
+    if wkt is not None and not _blank(row[wkt]):
+        try:
+            return shapely.from_wkt(str(row[wkt]))
+        except shapely.errors.GEOSException:
+            raise _CoordinateError(wkt, row[wkt]) from None
+    if lon is not None and not (_blank(row[lon]) and _blank(row[lat])):
+        cells = [(lon, row[lon]), (lat, row[lat])]
+    elif pair is not None and not _blank(row[pair]):
+        parts = re.split(r"[,，;\s]+", str(row[pair]).strip())
+        if len(parts) != 2:
+            raise _CoordinateError(pair, row[pair])
+        cells = [(pair, part) for part in parts]
+    else:
+        raise _CoordinateError(lon or pair or wkt, None)
+    try:
+        return shapely.Point([_number(value) for _, value in cells])
+    except (ValueError, TypeError):
+        column = next(c for c, v in cells if not _is_number(v))
+        raise _CoordinateError(column, row[column]) from None
+
+
+def _is_number(value: Any) -> bool:
+    try:
+        _number(value)
+    except (ValueError, TypeError):
+        return False
+    return True
+
+
+def _feature_labels(frame: pd.DataFrame) -> list[str]:
+    ids = frame["id"].tolist() if "id" in frame.columns else [None] * len(frame)
+    base = [_id_text(v) or f"#{i + 1}" for i, v in enumerate(ids)]
+    counts = pd.Series(base, dtype=object).value_counts()
+    return [f"{b} (#{i + 1})" if counts[b] > 1 else b for i, b in enumerate(base)]
+
+
+def _id_text(value: Any) -> str | None:
+    """An id or name as text: ``12.0`` from Excel becomes ``"12"``; blanks become None."""
+    if _blank(value):
+        return None
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value).strip()
+
+
+# ----------------------------------------------------------------------------- CRS
+
+
+def _crs_label(parsed: Any) -> str:
+    if isinstance(parsed, str):
+        return parsed
+    epsg = parsed.to_epsg()
+    return f"EPSG:{epsg}" if epsg else parsed.name
+
+
+def _normalise_crs(value: Any) -> Any:
+    parsed = gcrs.parse_crs(value)
+    if isinstance(parsed, CRS) and parsed.to_epsg() == 4326:
+        return "wgs84"
+    return parsed
+
+
+def _resolve_crs(
+    explicit: str | None, declared: CRS | None, source: str, kind: str
+) -> tuple[Any, list[Problem]]:
+    """The source CRS: --crs wins over the file's own, which wins over WGS-84."""
+    own = _normalise_crs(declared) if declared is not None else None
+    parsed = _normalise_crs(explicit) if explicit is not None else own or "wgs84"
+    if explicit is not None and own is not None and _crs_label(own) != _crs_label(parsed):
+        message = (
+            f"以 --crs {_crs_label(parsed)} 为准，忽略文件自带的 {_crs_label(own)} / --crs "
+            f"{_crs_label(parsed)} overrides the file's own CRS {_crs_label(own)}"
+        )
+        hint = "若文件坐标系正确，去掉 --crs / drop --crs if the file's CRS is right"
+        return parsed, [Problem(source, None, "crs", message, hint, "warning")]
+    if explicit is None and own is None and kind in ("shp", "gpkg"):
+        message = "文件未声明坐标系，按 WGS-84 处理 / the file declares no CRS; assumed WGS-84"
+        hint = "缺少 .prj？用 --crs 指定 / missing .prj? pass --crs"
+        return parsed, [Problem(source, None, "crs", message, hint, "warning")]
+    return parsed, []
+
+
+def _convert_geoms(geoms: np.ndarray, parsed: Any, to_wgs84: bool) -> np.ndarray:
+    """Geometries from ``parsed`` to WGS-84 (or back); missing geometries stay missing."""
+    if parsed == "wgs84":
+        return geoms
+    out = np.array(geoms, dtype=object)
+    present = ~(shapely.is_missing(out) | shapely.is_empty(out))
+    if not present.any():
+        return out
+    if isinstance(parsed, str):  # GCJ-02/BD-09: geo.crs's exact inverses, not pyproj
+        convert = gcrs.geometries_to_wgs84 if to_wgs84 else gcrs.geometries_from_wgs84
+        converted = convert(out[present], parsed)
+    else:
+        source, target = (parsed, "EPSG:4326") if to_wgs84 else ("EPSG:4326", parsed)
+        converted = gpd.GeoSeries(out[present], crs=source).to_crs(target).values
+    out[present] = np.asarray(converted, dtype=object)
+    return out
+
+
+def _convert_pairs(value: Any, parsed: Any, to_wgs84: bool) -> Any:
+    """``entrances`` ([[lon, lat], ...]) into the same CRS as the geometries."""
+    if not isinstance(value, list) or not value or parsed == "wgs84":
+        return value
+    try:
+        xy = np.asarray(value, dtype=float).reshape(-1, 2)
+    except (TypeError, ValueError):
+        return value  # validation reports the malformed list
+    if isinstance(parsed, str):
+        x, y = (gcrs.to_wgs84 if to_wgs84 else gcrs.from_wgs84)(xy[:, 0], xy[:, 1], parsed)
+    else:
+        source, target = (parsed, "EPSG:4326") if to_wgs84 else ("EPSG:4326", parsed)
+        x, y = Transformer.from_crs(source, target, always_xy=True).transform(xy[:, 0], xy[:, 1])
+    return [[float(a), float(b)] for a, b in zip(np.atleast_1d(x), np.atleast_1d(y), strict=True)]
