@@ -238,6 +238,14 @@ def _loader(fmap, group, gaps, groups, kind: str, profile: str, lang: str, crs: 
         "failed": ("加载失败", "could not load")[index],
     }  # fmt: skip
     query = urlencode({"profile": profile, "crs": crs})
+    # what the colours, outlines and popups use: a third of the bytes of every property
+    shown = [
+        "name",
+        *(f for f, _ in words["fields"]),
+        "all_covered",
+        *(f"{k}_{c}" for k in FACILITY_LAYERS for c in (f"minutes_{profile}", "name")),
+    ]
+    view = urlencode({"properties": ",".join(shown)})
     # on "load": folium declares the map in a script after this one
     return f"""
 window.addEventListener("load", function() {{
@@ -281,7 +289,7 @@ window.addEventListener("load", function() {{
     var b = map.getBounds(), mine = ++serial;
     var bbox = [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].join(",");
     say(words.loading);
-    fetch("/coverage?" + query + "&limit=" + MAX_VIEW + "&bbox=" + bbox)
+    fetch("/coverage?" + query + "&{view}&limit=" + MAX_VIEW + "&bbox=" + bbox)
       .then(function(r) {{ if (!r.ok) throw new Error(r.status); return r.json(); }})
       .then(function(data) {{
         if (mine !== serial) return;  // a later view has been asked for

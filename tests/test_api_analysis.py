@@ -160,6 +160,25 @@ def test_coverage_by_view_in_gaode_coordinates(client, study) -> None:
     stored = np.asarray(areas.geometry.loc[first["id"]].exterior.coords[0])
     assert np.allclose(back, stored, atol=1e-6)
     assert client.get("/coverage", params={"bbox": "1,2,3"}).status_code == 400
+    assert client.get("/coverage", params={"bbox": ""}).json()["numberMatched"] == len(areas)
+
+
+def test_coverage_keeps_only_the_properties_asked_for(client, study) -> None:
+    full = client.get("/coverage", params={"limit": 3}).json()["features"]
+    asked = "name,population,clinics_minutes_elderly,all_covered"
+    slim = client.get("/coverage", params={"limit": 3, "properties": asked}).json()["features"]
+    assert [f["id"] for f in slim] == [f["id"] for f in full]  # ids stay: they are not properties
+    for thin, whole in zip(slim, full, strict=True):
+        assert set(thin["properties"]) <= {"id", *asked.split(",")}
+        for name in asked.split(","):
+            assert thin["properties"].get(name) == whole["properties"].get(name)
+        assert thin["geometry"] == whole["geometry"]
+    wrong = client.get("/coverage", params={"properties": "name,clinic_minutes"})
+    assert wrong.status_code == 400 and wrong.headers["content-type"] == "application/problem+json"
+    assert (
+        "clinic_minutes" in wrong.json()["detail"]
+        and "clinics_minutes_standard" in wrong.json()["detail"]
+    )
 
 
 def test_isochrones_of_a_whole_type(client: httpx.Client, study: Study) -> None:

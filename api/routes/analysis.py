@@ -6,6 +6,7 @@ same code as ``lifecircle analyze`` and the notebooks).
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Literal
 
 import geopandas as gpd
@@ -13,7 +14,7 @@ import numpy as np
 import pandas as pd
 import shapely
 from fastapi import APIRouter, Depends, Query
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
 from api.deps import StudyCache, get_studies
@@ -48,14 +49,14 @@ _MINUTES = Query(
 )
 
 
-def _geojson(frame: gpd.GeoDataFrame, crs: str = "wgs84", **members) -> JSONResponse:
+def _geojson(frame: gpd.GeoDataFrame, crs: str = "wgs84", **members) -> Response:
     if crs != "wgs84" and len(frame):
         frame = frame.set_geometry(geometries_from_wgs84(frame.geometry, crs), crs="EPSG:4326")
-    import json
-
-    body = json.loads(to_feature_collection(frame))
-    body.update(members)
-    return JSONResponse(body, media_type=GEOJSON)
+    body = to_feature_collection(frame).rstrip()
+    if members:  # appended to the collection's bytes: parsing them back would double the cost
+        extra = json.dumps(members, ensure_ascii=False, allow_nan=False).encode("utf-8")
+        body = body[:-1] + b"," + extra[1:]
+    return Response(body, media_type=GEOJSON)
 
 
 def _rounded(value) -> float | None:
@@ -183,18 +184,40 @@ def coverage(
     ] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_AREAS, description="最多返回 / at most")] = MAX_AREAS,
     crs: Annotated[OutputCRS, _CRS] = "wgs84",
+    properties: Annotated[
+        str | None,
+        Query(
+            description="只返回这些属性 / only these properties, comma-separated "
+            "(OGC API – Features Part 6)",
+            examples=["name,population,clinics_minutes_standard"],
+        ),
+    ] = None,
 ) -> JSONResponse:
     """Residential areas with, per facility type, the nearest facility, walk metres and
     minutes, covered yes/no and facilities within the threshold. ``bbox`` and ``limit``
     serve a map one view at a time (``numberMatched`` tells when more areas exist);
-    ``crs`` applies to the bbox and to the geometry returned."""
+    ``crs`` applies to the bbox and to the geometry returned; ``properties`` keeps only
+    the named properties (what a map needs is a third of the bytes)."""
     study, result = studies.coverage(profile, minutes)
     if type is not None:
         keep = [c for c in result.columns if c.startswith(f"{type}_")] + ["all_covered"]
         result = result[keep]
     areas = study.layers["residential_areas"]
-    if bbox is not None:
-        minx, miny, maxx, maxy = parse_bbox(bbox)
+    if properties is not None:
+        wanted = [name.strip() for name in properties.split(",") if name.strip()]
+        known = [c for c in (*areas.columns, *result.columns) if c != areas.geometry.name]
+        unknown = [name for name in wanted if name not in known]
+        if unknown:
+            raise QueryError(
+                f"未知属性 / unknown properties: {', '.join(unknown)}; "
+                f"可用 / available: {', '.join(known)}"
+            )
+        kept = ("id", areas.geometry.name)  # a feature's identity is not a property to drop
+        areas = areas[[c for c in areas.columns if c in wanted or c in kept]]
+        result = result[[c for c in result.columns if c in wanted]]
+    box = parse_bbox(bbox)  # None when absent or empty, as for /collections/…/items
+    if box is not None:
+        minx, miny, maxx, maxy = box
         if crs != "wgs84":
             (minx, maxx), (miny, maxy) = to_wgs84([minx, maxx], [miny, maxy], crs)
         hits = np.sort(areas.sindex.query(shapely.box(minx, miny, maxx, maxy), "intersects"))
