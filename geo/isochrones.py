@@ -28,11 +28,63 @@ __all__ = [
     "isochrones_at",
     "opportunities",
     "reachable_segments",
+    "unreachable_segments",
 ]
 
 #: How far either side of a reachable street counts as reached: half the depth of a typical
 #: Shanghai residential block (~100 m between streets), so two reached streets close a block.
 STREET_REACH_M = 50.0
+
+
+def _reached_spans(
+    net: WalkNetwork, node_dist: np.ndarray, snap: Snap, limit_m: float
+) -> tuple[np.ndarray, dict[int, list[tuple[float, float]]]]:
+    """Which street is reached within ``limit_m``: a mask of edges reached whole, and for
+    edges reached in part, their reached spans (metres from ``edge_u``)."""
+    length = net.edge_length
+    from_u = np.nan_to_num(np.clip(limit_m - node_dist[net.edge_u], 0, None), nan=0.0, posinf=0.0)
+    from_v = np.nan_to_num(np.clip(limit_m - node_dist[net.edge_v], 0, None), nan=0.0, posinf=0.0)
+    whole = from_u + from_v >= length
+    spans: dict[int, list[tuple[float, float]]] = {}
+    for e in np.flatnonzero(~whole & ((from_u > 0) | (from_v > 0))).tolist():
+        if from_u[e] > 0:
+            spans.setdefault(e, []).append((0.0, float(from_u[e])))
+        if from_v[e] > 0:
+            spans.setdefault(e, []).append((float(length[e] - from_v[e]), float(length[e])))
+    # a source's own edge is walked from its snapped position, both ways
+    for e, offset, gap in zip(
+        snap.edge[snap.ok].tolist(), snap.offset[snap.ok].tolist(),
+        snap.distance[snap.ok].tolist(), strict=True,
+    ):  # fmt: skip
+        left = limit_m - gap
+        if left > 0 and not whole[e]:
+            spans.setdefault(e, []).append(
+                (max(0.0, offset - left), min(float(length[e]), offset + left))
+            )
+    return whole, spans
+
+
+def _pieces(geoms: np.ndarray, whole: np.ndarray, spans: dict) -> np.ndarray:
+    """Edges ``whole`` entirely, and the ``spans`` of others, as non-empty LineStrings."""
+    parts = [substring(geoms[e], a, b) for e, pairs in spans.items() for a, b in pairs]
+    pieces = [*geoms[whole], *parts]
+    return np.asarray([p for p in pieces if not p.is_empty and p.length > 0], dtype=object)
+
+
+def _complement(net: WalkNetwork, whole: np.ndarray, spans: dict) -> tuple[np.ndarray, dict]:
+    """The edges untouched and the spans left over: what ``whole`` and ``spans`` miss."""
+    untouched = ~whole
+    untouched[list(spans)] = False
+    rest: dict[int, list[tuple[float, float]]] = {}
+    for e, parts in spans.items():
+        end = 0.0
+        for a, b in sorted(parts):
+            if a > end:
+                rest.setdefault(e, []).append((end, a))
+            end = max(end, b)
+        if end < net.edge_length[e]:
+            rest.setdefault(e, []).append((end, float(net.edge_length[e])))
+    return untouched, rest
 
 
 def reachable_segments(
@@ -44,29 +96,15 @@ def reachable_segments(
     :func:`geo.routing.nearest_source` seeded by ``snap``); the sources' own edges are
     walked from their snapped positions in both directions.
     """
-    length = net.edge_length
-    from_u = np.clip(limit_m - node_dist[net.edge_u], 0, None)
-    from_v = np.clip(limit_m - node_dist[net.edge_v], 0, None)
-    from_u = np.nan_to_num(from_u, nan=0.0, posinf=0.0)
-    from_v = np.nan_to_num(from_v, nan=0.0, posinf=0.0)
-    whole = from_u + from_v >= length
-    pieces = list(net.edge_geometry[whole])
-    partial = np.flatnonzero(~whole & ((from_u > 0) | (from_v > 0)))
-    geoms = net.edge_geometry
-    for e in partial:
-        if from_u[e] > 0:
-            pieces.append(substring(geoms[e], 0.0, from_u[e]))
-        if from_v[e] > 0:
-            pieces.append(substring(geoms[e], length[e] - from_v[e], length[e]))
-    for e, offset, gap in zip(
-        snap.edge[snap.ok], snap.offset[snap.ok], snap.distance[snap.ok], strict=True
-    ):
-        left = limit_m - gap
-        if left > 0 and not whole[e]:
-            pieces.append(
-                substring(geoms[e], max(0.0, offset - left), min(length[e], offset + left))
-            )
-    return np.asarray([p for p in pieces if not p.is_empty], dtype=object)
+    return _pieces(net.edge_geometry, *_reached_spans(net, node_dist, snap, limit_m))
+
+
+def unreachable_segments(
+    net: WalkNetwork, node_dist: np.ndarray, snap: Snap, limit_m: float
+) -> np.ndarray:
+    """The rest of the streets: the pieces NOT within ``limit_m`` of any source."""
+    reached = _reached_spans(net, node_dist, snap, limit_m)
+    return _pieces(net.edge_geometry, *_complement(net, *reached))
 
 
 def _area(pieces: np.ndarray):
@@ -180,18 +218,35 @@ def isochrones_at(
 def gap_zones(
     study: Study, minutes=None, profile: str = "standard", types: tuple[str, ...] | None = None
 ) -> gpd.GeoDataFrame:
-    """Per facility type, the part of the walkable study area beyond its threshold."""
+    """Per facility type, the part of the walkable study area beyond its threshold.
+
+    That is every street widened by :data:`STREET_REACH_M` minus the reached streets
+    widened the same way, computed as the unreached streets widened, minus only those
+    reached streets that come within twice the reach of them: the same polygons, without
+    merging the whole city's streets (a 40,000-street grid: 12.7 → 6 s here).
+    """
     net = _require_network(study)
     walker = profile_of(profile)
     limits = parse_thresholds(minutes)
-    everywhere = _area(net.edge_geometry)
     records = []
     for kind in types or tuple(limits):
         limit = limits[kind] * walker.metres_per_minute
         snap = study.facility_snap(kind)
         dist = _distances(net, snap, np.arange(len(snap)), limit)
-        covered = _area(reachable_segments(net, dist, snap, limit))
-        gap = shapely.difference(everywhere, covered)
+        whole, spans = _reached_spans(net, dist, snap, limit)
+        beyond = _pieces(net.edge_geometry, *_complement(net, whole, spans))
+        gap = _area(beyond)
+        if len(beyond):
+            # only reached streets within twice the reach can take a bite out of the gap
+            touched = np.flatnonzero(whole | np.isin(np.arange(len(whole)), list(spans)))
+            near = shapely.STRtree(net.edge_geometry[touched]).query(
+                beyond, predicate="dwithin", distance=2 * STREET_REACH_M
+            )[1]
+            near_edges = np.zeros(len(whole), dtype=bool)
+            near_edges[touched[np.unique(near)]] = True
+            reached = _pieces(net.edge_geometry, whole & near_edges,
+                              {e: v for e, v in spans.items() if near_edges[e]})  # fmt: skip
+            gap = shapely.difference(gap, _area(reached))
         records.append(
             {
                 "type": kind,

@@ -17,6 +17,7 @@ from geo.isochrones import (
     isochrones_at,
     opportunities,
     reachable_segments,
+    unreachable_segments,
 )
 from geo.routing import nearest_source, seeds_from_snap
 from geo.walks import Study
@@ -42,6 +43,24 @@ def test_reachable_segments_by_hand():
     # 700 m: all of A (680 m either way from the clinic's point) and 80 m up B
     pieces = reachable_segments(net, dist, snap, 700.0)
     assert shapely.union_all(pieces).length == pytest.approx(1000 + 80.0)
+
+
+def test_unreachable_segments_are_the_rest_of_the_streets():
+    study = drawn_study()
+    net = study.network
+    snap = study.facility_snap("clinics")
+    dist, _ = nearest_source(
+        net.indptr, net.indices, net.weights, *seeds_from_snap(net, snap, np.array([0]))
+    )
+    for limit in (220.0, 700.0, 5000.0):
+        reached = shapely.union_all(reachable_segments(net, dist, snap, limit))
+        rest = shapely.union_all(unreachable_segments(net, dist, snap, limit))
+        # together they are every street, and they share no length
+        assert reached.length + rest.length == pytest.approx(net.edge_length.sum())
+        assert shapely.intersection(reached, rest).length == pytest.approx(0.0, abs=1e-6)
+    # 220 m: A but its 400 m around the clinic, all of B and the island street
+    rest = unreachable_segments(net, dist, snap, 220.0)
+    assert sum(p.length for p in rest) == pytest.approx(net.edge_length.sum() - 400.0)
 
 
 def test_isochrones_grow_with_minutes_and_follow_streets():
@@ -79,6 +98,27 @@ def test_gap_zones_are_streets_beyond_the_threshold():
     assert gap.contains(shapely.Point(X0 + 3100, Y0))
     assert not gap.contains(shapely.Point(X0 + 1000, Y0 + 300))
     assert zones["area_km2"].iloc[0] == pytest.approx(gap.area / 1e6, abs=1e-3)
+
+
+@pytest.mark.parametrize("minutes", [3, 8, 15])
+def test_gap_zones_equal_every_street_widened_minus_the_reached_ones(minutes):
+    """The definition, computed the slow way on the bundled sample."""
+    study = Study.load()
+    net = study.network
+    limit = minutes * 4000 / 60
+    widened = lambda lines: shapely.union_all(shapely.buffer(lines, STREET_REACH_M, quad_segs=4))  # noqa: E731
+    zones = metric(gap_zones(study, minutes={k: minutes for k in ("clinics", "charging_points")},
+                             types=("clinics", "charging_points")))  # fmt: skip
+    for kind, zone in zip(("clinics", "charging_points"), zones, strict=True):
+        snap = study.facility_snap(kind)
+        labels = np.arange(len(snap))
+        dist, _ = nearest_source(net.indptr, net.indices, net.weights,
+                                 *seeds_from_snap(net, snap, labels), cutoff=limit)  # fmt: skip
+        slow = shapely.difference(
+            widened(net.edge_geometry), widened(reachable_segments(net, dist, snap, limit))
+        )
+        slow = gpd.GeoSeries([slow], crs=study.crs).to_crs(32651).iloc[0]
+        assert shapely.symmetric_difference(zone, slow).area < 1.0  # m², of km² zones
 
 
 def test_opportunities_name_the_missing_types():
