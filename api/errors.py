@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -22,6 +24,8 @@ from geo.errors import (
 __all__ = ["STATUS", "problem", "register"]
 
 PROBLEM_JSON = "application/problem+json"
+
+logger = logging.getLogger("lifecircle")
 
 #: Most specific first: the first class an error is an instance of decides its status.
 STATUS: list[tuple[type[LifecircleError], int, str]] = [
@@ -87,7 +91,21 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     return response
 
 
+async def _server_error(request: Request, exc: Exception) -> JSONResponse:
+    """A bug, not bad input: logged with the request id, answered as a problem too."""
+    request_id = getattr(request.state, "request_id", "-")
+    logger.error("unhandled error, request id %s", request_id, exc_info=exc)
+    return problem(
+        500,
+        "Internal Server Error",
+        f"服务内部错误，已记录（请求编号 {request_id}）/ internal error, logged "
+        f"(request id {request_id})",
+        request_id=request_id,
+    )
+
+
 def register(app: FastAPI) -> None:
+    app.add_exception_handler(Exception, _server_error)
     app.add_exception_handler(LifecircleError, _domain_error)
     app.add_exception_handler(RequestValidationError, _request_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)

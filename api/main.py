@@ -62,7 +62,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(GzipWhenAccepted, minimum_size=1024)
     app.add_middleware(RequestMiddleware, max_body_bytes=settings.max_body_bytes)
     if settings.cors_origins:
-        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["*"])
+        # a browser client edits with a token and If-Match, and must read the ETag it needs
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["*"],
+            allow_headers=["Authorization", "If-Match", "Content-Type", "X-Request-ID"],
+            expose_headers=["ETag", "Location", "X-Request-ID"],
+        )
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for module in (pages, maps, health, collections, items, analysis, planning):
         app.include_router(module.router)

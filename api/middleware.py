@@ -40,17 +40,27 @@ class RequestMiddleware:
             status["code"] = 413
             self._log(scope, 413, started, request_id)
             return
-        seen = {"bytes": 0}
+        scope.setdefault("state", {})["request_id"] = request_id  # for the 500 handler
+        seen = {"bytes": 0, "over": False, "answered": False}
 
         async def limited_receive() -> Message:
             message = await receive()
             if message["type"] == "http.request":
                 seen["bytes"] += len(message.get("body", b""))
                 if seen["bytes"] > self.max_body_bytes:
+                    seen["over"] = True
                     raise _BodyTooLarge
             return message
 
         async def send_with_id(message: Message) -> None:
+            if seen["over"]:
+                # a chunked body went over the limit while FastAPI read it; FastAPI answers
+                # that as a 400 "error parsing the body": the client gets the 413 instead
+                if not seen["answered"]:
+                    seen["answered"] = True
+                    status["code"] = 413
+                    await self._too_large(send, request_id)
+                return
             if message["type"] == "http.response.start":
                 status["code"] = message["status"]
                 message.setdefault("headers", [])
@@ -63,7 +73,9 @@ class RequestMiddleware:
         try:
             await self.app(scope, limited_receive, send_with_id)
         except _BodyTooLarge:
-            await self._too_large(send, request_id)
+            if not seen["answered"]:
+                seen["answered"] = True
+                await self._too_large(send, request_id)
             status["code"] = 413
         finally:
             self._log(scope, status["code"], started, request_id)

@@ -297,6 +297,10 @@ def validate_layer(frame: gpd.GeoDataFrame, layer: str, source: str = "<data>") 
     return problems
 
 
+#: Ids are part of a feature's web address (``/collections/{layer}/items/{id}``).
+MAX_ID_LENGTH = 128
+
+
 def _check_ids(frame: pd.DataFrame, labels: list[str], source: str) -> list[Problem]:
     if "id" not in frame.columns:
         return []
@@ -313,6 +317,19 @@ def _check_ids(frame: pd.DataFrame, labels: list[str], source: str) -> list[Prob
                 "每个要素需唯一编号 / give every feature its own id",
             )
         )
+    for value in ids[ids.notna()].astype(str):
+        if len(value) > MAX_ID_LENGTH or any(c in value for c in "/\\") or not value.isprintable():
+            problems.append(
+                Problem(
+                    source,
+                    value[:40],
+                    "id",
+                    f"编号不可含 / 或 \\、控制字符，且不超过 {MAX_ID_LENGTH} 字 / an id must not "
+                    f"contain / or \\ or control characters, and be at most {MAX_ID_LENGTH} "
+                    "characters: it is part of the feature's web address",
+                    "换用字母、数字、汉字、- 或 _ / use letters, digits, Chinese, - or _",
+                )
+            )
     return problems
 
 

@@ -46,6 +46,7 @@ __all__ = [
     "CIRCUITY",
     "DEFAULT_MINUTES",
     "GB50180_METRES",
+    "MAX_MINUTES",
     "PROFILES",
     "Profile",
     "Study",
@@ -90,6 +91,11 @@ def profile_of(profile: str | Profile) -> Profile:
         ) from None
 
 
+#: The longest threshold accepted: two hours' walk is far past any life circle, and a bound
+#: keeps an infinite or absurd number out of the results.
+MAX_MINUTES = 120.0
+
+
 def parse_thresholds(text: str | dict[str, float] | None) -> dict[str, float]:
     """``"clinics=15,charging_points=5"`` → a dict over the defaults; names are checked."""
     values = dict(DEFAULT_MINUTES)
@@ -114,8 +120,11 @@ def parse_thresholds(text: str | dict[str, float] | None) -> dict[str, float]:
             number = float(raw)
         except ValueError:
             number = -1
-        if not number > 0:
-            raise QueryError(f"'{name}' 的阈值须为正数 / threshold for {name} must be positive")
+        if not 0 < number <= MAX_MINUTES:  # also refuses NaN and infinity
+            raise QueryError(
+                f"'{name}' 的阈值须在 0–{MAX_MINUTES:g} 分钟之间 / threshold for {name} must be "
+                f"more than 0 and at most {MAX_MINUTES:g} minutes; got '{raw}'"
+            )
         values[name] = number
     return values
 

@@ -83,6 +83,29 @@ def test_gcj02_in_and_out(client: httpx.Client) -> None:
     assert back == pytest.approx(wgs["geometry"]["coordinates"], abs=1e-6)
 
 
+def test_batch_of_ten_thousand_points_some_out_of_reach_in_gaode_coordinates(
+    client: httpx.Client, study: Study
+) -> None:
+    rng = np.random.default_rng(3)
+    # Yangpu and far beyond its streets: many points have no answer, with a reason
+    lon, lat = rng.uniform(121.40, 121.60, 10_000), rng.uniform(31.25, 31.40, 10_000)
+    glon, glat = wgs84_to_gcj02(lon, lat)
+    points = np.column_stack([glon, glat]).tolist()
+    answer = client.post("/nearest", json={"points": points, "k": 3, "crs": "gcj02"}, timeout=60)
+    assert answer.status_code == 200
+    results = answer.json()["results"]
+    assert len(results) == 10_000 and all(len(r) == 3 for r in results)
+    reached = [r[0] for r in results if r[0]["facility_id"] is not None]
+    refused = [r[0] for r in results if r[0]["facility_id"] is None]
+    assert reached and refused
+    assert all("250" in r["reason"] and r["walk_m"] is None for r in refused)
+    clinics = study.facilities("clinics").geometry
+    for r in reached[:50]:  # facilities come back in GCJ-02 too
+        back = gcj02_to_wgs84(r["lon"], r["lat"])
+        stored = clinics.loc[r["facility_id"]]
+        assert back == pytest.approx((stored.x, stored.y), abs=1e-6)
+
+
 def test_batch_matches_single_requests(client: httpx.Client) -> None:
     points = [[121.5405, 31.2990], [121.546, 31.294], [121.552, 31.302]]
     body = client.post(
@@ -109,6 +132,19 @@ def test_batch_limits(client: httpx.Client) -> None:
         headers={"content-type": "application/json"},
     )
     assert huge.status_code == 413 and huge.json()["status"] == 413
+
+    def chunks():  # no Content-Length: the limit is met while the body is read
+        yield b'{"points": ['
+        for _ in range(100):
+            yield b"[121.54, 31.3]," * 2_000  # 3 MB in all, over the 2 MB limit
+        yield b"[121.54, 31.3]]}"
+
+    chunked = client.post(
+        "/nearest", content=chunks(), headers={"content-type": "application/json"}
+    )
+    assert chunked.status_code == 413
+    assert chunked.headers["content-type"] == "application/problem+json"
+    assert "2000000" in chunked.json()["detail"]
     bad = client.post(
         "/nearest", content=b"{not json", headers={"content-type": "application/json"}
     )
@@ -270,3 +306,29 @@ def test_openapi_has_examples_for_every_endpoint(client: httpx.Client) -> None:
     ):
         assert path in spec["paths"], path
     assert np.all([op.get("summary") for ops in spec["paths"].values() for op in ops.values()])
+
+
+@pytest.mark.parametrize("value", ["inf", "1e400", "nan", "0", "-5", "121", "abc"])
+def test_thresholds_out_of_range_are_a_400_naming_the_bounds(client, value) -> None:
+    for path in ("/coverage", "/coverage/summary", "/gaps", "/opportunities"):
+        answer = client.get(path, params={"minutes": f"clinics={value}"})
+        assert answer.status_code == 400, (path, value)
+        assert answer.headers["content-type"] == "application/problem+json"
+        assert "120" in answer.json()["detail"] and "clinics" in answer.json()["detail"]
+    answer = client.get("/isochrones", params={"type": "clinics", "minutes": f"5,{value}"})
+    assert answer.status_code == 400 and "120" in answer.json()["detail"]
+
+
+def test_a_bug_is_a_logged_problem_with_the_request_id(client, monkeypatch, caplog) -> None:
+    import api.routes.analysis
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(api.routes.analysis, "summarize", broken)
+    answer = client.get("/coverage/summary", headers={"X-Request-ID": "probe-42"})
+    assert answer.status_code == 500
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert answer.json()["request_id"] == "probe-42" and "probe-42" in answer.json()["detail"]
+    assert "a bug" not in answer.text  # internals stay in the log
+    assert any("probe-42" in r.getMessage() and r.exc_info for r in caplog.records)

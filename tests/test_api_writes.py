@@ -177,6 +177,18 @@ def test_create_without_id_and_with_a_chinese_id(client: httpx.Client) -> None:
     assert client.get(chinese.headers["location"]).json()["id"] == "长白-站1"
 
 
+@pytest.mark.parametrize("bad_id", ["../../etc/x", "a/b", "a\\b", "tab\there", "x" * 129])
+def test_an_id_that_cannot_be_an_address_is_refused(
+    client: httpx.Client, folder: Path, bad_id: str
+) -> None:
+    before = clinics_bytes(folder)
+    body = assert_problem(
+        client.post("/collections/clinics/items", json=clinic(bad_id, "新站", LON + 0.03, LAT)), 422
+    )
+    assert any(e["field"] == "id" and "/" in e["message"] for e in body["errors"])
+    assert clinics_bytes(folder) == before
+
+
 def test_bad_enum_is_422_naming_the_field_and_the_file_is_untouched(
     client: httpx.Client, folder: Path
 ) -> None:
@@ -465,3 +477,38 @@ def test_writes_are_served_even_when_the_file_stamp_cannot_tell(
     assert client.get("/collections/clinics/items/C1").json()["properties"]["beds"] == 7
     client.post("/collections/clinics/items", json=clinic("C3", "殷行", LON + 0.03, LAT))
     assert client.get("/health").json()["layers"]["clinics"] == 3
+
+
+def test_a_browser_client_on_another_origin_can_edit(folder: Path) -> None:
+    """What a district system's web page does: preflight, read the ETag, PATCH with If-Match."""
+    origin = "https://jiedao.example.cn"
+    app = create_app(Settings(data=folder, api_token=TOKEN, network="none", cors_origins=[origin]))
+    with serving(app) as url, httpx.Client(base_url=url, timeout=20) as http:
+        preflight = http.options(
+            "/collections/clinics/items/C1",
+            headers={
+                "Origin": origin,
+                "Access-Control-Request-Method": "PATCH",
+                "Access-Control-Request-Headers": "authorization, if-match, content-type",
+            },
+        )
+        assert preflight.status_code == 200
+        assert preflight.headers["access-control-allow-origin"] == origin
+        allowed = preflight.headers["access-control-allow-headers"].lower()
+        assert {"authorization", "if-match", "content-type"} <= {
+            h.strip() for h in allowed.split(",")
+        }
+        got = http.get("/collections/clinics/items/C1", headers={"Origin": origin})
+        exposed = got.headers["access-control-expose-headers"].lower()
+        assert "etag" in exposed and "location" in exposed
+        patched = http.patch(
+            "/collections/clinics/items/C1",
+            json={"properties": {"name": "长白社区卫生服务中心（新）"}},
+            headers={**AUTH, "Origin": origin, "If-Match": got.headers["etag"]},
+        )
+        assert patched.status_code == 200, patched.text
+        elsewhere = http.options(
+            "/collections/clinics/items/C1",
+            headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "PATCH"},
+        )
+        assert "access-control-allow-origin" not in elsewhere.headers

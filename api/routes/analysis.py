@@ -26,7 +26,7 @@ from geo.isochrones import isochrones_at, opportunities
 from geo.paths import walking_paths
 from geo.schema import FACILITY_LAYERS
 from geo.store import to_feature_collection
-from geo.walks import Study
+from geo.walks import MAX_MINUTES, Study
 
 router = APIRouter(tags=["analysis"])
 
@@ -150,12 +150,21 @@ class NearestBatch(BaseModel):
 def nearest_post(
     body: NearestBatch, studies: Annotated[StudyCache, Depends(get_studies)]
 ) -> JSONResponse:
-    """One result list per input point, in input order: ``{"results": [[...], ...]}``."""
+    """One result list per input point, in input order: ``{"results": [[...], ...]}``;
+    each facility with its ``lon``/``lat`` in ``crs``, like the points sent."""
     study = studies.study()
     table = study.nearest(body.points, body.type, k=body.k, profile=body.profile, crs=body.crs)
-    table = table.replace({np.nan: None})
     for column in ("walk_m", "walk_minutes", "straight_m"):
-        table[column] = [None if v is None else round(float(v), 1) for v in table[column]]
+        table[column] = table[column].round(1)
+    found = table["facility_id"].notna().to_numpy()
+    lon = np.full(len(table), np.nan)
+    lat = np.full(len(table), np.nan)
+    if found.any():
+        where = study.facilities(body.type).geometry.loc[table["facility_id"][found]]
+        lon[found], lat[found] = from_wgs84(where.x.to_numpy(), where.y.to_numpy(), body.crs)
+    table["lon"], table["lat"] = lon.round(7), lat.round(7)
+    # object columns with None for missing: JSON has no NaN (pandas keeps NaN in str columns)
+    table = table.astype(object).where(table.notna(), None)
     results: list[list[dict]] = [[] for _ in body.points]
     for row in table.to_dict(orient="records"):
         point = int(row.pop("point"))
@@ -276,9 +285,10 @@ def _minutes(text: str) -> list[float]:
         values = [float(v) for v in text.split(",") if v.strip()]
     except ValueError:
         values = []
-    if not values or min(values) <= 0 or max(values) > 120:
+    if not values or not all(0 < v <= MAX_MINUTES for v in values):  # NaN fails too
         raise QueryError(
-            f"minutes 应为 1–120 的数字列表 / minutes must be numbers in (0, 120]: '{text}'"
+            f"minutes 应为大于 0、不超过 {MAX_MINUTES:g} 的数字列表 / minutes must be numbers "
+            f"more than 0 and at most {MAX_MINUTES:g}: '{text}'"
         )
     return values
 
