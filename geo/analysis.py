@@ -21,11 +21,12 @@ from tqdm import tqdm
 
 import geo
 from geo.coverage import analyze_areas, gaps, summarize
+from geo.errors import QueryError, StoreError
 from geo.isochrones import gap_zones, isochrones, opportunities
 from geo.network import components_report
 from geo.schema import FACILITY_LAYERS
 from geo.store import atomic_write_bytes, to_feature_collection
-from geo.walks import PROFILES, Study, parse_thresholds, profile_of
+from geo.walks import PROFILES, Profile, Study, parse_thresholds, profile_of
 
 __all__ = ["Analysis", "analyze", "summary_table", "write_outputs"]
 
@@ -41,17 +42,25 @@ class Analysis:
     isochrones: gpd.GeoDataFrame | None
     opportunities: gpd.GeoDataFrame
     settings: dict[str, Any]
+    #: one isochrone per facility and minutes value, with ``facility_id`` and ``name``
+    facility_isochrones: gpd.GeoDataFrame | None = None
 
 
 def analyze(
     study: Study,
     minutes: dict[str, float] | str | None = None,
-    profile: str = "standard",
+    profile: str | Profile = "standard",
     elderly_weight: float = 1.0,
     isochrone_minutes=(5, 10, 15),
     progress: bool = False,
+    metres: dict[str, float] | None = None,
 ) -> Analysis:
     """Run the whole analysis on a study.
+
+    ``profile`` is ``standard``, ``elderly`` or a :class:`~geo.walks.Profile` (see
+    :func:`~geo.walks.custom_profile`); ``metres`` switches types to distance mode (GB
+    50180's 300 / 500 / 1000 m), overriding their minutes. Isochrones come per type and,
+    in :attr:`Analysis.facility_isochrones`, per facility.
 
     Examples
     --------
@@ -62,37 +71,55 @@ def analyze(
     limits = parse_thresholds(minutes)
     walker = profile_of(profile)
     network = study.network is not None
-    steps = ["coverage", "gaps", "isochrones"] if network else ["coverage"]
+    if elderly_weight < 0:
+        raise QueryError(
+            f"老人权重不能为负 / elderly weight cannot be negative, got {elderly_weight:g}"
+        )
+    steps = ["coverage", "gaps", "isochrones", "per facility"] if network else ["coverage"]
     bar = tqdm(total=len(steps), desc="分析 / analysing", unit="step", disable=not progress)
     areas = study.layers["residential_areas"]
-    result = analyze_areas(study, limits, walker.name)
+    if not len(areas):
+        raise QueryError(
+            "没有小区可分析 / no residential areas to analyse: 先导入 / import some first, "
+            "e.g. lifecircle import residential_areas 小区.shp"
+        )
+    result = analyze_areas(study, limits, walker, metres)
     bar.update()
     coverage = areas.join(result)
     summary = summarize(areas, result)
     ranked = gaps(areas, result, elderly_weight)
-    zones = iso = None
+    zones = iso = per_facility = None
     if network:
-        zones = gap_zones(study, limits, walker.name)
+        zones = gap_zones(study, limits, walker, metres=metres)
         bar.update()
         iso = pd.concat(
-            [isochrones(study, kind, isochrone_minutes, walker.name) for kind in FACILITY_LAYERS],
+            [isochrones(study, kind, isochrone_minutes, walker) for kind in FACILITY_LAYERS],
             ignore_index=True,
         )
+        bar.update()
+        per_facility = pd.concat(
+            [isochrones(study, kind, isochrone_minutes, walker, per_facility=True)
+             for kind in FACILITY_LAYERS],
+            ignore_index=True,
+        )  # fmt: skip
         bar.update()
     bar.close()
     settings = {
         "version": geo.__version__,
         "method": study.method,
         "profile": walker.name,
-        "speeds_kmh": {name: p.speed_kmh for name, p in PROFILES.items()},
+        "speeds_kmh": {name: p.speed_kmh for name, p in {**PROFILES, walker.name: walker}.items()},
         "minutes": limits,
+        "metres": metres or {},
+        "circuity": study.circuity if not network else None,
         "elderly_weight": elderly_weight,
         "max_snap_m": study.max_snap_m,
         "network": components_report(study.network) if network else None,
     }
     if settings["network"]:
         settings["network"].pop("components", None)
-    return Analysis(coverage, summary, ranked, zones, iso, opportunities(study, result), settings)
+    return Analysis(coverage, summary, ranked, zones, iso, opportunities(study, result), settings,
+                    per_facility)  # fmt: skip
 
 
 def summary_table(analysis: Analysis) -> str:
@@ -103,14 +130,15 @@ def summary_table(analysis: Analysis) -> str:
     ]
     for row in overall.itertuples():
         lines.append(
-            f"{row.type:<20}{row.share_areas:>12.1%}{row.share_population or 0:>14.1%}"
+            f"{row.type:<20}{row.share_areas or 0:>12.1%}{row.share_population or 0:>14.1%}"
             f"{row.share_elderly or 0:>12.1%}"
         )
     s = analysis.settings
     lines.append(
         f"方法 / method: {s['method']}, 速度 / profile: {s['profile']} "
         f"({s['speeds_kmh'][s['profile']]} km/h), 阈值 / minutes: "
-        + ", ".join(f"{k}={v:g}" for k, v in s["minutes"].items())
+        + ", ".join(f"{k}={v:g}" for k, v in s["minutes"].items() if k not in s["metres"])
+        + "".join(f", {k}={v:g} m" for k, v in s["metres"].items())
     )
     return "\n".join(lines)
 
@@ -128,7 +156,13 @@ def _csv_bytes(frame: pd.DataFrame, index: bool = True) -> bytes:
 def write_outputs(analysis: Analysis, out: str | os.PathLike[str]) -> list[Path]:
     """Write every output file into ``out`` (created if missing); return their paths."""
     folder = Path(out)
-    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StoreError(
+            f"无法建立输出目录 / cannot make the output folder {folder}: {exc.strerror}; "
+            "换一个 --out / choose another --out"
+        ) from exc
     written: list[Path] = []
 
     def put(name: str, content: bytes) -> None:
@@ -155,4 +189,6 @@ def write_outputs(analysis: Analysis, out: str | os.PathLike[str]) -> list[Path]
         put("gaps.geojson", to_feature_collection(analysis.gap_zones))
     if analysis.isochrones is not None:
         put("isochrones.geojson", to_feature_collection(analysis.isochrones))
+    if analysis.facility_isochrones is not None:
+        put("isochrones_per_facility.geojson", to_feature_collection(analysis.facility_isochrones))
     return written

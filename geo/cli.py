@@ -150,12 +150,36 @@ def build_parser() -> argparse.ArgumentParser:
         help="阈值（分钟）/ thresholds, e.g. clinics=15,charging_points=5",
     )
     p.add_argument(
+        "--metres",
+        metavar="TYPE=M,…",
+        help="距离阈值（米），覆盖该类型的分钟阈值 / distance mode for these types, e.g. "
+        "clinics=1000,charging_points=300 (GB 50180-2018 levels: 300, 500, 1000 m)",
+    )
+    p.add_argument(
+        "--speed",
+        type=float,
+        metavar="KMH",
+        help="自定义步行速度（替代 --profile）/ your own walking speed in km/h, e.g. a local "
+        "survey's 3.5 (replaces --profile; minutes appear as *_minutes_custom)",
+    )
+    p.add_argument(
+        "--circuity",
+        type=float,
+        default=1.25,
+        help="无路网时的绕行系数 / without a network: straight line x this (default 1.25, "
+        "the usual detour ratio of urban street grids)",
+    )
+    p.add_argument(
         "--elderly-weight",
         type=float,
         default=1.0,
         help="盲区排序时老人权重 / weight of residents 60+ when ranking gaps (default 1)",
     )
-    p.add_argument("--out", default="lifecircle-out", help="输出目录 / output folder")
+    p.add_argument(
+        "--out",
+        default="lifecircle-out",
+        help="输出目录 / output folder (default lifecircle-out)",
+    )
     p.add_argument("--quiet", action="store_true", help="不显示进度条 / no progress bar")
 
     p = sub.add_parser(
@@ -268,24 +292,37 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
     path = export_layer(args.layer, args.out, folder=args.data, fmt=args.format, crs=args.crs)
     print(f"已导出 / exported {args.layer} → {path}")
+    if str(args.crs).lower().replace("-", "") in ("gcj02", "bd09"):
+        system = "GCJ-02" if "gcj" in str(args.crs).lower() else "BD-09"
+        print(
+            f"注意 / note: 坐标为 {system}，不是 WGS-84；文件中的 EPSG:4326 标签（GPKG/SHP）只为"
+            f"让工具能打开 / coordinates are {system}, not WGS-84 (a GPKG/SHP is labelled "
+            f"EPSG:4326 only so tools open it); 再导入 / to import it back: "
+            f"lifecircle import {args.layer} {path} --crs {args.crs}"
+            + ("（GeoJSON 自带标记，可省略 / a GeoJSON says so itself)" if path.suffix in (
+                ".geojson", ".json") else ""),
+            file=sys.stderr,
+        )  # fmt: skip
     return 0
 
 
 def _cmd_analyze(args: argparse.Namespace) -> int:
     from geo.analysis import analyze, summary_table, write_outputs
-    from geo.walks import Study
+    from geo.walks import Study, custom_profile, parse_metres
 
     network = None if (args.network or "").lower() == "none" else (args.network or "auto")
-    study = Study.load(args.data, network=network)
+    study = Study.load(args.data, network=network, circuity=args.circuity)
     if study.network is None:
         print(
-            "提示 / note: 没有步行路网，按直线距离 ×1.25 估算 / no walking network: "
-            "straight-line estimates (x 1.25), labelled straight_line",
+            f"提示 / note: 没有步行路网，按直线距离 ×{args.circuity:g} 估算 / no walking network: "
+            f"straight-line estimates (x {args.circuity:g}), labelled straight_line",
             file=sys.stderr,
         )
+    profile = custom_profile(args.speed) if args.speed is not None else args.profile
     result = analyze(
-        study, args.minutes, args.profile, args.elderly_weight, progress=not args.quiet
-    )
+        study, args.minutes, profile, args.elderly_weight, progress=not args.quiet,
+        metres=parse_metres(args.metres),
+    )  # fmt: skip
     paths = write_outputs(result, args.out)
     print(summary_table(result))
     print(f"已写出 / written to {args.out}: " + ", ".join(p.name for p in paths))
@@ -409,6 +446,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except LifecircleError as exc:
         print(f"lifecircle: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:  # a disk or permission problem, not bad data: still no traceback
+        where = f" {exc.filename}" if exc.filename else ""
+        print(f"lifecircle: 文件系统错误 / file system error{where}: {exc.strerror or exc}",
+              file=sys.stderr)  # fmt: skip
         return 1
     except KeyboardInterrupt:
         print("lifecircle: 已中断 / interrupted", file=sys.stderr)

@@ -16,7 +16,7 @@ import shapely
 
 from geo.schema import FACILITY_LAYERS
 from geo.snapping import Snap
-from geo.walks import PROFILES, Study, parse_thresholds, profile_of
+from geo.walks import PROFILES, Profile, Study, parse_thresholds, profile_of
 
 __all__ = ["ALL_TYPES", "COUNT_CAP", "analyze_areas", "area_origins", "gaps", "summarize"]
 
@@ -97,14 +97,15 @@ def area_origins(study: Study, areas) -> tuple[np.ndarray, np.ndarray, np.ndarra
 def analyze_areas(
     study: Study,
     minutes: dict[str, float] | str | None = None,
-    profile: str = "standard",
+    profile: str | Profile = "standard",
     metres: dict[str, float] | None = None,
     types: tuple[str, ...] = FACILITY_LAYERS,
 ) -> pd.DataFrame:
     """Per residential area and facility type: the nearest facility and whether it is near.
 
     Columns for each type ``T``: ``T_id``, ``T_name`` (nearest facility), ``T_walk_m``,
-    ``T_minutes_standard``, ``T_minutes_elderly``, ``T_covered`` (within the threshold for
+    ``T_minutes_standard``, ``T_minutes_elderly`` (and ``T_minutes_custom`` for a
+    :func:`~geo.walks.custom_profile`), ``T_covered`` (within the threshold for
     ``profile``, or within ``metres[T]`` in distance mode), ``T_within`` (facilities within
     the threshold, capped at :data:`COUNT_CAP`), ``T_method`` (``network`` /
     ``straight_line``), ``T_reason`` (why an area could not be reached). Then
@@ -157,7 +158,8 @@ def analyze_areas(
         out[f"{kind}_id"] = np.where(found, ids[safe], None)
         out[f"{kind}_name"] = np.where(found, names[safe], None)
         out[f"{kind}_walk_m"] = np.where(found, np.round(best_m, 1), np.nan)
-        for name, walking in PROFILES.items():
+        walkers = {**PROFILES, walker.name: walker}  # a custom walker gets its own column
+        for name, walking in walkers.items():
             out[f"{kind}_minutes_{name}"] = np.where(
                 found, np.round(best_m / walking.metres_per_minute, 1), np.nan
             )

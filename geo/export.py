@@ -37,6 +37,10 @@ EXPORT_FORMATS = {"geojson": ".geojson", "gpkg": ".gpkg", "shp": ".shp", "csv": 
 _DBF_TEXT_LIMIT = 254  # bytes in a DBF character field
 
 
+#: The shifted Chinese systems: no EPSG code, easily mistaken for WGS-84.
+SHIFTED = ("gcj02", "bd09")
+
+
 def export_layer(
     layer: str,
     out: str | os.PathLike[str] | None = None,
@@ -69,7 +73,8 @@ def export_layer(
     Notes
     -----
     RFC 7946 requires WGS-84, so a GeoJSON in GCJ-02/BD-09 is only for tools that want
-    those coordinates (Gaode/Baidu maps); one in an EPSG system gets an old-style ``crs``
+    those coordinates (Gaode/Baidu maps): it says so in a ``"coordinate_system"`` member,
+    which ``lifecircle import`` reads back; one in an EPSG system gets an old-style ``crs``
     member that GDAL and QGIS read. GCJ-02 and BD-09 have no EPSG code: GeoPackages and
     shapefiles in them are *labelled* EPSG:4326 although their coordinates are shifted.
     Shapefiles are UTF-8 with a ``.cpg`` (so QGIS reads Chinese), field names at most 10
@@ -106,11 +111,15 @@ def export_layer(
         content = gstore.to_feature_collection(  # crs=None: keep the converted coordinates
             gpd.GeoDataFrame(props, geometry=gpd.GeoSeries(geoms), crs=None), layer
         )
+        head = b'{"type":"FeatureCollection",'
         if isinstance(parsed, CRS):
             urn = f"urn:ogc:def:crs:{parsed.to_string().replace(':', '::')}"
             member = json.dumps({"type": "name", "properties": {"name": urn}}).encode()
-            head = b'{"type":"FeatureCollection",'
             content = head + b'"crs":' + member + b"," + content[len(head) :]
+        elif parsed in SHIFTED:
+            # no standard way to say so: a foreign member, which `lifecircle import` honours
+            member = json.dumps(parsed).encode()
+            content = head + b'"coordinate_system":' + member + b"," + content[len(head) :]
         gstore.atomic_write_bytes(target, content)
     elif fmt == "csv":
         _write_csv(target, props, geoms, geographic, layer)

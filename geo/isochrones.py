@@ -216,9 +216,14 @@ def isochrones_at(
 
 
 def gap_zones(
-    study: Study, minutes=None, profile: str = "standard", types: tuple[str, ...] | None = None
+    study: Study,
+    minutes=None,
+    profile="standard",
+    types: tuple[str, ...] | None = None,
+    metres: dict[str, float] | None = None,
 ) -> gpd.GeoDataFrame:
-    """Per facility type, the part of the walkable study area beyond its threshold.
+    """Per facility type, the part of the walkable study area beyond its threshold
+    (minutes at the walker's speed, or ``metres[type]`` in distance mode).
 
     That is every street widened by :data:`STREET_REACH_M` minus the reached streets
     widened the same way, computed as the unreached streets widened, minus only those
@@ -230,7 +235,7 @@ def gap_zones(
     limits = parse_thresholds(minutes)
     records = []
     for kind in types or tuple(limits):
-        limit = limits[kind] * walker.metres_per_minute
+        limit = (metres or {}).get(kind, limits[kind] * walker.metres_per_minute)
         snap = study.facility_snap(kind)
         dist = _distances(net, snap, np.arange(len(snap)), limit)
         whole, spans = _reached_spans(net, dist, snap, limit)
@@ -250,7 +255,8 @@ def gap_zones(
         records.append(
             {
                 "type": kind,
-                "minutes": limits[kind],
+                "minutes": None if kind in (metres or {}) else limits[kind],
+                "metres": round(limit, 1),
                 "profile": walker.name,
                 "area_km2": round(gap.area / 1e6, 3),
                 "geometry": gap,

@@ -109,9 +109,11 @@ def walkable_ways(path: str | os.PathLike[str]) -> tuple[gpd.GeoDataFrame, gpd.G
         raise NetworkError(
             "读取 .osm.pbf 需要 pyrosm / reading .osm.pbf needs pyrosm: pip install pyrosm"
         ) from exc
+    from pyrosm.exceptions import InvalidOSMFileError
+
     try:
         found = pyrosm.OSM(str(path)).get_network(network_type="all", nodes=True)
-    except (OSError, ValueError, RuntimeError) as exc:
+    except (OSError, ValueError, RuntimeError, InvalidOSMFileError) as exc:
         raise SourceReadError(
             f"无法读取 OSM 文件 / cannot read the OSM extract {path}: {exc}"
         ) from exc

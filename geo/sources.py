@@ -155,7 +155,9 @@ def _read(path: Path, encoding: str | None, crs: str | None, *columns: str | Non
     return _Source(out, labels, problems, notes, parsed, label, used_encoding, kind, used_columns)
 
 
-def _read_geojson(path: Path, encoding: str | None) -> tuple[gpd.GeoDataFrame, list, CRS | None]:
+def _read_geojson(
+    path: Path, encoding: str | None
+) -> tuple[gpd.GeoDataFrame, list, CRS | str | None]:
     text: str | bytes = path.read_bytes()
     if encoding:
         text = _decode(path.read_bytes(), encoding, str(path))
@@ -171,6 +173,9 @@ def _read_geojson(path: Path, encoding: str | None) -> tuple[gpd.GeoDataFrame, l
         frame = _read_ogr(path)
         return frame, [], frame.crs
     frame, problems = gstore.parse_feature_collection(text, str(path))
+    shifted = doc.get("coordinate_system") if isinstance(doc, dict) else None
+    if shifted in ("gcj02", "bd09"):  # what `lifecircle export --crs gcj02` writes
+        return frame, problems, shifted
     return frame, problems, None  # RFC 7946: WGS-84 by definition, nothing declared
 
 

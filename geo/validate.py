@@ -500,6 +500,25 @@ def _check_entrances(
             xy = np.asarray(gates, dtype=float).reshape(-1, 2)
         except ValueError:
             continue
+        bad = ~(np.isfinite(xy).all(axis=1) & (np.abs(xy[:, 0]) <= 180) & (np.abs(xy[:, 1]) <= 90))
+        # Shanghai's latitude (~31) where a longitude (~121) belongs: the pair was swapped
+        swapped = (np.abs(xy[:, 0]) <= 90) & (np.abs(xy[:, 1]) > 90)
+        for gate_number in np.flatnonzero(bad | swapped).tolist():
+            lon, lat = xy[gate_number]
+            problems.append(
+                Problem(
+                    source,
+                    label,
+                    "entrances",
+                    f"第 {gate_number + 1} 个出入口坐标无效 ({lon:g}, {lat:g}) / gate "
+                    f"{gate_number + 1} has impossible coordinates ({lon:g}, {lat:g})",
+                    "经纬度可能填反：先经度后纬度 / lon and lat look swapped: longitude first"
+                    if swapped[gate_number]
+                    else "经度 −180–180、纬度 −90–90 / longitude in −180–180, latitude in −90–90",
+                )
+            )
+        if (bad | swapped).any():
+            continue
         polygon = shapely.transform(
             geoms[position], lambda c: np.column_stack(to_metric.transform(c[:, 0], c[:, 1]))
         )

@@ -50,7 +50,9 @@ __all__ = [
     "PROFILES",
     "Profile",
     "Study",
+    "custom_profile",
     "nearest",
+    "parse_metres",
     "parse_thresholds",
 ]
 
@@ -79,7 +81,18 @@ GB50180_METRES = (300, 500, 1000)
 CIRCUITY = 1.25
 
 
+def custom_profile(speed_kmh: float) -> Profile:
+    """A walker at ``speed_kmh`` (e.g. measured locally), named ``custom``."""
+    if not 1.0 <= speed_kmh <= 8.0:
+        raise QueryError(
+            f"步行速度须在 1–8 km/h 之间 / walking speed must be 1–8 km/h, got {speed_kmh:g}"
+        )
+    return Profile("custom", float(speed_kmh), f"自定义 {speed_kmh:g} km/h",
+                   f"custom {speed_kmh:g} km/h")  # fmt: skip
+
+
 def profile_of(profile: str | Profile) -> Profile:
+    """The named profile (``standard``, ``elderly``), or ``profile`` itself."""
     if isinstance(profile, Profile):
         return profile
     try:
@@ -119,11 +132,49 @@ def parse_thresholds(text: str | dict[str, float] | None) -> dict[str, float]:
         try:
             number = float(raw)
         except ValueError:
-            number = -1
+            raise QueryError(
+                f"'{name}' 的阈值不是数字 / threshold for {name} is not a number: '{raw}'"
+                f" (0–{MAX_MINUTES:g})"
+            ) from None
         if not 0 < number <= MAX_MINUTES:  # also refuses NaN and infinity
             raise QueryError(
                 f"'{name}' 的阈值须在 0–{MAX_MINUTES:g} 分钟之间 / threshold for {name} must be "
                 f"more than 0 and at most {MAX_MINUTES:g} minutes; got '{raw}'"
+            )
+        values[name] = number
+    return values
+
+
+#: The longest distance threshold accepted, metres (two hours at 4 km/h).
+MAX_METRES = 8000.0
+
+
+def parse_metres(text: str | dict[str, float] | None) -> dict[str, float]:
+    """``"clinics=1000,charging_points=300"`` → distance thresholds for those types only
+    (GB 50180-2018's levels are 300, 500 and 1000 m)."""
+    if not text:
+        return {}
+    items = text.items() if isinstance(text, dict) else (
+        part.split("=", 1) for part in str(text).split(",") if part.strip())  # fmt: skip
+    values = {}
+    for item in items:
+        if len(item) != 2:
+            raise QueryError(
+                f"距离阈值格式为 类型=米 / distances look like clinics=1000; got '{text}'"
+            )
+        name, raw = (str(v).strip() for v in item)
+        if name not in FACILITY_LAYERS:
+            raise QueryError(
+                f"没有设施类型 '{name}' / no facility type '{name}'; use {', '.join(FACILITY_LAYERS)}"
+            )
+        try:
+            number = float(raw)
+        except ValueError:
+            number = float("nan")
+        if not 0 < number <= MAX_METRES:
+            raise QueryError(
+                f"'{name}' 的距离须在 0–{MAX_METRES:g} 米之间 / distance for {name} must be more "
+                f"than 0 and at most {MAX_METRES:g} m; got '{raw}'"
             )
         values[name] = number
     return values
@@ -139,6 +190,7 @@ class Study:
     layers: dict[str, gpd.GeoDataFrame]
     network: WalkNetwork | None
     max_snap_m: float = DEFAULT_SNAP_DISTANCE_M
+    circuity: float = CIRCUITY
     _snaps: dict[str, Snap] = field(default_factory=dict, repr=False)
     _xy: dict[str, tuple[np.ndarray, ...]] = field(default_factory=dict, repr=False)
     _tables: dict[tuple, FacilityTable] = field(default_factory=dict, repr=False)
@@ -149,9 +201,11 @@ class Study:
         data: str | os.PathLike[str] | None = None,
         network: str | os.PathLike[str] | WalkNetwork | None = "auto",
         max_snap_m: float = DEFAULT_SNAP_DISTANCE_M,
+        circuity: float = CIRCUITY,
     ) -> Study:
         """Read a store; ``network="auto"`` takes ``streets.geojson`` beside the layers if
-        present (built once and cached on disk), ``None`` means straight-line mode.
+        present (built once and cached on disk), ``None`` means straight-line mode, where
+        walks are straight lines × ``circuity``.
 
         Examples
         --------
@@ -166,7 +220,11 @@ class Study:
             network = streets if streets.exists() else None
         if network is not None and not isinstance(network, WalkNetwork):
             network = load_network(network)
-        return cls(layers, network, max_snap_m)
+        if not 1.0 <= circuity <= 3.0:
+            raise QueryError(
+                f"绕行系数须在 1–3 之间 / circuity must be between 1 and 3, got {circuity:g}"
+            )
+        return cls(layers, network, max_snap_m, circuity)
 
     @property
     def method(self) -> str:
@@ -259,7 +317,7 @@ class Study:
             if count:
                 found = min(k, count)
                 dist, idx = cKDTree(np.column_stack([fx, fy])).query(np.column_stack([x, y]), found)
-                dist, idx = dist.reshape(p, found) * CIRCUITY, idx.reshape(p, found)
+                dist, idx = dist.reshape(p, found) * self.circuity, idx.reshape(p, found)
                 keep = dist <= cutoff
                 metres[:, :found] = np.where(keep, dist, np.inf)
                 label[:, :found] = np.where(keep, idx, -1)

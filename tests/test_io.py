@@ -316,9 +316,10 @@ def test_export_in_chinese_crs_and_back_within_half_a_metre(
     doc = json.loads(out.read_text(encoding="utf-8"))
     gate = doc["features"][0]["properties"]["entrances"][0]
     assert low < _metres(shapely.Point(gate), shapely.Point(LON + 0.0005, LAT)) < high
+    assert doc["coordinate_system"] == crs  # so the file cannot pass for WGS-84 …
     fresh = tmp_path / "fresh"
     fresh.mkdir()
-    import_layer("residential_areas", out, folder=fresh, crs=crs)
+    import_layer("residential_areas", out, folder=fresh)  # … and comes back without --crs
     before = read_layer("residential_areas", areas_store)
     after = read_layer("residential_areas", fresh)
     for a, b in zip(before.geometry, after.geometry, strict=True):

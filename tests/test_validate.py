@@ -148,6 +148,18 @@ def test_gate_far_from_compound_is_a_warning() -> None:
     assert (problem.feature, problem.field) == ("R1", "entrances")
 
 
+@pytest.mark.parametrize(
+    "gate, hint",
+    [([LAT, LON], "swapped"), ([LON, 95.0], "latitude in"), ([float("inf"), LAT], "latitude in")],
+)
+def test_impossible_gate_is_an_error_naming_the_gate(gate, hint) -> None:
+    area = residential_area("R1", "长白二村")
+    area["properties"]["entrances"] = [[LON, LAT - 0.0004], gate]
+    problem = _only(_check("residential_areas", [area]), "error")
+    assert (problem.feature, problem.field) == ("R1", "entrances")
+    assert "gate 2" in problem.message and hint in problem.hint
+
+
 def test_coerce_turns_loose_values_into_schema_types() -> None:
     frame = gpd.GeoDataFrame(
         {
