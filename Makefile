@@ -41,6 +41,7 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python -m pip install --quiet -e ".[dev,bench]"
 	$(BIN)/python benchmarks/coverage.py
 	$(BIN)/python benchmarks/api_load.py
+	$(BIN)/python benchmarks/dashboard.py
 
 validate: $(VENV)/.installed
 	$(BIN)/lifecircle validate

@@ -28,6 +28,56 @@ examples / 示例:
 """
 
 
+#: What each command's --help opens its epilog with: commands that run as they are.
+_EXAMPLES = {
+    "validate": [
+        "lifecircle validate                       # the bundled sample: no errors",
+        "lifecircle validate --data 我的图层/ --json > report.json",
+    ],
+    "import": [
+        "lifecircle import clinics 高德POI.csv --crs gcj02 --set level=station",
+        "lifecircle import residential_areas 小区.shp --encoding gbk --map XQMC=name",
+        "lifecircle import charging_points 充电桩.xlsx --crs bd09 --lon-col 经度 --lat-col 纬度",
+        "lifecircle import renovation_projects 项目.geojson --mode replace --skip-invalid",
+    ],
+    "export": [
+        "lifecircle export clinics --format csv --crs gcj02 --out clinics_gcj02.csv",
+        "lifecircle export residential_areas --out 小区.gpkg          # for QGIS",
+        "lifecircle export renovation_projects --format shp --crs EPSG:4549",
+    ],
+    "analyze": [
+        "lifecircle analyze                        # bundled sample → lifecircle-out/",
+        "lifecircle analyze --profile elderly --minutes clinics=10 --out 老人/",
+        "lifecircle analyze --metres clinics=1000,charging_points=300 --speed 3.5",
+    ],
+    "map": [
+        "lifecircle map --type clinics --profile elderly --out 卫生服务.html",
+        "lifecircle map --renovation --tiles gaode --out 加装电梯地图.html",
+        "lifecircle map --tiles none --lang en    # offline, English first",
+    ],
+    "network": [
+        "lifecircle network info                   # the bundled streets",
+        "lifecircle network info --file yangpu.osm.pbf",
+        'lifecircle network fetch --place "杨浦区, 上海" --out streets.geojson',
+    ],
+    "serve": [
+        "lifecircle serve                          # http://127.0.0.1:8000/",
+        "LIFECIRCLE_API_TOKEN=… lifecircle serve --host 0.0.0.0 --port 8080",
+    ],
+    "schema": ["lifecircle schema > docs/schema.md"],
+}
+
+
+def _with_examples(sub: argparse._SubParsersAction) -> None:
+    for name, command in sub.choices.items():
+        lines = _EXAMPLES.get(name)
+        if not lines:
+            continue
+        command.formatter_class = argparse.RawDescriptionHelpFormatter
+        examples = "examples / 示例:\n" + "\n".join(f"  {line}" for line in lines)
+        command.epilog = examples + (f"\n\n{command.epilog}" if command.epilog else "")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="lifecircle",
@@ -238,6 +288,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="显示图层字段 / print the layer schema",
         description="以 Markdown 表格输出五个图层的字段 / Print the five layers' fields as Markdown.",
     )
+    _with_examples(sub)
     return parser
 
 
