@@ -159,7 +159,7 @@ def apply_scenario(study: Study, scenario: Scenario) -> Study:
             index=[fid],
         )
         layers[kind] = pd.concat([layers[kind], row])
-    return Study(layers, study.network, study.max_snap_m)
+    return study.with_layers(layers)
 
 
 def compare(
@@ -247,7 +247,7 @@ def coverage_sets(
     ``limit_m`` walking metres of the area (from its gates or streets, as in coverage)."""
     layers = dict(study.layers)
     layers[kind] = candidates
-    trial = Study(layers, study.network, study.max_snap_m)
+    trial = study.with_layers(layers)
     areas = study.layers["residential_areas"]
     owner, x, y, snap = area_origins(trial, areas)
     k = min(MAX_CANDIDATES_PER_AREA, max(len(candidates), 1))

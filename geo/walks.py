@@ -195,6 +195,10 @@ class Study:
     _xy: dict[str, tuple[np.ndarray, ...]] = field(default_factory=dict, repr=False)
     _tables: dict[tuple, FacilityTable] = field(default_factory=dict, repr=False)
 
+    def with_layers(self, layers: dict[str, gpd.GeoDataFrame]) -> Study:
+        """The same network and settings over other layers (a scenario, candidate sites)."""
+        return Study(layers, self.network, self.max_snap_m, self.circuity)
+
     @classmethod
     def load(
         cls,

@@ -11,6 +11,8 @@ from served import serving
 
 from api.config import Settings
 from api.main import create_app
+from geo.coverage import analyze_areas
+from geo.crs import wgs84_to_gcj02
 from geo.planning import Scenario, compare, recommend_sites
 from geo.store import DEFAULT_DATA_DIR
 from geo.walks import Study
@@ -76,6 +78,28 @@ def test_recommendations_match_the_library(served) -> None:
         "/recommendations", params={"type": "charging_points", "k": 3, "method": "exact"}
     ).json()
     assert exact["covered_population"] >= body["covered_population"]
+
+
+def test_recommendations_among_points_given_in_gaode_coordinates(served) -> None:
+    client, study = served
+    # three sites a planner has in mind: by two compounds without a charger, and one far off
+    uncovered = analyze_areas(study)["charging_points_covered"]
+    areas = study.layers["residential_areas"]
+    spots = areas.geometry[~uncovered].representative_point().iloc[:2]
+    xy = [(p.x, p.y) for p in spots] + [(121.40, 31.40)]
+    glon, glat = wgs84_to_gcj02([x for x, _ in xy], [y for _, y in xy])
+    text = ";".join(f"{x:.7f},{y:.7f}" for x, y in zip(glon, glat, strict=True))
+    body = client.get("/recommendations", params={
+        "type": "charging_points", "k": 2, "candidates": "points", "points": text,
+        "crs": "gcj02"}).json()  # fmt: skip
+    expected = recommend_sites(study, "charging_points", k=2, candidates="points", points=xy)
+    got = [f["properties"]["candidate_id"] for f in body["features"]]
+    assert got == expected.sites["candidate_id"].tolist()
+    assert "point-3" not in got and body["covered_population"] > 0
+    for bad in ("", "121.5", "121.5,31.3;abc", "500,31"):
+        answer = client.get("/recommendations", params={"candidates": "points", "points": bad})
+        assert answer.status_code == 400 and "lon,lat" in answer.json()["detail"]
+    assert client.get("/recommendations", params={"points": text}).status_code == 400
 
 
 def test_scenario_map_marks_the_new_site(served) -> None:

@@ -5,10 +5,13 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any, Literal
 
+import numpy as np
 from fastapi import APIRouter, Body, Depends, Query
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from api.deps import StudyCache, get_studies
+from geo.crs import to_wgs84
+from geo.errors import QueryError
 from geo.planning import Scenario, compare, recommend_sites, scenario_map
 from geo.store import to_feature_collection
 
@@ -71,18 +74,37 @@ def recommendations(
     ),
     k: Annotated[int, Query(ge=1, le=50, description="新设施个数 / how many sites")] = 3,
     candidates: Annotated[
-        Literal["renovation_projects", "neighbor_centers", "street_nodes"],
-        Query(description="候选点 / where sites may go"),
+        Literal["renovation_projects", "neighbor_centers", "street_nodes", "points"],
+        Query(description="候选点 / where sites may go; points: the ones given in `points`"),
     ] = "renovation_projects",
+    points: Annotated[
+        str | None,
+        Query(
+            description="候选坐标 / candidate sites for candidates=points: lon,lat;lon,lat;… "
+            "(in crs)",
+            examples=["121.5525,31.3030;121.5410,31.2960;121.5470,31.3050"],
+        ),
+    ] = None,
+    crs: Annotated[
+        Literal["wgs84", "gcj02", "bd09"], Query(description="points 的坐标系 / CRS of points")
+    ] = "wgs84",
     method: Annotated[Literal["greedy", "exact"], Query()] = "greedy",
     elderly_weight: Annotated[float, Query(ge=0, le=10)] = 1.0,
     profile: Annotated[Literal["standard", "elderly"], Query()] = "standard",
 ) -> JSONResponse:
     """The ``k`` sites that newly cover the most people not covered today (maximal
     covering), in order, with the population and elderly each one adds."""
+    given = None
+    if candidates == "points":
+        given = _points(points)
+        if crs != "wgs84":
+            lon, lat = to_wgs84(given[:, 0], given[:, 1], crs)
+            given = np.column_stack([lon, lat])
+    elif points is not None:
+        raise QueryError("points 只用于 candidates=points / points go with candidates=points")
     rec = recommend_sites(
-        studies.study(), type, k, candidates, method=method, elderly_weight=elderly_weight,
-        profile=profile,
+        studies.study(), type, k, candidates, given, method=method,
+        elderly_weight=elderly_weight, profile=profile,
     )  # fmt: skip
     body = json.loads(to_feature_collection(rec.sites))
     body.update(
@@ -91,3 +113,20 @@ def recommendations(
         covered_elderly=rec.covered_elderly,
     )
     return JSONResponse(body, media_type=GEOJSON)
+
+
+def _points(text: str | None) -> np.ndarray:
+    """``"lon,lat;lon,lat"`` → an (n, 2) array, or a QueryError saying what is wrong."""
+    try:
+        pairs = [[float(v) for v in part.split(",")] for part in (text or "").split(";")
+                 if part.strip()]  # fmt: skip
+        xy = np.asarray(pairs, dtype=float).reshape(-1, 2)
+    except ValueError:
+        xy = np.empty((0, 2))
+    if not len(xy) or len(xy) > 1000 or not np.isfinite(xy).all() or (
+            np.abs(xy[:, 0]) > 180).any() or (np.abs(xy[:, 1]) > 90).any():  # fmt: skip
+        raise QueryError(
+            "points 应为 1–1000 个 经度,纬度，以 ; 分隔 / points must be 1–1000 lon,lat pairs "
+            f"separated by ';', e.g. 121.5525,31.3030;121.5410,31.2960 — got '{text}'"
+        )
+    return xy
