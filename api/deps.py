@@ -11,6 +11,7 @@ from typing import Annotated
 
 import geopandas as gpd
 from fastapi import Depends, HTTPException, Request
+from fastapi import Path as PathParam
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.config import Settings
@@ -31,6 +32,19 @@ __all__ = [
     "require_writer",
     "settings_of",
 ]
+
+
+#: ``{layer}`` in a path: checked against the schema by the route (an unknown one is a 404).
+LayerName = Annotated[
+    str,
+    PathParam(
+        description="图层 / layer: residential_areas, neighbor_centers, clinics, "
+        "charging_points, renovation_projects (and coverage, read only)",
+        examples=["clinics"],
+    ),
+]
+#: ``{feature_id}`` in a path.
+FeatureId = Annotated[str, PathParam(description="要素编号 / feature id", examples=["clinic-001"])]
 
 
 class LayerCache:

@@ -16,11 +16,12 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
 import geo
-from geo.coverage import analyze_areas, gaps, summarize
+from geo.coverage import analyze_areas, area_origins, gaps, summarize
 from geo.errors import QueryError, StoreError
 from geo.isochrones import gap_zones, isochrones, opportunities
 from geo.network import components_report
@@ -114,12 +115,21 @@ def analyze(
         "circuity": study.circuity if not network else None,
         "elderly_weight": elderly_weight,
         "max_snap_m": study.max_snap_m,
+        # compounds with no gate or street within reach of the network: a wrong network shows
+        "areas_unreached": _off_network(study, areas) if network else 0,
         "network": components_report(study.network) if network else None,
     }
     if settings["network"]:
         settings["network"].pop("components", None)
     return Analysis(coverage, summary, ranked, zones, iso, opportunities(study, result), settings,
                     per_facility)  # fmt: skip
+
+
+def _off_network(study: Study, areas) -> int:
+    owner, _, _, snap = area_origins(study, areas)
+    reached = np.zeros(len(areas), dtype=bool)
+    reached[owner[snap.ok]] = True
+    return int((~reached).sum())
 
 
 def summary_table(analysis: Analysis) -> str:

@@ -375,6 +375,15 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
         metres=parse_metres(args.metres),
     )  # fmt: skip
     paths = write_outputs(result, args.out)
+    unreached, total = result.settings["areas_unreached"], len(result.coverage)
+    if study.network is not None and unreached > total / 2:
+        print(
+            f"警告 / warning: {unreached} / {total} 个小区离路网超过 {study.max_snap_m:g} 米，"
+            f"路网是否覆盖这些小区？/ {unreached} of {total} compounds are more than "
+            f"{study.max_snap_m:g} m from any street: does the network cover them? "
+            "(lifecircle network info)",
+            file=sys.stderr,
+        )
     print(summary_table(result))
     print(f"已写出 / written to {args.out}: " + ", ".join(p.name for p in paths))
     return 0

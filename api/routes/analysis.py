@@ -17,7 +17,7 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
-from api.deps import StudyCache, get_studies
+from api.deps import FeatureId, LayerName, StudyCache, get_studies
 from geo.coverage import gaps, summarize
 from geo.crs import from_wgs84, geometries_from_wgs84, to_wgs84
 from geo.errors import NotFoundError, QueryError
@@ -39,9 +39,13 @@ MAX_POINTS = 10_000
 MAX_AREAS = 100_000
 
 _TYPE = Query(description="设施类型 / facility type", examples=["clinics"])
-_PROFILE = Query(description="步行速度档 / walking profile: standard 4 km/h, elderly 3 km/h")
+_PROFILE = Query(
+    description="步行速度档 / walking profile: standard 4 km/h, elderly 3 km/h",
+    examples=["elderly"],
+)
 _CRS = Query(
-    description="输入和输出坐标系 / CRS of input AND output: wgs84, gcj02 (高德), bd09 (百度)"
+    description="输入和输出坐标系 / CRS of input AND output: wgs84, gcj02 (高德), bd09 (百度)",
+    examples=["gcj02"],
 )
 _MINUTES = Query(
     description="阈值 / thresholds, e.g. clinics=15,charging_points=5 (default: 15/15/5)",
@@ -335,8 +339,8 @@ def isochrones_point(
     responses={200: {"content": {GEOJSON: {}}}},
 )
 def isochrones_facility(
-    layer: str,
-    feature_id: str,
+    layer: LayerName,
+    feature_id: FeatureId,
     studies: Annotated[StudyCache, Depends(get_studies)],
     minutes: Annotated[str, Query(examples=["5,10,15"])] = "5,10,15",
     profile: Annotated[Profile, _PROFILE] = "standard",

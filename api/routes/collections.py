@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 
-from api.deps import LayerCache, StudyCache, get_cache, get_studies
+from api.deps import FeatureId, LayerCache, LayerName, StudyCache, get_cache, get_studies
 from geo.edit import feature_etag
 from geo.errors import NotFoundError
 from geo.features import FeatureIndex, layer_extent, parse_bbox, to_geojson_dict
@@ -70,7 +70,29 @@ def _collection(request: Request, layer: str, cache: LayerCache, studies: StudyC
     }
 
 
-@router.get("/collections", summary="图层列表 / the five layers")
+#: One collection as ``/collections`` lists it (the documentation's example).
+_CLINICS_EXAMPLE = {
+    "id": "clinics",
+    "title": "社区卫生服务中心/站 Clinics",
+    "itemType": "feature",
+    "crs": ["http://www.opengis.net/def/crs/OGC/1.3/CRS84"],
+    "extent": {"spatial": {"bbox": [[121.469, 31.204, 121.5538, 31.330259]]}},
+    "links": [
+        {"href": "http://127.0.0.1:8000/collections/clinics/items", "rel": "items",
+         "type": "application/geo+json"},
+    ],
+}  # fmt: skip
+
+
+@router.get(
+    "/collections",
+    summary="图层列表 / the five layers",
+    responses={200: {"content": {"application/json": {"example": {
+        "collections": [_CLINICS_EXAMPLE],
+        "links": [{"href": "http://127.0.0.1:8000/collections", "rel": "self",
+                   "type": "application/json"}],
+    }}}}},
+)  # fmt: skip
 def collections(
     request: Request,
     cache: Annotated[LayerCache, Depends(get_cache)],
@@ -84,9 +106,13 @@ def collections(
     }
 
 
-@router.get("/collections/{layer}", summary="一个图层 / one layer")
+@router.get(
+    "/collections/{layer}",
+    summary="一个图层 / one layer",
+    responses={200: {"content": {"application/json": {"example": _CLINICS_EXAMPLE}}}},
+)
 def collection(
-    layer: str,
+    layer: LayerName,
     request: Request,
     cache: Annotated[LayerCache, Depends(get_cache)],
     studies: Annotated[StudyCache, Depends(get_studies)],
@@ -102,7 +128,7 @@ def collection(
     responses={200: {"content": {GEOJSON: {}}}},
 )
 async def items(
-    layer: str,
+    layer: LayerName,
     request: Request,
     cache: Annotated[LayerCache, Depends(get_cache)],
     studies: Annotated[StudyCache, Depends(get_studies)],
@@ -152,8 +178,8 @@ def _paging_links(request: Request, matched: int, limit: int, offset: int) -> li
     responses={200: {"content": {GEOJSON: {}}}},
 )
 def item(
-    layer: str,
-    feature_id: str,
+    layer: LayerName,
+    feature_id: FeatureId,
     request: Request,
     cache: Annotated[LayerCache, Depends(get_cache)],
     studies: Annotated[StudyCache, Depends(get_studies)],

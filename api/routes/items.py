@@ -16,7 +16,7 @@ from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, R
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import LayerCache, get_cache, require_writer
+from api.deps import FeatureId, LayerCache, LayerName, get_cache, require_writer
 from api.errors import PROBLEM_JSON
 from api.routes.collections import COVERAGE, GEOJSON
 from geo import edit
@@ -231,7 +231,7 @@ async def _write(cache: LayerCache, layer: str, change, *args: Any, **kwargs: An
     openapi_extra=_feature_body("新增一个卫生服务站 / add a clinic"),
 )
 async def create_item(
-    layer: str,
+    layer: LayerName,
     request: Request,
     cache: Annotated[LayerCache, Depends(get_cache)],
     crs: Crs = "wgs84",
@@ -255,8 +255,8 @@ async def create_item(
     openapi_extra=_feature_body("替换为 / replace with"),
 )
 async def replace_item(
-    layer: str,
-    feature_id: str,
+    layer: LayerName,
+    feature_id: FeatureId,
     request: Request,
     cache: Annotated[LayerCache, Depends(get_cache)],
     if_match: IfMatch = None,
@@ -282,8 +282,8 @@ async def replace_item(
     openapi_extra=_PATCH_BODY,
 )
 async def patch_item(
-    layer: str,
-    feature_id: str,
+    layer: LayerName,
+    feature_id: FeatureId,
     request: Request,
     cache: Annotated[LayerCache, Depends(get_cache)],
     if_match: IfMatch = None,
@@ -307,8 +307,8 @@ async def patch_item(
     responses=_problems(401, 403, 404, 412, 428),
 )
 async def delete_item(
-    layer: str,
-    feature_id: str,
+    layer: LayerName,
+    feature_id: FeatureId,
     cache: Annotated[LayerCache, Depends(get_cache)],
     if_match: IfMatch = None,
 ) -> Response:

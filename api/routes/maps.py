@@ -19,8 +19,8 @@ router = APIRouter(tags=["pages"])
 @router.get("/maps/coverage", response_class=HTMLResponse, summary="覆盖地图 / coverage map")
 def coverage(
     studies: Annotated[StudyCache, Depends(get_studies)],
-    type: Annotated[FacilityType, Query()] = "clinics",
-    profile: Annotated[Literal["standard", "elderly"], Query()] = "standard",
+    type: Annotated[FacilityType, Query(examples=["clinics"])] = "clinics",
+    profile: Annotated[Literal["standard", "elderly"], Query(examples=["elderly"])] = "standard",
     lang: Annotated[Literal["zh", "en"], Query()] = "zh",
     tiles: Annotated[Basemap, Query()] = "openstreetmap",
     subdistrict: Annotated[str | None, Query()] = None,
@@ -34,7 +34,10 @@ def coverage(
 )
 def renovation(
     cache: Annotated[LayerCache, Depends(get_cache)],
-    status: Annotated[list[str] | None, Query(description="只看这些阶段 / stages")] = None,
+    status: Annotated[
+        list[str] | None,
+        Query(description="只看这些阶段 / stages", examples=[["under_construction", "completed"]]),
+    ] = None,
     lang: Annotated[Literal["zh", "en"], Query()] = "zh",
     tiles: Annotated[Basemap, Query()] = "openstreetmap",
 ) -> HTMLResponse:

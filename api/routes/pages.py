@@ -45,9 +45,13 @@ def index(
     cache: Annotated[LayerCache, Depends(get_cache)],
     studies: Annotated[StudyCache, Depends(get_studies)],
     f: Annotated[Literal["json", "html"] | None, Query(description="格式 / format")] = None,
-    type: Annotated[FacilityType, Query(description="设施类型 / facility type")] = "clinics",
+    type: Annotated[
+        FacilityType, Query(description="设施类型 / facility type", examples=["charging_points"])
+    ] = "clinics",
     profile: Annotated[Literal["standard", "elderly"], Query()] = "standard",
-    lang: Annotated[Literal["zh", "en"], Query(description="界面语言 / language")] = "zh",
+    lang: Annotated[
+        Literal["zh", "en"], Query(description="界面语言 / language", examples=["en"])
+    ] = "zh",
     tiles: Annotated[Basemap, Query(description="底图 / basemap; none = offline")] = (
         "openstreetmap"
     ),
@@ -102,7 +106,11 @@ def dashboard_page(studies, kind, profile, lang, tiles, subdistrict) -> HTMLResp
     return HTMLResponse(fmap.get_root().render())
 
 
-@router.get("/conformance", summary="符合的标准 / conformance classes")
+@router.get(
+    "/conformance",
+    summary="符合的标准 / conformance classes",
+    responses={200: {"content": {"application/json": {"example": {"conformsTo": CONFORMANCE}}}}},
+)
 def conformance() -> dict:
     """The OGC API – Features conformance classes this service implements."""
     return {"conformsTo": CONFORMANCE}

@@ -89,7 +89,10 @@ def recommendations(
         Literal["wgs84", "gcj02", "bd09"], Query(description="points 的坐标系 / CRS of points")
     ] = "wgs84",
     method: Annotated[Literal["greedy", "exact"], Query()] = "greedy",
-    elderly_weight: Annotated[float, Query(ge=0, le=10)] = 1.0,
+    elderly_weight: Annotated[
+        float,
+        Query(ge=0, le=10, description="老人权重 / weight of residents 60+", examples=[2.0]),
+    ] = 1.0,
     profile: Annotated[Literal["standard", "elderly"], Query()] = "standard",
 ) -> JSONResponse:
     """The ``k`` sites that newly cover the most people not covered today (maximal
