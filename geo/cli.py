@@ -120,7 +120,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--lon-col", help="经度列 / longitude column (auto: lon, lng, x, 经度)")
     p.add_argument("--lat-col", help="纬度列 / latitude column (auto: lat, y, 纬度)")
-    p.add_argument("--sheet", help="XLSX 工作表 / worksheet name (default: the first)")
+    p.add_argument(
+        "--sheet",
+        help="XLSX 工作表或 GeoPackage 图层 / worksheet (XLSX) or layer (GeoPackage); "
+        "default: the first",
+    )
     p.add_argument(
         "--map",
         action="append",

@@ -16,6 +16,7 @@ import pandas as pd
 import shapely
 
 from geo.coverage import summarize
+from geo.errors import QueryError
 from geo.maps import (
     GLYPH_CSS,
     GLYPHS,
@@ -125,6 +126,12 @@ def coverage_map(
     shift = TILES[tiles][2]
     areas = layers["residential_areas"]
     if subdistrict:
+        known = sorted(areas["subdistrict"].dropna().unique()) if "subdistrict" in areas else []
+        if subdistrict not in known:
+            raise QueryError(
+                f"没有街道 '{subdistrict}' / no subdistrict '{subdistrict}'; "
+                f"可选 / choose from: {', '.join(known) or '—'}"
+            )
         areas = areas[areas["subdistrict"] == subdistrict]
     large = served and len(areas) > INLINE_LIMIT
     shown = {name: display_frame(frame, shift) for name, frame in layers.items()

@@ -113,6 +113,11 @@ def read_source(
 def _read(path: Path, encoding: str | None, crs: str | None, *columns: str | None) -> _Source:
     lon_col, lat_col, sheet = columns
     name = str(path)
+    if path.is_dir():
+        raise SourceReadError(
+            f"{name}: 这是文件夹 / this is a folder; 请给出其中的文件 / name a file in it, "
+            "e.g. 小区.shp"
+        )
     kind = SOURCE_FORMATS.get(path.suffix.lower())
     if kind is None:
         raise SourceReadError(
@@ -122,6 +127,7 @@ def _read(path: Path, encoding: str | None, crs: str | None, *columns: str | Non
     if not path.is_file():
         raise SourceReadError(f"{name}: 文件不存在 / file not found; 检查路径 / check the path.")
     problems: list[Problem] = []
+    file_notes: list[Problem] = []
     used_columns: list[str] = []
     used_encoding = declared = None
     if kind == "geojson":
@@ -131,8 +137,17 @@ def _read(path: Path, encoding: str | None, crs: str | None, *columns: str | Non
         frame = _read_ogr(path, encoding=ogr_encoding)
         declared = frame.crs
     elif kind == "gpkg":
-        frame = _read_ogr(path, layer=_gpkg_layer(path, sheet))
+        layer, layers = _gpkg_layer(path, sheet)
+        frame = _read_ogr(path, layer=layer)
         declared = frame.crs
+        if sheet is None and len(layers) > 1:
+            file_notes.append(Problem(
+                name, None, None,
+                f"文件有 {len(layers)} 个图层，已取第一个 '{layer}' / the file has {len(layers)} "
+                f"layers; took the first, '{layer}'",
+                f"用 --sheet 选择 / choose with --sheet: {', '.join(layers)}",
+                "warning",
+            ))  # fmt: skip
     else:
         if kind == "csv":
             table, used_encoding = _read_csv(path, encoding)
@@ -147,6 +162,7 @@ def _read(path: Path, encoding: str | None, crs: str | None, *columns: str | Non
     if len(frame) == 0:
         raise SourceReadError(f"{name}: 文件中没有要素 / no features in the file.")
     parsed, notes = _resolve_crs(crs, declared, name, kind)
+    notes = [*file_notes, *notes]
     geoms = _convert_geoms(np.asarray(frame.geometry.values, dtype=object), parsed, True)
     props = frame.drop(columns=frame.geometry.name).reset_index(drop=True).astype(object)
     props = props.where(props.notna(), None)
@@ -187,10 +203,13 @@ def _read_ogr(path: Path, **options: Any) -> gpd.GeoDataFrame:
         hint = "用 QGIS 打开检查 / open it in QGIS to check"
         if path.suffix.lower() == ".shp":
             hint = "确认 .shp/.shx/.dbf/.prj 齐全 / keep .shp, .shx, .dbf and .prj together"
+            if isinstance(exc, UnicodeDecodeError) or "decode" in str(exc):
+                hint = ("属性表编码不对：试 --encoding gbk 或 gb18030 / the attribute table is in "
+                        "another encoding: try --encoding gbk or gb18030")  # fmt: skip
         raise SourceReadError(f"{path}: 无法读取 / cannot read ({exc}); {hint}.") from None
 
 
-def _gpkg_layer(path: Path, wanted: str | None) -> str | None:
+def _gpkg_layer(path: Path, wanted: str | None) -> tuple[str | None, list[str]]:
     try:
         layers = [str(row[0]) for row in pyogrio.list_layers(path)]
     except (RuntimeError, OSError) as exc:
@@ -199,7 +218,8 @@ def _gpkg_layer(path: Path, wanted: str | None) -> str | None:
         raise SourceReadError(
             f"{path}: 没有图层 '{wanted}' / no layer '{wanted}'; 可用 / available: {', '.join(layers)}"
         )
-    return wanted or (layers[0] if layers else None)  # explicit, so pyogrio does not warn
+    # explicit, so pyogrio does not warn
+    return wanted or (layers[0] if layers else None), layers
 
 
 def _sidecar(path: Path, suffix: str) -> Path | None:

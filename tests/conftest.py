@@ -19,6 +19,15 @@ from geo.store import DEFAULT_DATA_DIR
 LON, LAT = 121.5512345, 31.2923456
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _network_cache(tmp_path_factory: pytest.TempPathFactory):
+    """Networks the tests build are cached for the session only: every test store is a new
+    folder, and each would leave an entry in the user's ~/.cache/lifecircle."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("LIFECIRCLE_CACHE", str(tmp_path_factory.mktemp("network-cache")))
+        yield
+
+
 @pytest.fixture(autouse=True)
 def _no_default_store(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """Keep $LIFECIRCLE_DATA from leaking in and keep default outputs in tmp_path."""

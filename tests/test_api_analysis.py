@@ -344,9 +344,20 @@ def test_a_bug_is_a_logged_problem_with_the_request_id(client, monkeypatch, capl
         raise RuntimeError("a bug")
 
     monkeypatch.setattr(api.routes.analysis, "summarize", broken)
-    answer = client.get("/coverage/summary", headers={"X-Request-ID": "probe-42"})
+    # its own connection: the server closes the one an unhandled error went through
+    with httpx.Client(base_url=client.base_url, timeout=30) as own:
+        answer = own.get("/coverage/summary", headers={"X-Request-ID": "probe-42"})
     assert answer.status_code == 500
     assert answer.headers["content-type"] == "application/problem+json"
     assert answer.json()["request_id"] == "probe-42" and "probe-42" in answer.json()["detail"]
     assert "a bug" not in answer.text  # internals stay in the log
     assert any("probe-42" in r.getMessage() and r.exc_info for r in caplog.records)
+
+
+def test_an_unknown_subdistrict_is_a_400_listing_the_known_ones(client: httpx.Client) -> None:
+    answer = client.get("/", params={"subdistrict": "不存在街道", "tiles": "none"})
+    assert answer.status_code == 400
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert "长白新村街道" in answer.json()["detail"]
+    chosen = client.get("/", params={"subdistrict": "长白新村街道", "tiles": "none"})
+    assert chosen.status_code == 200 and "长白新村街道" in chosen.text

@@ -474,3 +474,22 @@ def test_bundled_sample_round_trips_through_every_format(
             a.equals_exact(b, tolerance=1e-7)
             for a, b in zip(before.geometry, after.geometry, strict=True)
         ), layer
+
+
+def test_a_geopackage_of_several_layers_says_which_it_took(store: Path, tmp_path: Path) -> None:
+    first = gpd.GeoDataFrame({"id": ["g1"], "name": ["一号站"], "level": ["station"]},
+                             geometry=[shapely.Point(LON, LAT)], crs=4326)  # fmt: skip
+    second = first.assign(id=["g2"], name=["二号站"])
+    path = tmp_path / "两层.gpkg"
+    first.to_file(path, layer="first", engine="pyogrio")
+    second.to_file(path, layer="second", engine="pyogrio")
+    report = import_layer("clinics", path, folder=store)
+    assert any("took the first, 'first'" in str(w) and "second" in str(w) for w in report.warnings)
+    assert read_layer("clinics", store)["name"].tolist() == ["一号站"]
+    import_layer("clinics", path, folder=store, sheet="second", mode="replace")
+    assert read_layer("clinics", store)["name"].tolist() == ["二号站"]
+
+
+def test_a_folder_given_as_the_file_is_named_as_such(store: Path, tmp_path: Path) -> None:
+    with pytest.raises(SourceReadError, match="this is a folder"):
+        import_layer("clinics", tmp_path, folder=store)
