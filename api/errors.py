@@ -85,6 +85,10 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
     if exc.status_code == 404 and detail == "Not Found":
         detail = f"没有这个地址 / no such resource: {request.url.path}"
+    elif exc.status_code == 405 and detail == "Method Not Allowed":
+        allowed = (exc.headers or {}).get("Allow") or (exc.headers or {}).get("allow", "")
+        detail = (f"此地址不支持 {request.method} / {request.method} is not allowed here"
+                  + (f"; 可用 / allowed: {allowed}" if allowed else ""))  # fmt: skip
     response = problem(exc.status_code, titles.get(exc.status_code, "Error"), detail)
     for key, value in (exc.headers or {}).items():
         response.headers[key] = value

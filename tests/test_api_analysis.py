@@ -72,6 +72,19 @@ def test_route_is_a_line_as_long_as_the_walk(client: httpx.Client) -> None:
     assert metres == pytest.approx(point["properties"]["walk_m"], abs=1.0)
     assert route["geometry"]["coordinates"][0] == pytest.approx(list(POINT))
     assert route["geometry"]["coordinates"][-1] == pytest.approx(point["geometry"]["coordinates"])
+    # the path says the same walk as the facility it leads to
+    for key in ("walk_m", "walk_minutes"):
+        assert route["properties"][key] == point["properties"][key]
+
+
+def test_a_wrong_method_is_a_bilingual_405(client: httpx.Client) -> None:
+    answer = client.delete("/coverage")
+    assert answer.status_code == 405
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert (
+        "DELETE is not allowed here" in answer.json()["detail"]
+        and "不支持" in answer.json()["detail"]
+    )
 
 
 def test_gcj02_in_and_out(client: httpx.Client) -> None:

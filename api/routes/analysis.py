@@ -26,7 +26,7 @@ from geo.isochrones import isochrones_at, opportunities
 from geo.paths import walking_paths
 from geo.schema import FACILITY_LAYERS
 from geo.store import to_feature_collection
-from geo.walks import MAX_MINUTES, Study
+from geo.walks import MAX_MINUTES, Study, profile_of
 
 router = APIRouter(tags=["analysis"])
 
@@ -104,8 +104,9 @@ def _nearest_features(study: Study, point, kind, k, profile, crs, route: bool) -
         paths = walking_paths(study, point, kind, table, crs=crs)
         if crs != "wgs84" and len(paths):
             paths = paths.set_geometry(geometries_from_wgs84(paths.geometry, crs), crs=4326)
-        import json
-
+        if "walk_m" in paths:  # the same rounding, and minutes, as the facility it leads to
+            minutes = paths["walk_m"] / profile_of(profile).metres_per_minute
+            paths = paths.assign(walk_m=paths["walk_m"].round(1), walk_minutes=minutes.round(1))
         body["features"] += json.loads(to_feature_collection(paths))["features"]
     return body
 
