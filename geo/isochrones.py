@@ -243,7 +243,9 @@ def gap_zones(
         gap = _area(beyond)
         if len(beyond):
             # only reached streets within twice the reach can take a bite out of the gap
-            touched = np.flatnonzero(whole | np.isin(np.arange(len(whole)), list(spans)))
+            reached_edges = whole.copy()
+            reached_edges[list(spans)] = True
+            touched = np.flatnonzero(reached_edges)
             near = shapely.STRtree(net.edge_geometry[touched]).query(
                 beyond, predicate="dwithin", distance=2 * STREET_REACH_M
             )[1]
