@@ -18,9 +18,11 @@ from geo.store import to_feature_collection
 
 __all__ = [
     "FeatureIndex",
+    "in_bbox",
     "layer_extent",
     "parse_bbox",
     "to_geojson_dict",
+    "with_members",
 ]
 
 
@@ -144,10 +146,25 @@ class FeatureIndex:
     def collection_bytes(self, positions: np.ndarray, **members: Any) -> bytes:
         """A FeatureCollection of the features at ``positions``, with extra top-level
         members (``numberMatched``, ``links`` …)."""
-        head = b'{"type":"FeatureCollection","features":['
         body = b",".join(self.features[i] for i in positions)
-        tail = b"".join(
-            b"," + json.dumps(key).encode() + b":" + json.dumps(value, ensure_ascii=False).encode()
-            for key, value in members.items()
-        )
-        return head + body + b"]" + tail + b"}"
+        return with_members(b'{"type":"FeatureCollection","features":[' + body + b"]}", **members)
+
+
+def with_members(collection: bytes, **members: Any) -> bytes:
+    """A serialised GeoJSON object with extra top-level members appended, without parsing it.
+
+    >>> with_members(b'{"type":"FeatureCollection","features":[]}', numberMatched=0)
+    b'{"type":"FeatureCollection","features":[],"numberMatched":0}'
+    """
+    if not members:
+        return collection
+    tail = b"".join(
+        b"," + json.dumps(key).encode() + b":" + json.dumps(value, ensure_ascii=False).encode()
+        for key, value in members.items()
+    )
+    return collection.rstrip()[:-1] + tail + b"}"
+
+
+def in_bbox(frame: gpd.GeoDataFrame, bbox: tuple[float, float, float, float]) -> np.ndarray:
+    """Positions (ascending) of the features of ``frame`` meeting ``bbox`` (in its CRS)."""
+    return np.sort(frame.sindex.query(shapely.box(*bbox), "intersects"))

@@ -7,20 +7,13 @@ WGS-84 longitude/latitude into the network's metres first.
 
 Examples
 --------
-A cross of two streets drawn without a vertex where they cross (in UTM zone 51N, Shanghai):
+One 200 m street in UTM zone 51N (Shanghai); a gate 30 m north of its 40 m mark:
 
 >>> import geopandas as gpd
 >>> from shapely import LineString
 >>> from geo.network import from_lines
->>> streets = gpd.GeoDataFrame(
-...     {"name": ["长阳路", "双阳路"]},
-...     geometry=[
-...         LineString([(355_000, 3_460_000), (355_200, 3_460_000)]),
-...         LineString([(355_100, 3_459_950), (355_100, 3_460_050)]),
-...     ],
-...     crs="EPSG:32651",
-... )
->>> net = from_lines(streets)
+>>> street = LineString([(355_000, 3_460_000), (355_200, 3_460_000)])
+>>> net = from_lines(gpd.GeoDataFrame({"name": ["长阳路"]}, geometry=[street], crs=32651))
 >>> snap = snap_points(net, [355_040.0], [3_460_030.0])
 >>> net.name[snap.edge[0]], snap.offset.round(1), snap.distance.round(1)
 ('长阳路', array([40.]), array([30.]))

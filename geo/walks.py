@@ -109,21 +109,18 @@ def profile_of(profile: str | Profile) -> Profile:
 MAX_MINUTES = 120.0
 
 
-def parse_thresholds(text: str | dict[str, float] | None) -> dict[str, float]:
-    """``"clinics=15,charging_points=5"`` → a dict over the defaults; names are checked."""
-    values = dict(DEFAULT_MINUTES)
+def _per_type(text: str | dict[str, float] | None, unit: tuple[str, str], most: float,
+              example: str) -> dict[str, float]:  # fmt: skip
+    """``"clinics=15,…"`` → ``{type: number}``, each in (0, ``most``]; ``unit`` is
+    (中文, English) for the messages."""
     if not text:
-        return values
-    items = (
-        text.items()
-        if isinstance(text, dict)
-        else (part.split("=", 1) for part in str(text).split(",") if part.strip())
-    )
+        return {}
+    items = text.items() if isinstance(text, dict) else (
+        part.split("=", 1) for part in str(text).split(",") if part.strip())  # fmt: skip
+    values = {}
     for item in items:
         if len(item) != 2:
-            raise QueryError(
-                f"阈值格式为 类型=数值 / thresholds look like clinics=15; got '{text}'"
-            )
+            raise QueryError(f"格式为 类型=数值 / they look like {example}; got '{text}'")
         name, raw = (str(v).strip() for v in item)
         if name not in FACILITY_LAYERS:
             raise QueryError(
@@ -133,16 +130,22 @@ def parse_thresholds(text: str | dict[str, float] | None) -> dict[str, float]:
             number = float(raw)
         except ValueError:
             raise QueryError(
-                f"'{name}' 的阈值不是数字 / threshold for {name} is not a number: '{raw}'"
-                f" (0–{MAX_MINUTES:g})"
+                f"'{name}' 的值不是数字 / {name} is not a number: '{raw}'; give one more than 0 "
+                f"and at most {most:g} {unit[1]}"
             ) from None
-        if not 0 < number <= MAX_MINUTES:  # also refuses NaN and infinity
+        if not 0 < number <= most:  # also refuses NaN and infinity
             raise QueryError(
-                f"'{name}' 的阈值须在 0–{MAX_MINUTES:g} 分钟之间 / threshold for {name} must be "
-                f"more than 0 and at most {MAX_MINUTES:g} minutes; got '{raw}'"
+                f"'{name}' 须在 0–{most:g} {unit[0]}之间 / {name} must be more than 0 and at "
+                f"most {most:g} {unit[1]}; got '{raw}'"
             )
         values[name] = number
     return values
+
+
+def parse_thresholds(text: str | dict[str, float] | None) -> dict[str, float]:
+    """``"clinics=15,charging_points=5"`` → a dict over the defaults; names are checked."""
+    given = _per_type(text, ("分钟", "minutes"), MAX_MINUTES, "clinics=15")
+    return {**DEFAULT_MINUTES, **given}
 
 
 #: The longest distance threshold accepted, metres (two hours at 4 km/h).
@@ -152,32 +155,7 @@ MAX_METRES = 8000.0
 def parse_metres(text: str | dict[str, float] | None) -> dict[str, float]:
     """``"clinics=1000,charging_points=300"`` → distance thresholds for those types only
     (GB 50180-2018's levels are 300, 500 and 1000 m)."""
-    if not text:
-        return {}
-    items = text.items() if isinstance(text, dict) else (
-        part.split("=", 1) for part in str(text).split(",") if part.strip())  # fmt: skip
-    values = {}
-    for item in items:
-        if len(item) != 2:
-            raise QueryError(
-                f"距离阈值格式为 类型=米 / distances look like clinics=1000; got '{text}'"
-            )
-        name, raw = (str(v).strip() for v in item)
-        if name not in FACILITY_LAYERS:
-            raise QueryError(
-                f"没有设施类型 '{name}' / no facility type '{name}'; use {', '.join(FACILITY_LAYERS)}"
-            )
-        try:
-            number = float(raw)
-        except ValueError:
-            number = float("nan")
-        if not 0 < number <= MAX_METRES:
-            raise QueryError(
-                f"'{name}' 的距离须在 0–{MAX_METRES:g} 米之间 / distance for {name} must be more "
-                f"than 0 and at most {MAX_METRES:g} m; got '{raw}'"
-            )
-        values[name] = number
-    return values
+    return _per_type(text, ("米", "m"), MAX_METRES, "clinics=1000")
 
 
 @dataclass

@@ -12,7 +12,6 @@ from typing import Annotated, Literal
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
@@ -21,7 +20,7 @@ from api.deps import FeatureId, LayerName, StudyCache, get_studies
 from geo.coverage import gaps, summarize
 from geo.crs import from_wgs84, geometries_from_wgs84, to_wgs84
 from geo.errors import NotFoundError, QueryError
-from geo.features import parse_bbox
+from geo.features import in_bbox, parse_bbox, with_members
 from geo.isochrones import isochrones_at, opportunities
 from geo.paths import walking_paths
 from geo.schema import FACILITY_LAYERS
@@ -56,11 +55,8 @@ _MINUTES = Query(
 def _geojson(frame: gpd.GeoDataFrame, crs: str = "wgs84", **members) -> Response:
     if crs != "wgs84" and len(frame):
         frame = frame.set_geometry(geometries_from_wgs84(frame.geometry, crs), crs="EPSG:4326")
-    body = to_feature_collection(frame).rstrip()
-    if members:  # appended to the collection's bytes: parsing them back would double the cost
-        extra = json.dumps(members, ensure_ascii=False, allow_nan=False).encode("utf-8")
-        body = body[:-1] + b"," + extra[1:]
-    return Response(body, media_type=GEOJSON)
+    # members appended to the collection's bytes: parsing them back would double the cost
+    return Response(with_members(to_feature_collection(frame), **members), media_type=GEOJSON)
 
 
 def _rounded(value) -> float | None:
@@ -158,16 +154,12 @@ def nearest_post(
     """One result list per input point, in input order: ``{"results": [[...], ...]}``;
     each facility with its ``lon``/``lat`` in ``crs``, like the points sent."""
     study = studies.study()
-    table = study.nearest(body.points, body.type, k=body.k, profile=body.profile, crs=body.crs)
+    table = pd.DataFrame(study.nearest_columns(body.points, body.type, body.k, body.profile,
+                                               body.crs))  # fmt: skip
     for column in ("walk_m", "walk_minutes", "straight_m"):
         table[column] = table[column].round(1)
-    found = table["facility_id"].notna().to_numpy()
-    lon = np.full(len(table), np.nan)
-    lat = np.full(len(table), np.nan)
-    if found.any():
-        where = study.facilities(body.type).geometry.loc[table["facility_id"][found]]
-        lon[found], lat[found] = from_wgs84(where.x.to_numpy(), where.y.to_numpy(), body.crs)
-    table["lon"], table["lat"] = lon.round(7), lat.round(7)
+    lon, lat = from_wgs84(table["lon"].to_numpy(), table["lat"].to_numpy(), body.crs)
+    table["lon"], table["lat"] = np.round(lon, 7), np.round(lat, 7)
     # object columns with None for missing: JSON has no NaN (pandas keeps NaN in str columns)
     table = table.astype(object).where(table.notna(), None)
     results: list[list[dict]] = [[] for _ in body.points]
@@ -234,8 +226,7 @@ def coverage(
         minx, miny, maxx, maxy = box
         if crs != "wgs84":
             (minx, maxx), (miny, maxy) = to_wgs84([minx, maxx], [miny, maxy], crs)
-        hits = np.sort(areas.sindex.query(shapely.box(minx, miny, maxx, maxy), "intersects"))
-        areas = areas.iloc[hits]
+        areas = areas.iloc[in_bbox(areas, (minx, miny, maxx, maxy))]
     matched = len(areas)
     areas = areas.iloc[:limit]
     return _geojson(
