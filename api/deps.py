@@ -1,32 +1,45 @@
-"""Shared dependencies: the settings and a layer cache that notices edits on disk."""
+"""Shared dependencies: the settings, the layer and study caches, walk parameters parsed once.
+
+Routes name what they need with the short aliases at the end of this module
+(``Layers``, ``Studies``, ``Walker`` …), in the manner of ``SessionDep`` in the full-stack
+FastAPI template; the walk parameters are parsed here, once per request, into a
+:class:`~geo.analysis.params.WalkParams` that the routes pass to ``geo`` as it is.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import secrets
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, Literal
 
 import geopandas as gpd
-from fastapi import Depends, HTTPException, Request
+import pandas as pd
+from fastapi import Depends, HTTPException, Query, Request
 from fastapi import Path as PathParam
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from api.config import Settings
-from geo.coverage import analyze_areas
-from geo.features import FeatureIndex
-from geo.isochrones import gap_zones, isochrones
-from geo.network import WalkNetwork
-from geo.network_io import load_network
-from geo.schema import LAYER_NAMES, get_layer
-from geo.store import layer_etag, read_layer
-from geo.walks import Study, parse_thresholds, profile_of
+from geo.analysis.coverage import analyze_areas
+from geo.analysis.isochrones import gap_zones, isochrones
+from geo.analysis.params import WalkParams
+from geo.analysis.study import NetworkChoice, Study, resolve_network
+from geo.layers.query import FeatureIndex
+from geo.layers.store import LayerStore, Location, open_store
+from geo.network.graph import WalkNetwork
+from geo.schema import LAYER_NAMES
+from geo.settings import Settings
 
 __all__ = [
     "LayerCache",
+    "Layers",
+    "Studies",
     "StudyCache",
+    "Walker",
+    "WalkerCRS",
+    "WalkerMinutes",
+    "WalkerMinutesCRS",
     "get_cache",
     "get_studies",
     "require_writer",
@@ -48,25 +61,26 @@ FeatureId = Annotated[str, PathParam(description="要素编号 / feature id", ex
 
 
 class LayerCache:
-    """Reads a layer once and again only when its file changed (mtime, size).
+    """Reads a layer once and again only when the store says it may have changed.
 
     So the service stays fast, and still serves what ``lifecircle import`` wrote while it
-    was running.
+    was running. Everything about where the layers live is the store's
+    (:class:`~geo.layers.store.LayerStore`): its cheap change stamp and its ETag.
     """
 
-    def __init__(self, folder: Path) -> None:
-        self.folder = Path(folder)
+    def __init__(self, store: Location) -> None:
+        self.store: LayerStore = open_store(store)
         self._lock = threading.Lock()
-        self._entries: dict[str, tuple[tuple[int, int], gpd.GeoDataFrame, str]] = {}
+        self._entries: dict[str, tuple[Hashable, gpd.GeoDataFrame, str]] = {}
         self._indexes: dict[str, tuple[str, FeatureIndex]] = {}
 
-    def _stamp(self, layer: str) -> tuple[int, int]:
-        path = self.folder / get_layer(layer).filename
-        try:
-            stat = path.stat()
-        except FileNotFoundError:
-            return (0, -1)
-        return (stat.st_mtime_ns, stat.st_size)
+    @property
+    def folder(self) -> Path:
+        """The folder of a folder store (what a test or a log line may want to name)."""
+        return Path(str(self.store.location(LAYER_NAMES[0]))).parent
+
+    def _stamp(self, layer: str) -> Hashable:
+        return self.store.stamp(layer)
 
     def get(self, layer: str) -> tuple[gpd.GeoDataFrame, str]:
         """The layer's frame and its ETag."""
@@ -74,7 +88,7 @@ class LayerCache:
         with self._lock:
             entry = self._entries.get(layer)
             if entry is None or entry[0] != stamp:
-                entry = (stamp, read_layer(layer, self.folder), layer_etag(layer, self.folder))
+                entry = (stamp, self.store.read(layer), self.store.version(layer))
                 self._entries[layer] = entry
             return entry[1], entry[2]
 
@@ -118,27 +132,24 @@ class StudyCache:
     request recomputes, so coverage is always that of the stored data.
     """
 
-    def __init__(self, layers: LayerCache, network: str) -> None:
+    def __init__(self, layers: LayerCache, network: NetworkChoice) -> None:
         self.layers = layers
         self._network_setting = network
-        self._network: WalkNetwork | bool | None = False  # False: not loaded yet
+        self._network: WalkNetwork | None = None
+        self._network_loaded = False
         self._lock = threading.Lock()
         self._study: tuple[tuple[str, ...], Study] | None = None
-        self._results: dict[tuple, object] = {}
-        self._pending: dict[tuple, threading.Lock] = {}
+        self._results: dict[tuple[Any, ...], Any] = {}
+        self._pending: dict[tuple[Any, ...], threading.Lock] = {}
         self._coverage_index: tuple[str, FeatureIndex] | None = None
 
     def network(self) -> WalkNetwork | None:
-        if self._network is False:
-            setting = self._network_setting
-            if setting.lower() == "none":
-                self._network = None
-            elif setting == "auto":
-                streets = self.layers.folder / "streets.geojson"
-                self._network = load_network(streets) if streets.exists() else None
-            else:
-                self._network = load_network(setting)
-        return self._network  # type: ignore[return-value]
+        """The walking network, loaded on first use by the one rule of
+        :func:`geo.analysis.study.resolve_network`."""
+        if not self._network_loaded:
+            self._network = resolve_network(self._network_setting, self.layers.store)
+            self._network_loaded = True
+        return self._network
 
     def _current(self) -> tuple[tuple[str, ...], Study]:
         with self._lock:
@@ -153,11 +164,11 @@ class StudyCache:
     def study(self) -> Study:
         return self._current()[1]
 
-    def cached(self, key: tuple, compute: Callable[[Study], object]):
+    def cached(self, key: tuple[Any, ...], compute: Callable[[Study], Any]) -> Any:
         """``compute(study)`` for the current layers, once until they change."""
         return self._cached(key, compute)[1]
 
-    def _cached(self, key: tuple, compute: Callable[[Study], object]) -> tuple[Study, object]:
+    def _cached(self, key: tuple[Any, ...], compute: Callable[[Study], Any]) -> tuple[Study, Any]:
         """The study and ``compute(study)`` of it, computed once until the layers change.
 
         Computed outside the shared lock, so a slow result (gap zones of a big city take
@@ -180,39 +191,36 @@ class StudyCache:
                 self._pending.pop(key, None)
             return study, value
 
-    def coverage(self, profile: str = "standard", minutes: str | None = None):
-        """The study and the coverage of every residential area (per profile and
+    def coverage(self, params: WalkParams | None = None) -> tuple[Study, pd.DataFrame]:
+        """The study and the coverage of every residential area (per walker and
         thresholds)."""
-        limits = parse_thresholds(minutes)
-        name = profile_of(profile).name
+        walk = params if params is not None else WalkParams()
         return self._cached(
-            ("coverage", name, tuple(sorted(limits.items()))),
-            lambda study: analyze_areas(study, limits, name),
+            ("coverage", _result_key(walk)), lambda study: analyze_areas(study, walk)
         )
 
-    def gap_zones(self, profile: str = "standard", minutes: str | None = None):
-        """Gap zones of every facility type (per profile and thresholds)."""
-        limits = parse_thresholds(minutes)
-        name = profile_of(profile).name
-        return self.cached(
-            ("gap_zones", name, tuple(sorted(limits.items()))),
-            lambda study: gap_zones(study, limits, name),
-        )
+    def gap_zones(self, params: WalkParams | None = None) -> gpd.GeoDataFrame:
+        """Gap zones of every facility type (per walker and thresholds)."""
+        walk = params if params is not None else WalkParams()
+        return self.cached(("gap_zones", _result_key(walk)), lambda study: gap_zones(study, walk))
 
-    def isochrones(self, kind: str, minutes: tuple[float, ...], profile: str = "standard"):
+    def isochrones(
+        self, kind: str, minutes: tuple[float, ...], params: WalkParams | None = None
+    ) -> gpd.GeoDataFrame:
         """Isochrones of every facility of one type."""
-        name = profile_of(profile).name
+        walk = params if params is not None else WalkParams()
         values = tuple(sorted(float(m) for m in minutes))
         return self.cached(
-            ("isochrones", kind, name, values),
-            lambda study: isochrones(study, kind, values, name),
+            ("isochrones", kind, walk.profile.name, walk.profile.speed_kmh, values),
+            lambda study: isochrones(study, kind, values, walk),
         )
 
     def coverage_index(self) -> tuple[FeatureIndex, str]:
         """Default coverage joined to the areas, ready to serve as the ``coverage``
         collection; its ETag changes with any layer, since coverage depends on all."""
         study, result = self.coverage()
-        etag = hashlib.sha256("".join(self._study[0]).encode()).hexdigest()[:32]
+        stamp = self._study[0] if self._study is not None else ()
+        etag = hashlib.sha256("".join(stamp).encode()).hexdigest()[:32]
         with self._lock:
             if self._coverage_index is None or self._coverage_index[0] != etag:
                 areas = study.layers["residential_areas"]
@@ -259,3 +267,55 @@ def require_writer(
             "(the server's LIFECIRCLE_API_TOKEN)",
             headers={"WWW-Authenticate": challenge},
         )
+
+
+def _result_key(params: WalkParams) -> tuple[Any, ...]:
+    """What a coverage result depends on: not the CRS, which only shapes the answer."""
+    return params.key()[:-1]
+
+
+_PROFILE = Query(
+    description="步行速度档 / walking profile: standard 4 km/h, elderly 3 km/h",
+    examples=["elderly"],
+)
+_CRS = Query(
+    description="输入和输出坐标系 / CRS of input AND output: wgs84, gcj02 (高德), bd09 (百度)",
+    examples=["gcj02"],
+)
+_MINUTES = Query(
+    description="阈值 / thresholds, e.g. clinics=15,charging_points=5 (default: 15/15/5)",
+    examples=["clinics=15,neighbor_centers=15,charging_points=5"],
+)
+ProfileName = Annotated[Literal["standard", "elderly"], _PROFILE]
+CrsName = Annotated[Literal["wgs84", "gcj02", "bd09"], _CRS]
+MinutesText = Annotated[str | None, _MINUTES]
+
+
+def walker(profile: ProfileName = "standard") -> WalkParams:
+    """``?profile=`` parsed once."""
+    return WalkParams.parse(profile)
+
+
+def walker_crs(profile: ProfileName = "standard", crs: CrsName = "wgs84") -> WalkParams:
+    """``?profile=&crs=`` parsed once."""
+    return WalkParams.parse(profile, crs=crs)
+
+
+def walker_minutes(profile: ProfileName = "standard", minutes: MinutesText = None) -> WalkParams:
+    """``?profile=&minutes=`` parsed once (a bad ``minutes`` is a bilingual 400)."""
+    return WalkParams.parse(profile, minutes)
+
+
+def walker_minutes_crs(
+    profile: ProfileName = "standard", minutes: MinutesText = None, crs: CrsName = "wgs84"
+) -> WalkParams:
+    """``?profile=&minutes=&crs=`` parsed once."""
+    return WalkParams.parse(profile, minutes, crs=crs)
+
+
+Layers = Annotated[LayerCache, Depends(get_cache)]
+Studies = Annotated[StudyCache, Depends(get_studies)]
+Walker = Annotated[WalkParams, Depends(walker)]
+WalkerCRS = Annotated[WalkParams, Depends(walker_crs)]
+WalkerMinutes = Annotated[WalkParams, Depends(walker_minutes)]
+WalkerMinutesCRS = Annotated[WalkParams, Depends(walker_minutes_crs)]

@@ -9,7 +9,6 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from geo.edit import PreconditionRequiredError, StaleVersionError
 from geo.errors import (
     ConflictError,
     CRSError,
@@ -20,6 +19,7 @@ from geo.errors import (
     UnknownLayerError,
     ValidationError,
 )
+from geo.layers.edit import PreconditionRequiredError, StaleVersionError
 
 __all__ = ["STATUS", "problem", "register"]
 

@@ -11,14 +11,13 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
 
-import geo
 from api import errors
-from api.config import Settings, get_settings
 from api.deps import LayerCache, StudyCache
 from api.middleware import GzipWhenAccepted, RequestMiddleware
 from api.routes import analysis, collections, health, items, maps, pages, planning
-from geo.maps import STATIC
-from geo.store import data_dir
+from geo.maps.base import STATIC
+from geo.settings import Settings, current
+from geo.version import __version__
 
 __all__ = ["create_app"]
 
@@ -50,13 +49,14 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    """Build the service for ``settings`` (default: from the environment)."""
-    settings = settings or get_settings()
+    """Build the service for ``settings`` (default: :func:`geo.settings.current`, the
+    environment); the CLI's ``serve`` passes the settings it was given."""
+    settings = settings or current()
     app = FastAPI(
-        title="lifecircle", description=DESCRIPTION, version=geo.__version__, lifespan=_lifespan
+        title="lifecircle", description=DESCRIPTION, version=__version__, lifespan=_lifespan
     )
     app.state.settings = settings
-    app.state.layers = LayerCache(data_dir(settings.data))
+    app.state.layers = LayerCache(settings.data)
     app.state.studies = StudyCache(app.state.layers, settings.network)
     errors.register(app)
     app.add_middleware(GzipWhenAccepted, minimum_size=1024)

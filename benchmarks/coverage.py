@@ -227,9 +227,9 @@ def load_city(workdir: Path) -> dict[str, np.ndarray]:
 def child_ours(workdir: Path, size: int) -> None:
     import pyproj
 
-    from geo.network import WalkNetwork
-    from geo.routing import k_nearest_sources, nearest_facilities, nearest_source
-    from geo.snapping import Snap, snap_points
+    from geo.network.graph import WalkNetwork
+    from geo.network.routing import k_nearest_sources, nearest_facilities, nearest_source
+    from geo.network.snapping import Snap, snap_points
 
     city = load_city(workdir)
     crs = pyproj.CRS.from_user_input(CRS)

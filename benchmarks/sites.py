@@ -29,7 +29,7 @@ HERE = Path(__file__).resolve().parent
 # benchmarks/coverage.py must not shadow the ``coverage`` package that numba imports
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
 
-from geo.planning import CANDIDATE_SOURCES, greedy_sites, optimal_sites  # noqa: E402
+from geo.analysis.planning import CANDIDATE_SOURCES, greedy_sites, optimal_sites  # noqa: E402
 
 
 def covered(weights, area, candidate, chosen) -> float:
@@ -73,10 +73,11 @@ def main() -> int:
             rows.append(compare(weights, area, candidate, n_candidates, seed % 5 + 1))
         report(f"random {n_areas} areas × {n_candidates} candidates, p = {density}", rows)
 
-    from geo.coverage import analyze_areas
-    from geo.planning import _candidates, coverage_sets
+    from geo.analysis.coverage import analyze_areas
+    from geo.analysis.params import parse_thresholds, profile_of
+    from geo.analysis.planning import _candidates, coverage_sets
+    from geo.analysis.study import Study
     from geo.schema import FACILITY_LAYERS
-    from geo.walks import Study, parse_thresholds, profile_of
 
     study = Study.load()
     result = analyze_areas(study)

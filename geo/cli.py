@@ -8,13 +8,13 @@ sample in ``data/layers``). Bad input ends with a bilingual message and exit sta
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-from collections.abc import Sequence
-from pathlib import Path
+from collections.abc import Callable, Sequence
 
 from geo.errors import LifecircleError, ValidationError
+from geo.layers.store import open_store
 from geo.schema import LAYER_NAMES
+from geo.settings import Settings, current
 
 __all__ = ["build_parser", "main"]
 
@@ -68,7 +68,7 @@ _EXAMPLES = {
 }
 
 
-def _with_examples(sub: argparse._SubParsersAction) -> None:
+def _with_examples(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     for name, command in sub.choices.items():
         lines = _EXAMPLES.get(name)
         if not lines:
@@ -308,12 +308,13 @@ def _pairs(items: Sequence[str], flag: str) -> dict[str, str]:
     return pairs
 
 
-def _cmd_validate(args: argparse.Namespace) -> int:
+def _cmd_validate(args: argparse.Namespace, settings: Settings) -> int:
     import json
 
-    from geo.validate import format_report, validate_store
+    from geo.layers.store import validate_store
+    from geo.layers.validate import format_report
 
-    problems = validate_store(args.data)
+    problems = validate_store(settings.data)
     if args.json:
         print(json.dumps([p.as_dict() for p in problems], ensure_ascii=False, indent=2))
     else:
@@ -321,13 +322,13 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     return 1 if any(p.severity == "error" for p in problems) else 0
 
 
-def _cmd_import(args: argparse.Namespace) -> int:
-    from geo.io import import_layer
+def _cmd_import(args: argparse.Namespace, settings: Settings) -> int:
+    from geo.layers.imports import import_layer
 
     report = import_layer(
         args.layer,
         args.file,
-        folder=args.data,
+        folder=settings.data,
         mode=args.mode,
         crs=args.crs,
         encoding=args.encoding,
@@ -342,10 +343,10 @@ def _cmd_import(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_export(args: argparse.Namespace) -> int:
-    from geo.export import export_layer
+def _cmd_export(args: argparse.Namespace, settings: Settings) -> int:
+    from geo.layers.exports import export_layer
 
-    path = export_layer(args.layer, args.out, folder=args.data, fmt=args.format, crs=args.crs)
+    path = export_layer(args.layer, args.out, folder=settings.data, fmt=args.format, crs=args.crs)
     print(f"已导出 / exported {args.layer} → {path}")
     if str(args.crs).lower().replace("-", "") in ("gcj02", "bd09"):
         system = "GCJ-02" if "gcj" in str(args.crs).lower() else "BD-09"
@@ -361,23 +362,22 @@ def _cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_analyze(args: argparse.Namespace) -> int:
-    from geo.analysis import analyze, summary_table, write_outputs
-    from geo.walks import Study, custom_profile, parse_metres
+def _cmd_analyze(args: argparse.Namespace, settings: Settings) -> int:
+    from geo.analysis.params import WalkParams
+    from geo.analysis.run import analyze, summary_table, write_outputs
+    from geo.analysis.study import Study
 
-    network = None if (args.network or "").lower() == "none" else (args.network or "auto")
-    study = Study.load(args.data, network=network, circuity=args.circuity)
+    # the edge: every option checked here, once, and passed down as one object
+    params = WalkParams.parse(args.profile, args.minutes, args.metres, speed=args.speed)
+    study = Study.load(settings.data, network=args.network or settings.network,
+                       circuity=args.circuity)  # fmt: skip
     if study.network is None:
         print(
             f"提示 / note: 没有步行路网，按直线距离 ×{args.circuity:g} 估算 / no walking network: "
             f"straight-line estimates (x {args.circuity:g}), labelled straight_line",
             file=sys.stderr,
         )
-    profile = custom_profile(args.speed) if args.speed is not None else args.profile
-    result = analyze(
-        study, args.minutes, profile, args.elderly_weight, progress=not args.quiet,
-        metres=parse_metres(args.metres),
-    )  # fmt: skip
+    result = analyze(study, params, elderly_weight=args.elderly_weight, progress=not args.quiet)
     paths = write_outputs(result, args.out)
     unreached, total = result.settings["areas_unreached"], len(result.coverage)
     if study.network is not None and unreached > total / 2:
@@ -393,55 +393,47 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_map(args: argparse.Namespace) -> int:
-    from tqdm import tqdm
+def _cmd_map(args: argparse.Namespace, settings: Settings) -> int:
+    from geo.analysis.params import WalkParams
+    from geo.analysis.study import Study
+    from geo.atomic import atomic_write_bytes
+    from geo.maps.dashboard import Computed, dashboard_map, renovation_map
 
-    from geo.coverage import analyze_areas
-    from geo.dashboard import ISOCHRONE_MINUTES, coverage_map, renovation_map
-    from geo.isochrones import gap_zones, isochrones
-    from geo.store import atomic_write_bytes
-    from geo.walks import Study
-
-    study = Study.load(args.data)
+    study = Study.load(settings.data, network=settings.network)
     if args.renovation:
         fmap = renovation_map(study.layers["renovation_projects"], args.lang, args.tiles, "inline")
     else:
-        # the same layers as the served dashboard, computed by the same functions
-        network = study.network is not None
-        steps = ["coverage", "gap zones", "isochrones", "page"] if network else ["coverage", "page"]
-        bar = tqdm(total=len(steps), desc="地图 / map", unit="step", disable=args.quiet)
-        result = analyze_areas(study, profile=args.profile)
-        bar.update()
-        zones = iso = None
-        if network:
-            zones = gap_zones(study, None, args.profile)
-            bar.update()
-            iso = isochrones(study, args.type, ISOCHRONE_MINUTES, args.profile)
-            bar.update()
-        fmap = coverage_map(study.layers, result, args.type, args.profile, args.lang,
-                            args.tiles, "inline", links=False, gap_zones=zones,
-                            isochrones=iso)  # fmt: skip
-        bar.update()
-        bar.close()
+        # the same recipe as the served dashboard, computed by the same functions
+        results = Computed(study, progress=not args.quiet)
+        fmap = dashboard_map(results, args.type, WalkParams.parse(args.profile), lang=args.lang,
+                             tiles=args.tiles, assets="inline", links=False)  # fmt: skip
+        results.close()
     content = fmap.get_root().render().encode("utf-8")
     atomic_write_bytes(args.out, content)
     print(f"已写出 / written {args.out} ({len(content) / 1e6:.2f} MB)")
     return 0
 
 
-def _cmd_network(args: argparse.Namespace) -> int:
-    from geo.network_io import fetch_network, load_network
-    from geo.store import data_dir
+def _cmd_network(args: argparse.Namespace, settings: Settings) -> int:
+    from geo.errors import SourceReadError
+    from geo.network.cache import load_network
+    from geo.network.readers import fetch_network
 
     if args.action == "info":
-        net = load_network(args.file or Path(data_dir(args.data)) / "streets.geojson")
-        print(net.describe())
+        source = args.file or open_store(settings.data).streets()
+        if source is None:
+            raise SourceReadError(
+                f"数据中没有路网 / the store {settings.data} has no streets: "
+                "用 --file 指定路网文件 / name a network file with --file"
+            )
+        print(load_network(source).describe())
         return 0
     if not args.place:
         raise SystemExit("lifecircle: network fetch 需要 --place / needs --place")
     import geopandas as gpd
 
-    from geo.store import atomic_write_bytes, to_feature_collection
+    from geo.atomic import atomic_write_bytes
+    from geo.layers.geojson import to_feature_collection
 
     net = fetch_network(args.place)
     lines = gpd.GeoDataFrame(
@@ -454,38 +446,32 @@ def _cmd_network(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_serve(args: argparse.Namespace) -> int:
-    import uvicorn
-
-    from geo.store import data_dir
-
-    os.environ["LIFECIRCLE_DATA"] = str(data_dir(args.data))
-    print(
-        f"lifecircle: http://{args.host}:{args.port}/  (数据 / data: {os.environ['LIFECIRCLE_DATA']})"
-    )
+def _cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     import logging
 
+    import uvicorn
+
+    from api.main import create_app
+
+    app = create_app(settings)  # the settings go in whole; nothing is passed through os.environ
+    print(
+        f"lifecircle: http://{args.host}:{args.port}/  (数据 / data: {app.state.layers.store.url})"
+    )
     # One access line per request from the service's own middleware (with request ids);
     # uvicorn's duplicate access log is turned off.
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    uvicorn.run(
-        "api.main:create_app",
-        factory=True,
-        host=args.host,
-        port=args.port,
-        access_log=False,
-    )
+    uvicorn.run(app, host=args.host, port=args.port, access_log=False)
     return 0
 
 
-def _cmd_schema(args: argparse.Namespace) -> int:
+def _cmd_schema(args: argparse.Namespace, settings: Settings) -> int:
     from geo.schema import schema_markdown
 
     print(schema_markdown())
     return 0
 
 
-_COMMANDS = {
+_COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
     "validate": _cmd_validate,
     "import": _cmd_import,
     "export": _cmd_export,
@@ -501,9 +487,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status."""
     args = build_parser().parse_args(argv)
     try:
-        return _COMMANDS[args.command](args)
+        # the one place the command line meets the environment: --data over $LIFECIRCLE_DATA
+        settings = current(data=getattr(args, "data", None))
+        return _COMMANDS[args.command](args, settings)
     except ValidationError as exc:
-        from geo.validate import format_report
+        from geo.layers.validate import format_report
 
         print(f"lifecircle: {exc.summary}", file=sys.stderr)
         print(format_report(exc.problems), file=sys.stderr)

@@ -33,6 +33,9 @@ __all__ = [
     "CHINESE_CRS",
     "bd09_to_gcj02",
     "bd09_to_wgs84",
+    "convert_geometries",
+    "convert_pairs",
+    "crs_label",
     "from_wgs84",
     "gcj02_to_bd09",
     "gcj02_to_wgs84",
@@ -307,3 +310,64 @@ def geometries_to_wgs84(geoms: Any, crs: Any) -> np.ndarray:
 def geometries_from_wgs84(geoms: Any, crs: Any) -> np.ndarray:
     """WGS-84 geometries → ``crs``."""
     return transform_geometries(geoms, lambda x, y: from_wgs84(x, y, crs))
+
+
+def crs_label(parsed: str | CRS) -> str:
+    """A short name of a parsed CRS for messages and reports: ``gcj02``, ``EPSG:32651``."""
+    if isinstance(parsed, str):
+        return parsed
+    epsg = parsed.to_epsg()
+    return f"EPSG:{epsg}" if epsg else parsed.name
+
+
+def convert_geometries(geoms: np.ndarray, parsed: str | CRS, to_wgs: bool = True) -> np.ndarray:
+    """Geometries from ``parsed`` (a :func:`parse_crs` result) to WGS-84, or back.
+
+    Missing and empty geometries stay as they are; GCJ-02 and BD-09 go through the exact
+    inverses of this module, EPSG systems through pyproj.
+
+    Parameters
+    ----------
+    geoms : numpy.ndarray
+        Shapely geometries (object array), None where missing.
+    parsed : str or pyproj.CRS
+        The other CRS.
+    to_wgs : bool
+        True: ``parsed`` → WGS-84; False: WGS-84 → ``parsed``.
+
+    Returns
+    -------
+    numpy.ndarray
+        A new object array.
+
+    Examples
+    --------
+    >>> point = shapely.Point(121.5, 31.2)
+    >>> there = convert_geometries(np.array([point, None]), "gcj02", to_wgs=False)
+    >>> back = convert_geometries(there, "gcj02")
+    >>> round(back[0].x, 9), back[1] is None
+    (121.5, True)
+    """
+    if parsed == "wgs84":
+        return geoms
+    out = np.array(geoms, dtype=object)
+    present = ~(shapely.is_missing(out) | shapely.is_empty(out))
+    if not present.any():
+        return out
+    convert = geometries_to_wgs84 if to_wgs else geometries_from_wgs84
+    out[present] = np.asarray(convert(out[present], parsed), dtype=object)
+    return out
+
+
+def convert_pairs(value: Any, parsed: str | CRS, to_wgs: bool = True) -> Any:
+    """A list of ``[lon, lat]`` pairs (a compound's ``entrances``) converted like
+    :func:`convert_geometries`; anything that is not such a list is returned unchanged
+    (validation reports it)."""
+    if not isinstance(value, list) or not value or parsed == "wgs84":
+        return value
+    try:
+        xy = np.asarray(value, dtype=float).reshape(-1, 2)
+    except (TypeError, ValueError):
+        return value
+    x, y = (to_wgs84 if to_wgs else from_wgs84)(xy[:, 0], xy[:, 1], parsed)
+    return [[float(a), float(b)] for a, b in zip(np.atleast_1d(x), np.atleast_1d(y), strict=True)]

@@ -16,7 +16,8 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-from geo.store import to_feature_collection, write_layer
+from geo.layers.geojson import to_feature_collection
+from geo.layers.store import write_layer
 
 BLOCK = 120.0
 X0, Y0 = 360_000.0, 3_462_000.0

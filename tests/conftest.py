@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from geo.store import DEFAULT_DATA_DIR
+from geo.settings import DEFAULT_DATA_DIR
 
 # Points in Yangpu (长白新村街道), well inside Shanghai.
 LON, LAT = 121.5512345, 31.2923456

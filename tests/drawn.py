@@ -16,8 +16,8 @@ import numpy as np
 import shapely
 from pyproj import Transformer
 
-from geo.network import from_lines
-from geo.walks import Study
+from geo.analysis.study import Study
+from geo.network.lines import from_lines
 
 X0, Y0 = 355_000.0, 3_460_000.0
 TO_LONLAT = Transformer.from_crs("EPSG:32651", "EPSG:4326", always_xy=True)

@@ -12,10 +12,10 @@ import pandas as pd
 import pytest
 import shapely
 
+from geo.analysis.coverage import analyze_areas
+from geo.analysis.study import Study
 from geo.cli import main
-from geo.coverage import analyze_areas
-from geo.network_io import read_network
-from geo.walks import Study
+from geo.network.readers import read_network
 
 
 def test_analyze_command_on_the_sample(sample_store: Path, tmp_path: Path, capsys) -> None:

@@ -11,8 +11,8 @@ import pytest
 from pages import shown
 from served import serving
 
-from api.config import Settings
 from api.main import create_app
+from geo.settings import Settings
 
 CLINICS = [
     ("c-1", "长白社区卫生服务中心", 121.540039, 31.299711),

@@ -15,11 +15,11 @@ from pyproj import Geod
 from served import serving
 
 import geo
-from api.config import Settings
 from api.main import create_app
-from geo.coverage import analyze_areas
+from geo.analysis.coverage import analyze_areas
+from geo.analysis.study import Study
 from geo.crs import gcj02_to_wgs84, wgs84_to_gcj02
-from geo.walks import Study
+from geo.settings import Settings
 
 POINT = (121.5405, 31.2990)  # 松花江路, 长白新村
 
@@ -30,7 +30,10 @@ def sample(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[httpx.Cli
 
     folder = tmp_path_factory.mktemp("sample")
     shutil.copytree(
-        geo.store.DEFAULT_DATA_DIR, folder, dirs_exist_ok=True, ignore=shutil.ignore_patterns(".*")
+        geo.settings.DEFAULT_DATA_DIR,
+        folder,
+        dirs_exist_ok=True,
+        ignore=shutil.ignore_patterns(".*"),
     )
     app = create_app(Settings(data=folder, max_body_bytes=2_000_000))
     with serving(app) as url, httpx.Client(base_url=url, timeout=30) as client:

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from api.deps import LayerCache, StudyCache
-from geo.store import DEFAULT_DATA_DIR, read_layer
+from geo.layers.store import read_layer
+from geo.settings import DEFAULT_DATA_DIR
 
 
 @pytest.fixture

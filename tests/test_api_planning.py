@@ -9,13 +9,12 @@ import httpx
 import pytest
 from served import serving
 
-from api.config import Settings
 from api.main import create_app
-from geo.coverage import analyze_areas
+from geo.analysis.coverage import analyze_areas
+from geo.analysis.planning import Scenario, compare, recommend_sites
+from geo.analysis.study import Study
 from geo.crs import wgs84_to_gcj02
-from geo.planning import Scenario, compare, recommend_sites
-from geo.store import DEFAULT_DATA_DIR
-from geo.walks import Study
+from geo.settings import DEFAULT_DATA_DIR, Settings
 
 
 @pytest.fixture(scope="module")

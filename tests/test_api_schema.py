@@ -14,9 +14,8 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error, response_schema_conformance
 from served import serving
 
-from api.config import Settings
 from api.main import create_app
-from geo.store import DEFAULT_DATA_DIR
+from geo.settings import DEFAULT_DATA_DIR, Settings
 
 
 @pytest.fixture(scope="module")

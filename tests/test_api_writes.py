@@ -12,11 +12,11 @@ import pytest
 from conftest import LAT, LON, clinic, residential_area
 from served import serving
 
-from api.config import Settings
 from api.deps import LayerCache
 from api.main import create_app
 from geo.crs import gcj02_to_wgs84, wgs84_to_gcj02
-from geo.edit import feature_etag
+from geo.layers.edit import feature_etag
+from geo.settings import Settings
 
 TOKEN = "s3cret-令牌-only-for-tests".encode().hex()  # any text; hex keeps it ASCII for headers
 AUTH = {"Authorization": f"Bearer {TOKEN}"}

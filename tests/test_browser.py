@@ -16,9 +16,8 @@ from pathlib import Path
 import pytest
 from served import serving
 
-from api.config import Settings
 from api.main import create_app
-from geo.store import DEFAULT_DATA_DIR
+from geo.settings import DEFAULT_DATA_DIR, Settings
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 OUTPUT = Path(__file__).resolve().parent.parent / "test-output"
@@ -169,7 +168,7 @@ def test_renovation_map_filters_by_stage_and_time(page, base_url: str) -> None:
 def city_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     from city import write_city
 
-    from geo.dashboard import INLINE_LIMIT
+    from geo.maps.dashboard import INLINE_LIMIT
 
     folder = write_city(tmp_path_factory.mktemp("city"), INLINE_LIMIT + 2000)
     with serving(create_app(Settings(data=folder))) as url:

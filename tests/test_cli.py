@@ -13,8 +13,8 @@ import pytest
 from conftest import LAT, LON, clinic
 
 from geo.cli import main
+from geo.layers.store import read_layer
 from geo.schema import LAYER_NAMES
-from geo.store import read_layer
 
 EMPTY = '{"type":"FeatureCollection","features":[]}\n'
 

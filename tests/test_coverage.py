@@ -9,8 +9,8 @@ from drawn import drawn_study, facility_frame, lonlat
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from geo.coverage import analyze_areas, gaps, summarize
-from geo.walks import Study
+from geo.analysis.coverage import analyze_areas, gaps, summarize
+from geo.analysis.study import Study
 
 
 def test_hand_computed_walks():

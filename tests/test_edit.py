@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 from conftest import LAT, LON, clinic, residential_area
 
-from geo import edit
 from geo.crs import bd09_to_wgs84, gcj02_to_wgs84, wgs84_to_bd09, wgs84_to_gcj02
 from geo.errors import (
     ConflictError,
@@ -19,8 +18,9 @@ from geo.errors import (
     UnknownLayerError,
     ValidationError,
 )
-from geo.io import import_layer
-from geo.store import read_layer
+from geo.layers import edit
+from geo.layers.imports import import_layer
+from geo.layers.store import read_layer
 
 
 def clinics_file(store: Path) -> bytes:

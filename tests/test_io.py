@@ -19,11 +19,11 @@ from pyproj import Geod
 
 from geo import crs as gcrs
 from geo.errors import ImportFailedError, SourceReadError
-from geo.export import export_layer
-from geo.io import OptionError, import_layer
+from geo.layers.exports import export_layer
+from geo.layers.imports import OptionError, import_layer
+from geo.layers.sources import read_source
+from geo.layers.store import read_layer
 from geo.schema import LAYER_NAMES
-from geo.sources import read_source
-from geo.store import read_layer
 
 GEOD = Geod(ellps="WGS84")
 NAMES = ["长白社区卫生服务中心", "延吉东路卫生站", "控江路健康小屋"]

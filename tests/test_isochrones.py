@@ -8,9 +8,8 @@ import pytest
 import shapely
 from drawn import X0, Y0, drawn_study, lonlat, square
 
-from geo.coverage import analyze_areas
-from geo.errors import QueryError
-from geo.isochrones import (
+from geo.analysis.coverage import analyze_areas
+from geo.analysis.isochrones import (
     STREET_REACH_M,
     gap_zones,
     isochrones,
@@ -19,8 +18,9 @@ from geo.isochrones import (
     reachable_segments,
     unreachable_segments,
 )
-from geo.routing import nearest_source, seeds_from_snap
-from geo.walks import Study
+from geo.analysis.study import Study
+from geo.errors import QueryError
+from geo.network.routing import nearest_source, seeds_from_snap
 
 
 def metric(frame: gpd.GeoDataFrame) -> gpd.GeoSeries:

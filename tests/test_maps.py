@@ -2,7 +2,7 @@ import geopandas as gpd
 import shapely
 from pages import shown
 
-from geo.maps import overview_map
+from geo.maps.base import overview_map
 from geo.schema import LAYER_NAMES
 
 
@@ -72,11 +72,11 @@ def test_empty_layers_still_make_a_map():
 
 # --- the dashboard and the renovation map ---------------------------------------------------
 
-import geo.dashboard as dashboard  # noqa: E402
+import geo.maps.dashboard as dashboard  # noqa: E402
+from geo.analysis.coverage import analyze_areas  # noqa: E402
+from geo.analysis.study import Study  # noqa: E402
 from geo.cli import main  # noqa: E402
-from geo.coverage import analyze_areas  # noqa: E402
 from geo.crs import wgs84_to_gcj02  # noqa: E402
-from geo.walks import Study  # noqa: E402
 
 
 def sample():

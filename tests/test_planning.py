@@ -10,8 +10,7 @@ from drawn import drawn_study, lonlat
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from geo.errors import QueryError
-from geo.planning import (
+from geo.analysis.planning import (
     Scenario,
     compare,
     greedy_sites,
@@ -19,6 +18,7 @@ from geo.planning import (
     optimal_sites,
     recommend_sites,
 )
+from geo.errors import QueryError
 
 
 def test_adding_a_clinic_covers_the_touching_compound():

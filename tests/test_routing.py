@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from geo.network import WalkNetwork
-from geo.routing import k_nearest_sources, nearest_facilities, nearest_source
-from geo.snapping import Snap
+from geo.network.graph import WalkNetwork
+from geo.network.routing import k_nearest_sources, nearest_facilities, nearest_source
+from geo.network.snapping import Snap
 
 UTM = pyproj.CRS.from_epsg(32651)
 

@@ -18,8 +18,8 @@ import shapely
 from conftest import LAT, LON, clinic, residential_area
 
 from geo.errors import SourceReadError, ValidationError
-from geo.store import parse_feature_collection, read_layer, to_feature_collection, write_layer
-from geo.validate import validate_store
+from geo.layers.geojson import parse_feature_collection, to_feature_collection
+from geo.layers.store import read_layer, validate_store, write_layer
 
 pytestmark = pytest.mark.skipif(
     os.name != "posix", reason="uses SIGKILL and fork-free subprocesses"
@@ -93,7 +93,7 @@ def test_invalid_frame_raises_and_leaves_file_unchanged(clinics_store: Path) -> 
 _KILL_SCRIPT = """
 import os, sys, time
 import geopandas as gpd, shapely
-from geo.store import write_layer
+from geo.layers.store import write_layer
 folder, marker = sys.argv[1], sys.argv[2]
 n = 20000
 frame = gpd.GeoDataFrame(
@@ -147,18 +147,19 @@ def test_sigkill_during_write_keeps_old_file(clinics_store: Path, tmp_path: Path
 _WRITER_SCRIPT = """
 import sys
 import geopandas as gpd, pandas as pd, shapely
-from geo.store import locked, read_layer, write_layer
+from geo.layers.store import open_store
 folder, worker, rounds = sys.argv[1], sys.argv[2], int(sys.argv[3])
+store = open_store(folder)
 for r in range(rounds):
-    with locked(folder):
-        frame = read_layer("clinics", folder)
+    with store.transaction() as transaction:
+        frame = transaction.read("clinics")
         fid = f"W{worker}-{r}"
         new = gpd.GeoDataFrame(
             {"id": [fid], "name": [fid], "level": ["station"]},
             geometry=[shapely.Point(121.4 + int(worker) * 0.01, 31.2 + r * 0.001)],
             crs="EPSG:4326", index=[fid])
         merged = pd.concat([frame, new]) if len(frame) else new
-        write_layer(merged, "clinics", folder, lock=False)
+        transaction.write("clinics", merged)
 """
 
 

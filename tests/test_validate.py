@@ -10,8 +10,9 @@ import pytest
 from conftest import LAT, LON, clinic, point_feature, polygon_feature, residential_area
 
 from geo.errors import Problem
-from geo.store import parse_feature_collection
-from geo.validate import coerce_layer, format_report, validate_layer, validate_store
+from geo.layers.geojson import parse_feature_collection
+from geo.layers.store import validate_store
+from geo.layers.validate import coerce_layer, format_report, validate_layer
 
 
 def _check(layer: str, features: list[dict], source: str = "layer.geojson") -> list[Problem]:

@@ -848,9 +848,9 @@ def build() -> None:
 
 def check() -> int:
     sys.path.insert(0, str(ROOT))
-    from geo.network import components_report, from_lines
-    from geo.store import read_layer
-    from geo.validate import validate_store
+    from geo.layers.store import read_layer, validate_store
+    from geo.network.graph import components_report
+    from geo.network.lines import from_lines
 
     problems = [p for p in validate_store(OUT) if p.severity == "error"]
     areas = read_layer("residential_areas", OUT)

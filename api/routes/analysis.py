@@ -7,25 +7,34 @@ same code as ``lifecircle analyze`` and the notebooks).
 from __future__ import annotations
 
 import json
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
-from api.deps import FeatureId, LayerName, StudyCache, get_studies
-from geo.coverage import gaps, summarize
+from api.deps import (
+    FeatureId,
+    LayerName,
+    Studies,
+    Walker,
+    WalkerCRS,
+    WalkerMinutes,
+    WalkerMinutesCRS,
+)
+from geo.analysis.coverage import gaps, summarize
+from geo.analysis.isochrones import isochrones_at, opportunities
+from geo.analysis.params import MAX_MINUTES, WalkParams
+from geo.analysis.routes import walking_paths
+from geo.analysis.study import Study
 from geo.crs import from_wgs84, geometries_from_wgs84, to_wgs84
 from geo.errors import NotFoundError, QueryError
-from geo.features import in_bbox, parse_bbox, with_members
-from geo.isochrones import isochrones_at, opportunities
-from geo.paths import walking_paths
+from geo.layers.geojson import to_feature_collection
+from geo.layers.query import in_bbox, parse_bbox, with_members
 from geo.schema import FACILITY_LAYERS
-from geo.store import to_feature_collection
-from geo.walks import MAX_MINUTES, Study, profile_of
 
 router = APIRouter(tags=["analysis"])
 
@@ -38,35 +47,26 @@ MAX_POINTS = 10_000
 MAX_AREAS = 100_000
 
 _TYPE = Query(description="设施类型 / facility type", examples=["clinics"])
-_PROFILE = Query(
-    description="步行速度档 / walking profile: standard 4 km/h, elderly 3 km/h",
-    examples=["elderly"],
-)
-_CRS = Query(
-    description="输入和输出坐标系 / CRS of input AND output: wgs84, gcj02 (高德), bd09 (百度)",
-    examples=["gcj02"],
-)
-_MINUTES = Query(
-    description="阈值 / thresholds, e.g. clinics=15,charging_points=5 (default: 15/15/5)",
-    examples=["clinics=15,neighbor_centers=15,charging_points=5"],
-)
 
 
-def _geojson(frame: gpd.GeoDataFrame, crs: str = "wgs84", **members) -> Response:
+def _geojson(frame: gpd.GeoDataFrame, crs: str = "wgs84", **members: Any) -> Response:
     if crs != "wgs84" and len(frame):
         frame = frame.set_geometry(geometries_from_wgs84(frame.geometry, crs), crs="EPSG:4326")
     # members appended to the collection's bytes: parsing them back would double the cost
     return Response(with_members(to_feature_collection(frame), **members), media_type=GEOJSON)
 
 
-def _rounded(value) -> float | None:
+def _rounded(value: float) -> float | None:
     return None if value != value else round(float(value), 1)  # NaN → null
 
 
-def _nearest_features(study: Study, point, kind, k, profile, crs, route: bool) -> dict:
+def _nearest_features(
+    study: Study, point: tuple[float, float], kind: str, k: int, params: WalkParams, route: bool
+) -> dict[str, Any]:
     """GeoJSON of the k nearest facilities, built straight from arrays: this is the hot
     path of the API, so no frames are made for one point."""
-    columns = study.nearest_columns(point, kind, k=k, profile=profile, crs=crs)
+    crs, profile = params.crs, params.profile.name
+    columns = study.nearest_columns(point, kind, k, params)
     found = np.flatnonzero(pd.notna(columns["facility_id"]))
     lon, lat = columns["lon"][found], columns["lat"][found]
     if crs != "wgs84" and len(found):
@@ -90,7 +90,11 @@ def _nearest_features(study: Study, point, kind, k, profile, crs, route: bool) -
         }
         for i, x, y in zip(found, lon, lat, strict=True)
     ]
-    body = {"type": "FeatureCollection", "features": features, "method": study.method}
+    body: dict[str, Any] = {
+        "type": "FeatureCollection",
+        "features": features,
+        "method": study.method,
+    }
     if not len(found):
         body["reason"] = columns["reason"][0]
     if route and len(found):
@@ -101,7 +105,7 @@ def _nearest_features(study: Study, point, kind, k, profile, crs, route: bool) -
         if crs != "wgs84" and len(paths):
             paths = paths.set_geometry(geometries_from_wgs84(paths.geometry, crs), crs=4326)
         if "walk_m" in paths:  # the same rounding, and minutes, as the facility it leads to
-            minutes = paths["walk_m"] / profile_of(profile).metres_per_minute
+            minutes = paths["walk_m"] / params.profile.metres_per_minute
             paths = paths.assign(walk_m=paths["walk_m"].round(1), walk_minutes=minutes.round(1))
         body["features"] += json.loads(to_feature_collection(paths))["features"]
     return body
@@ -114,20 +118,19 @@ def _nearest_features(study: Study, point, kind, k, profile, crs, route: bool) -
     responses={200: {"content": {GEOJSON: {}}}},
 )
 async def nearest_get(
-    studies: Annotated[StudyCache, Depends(get_studies)],
+    studies: Studies,
+    params: WalkerCRS,
     lon: Annotated[float, Query(ge=-180, le=180, examples=[121.5405])],
     lat: Annotated[float, Query(ge=-90, le=90, examples=[31.299])],
     type: Annotated[FacilityType, _TYPE] = "clinics",
     k: Annotated[int, Query(ge=1, le=50, description="个数 / how many")] = 1,
-    profile: Annotated[Profile, _PROFILE] = "standard",
-    crs: Annotated[OutputCRS, _CRS] = "wgs84",
     route: Annotated[bool, Query(description="返回步行路线 / include the walking path")] = False,
 ) -> JSONResponse:
     """The ``k`` nearest facilities of a type with walk metres, walk minutes and
     straight-line metres; ``route=true`` adds the walking path of each as a LineString."""
     # async on purpose: the answer takes ~0.2 ms from precomputed tables, less than a hop
     # to the thread pool would cost.
-    body = _nearest_features(studies.study(), (lon, lat), type, k, profile, crs, route)
+    body = _nearest_features(studies.study(), (lon, lat), type, k, params, route)
     return JSONResponse(body, media_type=GEOJSON)
 
 
@@ -148,21 +151,19 @@ class NearestBatch(BaseModel):
 
 
 @router.post("/nearest", summary="批量最近设施 / nearest facilities for many points")
-def nearest_post(
-    body: NearestBatch, studies: Annotated[StudyCache, Depends(get_studies)]
-) -> JSONResponse:
+def nearest_post(body: NearestBatch, studies: Studies) -> JSONResponse:
     """One result list per input point, in input order: ``{"results": [[...], ...]}``;
     each facility with its ``lon``/``lat`` in ``crs``, like the points sent."""
     study = studies.study()
-    table = pd.DataFrame(study.nearest_columns(body.points, body.type, body.k, body.profile,
-                                               body.crs))  # fmt: skip
+    params = WalkParams.parse(body.profile, crs=body.crs)  # the body is this route's edge
+    table = pd.DataFrame(study.nearest_columns(body.points, body.type, body.k, params))
     for column in ("walk_m", "walk_minutes", "straight_m"):
         table[column] = table[column].round(1)
     lon, lat = from_wgs84(table["lon"].to_numpy(), table["lat"].to_numpy(), body.crs)
     table["lon"], table["lat"] = np.round(lon, 7), np.round(lat, 7)
     # object columns with None for missing: JSON has no NaN (pandas keeps NaN in str columns)
     table = table.astype(object).where(table.notna(), None)
-    results: list[list[dict]] = [[] for _ in body.points]
+    results: list[list[dict[str, Any]]] = [[] for _ in body.points]
     for row in table.to_dict(orient="records"):
         point = int(row.pop("point"))
         results[point].append(row)
@@ -176,10 +177,9 @@ def nearest_post(
     responses={200: {"content": {GEOJSON: {}}}},
 )
 def coverage(
-    studies: Annotated[StudyCache, Depends(get_studies)],
+    studies: Studies,
+    params: WalkerMinutesCRS,
     type: Annotated[FacilityType | None, Query(description="只看一类 / one type only")] = None,
-    profile: Annotated[Profile, _PROFILE] = "standard",
-    minutes: Annotated[str | None, _MINUTES] = None,
     bbox: Annotated[
         str | None,
         Query(
@@ -189,7 +189,6 @@ def coverage(
         ),
     ] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_AREAS, description="最多返回 / at most")] = MAX_AREAS,
-    crs: Annotated[OutputCRS, _CRS] = "wgs84",
     properties: Annotated[
         str | None,
         Query(
@@ -204,7 +203,8 @@ def coverage(
     serve a map one view at a time (``numberMatched`` tells when more areas exist);
     ``crs`` applies to the bbox and to the geometry returned; ``properties`` keeps only
     the named properties (what a map needs is a third of the bytes)."""
-    study, result = studies.coverage(profile, minutes)
+    crs = params.crs
+    study, result = studies.coverage(params)
     if type is not None:
         keep = [c for c in result.columns if c.startswith(f"{type}_")] + ["all_covered"]
         result = result[keep]
@@ -230,23 +230,23 @@ def coverage(
     matched = len(areas)
     areas = areas.iloc[:limit]
     return _geojson(
-        areas.join(result), crs, profile=profile, minutes=result.attrs.get("minutes"),
+        areas.join(result), crs, profile=params.profile.name, minutes=result.attrs.get("minutes"),
         numberMatched=matched, numberReturned=len(areas),
     )  # fmt: skip
 
 
 @router.get("/coverage/summary", summary="覆盖率汇总 / shares covered, per subdistrict")
-def coverage_summary(
-    studies: Annotated[StudyCache, Depends(get_studies)],
-    profile: Annotated[Profile, _PROFILE] = "standard",
-    minutes: Annotated[str | None, _MINUTES] = None,
-) -> JSONResponse:
+def coverage_summary(studies: Studies, params: WalkerMinutes) -> JSONResponse:
     """Shares of areas, households, population and elderly covered, overall and per
     subdistrict, per type and for all types at once."""
-    study, result = studies.coverage(profile, minutes)
+    study, result = studies.coverage(params)
     table = summarize(study.layers["residential_areas"], result).replace({np.nan: None})
     return JSONResponse(
-        {"profile": profile, "method": study.method, "summary": table.to_dict(orient="records")}
+        {
+            "profile": params.profile.name,
+            "method": study.method,
+            "summary": table.to_dict(orient="records"),
+        }
     )
 
 
@@ -257,18 +257,17 @@ def coverage_summary(
     responses={200: {"content": {GEOJSON: {}}}},
 )
 def gap_areas(
-    studies: Annotated[StudyCache, Depends(get_studies)],
-    profile: Annotated[Profile, _PROFILE] = "standard",
-    minutes: Annotated[str | None, _MINUTES] = None,
+    studies: Studies,
+    params: WalkerMinutesCRS,
     elderly_weight: Annotated[float, Query(ge=0, le=10, description="老人权重")] = 1.0,
     zones: Annotated[bool, Query(description="返回盲区范围 / gap zones instead")] = False,
-    crs: Annotated[OutputCRS, _CRS] = "wgs84",
 ) -> JSONResponse:
     """Residential areas missing a facility type within its threshold, most people
     affected first; ``zones=true`` gives the gap zones (streets beyond reach) instead."""
-    study, result = studies.coverage(profile, minutes)
+    crs = params.crs
+    study, result = studies.coverage(params)
     if zones:
-        return _geojson(studies.gap_zones(profile, minutes), crs)
+        return _geojson(studies.gap_zones(params), crs)
     areas = study.layers["residential_areas"]
     ranked = gaps(areas, result, elderly_weight)
     frame = gpd.GeoDataFrame(ranked, geometry=areas.geometry.loc[ranked.index], crs="EPSG:4326")
@@ -296,7 +295,8 @@ def _minutes(text: str) -> list[float]:
     responses={200: {"content": {GEOJSON: {}}}},
 )
 def isochrones_point(
-    studies: Annotated[StudyCache, Depends(get_studies)],
+    studies: Studies,
+    params: WalkerCRS,
     lon: Annotated[float | None, Query(ge=-180, le=180, examples=[121.5405])] = None,
     lat: Annotated[float | None, Query(ge=-90, le=90, examples=[31.299])] = None,
     type: Annotated[
@@ -304,24 +304,22 @@ def isochrones_point(
         Query(description="不给点时：某类全部设施的等时圈 / without a point: all of one type"),
     ] = None,
     minutes: Annotated[str, Query(examples=["5,10,15"])] = "5,10,15",
-    profile: Annotated[Profile, _PROFILE] = "standard",
-    crs: Annotated[OutputCRS, _CRS] = "wgs84",
 ) -> JSONResponse:
     """Areas within the given minutes' walk of a point (``lon``, ``lat``), or of every
     facility of one ``type``, along the streets. ``crs`` applies to the point given and to
     the polygons returned."""
     values = _minutes(minutes)
-    study = studies.study()
+    study, crs = studies.study(), params.crs
     if lon is not None and lat is not None:
         if crs != "wgs84":
             lon, lat = to_wgs84(lon, lat, crs)
-        return _geojson(isochrones_at(study, lon, lat, values, profile), crs)
+        return _geojson(isochrones_at(study, lon, lat, values, params), crs)
     if type is None or lon is not None or lat is not None:
         raise QueryError(
             "请给出 lon 和 lat，或只给 type / give lon and lat, or type alone: "
             "/isochrones?lon=121.54&lat=31.30 or /isochrones?type=clinics"
         )
-    return _geojson(studies.isochrones(type, values, profile), crs)
+    return _geojson(studies.isochrones(type, tuple(values), params), crs)
 
 
 @router.get(
@@ -333,9 +331,9 @@ def isochrones_point(
 def isochrones_facility(
     layer: LayerName,
     feature_id: FeatureId,
-    studies: Annotated[StudyCache, Depends(get_studies)],
+    studies: Studies,
+    params: Walker,
     minutes: Annotated[str, Query(examples=["5,10,15"])] = "5,10,15",
-    profile: Annotated[Profile, _PROFILE] = "standard",
 ) -> JSONResponse:
     """Areas within the given minutes' walk of one facility (clinics, neighbour centres,
     charging points)."""
@@ -347,7 +345,7 @@ def isochrones_facility(
         raise NotFoundError(f"图层 {layer} 中没有要素 {feature_id} / no feature '{feature_id}'")
     point = frame.geometry.loc[feature_id].representative_point()
     return _geojson(
-        isochrones_at(study, point.x, point.y, _minutes(minutes), profile).assign(
+        isochrones_at(study, point.x, point.y, _minutes(minutes), params).assign(
             facility_id=feature_id, type=layer
         )
     )
@@ -359,11 +357,7 @@ def isochrones_facility(
     response_class=JSONResponse,
     responses={200: {"content": {GEOJSON: {}}}},
 )
-def renovation_opportunities(
-    studies: Annotated[StudyCache, Depends(get_studies)],
-    profile: Annotated[Profile, _PROFILE] = "standard",
-    minutes: Annotated[str | None, _MINUTES] = None,
-) -> JSONResponse:
+def renovation_opportunities(studies: Studies, params: WalkerMinutes) -> JSONResponse:
     """Renovation projects in compounds that lack a facility type: where to add one."""
-    study, result = studies.coverage(profile, minutes)
+    study, result = studies.coverage(params)
     return _geojson(opportunities(study, result))

@@ -9,10 +9,10 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from api.deps import FeatureId, LayerCache, LayerName, StudyCache, get_cache, get_studies
-from geo.edit import feature_etag
 from geo.errors import NotFoundError
-from geo.features import FeatureIndex, layer_extent, parse_bbox, to_geojson_dict
-from geo.maps import LABELS
+from geo.layers.edit import feature_etag
+from geo.layers.query import FeatureIndex, layer_extent, parse_bbox, to_geojson_dict
+from geo.maps.base import LABELS
 from geo.schema import LAYER_NAMES, get_layer
 
 router = APIRouter(tags=["collections"])

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 
-import geo
-from api.deps import LayerCache, get_cache
+from api.deps import Layers
+from geo.version import __version__
 
 router = APIRouter(tags=["service"])
 
@@ -17,7 +17,7 @@ router = APIRouter(tags=["service"])
     summary="服务状态 / service health",
     responses={200: {"content": {"application/json": {"example": {"status": "ok"}}}}},
 )
-def health(cache: Annotated[LayerCache, Depends(get_cache)]) -> dict:
+def health(cache: Layers) -> dict[str, Any]:
     """Status, version and the number of features in each layer."""
     counts = {name: len(frame) for name, frame in cache.all().items()}
-    return {"status": "ok", "version": geo.__version__, "layers": counts}
+    return {"status": "ok", "version": __version__, "layers": counts}

@@ -19,8 +19,8 @@ from starlette.concurrency import run_in_threadpool
 from api.deps import FeatureId, LayerCache, LayerName, get_cache, require_writer
 from api.errors import PROBLEM_JSON
 from api.routes.collections import COVERAGE, GEOJSON
-from geo import edit
 from geo.errors import SourceReadError
+from geo.layers import edit
 from geo.schema import get_layer
 
 router = APIRouter(tags=["collections"], dependencies=[Depends(require_writer)])
@@ -211,7 +211,7 @@ def _feature_response(
 async def _write(cache: LayerCache, layer: str, change, *args: Any, **kwargs: Any) -> Any:
     """Run a blocking :mod:`geo.edit` call off the event loop; then drop the cached layer."""
     try:
-        return await run_in_threadpool(change, *args, folder=cache.folder, **kwargs)
+        return await run_in_threadpool(change, *args, folder=cache.store, **kwargs)
     finally:
         cache.forget(layer)
 

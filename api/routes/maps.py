@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse
 
-from api.deps import LayerCache, StudyCache, get_cache, get_studies
+from api.deps import Layers, Studies, Walker
 from api.routes.pages import Basemap, FacilityType, dashboard_page
-from geo.dashboard import renovation_map
 from geo.errors import QueryError
+from geo.maps.dashboard import renovation_map
 from geo.schema import get_layer
 
 router = APIRouter(tags=["pages"])
@@ -18,22 +18,22 @@ router = APIRouter(tags=["pages"])
 
 @router.get("/maps/coverage", response_class=HTMLResponse, summary="覆盖地图 / coverage map")
 def coverage(
-    studies: Annotated[StudyCache, Depends(get_studies)],
+    studies: Studies,
+    params: Walker,
     type: Annotated[FacilityType, Query(examples=["clinics"])] = "clinics",
-    profile: Annotated[Literal["standard", "elderly"], Query(examples=["elderly"])] = "standard",
     lang: Annotated[Literal["zh", "en"], Query()] = "zh",
     tiles: Annotated[Basemap, Query()] = "openstreetmap",
     subdistrict: Annotated[str | None, Query()] = None,
 ) -> HTMLResponse:
     """Residential areas coloured by walking minutes to the nearest facility of ``type``."""
-    return dashboard_page(studies, type, profile, lang, tiles, subdistrict)
+    return dashboard_page(studies, type, params, lang, tiles, subdistrict)
 
 
 @router.get(
     "/maps/renovation", response_class=HTMLResponse, summary="加装电梯地图 / renovation map"
 )
 def renovation(
-    cache: Annotated[LayerCache, Depends(get_cache)],
+    cache: Layers,
     status: Annotated[
         list[str] | None,
         Query(description="只看这些阶段 / stages", examples=[["under_construction", "completed"]]),

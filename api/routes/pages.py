@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
-import geo
-from api.deps import LayerCache, StudyCache, get_cache, get_studies
-from geo.dashboard import INLINE_LIMIT, ISOCHRONE_MINUTES, coverage_map
+from api.deps import Studies, StudyCache, Walker
+from geo.analysis.params import WalkParams
+from geo.maps.dashboard import dashboard_map
+from geo.version import __version__
 
 router = APIRouter(tags=["pages"])
 
@@ -42,13 +43,12 @@ def _wants_json(request: Request, f: str | None) -> bool:
 )
 def index(
     request: Request,
-    cache: Annotated[LayerCache, Depends(get_cache)],
-    studies: Annotated[StudyCache, Depends(get_studies)],
+    studies: Studies,
+    params: Walker,
     f: Annotated[Literal["json", "html"] | None, Query(description="格式 / format")] = None,
     type: Annotated[
         FacilityType, Query(description="设施类型 / facility type", examples=["charging_points"])
     ] = "clinics",
-    profile: Annotated[Literal["standard", "elderly"], Query()] = "standard",
     lang: Annotated[
         Literal["zh", "en"], Query(description="界面语言 / language", examples=["en"])
     ] = "zh",
@@ -82,27 +82,24 @@ def index(
                     },
                     {"href": f"{base}/collections", "rel": "data", "type": "application/json"},
                 ],
-                "version": geo.__version__,
+                "version": __version__,
             }
         )
-    return dashboard_page(studies, type, profile, lang, tiles, subdistrict)
+    return dashboard_page(studies, type, params, lang, tiles, subdistrict)
 
 
-def dashboard_page(studies, kind, profile, lang, tiles, subdistrict) -> HTMLResponse:
-    """The coverage dashboard for one facility type (shared by ``/`` and ``/maps/coverage``).
-
-    Gap zones and isochrones are drawn into the page for a small study; a large one
-    (more than :data:`~geo.dashboard.INLINE_LIMIT` areas) fetches them when switched on."""
-    study, result = studies.coverage(profile)
-    zones = isochrone_layer = None
-    small = len(study.layers["residential_areas"]) <= INLINE_LIMIT
-    if study.network is not None and small:
-        zones = studies.gap_zones(profile)
-        isochrone_layer = studies.isochrones(kind, ISOCHRONE_MINUTES, profile)
-    fmap = coverage_map(
-        study.layers, result, kind, profile, lang, tiles, "service", subdistrict,
-        zones, isochrone_layer, served=True,
-    )  # fmt: skip
+def dashboard_page(
+    studies: StudyCache,
+    kind: str,
+    params: WalkParams,
+    lang: str,
+    tiles: str,
+    subdistrict: str | None,
+) -> HTMLResponse:
+    """The coverage dashboard for one facility type (shared by ``/`` and ``/maps/coverage``):
+    :func:`geo.maps.dashboard.dashboard_map` over the service's cached results."""
+    fmap = dashboard_map(studies, kind, params, lang=lang, tiles=tiles, assets="service",
+                         subdistrict=subdistrict, served=True)  # fmt: skip
     return HTMLResponse(fmap.get_root().render())
 
 
@@ -111,6 +108,6 @@ def dashboard_page(studies, kind, profile, lang, tiles, subdistrict) -> HTMLResp
     summary="符合的标准 / conformance classes",
     responses={200: {"content": {"application/json": {"example": {"conformsTo": CONFORMANCE}}}}},
 )
-def conformance() -> dict:
+def conformance() -> dict[str, list[str]]:
     """The OGC API – Features conformance classes this service implements."""
     return {"conformsTo": CONFORMANCE}

@@ -6,14 +6,15 @@ import json
 from typing import Annotated, Any, Literal
 
 import numpy as np
-from fastapi import APIRouter, Body, Depends, Query
+from fastapi import APIRouter, Body, Query
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
-from api.deps import StudyCache, get_studies
+from api.deps import Studies, Walker, WalkerMinutes
+from geo.analysis.planning import Scenario, compare, recommend_sites
 from geo.crs import to_wgs84
 from geo.errors import QueryError
-from geo.planning import Scenario, compare, recommend_sites, scenario_map
-from geo.store import to_feature_collection
+from geo.layers.geojson import to_feature_collection
+from geo.maps.scenario import scenario_map
 
 router = APIRouter(tags=["planning"])
 
@@ -29,10 +30,9 @@ _EXAMPLE = {
 
 @router.post("/scenarios", summary="方案比较 / what-if scenario against today")
 def scenarios(
-    studies: Annotated[StudyCache, Depends(get_studies)],
+    studies: Studies,
+    params: WalkerMinutes,
     body: Annotated[dict[str, Any], Body(examples=[_EXAMPLE])],
-    profile: Annotated[Literal["standard", "elderly"], Query()] = "standard",
-    minutes: Annotated[str | None, Query(examples=["clinics=15"])] = None,
     f: Annotated[Literal["json", "html"], Query(description="html: the scenario's map")] = "json",
     lang: Annotated[Literal["zh", "en"], Query()] = "zh",
 ) -> Response:
@@ -45,7 +45,7 @@ def scenarios(
     if f == "html":
         page = scenario_map(study, scenario, lang=lang).get_root().render()
         return HTMLResponse(page)
-    result = compare(study, scenario, minutes, profile)
+    result = compare(study, scenario, params)
     changed = result.changes.filter(like="_gained").any(axis=1) | result.changes.filter(
         like="_lost"
     ).any(axis=1)
@@ -54,7 +54,7 @@ def scenarios(
     return JSONResponse(
         {
             "scenario": body.get("name") or "scenario",
-            "profile": profile,
+            "profile": params.profile.name,
             "by_subdistrict": result.by_subdistrict.to_dict(orient="records"),
             "changed_areas": json.loads(to_feature_collection(frame)),
         }
@@ -68,7 +68,8 @@ def scenarios(
     responses={200: {"content": {GEOJSON: {}}}},
 )
 def recommendations(
-    studies: Annotated[StudyCache, Depends(get_studies)],
+    studies: Studies,
+    params: Walker,
     type: Annotated[Literal["clinics", "neighbor_centers", "charging_points"], Query()] = (
         "charging_points"
     ),
@@ -93,7 +94,6 @@ def recommendations(
         float,
         Query(ge=0, le=10, description="老人权重 / weight of residents 60+", examples=[2.0]),
     ] = 1.0,
-    profile: Annotated[Literal["standard", "elderly"], Query()] = "standard",
 ) -> JSONResponse:
     """The ``k`` sites that newly cover the most people not covered today (maximal
     covering), in order, with the population and elderly each one adds."""
@@ -107,7 +107,7 @@ def recommendations(
         raise QueryError("points 只用于 candidates=points / points go with candidates=points")
     rec = recommend_sites(
         studies.study(), type, k, candidates, given, method=method,
-        elderly_weight=elderly_weight, profile=profile,
+        elderly_weight=elderly_weight, params=params,
     )  # fmt: skip
     body = json.loads(to_feature_collection(rec.sites))
     body.update(

@@ -13,8 +13,8 @@ import numpy as np
 import shapely
 
 from geo.errors import QueryError
+from geo.layers.geojson import to_feature_collection
 from geo.schema import get_layer
-from geo.store import to_feature_collection
 
 __all__ = [
     "FeatureIndex",
@@ -83,7 +83,7 @@ class FeatureIndex:
 
     Examples
     --------
-    >>> from geo.store import read_layer
+    >>> from geo.layers.store import read_layer
     >>> index = FeatureIndex(read_layer("clinics"), "clinics")
     >>> positions, matched = index.select(bbox=(121.539, 31.299, 121.541, 31.300))
     >>> matched, index.ids[positions[0]]

@@ -11,23 +11,25 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-import geo
-from geo.coverage import analyze_areas, area_origins, gaps, summarize
+from geo.analysis.coverage import analyze_areas, area_origins, gaps, summarize
+from geo.analysis.isochrones import gap_zones, isochrones, opportunities
+from geo.analysis.params import PROFILES, WalkParams
+from geo.analysis.study import Study
+from geo.atomic import atomic_write_bytes
 from geo.errors import QueryError, StoreError
-from geo.isochrones import gap_zones, isochrones, opportunities
-from geo.network import components_report
+from geo.layers.geojson import to_feature_collection
+from geo.network.graph import components_report
 from geo.schema import FACILITY_LAYERS
-from geo.store import atomic_write_bytes, to_feature_collection
-from geo.walks import PROFILES, Profile, Study, parse_thresholds, profile_of
+from geo.version import __version__
 
 __all__ = ["Analysis", "analyze", "summary_table", "write_outputs"]
 
@@ -49,19 +51,30 @@ class Analysis:
 
 def analyze(
     study: Study,
-    minutes: dict[str, float] | str | None = None,
-    profile: str | Profile = "standard",
+    params: WalkParams | None = None,
+    *,
     elderly_weight: float = 1.0,
-    isochrone_minutes=(5, 10, 15),
+    isochrone_minutes: Iterable[float] = (5, 10, 15),
     progress: bool = False,
-    metres: dict[str, float] | None = None,
 ) -> Analysis:
     """Run the whole analysis on a study.
 
-    ``profile`` is ``standard``, ``elderly`` or a :class:`~geo.walks.Profile` (see
-    :func:`~geo.walks.custom_profile`); ``metres`` switches types to distance mode (GB
-    50180's 300 / 500 / 1000 m), overriding their minutes. Isochrones come per type and,
-    in :attr:`Analysis.facility_isochrones`, per facility.
+    Parameters
+    ----------
+    study : Study
+    params : WalkParams, optional
+        The walker (``standard``, ``elderly`` or a custom speed), the thresholds and the
+        types in distance mode (GB 50180's 300 / 500 / 1000 m); default: the defaults.
+    elderly_weight : float
+        Weight of residents 60+ when ranking gap areas.
+    isochrone_minutes : iterable of float
+        Isochrones per type and, in :attr:`Analysis.facility_isochrones`, per facility.
+    progress : bool
+        Show a progress bar.
+
+    Returns
+    -------
+    Analysis
 
     Examples
     --------
@@ -69,8 +82,8 @@ def analyze(
     >>> sorted(result.summary["type"].unique())
     ['all_types', 'charging_points', 'clinics', 'neighbor_centers']
     """
-    limits = parse_thresholds(minutes)
-    walker = profile_of(profile)
+    params = params if params is not None else WalkParams()
+    walker = params.profile
     network = study.network is not None
     if elderly_weight < 0:
         raise QueryError(
@@ -84,52 +97,46 @@ def analyze(
             "没有小区可分析 / no residential areas to analyse: 先导入 / import some first, "
             "e.g. lifecircle import residential_areas 小区.shp"
         )
-    result = analyze_areas(study, limits, walker, metres)
+    origins = area_origins(study, areas)  # gates snapped once for the whole run
+    result = analyze_areas(study, params, origins=origins)
     bar.update()
     coverage = areas.join(result)
     summary = summarize(areas, result)
     ranked = gaps(areas, result, elderly_weight)
     zones = iso = per_facility = None
     if network:
-        zones = gap_zones(study, limits, walker, metres=metres)
+        zones = gap_zones(study, params)
         bar.update()
         iso = pd.concat(
-            [isochrones(study, kind, isochrone_minutes, walker) for kind in FACILITY_LAYERS],
+            [isochrones(study, kind, isochrone_minutes, params) for kind in FACILITY_LAYERS],
             ignore_index=True,
         )
         bar.update()
         per_facility = pd.concat(
-            [isochrones(study, kind, isochrone_minutes, walker, per_facility=True)
+            [isochrones(study, kind, isochrone_minutes, params, per_facility=True)
              for kind in FACILITY_LAYERS],
             ignore_index=True,
         )  # fmt: skip
         bar.update()
     bar.close()
     settings = {
-        "version": geo.__version__,
+        "version": __version__,
         "method": study.method,
         "profile": walker.name,
         "speeds_kmh": {name: p.speed_kmh for name, p in {**PROFILES, walker.name: walker}.items()},
-        "minutes": limits,
-        "metres": metres or {},
+        "minutes": dict(params.minutes),
+        "metres": dict(params.metres),
         "circuity": study.circuity if not network else None,
         "elderly_weight": elderly_weight,
         "max_snap_m": study.max_snap_m,
         # compounds with no gate or street within reach of the network: a wrong network shows
-        "areas_unreached": _off_network(study, areas) if network else 0,
+        "areas_unreached": int((~origins.reached(len(areas))).sum()) if network else 0,
         "network": components_report(study.network) if network else None,
     }
     if settings["network"]:
         settings["network"].pop("components", None)
     return Analysis(coverage, summary, ranked, zones, iso, opportunities(study, result), settings,
                     per_facility)  # fmt: skip
-
-
-def _off_network(study: Study, areas) -> int:
-    owner, _, _, snap = area_origins(study, areas)
-    reached = np.zeros(len(areas), dtype=bool)
-    reached[owner[snap.ok]] = True
-    return int((~reached).sum())
 
 
 def summary_table(analysis: Analysis) -> str:

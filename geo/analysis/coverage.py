@@ -10,15 +10,27 @@ inside an area is 0 m away.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
 
+from geo.analysis.params import PROFILES, Profile, Thresholds, WalkParams
+from geo.analysis.study import Study
+from geo.network.snapping import Snap
 from geo.schema import FACILITY_LAYERS
-from geo.snapping import Snap
-from geo.walks import PROFILES, Profile, Study, parse_thresholds, profile_of
 
-__all__ = ["ALL_TYPES", "COUNT_CAP", "analyze_areas", "area_origins", "gaps", "summarize"]
+__all__ = [
+    "ALL_TYPES",
+    "COUNT_CAP",
+    "Origins",
+    "analyze_areas",
+    "area_origins",
+    "gaps",
+    "summarize",
+]
 
 #: "Facilities within the threshold" counts up to this many (more is reported as this many).
 COUNT_CAP = 25
@@ -29,12 +41,54 @@ ALL_TYPES = "all_types"
 NO_PATH = "路网上无法到达任何设施 / no facility of this type can be reached on the network"
 
 
-def area_origins(study: Study, areas) -> tuple[np.ndarray, np.ndarray, np.ndarray, Snap | None]:
-    """Origins of every area: ``(area position, x, y, snap)`` with one row per origin.
+@dataclass(frozen=True)
+class Origins:
+    """Where the walks of every area start: one row per origin (a gate, a street, a centre).
+
+    Attributes
+    ----------
+    owner : numpy.ndarray
+        Position of the area each origin belongs to.
+    x, y : numpy.ndarray
+        Metric coordinates of each origin (the study's CRS).
+    snap : Snap or None
+        Where each origin joins the network; None in straight-line mode.
+    """
+
+    owner: np.ndarray
+    x: np.ndarray
+    y: np.ndarray
+    snap: Snap | None
+
+    def __iter__(self):  # (owner, x, y, snap), as a tuple unpacks
+        return iter((self.owner, self.x, self.y, self.snap))
+
+    def reached(self, count: int) -> np.ndarray:
+        """Which of ``count`` areas have an origin on the network (all in straight-line mode)."""
+        reached = np.zeros(count, dtype=bool)
+        if self.snap is None:
+            reached[self.owner] = True
+        else:
+            reached[self.owner[self.snap.ok]] = True
+        return reached
+
+
+def area_origins(study: Study, areas: gpd.GeoDataFrame) -> Origins:
+    """Origins of every area, snapped once: compute this once per analysis and pass it on.
 
     The snap of street origins is exact (they lie on the street, 0 m away); gates and
-    centres are attached with :func:`geo.snapping.snap_points`. In straight-line mode the
-    snap is None and origins are gates, else centres.
+    centres are attached with :func:`geo.network.snapping.snap_points`. In straight-line
+    mode the snap is None and origins are gates, else centres.
+
+    Parameters
+    ----------
+    study : Study
+    areas : geopandas.GeoDataFrame
+        Residential areas (WGS-84), with ``entrances`` where gates are known.
+
+    Returns
+    -------
+    Origins
     """
     count = len(areas)
     gates = areas["entrances"] if "entrances" in areas.columns else pd.Series([None] * count)
@@ -56,7 +110,7 @@ def area_origins(study: Study, areas) -> tuple[np.ndarray, np.ndarray, np.ndarra
     no_gate = np.setdiff1d(np.arange(count), owner)
     if study.network is None:
         cx, cy = shapely.get_x(centre[no_gate]), shapely.get_y(centre[no_gate])
-        return (
+        return Origins(
             np.concatenate([owner, no_gate]),
             np.concatenate([gx, cx]),
             np.concatenate([gy, cy]),
@@ -86,7 +140,7 @@ def area_origins(study: Study, areas) -> tuple[np.ndarray, np.ndarray, np.ndarra
         *(np.concatenate([getattr(s, f) for s in (gate_snap, street_snap, centre_snap)])
           for f in ("edge", "offset", "distance", "ok", "reason"))
     )  # fmt: skip
-    return (
+    return Origins(
         np.concatenate([owner, street_owner, lonely]),
         np.concatenate([gx, shapely.get_x(at), cx]),
         np.concatenate([gy, shapely.get_y(at), cy]),
@@ -96,20 +150,38 @@ def area_origins(study: Study, areas) -> tuple[np.ndarray, np.ndarray, np.ndarra
 
 def analyze_areas(
     study: Study,
-    minutes: dict[str, float] | str | None = None,
-    profile: str | Profile = "standard",
-    metres: dict[str, float] | None = None,
+    params: WalkParams | None = None,
+    *,
     types: tuple[str, ...] = FACILITY_LAYERS,
+    origins: Origins | None = None,
+    minutes: Thresholds = None,
+    profile: str | Profile | None = None,
+    metres: Thresholds = None,
 ) -> pd.DataFrame:
     """Per residential area and facility type: the nearest facility and whether it is near.
 
-    Columns for each type ``T``: ``T_id``, ``T_name`` (nearest facility), ``T_walk_m``,
-    ``T_minutes_standard``, ``T_minutes_elderly`` (and ``T_minutes_custom`` for a
-    :func:`~geo.walks.custom_profile`), ``T_covered`` (within the threshold for
-    ``profile``, or within ``metres[T]`` in distance mode), ``T_within`` (facilities within
-    the threshold, capped at :data:`COUNT_CAP`), ``T_method`` (``network`` /
-    ``straight_line``), ``T_reason`` (why an area could not be reached). Then
-    ``all_covered``. Indexed like the areas, so ``areas.join(result)`` works.
+    Parameters
+    ----------
+    study : Study
+    params : WalkParams, optional
+        Walker and thresholds; ``minutes``, ``profile`` and ``metres`` are shorthands
+        for a notebook (parsed once, here).
+    types : tuple of str
+        Facility types to analyse.
+    origins : Origins, optional
+        The areas' origins when already computed (:func:`area_origins`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns for each type ``T``: ``T_id``, ``T_name`` (nearest facility), ``T_walk_m``,
+        ``T_minutes_standard``, ``T_minutes_elderly`` (and ``T_minutes_custom`` for a
+        :func:`~geo.analysis.params.custom_profile`), ``T_covered`` (within the threshold
+        for the walker, or within ``metres[T]`` in distance mode), ``T_within``
+        (facilities within the threshold, capped at :data:`COUNT_CAP`), ``T_method``
+        (``network`` / ``straight_line``), ``T_reason`` (why an area could not be
+        reached). Then ``all_covered``. Indexed like the areas, so
+        ``areas.join(result)`` works.
 
     Examples
     --------
@@ -118,15 +190,15 @@ def analyze_areas(
     >>> bool(result["clinics_covered"].mean() > 0.5), result.index.equals(study.layers["residential_areas"].index)
     (True, True)
     """
+    params = WalkParams.of(params, minutes=minutes, profile=profile, metres=metres)
+    walker = params.profile
     areas = study.layers["residential_areas"]
-    walker = profile_of(profile)
-    limits_min = parse_thresholds(minutes)
-    owner, x, y, snap = area_origins(study, areas)
+    owner, x, y, snap = origins if origins is not None else area_origins(study, areas)
     out = pd.DataFrame(index=areas.index)
     metric = areas.geometry.to_crs(study.crs).to_numpy()
     covered_all = np.ones(len(areas), dtype=bool)
     for kind in types:
-        limit_m = (metres or {}).get(kind, limits_min[kind] * walker.metres_per_minute)
+        limit_m = params.limit_m(kind)
         frame = study.facilities(kind)
         nearest_m, nearest_label, reason = study.walk_metres(x, y, kind, 1, origin_snap=snap)
         _, within_label, _ = study.walk_metres(
@@ -169,11 +241,13 @@ def analyze_areas(
         out[f"{kind}_reason"] = np.where(found, None, np.where(pd.isna(why), NO_PATH, why))
         covered_all &= covered
     out["all_covered"] = covered_all
-    out.attrs.update(profile=walker.name, minutes=limits_min, metres=metres or {})
+    out.attrs.update(profile=walker.name, minutes=dict(params.minutes), metres=dict(params.metres))
     return out
 
 
-def _best_per_area(count, owner, metres, label, reason):
+def _best_per_area(
+    count: int, owner: np.ndarray, metres: np.ndarray, label: np.ndarray, reason: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     best_m = np.full(count, np.inf)
     best_label = np.full(count, -1, dtype=np.int64)
     why = np.full(count, "没有可达的出入口或道路 / no gate or street could be reached", object)
@@ -187,7 +261,7 @@ def _best_per_area(count, owner, metres, label, reason):
 
 
 def summarize(
-    areas, result: pd.DataFrame, types: tuple[str, ...] = FACILITY_LAYERS
+    areas: gpd.GeoDataFrame, result: pd.DataFrame, types: tuple[str, ...] = FACILITY_LAYERS
 ) -> pd.DataFrame:
     """Shares of areas, households, population and elderly covered, per subdistrict and
     overall (subdistrict ``全部 / all``), per type and for all types at once."""
@@ -221,7 +295,7 @@ def summarize(
 
 
 def gaps(
-    areas,
+    areas: gpd.GeoDataFrame,
     result: pd.DataFrame,
     elderly_weight: float = 1.0,
     types: tuple[str, ...] = FACILITY_LAYERS,

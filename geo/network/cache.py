@@ -1,9 +1,8 @@
-"""Reading street networks from files, and caching them on disk.
+"""Walking networks cached on disk: built once, read back in a fraction of the time.
 
-`read_network` picks the reader by file name: line layers through `geo.network.from_lines`,
-OpenStreetMap extracts and osmnx GraphML through `geo.osm`. `fetch_network` downloads a
-place from OpenStreetMap. `load_network` is `read_network` remembered in an ``.npz`` under
-`default_cache_dir` until the source file changes.
+`load_network` is `geo.network.readers.read_network` remembered in an ``.npz`` under the
+settings' cache folder (``$LIFECIRCLE_CACHE``, else ``~/.cache/lifecircle``) until the source
+file changes.
 """
 
 from __future__ import annotations
@@ -15,82 +14,29 @@ import os
 import zipfile
 from pathlib import Path
 
-import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyproj
 import shapely
 
+from geo.atomic import atomic_write_bytes
 from geo.errors import NetworkError, SourceReadError
-from geo.network import WalkNetwork, from_lines
-from geo.store import atomic_write_bytes
+from geo.network.graph import WalkNetwork
+from geo.network.readers import read_network
+from geo.settings import current
 
-__all__ = [
-    "LINE_FORMATS",
-    "NETWORK_CACHE_VERSION",
-    "default_cache_dir",
-    "fetch_network",
-    "load_network",
-    "read_network",
-]
+__all__ = ["NETWORK_CACHE_VERSION", "default_cache_dir", "load_network"]
 
 logger = logging.getLogger(__name__)
 
 #: Bumped whenever the way networks are built changes, so that older caches are rebuilt.
 NETWORK_CACHE_VERSION = 1
 
-#: File name endings read as line layers (through pyogrio); see `read_network` for the rest.
-LINE_FORMATS = (".geojson", ".json", ".gpkg", ".shp")
-
-
-def read_network(path: str | os.PathLike[str], *, layer: str | None = None) -> WalkNetwork:
-    """Read a street network, choosing the reader by file name.
-
-    ``.geojson``, ``.json``, ``.gpkg``, ``.shp``: a line layer (`from_lines`; ``layer`` picks
-    one of a GeoPackage's layers). ``.osm.pbf``: an OpenStreetMap extract, walkable ways only
-    (`geo.osm.read_osm_pbf`). ``.graphml``: an osmnx GraphML file (`geo.osm.read_graphml`).
-    """
-    source = Path(path).expanduser()
-    if not source.is_file():
-        raise SourceReadError(f"找不到路网文件 / street network file not found: {source}")
-    lowered = source.name.lower()
-    if lowered.endswith(".pbf"):
-        from geo.osm import read_osm_pbf
-
-        return read_osm_pbf(source)
-    if lowered.endswith(".graphml"):
-        from geo.osm import read_graphml
-
-        return read_graphml(source)
-    if not lowered.endswith(LINE_FORMATS):
-        raise SourceReadError(
-            f"不支持的路网格式 / unsupported street network format: {source.name}; use "
-            f"{', '.join(LINE_FORMATS)}, .osm.pbf or .graphml"
-        )
-    from pyogrio.errors import DataLayerError, DataSourceError
-
-    try:
-        frame = gpd.read_file(source, layer=layer)
-    except (DataSourceError, DataLayerError, OSError, ValueError) as exc:
-        raise SourceReadError(f"无法读取路网文件 / cannot read {source}: {exc}") from exc
-    return from_lines(frame, source=str(source))
-
-
-def fetch_network(place: str) -> WalkNetwork:
-    """Download the walking network of a place from OpenStreetMap (needs osmnx and internet).
-
-    Offline, or without osmnx, raises a bilingual `NetworkError` saying to pass an
-    ``.osm.pbf`` file instead; see `geo.osm.fetch_place`.
-    """
-    from geo.osm import fetch_place
-
-    return fetch_place(place)
-
 
 def default_cache_dir() -> Path:
-    """``$LIFECIRCLE_CACHE``, else ``~/.cache/lifecircle`` (never inside the package)."""
-    chosen = os.environ.get("LIFECIRCLE_CACHE") or Path.home() / ".cache" / "lifecircle"
-    return Path(chosen).expanduser()
+    """The settings' cache folder: ``$LIFECIRCLE_CACHE``, else ``~/.cache/lifecircle``
+    (never inside the package)."""
+    return Path(current().cache).expanduser()
 
 
 def load_network(

@@ -2,7 +2,7 @@
 
 :func:`export_layer` writes atomically, converts ``entrances`` with the geometries and
 keeps within a shapefile's limits: field names of at most 10 bytes (which
-:func:`geo.io.import_layer` maps back) and texts of at most 254 bytes.
+:func:`geo.layers.imports.import_layer` maps back) and texts of at most 254 bytes.
 """
 
 from __future__ import annotations
@@ -22,10 +22,13 @@ import pyogrio
 import shapely
 from pyproj import CRS
 
-from geo import store as gstore
-from geo.io import SHP_FIELD_NAMES, OptionError
+from geo.atomic import atomic_write_bytes
+from geo.crs import convert_geometries, convert_pairs, parse_crs
+from geo.layers.geojson import to_feature_collection
+from geo.layers.imports import SHP_FIELD_NAMES, OptionError
+from geo.layers.sources import blank
+from geo.layers.store import Location, open_store
 from geo.schema import get_layer
-from geo.sources import _blank, _convert_geoms, _convert_pairs, _normalise_crs
 
 __all__ = [
     "EXPORT_FORMATS",
@@ -45,7 +48,7 @@ def export_layer(
     layer: str,
     out: str | os.PathLike[str] | None = None,
     *,
-    folder: str | os.PathLike[str] | None = None,
+    folder: Location = None,
     fmt: str | None = None,
     crs: str = "wgs84",
 ) -> Path:
@@ -57,8 +60,8 @@ def export_layer(
         Layer to export.
     out : path-like, optional
         Output file, replaced if it exists; default ``./<layer>.<ext>``.
-    folder : path-like, optional
-        Store folder (default: :func:`geo.store.data_dir`).
+    folder : LayerStore, path or URL, optional
+        The store (default: the settings' store).
     fmt : {"geojson", "gpkg", "shp", "csv"}, optional
         Default: from ``out``'s extension, else ``geojson``.
     crs : str
@@ -97,18 +100,18 @@ def export_layer(
     target = Path(out) if out is not None else Path.cwd() / f"{layer}{EXPORT_FORMATS[fmt]}"
     if not target.parent.is_dir():
         raise OptionError(f"输出目录不存在 / output folder not found: {target.parent}")
-    parsed = _normalise_crs(crs)
-    frame = gstore.read_layer(layer, folder)
+    parsed = parse_crs(crs)
+    frame = open_store(folder).read(layer)
     geographic = isinstance(parsed, str) or parsed.is_geographic
-    geoms = _convert_geoms(np.asarray(frame.geometry.values, dtype=object), parsed, False)
+    geoms = convert_geometries(np.asarray(frame.geometry.values, dtype=object), parsed, False)
     decimals = 7 if geographic else 3  # ~1 cm either way, as in the store
     geoms = shapely.transform(geoms, lambda xy: np.round(xy, decimals)) if len(geoms) else geoms
     props = frame.drop(columns=frame.geometry.name).reset_index(drop=True)
     if "entrances" in props.columns:
-        gates = [_convert_pairs(v, parsed, False) for v in props["entrances"]]
+        gates = [convert_pairs(v, parsed, False) for v in props["entrances"]]
         props["entrances"] = pd.Series(gates, index=props.index, dtype=object)
     if fmt == "geojson":
-        content = gstore.to_feature_collection(  # crs=None: keep the converted coordinates
+        content = to_feature_collection(  # crs=None: keep the converted coordinates
             gpd.GeoDataFrame(props, geometry=gpd.GeoSeries(geoms), crs=None), layer
         )
         head = b'{"type":"FeatureCollection",'
@@ -120,7 +123,7 @@ def export_layer(
             # no standard way to say so: a foreign member, which `lifecircle import` honours
             member = json.dumps(parsed).encode()
             content = head + b'"coordinate_system":' + member + b"," + content[len(head) :]
-        gstore.atomic_write_bytes(target, content)
+        atomic_write_bytes(target, content)
     elif fmt == "csv":
         _write_csv(target, props, geoms, geographic, layer)
     else:
@@ -134,7 +137,7 @@ def export_layer(
 def _json_text(value: Any) -> Any:
     if isinstance(value, list | tuple | dict):
         return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-    return None if _blank(value) else value
+    return None if blank(value) else value
 
 
 def _write_csv(target: Path, props: pd.DataFrame, geoms: Any, geographic: bool, layer: str) -> None:
@@ -151,7 +154,7 @@ def _write_csv(target: Path, props: pd.DataFrame, geoms: Any, geographic: bool, 
             for g, p in zip(geoms, points, strict=True)
         ]
     text = table.to_csv(index=False, lineterminator="\r\n")  # CRLF, as Excel writes
-    gstore.atomic_write_bytes(target, text.encode("utf-8-sig"))
+    atomic_write_bytes(target, text.encode("utf-8-sig"))
 
 
 def _ogr_table(props: pd.DataFrame, layer: str, shapefile: bool) -> pd.DataFrame:

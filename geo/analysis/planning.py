@@ -18,10 +18,11 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo.coverage import analyze_areas, area_origins
+from geo.analysis.coverage import Origins, analyze_areas, area_origins
+from geo.analysis.params import Profile, Thresholds, WalkParams
+from geo.analysis.study import Study
 from geo.errors import QueryError
 from geo.schema import FACILITY_LAYERS
-from geo.walks import Study, parse_thresholds, profile_of
 
 __all__ = [
     "CANDIDATE_SOURCES",
@@ -35,7 +36,6 @@ __all__ = [
     "greedy_vs_optimal",
     "optimal_sites",
     "recommend_sites",
-    "scenario_map",
 ]
 
 CANDIDATE_SOURCES = ("renovation_projects", "neighbor_centers", "street_nodes", "points")
@@ -163,9 +163,27 @@ def apply_scenario(study: Study, scenario: Scenario) -> Study:
 
 
 def compare(
-    study: Study, scenario: Scenario, minutes=None, profile: str = "standard"
+    study: Study,
+    scenario: Scenario,
+    params: WalkParams | None = None,
+    *,
+    minutes: Thresholds = None,
+    profile: str | Profile | None = None,
 ) -> ScenarioResult:
     """Coverage of the scenario against today's, per area and per subdistrict.
+
+    Parameters
+    ----------
+    study : Study
+        Today.
+    scenario : Scenario
+        The changes; the stored layers are not touched.
+    params : WalkParams, optional
+        Walker and thresholds (``minutes`` and ``profile`` are shorthands).
+
+    Returns
+    -------
+    ScenarioResult
 
     Examples
     --------
@@ -175,12 +193,12 @@ def compare(
     >>> int(result.changes["charging_points_gained"].sum()) > 0
     True
     """
-    limits = parse_thresholds(minutes)
-    walker = profile_of(profile)
+    params = WalkParams.of(params, minutes=minutes, profile=profile)
     after_study = apply_scenario(study, scenario)
-    before = analyze_areas(study, limits, walker.name)
-    after = analyze_areas(after_study, limits, walker.name)
     areas = study.layers["residential_areas"]
+    origins = area_origins(study, areas)  # the same gates and streets before and after
+    before = analyze_areas(study, params, origins=origins)
+    after = analyze_areas(after_study, params, origins=origins)
     changes = pd.DataFrame(index=areas.index)
     kinds = (*FACILITY_LAYERS, "all")
     for kind in kinds:
@@ -212,7 +230,7 @@ def compare(
 # --- recommended sites -----------------------------------------------------------------------
 
 
-def _candidates(study: Study, kind: str, source: str, points=None) -> gpd.GeoDataFrame:
+def _candidates(study: Study, kind: str, source: str, points: Any = None) -> gpd.GeoDataFrame:
     if source == "renovation_projects":
         frame = study.layers["renovation_projects"]
         geometry = frame.geometry.representative_point()
@@ -241,15 +259,21 @@ def _candidates(study: Study, kind: str, source: str, points=None) -> gpd.GeoDat
 
 
 def coverage_sets(
-    study: Study, candidates: gpd.GeoDataFrame, kind: str, limit_m: float
+    study: Study,
+    candidates: gpd.GeoDataFrame,
+    kind: str,
+    limit_m: float,
+    origins: Origins | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Pairs ``(area position, candidate position)`` where the candidate would be within
-    ``limit_m`` walking metres of the area (from its gates or streets, as in coverage)."""
+    ``limit_m`` walking metres of the area (from its gates or streets, as in coverage).
+
+    ``origins`` are the areas' origins when already computed (:func:`area_origins`)."""
     layers = dict(study.layers)
     layers[kind] = candidates
     trial = study.with_layers(layers)
     areas = study.layers["residential_areas"]
-    owner, x, y, snap = area_origins(trial, areas)
+    owner, x, y, snap = origins if origins is not None else area_origins(trial, areas)
     k = min(MAX_CANDIDATES_PER_AREA, max(len(candidates), 1))
     _, label, _ = trial.walk_metres(x, y, kind, k, cutoff=limit_m, origin_snap=snap)
     pairs = np.column_stack([np.repeat(owner, k), label.ravel()])
@@ -332,15 +356,36 @@ def recommend_sites(
     kind: str,
     k: int = 3,
     candidates: str = "renovation_projects",
-    points=None,
+    points: Any = None,
     method: str = "greedy",
     elderly_weight: float = 1.0,
-    minutes=None,
-    profile: str = "standard",
+    params: WalkParams | None = None,
+    *,
+    minutes: Thresholds = None,
+    profile: str | Profile | None = None,
 ) -> Recommendation:
     """Choose ``k`` new sites for ``kind`` that newly cover the most people.
 
     Only areas not covered today count; ``elderly_weight`` > 1 counts residents 60+ more.
+
+    Parameters
+    ----------
+    study : Study
+    kind : str
+        The facility type to add.
+    k : int
+        How many sites.
+    candidates : str
+        One of :data:`CANDIDATE_SOURCES`; ``points`` gives the positions (WGS-84) for
+        ``"points"``.
+    method : {"greedy", "exact"}
+    elderly_weight : float
+    params : WalkParams, optional
+        Walker and thresholds (``minutes`` and ``profile`` are shorthands).
+
+    Returns
+    -------
+    Recommendation
 
     Examples
     --------
@@ -356,17 +401,17 @@ def recommend_sites(
         raise QueryError("method 为 greedy 或 exact / method must be greedy or exact")
     if k < 1:
         raise QueryError("k 至少为 1 / k must be at least 1")
-    walker = profile_of(profile)
-    limits = parse_thresholds(minutes)
-    limit_m = limits[kind] * walker.metres_per_minute
+    params = WalkParams.of(params, minutes=minutes, profile=profile)
+    limit_m = params.limit_m(kind)
     areas = study.layers["residential_areas"]
-    today = analyze_areas(study, limits, walker.name, types=(kind,))
+    origins = area_origins(study, areas)
+    today = analyze_areas(study, params, types=(kind,), origins=origins)
     pool = _candidates(study, kind, candidates, points)
     population = pd.to_numeric(areas["population"], errors="coerce").fillna(0).to_numpy()
     elderly = pd.to_numeric(areas["elderly"], errors="coerce").fillna(0).to_numpy()
     weights = np.where(today[f"{kind}_covered"].to_numpy(bool), 0.0,
                        population + (elderly_weight - 1.0) * elderly)  # fmt: skip
-    area, candidate = coverage_sets(study, pool, kind, limit_m) if len(pool) else (
+    area, candidate = coverage_sets(study, pool, kind, limit_m, origins) if len(pool) else (
         np.empty(0, int), np.empty(0, int))  # fmt: skip
     solve = greedy_sites if method == "greedy" else optimal_sites
     chosen = solve(weights, area, candidate, len(pool), k)
@@ -399,20 +444,3 @@ def greedy_vs_optimal(weights, area, candidate, n_candidates: int, k: int) -> di
         value[name] = float(weights[hit].sum())
     value["ratio"] = value["greedy"] / value["optimal"] if value["optimal"] else 1.0
     return value
-
-
-def scenario_map(study: Study, scenario: Scenario, lang: str = "zh", tiles: str = "openstreetmap"):
-    """The overview map of the scenario's layers, its added sites marked with a star."""
-    import folium
-
-    from geo.maps import overview_map
-
-    changed = apply_scenario(study, scenario)
-    fmap = overview_map(changed.layers, lang=lang, tiles=tiles)
-    for kind in FACILITY_LAYERS:
-        frame = changed.layers[kind]
-        new = frame[frame.index.astype(str).str.startswith(f"{scenario.name}-")]
-        for fid, geom in zip(new.index, new.geometry, strict=True):
-            folium.Marker([geom.y, geom.x], tooltip=f"★ {fid}",
-                          icon=folium.Icon(color="red", icon="star")).add_to(fmap)  # fmt: skip
-    return fmap

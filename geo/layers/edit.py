@@ -16,7 +16,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import os
 from typing import Any
 
 import geopandas as gpd
@@ -24,21 +23,14 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo.crs import parse_crs
+from geo.crs import convert_geometries, convert_pairs, parse_crs
 from geo.errors import ConflictError, NotFoundError, Problem, SourceReadError, ValidationError
-from geo.features import to_geojson_dict
-from geo.io import _assign_ids
+from geo.layers.geojson import parse_feature_collection
+from geo.layers.imports import assign_ids
+from geo.layers.query import to_geojson_dict
+from geo.layers.store import LayerTransaction, Location, open_store
+from geo.layers.validate import coerce_layer, validate_layer
 from geo.schema import get_layer
-from geo.sources import _convert_geoms, _convert_pairs
-from geo.store import (
-    data_dir,
-    layer_path,
-    locked,
-    parse_feature_collection,
-    read_layer,
-    write_layer,
-)
-from geo.validate import coerce_layer, validate_layer
 
 __all__ = [
     "PreconditionRequiredError",
@@ -89,9 +81,7 @@ def feature_etag(feature: dict[str, Any]) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
 
 
-def get_feature(
-    layer: str, feature_id: str, folder: str | os.PathLike[str] | None = None
-) -> dict[str, Any]:
+def get_feature(layer: str, feature_id: str, folder: Location = None) -> dict[str, Any]:
     """One stored feature as a GeoJSON dict; :class:`NotFoundError` when there is none.
 
     Examples
@@ -99,13 +89,13 @@ def get_feature(
     >>> get_feature("clinics", "clinic-007")["properties"]["level"]
     'community_health_centre'
     """
-    return _stored(read_layer(layer, data_dir(folder)), layer, feature_id)
+    return _stored(open_store(folder).read(layer), layer, feature_id)
 
 
 def create_feature(
     layer: str,
     feature: dict[str, Any],
-    folder: str | os.PathLike[str] | None = None,
+    folder: Location = None,
     crs: str = "wgs84",
 ) -> dict[str, Any]:
     """Add one GeoJSON Feature to ``layer``; return it as stored.
@@ -118,8 +108,8 @@ def create_feature(
         A GeoJSON Feature. Its id is ``properties.id`` or the Feature's ``id``; without one,
         the id is made as ``lifecircle import`` makes it (from layer, name and position), so
         sending the same new feature twice is caught as a duplicate.
-    folder : path-like, optional
-        Store folder (default: :func:`geo.store.data_dir`).
+    folder : LayerStore, path or URL, optional
+        The store (default: the settings' store).
     crs : str
         CRS of the geometry and of ``entrances``: ``wgs84``, ``gcj02`` (Gaode/Tencent),
         ``bd09`` (Baidu) or anything :func:`geo.crs.parse_crs` accepts.
@@ -135,9 +125,9 @@ def create_feature(
     """
     get_layer(layer)
     feature = _feature_in_wgs84(feature, crs)
-    folder = data_dir(folder)
-    with locked(folder):
-        existing = read_layer(layer, folder)
+    store = open_store(folder)
+    with store.transaction() as transaction:
+        existing = transaction.read(layer)
         new, generated = _checked(feature, layer, None)
         feature_id = new.index[0]
         if feature_id in existing.index:
@@ -156,7 +146,7 @@ def create_feature(
                 )
             raise ConflictError(message)
         merged = pd.concat([existing, new]) if len(existing) else new
-        return _commit(existing, merged, layer, folder, feature_id)
+        return _commit(transaction, existing, merged, layer, feature_id)
 
 
 def replace_feature(
@@ -164,7 +154,7 @@ def replace_feature(
     feature_id: str,
     feature: dict[str, Any],
     if_match: str | None,
-    folder: str | os.PathLike[str] | None = None,
+    folder: Location = None,
     crs: str = "wgs84",
 ) -> dict[str, Any]:
     """Replace feature ``feature_id`` by ``feature`` (a whole GeoJSON Feature).
@@ -187,12 +177,12 @@ def replace_feature(
     get_layer(layer)
     _require_version(if_match, layer, feature_id)
     feature = _feature_in_wgs84(feature, crs)
-    folder = data_dir(folder)
-    with locked(folder):
-        existing = read_layer(layer, folder)
+    store = open_store(folder)
+    with store.transaction() as transaction:
+        existing = transaction.read(layer)
         _check_version(_stored(existing, layer, feature_id), if_match, layer, feature_id)
         new, _ = _checked(feature, layer, feature_id)
-        return _commit(existing, _replace_row(existing, new), layer, folder, feature_id)
+        return _commit(transaction, existing, _replace_row(existing, new), layer, feature_id)
 
 
 def patch_feature(
@@ -200,7 +190,7 @@ def patch_feature(
     feature_id: str,
     patch: dict[str, Any],
     if_match: str | None,
-    folder: str | os.PathLike[str] | None = None,
+    folder: Location = None,
     crs: str = "wgs84",
 ) -> dict[str, Any]:
     """Change some properties (and maybe the geometry) of feature ``feature_id``.
@@ -213,7 +203,7 @@ def patch_feature(
     Examples
     --------
     >>> import shutil, tempfile
-    >>> from geo.store import DEFAULT_DATA_DIR
+    >>> from geo.settings import DEFAULT_DATA_DIR
     >>> root = tempfile.mkdtemp()
     >>> folder = shutil.copytree(DEFAULT_DATA_DIR, root + "/layers",
     ...                          ignore=shutil.ignore_patterns("streets*", ".*"))
@@ -230,9 +220,9 @@ def patch_feature(
     changes = _feature_in_wgs84(
         {"type": "Feature", "geometry": sent, "properties": properties}, crs
     )
-    folder = data_dir(folder)
-    with locked(folder):
-        existing = read_layer(layer, folder)
+    store = open_store(folder)
+    with store.transaction() as transaction:
+        existing = transaction.read(layer)
         current = _stored(existing, layer, feature_id)
         _check_version(current, if_match, layer, feature_id)
         merged_feature = {
@@ -241,25 +231,25 @@ def patch_feature(
             "properties": _merge_patch(current["properties"], changes["properties"]),
         }
         new, _ = _checked(merged_feature, layer, feature_id)
-        return _commit(existing, _replace_row(existing, new), layer, folder, feature_id)
+        return _commit(transaction, existing, _replace_row(existing, new), layer, feature_id)
 
 
 def delete_feature(
     layer: str,
     feature_id: str,
     if_match: str | None,
-    folder: str | os.PathLike[str] | None = None,
+    folder: Location = None,
 ) -> None:
     """Remove feature ``feature_id``; ``if_match`` as in :func:`replace_feature`."""
     get_layer(layer)
     _require_version(if_match, layer, feature_id)
-    folder = data_dir(folder)
-    with locked(folder):
-        existing = read_layer(layer, folder)
+    store = open_store(folder)
+    with store.transaction() as transaction:
+        existing = transaction.read(layer)
         _check_version(_stored(existing, layer, feature_id), if_match, layer, feature_id)
         # Removing a feature cannot break the rules of the others, and a layer that already
         # has errors must still let a planner delete the broken feature.
-        write_layer(existing.drop(index=[feature_id]), layer, folder, validate=False, lock=False)
+        transaction.write(layer, existing.drop(index=[feature_id]), validate=False)
 
 
 # ------------------------------------------------------------------------------ versions
@@ -324,14 +314,14 @@ def _feature_in_wgs84(feature: Any, crs: str) -> dict[str, Any]:
         except (shapely.errors.GEOSException, ValueError, TypeError):
             geom = None  # reported when the feature is checked
         if geom is not None and not geom.is_empty:
-            (converted,) = _convert_geoms(np.array([geom], dtype=object), parsed, True)
+            (converted,) = convert_geometries(np.array([geom], dtype=object), parsed, True)
             out["geometry"] = json.loads(shapely.to_geojson(converted))
     if isinstance(properties, dict) and properties.get("entrances") is not None:
         gates = properties["entrances"]
         if isinstance(gates, str):  # coerce_layer accepts JSON text too
             with contextlib.suppress(json.JSONDecodeError):  # else coerce_layer reports it
                 gates = json.loads(gates)
-        out["properties"] = {**properties, "entrances": _convert_pairs(gates, parsed, True)}
+        out["properties"] = {**properties, "entrances": convert_pairs(gates, parsed, True)}
     return out
 
 
@@ -376,7 +366,7 @@ def _checked(
         chosen = given
     else:
         geoms = np.asarray(frame.geometry.values, dtype=object)
-        (chosen,) = _assign_ids(layer, frame, geoms)
+        (chosen,) = assign_ids(layer, frame, geoms)
     frame["id"] = pd.Series([chosen], index=frame.index, dtype=object)
     frame, coerce_problems = coerce_layer(frame, layer, source=REQUEST)
     problems += coerce_problems
@@ -437,10 +427,10 @@ def _replace_row(existing: gpd.GeoDataFrame, new: gpd.GeoDataFrame) -> gpd.GeoDa
 
 
 def _commit(
+    transaction: LayerTransaction,
     existing: gpd.GeoDataFrame,
     merged: gpd.GeoDataFrame,
     layer: str,
-    folder: os.PathLike[str],
     feature_id: str,
 ) -> dict[str, Any]:
     """Check the layer as it will be, write it, and return the feature as stored.
@@ -448,7 +438,7 @@ def _commit(
     A change may not add an error to the layer; errors it had before (a file edited by
     hand) do not block changes, so that they can be fixed one feature at a time.
     """
-    source = str(layer_path(folder, layer))
+    source = str(transaction.location(layer))
     errors = [p for p in validate_layer(merged, layer, source) if p.severity == "error"]
     if errors:
         before = set(validate_layer(existing, layer, source))
@@ -459,6 +449,6 @@ def _commit(
             f"{source}: 修改后的图层有错误，未写入 / the layer would have errors after this "
             "change; nothing written",
         )
-    write_layer(merged, layer, folder, validate=False, lock=False)
-    # Read back what is on disk, so the feature and its ETag are exactly what a GET serves.
-    return _stored(read_layer(layer, folder), layer, feature_id)
+    transaction.write(layer, merged, validate=False)
+    # Read back what is stored, so the feature and its ETag are exactly what a GET serves.
+    return _stored(transaction.read(layer), layer, feature_id)

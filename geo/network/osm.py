@@ -24,7 +24,7 @@ import shapely
 from numpy.typing import ArrayLike
 
 from geo.errors import NetworkError, SourceReadError
-from geo.network import WalkNetwork
+from geo.network.graph import WalkNetwork
 
 __all__ = [
     "CLOSED_ACCESS",

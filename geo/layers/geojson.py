@@ -1,86 +1,37 @@
-"""The layer store: ``data/layers/<layer>.geojson`` read into frames, written back atomically.
+"""GeoJSON as the store keeps it: text to frames and frames to text, nothing else.
 
 On disk every layer is an RFC 7946 FeatureCollection: UTF-8, WGS-84, coordinates rounded
 to 7 decimals (about 1 cm), polygon rings wound counter-clockwise, one feature per line so
-that a change shows as a small diff. Writes go to a temporary file in the same folder,
-are fsynced and then renamed over the old file, all under a lock file, so that a crash or
-two writers never leave a torn or half-merged layer.
+that a change shows as a small diff. :func:`parse_feature_collection` reads such text (and
+names every feature it cannot use); :func:`to_feature_collection` writes it. Pure functions:
+where the text comes from is :mod:`geo.layers.store`'s business.
 """
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
 import json
 import math
-import os
-import tempfile
-from collections.abc import Iterator
 from datetime import date, datetime
-from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from filelock import FileLock, Timeout
 
-from geo.errors import Problem, SourceReadError, StoreError, ValidationError
-from geo.schema import LAYER_NAMES, get_layer
+from geo.errors import Problem, SourceReadError
+from geo.schema import get_layer
 
 __all__ = [
     "COORD_DECIMALS",
-    "DEFAULT_DATA_DIR",
-    "atomic_write_bytes",
-    "data_dir",
-    "layer_etag",
-    "layer_path",
-    "locked",
+    "empty_layer",
+    "json_value",
+    "layer_frame",
     "parse_feature_collection",
-    "read_layer",
-    "read_layers",
     "to_feature_collection",
-    "write_layer",
 ]
 
 COORD_DECIMALS = 7
-LOCK_NAME = ".lifecircle.lock"
-LOCK_TIMEOUT_S = 30
-
-#: The bundled sample, next to the package in a source checkout (``pip install -e .``).
-DEFAULT_DATA_DIR = Path(__file__).resolve().parent.parent / "data" / "layers"
-
-
-def data_dir(path: str | os.PathLike[str] | None = None) -> Path:
-    """Resolve the store folder: ``path``, else ``$LIFECIRCLE_DATA``, else the bundled sample."""
-    chosen = path or os.environ.get("LIFECIRCLE_DATA") or DEFAULT_DATA_DIR
-    folder = Path(chosen).expanduser()
-    if not folder.is_dir():
-        raise StoreError(
-            f"数据目录不存在 / data folder not found: {folder}. "
-            "用 --data 指定 / pass --data DIR (or set LIFECIRCLE_DATA)."
-        )
-    return folder
-
-
-def layer_path(folder: str | os.PathLike[str], layer: str) -> Path:
-    """Path of ``layer``'s file in ``folder``; the name is checked against the fixed set."""
-    return Path(folder) / get_layer(layer).filename
-
-
-@contextlib.contextmanager
-def locked(folder: str | os.PathLike[str]) -> Iterator[None]:
-    """Hold the store's write lock (a lock file in the folder) for a read-modify-write."""
-    lock = FileLock(str(Path(folder) / LOCK_NAME), timeout=LOCK_TIMEOUT_S)
-    try:
-        with lock:
-            yield
-    except Timeout:
-        raise StoreError(
-            f"数据目录被占用 / the store at {folder} is locked by another writer for more "
-            f"than {LOCK_TIMEOUT_S} s; try again when it has finished."
-        ) from None
 
 
 def parse_feature_collection(
@@ -176,42 +127,8 @@ def _feature_label(feature: Any, index: int) -> str:
     return f"#{index + 1}"
 
 
-def read_layer(layer: str, folder: str | os.PathLike[str] | None = None) -> gpd.GeoDataFrame:
-    """Read one layer as a GeoDataFrame indexed by feature id.
-
-    A layer whose file does not exist yet is empty. A file that cannot be parsed raises
-    :class:`~geo.errors.SourceReadError` or :class:`~geo.errors.ValidationError` naming the
-    file and feature; schema rules are checked by :func:`geo.validate.validate_layer`.
-
-    Examples
-    --------
-    >>> clinics = read_layer("clinics")
-    >>> clinics.crs.to_epsg(), "level" in clinics.columns
-    (4326, True)
-    """
-    spec = get_layer(layer)
-    path = Path(data_dir(folder)) / spec.filename
-    if not path.exists():
-        return _empty_frame(layer)
-    frame, problems = parse_feature_collection(path.read_bytes(), str(path))
-    if any(p.severity == "error" for p in problems):
-        raise ValidationError(problems, f"{path}: 图层无法读取 / layer cannot be read")
-    return _index_by_id(frame, layer)
-
-
-def read_layers(folder: str | os.PathLike[str] | None = None) -> dict[str, gpd.GeoDataFrame]:
-    """Read all five layers into a dict keyed by layer name."""
-    return {name: read_layer(name, folder) for name in LAYER_NAMES}
-
-
-def layer_etag(layer: str, folder: str | os.PathLike[str] | None = None) -> str:
-    """A strong validator of the layer file's bytes (changes with every write)."""
-    path = Path(data_dir(folder)) / get_layer(layer).filename
-    content = path.read_bytes() if path.exists() else b""
-    return hashlib.sha256(content).hexdigest()[:32]
-
-
-def _empty_frame(layer: str) -> gpd.GeoDataFrame:
+def empty_layer(layer: str) -> gpd.GeoDataFrame:
+    """A layer with no features: every schema field as a column, WGS-84."""
     columns = [f.name for f in get_layer(layer).fields]
     frame = gpd.GeoDataFrame(
         {c: pd.Series(dtype=object) for c in columns},
@@ -221,7 +138,20 @@ def _empty_frame(layer: str) -> gpd.GeoDataFrame:
     return frame
 
 
-def _index_by_id(frame: gpd.GeoDataFrame, layer: str) -> gpd.GeoDataFrame:
+def layer_frame(frame: gpd.GeoDataFrame, layer: str) -> gpd.GeoDataFrame:
+    """A copy of ``frame`` as a layer is served: every schema field a column, indexed by id.
+
+    Parameters
+    ----------
+    frame : geopandas.GeoDataFrame
+        Parsed features with an ``id`` column.
+    layer : str
+        The layer whose fields are added where missing.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+    """
     frame = frame.copy()
     for name in (f.name for f in get_layer(layer).fields):
         if name not in frame.columns:
@@ -231,7 +161,7 @@ def _index_by_id(frame: gpd.GeoDataFrame, layer: str) -> gpd.GeoDataFrame:
     return frame
 
 
-def _json_value(value: Any) -> Any:
+def json_value(value: Any) -> Any:
     """A property value as plain JSON: numpy scalars unwrapped, NaN as missing."""
     if value is None:
         return None
@@ -242,9 +172,9 @@ def _json_value(value: Any) -> Any:
     if isinstance(value, np.bool_):
         return bool(value)
     if isinstance(value, np.ndarray):
-        return [_json_value(v) for v in value.tolist()]
+        return [json_value(v) for v in value.tolist()]
     if isinstance(value, list | tuple):
-        return [_json_value(v) for v in value]
+        return [json_value(v) for v in value]
     if isinstance(value, datetime | pd.Timestamp):
         return value.date().isoformat()
     if isinstance(value, date):
@@ -282,7 +212,7 @@ def to_feature_collection(frame: gpd.GeoDataFrame, layer: str | None = None) -> 
     for record, geometry in zip(records, geometries, strict=True):
         props = {}
         for key, value in record.items():
-            value = _json_value(value)
+            value = json_value(value)
             if key in whole_numbers and isinstance(value, float) and value.is_integer():
                 value = int(value)
             elif key in positions and isinstance(value, list):
@@ -304,62 +234,3 @@ def to_feature_collection(frame: gpd.GeoDataFrame, layer: str | None = None) -> 
     body = ",\n".join(lines)
     text = '{"type":"FeatureCollection","features":[\n' + body + ("\n" if lines else "") + "]}\n"
     return text.encode("utf-8")
-
-
-def atomic_write_bytes(path: str | os.PathLike[str], content: bytes) -> None:
-    """Write ``content`` to ``path`` so that readers see the old file or the new, never half.
-
-    The bytes go to a temporary file in the same folder (same filesystem, so the rename is
-    atomic), which is fsynced before ``os.replace``; the folder is fsynced after so that
-    the rename itself survives a power cut.
-    """
-    target = Path(path)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(content)
-            handle.flush()
-            os.fsync(handle.fileno())
-        if target.exists():
-            os.chmod(tmp_name, target.stat().st_mode & 0o777)
-        else:
-            os.chmod(tmp_name, 0o644)
-        os.replace(tmp_name, target)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp_name)
-        raise
-    dir_fd = os.open(target.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
-
-
-def write_layer(
-    frame: gpd.GeoDataFrame,
-    layer: str,
-    folder: str | os.PathLike[str] | None = None,
-    *,
-    validate: bool = True,
-    lock: bool = True,
-) -> Path:
-    """Validate ``frame`` against the layer rules and replace the layer file atomically.
-
-    Raises :class:`~geo.errors.ValidationError` (and writes nothing) when any error is
-    found. Pass ``lock=False`` only when the caller already holds :func:`locked`.
-    """
-    from geo.validate import validate_layer
-
-    path = layer_path(data_dir(folder), layer)
-    if validate:
-        problems = validate_layer(frame, layer, source=str(path))
-        if any(p.severity == "error" for p in problems):
-            raise ValidationError(problems, f"{path}: 数据校验失败 / validation failed")
-    content = to_feature_collection(frame, layer)
-    if lock:
-        with locked(path.parent):
-            atomic_write_bytes(path, content)
-    else:
-        atomic_write_bytes(path, content)
-    return path

@@ -1,13 +1,13 @@
 """The planners' pages: the coverage dashboard and the renovation (加装电梯) map.
 
-Pure functions: a :class:`~geo.walks.Study` and its coverage in, a folium map out. The web
+Pure functions: a :class:`~geo.analysis.study.Study` and its coverage in, a folium map out. The web
 service, ``lifecircle map`` and the notebooks all call these.
 """
 
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlencode
 
 import geopandas as gpd
@@ -15,9 +15,13 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo.coverage import summarize
+from geo.analysis.coverage import analyze_areas, summarize
+from geo.analysis.isochrones import gap_zones, isochrones
+from geo.analysis.params import PROFILES, WalkParams
+from geo.analysis.study import Study
 from geo.errors import QueryError
-from geo.maps import (
+from geo.layers.geojson import to_feature_collection
+from geo.maps.base import (
     GLYPH_CSS,
     GLYPHS,
     LABELS,
@@ -33,15 +37,16 @@ from geo.maps import (
     use_assets,
 )
 from geo.schema import FACILITY_LAYERS
-from geo.store import to_feature_collection
-from geo.walks import PROFILES
 
 __all__ = [
     "BINS",
     "BIN_COLOURS",
     "INLINE_LIMIT",
     "ISOCHRONE_MINUTES",
+    "Computed",
+    "Results",
     "coverage_map",
+    "dashboard_map",
     "renovation_map",
 ]
 
@@ -111,8 +116,8 @@ def coverage_map(
 
     Examples
     --------
-    >>> from geo.walks import Study
-    >>> from geo.coverage import analyze_areas
+    >>> from geo.analysis.study import Study
+    >>> from geo.analysis.coverage import analyze_areas
     >>> study = Study.load()
     >>> page = coverage_map(study.layers, analyze_areas(study)).get_root().render()
     >>> "lc-summary" in page and "#D55E00" in page
@@ -216,6 +221,108 @@ def coverage_map(
         folium.Element(_panel(summary, kind, profile, lang, subdistrict, links, tiles))
     )
     return fmap
+
+
+class Results(Protocol):
+    """Where the dashboard's numbers come from: :class:`Computed` computes them on the spot
+    (``lifecircle map``), the web service's cache (``api.deps.StudyCache``) keeps them."""
+
+    def coverage(self, params: WalkParams) -> tuple[Study, pd.DataFrame]: ...
+
+    def gap_zones(self, params: WalkParams) -> gpd.GeoDataFrame: ...
+
+    def isochrones(
+        self, kind: str, minutes: tuple[float, ...], params: WalkParams
+    ) -> gpd.GeoDataFrame: ...
+
+
+class Computed:
+    """:class:`Results` computed when asked, with a progress bar for a person waiting.
+
+    Parameters
+    ----------
+    study : Study
+    progress : bool
+        Show a bar with one step per result (``close()`` ends it).
+    """
+
+    def __init__(self, study: Study, progress: bool = False) -> None:
+        from tqdm import tqdm
+
+        self.study = study
+        steps = 3 if study.network is not None else 1
+        self.bar = tqdm(total=steps, desc="地图 / map", unit="step", disable=not progress)
+
+    def coverage(self, params: WalkParams) -> tuple[Study, pd.DataFrame]:
+        result = analyze_areas(self.study, params)
+        self.bar.update()
+        return self.study, result
+
+    def gap_zones(self, params: WalkParams) -> gpd.GeoDataFrame:
+        zones = gap_zones(self.study, params)
+        self.bar.update()
+        return zones
+
+    def isochrones(
+        self, kind: str, minutes: tuple[float, ...], params: WalkParams
+    ) -> gpd.GeoDataFrame:
+        iso = isochrones(self.study, kind, minutes, params)
+        self.bar.update()
+        return iso
+
+    def close(self) -> None:
+        self.bar.close()
+
+
+def dashboard_map(
+    results: Results,
+    kind: str,
+    params: WalkParams,
+    *,
+    lang: str = "zh",
+    tiles: str = "openstreetmap",
+    assets: str = "cdn",
+    subdistrict: str | None = None,
+    links: bool = True,
+    served: bool = False,
+) -> Any:
+    """The dashboard for one facility type: the one recipe of ``/`` and ``lifecircle map``.
+
+    Gap zones and isochrones are drawn into the page unless it is ``served`` for a study
+    of more than :data:`INLINE_LIMIT` areas, which fetches them when they are switched on.
+
+    Parameters
+    ----------
+    results : Results
+        Where coverage, gap zones and isochrones come from.
+    kind : str
+        The facility type the compounds are coloured by.
+    params : WalkParams
+        The walker and thresholds.
+    lang, tiles, assets, subdistrict, links, served
+        As :func:`coverage_map`.
+
+    Returns
+    -------
+    folium.Map
+
+    Examples
+    --------
+    >>> from geo.analysis.study import Study
+    >>> page = dashboard_map(Computed(Study.load()), "clinics", WalkParams()).get_root()
+    >>> "lc-summary" in page.render()
+    True
+    """
+    study, result = results.coverage(params)
+    zones = isochrone_layer = None
+    inline = not served or len(study.layers["residential_areas"]) <= INLINE_LIMIT
+    if study.network is not None and inline:
+        zones = results.gap_zones(params)
+        isochrone_layer = results.isochrones(kind, ISOCHRONE_MINUTES, params)
+    return coverage_map(
+        study.layers, result, kind, params.profile.name, lang, tiles, assets, subdistrict,
+        zones, isochrone_layer, links=links, served=served,
+    )  # fmt: skip
 
 
 def _add_projects(frame, lang, parent) -> None:
@@ -396,7 +503,7 @@ def renovation_map(
 
     Examples
     --------
-    >>> from geo.store import read_layer
+    >>> from geo.layers.store import read_layer
     >>> page = renovation_map(read_layer("renovation_projects")).get_root().render()
     >>> "lc-slider" in page and "elevator_retrofit" in page
     True

@@ -8,21 +8,15 @@ library, and the path's length equals the reported walk.
 
 from __future__ import annotations
 
-from typing import Any
-
-import geopandas as gpd
 import numpy as np
-import pandas as pd
-import pyproj
 import shapely
 from shapely.ops import substring
 
-from geo.crs import to_wgs84
-from geo.network import WalkNetwork
-from geo.routing import nearest_source, seeds_from_snap
-from geo.snapping import Snap
+from geo.network.graph import WalkNetwork
+from geo.network.routing import nearest_source, seeds_from_snap
+from geo.network.snapping import Snap
 
-__all__ = ["walking_path", "walking_paths"]
+__all__ = ["walking_path"]
 
 _EPS = 1e-6
 
@@ -93,46 +87,3 @@ def walking_path(
     coords = np.vstack([p for p in parts if len(p)])
     keep = np.r_[True, np.hypot(*np.diff(coords, axis=0).T) > 1e-3]  # drop repeats (< 1 mm)
     return shapely.LineString(coords[keep])
-
-
-def walking_paths(
-    study: Any, points: Any, kind: str, table: pd.DataFrame, crs: str = "wgs84"
-) -> gpd.GeoDataFrame:
-    """Route lines (WGS-84) for the rows of :meth:`geo.walks.Study.nearest`; ``points``
-    are in ``crs`` as they were given to it."""
-    xy = np.asarray(points, dtype=float).reshape(-1, 2)
-    lon, lat = to_wgs84(xy[:, 0], xy[:, 1], crs)
-    x, y = study.project(lon, lat)
-    facilities = study.facilities(kind)
-    fx, fy = study.facility_xy(kind)
-    rows, lines = [], []
-    net = study.network
-    for record in table[table["facility_id"].notna()].itertuples():
-        position = facilities.index.get_loc(record.facility_id)
-        p = int(record.point)
-        if net is None:
-            line = shapely.LineString([(x[p], y[p]), (fx[position], fy[position])])
-        else:
-            origin = study.snap(x[p : p + 1], y[p : p + 1])
-            fsnap = study.facility_snap(kind)
-            one = Snap(*(getattr(fsnap, f)[position : position + 1]
-                         for f in ("edge", "offset", "distance", "ok", "reason")))  # fmt: skip
-            line = walking_path(net, (x[p], y[p]), origin, (fx[position], fy[position]), one)
-        if line is None:
-            continue
-        rows.append(
-            {
-                "point": p,
-                "rank": record.rank,
-                "facility_id": record.facility_id,
-                "route": True,
-                "walk_m": record.walk_m,
-                "method": study.method,
-            }
-        )
-        lines.append(line)
-    to_lonlat = pyproj.Transformer.from_crs(study.crs, "EPSG:4326", always_xy=True)
-    geoms = [
-        shapely.transform(g, lambda c: np.column_stack(to_lonlat.transform(*c.T))) for g in lines
-    ]
-    return gpd.GeoDataFrame(rows, geometry=gpd.GeoSeries(geoms, crs="EPSG:4326"))

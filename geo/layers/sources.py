@@ -1,9 +1,9 @@
-"""Reading source files into WGS-84 frames, and the CRS conversions import and export share.
+"""Reading source files into WGS-84 frames: the formats, encodings and CRSs planners have.
 
 :func:`read_source` reads GeoJSON, GeoPackage, Shapefile (often GBK without a ``.cpg``),
 CSV (GBK or UTF-8 with BOM, from Excel/WPS) and XLSX in WGS-84, GCJ-02 (Gaode, Tencent),
 BD-09 (Baidu) or an EPSG system, finding coordinate columns and text encodings on its own.
-:func:`geo.io.import_layer` builds on it; :mod:`geo.export` uses the CRS conversions.
+:func:`geo.layers.imports.import_layer` builds on :func:`open_source`.
 """
 
 from __future__ import annotations
@@ -24,14 +24,18 @@ import numpy as np
 import pandas as pd
 import pyogrio
 import shapely
-from pyproj import CRS, Transformer
+from pyproj import CRS
 
-from geo import crs as gcrs
-from geo import store as gstore
+from geo.crs import convert_geometries, crs_label, parse_crs
 from geo.errors import Problem, SourceReadError
+from geo.layers.geojson import parse_feature_collection
 
 __all__ = [
     "SOURCE_FORMATS",
+    "Source",
+    "blank",
+    "id_text",
+    "open_source",
     "read_source",
 ]
 
@@ -49,7 +53,9 @@ _TEXT_ENCODINGS = ("utf-8", "gbk", "gb18030")
 
 
 @dataclass
-class _Source:
+class Source:
+    """A source file read into WGS-84, with what import needs to report on it."""
+
     frame: gpd.GeoDataFrame  # WGS-84, raw properties, positional index
     labels: list[str]  # one unique name per row for messages: "row 5", an id or "#3"
     problems: list[Problem]  # per-row read problems; those rows have no geometry
@@ -104,13 +110,17 @@ def read_source(
     SourceReadError
         The file is missing, of an unknown kind, or cannot be parsed at all.
     """
-    src = _read(Path(path), encoding, crs, lon_col, lat_col, sheet)
+    src = open_source(Path(path), encoding, crs, lon_col, lat_col, sheet)
     attrs = {k: v for k, v in vars(src).items() if k not in ("frame", "crs", "kind")}
     src.frame.attrs.update(attrs, crs=attrs.pop("crs_label"))
     return src.frame
 
 
-def _read(path: Path, encoding: str | None, crs: str | None, *columns: str | None) -> _Source:
+def open_source(path: Path, encoding: str | None, crs: str | None, *columns: str | None) -> Source:
+    """:func:`read_source` with everything import reports on: labels, problems, notes.
+
+    ``columns`` are ``lon_col, lat_col, sheet`` as in :func:`read_source`.
+    """
     lon_col, lat_col, sheet = columns
     name = str(path)
     if path.is_dir():
@@ -163,12 +173,12 @@ def _read(path: Path, encoding: str | None, crs: str | None, *columns: str | Non
         raise SourceReadError(f"{name}: 文件中没有要素 / no features in the file.")
     parsed, notes = _resolve_crs(crs, declared, name, kind)
     notes = [*file_notes, *notes]
-    geoms = _convert_geoms(np.asarray(frame.geometry.values, dtype=object), parsed, True)
+    geoms = convert_geometries(np.asarray(frame.geometry.values, dtype=object), parsed, True)
     props = frame.drop(columns=frame.geometry.name).reset_index(drop=True).astype(object)
     props = props.where(props.notna(), None)
     out = gpd.GeoDataFrame(props, geometry=gpd.GeoSeries(geoms), crs="EPSG:4326")
-    label = _crs_label(parsed)
-    return _Source(out, labels, problems, notes, parsed, label, used_encoding, kind, used_columns)
+    label = crs_label(parsed)
+    return Source(out, labels, problems, notes, parsed, label, used_encoding, kind, used_columns)
 
 
 def _read_geojson(
@@ -180,7 +190,7 @@ def _read_geojson(
     try:
         doc = json.loads(text)
     except (json.JSONDecodeError, UnicodeDecodeError):
-        gstore.parse_feature_collection(text, str(path))  # raises with line and column
+        parse_feature_collection(text, str(path))  # raises with line and column
         raise
     member = json.dumps(doc.get("crs") if isinstance(doc, dict) else None)
     if member != "null" and "4326" not in member and "CRS84" not in member:
@@ -188,7 +198,7 @@ def _read_geojson(
         # the store's RFC 7946 parser deliberately refuses it.
         frame = _read_ogr(path)
         return frame, [], frame.crs
-    frame, problems = gstore.parse_feature_collection(text, str(path))
+    frame, problems = parse_feature_collection(text, str(path))
     shifted = doc.get("coordinate_system") if isinstance(doc, dict) else None
     if shifted in ("gcj02", "bd09"):  # what `lifecircle export --crs gcj02` writes
         return frame, problems, shifted
@@ -328,11 +338,12 @@ def _read_xlsx(path: Path, sheet: str | None) -> pd.DataFrame:
 def _tidy_table(table: pd.DataFrame) -> pd.DataFrame:
     table = table.astype(object)
     table.columns = [str(c).strip() for c in table.columns]
-    table = table.map(lambda v: None if _blank(v) else v)
+    table = table.map(lambda v: None if blank(v) else v)
     return table[table.notna().any(axis=1)]  # keeps the index: the spreadsheet row number
 
 
-def _blank(value: Any) -> bool:
+def blank(value: Any) -> bool:
+    """True for None, NaN, NaT and blank text: an empty spreadsheet cell."""
     if value is None or value is pd.NA or value is pd.NaT:
         return True
     if isinstance(value, float) and math.isnan(value):
@@ -389,7 +400,7 @@ def _table_geometries(
         except _CoordinateError as exc:
             column, value = exc.args
             message = f"无法识别的坐标 / unreadable coordinate {value!r}"
-            if _blank(value):
+            if blank(value):
                 message = "缺少坐标 / coordinate missing"
             problems.append(Problem(source, label, column, message, hint))
             geoms.append(None)
@@ -401,14 +412,14 @@ class _CoordinateError(ValueError):
 
 
 def _row_geometry(row: dict[str, Any], lon: Any, lat: Any, pair: Any, wkt: Any) -> Any:
-    if wkt is not None and not _blank(row[wkt]):
+    if wkt is not None and not blank(row[wkt]):
         try:
             return shapely.from_wkt(str(row[wkt]))
         except shapely.errors.GEOSException:
             raise _CoordinateError(wkt, row[wkt]) from None
-    if lon is not None and not (_blank(row[lon]) and _blank(row[lat])):
+    if lon is not None and not (blank(row[lon]) and blank(row[lat])):
         cells = [(lon, row[lon]), (lat, row[lat])]
-    elif pair is not None and not _blank(row[pair]):
+    elif pair is not None and not blank(row[pair]):
         parts = re.split(r"[,，;\s]+", str(row[pair]).strip())
         if len(parts) != 2:
             raise _CoordinateError(pair, row[pair])
@@ -432,14 +443,14 @@ def _is_number(value: Any) -> bool:
 
 def _feature_labels(frame: pd.DataFrame) -> list[str]:
     ids = frame["id"].tolist() if "id" in frame.columns else [None] * len(frame)
-    base = [_id_text(v) or f"#{i + 1}" for i, v in enumerate(ids)]
+    base = [id_text(v) or f"#{i + 1}" for i, v in enumerate(ids)]
     counts = pd.Series(base, dtype=object).value_counts()
     return [f"{b} (#{i + 1})" if counts[b] > 1 else b for i, b in enumerate(base)]
 
 
-def _id_text(value: Any) -> str | None:
+def id_text(value: Any) -> str | None:
     """An id or name as text: ``12.0`` from Excel becomes ``"12"``; blanks become None."""
-    if _blank(value):
+    if blank(value):
         return None
     if isinstance(value, np.generic):
         value = value.item()
@@ -448,33 +459,16 @@ def _id_text(value: Any) -> str | None:
     return str(value).strip()
 
 
-# ----------------------------------------------------------------------------- CRS
-
-
-def _crs_label(parsed: Any) -> str:
-    if isinstance(parsed, str):
-        return parsed
-    epsg = parsed.to_epsg()
-    return f"EPSG:{epsg}" if epsg else parsed.name
-
-
-def _normalise_crs(value: Any) -> Any:
-    parsed = gcrs.parse_crs(value)
-    if isinstance(parsed, CRS) and parsed.to_epsg() == 4326:
-        return "wgs84"
-    return parsed
-
-
 def _resolve_crs(
     explicit: str | None, declared: CRS | None, source: str, kind: str
 ) -> tuple[Any, list[Problem]]:
     """The source CRS: --crs wins over the file's own, which wins over WGS-84."""
-    own = _normalise_crs(declared) if declared is not None else None
-    parsed = _normalise_crs(explicit) if explicit is not None else own or "wgs84"
-    if explicit is not None and own is not None and _crs_label(own) != _crs_label(parsed):
+    own = parse_crs(declared) if declared is not None else None
+    parsed = parse_crs(explicit) if explicit is not None else own or "wgs84"
+    if explicit is not None and own is not None and crs_label(own) != crs_label(parsed):
         message = (
-            f"以 --crs {_crs_label(parsed)} 为准，忽略文件自带的 {_crs_label(own)} / --crs "
-            f"{_crs_label(parsed)} overrides the file's own CRS {_crs_label(own)}"
+            f"以 --crs {crs_label(parsed)} 为准，忽略文件自带的 {crs_label(own)} / --crs "
+            f"{crs_label(parsed)} overrides the file's own CRS {crs_label(own)}"
         )
         hint = "若文件坐标系正确，去掉 --crs / drop --crs if the file's CRS is right"
         return parsed, [Problem(source, None, "crs", message, hint, "warning")]
@@ -483,37 +477,3 @@ def _resolve_crs(
         hint = "缺少 .prj？用 --crs 指定 / missing .prj? pass --crs"
         return parsed, [Problem(source, None, "crs", message, hint, "warning")]
     return parsed, []
-
-
-def _convert_geoms(geoms: np.ndarray, parsed: Any, to_wgs84: bool) -> np.ndarray:
-    """Geometries from ``parsed`` to WGS-84 (or back); missing geometries stay missing."""
-    if parsed == "wgs84":
-        return geoms
-    out = np.array(geoms, dtype=object)
-    present = ~(shapely.is_missing(out) | shapely.is_empty(out))
-    if not present.any():
-        return out
-    if isinstance(parsed, str):  # GCJ-02/BD-09: geo.crs's exact inverses, not pyproj
-        convert = gcrs.geometries_to_wgs84 if to_wgs84 else gcrs.geometries_from_wgs84
-        converted = convert(out[present], parsed)
-    else:
-        source, target = (parsed, "EPSG:4326") if to_wgs84 else ("EPSG:4326", parsed)
-        converted = gpd.GeoSeries(out[present], crs=source).to_crs(target).values
-    out[present] = np.asarray(converted, dtype=object)
-    return out
-
-
-def _convert_pairs(value: Any, parsed: Any, to_wgs84: bool) -> Any:
-    """``entrances`` ([[lon, lat], ...]) into the same CRS as the geometries."""
-    if not isinstance(value, list) or not value or parsed == "wgs84":
-        return value
-    try:
-        xy = np.asarray(value, dtype=float).reshape(-1, 2)
-    except (TypeError, ValueError):
-        return value  # validation reports the malformed list
-    if isinstance(parsed, str):
-        x, y = (gcrs.to_wgs84 if to_wgs84 else gcrs.from_wgs84)(xy[:, 0], xy[:, 1], parsed)
-    else:
-        source, target = (parsed, "EPSG:4326") if to_wgs84 else ("EPSG:4326", parsed)
-        x, y = Transformer.from_crs(source, target, always_xy=True).transform(xy[:, 0], xy[:, 1])
-    return [[float(a), float(b)] for a, b in zip(np.atleast_1d(x), np.atleast_1d(y), strict=True)]

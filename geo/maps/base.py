@@ -1,12 +1,12 @@
 """Interactive maps (folium): frames in, a map out.
 
 - :func:`overview_map`: the five layers with a layer switcher.
-- :func:`geo.dashboard.coverage_map` / :func:`geo.dashboard.renovation_map` (the planners'
+- :func:`geo.maps.dashboard.coverage_map` / :func:`geo.maps.dashboard.renovation_map` (the planners'
   dashboard and the 加装电梯地图) build on the helpers here.
 
 Every piece of text taken from data is HTML-escaped before it reaches a popup or tooltip,
 so a compound named ``<img src=x onerror=alert(1)>`` shows as text. Leaflet and its
-marker-cluster plugin are bundled in ``geo/static`` (BSD-2 / MIT licences beside them) so a
+marker-cluster plugin are bundled in ``geo/maps/static`` (BSD-2 / MIT licences beside them) so a
 map works without internet: the service serves them at ``/static``, a standalone file
 inlines them; ``assets="cdn"`` keeps folium's CDN links.
 """
@@ -303,7 +303,7 @@ def overview_map(
 
     Examples
     --------
-    >>> from geo.store import read_layers
+    >>> from geo.layers.store import read_layers
     >>> page = overview_map(read_layers()).get_root().render()
     >>> json.dumps("小区 Residential areas") in page  # as the layer switcher holds it
     True

@@ -9,17 +9,20 @@ from which no facility of a type is reachable within its threshold.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
 from shapely.ops import substring
 
+from geo.analysis.params import Profile, Thresholds, WalkParams
+from geo.analysis.study import Study
 from geo.errors import QueryError
-from geo.network import WalkNetwork
-from geo.routing import nearest_source, seeds_from_snap
-from geo.snapping import Snap
-from geo.walks import Study, parse_thresholds, profile_of
+from geo.network.graph import WalkNetwork
+from geo.network.routing import nearest_source, seeds_from_snap
+from geo.network.snapping import Snap
 
 __all__ = [
     "STREET_REACH_M",
@@ -93,7 +96,7 @@ def reachable_segments(
     """Pieces of street (LineStrings in ``net.crs``) within ``limit_m`` of the sources.
 
     ``node_dist`` holds the walking distance of every node from the nearest source (from
-    :func:`geo.routing.nearest_source` seeded by ``snap``); the sources' own edges are
+    :func:`geo.network.routing.nearest_source` seeded by ``snap``); the sources' own edges are
     walked from their snapped positions in both directions.
     """
     return _pieces(net.edge_geometry, *_reached_spans(net, node_dist, snap, limit_m))
@@ -107,7 +110,7 @@ def unreachable_segments(
     return _pieces(net.edge_geometry, *_complement(net, *reached))
 
 
-def _area(pieces: np.ndarray):
+def _area(pieces: np.ndarray) -> shapely.Geometry:
     if len(pieces) == 0:
         return shapely.Polygon()
     return shapely.union_all(shapely.buffer(pieces, STREET_REACH_M, quad_segs=4))
@@ -134,7 +137,7 @@ def _frame(records: list[dict], study: Study) -> gpd.GeoDataFrame:
     return frame.to_crs("EPSG:4326")
 
 
-def _minutes_list(minutes) -> list[float]:
+def _minutes_list(minutes: Iterable[float]) -> list[float]:
     values = sorted({float(m) for m in minutes})
     if not values or values[0] <= 0:
         raise QueryError("分钟数须为正数 / minutes must be positive numbers, e.g. 5,10,15")
@@ -144,14 +147,31 @@ def _minutes_list(minutes) -> list[float]:
 def isochrones(
     study: Study,
     kind: str,
-    minutes=(5, 10, 15),
-    profile: str = "standard",
+    minutes: Iterable[float] = (5, 10, 15),
+    params: WalkParams | None = None,
+    *,
     per_facility: bool = False,
+    profile: str | Profile | None = None,
 ) -> gpd.GeoDataFrame:
     """Areas within 5/10/15 minutes' walk of the facilities of ``kind`` (WGS-84).
 
-    One polygon per minutes value for the whole type, or (``per_facility=True``) one per
-    facility and minutes value, with ``facility_id`` and ``name``.
+    Parameters
+    ----------
+    study : Study
+    kind : str
+        A facility layer.
+    minutes : iterable of float
+        The isochrones wanted, minutes at the walker's speed.
+    params : WalkParams, optional
+        The walker (``profile`` is a shorthand).
+    per_facility : bool
+        One polygon per facility and minutes value, with ``facility_id`` and ``name``,
+        instead of one per minutes value for the whole type.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        ``type``, ``minutes``, ``profile`` and the polygon, WGS-84.
 
     Examples
     --------
@@ -161,7 +181,7 @@ def isochrones(
     ([5.0, 15.0], True)
     """
     net = _require_network(study)
-    walker = profile_of(profile)
+    walker = WalkParams.of(params, profile=profile).profile
     values = _minutes_list(minutes)
     snap = study.facility_snap(kind)
     frame = study.facilities(kind)
@@ -191,11 +211,37 @@ def isochrones(
 
 
 def isochrones_at(
-    study: Study, lon: float, lat: float, minutes=(5, 10, 15), profile: str = "standard"
+    study: Study,
+    lon: float,
+    lat: float,
+    minutes: Iterable[float] = (5, 10, 15),
+    params: WalkParams | None = None,
+    *,
+    profile: str | Profile | None = None,
 ) -> gpd.GeoDataFrame:
-    """Areas within the given minutes' walk of one point (WGS-84 lon/lat)."""
+    """Areas within the given minutes' walk of one point (WGS-84 lon/lat).
+
+    Parameters
+    ----------
+    study : Study
+    lon, lat : float
+        The point, WGS-84.
+    minutes : iterable of float
+    params : WalkParams, optional
+        The walker (``profile`` is a shorthand).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        ``minutes``, ``profile`` and the polygon, WGS-84.
+
+    Raises
+    ------
+    QueryError
+        Without a network, or when the point is too far from every street.
+    """
     net = _require_network(study)
-    walker = profile_of(profile)
+    walker = WalkParams.of(params, profile=profile).profile
     values = _minutes_list(minutes)
     x, y = study.project([lon], [lat])
     snap = study.snap(x, y)
@@ -217,13 +263,28 @@ def isochrones_at(
 
 def gap_zones(
     study: Study,
-    minutes=None,
-    profile="standard",
+    params: WalkParams | None = None,
+    *,
     types: tuple[str, ...] | None = None,
-    metres: dict[str, float] | None = None,
+    minutes: Thresholds = None,
+    profile: str | Profile | None = None,
+    metres: Thresholds = None,
 ) -> gpd.GeoDataFrame:
     """Per facility type, the part of the walkable study area beyond its threshold
-    (minutes at the walker's speed, or ``metres[type]`` in distance mode).
+    (minutes at the walker's speed, or ``params.metres[type]`` in distance mode).
+
+    Parameters
+    ----------
+    study : Study
+    params : WalkParams, optional
+        Walker and thresholds; ``minutes``, ``profile``, ``metres`` are shorthands.
+    types : tuple of str, optional
+        Default: every facility type.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        Per type: ``minutes``, ``metres``, ``profile``, ``area_km2`` and the polygon.
 
     That is every street widened by :data:`STREET_REACH_M` minus the reached streets
     widened the same way, computed as the unreached streets widened, minus only those
@@ -231,11 +292,10 @@ def gap_zones(
     merging the whole city's streets (a 40,000-street grid: 12.8 → 7.6 s here).
     """
     net = _require_network(study)
-    walker = profile_of(profile)
-    limits = parse_thresholds(minutes)
+    params = WalkParams.of(params, minutes=minutes, profile=profile, metres=metres)
     records = []
-    for kind in types or tuple(limits):
-        limit = (metres or {}).get(kind, limits[kind] * walker.metres_per_minute)
+    for kind in types or tuple(params.minutes):
+        limit = params.limit_m(kind)
         snap = study.facility_snap(kind)
         dist = _distances(net, snap, np.arange(len(snap)), limit)
         whole, spans = _reached_spans(net, dist, snap, limit)
@@ -257,9 +317,9 @@ def gap_zones(
         records.append(
             {
                 "type": kind,
-                "minutes": None if kind in (metres or {}) else limits[kind],
+                "minutes": None if kind in params.metres else params.minutes[kind],
                 "metres": round(limit, 1),
-                "profile": walker.name,
+                "profile": params.profile.name,
                 "area_km2": round(gap.area / 1e6, 3),
                 "geometry": gap,
             }

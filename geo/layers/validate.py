@@ -3,17 +3,16 @@
 :func:`coerce_layer` turns loosely typed values from CSV/Excel/shapefiles ("12", "是",
 "1980年代") into the schema's types; :func:`validate_layer` then checks a frame strictly and
 returns a list of :class:`~geo.errors.Problem` naming file, feature and field, each with
-what to do about it. :func:`validate_store` runs the checks over a whole store folder.
+what to do about it. Pure: frames in, problems out; :func:`geo.layers.store.validate_store` runs these
+checks over a whole store.
 """
 
 from __future__ import annotations
 
 import difflib
 import math
-import os
 import re
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
@@ -21,8 +20,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo.errors import Problem, SourceReadError, ValidationError
-from geo.schema import LAYER_NAMES, Field, get_layer
+from geo.errors import Problem, ValidationError
+from geo.schema import Field, get_layer
 
 __all__ = [
     "DUPLICATE_RADIUS_M",
@@ -30,8 +29,10 @@ __all__ = [
     "STUDY_AREA_MARGIN_KM",
     "coerce_layer",
     "format_report",
+    "is_missing",
+    "labels_of",
+    "raise_for_errors",
     "validate_layer",
-    "validate_store",
 ]
 
 #: Shanghai's extent (lon_min, lat_min, lon_max, lat_max), WGS-84, from its municipal boundary.
@@ -49,7 +50,8 @@ _DECADE = re.compile(r"^(1[89]|20)\d0s$")
 _DECADE_ZH = re.compile(r"^((?:1[89]|20)\d0)年代$")
 
 
-def _missing(value: Any) -> bool:
+def is_missing(value: Any) -> bool:
+    """True for None, NaN, NaT and blank text: a value that was not given."""
     if value is None or value is pd.NA or value is pd.NaT:
         return True
     if isinstance(value, float) and math.isnan(value):
@@ -59,7 +61,7 @@ def _missing(value: Any) -> bool:
 
 def _coerce_value(value: Any, spec: Field) -> Any:
     """Convert one loosely typed value to the field's type; raise ValueError if impossible."""
-    if _missing(value):
+    if is_missing(value):
         return None
     kind = spec.kind
     if isinstance(value, np.generic):
@@ -128,7 +130,7 @@ def coerce_layer(
     spec = get_layer(layer)
     out = frame.copy()
     problems: list[Problem] = []
-    labels = _labels(out)
+    labels = labels_of(out)
     for field in spec.fields:
         if field.name not in out.columns:
             continue
@@ -151,10 +153,11 @@ def coerce_layer(
     return out, problems
 
 
-def _labels(frame: pd.DataFrame) -> list[str]:
+def labels_of(frame: pd.DataFrame) -> list[str]:
+    """One name per row for messages: its id, else ``#n`` (1-based)."""
     ids = frame["id"].tolist() if "id" in frame.columns else [None] * len(frame)
     return [
-        str(value) if not _missing(value) else f"#{position + 1}"
+        str(value) if not is_missing(value) else f"#{position + 1}"
         for position, value in enumerate(ids)
     ]
 
@@ -220,19 +223,19 @@ def validate_layer(frame: gpd.GeoDataFrame, layer: str, source: str = "<data>") 
 
     Examples
     --------
-    >>> from geo.store import read_layer
+    >>> from geo.layers.store import read_layer
     >>> validate_layer(read_layer("clinics"), "clinics")
     []
     """
     spec = get_layer(layer)
     problems: list[Problem] = []
-    labels = _labels(frame)
+    labels = labels_of(frame)
 
     for field in spec.fields:
         present = field.name in frame.columns
         values = frame[field.name].tolist() if present else [None] * len(frame)
         for label, value in zip(labels, values, strict=True):
-            if _missing(value):
+            if is_missing(value):
                 if field.required:
                     problems.append(
                         Problem(
@@ -575,62 +578,6 @@ def _check_near_duplicates(
                     "warning",
                 )
             )
-    return problems
-
-
-def validate_store(folder: str | os.PathLike[str] | None = None) -> list[Problem]:
-    """Validate every layer file in the store folder, plus references between layers.
-
-    A file that cannot be parsed at all becomes one problem; the other layers are still
-    checked, so one run names everything that is wrong.
-    """
-    from geo.store import _index_by_id, data_dir, parse_feature_collection
-
-    root = data_dir(folder)
-    problems: list[Problem] = []
-    frames: dict[str, gpd.GeoDataFrame] = {}
-    for layer in LAYER_NAMES:
-        path = Path(root) / get_layer(layer).filename
-        if not path.exists():
-            problems.append(
-                Problem(
-                    str(path),
-                    None,
-                    None,
-                    "图层文件不存在（视为空）/ layer file missing (treated as empty)",
-                    f"用 lifecircle import {layer} FILE 导入 / import it",
-                    "warning",
-                )
-            )
-            continue
-        try:
-            frame, read_problems = parse_feature_collection(path.read_bytes(), str(path))
-        except SourceReadError as exc:
-            problems.append(Problem(str(path), None, None, str(exc)))
-            continue
-        problems += read_problems
-        problems += validate_layer(frame, layer, source=str(path))
-        if "id" in frame.columns:
-            frames[layer] = _index_by_id(frame, layer)
-    areas = frames.get("residential_areas")
-    if areas is not None:
-        known = set(areas["id"].dropna().astype(str))
-        for layer in ("charging_points", "renovation_projects"):
-            frame = frames.get(layer)
-            if frame is None or "residential_area_id" not in frame.columns:
-                continue
-            for label, ref in zip(_labels(frame), frame["residential_area_id"], strict=True):
-                if not _missing(ref) and str(ref) not in known:
-                    problems.append(
-                        Problem(
-                            str(Path(root) / get_layer(layer).filename),
-                            label,
-                            "residential_area_id",
-                            f"引用的小区 {ref} 不存在 / no residential area with id {ref}",
-                            "检查编号 / check the id",
-                            "warning",
-                        )
-                    )
     return problems
 
 

@@ -1,22 +1,11 @@
-"""Walking: profiles, thresholds, and the k nearest facilities of any points.
+"""The study: layers and a walking network, with every facility attached to it once.
 
 A :class:`Study` holds the layers and the walking network of one analysis, projects and
 attaches (snaps) every facility to the network once, and answers walking questions for
-any points: :meth:`Study.nearest`. :mod:`geo.coverage` builds on it for residential areas.
-The CLI, the API, the maps and the notebooks all go through a ``Study``, so they agree.
-
-Defaults and where they come from
----------------------------------
-- ``standard`` walking speed 4.0 km/h (≈ 67 m/min): GB 50180-2018 《城市居住区规划设计标准》
-  sets the 15-minute life circle at a walking distance of about 800–1,000 m, i.e. 15 minutes
-  at 3.2–4 km/h; 4.0 km/h is the commonly used planning speed and the upper end of it.
-- ``elderly`` 3.0 km/h (50 m/min): older residents walk slower; 3.0 km/h matches the lower
-  end of the standard's range and typical measured speeds of people over 65.
-- Thresholds: clinics 15 min and neighbour centres 15 min (the 15-minute life circle);
-  charging points 5 min (an e-bike is charged where it is parked: the charger must be by
-  the home, GB 50180's 5-minute level is 300 m).
-- Straight-line mode (no network): distance × 1.25, the detour ratio (circuity) typically
-  measured for dense urban street grids; every such result is labelled ``straight_line``.
+any points: :meth:`Study.nearest`. :mod:`geo.analysis.coverage` builds on it for
+residential areas. The CLI, the API, the maps and the notebooks all go through a ``Study``,
+so they agree. Walk parameters (speeds, thresholds and where their numbers come from) are
+in :mod:`geo.analysis.params`.
 """
 
 from __future__ import annotations
@@ -33,129 +22,46 @@ import pandas as pd
 import pyproj
 from scipy.spatial import cKDTree
 
+from geo.analysis.params import CIRCUITY, Profile, WalkParams
 from geo.crs import to_wgs84
 from geo.errors import LifecircleError, QueryError
-from geo.network import WalkNetwork
-from geo.network_io import load_network
-from geo.routing import FacilityTable, facility_table, query_table
+from geo.layers.store import LayerStore, Location, open_store, read_layers
+from geo.network.cache import load_network
+from geo.network.graph import WalkNetwork
+from geo.network.routing import FacilityTable, facility_table, query_table
+from geo.network.snapping import DEFAULT_SNAP_DISTANCE_M, Snap, snap_points
 from geo.schema import FACILITY_LAYERS, get_layer
-from geo.snapping import DEFAULT_SNAP_DISTANCE_M, Snap, snap_points
-from geo.store import data_dir, read_layers
 
-__all__ = [
-    "CIRCUITY",
-    "DEFAULT_MINUTES",
-    "GB50180_METRES",
-    "MAX_MINUTES",
-    "PROFILES",
-    "Profile",
-    "Study",
-    "custom_profile",
-    "nearest",
-    "parse_metres",
-    "parse_thresholds",
-]
+__all__ = ["NetworkChoice", "Study", "nearest", "resolve_network"]
+
+#: A walking network as a caller names it: ``"auto"`` (the store's streets), ``"none"`` or
+#: None (straight lines), a file, or a network already built.
+NetworkChoice = WalkNetwork | str | os.PathLike[str] | None
 
 
-@dataclass(frozen=True)
-class Profile:
-    """A walking speed with its name and where the number comes from."""
+def resolve_network(choice: NetworkChoice, store: LayerStore) -> WalkNetwork | None:
+    """The walking network a study uses — the one rule for the CLI, the API and notebooks.
 
-    name: str
-    speed_kmh: float
-    zh: str
-    en: str
+    Parameters
+    ----------
+    choice : WalkNetwork, str, path or None
+        ``"auto"``: the store's streets if it has them (built once, cached on disk), else
+        none; ``"none"`` or None: straight-line mode; a path: that file; a network: itself.
+    store : LayerStore
+        Whose streets ``"auto"`` means.
 
-    @property
-    def metres_per_minute(self) -> float:
-        return self.speed_kmh * 1000.0 / 60.0
-
-
-PROFILES: dict[str, Profile] = {
-    "standard": Profile("standard", 4.0, "一般步行", "standard walker"),
-    "elderly": Profile("elderly", 3.0, "老年人步行", "elderly walker"),
-}
-DEFAULT_MINUTES: dict[str, float] = {"clinics": 15, "neighbor_centers": 15, "charging_points": 5}
-#: GB 50180-2018 life-circle walking distances (5, 10, 15 minutes).
-GB50180_METRES = (300, 500, 1000)
-CIRCUITY = 1.25
-
-
-def custom_profile(speed_kmh: float) -> Profile:
-    """A walker at ``speed_kmh`` (e.g. measured locally), named ``custom``."""
-    if not 1.0 <= speed_kmh <= 8.0:
-        raise QueryError(
-            f"步行速度须在 1–8 km/h 之间 / walking speed must be 1–8 km/h, got {speed_kmh:g}"
-        )
-    return Profile("custom", float(speed_kmh), f"自定义 {speed_kmh:g} km/h",
-                   f"custom {speed_kmh:g} km/h")  # fmt: skip
-
-
-def profile_of(profile: str | Profile) -> Profile:
-    """The named profile (``standard``, ``elderly``), or ``profile`` itself."""
-    if isinstance(profile, Profile):
-        return profile
-    try:
-        return PROFILES[profile]
-    except KeyError:
-        raise QueryError(
-            f"未知步行速度档 '{profile}' / unknown walking profile '{profile}'; "
-            f"use {', '.join(PROFILES)}"
-        ) from None
-
-
-#: The longest threshold accepted: two hours' walk is far past any life circle, and a bound
-#: keeps an infinite or absurd number out of the results.
-MAX_MINUTES = 120.0
-
-
-def _per_type(text: str | dict[str, float] | None, unit: tuple[str, str], most: float,
-              example: str) -> dict[str, float]:  # fmt: skip
-    """``"clinics=15,…"`` → ``{type: number}``, each in (0, ``most``]; ``unit`` is
-    (中文, English) for the messages."""
-    if not text:
-        return {}
-    items = text.items() if isinstance(text, dict) else (
-        part.split("=", 1) for part in str(text).split(",") if part.strip())  # fmt: skip
-    values = {}
-    for item in items:
-        if len(item) != 2:
-            raise QueryError(f"格式为 类型=数值 / they look like {example}; got '{text}'")
-        name, raw = (str(v).strip() for v in item)
-        if name not in FACILITY_LAYERS:
-            raise QueryError(
-                f"没有设施类型 '{name}' / no facility type '{name}'; use {', '.join(FACILITY_LAYERS)}"
-            )
-        try:
-            number = float(raw)
-        except ValueError:
-            raise QueryError(
-                f"'{name}' 的值不是数字 / {name} is not a number: '{raw}'; give one more than 0 "
-                f"and at most {most:g} {unit[1]}"
-            ) from None
-        if not 0 < number <= most:  # also refuses NaN and infinity
-            raise QueryError(
-                f"'{name}' 须在 0–{most:g} {unit[0]}之间 / {name} must be more than 0 and at "
-                f"most {most:g} {unit[1]}; got '{raw}'"
-            )
-        values[name] = number
-    return values
-
-
-def parse_thresholds(text: str | dict[str, float] | None) -> dict[str, float]:
-    """``"clinics=15,charging_points=5"`` → a dict over the defaults; names are checked."""
-    given = _per_type(text, ("分钟", "minutes"), MAX_MINUTES, "clinics=15")
-    return {**DEFAULT_MINUTES, **given}
-
-
-#: The longest distance threshold accepted, metres (two hours at 4 km/h).
-MAX_METRES = 8000.0
-
-
-def parse_metres(text: str | dict[str, float] | None) -> dict[str, float]:
-    """``"clinics=1000,charging_points=300"`` → distance thresholds for those types only
-    (GB 50180-2018's levels are 300, 500 and 1000 m)."""
-    return _per_type(text, ("米", "m"), MAX_METRES, "clinics=1000")
+    Returns
+    -------
+    WalkNetwork or None
+    """
+    if choice is None or isinstance(choice, WalkNetwork):
+        return choice
+    if isinstance(choice, str) and choice.lower() == "none":
+        return None
+    if isinstance(choice, str) and choice == "auto":
+        streets = store.streets()
+        return load_network(streets) if streets is not None else None
+    return load_network(Path(choice))
 
 
 @dataclass
@@ -180,14 +86,28 @@ class Study:
     @classmethod
     def load(
         cls,
-        data: str | os.PathLike[str] | None = None,
-        network: str | os.PathLike[str] | WalkNetwork | None = "auto",
+        data: Location = None,
+        network: NetworkChoice = "auto",
         max_snap_m: float = DEFAULT_SNAP_DISTANCE_M,
         circuity: float = CIRCUITY,
     ) -> Study:
-        """Read a store; ``network="auto"`` takes ``streets.geojson`` beside the layers if
-        present (built once and cached on disk), ``None`` means straight-line mode, where
-        walks are straight lines × ``circuity``.
+        """Read a store and its walking network (see :func:`resolve_network`).
+
+        Parameters
+        ----------
+        data : LayerStore, path or URL, optional
+            The store; default the settings' (``$LIFECIRCLE_DATA``, else the bundled sample).
+        network : WalkNetwork, str, path or None
+            ``"auto"`` takes the store's streets if present; ``None``/``"none"`` means
+            straight-line mode, where walks are straight lines × ``circuity``.
+        max_snap_m : float
+            The snapping limit (250 m, see :mod:`geo.network.snapping`).
+        circuity : float
+            Detour ratio of straight-line mode, 1–3.
+
+        Returns
+        -------
+        Study
 
         Examples
         --------
@@ -195,18 +115,12 @@ class Study:
         >>> study.method, len(study.layers["clinics"]) > 12
         ('network', True)
         """
-        folder = data_dir(data)
-        layers = read_layers(folder)
-        if isinstance(network, str) and network == "auto":
-            streets = Path(folder) / "streets.geojson"
-            network = streets if streets.exists() else None
-        if network is not None and not isinstance(network, WalkNetwork):
-            network = load_network(network)
         if not 1.0 <= circuity <= 3.0:
             raise QueryError(
                 f"绕行系数须在 1–3 之间 / circuity must be between 1 and 3, got {circuity:g}"
             )
-        return cls(layers, network, max_snap_m, circuity)
+        store = open_store(data)
+        return cls(read_layers(store), resolve_network(network, store), max_snap_m, circuity)
 
     @property
     def method(self) -> str:
@@ -315,15 +229,30 @@ class Study:
         points: Any,
         kind: str,
         k: int = 1,
-        profile: str | Profile = "standard",
-        crs: str = "wgs84",
+        params: WalkParams | None = None,
+        *,
+        profile: str | Profile | None = None,
+        crs: str | None = None,
     ) -> pd.DataFrame:
         """The ``k`` nearest facilities of ``kind`` to each point, by walking distance.
 
-        ``points`` is one ``(lon, lat)`` pair or an array of them (in ``crs``: ``wgs84``,
-        ``gcj02``, ``bd09`` …). One row per point and rank: ``point``, ``rank``,
-        ``facility_id``, ``name``, ``walk_m``, ``walk_minutes``, ``straight_m``, ``method``
-        and ``reason`` (why a point has no result).
+        Parameters
+        ----------
+        points : (lon, lat) or array of them
+            In ``params.crs`` (``wgs84``, ``gcj02``, ``bd09``).
+        kind : str
+            A facility layer.
+        k : int
+            How many, nearest first.
+        params : WalkParams, optional
+            Walker and CRS; ``profile`` and ``crs`` are shorthands for them.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per point and rank: ``point``, ``rank``, ``facility_id``, ``name``,
+            ``walk_m``, ``walk_minutes``, ``straight_m``, ``method`` and ``reason`` (why a
+            point has no result).
 
         Examples
         --------
@@ -334,7 +263,8 @@ class Study:
         >>> bool(near["walk_m"].iloc[0] >= near["straight_m"].iloc[0])
         True
         """
-        columns = self.nearest_columns(points, kind, k, profile, crs)
+        params = WalkParams.of(params, profile=profile, crs=crs)
+        columns = self.nearest_columns(points, kind, k, params)
         return pd.DataFrame(columns).drop(columns=["lon", "lat"])
 
     def nearest_columns(
@@ -342,8 +272,7 @@ class Study:
         points: Any,
         kind: str,
         k: int = 1,
-        profile: str | Profile = "standard",
-        crs: str = "wgs84",
+        params: WalkParams | None = None,
     ) -> dict[str, np.ndarray]:
         """:meth:`nearest` as plain arrays (one entry per point and rank), plus each
         facility's WGS-84 ``lon`` and ``lat``: what the API serialises without pandas."""
@@ -361,9 +290,10 @@ class Study:
                 f"第 {first + 1} 个点坐标超出范围 / point {first + 1} is not a lon/lat pair: "
                 f"{xy[first].tolist()} (lon −180…180, lat −90…90)"
             )
-        lon, lat = to_wgs84(xy[:, 0], xy[:, 1], crs)
+        params = params if params is not None else WalkParams()
+        lon, lat = to_wgs84(xy[:, 0], xy[:, 1], params.crs)
         x, y = self.project(lon, lat)
-        walker = profile_of(profile)
+        walker = params.profile
         metres, label, reason = self.walk_metres(x, y, kind, k)
         ids, names, flon, flat = self._facility_columns(kind)
         fx, fy = self.facility_xy(kind)
@@ -422,8 +352,8 @@ def nearest(
 ) -> pd.DataFrame:
     """The ``k`` nearest facilities of ``kind`` by walking distance, for one point or many.
 
-    Uses ``study``, or the store in ``$LIFECIRCLE_DATA`` (else the bundled sample) with its
-    streets, loaded once. See :meth:`Study.nearest` for the columns.
+    Uses ``study``, or the settings' store (``$LIFECIRCLE_DATA``, else the bundled sample)
+    with its streets, loaded once. See :meth:`Study.nearest` for the columns.
 
     Examples
     --------
@@ -432,9 +362,10 @@ def nearest(
     ...     ["point", "rank", "facility_id"]].values.tolist()
     [[0, 1, 'nc-001'], [1, 1, 'nc-004']]
     """
+    params = WalkParams.parse(profile=profile, crs=crs)
     if study is None:
-        folder = str(data_dir(None))
-        if folder not in _DEFAULT_STUDIES:
-            _DEFAULT_STUDIES[folder] = Study.load(folder)
-        study = _DEFAULT_STUDIES[folder]
-    return study.nearest(points, kind, k=k, profile=profile, crs=crs)
+        store = open_store()
+        if store.url not in _DEFAULT_STUDIES:
+            _DEFAULT_STUDIES[store.url] = Study.load(store)
+        study = _DEFAULT_STUDIES[store.url]
+    return study.nearest(points, kind, k, params)

@@ -1,4 +1,4 @@
-"""Snapping: attaching points to the nearest street edge of a `geo.network.WalkNetwork`.
+"""Snapping: attaching points to the nearest street edge of a `geo.network.graph.WalkNetwork`.
 
 A point joins the nearest point of its nearest street edge (not merely a node), if that is
 within `DEFAULT_SNAP_DISTANCE_M` and, when barriers are given, not across a river or a rail
@@ -11,7 +11,7 @@ One 200 m street in UTM zone 51N (Shanghai); a gate 30 m north of its 40 m mark:
 
 >>> import geopandas as gpd
 >>> from shapely import LineString
->>> from geo.network import from_lines
+>>> from geo.network.lines import from_lines
 >>> street = LineString([(355_000, 3_460_000), (355_200, 3_460_000)])
 >>> net = from_lines(gpd.GeoDataFrame({"name": ["长阳路"]}, geometry=[street], crs=32651))
 >>> snap = snap_points(net, [355_040.0], [3_460_030.0])
@@ -31,7 +31,7 @@ import shapely
 from numpy.typing import ArrayLike
 
 from geo.errors import NetworkError
-from geo.network import WalkNetwork
+from geo.network.graph import WalkNetwork
 
 __all__ = [
     "DEFAULT_SNAP_DISTANCE_M",

@@ -2,9 +2,9 @@
 
 Sources arrive as GeoJSON, GeoPackage, Shapefile (often GBK without a ``.cpg``), CSV (GBK
 or UTF-8 with BOM, from Excel/WPS) and XLSX, in WGS-84, GCJ-02 (Gaode, Tencent), BD-09
-(Baidu) or an EPSG system. :func:`geo.sources.read_source` turns any of them into one WGS-84
+(Baidu) or an EPSG system. :func:`geo.layers.sources.read_source` turns any of them into one WGS-84
 frame; :func:`import_layer` renames, types, validates and writes it into the store, all or
-nothing; :func:`geo.export.export_layer` writes a layer out in the format and CRS another
+nothing; :func:`geo.layers.exports.export_layer` writes a layer out in the format and CRS another
 tool wants.
 """
 
@@ -20,16 +20,18 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from geo import store as gstore
+from geo.crs import convert_pairs
 from geo.errors import ImportFailedError, LifecircleError, Problem
+from geo.layers.sources import Source, id_text, open_source
+from geo.layers.store import Location, open_store
+from geo.layers.validate import coerce_layer, validate_layer
 from geo.schema import get_layer
-from geo.sources import _convert_pairs, _id_text, _read, _Source
-from geo.validate import coerce_layer, validate_layer
 
 __all__ = [
     "SHP_FIELD_NAMES",
     "ImportReport",
     "OptionError",
+    "assign_ids",
     "import_layer",
 ]
 
@@ -56,7 +58,7 @@ class ImportReport:
 
     layer: str
     source: str
-    path: Path
+    path: Path | str
     imported: int
     skipped: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
@@ -83,13 +85,13 @@ class ImportReport:
 # ---------------------------------------------------------------------------- import
 
 
-def _assign_ids(layer: str, props: pd.DataFrame, geoms: np.ndarray) -> list[str]:
+def assign_ids(layer: str, props: pd.DataFrame, geoms: np.ndarray) -> list[str]:
     """Source ids where given, else ``<layer>-`` + 10 hex of sha1(layer, name, position).
 
     The same row of the same file gets the same id on every import, so appending a file
     twice is caught as duplicate ids. Same name at the same spot: ``-2``, ``-3`` in order.
     """
-    given = [_id_text(v) for v in props["id"]] if "id" in props.columns else [None] * len(props)
+    given = [id_text(v) for v in props["id"]] if "id" in props.columns else [None] * len(props)
     names = props["name"].tolist() if "name" in props.columns else [None] * len(props)
     used = {i for i in given if i}
     ids = []
@@ -99,7 +101,7 @@ def _assign_ids(layer: str, props: pd.DataFrame, geoms: np.ndarray) -> list[str]
             if geom is not None and not geom.is_empty:
                 point = geom if geom.geom_type == "Point" else geom.centroid
                 where = f"{point.x:.{_ID_DECIMALS}f},{point.y:.{_ID_DECIMALS}f}"
-            key = f"{layer}|{_id_text(name) or ''}|{where}".encode()
+            key = f"{layer}|{id_text(name) or ''}|{where}".encode()
             value = base = f"{layer}-{hashlib.sha1(key).hexdigest()[:10]}"
             suffix = 2
             while value in used:
@@ -110,7 +112,7 @@ def _assign_ids(layer: str, props: pd.DataFrame, geoms: np.ndarray) -> list[str]
 
 
 def _prepare(
-    src: _Source, layer: str, mapping: dict[str, str], set_values: dict[str, Any], source: str
+    src: Source, layer: str, mapping: dict[str, str], set_values: dict[str, Any], source: str
 ) -> tuple[pd.DataFrame, list[Problem]]:
     """Shapefile names back to schema names, then --map, --set; coordinate columns out."""
     props = src.frame.drop(columns=src.frame.geometry.name)
@@ -152,7 +154,7 @@ def import_layer(
     layer: str,
     path: str | os.PathLike[str],
     *,
-    folder: str | os.PathLike[str] | None = None,
+    folder: Location = None,
     mode: str = "append",
     crs: str | None = None,
     encoding: str | None = None,
@@ -172,8 +174,8 @@ def import_layer(
     path : path-like
         Source file; ``crs``, ``encoding``, ``lon_col``, ``lat_col`` and ``sheet`` as in
         :func:`read_source`.
-    folder : path-like, optional
-        Store folder (default: :func:`geo.store.data_dir`).
+    folder : LayerStore, path or URL, optional
+        The store (default: the settings' store, :func:`geo.layers.store.open_store`).
     mode : {"append", "replace"}
         Add to the layer (ids must be new) or replace the layer.
     mapping : dict, optional
@@ -197,26 +199,26 @@ def import_layer(
 
     Notes
     -----
-    Ids: see :func:`_assign_ids`; in append mode a second import of the same file fails as
+    Ids: see :func:`assign_ids`; in append mode a second import of the same file fails as
     duplicate ids ("already imported? use --mode replace"). ``entrances`` are converted
     from the source CRS like the geometries. The store lock is held from reading the
     layer to writing it, so concurrent imports cannot lose each other's rows.
     """
     if mode not in ("append", "replace"):
         raise OptionError(f"未知模式 '{mode}' / unknown mode; 用 / use append or replace.")
-    folder = gstore.data_dir(folder)
-    target, source = gstore.layer_path(folder, layer), str(path)
-    src = _read(Path(path), encoding, crs, lon_col, lat_col, sheet)
+    store = open_store(folder)
+    target, source = store.location(layer), str(path)
+    src = open_source(Path(path), encoding, crs, lon_col, lat_col, sheet)
     props, notes = _prepare(src, layer, dict(mapping or {}), dict(set_values or {}), source)
     geoms, labels = np.asarray(src.frame.geometry.values, dtype=object), src.labels
-    ids = _assign_ids(layer, props, geoms)
+    ids = assign_ids(layer, props, geoms)
 
     # Check rows under their labels ("row 5"), not generated ids, so that every message
     # points at a line the user can find in the source file.
     probe = gpd.GeoDataFrame(props.assign(id=labels), geometry=geoms, crs="EPSG:4326")
     frame, coerce_problems = coerce_layer(probe, layer, source=source)
     if "entrances" in frame.columns:
-        gates = [_convert_pairs(v, src.crs, True) for v in frame["entrances"]]
+        gates = [convert_pairs(v, src.crs, True) for v in frame["entrances"]]
         frame["entrances"] = pd.Series(gates, index=frame.index, dtype=object)
     seen = {(p.feature, p.field) for p in coerce_problems}
     seen |= {(p.feature, "geometry") for p in src.problems}  # said once, by the reader
@@ -234,8 +236,8 @@ def import_layer(
         first.setdefault(value, label)
     frame["id"] = pd.Series(ids, index=frame.index, dtype=object)
 
-    with gstore.locked(folder):
-        existing = gstore.read_layer(layer, folder) if mode == "append" else frame.iloc[:0]
+    with store.transaction() as transaction:
+        existing = transaction.read(layer) if mode == "append" else frame.iloc[:0]
         hint = "已经导入过？用 --mode replace 替换 / already imported? use --mode replace"
         known = set(existing["id"].astype(str))
         for label, value in zip(labels, ids, strict=True):
@@ -264,15 +266,19 @@ def import_layer(
             warns += _merged_warnings(
                 merged, layer, target, dict(zip(ids, labels, strict=True)), warns
             )
-        written = gstore.write_layer(merged, layer, folder, lock=False)
+        transaction.write(layer, merged)
     return ImportReport(
-        layer, source, written, int(keep.sum()), errors, warns, mode, src.crs_label,
+        layer, source, target, int(keep.sum()), errors, warns, mode, src.crs_label,
         src.encoding, [label for label in labels if label in bad],
     )  # fmt: skip
 
 
 def _merged_warnings(
-    merged: gpd.GeoDataFrame, layer: str, target: Path, label_of: dict, already: list[Problem]
+    merged: gpd.GeoDataFrame,
+    layer: str,
+    target: Path | str,
+    label_of: dict[str, str],
+    already: list[Problem],
 ) -> list[Problem]:
     """Check the layer as it will be (existing + new); an error there stops the import."""
     problems = validate_layer(merged, layer, source=str(target))

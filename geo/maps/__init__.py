@@ -1,0 +1,10 @@
+"""The maps wing: folium pages built from frames and analysis results.
+
+- :mod:`~geo.maps.base` — labels, escaped popups, bundled assets, the basemaps, the overview
+  map of the five layers;
+- :mod:`~geo.maps.dashboard` — the planners' coverage dashboard and the renovation map;
+- :mod:`~geo.maps.scenario` — the map of a what-if scenario;
+- ``static/`` — Leaflet and its plugins, and the pages' own JavaScript and CSS, as files.
+
+Python builds data here; the pages' behaviour is in ``static/*.js``.
+"""

@@ -1,0 +1,228 @@
+"""The compiled kernels of the walking network: Dijkstra heaps, components, the nearest merge.
+
+A leaf: numba and numpy only, nothing from ``geo``, so that anything may use it without an
+import cycle. :mod:`geo.network.routing` wraps these in checked, documented functions;
+:mod:`geo.network.graph` labels connected components with :func:`component_labels`.
+Where numba caches the compiled code is set by :func:`geo.settings.use_numba_cache`, which
+``geo.network`` calls before this module is imported.
+
+scipy's ``dijkstra(min_only=True)`` cannot seed nodes with initial distances nor keep the k
+best *distinct* sources, which is why these are ours.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+__all__ = ["combine_kernel", "component_labels", "k_nearest_kernel", "nearest_kernel"]
+
+
+# The heap is 4-ary and moves entries into a hole instead of swapping them: half the levels
+# of a binary heap and a third of the writes. The nearest-source heap holds (distance, node)
+# only, since a node's label is already in ``label``. (Measured at 1M nodes: 0.64 → 0.43 s.)
+
+
+@njit(cache=True, inline="always")
+def _sift_up(hd, hn, hl, i, d, node, lab):
+    while i > 0:
+        parent = (i - 1) >> 2
+        if hd[parent] <= d:
+            break
+        hd[i] = hd[parent]
+        hn[i] = hn[parent]
+        hl[i] = hl[parent]
+        i = parent
+    hd[i] = d
+    hn[i] = node
+    hl[i] = lab
+
+
+@njit(cache=True, inline="always")
+def _sift_down_last(hd, hn, hl, size):
+    """After taking the root: put the last entry (at ``size``) into the hole at the top."""
+    last_d, last_n, last_l = hd[size], hn[size], hl[size]
+    i = 0
+    while True:
+        child = 4 * i + 1
+        if child >= size:
+            break
+        best, best_d = child, hd[child]
+        for j in range(child + 1, min(child + 4, size)):
+            if hd[j] < best_d:
+                best, best_d = j, hd[j]
+        if last_d <= best_d:
+            break
+        hd[i] = best_d
+        hn[i] = hn[best]
+        hl[i] = hl[best]
+        i = best
+    hd[i] = last_d
+    hn[i] = last_n
+    hl[i] = last_l
+
+
+@njit(cache=True)
+def nearest_kernel(indptr, indices, weights, seed_node, seed_dist, seed_label, cutoff):
+    n = indptr.shape[0] - 1
+    dist = np.full(n, np.inf)
+    label = np.full(n, -1, dtype=np.int64)
+    capacity = seed_node.shape[0] + indices.shape[0] + 1
+    hd = np.empty(capacity)
+    hn = np.empty(capacity, dtype=np.int64)
+    size = 0
+    for s in range(seed_node.shape[0]):
+        node, d = seed_node[s], seed_dist[s]
+        if d <= cutoff and d < dist[node]:
+            dist[node] = d
+            label[node] = seed_label[s]
+            # labels live in ``label``: the heap's label slot is the node array itself
+            _sift_up(hd, hn, hn, size, d, node, node)
+            size += 1
+    while size > 0:
+        d, node = hd[0], hn[0]
+        size -= 1
+        _sift_down_last(hd, hn, hn, size)
+        if d > dist[node]:
+            continue  # a stale entry: the node was reached more cheaply since
+        lab = label[node]
+        for arc in range(indptr[node], indptr[node + 1]):
+            nb = indices[arc]
+            nd = d + weights[arc]
+            if nd < dist[nb] and nd <= cutoff:
+                dist[nb] = nd
+                label[nb] = lab
+                _sift_up(hd, hn, hn, size, nd, nb, nb)
+                size += 1
+    return dist, label
+
+
+@njit(cache=True)
+def k_nearest_kernel(indptr, indices, weights, seed_node, seed_dist, seed_label, k, cutoff):
+    n = indptr.shape[0] - 1
+    dist = np.full((n, k), np.inf)
+    label = np.full((n, k), -1, dtype=np.int64)
+    count = np.zeros(n, dtype=np.int64)
+    capacity = seed_node.shape[0] + indices.shape[0] * k + 1
+    hd = np.empty(capacity)
+    hn = np.empty(capacity, dtype=np.int64)
+    hl = np.empty(capacity, dtype=np.int64)
+    size = 0
+    for s in range(seed_node.shape[0]):
+        if seed_dist[s] <= cutoff:
+            _sift_up(hd, hn, hl, size, seed_dist[s], seed_node[s], seed_label[s])
+            size += 1
+    while size > 0:
+        d, node, lab = hd[0], hn[0], hl[0]
+        size -= 1
+        _sift_down_last(hd, hn, hl, size)
+        c = count[node]
+        if c == k:
+            continue
+        seen = False
+        for j in range(c):
+            if label[node, j] == lab:
+                seen = True
+                break
+        if seen:
+            continue
+        dist[node, c] = d
+        label[node, c] = lab
+        count[node] = c + 1
+        for arc in range(indptr[node], indptr[node + 1]):
+            nb = indices[arc]
+            nd = d + weights[arc]
+            if nd > cutoff or count[nb] == k:
+                continue
+            # Do not queue a source the neighbour has already settled.
+            dup = False
+            for j in range(count[nb]):
+                if label[nb, j] == lab:
+                    dup = True
+                    break
+            if not dup:
+                _sift_up(hd, hn, hl, size, nd, nb, lab)
+                size += 1
+    return dist, label
+
+
+@njit(cache=True)
+def component_labels(indptr, indices):
+    """Connected components of a symmetric CSR graph by depth-first search: the number of
+    components and a label per node, numbered in order of each component's lowest node.
+
+    scipy's ``connected_components`` gives the same labels but first builds, validates and
+    transposes a sparse matrix: 0.67 of the 1.2 ms of building a 10k-node network, 107 ms
+    at 1M nodes where this takes 58 ms.
+    """
+    n = len(indptr) - 1
+    labels = np.full(n, -1, dtype=np.int64)
+    stack = np.empty(n, dtype=np.int64)  # every node is pushed at most once
+    count = 0
+    for start in range(n):
+        if labels[start] >= 0:
+            continue
+        labels[start] = count
+        stack[0] = start
+        top = 1
+        while top:
+            top -= 1
+            node = stack[top]
+            for e in range(indptr[node], indptr[node + 1]):
+                other = indices[e]
+                if labels[other] < 0:
+                    labels[other] = count
+                    stack[top] = other
+                    top += 1
+        count += 1
+    return count, labels
+
+
+@njit(cache=True)
+def combine_kernel(
+    o_edge, o_offset, o_dist, edge_u, edge_v, edge_len, node_dist, node_label,
+    f_edge_sorted, f_offset, f_dist, f_label, k, cutoff,
+):  # fmt: skip
+    p = o_edge.shape[0]
+    kk = node_dist.shape[1]
+    out_d = np.full((p, k), np.inf)
+    out_l = np.full((p, k), -1, dtype=np.int64)
+    cand_d = np.empty(2 * kk + f_edge_sorted.shape[0] + 1)
+    cand_l = np.empty(2 * kk + f_edge_sorted.shape[0] + 1, dtype=np.int64)
+    for i in range(p):
+        e = o_edge[i]
+        if e < 0:
+            continue
+        m = 0
+        u, v = edge_u[e], edge_v[e]
+        for j in range(kk):
+            if node_label[u, j] >= 0:
+                cand_d[m] = node_dist[u, j] + o_offset[i] + o_dist[i]
+                cand_l[m] = node_label[u, j]
+                m += 1
+            if node_label[v, j] >= 0:
+                cand_d[m] = node_dist[v, j] + edge_len[e] - o_offset[i] + o_dist[i]
+                cand_l[m] = node_label[v, j]
+                m += 1
+        lo = np.searchsorted(f_edge_sorted, e)
+        hi = np.searchsorted(f_edge_sorted, e, side="right")
+        for f in range(lo, hi):
+            cand_d[m] = abs(f_offset[f] - o_offset[i]) + f_dist[f] + o_dist[i]
+            cand_l[m] = f_label[f]
+            m += 1
+        order = np.argsort(cand_d[:m], kind="mergesort")
+        filled = 0
+        for idx in order:
+            if filled == k or cand_d[idx] > cutoff:
+                break
+            lab = cand_l[idx]
+            dup = False
+            for j in range(filled):
+                if out_l[i, j] == lab:
+                    dup = True
+                    break
+            if not dup:
+                out_d[i, filled] = cand_d[idx]
+                out_l[i, filled] = lab
+                filled += 1
+    return out_d, out_l

@@ -1,0 +1,66 @@
+"""Reading street networks from files: the reader is chosen by the file name.
+
+`read_network` reads line layers through `geo.network.lines.from_lines`, OpenStreetMap
+extracts and osmnx GraphML through `geo.network.osm`. `fetch_network` downloads a place from
+OpenStreetMap. `geo.network.cache.load_network` remembers what `read_network` built.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import geopandas as gpd
+
+from geo.errors import SourceReadError
+from geo.network.graph import WalkNetwork
+from geo.network.lines import from_lines
+
+__all__ = ["LINE_FORMATS", "fetch_network", "read_network"]
+
+#: File name endings read as line layers (through pyogrio); see `read_network` for the rest.
+LINE_FORMATS = (".geojson", ".json", ".gpkg", ".shp")
+
+
+def read_network(path: str | os.PathLike[str], *, layer: str | None = None) -> WalkNetwork:
+    """Read a street network, choosing the reader by file name.
+
+    ``.geojson``, ``.json``, ``.gpkg``, ``.shp``: a line layer (`from_lines`; ``layer`` picks
+    one of a GeoPackage's layers). ``.osm.pbf``: an OpenStreetMap extract, walkable ways only
+    (`geo.network.osm.read_osm_pbf`). ``.graphml``: an osmnx GraphML file (`geo.network.osm.read_graphml`).
+    """
+    source = Path(path).expanduser()
+    if not source.is_file():
+        raise SourceReadError(f"找不到路网文件 / street network file not found: {source}")
+    lowered = source.name.lower()
+    if lowered.endswith(".pbf"):
+        from geo.network.osm import read_osm_pbf  # networkx and pyrosm load only when used
+
+        return read_osm_pbf(source)
+    if lowered.endswith(".graphml"):
+        from geo.network.osm import read_graphml
+
+        return read_graphml(source)
+    if not lowered.endswith(LINE_FORMATS):
+        raise SourceReadError(
+            f"不支持的路网格式 / unsupported street network format: {source.name}; use "
+            f"{', '.join(LINE_FORMATS)}, .osm.pbf or .graphml"
+        )
+    from pyogrio.errors import DataLayerError, DataSourceError
+
+    try:
+        frame = gpd.read_file(source, layer=layer)
+    except (DataSourceError, DataLayerError, OSError, ValueError) as exc:
+        raise SourceReadError(f"无法读取路网文件 / cannot read {source}: {exc}") from exc
+    return from_lines(frame, source=str(source))
+
+
+def fetch_network(place: str) -> WalkNetwork:
+    """Download the walking network of a place from OpenStreetMap (needs osmnx and internet).
+
+    Offline, or without osmnx, raises a bilingual `NetworkError` saying to pass an
+    ``.osm.pbf`` file instead; see `geo.network.osm.fetch_place`.
+    """
+    from geo.network.osm import fetch_place
+
+    return fetch_place(place)
