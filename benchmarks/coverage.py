@@ -1,6 +1,6 @@
 """Benchmark of walking-coverage queries on synthetic Shanghai-sized street networks.
 
-Runs our CSR network and numba kernels (``geo.network`` / ``geo.routing``) side by side with
+Runs our CSR network and numba kernels (``geo.network.graph`` / ``geo.network.routing``) side by side with
 networkx (what an osmnx user would write) and pandana (the established contraction-hierarchy
 library) on the *same* graphs, checks that they agree, and prints a table with PASS/MISS
 against the targets. Every tool runs in its own child process so that its peak memory

@@ -3,7 +3,7 @@
     python benchmarks/sites.py [--seeds 200]
 
 Maximal covering location: choose k sites among candidates to cover the most people.
-``geo.planning`` offers a greedy method (provably within 1 − 1/e ≈ 63 % of the optimum) and
+``geo.analysis.planning`` offers a greedy method (provably within 1 − 1/e ≈ 63 % of the optimum) and
 an exact one (an integer program solved by CBC through PuLP). This script runs both:
 
 1. on random instances — ``--seeds`` of each shape: 25 areas × 10 candidates, each pair
@@ -74,7 +74,7 @@ def main() -> int:
         report(f"random {n_areas} areas × {n_candidates} candidates, p = {density}", rows)
 
     from geo.analysis.coverage import analyze_areas
-    from geo.analysis.params import parse_thresholds, profile_of
+    from geo.analysis.params import WalkParams
     from geo.analysis.planning import _candidates, coverage_sets
     from geo.analysis.study import Study
     from geo.schema import FACILITY_LAYERS
@@ -82,16 +82,14 @@ def main() -> int:
     study = Study.load()
     result = analyze_areas(study)
     areas = study.layers["residential_areas"]
-    limits, walker = parse_thresholds(None), profile_of("standard")
+    params = WalkParams()  # the defaults: standard walker, 15/15/5 minutes
     rows = []
     for kind in FACILITY_LAYERS:
         # people not covered today are what a new site can win
         weights = np.where(result[f"{kind}_covered"], 0.0, areas["population"].to_numpy(float))
         for source in (s for s in CANDIDATE_SOURCES if s != "points"):
             pool = _candidates(study, kind, source)
-            area, candidate = coverage_sets(
-                study, pool, kind, limits[kind] * walker.metres_per_minute
-            )
+            area, candidate = coverage_sets(study, pool, kind, params.limit_m(kind))
             for k in range(1, 6):
                 rows.append(compare(weights, area, candidate, len(pool), k))
     report("bundled sample: 3 types × 3 candidate sources × k = 1…5", rows)

@@ -79,6 +79,19 @@ def _with_examples(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The ``lifecircle`` argument parser, every subcommand with its options and examples.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+        Parses into ``command`` and that subcommand's options; a subcommand is required.
+
+    Examples
+    --------
+    >>> args = build_parser().parse_args(["analyze", "--profile", "elderly"])
+    >>> args.command, args.profile, args.minutes, args.out
+    ('analyze', 'elderly', None, 'lifecircle-out')
+    """
     parser = argparse.ArgumentParser(
         prog="lifecircle",
         description=(
@@ -183,7 +196,8 @@ def build_parser() -> argparse.ArgumentParser:
         "  a point more than 250 m from any street is unreachable, never snapped across water\n"
         "  without a network: straight line x 1.25 (labelled straight_line)\n\n"
         "outputs / 输出: coverage.geojson coverage.csv summary.json gaps.geojson\n"
-        "  gap_areas.csv opportunities.geojson isochrones.geojson",
+        "  gap_areas.csv opportunities.geojson isochrones.geojson\n"
+        "  isochrones_per_facility.geojson",
     )
     p.add_argument("--data", metavar="DIR", help=data_help)
     p.add_argument(
@@ -397,7 +411,8 @@ def _cmd_map(args: argparse.Namespace, settings: Settings) -> int:
     from geo.analysis.params import WalkParams
     from geo.analysis.study import Study
     from geo.atomic import atomic_write_bytes
-    from geo.maps.dashboard import Computed, dashboard_map, renovation_map
+    from geo.maps.dashboard import Computed, dashboard_map
+    from geo.maps.renovation import renovation_map
 
     study = Study.load(settings.data, network=settings.network)
     if args.renovation:
@@ -484,7 +499,27 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; return the exit status."""
+    """Run the command line; return the exit status.
+
+    Parameters
+    ----------
+    argv : sequence of str, optional
+        The arguments after ``lifecircle``; default ``sys.argv[1:]``.
+
+    Returns
+    -------
+    int
+        0 on success; 1 when ``validate`` finds errors or a lifecircle error or a file
+        system error ends the command (its message goes to stderr, no traceback); 130
+        when interrupted.
+
+    Raises
+    ------
+    SystemExit
+        From argparse on a wrong command line (status 2) or ``--help`` (0), and with a
+        message (status 1) for a malformed ``--map``/``--set`` or ``network fetch``
+        without ``--place``.
+    """
     args = build_parser().parse_args(argv)
     try:
         # the one place the command line meets the environment: --data over $LIFECIRCLE_DATA

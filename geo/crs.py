@@ -99,7 +99,23 @@ def _out(lon: np.ndarray, lat: np.ndarray, scalar: bool) -> tuple[Any, Any]:
 
 
 def in_china(lon: Any, lat: Any) -> np.ndarray:
-    """True where GCJ-02/BD-09 apply (the rectangle the public implementations use)."""
+    """True where GCJ-02/BD-09 apply (the rectangle the public implementations use).
+
+    Parameters
+    ----------
+    lon, lat : float or array-like
+        Degrees (any of the three systems: the rectangle is far wider than their shifts).
+
+    Returns
+    -------
+    numpy.ndarray
+        Boolean, shaped like the input (a NumPy bool for scalars).
+
+    Examples
+    --------
+    >>> bool(in_china(121.4737, 31.2304)), bool(in_china(24.9384, 60.1699))  # Helsinki
+    (True, False)
+    """
     lon, lat, _ = _arrays(lon, lat)
     return (lon >= 72.004) & (lon <= 137.8347) & (lat >= 0.8293) & (lat <= 55.8271)
 
@@ -165,6 +181,16 @@ def _invert(
 def wgs84_to_gcj02(lon: Any, lat: Any) -> tuple[Any, Any]:
     """WGS-84 → GCJ-02 (Gaode/Amap, Tencent).
 
+    Parameters
+    ----------
+    lon, lat : float or array-like
+        Degrees in WGS-84.
+
+    Returns
+    -------
+    lon, lat : float or numpy.ndarray
+        Degrees in GCJ-02; floats for scalar input. Points outside China are unchanged.
+
     Examples
     --------
     >>> lon, lat = wgs84_to_gcj02(121.4737, 31.2304)  # People's Square, Shanghai
@@ -178,6 +204,16 @@ def wgs84_to_gcj02(lon: Any, lat: Any) -> tuple[Any, Any]:
 def gcj02_to_wgs84(lon: Any, lat: Any) -> tuple[Any, Any]:
     """GCJ-02 → WGS-84, exact inverse by iteration.
 
+    Parameters
+    ----------
+    lon, lat : float or array-like
+        Degrees in GCJ-02.
+
+    Returns
+    -------
+    lon, lat : float or numpy.ndarray
+        Degrees in WGS-84; floats for scalar input. Points outside China are unchanged.
+
     Examples
     --------
     >>> lon, lat = gcj02_to_wgs84(*wgs84_to_gcj02(121.4737, 31.2304))
@@ -189,25 +225,68 @@ def gcj02_to_wgs84(lon: Any, lat: Any) -> tuple[Any, Any]:
 
 
 def gcj02_to_bd09(lon: Any, lat: Any) -> tuple[Any, Any]:
-    """GCJ-02 → BD-09 (Baidu)."""
+    """GCJ-02 → BD-09 (Baidu).
+
+    Parameters
+    ----------
+    lon, lat : float or array-like
+        Degrees in GCJ-02.
+
+    Returns
+    -------
+    lon, lat : float or numpy.ndarray
+        Degrees in BD-09; floats for scalar input. Points outside China are unchanged.
+    """
     lon, lat, scalar = _arrays(lon, lat)
     return _out(*_bd_forward(lon, lat), scalar)
 
 
 def bd09_to_gcj02(lon: Any, lat: Any) -> tuple[Any, Any]:
-    """BD-09 → GCJ-02, exact inverse by iteration."""
+    """BD-09 → GCJ-02, exact inverse by iteration.
+
+    Parameters
+    ----------
+    lon, lat : float or array-like
+        Degrees in BD-09.
+
+    Returns
+    -------
+    lon, lat : float or numpy.ndarray
+        Degrees in GCJ-02; floats for scalar input. Points outside China are unchanged.
+    """
     lon, lat, scalar = _arrays(lon, lat)
     return _out(*_invert(_bd_forward, lon, lat), scalar)
 
 
 def wgs84_to_bd09(lon: Any, lat: Any) -> tuple[Any, Any]:
-    """WGS-84 → BD-09 (through GCJ-02, as Baidu defines it)."""
+    """WGS-84 → BD-09 (through GCJ-02, as Baidu defines it).
+
+    Parameters
+    ----------
+    lon, lat : float or array-like
+        Degrees in WGS-84.
+
+    Returns
+    -------
+    lon, lat : float or numpy.ndarray
+        Degrees in BD-09; floats for scalar input. Points outside China are unchanged.
+    """
     lon, lat, scalar = _arrays(lon, lat)
     return _out(*_bd_forward(*_gcj_forward(lon, lat)), scalar)
 
 
 def bd09_to_wgs84(lon: Any, lat: Any) -> tuple[Any, Any]:
     """BD-09 → WGS-84, both steps inverted exactly.
+
+    Parameters
+    ----------
+    lon, lat : float or array-like
+        Degrees in BD-09.
+
+    Returns
+    -------
+    lon, lat : float or numpy.ndarray
+        Degrees in WGS-84; floats for scalar input. Points outside China are unchanged.
 
     Examples
     --------
@@ -225,6 +304,22 @@ def parse_crs(value: Any) -> str | CRS:
 
     Accepts the names above and their aliases (``gaode``, ``amap``, ``baidu``, ``cgcs2000``,
     ``EPSG:4490`` …) case-insensitively, and anything pyproj understands (``EPSG:32651``).
+
+    Parameters
+    ----------
+    value : str, int, pyproj.CRS or None
+        None means WGS-84.
+
+    Returns
+    -------
+    str or pyproj.CRS
+        One of :data:`CHINESE_CRS`, or a pyproj CRS; EPSG:4326 and EPSG:4490 (CGCS2000)
+        become ``'wgs84'``.
+
+    Raises
+    ------
+    CRSError
+        Neither an alias nor anything pyproj can read.
 
     Examples
     --------
@@ -259,7 +354,25 @@ _WGS84 = CRS.from_epsg(4326)
 
 
 def to_wgs84(x: Any, y: Any, crs: Any) -> tuple[Any, Any]:
-    """Coordinates in ``crs`` → WGS-84 lon/lat."""
+    """Coordinates in ``crs`` → WGS-84 lon/lat.
+
+    Parameters
+    ----------
+    x, y : float or array-like
+        Coordinates in ``crs`` (degrees, or metres for a projected EPSG system).
+    crs : str or pyproj.CRS
+        Anything :func:`parse_crs` accepts.
+
+    Returns
+    -------
+    lon, lat : float or numpy.ndarray
+        WGS-84 degrees; floats for scalar input.
+
+    Raises
+    ------
+    CRSError
+        ``crs`` cannot be parsed.
+    """
     parsed = parse_crs(crs)
     if parsed == "gcj02":
         return gcj02_to_wgs84(x, y)
@@ -273,7 +386,31 @@ def to_wgs84(x: Any, y: Any, crs: Any) -> tuple[Any, Any]:
 
 
 def from_wgs84(lon: Any, lat: Any, crs: Any) -> tuple[Any, Any]:
-    """WGS-84 lon/lat → coordinates in ``crs``."""
+    """WGS-84 lon/lat → coordinates in ``crs``.
+
+    Parameters
+    ----------
+    lon, lat : float or array-like
+        WGS-84 degrees.
+    crs : str or pyproj.CRS
+        Anything :func:`parse_crs` accepts.
+
+    Returns
+    -------
+    x, y : float or numpy.ndarray
+        Coordinates in ``crs``; floats for scalar input.
+
+    Raises
+    ------
+    CRSError
+        ``crs`` cannot be parsed.
+
+    Examples
+    --------
+    >>> x, y = from_wgs84(123.0, 0.0, "EPSG:32651")  # UTM 51N's central meridian
+    >>> round(x, 3), round(y, 3)
+    (500000.0, 0.0)
+    """
     parsed = parse_crs(crs)
     if parsed == "gcj02":
         return wgs84_to_gcj02(lon, lat)
@@ -292,6 +429,18 @@ def transform_geometries(
     """Apply a vectorised ``(x, y) -> (x, y)`` function to every coordinate of many geometries.
 
     One call over all coordinates (``shapely.transform``), structure and holes kept.
+
+    Parameters
+    ----------
+    geoms : array-like or geopandas.GeoSeries
+        Shapely geometries.
+    func : callable
+        Takes and returns arrays of x and y.
+
+    Returns
+    -------
+    numpy.ndarray
+        New geometries, an object array in the input's order.
     """
     values = np.asarray(getattr(geoms, "values", geoms), dtype=object)
 
@@ -303,17 +452,59 @@ def transform_geometries(
 
 
 def geometries_to_wgs84(geoms: Any, crs: Any) -> np.ndarray:
-    """Geometries in ``crs`` → WGS-84."""
+    """Geometries in ``crs`` → WGS-84.
+
+    Parameters
+    ----------
+    geoms : array-like or geopandas.GeoSeries
+        Shapely geometries in ``crs``.
+    crs : str or pyproj.CRS
+        Anything :func:`parse_crs` accepts.
+
+    Returns
+    -------
+    numpy.ndarray
+        WGS-84 geometries (object array).
+    """
     return transform_geometries(geoms, lambda x, y: to_wgs84(x, y, crs))
 
 
 def geometries_from_wgs84(geoms: Any, crs: Any) -> np.ndarray:
-    """WGS-84 geometries → ``crs``."""
+    """WGS-84 geometries → ``crs``.
+
+    Parameters
+    ----------
+    geoms : array-like or geopandas.GeoSeries
+        Shapely geometries in WGS-84.
+    crs : str or pyproj.CRS
+        Anything :func:`parse_crs` accepts.
+
+    Returns
+    -------
+    numpy.ndarray
+        Geometries in ``crs`` (object array).
+    """
     return transform_geometries(geoms, lambda x, y: from_wgs84(x, y, crs))
 
 
 def crs_label(parsed: str | CRS) -> str:
-    """A short name of a parsed CRS for messages and reports: ``gcj02``, ``EPSG:32651``."""
+    """A short name of a parsed CRS for messages and reports: ``gcj02``, ``EPSG:32651``.
+
+    Parameters
+    ----------
+    parsed : str or pyproj.CRS
+        A :func:`parse_crs` result.
+
+    Returns
+    -------
+    str
+        The name itself, ``EPSG:<code>``, or the CRS's name when it has no EPSG code.
+
+    Examples
+    --------
+    >>> crs_label(parse_crs("baidu")), crs_label(parse_crs(32651))
+    ('bd09', 'EPSG:32651')
+    """
     if isinstance(parsed, str):
         return parsed
     epsg = parsed.to_epsg()
@@ -338,7 +529,7 @@ def convert_geometries(geoms: np.ndarray, parsed: str | CRS, to_wgs: bool = True
     Returns
     -------
     numpy.ndarray
-        A new object array.
+        A new object array (``geoms`` itself when ``parsed`` is ``wgs84``).
 
     Examples
     --------
@@ -362,7 +553,23 @@ def convert_geometries(geoms: np.ndarray, parsed: str | CRS, to_wgs: bool = True
 def convert_pairs(value: Any, parsed: str | CRS, to_wgs: bool = True) -> Any:
     """A list of ``[lon, lat]`` pairs (a compound's ``entrances``) converted like
     :func:`convert_geometries`; anything that is not such a list is returned unchanged
-    (validation reports it)."""
+    (validation reports it).
+
+    Parameters
+    ----------
+    value : Any
+        Usually a list of ``[lon, lat]`` pairs.
+    parsed : str or pyproj.CRS
+        The other CRS (a :func:`parse_crs` result).
+    to_wgs : bool
+        True: ``parsed`` → WGS-84; False: WGS-84 → ``parsed``.
+
+    Returns
+    -------
+    list of list of float, or Any
+        New pairs; ``value`` itself when ``parsed`` is ``wgs84`` or ``value`` is not a
+        non-empty list of numbers that form pairs.
+    """
     if not isinstance(value, list) or not value or parsed == "wgs84":
         return value
     try:

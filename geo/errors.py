@@ -82,6 +82,13 @@ class Problem:
         return text
 
     def as_dict(self) -> dict[str, str | None]:
+        """The problem as plain JSON-ready data (``lifecircle validate --json``, the API).
+
+        Returns
+        -------
+        dict
+            ``file``, ``feature``, ``field``, ``message``, ``hint`` and ``severity``.
+        """
         return {
             "file": self.file,
             "feature": self.feature,

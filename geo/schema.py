@@ -1,8 +1,8 @@
 """The five layers: what each one holds, field by field.
 
-This module is declarations only. :mod:`geo.validate` checks data against them,
-:mod:`geo.store` reads and writes them, and the README's schema table is generated from
-them (``lifecircle schema --markdown``), so the documentation cannot drift from the code.
+This module is declarations only. :mod:`geo.layers.validate` checks data against them,
+:mod:`geo.layers.store` reads and writes them, and ``docs/schema.md`` is generated from
+them (``lifecircle schema``), so the documentation cannot drift from the code.
 """
 
 from __future__ import annotations
@@ -66,6 +66,18 @@ class LayerSpec:
         return tuple(f.name for f in self.fields if f.required)
 
     def field(self, name: str) -> Field | None:
+        """The declared field called ``name``.
+
+        Parameters
+        ----------
+        name : str
+            A property name, e.g. ``population``.
+
+        Returns
+        -------
+        Field or None
+            None when the layer declares no such field (extra fields may still be allowed).
+        """
         return self._by_name.get(name)
 
 
@@ -245,6 +257,20 @@ FACILITY_LAYERS: tuple[str, ...] = tuple(n for n, s in LAYERS.items() if s.facil
 def get_layer(name: str) -> LayerSpec:
     """Return the spec of layer ``name``; raise :class:`UnknownLayerError` otherwise.
 
+    Parameters
+    ----------
+    name : str
+        One of :data:`LAYER_NAMES`.
+
+    Returns
+    -------
+    LayerSpec
+
+    Raises
+    ------
+    UnknownLayerError
+        ``name`` is not one of the five layers; the message lists them.
+
     Examples
     --------
     >>> get_layer("clinics").geometry_types
@@ -259,7 +285,14 @@ def get_layer(name: str) -> LayerSpec:
 
 
 def schema_markdown() -> str:
-    """The schema of every layer as Markdown tables (used for ``docs/schema.md``)."""
+    """The schema of every layer as Markdown tables (used for ``docs/schema.md``).
+
+    Returns
+    -------
+    str
+        Per layer a ``###`` heading, its geometry types and a table of its fields (type,
+        required, allowed values or unit and minimum, Chinese and English meaning).
+    """
     out: list[str] = []
     for spec in LAYERS.values():
         out.append(f"### `{spec.name}` — {spec.zh} / {spec.en}\n")

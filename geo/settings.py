@@ -57,6 +57,16 @@ def current(**overrides: object) -> Settings:
 
     Read afresh on every call (microseconds): a test or a notebook that changes the
     environment is seen at once, and nothing is cached behind anybody's back.
+
+    Parameters
+    ----------
+    **overrides : object
+        Field values of :class:`Settings` (e.g. ``data`` from ``--data``) that win over
+        the environment; None values are ignored.
+
+    Returns
+    -------
+    Settings
     """
     given = {key: value for key, value in overrides.items() if value is not None}
     return Settings(**given)  # type: ignore[arg-type]
@@ -68,8 +78,13 @@ def use_numba_cache(folder: Path | None = None) -> None:
     numba writes them beside the source by default, and an installed package may be
     read-only. A ``NUMBA_CACHE_DIR`` the user set wins; otherwise numba's own config value
     is set (not the environment), before :mod:`geo.network._kernels` is compiled.
-    """
-    from numba.core import config
 
-    if not config.CACHE_DIR:
-        config.CACHE_DIR = str(folder or current().cache / "numba")
+    Parameters
+    ----------
+    folder : pathlib.Path, optional
+        Where the kernels go; default ``numba`` in :attr:`Settings.cache`.
+    """
+    from numba.core import config  # numba's own settings module, set by attribute
+
+    if not getattr(config, "CACHE_DIR", ""):
+        setattr(config, "CACHE_DIR", str(folder or current().cache / "numba"))  # noqa: B010

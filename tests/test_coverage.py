@@ -1,16 +1,16 @@
-"""Coverage on the drawn neighbourhood of tests/drawn.py, with answers computed by hand."""
+"""Coverage on the drawn neighbourhood of geo/testing.py, with answers computed by hand."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 import pytest
-from drawn import drawn_study, facility_frame, lonlat
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from geo.analysis.coverage import analyze_areas, gaps, summarize
 from geo.analysis.study import Study
+from geo.testing import drawn_study, facility_frame, lonlat
 
 
 def test_hand_computed_walks():

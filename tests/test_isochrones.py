@@ -6,7 +6,6 @@ import geopandas as gpd
 import numpy as np
 import pytest
 import shapely
-from drawn import X0, Y0, drawn_study, lonlat, square
 
 from geo.analysis.coverage import analyze_areas
 from geo.analysis.isochrones import (
@@ -21,6 +20,7 @@ from geo.analysis.isochrones import (
 from geo.analysis.study import Study
 from geo.errors import QueryError
 from geo.network.routing import nearest_source, seeds_from_snap
+from geo.testing import X0, Y0, drawn_study, lonlat, square
 
 
 def metric(frame: gpd.GeoDataFrame) -> gpd.GeoSeries:

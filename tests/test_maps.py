@@ -77,6 +77,7 @@ from geo.analysis.coverage import analyze_areas  # noqa: E402
 from geo.analysis.study import Study  # noqa: E402
 from geo.cli import main  # noqa: E402
 from geo.crs import wgs84_to_gcj02  # noqa: E402
+from geo.maps.renovation import renovation_map  # noqa: E402
 
 
 def sample():
@@ -126,7 +127,7 @@ def test_large_layers_load_by_bbox_when_served_and_inline_when_standalone(monkey
 
 def test_renovation_map_by_stage():
     projects = Study.load().layers["renovation_projects"]
-    page = dashboard.renovation_map(projects, statuses=["completed"]).get_root().render()
+    page = renovation_map(projects, statuses=["completed"]).get_root().render()
     assert "lc-slider" in page and '"status": "completed"' in page
     assert '"status": "signed"' not in page
 
@@ -138,3 +139,110 @@ def test_standalone_file_works_offline(tmp_path, capsys):
     assert 'src="http' not in html and 'href="http' not in html  # scripts inlined
     assert "data:text/javascript;base64," in html
     assert out.stat().st_size < 2_000_000
+
+
+# --- the pages' own scripts and styles (geo/maps/static) -----------------------------------
+
+import json  # noqa: E402
+import os  # noqa: E402
+import re  # noqa: E402
+import shutil  # noqa: E402
+import subprocess  # noqa: E402
+
+import pytest  # noqa: E402
+
+import geo.maps.base as base  # noqa: E402
+
+VENDORED = {"leaflet.js", "leaflet.markercluster.js", "jquery.min.js"}
+
+
+def config(page: str, element_id: str) -> dict:
+    """The JSON settings a page gives its script, as the script reads them."""
+    found = re.search(rf'<script type="application/json" id="{element_id}">(.*?)</script>', page)
+    assert found, f"no #{element_id} in the page"
+    return json.loads(found.group(1))
+
+
+def large_dashboard(monkeypatch, **kwargs) -> str:
+    study, result = sample()
+    monkeypatch.setattr(dashboard, "INLINE_LIMIT", 10)
+    fmap = dashboard.coverage_map(study.layers, result, tiles="none", served=True, **kwargs)
+    return fmap.get_root().render()
+
+
+def test_our_scripts_parse():
+    node = shutil.which("node")
+    if node is None:
+        if os.environ.get("CI"):
+            pytest.fail(
+                "node is required in CI to check geo/maps/static/*.js: apt-get install nodejs"
+            )
+        pytest.skip("node not installed (apt-get install nodejs)")
+    ours = sorted(p for p in base.STATIC.glob("*.js") if p.name not in VENDORED)
+    assert {"dashboard.js", "renovation.js"} <= {p.name for p in ours}
+    for path in ours:
+        checked = subprocess.run([node, "--check", str(path)], capture_output=True, text=True)
+        assert checked.returncode == 0, f"{path.name}: {checked.stderr}"
+
+
+def test_a_served_dashboard_links_our_files(monkeypatch):
+    page = large_dashboard(monkeypatch, assets="service")
+    assert '<script src="/static/dashboard.js?v=' in page
+    assert '<link rel="stylesheet" href="/static/lifecircle.css?v=' in page
+    assert '"/coverage?" + query' not in page  # the script is linked, not copied in
+    settings = config(page, "lc-dashboard-config")
+    # the names the script looks up are the globals folium declares
+    assert f"var {settings['map']} = L.map(" in page
+    for name in (
+        *settings["layers"].values(),
+        *(o["layer"] for o in settings["overlays"].values()),
+    ):
+        assert f"var {name} = L.featureGroup(" in page
+    assert settings["query"] == "profile=standard&crs=wgs84"
+    assert settings["overlays"]["isochrones"]["url"] == (
+        "/isochrones?type=clinics&profile=standard&crs=wgs84"
+    )
+    assert settings["colours"] == list(dashboard.BIN_COLOURS) and settings["bins"] == [5, 10, 15]
+
+
+def test_standalone_pages_carry_our_files(monkeypatch):
+    projects = Study.load().layers["renovation_projects"]
+    pages = {
+        "dashboard.js": large_dashboard(monkeypatch, assets="inline"),
+        "renovation.js": renovation_map(projects, tiles="none", assets="inline")
+        .get_root()
+        .render(),
+    }
+    for script, page in pages.items():
+        assert "/static/" not in page
+        assert 'src="http' not in page and 'href="http' not in page
+        assert (base.STATIC / script).read_text(encoding="utf-8") in page
+        assert (base.STATIC / "lifecircle.css").read_text(encoding="utf-8") in page
+    # folium's CDN has Leaflet but not our files: they are copied in there too
+    cdn = renovation_map(projects, tiles="none").get_root().render()
+    linked = re.findall(r'(?:src|href)="([^"]*)"', cdn)
+    assert any(url.startswith("https://") for url in linked)
+    assert not [url for url in linked if "renovation.js" in url or "lifecircle.css" in url]
+    assert (base.STATIC / "renovation.js").read_text(encoding="utf-8") in cdn
+
+
+def test_data_in_settings_stays_data():
+    name = "</script><script>alert(1)</script>{{ 7*7 }}"
+    projects = gpd.GeoDataFrame(
+        {"name": [name], "status": ["completed"], "start": ["2020-03-01"]},
+        geometry=[shapely.Point(121.545, 31.295)],
+        crs="EPSG:4326",
+    )
+    page = renovation_map(projects, tiles="none").get_root().render()
+    assert "<script>alert(1)" not in page and "{{ 7*7 }}" in page  # not run as a template
+    settings = config(page, "lc-renovation-config")
+    assert settings["data"]["features"][0]["properties"]["name"] == name
+    assert settings["months"] == ["2020-03"] and settings["colours"]["completed"] == "#009E73"
+
+
+def test_a_file_that_would_end_its_element_is_not_inlined(tmp_path, monkeypatch):
+    fmap = base.base_map([], tiles="none", assets="service")
+    monkeypatch.setattr(base, "STATIC", tmp_path)
+    (tmp_path / "bad.js").write_text('var s = "</script>";\n', encoding="utf-8")
+    with pytest.raises(ValueError, match=r"bad\.js"):
+        base.add_static(fmap, "bad.js", "inline")

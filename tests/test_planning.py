@@ -6,7 +6,6 @@ import math
 
 import numpy as np
 import pytest
-from drawn import drawn_study, lonlat
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -19,6 +18,7 @@ from geo.analysis.planning import (
     recommend_sites,
 )
 from geo.errors import QueryError
+from geo.testing import drawn_study, lonlat
 
 
 def test_adding_a_clinic_covers_the_touching_compound():

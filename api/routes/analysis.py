@@ -125,7 +125,7 @@ async def nearest_get(
     type: Annotated[FacilityType, _TYPE] = "clinics",
     k: Annotated[int, Query(ge=1, le=50, description="个数 / how many")] = 1,
     route: Annotated[bool, Query(description="返回步行路线 / include the walking path")] = False,
-) -> JSONResponse:
+) -> Response:
     """The ``k`` nearest facilities of a type with walk metres, walk minutes and
     straight-line metres; ``route=true`` adds the walking path of each as a LineString."""
     # async on purpose: the answer takes ~0.2 ms from precomputed tables, less than a hop
@@ -151,7 +151,7 @@ class NearestBatch(BaseModel):
 
 
 @router.post("/nearest", summary="批量最近设施 / nearest facilities for many points")
-def nearest_post(body: NearestBatch, studies: Studies) -> JSONResponse:
+def nearest_post(body: NearestBatch, studies: Studies) -> Response:
     """One result list per input point, in input order: ``{"results": [[...], ...]}``;
     each facility with its ``lon``/``lat`` in ``crs``, like the points sent."""
     study = studies.study()
@@ -197,7 +197,7 @@ def coverage(
             examples=["name,population,clinics_minutes_standard"],
         ),
     ] = None,
-) -> JSONResponse:
+) -> Response:
     """Residential areas with, per facility type, the nearest facility, walk metres and
     minutes, covered yes/no and facilities within the threshold. ``bbox`` and ``limit``
     serve a map one view at a time (``numberMatched`` tells when more areas exist);
@@ -236,7 +236,7 @@ def coverage(
 
 
 @router.get("/coverage/summary", summary="覆盖率汇总 / shares covered, per subdistrict")
-def coverage_summary(studies: Studies, params: WalkerMinutes) -> JSONResponse:
+def coverage_summary(studies: Studies, params: WalkerMinutes) -> Response:
     """Shares of areas, households, population and elderly covered, overall and per
     subdistrict, per type and for all types at once."""
     study, result = studies.coverage(params)
@@ -261,7 +261,7 @@ def gap_areas(
     params: WalkerMinutesCRS,
     elderly_weight: Annotated[float, Query(ge=0, le=10, description="老人权重")] = 1.0,
     zones: Annotated[bool, Query(description="返回盲区范围 / gap zones instead")] = False,
-) -> JSONResponse:
+) -> Response:
     """Residential areas missing a facility type within its threshold, most people
     affected first; ``zones=true`` gives the gap zones (streets beyond reach) instead."""
     crs = params.crs
@@ -304,7 +304,7 @@ def isochrones_point(
         Query(description="不给点时：某类全部设施的等时圈 / without a point: all of one type"),
     ] = None,
     minutes: Annotated[str, Query(examples=["5,10,15"])] = "5,10,15",
-) -> JSONResponse:
+) -> Response:
     """Areas within the given minutes' walk of a point (``lon``, ``lat``), or of every
     facility of one ``type``, along the streets. ``crs`` applies to the point given and to
     the polygons returned."""
@@ -334,7 +334,7 @@ def isochrones_facility(
     studies: Studies,
     params: Walker,
     minutes: Annotated[str, Query(examples=["5,10,15"])] = "5,10,15",
-) -> JSONResponse:
+) -> Response:
     """Areas within the given minutes' walk of one facility (clinics, neighbour centres,
     charging points)."""
     study = studies.study()
@@ -357,7 +357,7 @@ def isochrones_facility(
     response_class=JSONResponse,
     responses={200: {"content": {GEOJSON: {}}}},
 )
-def renovation_opportunities(studies: Studies, params: WalkerMinutes) -> JSONResponse:
+def renovation_opportunities(studies: Studies, params: WalkerMinutes) -> Response:
     """Renovation projects in compounds that lack a facility type: where to add one."""
     study, result = studies.coverage(params)
     return _geojson(opportunities(study, result))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated
 
+import geopandas as gpd
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 
@@ -27,7 +28,7 @@ COVERAGE = "coverage"
 COLLECTIONS = (*LAYER_NAMES, COVERAGE)
 
 
-def _frame(layer: str, cache: LayerCache, studies: StudyCache):
+def _frame(layer: str, cache: LayerCache, studies: StudyCache) -> tuple[gpd.GeoDataFrame, str, str]:
     """The frame, ETag and schema layer behind a collection id (checked against the set)."""
     index, etag = _index(layer, cache, studies)
     return index.frame, etag, index.layer

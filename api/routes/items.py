@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
@@ -208,8 +209,11 @@ def _feature_response(
     return JSONResponse(body, status_code=status, media_type=GEOJSON, headers=headers)
 
 
-async def _write(cache: LayerCache, layer: str, change, *args: Any, **kwargs: Any) -> Any:
-    """Run a blocking :mod:`geo.edit` call off the event loop; then drop the cached layer."""
+async def _write(
+    cache: LayerCache, layer: str, change: Callable[..., Any], *args: Any, **kwargs: Any
+) -> Any:
+    """Run a blocking :mod:`geo.layers.edit` call off the event loop; then drop the cached
+    layer."""
     try:
         return await run_in_threadpool(change, *args, folder=cache.store, **kwargs)
     finally:

@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse
 from api.deps import Layers, Studies, Walker
 from api.routes.pages import Basemap, FacilityType, dashboard_page
 from geo.errors import QueryError
-from geo.maps.dashboard import renovation_map
+from geo.maps.renovation import renovation_map
 from geo.schema import get_layer
 
 router = APIRouter(tags=["pages"])
@@ -42,7 +42,8 @@ def renovation(
     tiles: Annotated[Basemap, Query()] = "openstreetmap",
 ) -> HTMLResponse:
     """Every renovation project by kind and stage, stage checkboxes and a time slider."""
-    allowed = get_layer("renovation_projects").field("status").enum
+    stage = get_layer("renovation_projects").field("status")
+    allowed = stage.enum if stage is not None else ()
     for value in status or []:
         if value not in allowed:
             raise QueryError(f"未知阶段 '{value}' / unknown stage; use {', '.join(allowed)}")

@@ -98,6 +98,22 @@ def reachable_segments(
     ``node_dist`` holds the walking distance of every node from the nearest source (from
     :func:`geo.network.routing.nearest_source` seeded by ``snap``); the sources' own edges are
     walked from their snapped positions in both directions.
+
+    Parameters
+    ----------
+    net : WalkNetwork
+    node_dist : numpy.ndarray
+        Walking metres of every node from the nearest source (inf where unreached).
+    snap : Snap
+        Where the sources join the network; those not ``ok`` are left out.
+    limit_m : float
+        How far to walk, metres.
+
+    Returns
+    -------
+    numpy.ndarray
+        Object array of non-empty shapely LineStrings in ``net.crs``: whole edges and the
+        reached parts of others.
     """
     return _pieces(net.edge_geometry, *_reached_spans(net, node_dist, snap, limit_m))
 
@@ -105,7 +121,19 @@ def reachable_segments(
 def unreachable_segments(
     net: WalkNetwork, node_dist: np.ndarray, snap: Snap, limit_m: float
 ) -> np.ndarray:
-    """The rest of the streets: the pieces NOT within ``limit_m`` of any source."""
+    """The rest of the streets: the pieces NOT within ``limit_m`` of any source.
+
+    Parameters
+    ----------
+    net, node_dist, snap, limit_m
+        As in :func:`reachable_segments`.
+
+    Returns
+    -------
+    numpy.ndarray
+        Object array of non-empty shapely LineStrings in ``net.crs``: the complement of
+        :func:`reachable_segments` on the same edges.
+    """
     reached = _reached_spans(net, node_dist, snap, limit_m)
     return _pieces(net.edge_geometry, *_complement(net, *reached))
 
@@ -273,6 +301,11 @@ def gap_zones(
     """Per facility type, the part of the walkable study area beyond its threshold
     (minutes at the walker's speed, or ``params.metres[type]`` in distance mode).
 
+    That is every street widened by :data:`STREET_REACH_M` minus the reached streets
+    widened the same way, computed as the unreached streets widened, minus only those
+    reached streets that come within twice the reach of them: the same polygons, without
+    merging the whole city's streets (a 40,000-street grid: 12.8 → 7.6 s here).
+
     Parameters
     ----------
     study : Study
@@ -285,11 +318,6 @@ def gap_zones(
     -------
     geopandas.GeoDataFrame
         Per type: ``minutes``, ``metres``, ``profile``, ``area_km2`` and the polygon.
-
-    That is every street widened by :data:`STREET_REACH_M` minus the reached streets
-    widened the same way, computed as the unreached streets widened, minus only those
-    reached streets that come within twice the reach of them: the same polygons, without
-    merging the whole city's streets (a 40,000-street grid: 12.8 → 7.6 s here).
     """
     net = _require_network(study)
     params = WalkParams.of(params, minutes=minutes, profile=profile, metres=metres)
@@ -332,6 +360,22 @@ def opportunities(study: Study, result: pd.DataFrame) -> gpd.GeoDataFrame:
 
     A project belongs to a compound by ``residential_area_id``, else by lying inside it.
     ``missing`` lists the uncovered types there.
+
+    Parameters
+    ----------
+    study : Study
+        Its ``renovation_projects`` and ``residential_areas`` layers are used.
+    result : pandas.DataFrame
+        :func:`~geo.analysis.coverage.analyze_areas` of the study's areas; the types are
+        read from its ``T_covered`` columns.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        The projects (WGS-84, their own columns) whose compound misses at least one type,
+        with ``missing``, ``area_id`` and ``area_name`` added; projects in no compound are
+        left out. Empty (with ``missing`` and ``area_name``) when there are no projects or
+        no areas.
     """
     projects = study.layers["renovation_projects"]
     areas = study.layers["residential_areas"]

@@ -84,7 +84,27 @@ CIRCUITY = 1.25
 
 
 def custom_profile(speed_kmh: float) -> Profile:
-    """A walker at ``speed_kmh`` (e.g. measured locally), named ``custom``."""
+    """A walker at ``speed_kmh`` (e.g. measured locally), named ``custom``.
+
+    Parameters
+    ----------
+    speed_kmh : float
+        Walking speed, km/h, from 1 to 8.
+
+    Returns
+    -------
+    Profile
+
+    Raises
+    ------
+    QueryError
+        The speed is outside 1–8 km/h.
+
+    Examples
+    --------
+    >>> custom_profile(4.5).metres_per_minute
+    75.0
+    """
     if not 1.0 <= speed_kmh <= 8.0:
         raise QueryError(
             f"步行速度须在 1–8 km/h 之间 / walking speed must be 1–8 km/h, got {speed_kmh:g}"
@@ -94,7 +114,22 @@ def custom_profile(speed_kmh: float) -> Profile:
 
 
 def profile_of(profile: str | Profile) -> Profile:
-    """The named profile (``standard``, ``elderly``), or ``profile`` itself."""
+    """The named profile (``standard``, ``elderly``), or ``profile`` itself.
+
+    Parameters
+    ----------
+    profile : str or Profile
+        A name in :data:`PROFILES`, or a profile (returned as it is).
+
+    Returns
+    -------
+    Profile
+
+    Raises
+    ------
+    QueryError
+        The name is not one of :data:`PROFILES`.
+    """
     if isinstance(profile, Profile):
         return profile
     try:
@@ -145,7 +180,29 @@ def _per_type(text: Thresholds, unit: tuple[str, str], most: float,
 
 
 def parse_thresholds(text: Thresholds) -> dict[str, float]:
-    """``"clinics=15,charging_points=5"`` → a dict over the defaults; names are checked."""
+    """``"clinics=15,charging_points=5"`` → a dict over the defaults; names are checked.
+
+    Parameters
+    ----------
+    text : str or mapping, optional
+        Minutes per facility type, each more than 0 and at most :data:`MAX_MINUTES`.
+
+    Returns
+    -------
+    dict of str to float
+        :data:`DEFAULT_MINUTES` with the given types replaced.
+
+    Raises
+    ------
+    QueryError
+        A malformed item, an unknown facility type, or a value that is not a number in
+        (0, 120] minutes.
+
+    Examples
+    --------
+    >>> parse_thresholds("clinics=10")
+    {'clinics': 10.0, 'neighbor_centers': 15, 'charging_points': 5}
+    """
     given = _per_type(text, ("分钟", "minutes"), MAX_MINUTES, "clinics=15")
     return {**DEFAULT_MINUTES, **given}
 
@@ -156,7 +213,24 @@ MAX_METRES = 8000.0
 
 def parse_metres(text: Thresholds) -> dict[str, float]:
     """``"clinics=1000,charging_points=300"`` → distance thresholds for those types only
-    (GB 50180-2018's levels are 300, 500 and 1000 m)."""
+    (GB 50180-2018's levels are 300, 500 and 1000 m).
+
+    Parameters
+    ----------
+    text : str or mapping, optional
+        Walking metres per facility type, each more than 0 and at most :data:`MAX_METRES`.
+
+    Returns
+    -------
+    dict of str to float
+        Only the types given (empty when ``text`` is empty or None).
+
+    Raises
+    ------
+    QueryError
+        A malformed item, an unknown facility type, or a value that is not a number in
+        (0, 8000] metres.
+    """
     return _per_type(text, ("米", "m"), MAX_METRES, "clinics=1000")
 
 
@@ -239,6 +313,26 @@ class WalkParams:
 
         What a public function does with its arguments: ``params`` passed down from the
         edge comes back as it is; a notebook's ``profile="elderly"`` is parsed here, once.
+
+        Parameters
+        ----------
+        params : WalkParams, optional
+            The base; the defaults when None.
+        **given
+            ``speed``, ``profile``, ``minutes``, ``metres`` or ``crs``, as in
+            :meth:`parse`; None values are ignored. ``speed`` wins over ``profile``.
+
+        Returns
+        -------
+        WalkParams
+            ``params`` itself when nothing is given, else a copy with those fields replaced.
+
+        Raises
+        ------
+        QueryError
+            A given value is out of range or unknown, as in :meth:`parse`.
+        TypeError
+            A keyword other than those above.
         """
         given = {key: value for key, value in given.items() if value is not None}
         if not given:
@@ -261,13 +355,39 @@ class WalkParams:
         return replace(base, **fields)
 
     def limit_m(self, kind: str) -> float:
-        """The walking metres within which a facility of ``kind`` covers a compound."""
+        """The walking metres within which a facility of ``kind`` covers a compound.
+
+        Parameters
+        ----------
+        kind : str
+            A facility type (``clinics``, ``neighbor_centers``, ``charging_points``).
+
+        Returns
+        -------
+        float
+            ``metres[kind]`` when set, else ``minutes[kind]`` × the walker's metres per
+            minute.
+
+        Examples
+        --------
+        >>> WalkParams.parse(metres="clinics=500").limit_m("clinics")
+        500.0
+        >>> round(WalkParams().limit_m("clinics"), 6)  # 15 min at 4 km/h
+        1000.0
+        """
         if kind in self.metres:
             return float(self.metres[kind])
         return float(self.minutes[kind]) * self.profile.metres_per_minute
 
     def key(self) -> tuple[Any, ...]:
-        """A hashable summary, for caches keyed by parameters."""
+        """A hashable summary, for caches keyed by parameters.
+
+        Returns
+        -------
+        tuple
+            Profile name and speed (km/h), sorted ``minutes`` and ``metres`` items, and
+            the CRS; equal parameters give equal keys.
+        """
         return (
             self.profile.name,
             self.profile.speed_kmh,

@@ -42,7 +42,7 @@ CANDIDATE_SOURCES = ("renovation_projects", "neighbor_centers", "street_nodes", 
 #: Candidates considered within reach of one area at most (the k of the k-nearest search).
 MAX_CANDIDATES_PER_AREA = 64
 # What a facility added in a scenario needs to be a valid feature of its layer.
-_DEFAULTS = {
+_DEFAULTS: dict[str, dict[str, Any]] = {
     "clinics": {"level": "station"},
     "neighbor_centers": {"kind": "centre", "health_station": False, "subdistrict": ""},
     "charging_points": {"vehicle": "ebike", "ports": 20, "status": "planned"},
@@ -66,6 +66,24 @@ class Scenario:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Scenario:
+        """A scenario from its JSON form, its keys and lists checked (not their entries).
+
+        Parameters
+        ----------
+        data : dict
+            ``add``, ``move``, ``remove``, ``sites`` (lists of objects; missing or None
+            means none) and ``name`` (default ``scenario``).
+
+        Returns
+        -------
+        Scenario
+
+        Raises
+        ------
+        QueryError
+            An unknown key, or a value that is not a list of objects. The entries
+            themselves are checked by :func:`apply_scenario`.
+        """
         unknown = set(data) - {"add", "move", "remove", "sites", "name"}
         if unknown:
             raise QueryError(
@@ -110,7 +128,26 @@ def _check(entry: dict, where: str, needs: tuple[str, ...], problems: list[str])
 
 
 def apply_scenario(study: Study, scenario: Scenario) -> Study:
-    """A new study whose facility layers carry the scenario's changes (same network)."""
+    """A new study whose facility layers carry the scenario's changes (same network).
+
+    Parameters
+    ----------
+    study : Study
+        Not changed: the new study holds copies of its layers.
+    scenario : Scenario
+        Removals, then moves, then additions and sites; an added facility gets the id
+        ``{scenario.name}-{type}-{n}`` and the layer's defaults for required fields.
+
+    Returns
+    -------
+    Study
+
+    Raises
+    ------
+    QueryError
+        Any entry lacks a required key, names an unknown type, facility or renovation
+        project, or has a lon/lat that is not a coordinate; every problem is listed.
+    """
     layers = {name: frame.copy() for name, frame in study.layers.items()}
     problems: list[str] = []
     for n, entry in enumerate(scenario.remove, 1):
@@ -268,7 +305,25 @@ def coverage_sets(
     """Pairs ``(area position, candidate position)`` where the candidate would be within
     ``limit_m`` walking metres of the area (from its gates or streets, as in coverage).
 
-    ``origins`` are the areas' origins when already computed (:func:`area_origins`)."""
+    Parameters
+    ----------
+    study : Study
+    candidates : geopandas.GeoDataFrame
+        Candidate sites (WGS-84), tried in place of the ``kind`` layer.
+    kind : str
+        The facility type the candidates would be.
+    limit_m : float
+        Walking metres within which a candidate covers an area.
+    origins : Origins, optional
+        The areas' origins when already computed (:func:`area_origins`).
+
+    Returns
+    -------
+    area, candidate : numpy.ndarray
+        Positions in the study's ``residential_areas`` and in ``candidates``, one pair
+        per (area, candidate) once; a candidate inside an area always covers it. At most
+        :data:`MAX_CANDIDATES_PER_AREA` candidates are found per origin by walking.
+    """
     layers = dict(study.layers)
     layers[kind] = candidates
     trial = study.with_layers(layers)
@@ -291,7 +346,32 @@ def greedy_sites(
     weights: np.ndarray, area: np.ndarray, candidate: np.ndarray, n_candidates: int, k: int
 ) -> list[int]:
     """Greedy maximal covering: repeatedly take the candidate covering the most weight not
-    yet covered. Guaranteed within 1 − 1/e of the optimum (Nemhauser et al., 1978)."""
+    yet covered. Guaranteed within 1 − 1/e of the optimum (Nemhauser et al., 1978).
+
+    Parameters
+    ----------
+    weights : numpy.ndarray
+        Weight (people) of each area; 0 for areas that need nothing.
+    area, candidate : numpy.ndarray
+        Pairs from :func:`coverage_sets`: candidate ``candidate[i]`` covers area ``area[i]``.
+    n_candidates : int
+    k : int
+        At most this many sites; fewer when no candidate adds any weight.
+
+    Returns
+    -------
+    list of int
+        Candidate positions in the order chosen (ties go to the lower position).
+
+    Examples
+    --------
+    Candidate 0 covers areas 0 and 1, candidate 1 areas 1 and 2, candidate 2 none:
+
+    >>> weights = np.array([10.0, 5.0, 1.0])
+    >>> area, candidate = np.array([0, 1, 1, 2]), np.array([0, 0, 1, 1])
+    >>> greedy_sites(weights, area, candidate, 3, k=3)
+    [0, 1]
+    """
     covered = np.zeros(len(weights), dtype=bool)
     chosen: list[int] = []
     for _ in range(min(k, n_candidates)):
@@ -314,7 +394,31 @@ def optimal_sites(
     k: int,
     time_limit_s: int = 60,
 ) -> list[int]:
-    """The exact maximal covering solution: an integer program solved with CBC (PuLP)."""
+    """The exact maximal covering solution: an integer program solved with CBC (PuLP).
+
+    Parameters
+    ----------
+    weights, area, candidate, n_candidates, k
+        As in :func:`greedy_sites`.
+    time_limit_s : int
+        CBC's time limit, seconds; at the limit the best solution found is returned.
+
+    Returns
+    -------
+    list of int
+        The chosen candidate positions, ascending (at most ``k``).
+
+    Raises
+    ------
+    QueryError
+        CBC is not installed (``pip install 'pulp[cbc]'``).
+
+    Examples
+    --------
+    >>> weights = np.array([10.0, 5.0, 1.0])
+    >>> optimal_sites(weights, np.array([0, 1, 1, 2]), np.array([0, 0, 1, 1]), 3, k=2)
+    [0, 1]
+    """
     import pulp
 
     problem = pulp.LpProblem("mclp", pulp.LpMaximize)
@@ -435,8 +539,27 @@ def recommend_sites(
     )
 
 
-def greedy_vs_optimal(weights, area, candidate, n_candidates: int, k: int) -> dict[str, float]:
-    """Covered weight of the greedy and the exact choice, and their ratio."""
+def greedy_vs_optimal(
+    weights: np.ndarray, area: np.ndarray, candidate: np.ndarray, n_candidates: int, k: int
+) -> dict[str, float]:
+    """Covered weight of the greedy and the exact choice, and their ratio.
+
+    Parameters
+    ----------
+    weights : numpy.ndarray
+        Weight (people) of each area.
+    area, candidate : numpy.ndarray
+        Pairs from :func:`coverage_sets`: candidate ``candidate[i]`` covers area ``area[i]``.
+    n_candidates : int
+    k : int
+        How many sites each method chooses.
+
+    Returns
+    -------
+    dict
+        ``greedy`` and ``optimal`` covered weight, and ``ratio`` (1.0 when nothing can be
+        covered).
+    """
     value = {}
     for name, solve in (("greedy", greedy_sites), ("optimal", optimal_sites)):
         chosen = solve(weights, area, candidate, n_candidates, k)

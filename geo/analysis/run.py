@@ -4,7 +4,7 @@
 file atomically: ``coverage.geojson`` and ``coverage.csv`` (UTF-8 with BOM so that Excel
 and WPS show Chinese), ``summary.json``, ``gaps.geojson`` (gap zones), ``gap_areas.csv``
 (uncovered compounds ranked by people affected), ``opportunities.geojson`` and
-``isochrones.geojson``.
+``isochrones.geojson`` and ``isochrones_per_facility.geojson`` (with a network).
 """
 
 from __future__ import annotations
@@ -119,7 +119,11 @@ def analyze(
         )  # fmt: skip
         bar.update()
     bar.close()
-    settings = {
+    report = None
+    if study.network is not None:
+        report = components_report(study.network)
+        report.pop("components", None)  # one row per piece: too long for a summary
+    settings: dict[str, Any] = {
         "version": __version__,
         "method": study.method,
         "profile": walker.name,
@@ -131,16 +135,26 @@ def analyze(
         "max_snap_m": study.max_snap_m,
         # compounds with no gate or street within reach of the network: a wrong network shows
         "areas_unreached": int((~origins.reached(len(areas))).sum()) if network else 0,
-        "network": components_report(study.network) if network else None,
+        "network": report,
     }
-    if settings["network"]:
-        settings["network"].pop("components", None)
     return Analysis(coverage, summary, ranked, zones, iso, opportunities(study, result), settings,
                     per_facility)  # fmt: skip
 
 
 def summary_table(analysis: Analysis) -> str:
-    """A short printable table: overall shares covered per type."""
+    """A short printable table: overall shares covered per type.
+
+    Parameters
+    ----------
+    analysis : Analysis
+        As :func:`analyze` returns it.
+
+    Returns
+    -------
+    str
+        One line per type with the shares of areas, people and residents 60+ covered
+        (subdistrict ``全部 / all``), then a line with the method, walker and thresholds.
+    """
     overall = analysis.summary[analysis.summary["subdistrict"] == "全部 / all"]
     lines = [
         f"{'类型 / type':<20}{'小区 areas':>12}{'人口 people':>14}{'老人 60+':>12}",
@@ -171,7 +185,28 @@ def _csv_bytes(frame: pd.DataFrame, index: bool = True) -> bytes:
 
 
 def write_outputs(analysis: Analysis, out: str | os.PathLike[str]) -> list[Path]:
-    """Write every output file into ``out`` (created if missing); return their paths."""
+    """Write every output file into ``out`` (created if missing); return their paths.
+
+    Parameters
+    ----------
+    analysis : Analysis
+        As :func:`analyze` returns it.
+    out : path-like
+        The output folder; files already there with the same names are replaced.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files written, in order: ``coverage.geojson``, ``coverage.csv``,
+        ``summary.json``, ``gap_areas.csv``, ``opportunities.geojson``, then
+        ``gaps.geojson``, ``isochrones.geojson`` and ``isochrones_per_facility.geojson``
+        when the analysis has them (it had a network).
+
+    Raises
+    ------
+    StoreError
+        The folder cannot be created.
+    """
     folder = Path(out)
     try:
         folder.mkdir(parents=True, exist_ok=True)

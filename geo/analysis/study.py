@@ -34,6 +34,9 @@ from geo.schema import FACILITY_LAYERS, get_layer
 
 __all__ = ["NetworkChoice", "Study", "nearest", "resolve_network"]
 
+#: ``np.where(mask, values, _NONE)``: None where the mask is false, in an object array.
+_NONE = np.array(None, dtype=object)
+
 #: A walking network as a caller names it: ``"auto"`` (the store's streets), ``"none"`` or
 #: None (straight lines), a file, or a network already built.
 NetworkChoice = WalkNetwork | str | os.PathLike[str] | None
@@ -80,7 +83,19 @@ class Study:
     _tables: dict[tuple, FacilityTable] = field(default_factory=dict, repr=False)
 
     def with_layers(self, layers: dict[str, gpd.GeoDataFrame]) -> Study:
-        """The same network and settings over other layers (a scenario, candidate sites)."""
+        """The same network and settings over other layers (a scenario, candidate sites).
+
+        Parameters
+        ----------
+        layers : dict of str to geopandas.GeoDataFrame
+            The layers by name (WGS-84), as in :attr:`layers`.
+
+        Returns
+        -------
+        Study
+            Same network, ``max_snap_m`` and ``circuity``; snaps and tables are computed
+            afresh for the new layers.
+        """
         return Study(layers, self.network, self.max_snap_m, self.circuity)
 
     @classmethod
@@ -128,7 +143,14 @@ class Study:
 
     @cached_property
     def crs(self) -> pyproj.CRS:
-        """The metric CRS of the analysis (the network's; else the UTM zone of the data)."""
+        """The metric CRS of the analysis (the network's; else the UTM zone of the data).
+
+        Returns
+        -------
+        pyproj.CRS
+            The network's CRS; without one, the UTM zone estimated from the first non-empty
+            layer, or UTM 51N (EPSG:32651, Shanghai) when every layer is empty.
+        """
         if self.network is not None:
             return self.network.crs
         frames = [f for f in self.layers.values() if len(f)]
@@ -141,10 +163,41 @@ class Study:
         return pyproj.Transformer.from_crs("EPSG:4326", self.crs, always_xy=True)
 
     def project(self, lon: Any, lat: Any) -> tuple[np.ndarray, np.ndarray]:
+        """WGS-84 positions in the study's metric :attr:`crs`.
+
+        Parameters
+        ----------
+        lon, lat : float or array-like
+            WGS-84 longitude and latitude, degrees.
+
+        Returns
+        -------
+        x, y : numpy.ndarray
+            Metres in :attr:`crs`, at least one-dimensional.
+        """
         x, y = self._to_metric.transform(np.asarray(lon, float), np.asarray(lat, float))
         return np.atleast_1d(x), np.atleast_1d(y)
 
     def facilities(self, kind: str) -> gpd.GeoDataFrame:
+        """The layer of facility type ``kind``, checked to be one.
+
+        Parameters
+        ----------
+        kind : str
+            One of :data:`~geo.schema.FACILITY_LAYERS`.
+
+        Returns
+        -------
+        geopandas.GeoDataFrame
+            The layer as the study holds it (WGS-84), not a copy.
+
+        Raises
+        ------
+        UnknownLayerError
+            ``kind`` is not a layer at all.
+        QueryError
+            ``kind`` is a layer but not a facility type (e.g. ``residential_areas``).
+        """
         if kind not in FACILITY_LAYERS:
             get_layer(kind)
             raise QueryError(
@@ -154,7 +207,19 @@ class Study:
         return self.layers[kind]
 
     def facility_xy(self, kind: str) -> tuple[np.ndarray, np.ndarray]:
-        """Metric positions of the facilities of ``kind`` (computed once)."""
+        """Metric positions of the facilities of ``kind`` (computed once).
+
+        Parameters
+        ----------
+        kind : str
+            A facility type, checked as in :meth:`facilities`.
+
+        Returns
+        -------
+        x, y : numpy.ndarray
+            Metres in :attr:`crs` of each facility's representative point, in layer order
+            (empty for an empty layer).
+        """
         if kind not in self._xy:
             frame = self.facilities(kind)
             if not len(frame):
@@ -162,36 +227,91 @@ class Study:
             else:
                 points = frame.geometry.representative_point()
                 self._xy[kind] = self.project(points.x.to_numpy(), points.y.to_numpy())
-        return self._xy[kind]
+        x, y = self._xy[kind][:2]
+        return x, y
 
     def facility_table(self, kind: str, k: int, cutoff: float = np.inf) -> FacilityTable:
-        """The k nearest facilities of every network node (computed once per setting)."""
+        """The k nearest facilities of every network node (computed once per setting).
+
+        Parameters
+        ----------
+        kind : str
+            A facility type.
+        k : int
+            How many facilities per node.
+        cutoff : float
+            Walking metres beyond which facilities are not looked for.
+
+        Returns
+        -------
+        FacilityTable
+            Labels are positions in the ``kind`` layer. At most 32 tables are kept; the
+            oldest is dropped first.
+
+        Raises
+        ------
+        LifecircleError
+            The study has no walking network.
+        """
         key = (kind, k, cutoff)
         if key not in self._tables:
             if len(self._tables) >= 32:  # many settings asked for: keep memory bounded
                 self._tables.pop(next(iter(self._tables)))
             snap = self.facility_snap(kind)
             self._tables[key] = facility_table(
-                self.network, snap, np.arange(len(snap)), k=k, cutoff=cutoff
+                self._require_network(), snap, np.arange(len(snap)), k=k, cutoff=cutoff
             )
         return self._tables[key]
 
     def facility_snap(self, kind: str) -> Snap:
-        """Where each facility of ``kind`` joins the network (computed once)."""
+        """Where each facility of ``kind`` joins the network (computed once).
+
+        Parameters
+        ----------
+        kind : str
+            A facility type.
+
+        Returns
+        -------
+        Snap
+            One row per facility, in layer order; those beyond ``max_snap_m`` of every
+            street are not ``ok`` and say why.
+
+        Raises
+        ------
+        LifecircleError
+            The study has no walking network.
+        """
         if kind not in self._snaps:
             x, y = self.facility_xy(kind)
             self._snaps[kind] = self.snap(x, y)
         return self._snaps[kind]
 
-    def snap(self, x: np.ndarray, y: np.ndarray) -> Snap:
+    def _require_network(self) -> WalkNetwork:
         if self.network is None:
             raise LifecircleError("没有路网 / no walking network in this study")
+        return self.network
+
+    def snap(self, x: np.ndarray, y: np.ndarray) -> Snap:
+        """Where points (metric ``x``, ``y`` of the study's CRS) join the network.
+
+        Parameters
+        ----------
+        x, y : numpy.ndarray
+            Coordinates in :attr:`crs`.
+
+        Returns
+        -------
+        Snap
+            One row per point; unreachable points carry their reason.
+        """
+        network = self._require_network()
         if len(x) == 0:
             empty = np.empty(0)
             return Snap(
                 empty.astype(np.int64), empty, empty, empty.astype(bool), empty.astype(object)
             )
-        return snap_points(self.network, x, y, self.max_snap_m)
+        return snap_points(network, x, y, self.max_snap_m)
 
     def walk_metres(
         self,
@@ -203,7 +323,42 @@ class Study:
         origin_snap: Snap | None = None,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``(metres, facility position, reason)`` of the k nearest facilities: ``(p, k)``
-        arrays (``inf`` / ``-1`` where none), and why an origin could not be reached."""
+        arrays (``inf`` / ``-1`` where none), and why an origin could not be reached.
+
+        Parameters
+        ----------
+        x, y : numpy.ndarray
+            The ``p`` origins, metres in :attr:`crs`.
+        kind : str
+            A facility type.
+        k : int
+            How many facilities per origin, nearest first.
+        cutoff : float
+            Walking metres beyond which a facility is not found.
+        origin_snap : Snap, optional
+            The origins' snap when already computed; else they are snapped here.
+
+        Returns
+        -------
+        metres : numpy.ndarray
+            ``(p, k)`` walking metres; in straight-line mode the straight distance ×
+            ``circuity``.
+        label : numpy.ndarray
+            ``(p, k)`` positions in the ``kind`` layer, ``-1`` where none.
+        reason : numpy.ndarray
+            Per origin, why it is off the network, else None (always None in
+            straight-line mode).
+
+        Examples
+        --------
+        From street A's 100 m mark to clinic c1, 20 m off A at 400 m: 300 + 20 m.
+
+        >>> from geo.testing import X0, Y0, drawn_study
+        >>> metres, label, _ = drawn_study().walk_metres(
+        ...     np.array([X0 + 100.0]), np.array([Y0]), "clinics")
+        >>> metres.round(1).tolist(), label.tolist()
+        ([[320.0]], [[0]])
+        """
         count = len(self.facilities(kind))
         p = len(x)
         if self.network is None:
@@ -275,7 +430,27 @@ class Study:
         params: WalkParams | None = None,
     ) -> dict[str, np.ndarray]:
         """:meth:`nearest` as plain arrays (one entry per point and rank), plus each
-        facility's WGS-84 ``lon`` and ``lat``: what the API serialises without pandas."""
+        facility's WGS-84 ``lon`` and ``lat``: what the API serialises without pandas.
+
+        Parameters
+        ----------
+        points, kind, k
+            As in :meth:`nearest`.
+        params : WalkParams, optional
+            Walker and the points' CRS; default: the defaults.
+
+        Returns
+        -------
+        dict of str to numpy.ndarray
+            The columns of :meth:`nearest` plus ``lon`` and ``lat`` (NaN where no
+            facility), each of length points × ``k``.
+
+        Raises
+        ------
+        QueryError
+            ``k`` below 1, points that are not (lon, lat) pairs or out of range, or
+            ``kind`` not a facility type.
+        """
         if k < 1:
             raise QueryError("k 至少为 1 / k must be at least 1")
         xy = np.asarray(points, dtype=float)
@@ -306,15 +481,15 @@ class Study:
             np.hypot(fx[safe] - x[rows], fy[safe] - y[rows]) if len(fx) else np.zeros(len(rows))
         )
         walk = metres.ravel()
-        why = np.where(found, None, reason[rows])
+        why = np.where(found, _NONE, reason[rows])
         # Where fewer than k facilities exist, only the first empty rank says why.
         extra = ~found & (ranks > 1) & pd.isna(reason[rows])
         why[extra] = "设施不足 / fewer facilities than k"
         return {
             "point": rows,
             "rank": ranks,
-            "facility_id": np.where(found, ids[safe], None),
-            "name": np.where(found, names[safe], None),
+            "facility_id": np.where(found, ids[safe], _NONE),
+            "name": np.where(found, names[safe], _NONE),
             "walk_m": np.where(found, walk, np.nan),
             "walk_minutes": np.where(found, walk / walker.metres_per_minute, np.nan),
             "straight_m": np.where(found, straight, np.nan),
@@ -354,6 +529,32 @@ def nearest(
 
     Uses ``study``, or the settings' store (``$LIFECIRCLE_DATA``, else the bundled sample)
     with its streets, loaded once. See :meth:`Study.nearest` for the columns.
+
+    Parameters
+    ----------
+    points : (lon, lat) or array of them
+        In ``crs``.
+    kind : str
+        A facility layer.
+    k : int
+        How many, nearest first.
+    profile : str or Profile
+        The walker, for ``walk_minutes``.
+    crs : str
+        ``wgs84``, ``gcj02`` or ``bd09`` (or an alias).
+    study : Study, optional
+        Default: the settings' store, loaded once per store and kept.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per point and rank, as :meth:`Study.nearest`.
+
+    Raises
+    ------
+    QueryError
+        An unknown profile or CRS, or points, ``k`` or ``kind`` as in
+        :meth:`Study.nearest_columns`.
 
     Examples
     --------

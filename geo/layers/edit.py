@@ -51,13 +51,35 @@ _ABSENT = object()
 
 
 class PreconditionRequiredError(ConflictError):
-    """A change without the version it is based on (HTTP 428: send ``If-Match``)."""
+    """A change without the version it is based on (HTTP 428: send ``If-Match``).
+
+    Parameters
+    ----------
+    message : str
+        Bilingual: which feature, and how to send its version.
+
+    Attributes
+    ----------
+    status : int
+        428, the HTTP status this error stands for.
+    """
 
     status = 428
 
 
 class StaleVersionError(ConflictError):
-    """A change based on a version that is no longer stored (HTTP 412: fetch it again)."""
+    """A change based on a version that is no longer stored (HTTP 412: fetch it again).
+
+    Parameters
+    ----------
+    message : str
+        Bilingual: which feature changed, and to fetch it again.
+
+    Attributes
+    ----------
+    status : int
+        412, the HTTP status this error stands for.
+    """
 
     status = 412
 
@@ -67,6 +89,17 @@ def feature_etag(feature: dict[str, Any]) -> str:
 
     Canonical: the members ``type``, ``id``, ``geometry`` and ``properties`` only (links and
     other members a server adds do not count), keys sorted, no spaces, UTF-8.
+
+    Parameters
+    ----------
+    feature : dict
+        A GeoJSON Feature as stored (:func:`get_feature`); a missing core member counts
+        as ``null``.
+
+    Returns
+    -------
+    str
+        32 lowercase hex digits: the ETag that ``If-Match`` must send back.
 
     Examples
     --------
@@ -83,6 +116,28 @@ def feature_etag(feature: dict[str, Any]) -> str:
 
 def get_feature(layer: str, feature_id: str, folder: Location = None) -> dict[str, Any]:
     """One stored feature as a GeoJSON dict; :class:`NotFoundError` when there is none.
+
+    Parameters
+    ----------
+    layer : str
+        One of the five layers.
+    feature_id : str
+        The feature's id.
+    folder : LayerStore, path or URL, optional
+        The store (default: the settings' store).
+
+    Returns
+    -------
+    dict
+        The Feature exactly as the store serialises it (and the API serves it): ``type``,
+        ``id``, ``geometry`` and ``properties``, missing values left out.
+
+    Raises
+    ------
+    NotFoundError
+        No feature ``feature_id`` in the layer.
+    UnknownLayerError, StoreError
+        ``layer`` is not one of the five; the store cannot be opened.
 
     Examples
     --------
@@ -114,6 +169,11 @@ def create_feature(
         CRS of the geometry and of ``entrances``: ``wgs84``, ``gcj02`` (Gaode/Tencent),
         ``bd09`` (Baidu) or anything :func:`geo.crs.parse_crs` accepts.
 
+    Returns
+    -------
+    dict
+        The feature as stored, read back: its :func:`feature_etag` is the new version.
+
     Raises
     ------
     SourceReadError
@@ -122,6 +182,8 @@ def create_feature(
         The feature, or the layer with it, breaks the layer rules; nothing is written.
     ConflictError
         The id is in the layer already.
+    CRSError, UnknownLayerError, StoreError
+        ``crs`` or ``layer`` is unknown; the store cannot be opened or locked in time.
     """
     get_layer(layer)
     feature = _feature_in_wgs84(feature, crs)
@@ -163,6 +225,26 @@ def replace_feature(
     quoted or not, weak or strong, several separated by commas, or ``*`` for any).
     The id cannot change: an id in ``feature`` must be ``feature_id``.
 
+    Parameters
+    ----------
+    layer : str
+        One of the five layers.
+    feature_id : str
+        The id of the stored feature.
+    feature : dict
+        The whole new GeoJSON Feature; properties it leaves out are gone afterwards.
+    if_match : str or None
+        The version the change is based on, as above.
+    folder : LayerStore, path or URL, optional
+        The store (default: the settings' store).
+    crs : str
+        CRS of the geometry and of ``entrances``, as in :func:`create_feature`.
+
+    Returns
+    -------
+    dict
+        The feature as stored, read back: its :func:`feature_etag` is the new version.
+
     Raises
     ------
     PreconditionRequiredError
@@ -172,7 +254,12 @@ def replace_feature(
     StaleVersionError
         The feature changed since that version was read.
     ValidationError
-        As :func:`create_feature`; nothing is written.
+        As :func:`create_feature`, or the body's id is not ``feature_id``; nothing is
+        written.
+    SourceReadError
+        ``feature`` is not a GeoJSON Feature.
+    CRSError, UnknownLayerError, StoreError
+        As :func:`create_feature`.
     """
     get_layer(layer)
     _require_version(if_match, layer, feature_id)
@@ -198,7 +285,36 @@ def patch_feature(
     ``patch`` is a JSON Merge Patch (RFC 7396) of the feature: ``{"properties": {...},
     "geometry": {...}}``, or just the properties ``{"status": "completed"}``. A property set
     to ``null`` is removed (a required one cannot be). A ``geometry`` (and ``entrances``) is
-    in ``crs``. Raises as :func:`replace_feature`.
+    in ``crs``.
+
+    Parameters
+    ----------
+    layer : str
+        One of the five layers.
+    feature_id : str
+        The id of the stored feature.
+    patch : dict
+        The merge patch, in either form above.
+    if_match : str or None
+        The version the change is based on, as in :func:`replace_feature`.
+    folder : LayerStore, path or URL, optional
+        The store (default: the settings' store).
+    crs : str
+        CRS of a patched ``geometry`` and ``entrances``, as in :func:`create_feature`.
+
+    Returns
+    -------
+    dict
+        The feature as stored, read back: its :func:`feature_etag` is the new version.
+
+    Raises
+    ------
+    PreconditionRequiredError, NotFoundError, StaleVersionError, ValidationError
+        As :func:`replace_feature`; nothing is written.
+    SourceReadError
+        ``patch`` is not a JSON object, or mixes the two forms.
+    CRSError, UnknownLayerError, StoreError
+        As :func:`create_feature`.
 
     Examples
     --------
@@ -240,7 +356,33 @@ def delete_feature(
     if_match: str | None,
     folder: Location = None,
 ) -> None:
-    """Remove feature ``feature_id``; ``if_match`` as in :func:`replace_feature`."""
+    """Remove feature ``feature_id``; ``if_match`` as in :func:`replace_feature`.
+
+    The rest of the layer is not checked: a layer with errors still lets a planner delete
+    the broken feature.
+
+    Parameters
+    ----------
+    layer : str
+        One of the five layers.
+    feature_id : str
+        The id of the stored feature.
+    if_match : str or None
+        The version the deletion is based on, as in :func:`replace_feature`.
+    folder : LayerStore, path or URL, optional
+        The store (default: the settings' store).
+
+    Returns
+    -------
+    None
+
+    Raises
+    ------
+    PreconditionRequiredError, NotFoundError, StaleVersionError
+        As :func:`replace_feature`.
+    UnknownLayerError, StoreError
+        As :func:`create_feature`.
+    """
     get_layer(layer)
     _require_version(if_match, layer, feature_id)
     store = open_store(folder)
@@ -335,7 +477,8 @@ def _checked(
     its id was made here.
     """
     frame, problems = parse_feature_collection(json.dumps(feature, ensure_ascii=False), REQUEST)
-    properties = feature.get("properties") if isinstance(feature.get("properties"), dict) else {}
+    given = feature.get("properties")
+    properties: dict[str, Any] = given if isinstance(given, dict) else {}
     own, inner = feature.get("id"), properties.get("id")
     if own is not None and inner is not None and str(own) != str(inner):
         problems.append(

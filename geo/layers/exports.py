@@ -73,6 +73,25 @@ def export_layer(
     pathlib.Path
         The file written (the ``.shp`` of a shapefile).
 
+    Raises
+    ------
+    OptionError
+        Unknown ``fmt``, a format that cannot be told from ``out``, a missing output
+        folder, or a shapefile of a layer that mixes geometry types.
+    CRSError
+        ``crs`` is not a CRS lifecircle knows.
+    UnknownLayerError
+        ``layer`` is not one of the five.
+    StoreError
+        The store cannot be opened.
+    SourceReadError, ValidationError
+        The stored layer cannot be parsed.
+
+    Warns
+    -----
+    UserWarning
+        Shapefile texts over 254 bytes were cut.
+
     Notes
     -----
     RFC 7946 requires WGS-84, so a GeoJSON in GCJ-02/BD-09 is only for tools that want

@@ -32,7 +32,9 @@ from geo.schema import LAYER_NAMES, get_layer
 
 __all__ = ["LOCK_NAME", "LOCK_TIMEOUT_S", "STREETS_FILE", "FolderStore", "FolderTransaction"]
 
+#: The lock file in the store's folder that a writer holds (see :meth:`FolderStore.transaction`).
 LOCK_NAME = ".lifecircle.lock"
+#: Seconds a writer waits for the lock before giving up with a StoreError.
 LOCK_TIMEOUT_S = 30
 #: The street layer a folder store may hold beside its layers (the default walking network).
 STREETS_FILE = "streets.geojson"
@@ -72,19 +74,63 @@ class FolderStore:
 
     @property
     def url(self) -> str:
+        """``folder:`` and the folder's absolute path, e.g. ``folder:/srv/lifecircle/layers``."""
         return f"folder:{self.folder.resolve()}"
 
     def __repr__(self) -> str:
         return f"FolderStore({str(self.folder)!r})"
 
     def layers(self) -> tuple[str, ...]:
+        """The layer names: the schema's five, whichever files the folder holds.
+
+        Returns
+        -------
+        tuple of str
+        """
         return LAYER_NAMES
 
     def location(self, layer: str) -> Path:
-        """The file of ``layer`` (the name is checked against the fixed set)."""
+        """The file of ``layer`` (the name is checked against the fixed set).
+
+        Parameters
+        ----------
+        layer : str
+            One of the five layers.
+
+        Returns
+        -------
+        pathlib.Path
+            ``<folder>/<layer>.geojson``, whether or not it exists.
+
+        Raises
+        ------
+        UnknownLayerError
+            ``layer`` is not one of the five.
+        """
         return self.folder / get_layer(layer).filename
 
     def read(self, layer: str) -> gpd.GeoDataFrame:
+        """The layer as a WGS-84 frame indexed by feature id (see :meth:`LayerStore.read`).
+
+        Parameters
+        ----------
+        layer : str
+            One of the five layers.
+
+        Returns
+        -------
+        geopandas.GeoDataFrame
+            Every schema field a column; a missing file reads as an empty layer.
+
+        Raises
+        ------
+        SourceReadError
+            The file is not valid JSON, not UTF-8, not a FeatureCollection, or declares a
+            CRS other than WGS-84.
+        ValidationError
+            A feature cannot be used: not a Feature object, properties that are not an
+            object, no geometry or an unreadable one.
+        """
         path = self.location(layer)
         if not path.exists():
             return empty_layer(layer)
@@ -94,6 +140,21 @@ class FolderStore:
         return layer_frame(frame, layer)
 
     def read_checked(self, layer: str) -> tuple[gpd.GeoDataFrame | None, list[Problem]]:
+        """The layer as parsed and the problems met reading it (:meth:`LayerStore.read_checked`).
+
+        Parameters
+        ----------
+        layer : str
+            One of the five layers.
+
+        Returns
+        -------
+        frame : geopandas.GeoDataFrame or None
+            The features as parsed, not indexed by id; None when the file is missing (a
+            warning) or cannot be parsed at all (an error).
+        problems : list of Problem
+            Per-feature problems of the parse, or the one reason there is no frame.
+        """
         path = self.location(layer)
         if not path.exists():
             missing = Problem(
@@ -112,11 +173,35 @@ class FolderStore:
         return frame, problems
 
     def version(self, layer: str) -> str:
+        """The layer's ETag: the first 32 hex digits of the SHA-256 of its file.
+
+        Parameters
+        ----------
+        layer : str
+            One of the five layers.
+
+        Returns
+        -------
+        str
+            A missing file hashes as empty content.
+        """
         path = self.location(layer)
         content = path.read_bytes() if path.exists() else b""
         return hashlib.sha256(content).hexdigest()[:32]
 
     def stamp(self, layer: str) -> tuple[int, int]:
+        """A cheap change token: the file's modification time and size, without reading it.
+
+        Parameters
+        ----------
+        layer : str
+            One of the five layers.
+
+        Returns
+        -------
+        tuple of int
+            ``(st_mtime_ns, st_size)``, or ``(0, -1)`` when the file is missing.
+        """
         try:
             stat = self.location(layer).stat()
         except FileNotFoundError:
@@ -125,6 +210,19 @@ class FolderStore:
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[FolderTransaction]:
+        """Hold the folder's lock file (:data:`LOCK_NAME`) for a read-modify-write.
+
+        Returns
+        -------
+        contextlib.AbstractContextManager of FolderTransaction
+            Entering it waits for the lock, at most :data:`LOCK_TIMEOUT_S` seconds;
+            leaving it releases the lock.
+
+        Raises
+        ------
+        StoreError
+            Another writer held the lock for longer than :data:`LOCK_TIMEOUT_S` seconds.
+        """
         lock = FileLock(str(self.folder / LOCK_NAME), timeout=LOCK_TIMEOUT_S)
         try:
             with lock:
@@ -136,23 +234,80 @@ class FolderStore:
             ) from None
 
     def streets(self) -> Path | None:
+        """The street layer beside the layers, :data:`STREETS_FILE`, if the folder has one.
+
+        Returns
+        -------
+        pathlib.Path or None
+        """
         path = self.folder / STREETS_FILE
         return path if path.exists() else None
 
 
 class FolderTransaction:
-    """Reads and writes while the folder's lock is held (see :meth:`FolderStore.transaction`)."""
+    """Reads and writes while the folder's lock is held (see :meth:`FolderStore.transaction`).
+
+    Parameters
+    ----------
+    store : FolderStore
+        The store whose lock is held; this object takes no lock itself.
+    """
 
     def __init__(self, store: FolderStore) -> None:
         self.store = store
 
     def location(self, layer: str) -> Path:
+        """The file of ``layer``, as :meth:`FolderStore.location`.
+
+        Parameters
+        ----------
+        layer : str
+            One of the five layers.
+
+        Returns
+        -------
+        pathlib.Path
+        """
         return self.store.location(layer)
 
     def read(self, layer: str) -> gpd.GeoDataFrame:
+        """The layer as stored now, as :meth:`FolderStore.read` (which lists what it raises).
+
+        Parameters
+        ----------
+        layer : str
+            One of the five layers.
+
+        Returns
+        -------
+        geopandas.GeoDataFrame
+            WGS-84, indexed by feature id; empty when the file is missing.
+        """
         return self.store.read(layer)
 
     def write(self, layer: str, frame: gpd.GeoDataFrame, *, validate: bool = True) -> None:
+        """Replace the layer's file by ``frame`` in the store's GeoJSON, atomically.
+
+        Parameters
+        ----------
+        layer : str
+            One of the five layers.
+        frame : geopandas.GeoDataFrame
+            The whole new layer, WGS-84.
+        validate : bool
+            Check the frame with :func:`~geo.layers.validate.validate_layer` first (default).
+
+        Returns
+        -------
+        None
+
+        Raises
+        ------
+        ValidationError
+            With ``validate``, the frame breaks the layer rules; the file is left as it was.
+        UnknownLayerError
+            ``layer`` is not one of the five.
+        """
         path = self.store.location(layer)
         if validate:
             summary = f"{path}: 数据校验失败 / validation failed"

@@ -31,6 +31,7 @@ __all__ = [
     "to_feature_collection",
 ]
 
+#: Decimals kept of every WGS-84 coordinate on disk: 1e-7 degree is about 1 cm.
 COORD_DECIMALS = 7
 
 
@@ -42,6 +43,42 @@ def parse_feature_collection(
     Features whose geometry cannot be read are kept with a missing geometry and a problem,
     so that one report can name all of them. Property values are kept as JSON gave them
     (lists stay lists), which is why this does not go through a GDAL driver.
+
+    Parameters
+    ----------
+    text : str or bytes
+        A GeoJSON FeatureCollection, or a single Feature (read as a collection of one).
+    source : str
+        What the text is, for messages and problems: a file path, ``<request>``.
+    geometry_required : bool
+        A feature without a geometry is a problem (default); False lets it through with
+        a missing geometry.
+
+    Returns
+    -------
+    frame : geopandas.GeoDataFrame
+        One row per feature object, positional index, EPSG:4326. Ids come from
+        ``properties.id``, else the Feature's ``id``, as text.
+    problems : list of Problem
+        One per feature that is not an object, has properties that are not an object,
+        or has no (or an unreadable) geometry; each names the feature by its id or
+        ``#n``.
+
+    Raises
+    ------
+    SourceReadError
+        The text is not JSON (the message gives line and column), not UTF-8, not a
+        FeatureCollection or Feature, or declares a CRS other than WGS-84.
+
+    Examples
+    --------
+    >>> text = (
+    ...     '{"type": "FeatureCollection", "features": [{"type": "Feature", "id": 7,'
+    ...     ' "geometry": null, "properties": {"name": "a"}}]}'
+    ... )
+    >>> frame, problems = parse_feature_collection(text, "<doc>")
+    >>> frame["id"].tolist(), problems[0].feature, problems[0].field
+    (['7'], '7', 'geometry')
     """
     try:
         doc = json.loads(text)
@@ -128,7 +165,29 @@ def _feature_label(feature: Any, index: int) -> str:
 
 
 def empty_layer(layer: str) -> gpd.GeoDataFrame:
-    """A layer with no features: every schema field as a column, WGS-84."""
+    """A layer with no features: every schema field as a column, WGS-84.
+
+    Parameters
+    ----------
+    layer : str
+        One of the five layers.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        No rows; the columns in schema order, then the geometry, EPSG:4326.
+
+    Raises
+    ------
+    UnknownLayerError
+        ``layer`` is not one of the five.
+
+    Examples
+    --------
+    >>> empty = empty_layer("clinics")
+    >>> len(empty), list(empty.columns)[:3], empty.crs.to_epsg()
+    (0, ['id', 'name', 'level'], 4326)
+    """
     columns = [f.name for f in get_layer(layer).fields]
     frame = gpd.GeoDataFrame(
         {c: pd.Series(dtype=object) for c in columns},
@@ -151,6 +210,12 @@ def layer_frame(frame: gpd.GeoDataFrame, layer: str) -> gpd.GeoDataFrame:
     Returns
     -------
     geopandas.GeoDataFrame
+        Added fields hold None; unless the frame is empty, the index is the ``id`` column.
+
+    Raises
+    ------
+    UnknownLayerError
+        ``layer`` is not one of the five.
     """
     frame = frame.copy()
     for name in (f.name for f in get_layer(layer).fields):
@@ -162,7 +227,25 @@ def layer_frame(frame: gpd.GeoDataFrame, layer: str) -> gpd.GeoDataFrame:
 
 
 def json_value(value: Any) -> Any:
-    """A property value as plain JSON: numpy scalars unwrapped, NaN as missing."""
+    """A property value as plain JSON: numpy scalars unwrapped, NaN as missing.
+
+    Parameters
+    ----------
+    value : Any
+        One cell of a frame.
+
+    Returns
+    -------
+    Any
+        numpy integers, floats and booleans as Python ones; NaN, None and ``pd.NA`` as
+        None; arrays, lists and tuples as lists (each item converted); dates and
+        timestamps as ISO ``YYYY-MM-DD`` text; anything else unchanged.
+
+    Examples
+    --------
+    >>> json_value(np.int64(3)), json_value(float("nan")), json_value((np.float64(1.5), None))
+    (3, None, [1.5, None])
+    """
     if value is None:
         return None
     if isinstance(value, float | np.floating):
@@ -196,6 +279,33 @@ def to_feature_collection(frame: gpd.GeoDataFrame, layer: str | None = None) -> 
 
     Property order follows the layer schema, then any extra properties; missing values
     are left out rather than written as ``null``.
+
+    Parameters
+    ----------
+    frame : geopandas.GeoDataFrame
+        The features; a frame in another CRS is converted to WGS-84 first, one without a
+        CRS is written as it is.
+    layer : str, optional
+        Orders the properties by this layer's schema and writes its whole-number fields
+        as integers (pandas holds an int column with gaps as floats). None keeps the
+        frame's column order.
+
+    Returns
+    -------
+    bytes
+        A UTF-8 GeoJSON FeatureCollection: coordinates rounded to :data:`COORD_DECIMALS`,
+        polygon exteriors counter-clockwise, each Feature's ``id`` its ``id`` property.
+
+    Examples
+    --------
+    >>> from shapely import Point
+    >>> frame = gpd.GeoDataFrame(
+    ...     {"id": ["a"], "beds": [12.0]}, geometry=[Point(121.123456789, 31.2)], crs=4326
+    ... )
+    >>> text = to_feature_collection(frame, "clinics")
+    >>> feature = json.loads(text)["features"][0]
+    >>> feature["geometry"]["coordinates"], feature["properties"], len(text.splitlines())
+    ([121.1234568, 31.2], {'id': 'a', 'beds': 12}, 3)
     """
     if frame.crs is not None and frame.crs.to_epsg() != 4326:
         frame = frame.to_crs("EPSG:4326")
@@ -206,7 +316,7 @@ def to_feature_collection(frame: gpd.GeoDataFrame, layer: str | None = None) -> 
     positions = {f.name for f in fields if f.kind == "lonlat_list"}
     columns = [c for c in order if c in frame.columns]
     columns += [c for c in frame.columns if c not in columns and c != frame.geometry.name]
-    geometries = _round_geometries(frame.geometry) if len(frame) else []
+    geometries: Any = _round_geometries(frame.geometry) if len(frame) else []
     lines = []
     records = frame[columns].to_dict(orient="records") if len(frame) else []
     for record, geometry in zip(records, geometries, strict=True):

@@ -49,12 +49,43 @@ _FIX_HINT = "修正后重试，或用 --skip-invalid 跳过 / fix them, or pass 
 
 
 class OptionError(LifecircleError, ValueError):
-    """An import or export option that cannot be used (unknown format, mode or folder)."""
+    """An import or export option that cannot be used (unknown format, mode or folder).
+
+    Parameters
+    ----------
+    message : str
+        Bilingual: what is wrong and what to use instead.
+    """
 
 
 @dataclass
 class ImportReport:
-    """What :func:`import_layer` did: how many features went where, what was left out."""
+    """What :func:`import_layer` did: how many features went where, what was left out.
+
+    Parameters
+    ----------
+    layer : str
+        The layer imported into.
+    source : str
+        The source file, as given.
+    path : pathlib.Path or str
+        Where the layer was written (its store location).
+    imported : int
+        How many features were written from the source.
+    skipped : list of Problem
+        The errors of the rows left out (with ``skip_invalid``).
+    warnings : list of Problem
+        Warnings about the file and the imported rows, including a new row next to a
+        stored one (the same clinic under another id).
+    mode : str
+        ``append`` or ``replace``.
+    crs : str
+        Short name of the source CRS.
+    encoding : str or None
+        The text encoding of a CSV or shapefile; None for other files.
+    skipped_features : list of str
+        Labels (``row 5``, an id) of the rows left out.
+    """
 
     layer: str
     source: str
@@ -68,7 +99,21 @@ class ImportReport:
     skipped_features: list[str] = field(default_factory=list)
 
     def describe(self) -> str:
-        """A short bilingual summary, then one line per skipped problem and per warning."""
+        """A short bilingual summary, then one line per skipped problem and per warning.
+
+        Returns
+        -------
+        str
+            Lines joined by newlines: counts, source and CRS, where written, then ``✗`` for
+            each skipped problem and ``!`` for each warning.
+
+        Examples
+        --------
+        >>> print(ImportReport("clinics", "诊所.csv", "layers/clinics.geojson", 3).describe())
+        导入 3 条到 clinics（跳过 0 条）/ imported 3 features into clinics (0 skipped, mode append)
+          来源 / source: 诊所.csv · 坐标系 / CRS: wgs84
+          写入 / written: layers/clinics.geojson
+        """
         n, skipped = self.imported, len(self.skipped_features)
         encoding = f" · 编码 / encoding: {self.encoding}" if self.encoding else ""
         lines = [
@@ -90,6 +135,29 @@ def assign_ids(layer: str, props: pd.DataFrame, geoms: np.ndarray) -> list[str]:
 
     The same row of the same file gets the same id on every import, so appending a file
     twice is caught as duplicate ids. Same name at the same spot: ``-2``, ``-3`` in order.
+
+    Parameters
+    ----------
+    layer : str
+        The layer, the first part of every id made.
+    props : pandas.DataFrame
+        The rows; their ``id`` and ``name`` columns are used when present.
+    geoms : numpy.ndarray
+        One WGS-84 geometry (or None) per row: a made id hashes a point's position, or the
+        centroid of another shape, to 6 decimals (about 0.1 m).
+
+    Returns
+    -------
+    list of str
+        One id per row, in row order.
+
+    Examples
+    --------
+    >>> from shapely import Point
+    >>> props = pd.DataFrame({"id": ["c1", None, None], "name": ["a", "b", "b"]})
+    >>> ids = assign_ids("clinics", props, np.array([Point(121.5, 31.2)] * 3))
+    >>> ids[0], ids[1].startswith("clinics-"), ids[2] == ids[1] + "-2"
+    ('c1', True, True)
     """
     given = [id_text(v) for v in props["id"]] if "id" in props.columns else [None] * len(props)
     names = props["name"].tolist() if "name" in props.columns else [None] * len(props)
@@ -172,12 +240,13 @@ def import_layer(
     layer : str
         Target layer.
     path : path-like
-        Source file; ``crs``, ``encoding``, ``lon_col``, ``lat_col`` and ``sheet`` as in
-        :func:`read_source`.
+        Source file, in any format :func:`geo.layers.sources.read_source` reads.
     folder : LayerStore, path or URL, optional
         The store (default: the settings' store, :func:`geo.layers.store.open_store`).
     mode : {"append", "replace"}
         Add to the layer (ids must be new) or replace the layer.
+    crs, encoding, lon_col, lat_col, sheet : str, optional
+        How to read the source, as in :func:`geo.layers.sources.read_source`.
     mapping : dict, optional
         ``{source column: field}`` renames (``--map 名称=name``).
     set_values : dict, optional
@@ -188,14 +257,24 @@ def import_layer(
     Returns
     -------
     ImportReport
+        How many features were written, which rows were skipped and why, the warnings.
 
     Raises
     ------
     ImportFailedError
         A row has an error and not ``skip_invalid``: every problem names file, row and
-        field, and nothing is written. Warnings never block.
+        field, and nothing is written. Warnings never block. Also when a ``mapping``
+        column is not in the source, no row is valid, or the merged layer has errors.
     SourceReadError
         The file cannot be read at all.
+    OptionError
+        ``mode`` is neither ``append`` nor ``replace``.
+    CRSError
+        ``crs`` is not a CRS lifecircle knows.
+    UnknownLayerError
+        ``layer`` is not one of the five.
+    StoreError
+        The store cannot be opened, or its write lock not taken in time.
 
     Notes
     -----

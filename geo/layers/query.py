@@ -29,6 +29,21 @@ __all__ = [
 def parse_bbox(text: str | None) -> tuple[float, float, float, float] | None:
     """``"minlon,minlat,maxlon,maxlat"`` → a tuple, or a :class:`QueryError` saying what is wrong.
 
+    Parameters
+    ----------
+    text : str or None
+        An OGC API ``bbox``: WGS-84 degrees, lower-left corner first.
+
+    Returns
+    -------
+    tuple of float or None
+        ``(minlon, minlat, maxlon, maxlat)``; None when ``text`` is None or empty.
+
+    Raises
+    ------
+    QueryError
+        Not four numbers, outside −180–180 / −90–90, or a minimum above its maximum.
+
     Examples
     --------
     >>> parse_bbox("121.5,31.2,121.6,31.3")
@@ -63,12 +78,42 @@ def _as_text(value: Any) -> str:
 
 
 def to_geojson_dict(frame: gpd.GeoDataFrame, layer: str) -> dict[str, Any]:
-    """The frame as a GeoJSON FeatureCollection dict, serialised exactly as the store does."""
+    """The frame as a GeoJSON FeatureCollection dict, serialised exactly as the store does.
+
+    Parameters
+    ----------
+    frame : geopandas.GeoDataFrame
+        WGS-84 features.
+    layer : str
+        The layer whose schema orders the properties.
+
+    Returns
+    -------
+    dict
+        The parsed :func:`~geo.layers.geojson.to_feature_collection` text.
+    """
     return json.loads(to_feature_collection(frame, layer))
 
 
 def layer_extent(frame: gpd.GeoDataFrame) -> list[float] | None:
-    """``[minlon, minlat, maxlon, maxlat]`` of the layer, or None when it is empty."""
+    """``[minlon, minlat, maxlon, maxlat]`` of the layer, or None when it is empty.
+
+    Parameters
+    ----------
+    frame : geopandas.GeoDataFrame
+        The layer, WGS-84.
+
+    Returns
+    -------
+    list of float or None
+        Rounded to 7 decimals (about 1 cm), as the store keeps coordinates.
+
+    Examples
+    --------
+    >>> points = shapely.points([[121.5, 31.2], [121.6, 31.3]])
+    >>> layer_extent(gpd.GeoDataFrame(geometry=points, crs=4326))
+    [121.5, 31.2, 121.6, 31.3]
+    """
     if len(frame) == 0:
         return None
     return [round(float(v), 7) for v in frame.total_bounds]
@@ -80,6 +125,24 @@ class FeatureIndex:
     A page of items is then a selection over arrays and a join of ready-made JSON, with no
     frame built per request — the service's items endpoint answers in a fraction of a
     millisecond. Build a new index when the layer changes (the service keys it by ETag).
+
+    Parameters
+    ----------
+    frame : geopandas.GeoDataFrame
+        The layer as :func:`~geo.layers.store.read_layer` gives it: WGS-84, indexed by id.
+    layer : str
+        Its name, for the schema (property order, the fields filters may name).
+
+    Attributes
+    ----------
+    features : list of bytes
+        Each feature serialised as the store does, in frame order.
+    ids : numpy.ndarray
+        The feature ids, in frame order.
+    position : dict
+        Feature id to its position.
+    bounds : numpy.ndarray
+        ``(n, 4)`` bounding boxes, ``minlon, minlat, maxlon, maxlat``.
 
     Examples
     --------
@@ -115,7 +178,33 @@ class FeatureIndex:
         limit: int = 100,
         offset: int = 0,
     ) -> tuple[np.ndarray, int]:
-        """Positions of the features on the page, and how many matched in all."""
+        """Positions of the features on the page, and how many matched in all.
+
+        Parameters
+        ----------
+        bbox : tuple of float, optional
+            ``(minlon, minlat, maxlon, maxlat)`` in WGS-84 (:func:`parse_bbox`): features
+            whose shape meets the box, not merely its bounding box.
+        filters : dict of str to str, optional
+            ``{field: value}``, all to hold: the property as text equals ``value``,
+            ignoring case and surrounding blanks (booleans as ``true``/``false``).
+        limit : int
+            At most this many positions.
+        offset : int
+            Matching features skipped before the page.
+
+        Returns
+        -------
+        positions : numpy.ndarray
+            Positions (ascending) of the features on the page.
+        matched : int
+            How many features matched in all (OGC API ``numberMatched``).
+
+        Raises
+        ------
+        QueryError
+            A filter names a field that is neither in the schema nor in the frame.
+        """
         keep = np.ones(len(self), dtype=bool)
         if bbox is not None and len(self):
             minx, miny, maxx, maxy = bbox
@@ -144,8 +233,20 @@ class FeatureIndex:
         return matched[offset : offset + limit], len(matched)
 
     def collection_bytes(self, positions: np.ndarray, **members: Any) -> bytes:
-        """A FeatureCollection of the features at ``positions``, with extra top-level
-        members (``numberMatched``, ``links`` …)."""
+        """A FeatureCollection of the features at ``positions``, with extra top-level members.
+
+        Parameters
+        ----------
+        positions : numpy.ndarray
+            Feature positions, as :meth:`select` returns them.
+        **members
+            Extra top-level members (``numberMatched``, ``links`` …), each value as JSON.
+
+        Returns
+        -------
+        bytes
+            The collection as UTF-8 JSON, features in the order of ``positions``.
+        """
         body = b",".join(self.features[i] for i in positions)
         return with_members(b'{"type":"FeatureCollection","features":[' + body + b"]}", **members)
 
@@ -153,6 +254,20 @@ class FeatureIndex:
 def with_members(collection: bytes, **members: Any) -> bytes:
     """A serialised GeoJSON object with extra top-level members appended, without parsing it.
 
+    Parameters
+    ----------
+    collection : bytes
+        A serialised JSON object (trailing blanks allowed).
+    **members
+        Members to append in order, each value as JSON with non-ASCII text kept.
+
+    Returns
+    -------
+    bytes
+        ``collection`` itself when there are no members.
+
+    Examples
+    --------
     >>> with_members(b'{"type":"FeatureCollection","features":[]}', numberMatched=0)
     b'{"type":"FeatureCollection","features":[],"numberMatched":0}'
     """
@@ -166,5 +281,24 @@ def with_members(collection: bytes, **members: Any) -> bytes:
 
 
 def in_bbox(frame: gpd.GeoDataFrame, bbox: tuple[float, float, float, float]) -> np.ndarray:
-    """Positions (ascending) of the features of ``frame`` meeting ``bbox`` (in its CRS)."""
+    """Positions (ascending) of the features of ``frame`` meeting ``bbox`` (in its CRS).
+
+    Parameters
+    ----------
+    frame : geopandas.GeoDataFrame
+        The features, in any CRS.
+    bbox : tuple of float
+        ``(minx, miny, maxx, maxy)`` in the frame's CRS.
+
+    Returns
+    -------
+    numpy.ndarray
+        Integer positions of the features whose shape intersects the box.
+
+    Examples
+    --------
+    >>> frame = gpd.GeoDataFrame(geometry=shapely.points([[0, 0], [5, 5], [2, 2]]))
+    >>> in_bbox(frame, (1, 1, 6, 6)).tolist()
+    [1, 2]
+    """
     return np.sort(frame.sindex.query(shapely.box(*bbox), "intersects"))

@@ -54,7 +54,31 @@ _TEXT_ENCODINGS = ("utf-8", "gbk", "gb18030")
 
 @dataclass
 class Source:
-    """A source file read into WGS-84, with what import needs to report on it."""
+    """A source file read into WGS-84, with what import needs to report on it.
+
+    Parameters
+    ----------
+    frame : geopandas.GeoDataFrame
+        The rows in WGS-84 with their raw properties, positional index.
+    labels : list of str
+        One unique name per row for messages: ``row 5`` in a CSV/XLSX (the header is row
+        1), else the feature's id or ``#3``, with ``(#n)`` added to a repeated id.
+    problems : list of Problem
+        Rows whose position cannot be read; their geometry is None.
+    notes : list of Problem
+        File-level warnings: ``crs`` overriding the file's own CRS, a CRS assumed, the
+        first of several GeoPackage layers taken.
+    crs : str or pyproj.CRS
+        The source CRS, as :func:`geo.crs.parse_crs` gives it.
+    crs_label : str
+        Its short name for reports: ``gcj02``, ``EPSG:32651``.
+    encoding : str or None
+        The text encoding of a CSV or a shapefile's attributes; None for other files.
+    kind : str
+        ``geojson``, ``gpkg``, ``shp``, ``csv`` or ``xlsx``.
+    coordinate_columns : list of str
+        The CSV/XLSX columns the positions were read from; empty for other files.
+    """
 
     frame: gpd.GeoDataFrame  # WGS-84, raw properties, positional index
     labels: list[str]  # one unique name per row for messages: "row 5", an id or "#3"
@@ -109,6 +133,8 @@ def read_source(
     ------
     SourceReadError
         The file is missing, of an unknown kind, or cannot be parsed at all.
+    CRSError
+        ``crs`` is not a CRS lifecircle knows.
     """
     src = open_source(Path(path), encoding, crs, lon_col, lat_col, sheet)
     attrs = {k: v for k, v in vars(src).items() if k not in ("frame", "crs", "kind")}
@@ -119,7 +145,26 @@ def read_source(
 def open_source(path: Path, encoding: str | None, crs: str | None, *columns: str | None) -> Source:
     """:func:`read_source` with everything import reports on: labels, problems, notes.
 
-    ``columns`` are ``lon_col, lat_col, sheet`` as in :func:`read_source`.
+    Parameters
+    ----------
+    path : pathlib.Path
+        The source file.
+    encoding, crs : str or None
+        As in :func:`read_source`.
+    *columns : str or None
+        Exactly three: ``lon_col``, ``lat_col`` and ``sheet``, as in :func:`read_source`.
+
+    Returns
+    -------
+    Source
+        The WGS-84 frame and what was found on the way.
+
+    Raises
+    ------
+    SourceReadError
+        As :func:`read_source`; also for a folder or a file without features.
+    CRSError
+        ``crs`` is not a CRS lifecircle knows.
     """
     lon_col, lat_col, sheet = columns
     name = str(path)
@@ -173,10 +218,10 @@ def open_source(path: Path, encoding: str | None, crs: str | None, *columns: str
         raise SourceReadError(f"{name}: 文件中没有要素 / no features in the file.")
     parsed, notes = _resolve_crs(crs, declared, name, kind)
     notes = [*file_notes, *notes]
-    geoms = convert_geometries(np.asarray(frame.geometry.values, dtype=object), parsed, True)
+    in_wgs84 = convert_geometries(np.asarray(frame.geometry.values, dtype=object), parsed, True)
     props = frame.drop(columns=frame.geometry.name).reset_index(drop=True).astype(object)
     props = props.where(props.notna(), None)
-    out = gpd.GeoDataFrame(props, geometry=gpd.GeoSeries(geoms), crs="EPSG:4326")
+    out = gpd.GeoDataFrame(props, geometry=gpd.GeoSeries(in_wgs84), crs="EPSG:4326")
     label = crs_label(parsed)
     return Source(out, labels, problems, notes, parsed, label, used_encoding, kind, used_columns)
 
@@ -343,7 +388,22 @@ def _tidy_table(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def blank(value: Any) -> bool:
-    """True for None, NaN, NaT and blank text: an empty spreadsheet cell."""
+    """True for None, NaN, NaT and blank text: an empty spreadsheet cell.
+
+    Parameters
+    ----------
+    value : Any
+        A cell or property value.
+
+    Returns
+    -------
+    bool
+
+    Examples
+    --------
+    >>> [blank(v) for v in (None, float("nan"), "  ", 0, "a")]
+    [True, True, True, False, False]
+    """
     if value is None or value is pd.NA or value is pd.NaT:
         return True
     if isinstance(value, float) and math.isnan(value):
@@ -449,7 +509,23 @@ def _feature_labels(frame: pd.DataFrame) -> list[str]:
 
 
 def id_text(value: Any) -> str | None:
-    """An id or name as text: ``12.0`` from Excel becomes ``"12"``; blanks become None."""
+    """An id or name as text: ``12.0`` from Excel becomes ``"12"``; blanks become None.
+
+    Parameters
+    ----------
+    value : Any
+        A cell or property value.
+
+    Returns
+    -------
+    str or None
+        The value as stripped text; whole floats lose their ``.0``.
+
+    Examples
+    --------
+    >>> id_text(12.0), id_text(np.int64(7)), id_text(" A1 "), id_text("")
+    ('12', '7', 'A1', None)
+    """
     if blank(value):
         return None
     if isinstance(value, np.generic):
@@ -460,7 +536,7 @@ def id_text(value: Any) -> str | None:
 
 
 def _resolve_crs(
-    explicit: str | None, declared: CRS | None, source: str, kind: str
+    explicit: str | None, declared: CRS | str | None, source: str, kind: str
 ) -> tuple[Any, list[Problem]]:
     """The source CRS: --crs wins over the file's own, which wins over WGS-84."""
     own = parse_crs(declared) if declared is not None else None

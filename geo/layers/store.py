@@ -48,66 +48,187 @@ class LayerTransaction(Protocol):
     """Reads and writes made while the store's write lock is held."""
 
     def location(self, layer: str) -> Path | str:
-        """Where ``layer`` is kept (as :meth:`LayerStore.location`)."""
+        """Where ``layer`` is kept (as :meth:`LayerStore.location`).
+
+        Parameters
+        ----------
+        layer : str
+            One of the five layers.
+
+        Returns
+        -------
+        pathlib.Path or str
+            A file path or a table URL, for messages and reports.
+        """
         ...
 
     def read(self, layer: str) -> gpd.GeoDataFrame:
-        """The layer as stored now (see :meth:`LayerStore.read`)."""
+        """The layer as stored now (see :meth:`LayerStore.read`).
+
+        Parameters
+        ----------
+        layer : str
+            One of the five layers.
+
+        Returns
+        -------
+        geopandas.GeoDataFrame
+            WGS-84, indexed by feature id; empty when the layer has no data.
+        """
         ...
 
     def write(self, layer: str, frame: gpd.GeoDataFrame, *, validate: bool = True) -> None:
         """Replace the whole layer by ``frame`` (WGS-84, indexed by id), atomically.
 
-        With ``validate`` the frame is checked against the layer rules first and a
-        :class:`~geo.errors.ValidationError` leaves the layer as it was.
+        Parameters
+        ----------
+        layer : str
+            One of the five layers.
+        frame : geopandas.GeoDataFrame
+            The whole new layer, WGS-84, indexed by feature id.
+        validate : bool
+            Check the frame against the layer rules first (default). Feature edits pass
+            False: they check the change themselves, and deleting a feature must work in a
+            layer that already has errors.
+
+        Returns
+        -------
+        None
+
+        Raises
+        ------
+        ValidationError
+            With ``validate``, the frame breaks the layer rules; the layer is left as it was.
         """
         ...
 
 
 @runtime_checkable
 class LayerStore(Protocol):
-    """Where the five layers live. One implementation today: the GeoJSON folder."""
+    """Where the five layers live. One implementation today: the GeoJSON folder.
 
-    #: A URL naming the store, e.g. ``folder:/srv/lifecircle/layers``.
-    url: str
+    Attributes
+    ----------
+    url : str
+        A URL naming the store, e.g. ``folder:/srv/lifecircle/layers``.
+    """
+
+    @property
+    def url(self) -> str:
+        """A URL naming the store, e.g. ``folder:/srv/lifecircle/layers``."""
+        ...
 
     def layers(self) -> tuple[str, ...]:
-        """The layer names (the schema's five)."""
+        """The layer names (the schema's five).
+
+        Returns
+        -------
+        tuple of str
+        """
         ...
 
     def location(self, layer: str) -> Path | str:
-        """Where ``layer`` is kept, for messages and reports (a file path, a table URL)."""
+        """Where ``layer`` is kept, for messages and reports (a file path, a table URL).
+
+        Parameters
+        ----------
+        layer : str
+            One of the five layers.
+
+        Returns
+        -------
+        pathlib.Path or str
+        """
         ...
 
     def read(self, layer: str) -> gpd.GeoDataFrame:
         """The layer as a WGS-84 frame indexed by feature id; empty when it has no data.
 
-        Raises :class:`~geo.errors.ValidationError` or :class:`~geo.errors.SourceReadError`
-        when the stored data cannot be read, naming the feature.
+        Parameters
+        ----------
+        layer : str
+            One of the five layers.
+
+        Returns
+        -------
+        geopandas.GeoDataFrame
+
+        Raises
+        ------
+        ValidationError, SourceReadError
+            The stored data cannot be read; the problems name the feature.
         """
         ...
 
     def read_checked(self, layer: str) -> tuple[gpd.GeoDataFrame | None, list[Problem]]:
         """The layer as parsed (not indexed) and every problem met reading it, never raising.
 
-        ``None`` when nothing could be read (the problems say why); for :func:`validate_store`.
+        Parameters
+        ----------
+        layer : str
+            One of the five layers.
+
+        Returns
+        -------
+        frame : geopandas.GeoDataFrame or None
+            The features as parsed, not indexed by id; ``None`` when nothing could be read
+            (the problems say why).
+        problems : list of Problem
+            Everything met while reading; for :func:`validate_store`.
         """
         ...
 
     def version(self, layer: str) -> str:
-        """A strong validator of the layer's content (an HTTP ETag): changes with every write."""
+        """A strong validator of the layer's content (an HTTP ETag): changes with every write.
+
+        Parameters
+        ----------
+        layer : str
+            One of the five layers.
+
+        Returns
+        -------
+        str
+        """
         ...
 
     def stamp(self, layer: str) -> Hashable:
-        """A cheap token that changes when the layer may have changed (mtime and size)."""
+        """A cheap token that changes when the layer may have changed (mtime and size).
+
+        Parameters
+        ----------
+        layer : str
+            One of the five layers.
+
+        Returns
+        -------
+        hashable
+            Compared with an earlier stamp to tell whether cached work is stale.
+        """
         ...
 
     def transaction(self) -> AbstractContextManager[LayerTransaction]:
-        """Hold the write lock for a read-modify-write; raises StoreError on a timeout."""
+        """Hold the write lock for a read-modify-write.
+
+        Returns
+        -------
+        contextlib.AbstractContextManager of LayerTransaction
+            Entering it takes the lock; leaving it releases the lock.
+
+        Raises
+        ------
+        StoreError
+            The lock could not be taken in time (another writer holds it).
+        """
         ...
 
     def streets(self) -> Path | None:
-        """The store's street layer (the default walking network), if it has one."""
+        """The store's street layer (the default walking network), if it has one.
+
+        Returns
+        -------
+        pathlib.Path or None
+        """
         ...
 
 
@@ -126,6 +247,15 @@ def register_backend(scheme: str, factory: Callable[[str], LayerStore]) -> None:
         The URL scheme, two characters or more (one letter is a Windows drive).
     factory : callable
         Builds the store from what follows ``scheme:``.
+
+    Returns
+    -------
+    None
+
+    Raises
+    ------
+    ValueError
+        ``scheme`` has fewer than two characters.
     """
     if len(scheme) < 2:
         raise ValueError("a store scheme has at least two characters")
@@ -140,10 +270,12 @@ def open_store(location: Location = None) -> LayerStore:
     Parameters
     ----------
     location : LayerStore, str, path-like or None
+        A store, a store URL such as ``folder:/srv/lifecircle/layers``, or a folder path.
 
     Returns
     -------
     LayerStore
+        The store; nothing is read yet (for a folder, only its existence is checked).
 
     Raises
     ------
@@ -189,6 +321,16 @@ def read_layer(layer: str, store: Location = None) -> gpd.GeoDataFrame:
     Returns
     -------
     geopandas.GeoDataFrame
+        WGS-84, indexed by feature id; empty when the layer has no data.
+
+    Raises
+    ------
+    UnknownLayerError
+        ``layer`` is not one of the five.
+    StoreError
+        The store cannot be opened.
+    SourceReadError, ValidationError
+        The stored data cannot be parsed.
 
     Examples
     --------
@@ -201,7 +343,31 @@ def read_layer(layer: str, store: Location = None) -> gpd.GeoDataFrame:
 
 
 def read_layers(store: Location = None) -> dict[str, gpd.GeoDataFrame]:
-    """Read all five layers into a dict keyed by layer name (see :func:`read_layer`)."""
+    """Read all five layers into a dict keyed by layer name (see :func:`read_layer`).
+
+    Parameters
+    ----------
+    store : LayerStore, path or URL, optional
+        Default: the settings' store (:func:`open_store`).
+
+    Returns
+    -------
+    dict of str to geopandas.GeoDataFrame
+        In the schema's layer order; a layer with no data is an empty frame.
+
+    Raises
+    ------
+    StoreError
+        The store cannot be opened.
+    SourceReadError, ValidationError
+        The stored data of a layer cannot be parsed.
+
+    Examples
+    --------
+    >>> layers = read_layers()
+    >>> len(layers), len(layers["clinics"])
+    (5, 23)
+    """
     opened = open_store(store)
     return {name: opened.read(name) for name in LAYER_NAMES}
 
@@ -226,6 +392,13 @@ def write_layer(
     -------
     pathlib.Path or str
         Where the layer was written (:meth:`LayerStore.location`).
+
+    Raises
+    ------
+    ValidationError
+        ``validate`` and the frame breaks the layer rules; nothing is written.
+    StoreError
+        The store cannot be opened, or its write lock not taken in time.
     """
     opened = open_store(store)
     with opened.transaction() as transaction:
@@ -248,6 +421,11 @@ def validate_store(store: Location = None) -> list[Problem]:
     -------
     list of Problem
         Errors and warnings, each naming file, feature and field.
+
+    Raises
+    ------
+    StoreError
+        The store cannot be opened.
 
     Examples
     --------

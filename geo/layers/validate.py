@@ -18,15 +18,12 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
 
 from geo.errors import Problem, ValidationError
+from geo.layers.geometry_checks import check_geometry, check_near_duplicates
 from geo.schema import Field, get_layer
 
 __all__ = [
-    "DUPLICATE_RADIUS_M",
-    "SHANGHAI_BOUNDS",
-    "STUDY_AREA_MARGIN_KM",
     "coerce_layer",
     "format_report",
     "is_missing",
@@ -35,14 +32,6 @@ __all__ = [
     "validate_layer",
 ]
 
-#: Shanghai's extent (lon_min, lat_min, lon_max, lat_max), WGS-84, from its municipal boundary.
-SHANGHAI_BOUNDS = (120.85, 30.67, 122.2, 31.88)
-#: Features farther than this outside Shanghai are reported as likely misplaced.
-STUDY_AREA_MARGIN_KM = 50.0
-#: Two features of a layer with the same name closer than this are likely one feature twice.
-DUPLICATE_RADIUS_M = 5.0
-#: Metric CRS for distance checks: UTM zone 51N covers all of Shanghai.
-_METRIC_CRS = "EPSG:32651"
 
 _TRUE = {"true", "t", "yes", "y", "1", "是", "有", "对"}
 _FALSE = {"false", "f", "no", "n", "0", "否", "无", "没有"}
@@ -51,7 +40,17 @@ _DECADE_ZH = re.compile(r"^((?:1[89]|20)\d0)年代$")
 
 
 def is_missing(value: Any) -> bool:
-    """True for None, NaN, NaT and blank text: a value that was not given."""
+    """True for None, NaN, NaT and blank text: a value that was not given.
+
+    Parameters
+    ----------
+    value : Any
+        A property value.
+
+    Returns
+    -------
+    bool
+    """
     if value is None or value is pd.NA or value is pd.NaT:
         return True
     if isinstance(value, float) and math.isnan(value):
@@ -126,6 +125,20 @@ def coerce_layer(
 
     Values that cannot be converted are left as they were and reported, so the report
     from :func:`validate_layer` afterwards names them again with the field's rules.
+
+    Parameters
+    ----------
+    frame : geopandas.GeoDataFrame
+        Loosely typed features (CSV, Excel, shapefile); not changed.
+    layer, source : str
+        The layer (else :class:`~geo.errors.UnknownLayerError`); the file, for problems.
+
+    Returns
+    -------
+    frame : geopandas.GeoDataFrame
+        The copy; converted fields hold Python values, missing ones None.
+    problems : list of Problem
+        One error per value that could not be converted.
     """
     spec = get_layer(layer)
     out = frame.copy()
@@ -154,7 +167,17 @@ def coerce_layer(
 
 
 def labels_of(frame: pd.DataFrame) -> list[str]:
-    """One name per row for messages: its id, else ``#n`` (1-based)."""
+    """One name per row for messages: its id, else ``#n`` (1-based).
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Rows with or without an ``id`` column.
+
+    Returns
+    -------
+    list of str
+    """
     ids = frame["id"].tolist() if "id" in frame.columns else [None] * len(frame)
     return [
         str(value) if not is_missing(value) else f"#{position + 1}"
@@ -221,6 +244,18 @@ def validate_layer(frame: gpd.GeoDataFrame, layer: str, source: str = "<data>") 
     Warnings: likely duplicates (same name within 5 m), features far outside Shanghai,
     gates far from their compound, unknown properties.
 
+    Parameters
+    ----------
+    frame : geopandas.GeoDataFrame
+        WGS-84 features with typed values (see :func:`coerce_layer`).
+    layer, source : str
+        The layer (else :class:`~geo.errors.UnknownLayerError`); the file, for problems.
+
+    Returns
+    -------
+    list of Problem
+        Errors and warnings; empty when the frame is clean.
+
     Examples
     --------
     >>> from geo.layers.store import read_layer
@@ -282,8 +317,8 @@ def validate_layer(frame: gpd.GeoDataFrame, layer: str, source: str = "<data>") 
 
     problems += _check_ids(frame, labels, source)
     problems += _check_relations(frame, labels, layer, source)
-    problems += _check_geometry(frame, labels, spec.geometry_types, source)
-    problems += _check_near_duplicates(frame, labels, source)
+    problems += check_geometry(frame, labels, spec.geometry_types, source)
+    problems += check_near_duplicates(frame, labels, source)
     known = {f.name for f in spec.fields} | {frame.geometry.name}
     for column in frame.columns:
         if column not in known:
@@ -373,216 +408,19 @@ def _check_relations(
     return problems
 
 
-def _check_geometry(
-    frame: gpd.GeoDataFrame, labels: list[str], allowed: tuple[str, ...], source: str
-) -> list[Problem]:
-    problems: list[Problem] = []
-    if len(frame) == 0:
-        return problems
-    geoms = np.asarray(frame.geometry.values, dtype=object)
-    missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
-    types = shapely.get_type_id(geoms)
-    type_names = np.array(
-        [
-            "Point",
-            "LineString",
-            "LinearRing",
-            "Polygon",
-            "MultiPoint",
-            "MultiLineString",
-            "MultiPolygon",
-            "GeometryCollection",
-        ]
-    )
-    valid = shapely.is_valid(geoms)
-    bounds = shapely.bounds(geoms)  # NaN for missing geometries
-    lon_min, lat_min, lon_max, lat_max = SHANGHAI_BOUNDS
-    margin = STUDY_AREA_MARGIN_KM / 100.0  # ~1 degree per 100 km at Shanghai's latitude
-    for position, label in enumerate(labels):
-        if missing[position]:
-            problems.append(
-                Problem(
-                    source,
-                    label,
-                    "geometry",
-                    "几何为空 / geometry is missing or empty",
-                    "补上坐标 / give the feature its position",
-                )
-            )
-            continue
-        kind = type_names[types[position]]
-        if kind not in allowed:
-            problems.append(
-                Problem(
-                    source,
-                    label,
-                    "geometry",
-                    f"几何类型 {kind} 不允许 / geometry type {kind} not allowed here",
-                    f"应为 / expected {' or '.join(allowed)}",
-                )
-            )
-        x0, y0, x1, y1 = bounds[position]
-        if x0 < -180 or x1 > 180 or y0 < -90 or y1 > 90:
-            swapped = x0 >= -90 and x1 <= 90 and y0 >= -180 and y1 <= 180
-            problems.append(
-                Problem(
-                    source,
-                    label,
-                    "geometry",
-                    "坐标超出经纬度范围 / coordinates outside WGS-84 lon/lat ranges",
-                    "经纬度可能填反 / lon and lat look swapped: put longitude first"
-                    if swapped
-                    else "可能是投影坐标（米）：导入时用 --crs EPSG:xxxx / projected metres? "
-                    "import with --crs EPSG:xxxx",
-                )
-            )
-            continue
-        if lat_min <= x0 and x1 <= lat_max and lon_min <= y0 and y1 <= lon_max:
-            problems.append(
-                Problem(
-                    source,
-                    label,
-                    "geometry",
-                    f"经纬度填反 / longitude and latitude swapped ({x0:.4f}, {y0:.4f})",
-                    "GeoJSON 要求 [经度, 纬度] / GeoJSON wants [lon, lat]; 导入 CSV 时用 "
-                    "--lon-col/--lat-col / when importing CSV use --lon-col/--lat-col",
-                )
-            )
-            continue
-        if not valid[position]:
-            reason = shapely.is_valid_reason(geoms[position])
-            problems.append(
-                Problem(
-                    source,
-                    label,
-                    "geometry",
-                    f"几何无效 / invalid geometry: {reason}",
-                    "在 QGIS 中用“修复几何”或 shapely.make_valid 修正 / fix it with QGIS "
-                    "'Fix geometries' or shapely.make_valid",
-                )
-            )
-        if (
-            x1 < lon_min - margin
-            or x0 > lon_max + margin
-            or y1 < lat_min - margin
-            or y0 > lat_max + margin
-        ):
-            problems.append(
-                Problem(
-                    source,
-                    label,
-                    "geometry",
-                    f"远离研究区（上海）/ far outside the study area (Shanghai): "
-                    f"({x0:.4f}, {y0:.4f})",
-                    "检查坐标系与位置 / check the position and the source CRS",
-                    "warning",
-                )
-            )
-    problems += _check_entrances(frame, labels, geoms, missing, source)
-    return problems
-
-
-def _check_entrances(
-    frame: gpd.GeoDataFrame,
-    labels: list[str],
-    geoms: np.ndarray,
-    missing: np.ndarray,
-    source: str,
-) -> list[Problem]:
-    """Gates must lie at their compound: a gate 100 m away is a typo or a GCJ-02 position."""
-    if "entrances" not in frame.columns:
-        return []
-    problems = []
-    from pyproj import Transformer
-
-    to_metric = Transformer.from_crs("EPSG:4326", _METRIC_CRS, always_xy=True)
-    for position, (label, gates) in enumerate(zip(labels, frame["entrances"], strict=True)):
-        if missing[position] or not isinstance(gates, list) or not gates:
-            continue
-        try:
-            xy = np.asarray(gates, dtype=float).reshape(-1, 2)
-        except ValueError:
-            continue
-        bad = ~(np.isfinite(xy).all(axis=1) & (np.abs(xy[:, 0]) <= 180) & (np.abs(xy[:, 1]) <= 90))
-        # Shanghai's latitude (~31) where a longitude (~121) belongs: the pair was swapped
-        swapped = (np.abs(xy[:, 0]) <= 90) & (np.abs(xy[:, 1]) > 90)
-        for gate_number in np.flatnonzero(bad | swapped).tolist():
-            lon, lat = xy[gate_number]
-            problems.append(
-                Problem(
-                    source,
-                    label,
-                    "entrances",
-                    f"第 {gate_number + 1} 个出入口坐标无效 ({lon:g}, {lat:g}) / gate "
-                    f"{gate_number + 1} has impossible coordinates ({lon:g}, {lat:g})",
-                    "经纬度可能填反：先经度后纬度 / lon and lat look swapped: longitude first"
-                    if swapped[gate_number]
-                    else "经度 −180–180、纬度 −90–90 / longitude in −180–180, latitude in −90–90",
-                )
-            )
-        if (bad | swapped).any():
-            continue
-        polygon = shapely.transform(
-            geoms[position], lambda c: np.column_stack(to_metric.transform(c[:, 0], c[:, 1]))
-        )
-        points = shapely.points(np.column_stack(to_metric.transform(xy[:, 0], xy[:, 1])))
-        far = shapely.distance(polygon, points)
-        for gate_number, metres in enumerate(far):
-            if metres > 50:
-                problems.append(
-                    Problem(
-                        source,
-                        label,
-                        "entrances",
-                        f"第 {gate_number + 1} 个出入口距小区 {metres:.0f} 米 / gate "
-                        f"{gate_number + 1} is {metres:.0f} m from the compound",
-                        "出入口应在小区边界上；若来自高德请先转换 GCJ-02 / gates lie on "
-                        "the boundary; convert GCJ-02 positions first",
-                        "warning",
-                    )
-                )
-    return problems
-
-
-def _check_near_duplicates(
-    frame: gpd.GeoDataFrame, labels: list[str], source: str
-) -> list[Problem]:
-    if "name" not in frame.columns or len(frame) < 2:
-        return []
-    geoms = np.asarray(frame.geometry.values, dtype=object)
-    usable = (
-        ~(shapely.is_missing(geoms) | shapely.is_empty(geoms)) & frame["name"].notna().to_numpy()
-    )
-    if usable.sum() < 2:
-        return []
-    positions = np.flatnonzero(usable)
-    try:
-        metric = gpd.GeoSeries(geoms[positions], crs="EPSG:4326").to_crs(_METRIC_CRS).values
-    except Exception:
-        return []
-    tree = shapely.STRtree(metric)
-    left, right = tree.query(metric, predicate="dwithin", distance=DUPLICATE_RADIUS_M)
-    names = frame["name"].to_numpy()[positions]
-    problems = []
-    for a, b in zip(left, right, strict=True):
-        if a < b and names[a] == names[b]:
-            first, second = labels[positions[a]], labels[positions[b]]
-            problems.append(
-                Problem(
-                    source,
-                    second,
-                    "name",
-                    f"疑似重复：与 {first} 同名且相距不到 {DUPLICATE_RADIUS_M:g} 米 / likely "
-                    f"duplicate of {first} (same name within {DUPLICATE_RADIUS_M:g} m)",
-                    "确认后删除其一 / delete one if they are the same place",
-                    "warning",
-                )
-            )
-    return problems
-
-
 def format_report(problems: list[Problem]) -> str:
-    """One human report: errors first, then warnings, each line naming file, feature, field."""
+    """One human report: errors first, then warnings, each line naming file, feature, field.
+
+    Parameters
+    ----------
+    problems : list of Problem
+        As :func:`validate_layer` returns them.
+
+    Returns
+    -------
+    str
+        Ends with the counts, or ``全部通过 / all layers valid ✓`` when there are none.
+    """
     errors = [p for p in problems if p.severity == "error"]
     warnings = [p for p in problems if p.severity != "error"]
     lines = []
@@ -603,6 +441,23 @@ def format_report(problems: list[Problem]) -> str:
 
 
 def raise_for_errors(problems: list[Problem], summary: str) -> None:
-    """Raise :class:`ValidationError` when any problem is an error."""
+    """Raise :class:`ValidationError` when any problem is an error.
+
+    Parameters
+    ----------
+    problems : list of Problem
+        All of them travel with the error, warnings too.
+    summary : str
+        The error's first line.
+
+    Returns
+    -------
+    None
+
+    Raises
+    ------
+    ValidationError
+        Any problem has severity ``"error"``.
+    """
     if any(p.severity == "error" for p in problems):
         raise ValidationError(problems, summary)

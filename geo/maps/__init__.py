@@ -2,7 +2,8 @@
 
 - :mod:`~geo.maps.base` — labels, escaped popups, bundled assets, the basemaps, the overview
   map of the five layers;
-- :mod:`~geo.maps.dashboard` — the planners' coverage dashboard and the renovation map;
+- :mod:`~geo.maps.dashboard` — the planners' coverage dashboard;
+- :mod:`~geo.maps.renovation` — the renovation (加装电梯) map;
 - :mod:`~geo.maps.scenario` — the map of a what-if scenario;
 - ``static/`` — Leaflet and its plugins, and the pages' own JavaScript and CSS, as files.
 

@@ -1,7 +1,7 @@
 """Interactive maps (folium): frames in, a map out.
 
 - :func:`overview_map`: the five layers with a layer switcher.
-- :func:`geo.maps.dashboard.coverage_map` / :func:`geo.maps.dashboard.renovation_map` (the planners'
+- :func:`geo.maps.dashboard.coverage_map` / :func:`geo.maps.renovation.renovation_map` (the planners'
   dashboard and the 加装电梯地图) build on the helpers here.
 
 Every piece of text taken from data is HTML-escaped before it reaches a popup or tooltip,
@@ -9,13 +9,19 @@ so a compound named ``<img src=x onerror=alert(1)>`` shows as text. Leaflet and 
 marker-cluster plugin are bundled in ``geo/maps/static`` (BSD-2 / MIT licences beside them) so a
 map works without internet: the service serves them at ``/static``, a standalone file
 inlines them; ``assets="cdn"`` keeps folium's CDN links.
+
+The pages' own styles and scripts are files there too (``lifecircle.css``, ``dashboard.js``,
+``renovation.js``, see :func:`add_static`); Python gives a script its settings as JSON data in
+the page (:func:`add_config`), never as code.
 """
 
 from __future__ import annotations
 
 import base64
+import hashlib
 import html
 import json
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -32,12 +38,22 @@ __all__ = [
     "STATUS_COLOURS",
     "STATUS_LABELS",
     "TILES",
+    "add_config",
+    "add_static",
     "base_map",
     "display_frame",
     "overview_map",
     "popup_html",
+    "raw_html",
     "use_assets",
 ]
+
+#: A feature's properties, as a popup or a style function sees them.
+Row = dict[str, Any]
+#: Leaflet path options for a feature.
+Style = Callable[[Row], dict[str, Any]]
+#: Extra (label, value) rows of a feature's popup, by feature id.
+Extra = Callable[[Any], list[tuple[str, str]]]
 
 STATIC = Path(__file__).resolve().parent / "static"
 
@@ -136,8 +152,27 @@ def text(value: Any) -> str:
     return html.escape(str(value))
 
 
-def popup_html(row: dict[str, Any], layer: str, lang: str, extra: list[tuple] = ()) -> str:
-    """A popup table: the feature's name, its fields, then ``extra`` (label, value) rows."""
+def popup_html(
+    row: dict[str, Any], layer: str, lang: str, extra: Sequence[tuple[Any, Any]] = ()
+) -> str:
+    """A popup table: the feature's name, its fields, then ``extra`` (label, value) rows.
+
+    Parameters
+    ----------
+    row : dict
+        The feature's columns.
+    layer : str
+        Its layer, which says the fields shown (and a renovation stage's words).
+    lang : {"zh", "en"}
+        The language of the field names.
+    extra : list of tuple
+        More (label, value) rows, escaped here like the fields.
+
+    Returns
+    -------
+    str
+        HTML, every value from data escaped.
+    """
     index = 1 if lang == "en" else 0
     rows = []
     for field in POPUP_FIELDS[layer]:
@@ -154,8 +189,13 @@ def popup_html(row: dict[str, Any], layer: str, lang: str, extra: list[tuple] = 
 def use_assets(element: Any, assets: str) -> None:
     """Point a folium element's scripts and styles at the bundled copies.
 
-    ``"service"``: ``/static/…`` URLs (the web service serves them); ``"inline"``: data
-    URLs, for one standalone offline file; ``"cdn"``: folium's own links, unchanged.
+    Parameters
+    ----------
+    element : folium.Map or folium.plugins.MarkerCluster
+        An element with folium's ``default_js`` and ``default_css`` links.
+    assets : {"service", "inline", "cdn"}
+        ``"service"``: ``/static/…`` URLs (the web service serves them); ``"inline"``: data
+        URLs, for one standalone offline file; ``"cdn"``: folium's own links, unchanged.
     """
     if assets == "cdn":
         return
@@ -180,9 +220,119 @@ def use_assets(element: Any, assets: str) -> None:
     element.default_css = [(k, url(names[k])) for k, _ in element.default_css if k in names]
 
 
+def raw_html(markup: str) -> Any:
+    """A page element that is ``markup`` as it is.
+
+    A ``folium.Element``'s text is a Jinja template: data in one (a compound named
+    ``{{ 7*7 }}``) would be evaluated when the page renders. Substituted into the template as
+    a value, it is not.
+
+    Parameters
+    ----------
+    markup : str
+        HTML, already escaped where it holds text from data.
+
+    Returns
+    -------
+    folium.Element
+    """
+    import folium
+
+    element = folium.Element("{{ this.lc_html }}")
+    setattr(element, "lc_html", markup)  # noqa: B010 (folium's Element declares no such field)
+    return element
+
+
+def add_static(fmap: Any, file: str, assets: str) -> None:
+    """Put one of the pages' own files of ``geo/maps/static`` on the page of ``fmap``.
+
+    A stylesheet goes in the header, a script at the end of the body, after Leaflet (which
+    folium links in the header). ``"service"``: a ``/static/…`` URL with the file's hash, so a
+    browser never runs an old script against a new page's settings; ``"inline"`` and
+    ``"cdn"``: the file's text in a ``<style>`` or ``<script>``, as no CDN has our files. Adding
+    a file twice puts it on the page once.
+
+    Parameters
+    ----------
+    fmap : folium.Map
+        The page's map.
+    file : str
+        A ``.css`` or ``.js`` file of ``geo/maps/static``, e.g. ``"dashboard.js"``.
+    assets : {"service", "inline", "cdn"}
+        As :func:`use_assets`.
+
+    Returns
+    -------
+    None
+
+    Raises
+    ------
+    ValueError
+        For a file that is neither CSS nor JavaScript, or whose text would end its own
+        ``<style>``/``<script>`` element early.
+    """
+    path = STATIC / file
+    if file.endswith(".css"):
+        tag, where = "style", fmap.get_root().header
+    elif file.endswith(".js"):
+        tag, where = "script", fmap.get_root().html
+    else:
+        raise ValueError(f"不是 CSS 或 JavaScript 文件 / not a .css or .js file: {file}")
+    if assets == "service":
+        version = hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+        url = f"/static/{file}?v={version}"
+        markup = (f'<link rel="stylesheet" href="{url}">' if tag == "style"
+                  else f'<script src="{url}"></script>')  # fmt: skip
+    else:
+        body = path.read_text(encoding="utf-8")
+        if f"</{tag}" in body.lower():
+            raise ValueError(f"{file} 含 </{tag}，无法内嵌 / contains </{tag}: cannot inline it")
+        # sourceURL names the inline file in the browser's devtools, as a linked one is
+        source = f"/*# sourceURL={file} */" if tag == "style" else f"//# sourceURL={file}"
+        markup = f"<{tag}>\n{body}\n{source}\n</{tag}>"
+    where.add_child(raw_html(markup), name=f"lc_static_{file}")
+
+
+def add_config(fmap: Any, element_id: str, config: dict[str, Any]) -> None:
+    """Give a page's script its settings: ``config`` as JSON in
+    ``<script type="application/json" id="element_id">`` in the body, read on "load".
+
+    ``<`` is written ``\\u003c``, so a ``</script>`` in the data cannot end the element.
+
+    Parameters
+    ----------
+    fmap : folium.Map
+        The page's map.
+    element_id : str
+        The element's id, where the script looks, e.g. ``"lc-dashboard-config"``.
+    config : dict
+        Plain JSON data: folium's variable names of the map and layers, words, colours, data.
+
+    Returns
+    -------
+    None
+    """
+    payload = json.dumps(config, ensure_ascii=False).replace("<", "\\u003c")
+    markup = f'<script type="application/json" id="{element_id}">{payload}</script>'
+    fmap.get_root().html.add_child(raw_html(markup), name=element_id)
+
+
 def display_frame(frame: gpd.GeoDataFrame, crs: str = "wgs84") -> gpd.GeoDataFrame:
     """Geometry made light for a browser: simplified to ~1 m, coordinates rounded to 6
-    decimals (~10 cm), and shifted to GCJ-02 when drawn over Gaode tiles."""
+    decimals (~10 cm), and shifted to GCJ-02 when drawn over Gaode tiles.
+
+    Parameters
+    ----------
+    frame : geopandas.GeoDataFrame
+        A layer in WGS 84.
+    crs : {"wgs84", "gcj02"}
+        The coordinate system of the basemap's tiles (:data:`TILES`).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        The same rows and columns, lighter geometry.
+    """
     if not len(frame):
         return frame
     geoms = np.asarray(frame.geometry.values, dtype=object)
@@ -195,7 +345,26 @@ def display_frame(frame: gpd.GeoDataFrame, crs: str = "wgs84") -> gpd.GeoDataFra
 
 def base_map(frames: list[gpd.GeoDataFrame], tiles: str = "openstreetmap",
              assets: str = "cdn") -> Any:  # fmt: skip
-    """An empty map fitted to the frames, with the basemap ``tiles`` (see :data:`TILES`)."""
+    """An empty map fitted to the frames, with the basemap ``tiles`` and the pages' styles.
+
+    Parameters
+    ----------
+    frames : list of geopandas.GeoDataFrame
+        What the map opens on (all of them); with none, central Yangpu.
+    tiles : str
+        A basemap of :data:`TILES`.
+    assets : {"service", "inline", "cdn"}
+        Where the page's scripts and styles come from (:func:`use_assets`).
+
+    Returns
+    -------
+    folium.Map
+
+    Raises
+    ------
+    ValueError
+        For a basemap not in :data:`TILES`.
+    """
     import folium
 
     if tiles not in TILES:
@@ -203,8 +372,10 @@ def base_map(frames: list[gpd.GeoDataFrame], tiles: str = "openstreetmap",
     fmap = folium.Map(tiles=None, control_scale=True)
     fmap.options["maxZoom"] = 19  # marker clustering needs it even with no basemap
     use_assets(fmap, assets)
+    add_static(fmap, "lifecircle.css", assets)
     # no favicon request: a page that works offline makes no request it cannot answer
-    fmap.get_root().header.add_child(folium.Element('<link rel="icon" href="data:,">'))
+    root: Any = fmap.get_root()
+    root.header.add_child(folium.Element('<link rel="icon" href="data:,">'))
     url, attribution, _ = TILES[tiles]
     if url:
         folium.TileLayer(
@@ -224,7 +395,9 @@ def base_map(frames: list[gpd.GeoDataFrame], tiles: str = "openstreetmap",
     return fmap
 
 
-def _features(frame, layer, lang, extra, style) -> dict:
+def _features(
+    frame: gpd.GeoDataFrame, layer: str, lang: str, extra: Extra | None, style: Style
+) -> dict[str, Any]:
     """A FeatureCollection whose properties are only what the page shows: the popup and
     tooltip (escaped here, in Python) and the Leaflet style."""
     records = frame.drop(columns=frame.geometry.name).to_dict(orient="records")
@@ -257,7 +430,15 @@ def _geojson(data, marker=None):
     )
 
 
-def add_points(frame, layer, lang, parent, colour=None, glyph=None, extra=None) -> None:
+def add_points(
+    frame: gpd.GeoDataFrame,
+    layer: str,
+    lang: str,
+    parent: Any,
+    colour: Callable[[Row], str] | None = None,
+    glyph: str | None = None,
+    extra: Extra | None = None,
+) -> None:
     """Facilities as glyph markers (or dots coloured by ``colour(row)``) with escaped popups."""
     import folium
 
@@ -273,24 +454,24 @@ def add_points(frame, layer, lang, parent, colour=None, glyph=None, extra=None) 
     else:
         marker = folium.CircleMarker(radius=6)
 
-    def style(row):
+    def style(row: Row) -> dict[str, Any]:
         return {"color": "#333333", "weight": 1, "fill": True, "fillOpacity": 0.9,
                 "fillColor": colour(row) if colour else fill}  # fmt: skip
 
     _geojson(_features(frame, layer, lang, extra, style), marker).add_to(parent)
 
 
-def add_polygons(frame, layer, lang, parent, style, extra=None) -> None:
+def add_polygons(
+    frame: gpd.GeoDataFrame,
+    layer: str,
+    lang: str,
+    parent: Any,
+    style: Style,
+    extra: Extra | None = None,
+) -> None:
     """Polygons styled by ``style(row)``, with escaped popups, as one layer."""
     if len(frame):
         _geojson(_features(frame, layer, lang, extra, style)).add_to(parent)
-
-
-GLYPH_CSS = (
-    "<style>.lc-marker{background:none;border:none}.lc-glyph{width:22px;height:22px;"
-    "border-radius:11px;border:1px solid #333;color:#fff;font:bold 14px/22px sans-serif;"
-    "text-align:center}</style>"
-)
 
 
 def overview_map(
@@ -300,6 +481,21 @@ def overview_map(
     assets: str = "cdn",
 ) -> Any:
     """A folium map of the five layers with a layer switcher and a legend.
+
+    Parameters
+    ----------
+    layers : dict of str to geopandas.GeoDataFrame
+        Layers by name; a missing one is an empty entry of the switcher.
+    lang : {"zh", "en"}
+        Which language comes first.
+    tiles : str
+        A basemap of :data:`TILES`.
+    assets : {"service", "inline", "cdn"}
+        As :func:`use_assets`.
+
+    Returns
+    -------
+    folium.Map
 
     Examples
     --------
@@ -314,7 +510,6 @@ def overview_map(
     shift = TILES[tiles][2]
     frames = {name: display_frame(frame, shift) for name, frame in layers.items()}
     fmap = base_map(list(frames.values()), tiles, assets)
-    fmap.get_root().header.add_child(folium.Element(GLYPH_CSS))
     for layer in LAYERS:
         frame = frames.get(layer)
         group = folium.FeatureGroup(name=label(LABELS[layer], lang), show=True)
@@ -343,7 +538,7 @@ def overview_map(
                         "color": "#333333",
                         "weight": 1,
                         "fillOpacity": 0.5,
-                        "fillColor": STATUS_COLOURS.get(row.get("status"), "#999999"),
+                        "fillColor": STATUS_COLOURS.get(str(row.get("status")), "#999999"),
                     },
                 )
                 add_points(
@@ -351,30 +546,25 @@ def overview_map(
                     layer,
                     lang,
                     group,
-                    lambda row: STATUS_COLOURS.get(row.get("status"), "#999999"),
+                    lambda row: STATUS_COLOURS.get(str(row.get("status")), "#999999"),
                 )
             else:
-                parent = group
+                parent: Any = group
                 if layer == "charging_points":
                     parent = MarkerCluster(name=None).add_to(group)
                     use_assets(parent, assets)
                 add_points(frame, layer, lang, parent, glyph=GLYPHS[layer])
         group.add_to(fmap)
     folium.LayerControl(collapsed=False).add_to(fmap)
-    fmap.get_root().html.add_child(folium.Element(_legend(lang)))
+    fmap.get_root().html.add_child(raw_html(_legend(lang)))
     return fmap
 
 
 def _legend(lang: str) -> str:
     title = label(("15分钟社区生活圈", "15-minute community life circle"), lang)
     items = "".join(
-        f'<div><span class="lc-glyph" style="display:inline-block;background:{colour};'
-        f'width:16px;height:16px;line-height:16px;font-size:10px">{GLYPHS[layer]}</span> '
+        f'<div><span class="lc-glyph" style="background:{colour}">{GLYPHS[layer]}</span> '
         f"{label(LABELS[layer], lang)}</div>"
         for layer, colour in LAYER_COLOURS.items()
     )
-    return (
-        '<div id="lc-legend" style="position:fixed;bottom:24px;left:12px;z-index:9999;'
-        "background:white;padding:8px 10px;border-radius:4px;font:12px sans-serif;"
-        f'box-shadow:0 1px 4px rgba(0,0,0,.3)"><b>{title}</b>{items}</div>'
-    )
+    return f'<div id="lc-legend"><b>{title}</b>{items}</div>'

@@ -1,7 +1,11 @@
-"""The planners' pages: the coverage dashboard and the renovation (加装电梯) map.
+"""The planners' dashboard: compounds coloured by walking minutes, gaps, isochrones.
 
-Pure functions: a :class:`~geo.analysis.study.Study` and its coverage in, a folium map out. The web
-service, ``lifecircle map`` and the notebooks all call these.
+Pure functions: a :class:`~geo.analysis.study.Study` and its coverage in, a folium map out.
+The web service, ``lifecircle map`` and the notebooks all call these; the renovation map is
+in :mod:`geo.maps.renovation`.
+
+What the page does in the browser is in ``static/dashboard.js`` (a large study's loader);
+this module gives it its settings as JSON data (:func:`geo.maps.base.add_config`).
 """
 
 from __future__ import annotations
@@ -20,19 +24,20 @@ from geo.analysis.isochrones import gap_zones, isochrones
 from geo.analysis.params import PROFILES, WalkParams
 from geo.analysis.study import Study
 from geo.errors import QueryError
-from geo.layers.geojson import to_feature_collection
 from geo.maps.base import (
-    GLYPH_CSS,
     GLYPHS,
     LABELS,
     STATUS_COLOURS,
-    STATUS_LABELS,
     TILES,
+    Extra,
+    add_config,
     add_points,
     add_polygons,
+    add_static,
     base_map,
     display_frame,
     label,
+    raw_html,
     text,
     use_assets,
 )
@@ -47,7 +52,6 @@ __all__ = [
     "Results",
     "coverage_map",
     "dashboard_map",
-    "renovation_map",
 ]
 
 #: Walking-minute classes of the dashboard, and their colour-blind-safe colours (Okabe–Ito).
@@ -65,16 +69,16 @@ _BIN_LABELS = (("≤5 分钟", "≤5 min"), ("≤10 分钟", "≤10 min"), ("≤
                (">15 分钟", ">15 min"), ("不可达", "unreachable"))  # fmt: skip
 
 
-def _bin_colour(minutes: float) -> str:
+def _bin_colour(minutes: float | None) -> str:
     if minutes is None or not np.isfinite(minutes):
         return UNREACHABLE
     return BIN_COLOURS[int(np.searchsorted(BINS, minutes, side="left"))]
 
 
-def _area_extra(result: pd.DataFrame, profile: str, lang: str):
+def _area_extra(result: pd.DataFrame, profile: str, lang: str) -> Extra:
     index = 1 if lang == "en" else 0
 
-    def extra(key) -> list[tuple[str, str]]:
+    def extra(key: Any) -> list[tuple[str, str]]:
         rows = []
         for kind in FACILITY_LAYERS:
             minutes = result.at[key, f"{kind}_minutes_{profile}"]
@@ -114,6 +118,42 @@ def coverage_map(
     and isochrones from ``/gaps`` and ``/isochrones`` when switched on; a standalone page
     carries everything.
 
+    Parameters
+    ----------
+    layers : dict of str to geopandas.GeoDataFrame
+        The study's layers, in WGS 84.
+    result : pandas.DataFrame
+        :func:`~geo.analysis.coverage.analyze_areas` of the study, one row per area.
+    kind : str
+        The facility type the areas are coloured by.
+    profile : str
+        The walker whose minutes are shown (:data:`~geo.analysis.params.PROFILES`).
+    lang : {"zh", "en"}
+        Which language comes first.
+    tiles : str
+        A basemap of :data:`geo.maps.base.TILES`.
+    assets : {"service", "inline", "cdn"}
+        As :func:`geo.maps.base.use_assets`.
+    subdistrict : str, optional
+        Only this subdistrict's areas and summary.
+    gap_zones, isochrones : geopandas.GeoDataFrame, optional
+        Drawn into the page as toggles when given.
+    links : bool
+        Links to the same page for the other types.
+    served : bool
+        The web service answers the page, so a large study's areas can be fetched.
+
+    Returns
+    -------
+    folium.Map
+
+    Raises
+    ------
+    ValueError
+        For an unknown ``kind``.
+    QueryError
+        For a ``subdistrict`` the study does not have.
+
     Examples
     --------
     >>> from geo.analysis.study import Study
@@ -152,7 +192,6 @@ def coverage_map(
     else:
         focus = display_frame(focus, shift)
     fmap = base_map([focus] if len(focus) else list(shown.values()), tiles, assets)
-    fmap.get_root().header.add_child(folium.Element(GLYPH_CSS))
     column = f"{kind}_minutes_{profile}"
 
     group = folium.FeatureGroup(name=label(LABELS["residential_areas"], lang), show=True)
@@ -165,7 +204,7 @@ def coverage_map(
               for key, (_, name, _) in toggles.items()}  # fmt: skip
     if not large:
 
-        def style(row: dict) -> dict:
+        def style(row: dict[str, Any]) -> dict[str, Any]:
             return {"color": "#333333", "weight": 1, "fillOpacity": 0.6,
                     "fillColor": _bin_colour(row.get(column))}  # fmt: skip
 
@@ -196,15 +235,17 @@ def coverage_map(
                 {"type": "FeatureCollection", "features": features},
                 tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False),
             ).add_to(groups[key])
-    for layer in (group, gaps, *groups.values()):
-        layer.add_to(fmap)
+    for overlay in (group, gaps, *groups.values()):
+        overlay.add_to(fmap)
     if large:
-        script = _loader(fmap, group, gaps, groups, kind, profile, lang, shift)
-        fmap.get_root().script.add_child(folium.Element(script))
+        colours = {key: colour for key, (_, _, colour) in toggles.items()}
+        config = _loader_config(fmap, group, gaps, groups, colours, kind, profile, lang, shift)
+        add_config(fmap, "lc-dashboard-config", config)
+        add_static(fmap, "dashboard.js", assets)
 
     for layer in FACILITY_LAYERS:
         facilities = folium.FeatureGroup(name=label(LABELS[layer], lang), show=True)
-        parent = facilities
+        parent: Any = facilities
         if layer == "charging_points":
             parent = MarkerCluster().add_to(facilities)
             use_assets(parent, assets)
@@ -218,7 +259,7 @@ def coverage_map(
     folium.LayerControl(collapsed=False).add_to(fmap)
     summary = summarize(areas, result.loc[areas.index])
     fmap.get_root().html.add_child(
-        folium.Element(_panel(summary, kind, profile, lang, subdistrict, links, tiles))
+        raw_html(_panel(summary, kind, profile, lang, subdistrict, links, tiles))
     )
     return fmap
 
@@ -254,11 +295,33 @@ class Computed:
         self.bar = tqdm(total=steps, desc="地图 / map", unit="step", disable=not progress)
 
     def coverage(self, params: WalkParams) -> tuple[Study, pd.DataFrame]:
+        """The coverage of every area.
+
+        Parameters
+        ----------
+        params : WalkParams
+
+        Returns
+        -------
+        tuple of (Study, pandas.DataFrame)
+            The study and :func:`~geo.analysis.coverage.analyze_areas` of it.
+        """
         result = analyze_areas(self.study, params)
         self.bar.update()
         return self.study, result
 
     def gap_zones(self, params: WalkParams) -> gpd.GeoDataFrame:
+        """The ground no facility of a type reaches in time.
+
+        Parameters
+        ----------
+        params : WalkParams
+
+        Returns
+        -------
+        geopandas.GeoDataFrame
+            :func:`~geo.analysis.isochrones.gap_zones` of the study.
+        """
         zones = gap_zones(self.study, params)
         self.bar.update()
         return zones
@@ -266,6 +329,21 @@ class Computed:
     def isochrones(
         self, kind: str, minutes: tuple[float, ...], params: WalkParams
     ) -> gpd.GeoDataFrame:
+        """The ground within ``minutes`` of the facilities of ``kind``.
+
+        Parameters
+        ----------
+        kind : str
+            A facility type.
+        minutes : tuple of float
+            One isochrone per walking time.
+        params : WalkParams
+
+        Returns
+        -------
+        geopandas.GeoDataFrame
+            :func:`~geo.analysis.isochrones.isochrones` of the study.
+        """
         iso = isochrones(self.study, kind, minutes, params)
         self.bar.update()
         return iso
@@ -325,9 +403,9 @@ def dashboard_map(
     )  # fmt: skip
 
 
-def _add_projects(frame, lang, parent) -> None:
-    def colour(row):
-        return STATUS_COLOURS.get(row.get("status"), "#999999")
+def _add_projects(frame: gpd.GeoDataFrame, lang: str, parent: Any) -> None:
+    def colour(row: dict[str, Any]) -> str:
+        return STATUS_COLOURS.get(str(row.get("status")), "#999999")
 
     points = (frame.geom_type == "Point").to_numpy()
     add_polygons(frame[~points], "renovation_projects", lang, parent,
@@ -336,16 +414,26 @@ def _add_projects(frame, lang, parent) -> None:
     add_points(frame[points], "renovation_projects", lang, parent, colour)
 
 
-def _loader(fmap, group, gaps, groups, kind: str, profile: str, lang: str, crs: str) -> str:
-    """JavaScript for a large study: the areas of the view from ``/coverage`` as the map
-    moves (only ``MAX_VIEW`` at a time, with a note to zoom in when there are more), and gap
-    zones and isochrones fetched the first time they are switched on. Text from the data is
-    set with ``textContent``, never parsed as HTML."""
+def _loader_config(
+    fmap: Any,
+    group: Any,
+    gaps: Any,
+    groups: dict[str, Any],
+    colours: dict[str, str],
+    kind: str,
+    profile: str,
+    lang: str,
+    crs: str,
+) -> dict[str, Any]:
+    """The settings of ``static/dashboard.js``, a large study's loader: folium's names of the
+    map and its layer groups, the queries of ``/coverage``, ``/gaps`` and ``/isochrones``, the
+    minute classes and their colours, and the words of the page's language."""
     index = 1 if lang == "en" else 0
     words = {
         "types": [[k, label(LABELS[k], lang)] for k in FACILITY_LAYERS],
         "fields": [[f, label(n, lang)] for f, n in (("households", ("户数", "households")),
                    ("population", ("人口", "residents")), ("elderly", ("老人", "aged 60+")))],
+        "minutes": "分钟 / min",
         "zoom": ("范围内小区较多，已显示 {n} / {m}，请放大查看全部",
                  "{n} of {m} areas shown: zoom in to see all")[index],
         "loading": ("加载中…", "loading…")[index],
@@ -359,98 +447,37 @@ def _loader(fmap, group, gaps, groups, kind: str, profile: str, lang: str, crs: 
         "all_covered",
         *(f"{k}_{c}" for k in FACILITY_LAYERS for c in (f"minutes_{profile}", "name")),
     ]
-    view = urlencode({"properties": ",".join(shown)})
-    # on "load": folium declares the map in a script after this one
-    return f"""
-window.addEventListener("load", function() {{
-  var map = {fmap.get_name()}, group = {group.get_name()}, gaps = {gaps.get_name()};
-  var zones = {groups["zones"].get_name()}, iso = {groups["isochrones"].get_name()};
-  var colours = {json.dumps(list(BIN_COLOURS))}, bins = {json.dumps(list(BINS))};
-  var words = {json.dumps(words, ensure_ascii=False)}, MAX_VIEW = 5000;
-  var column = "{kind}_minutes_{profile}", query = "{query}";
-  var note = L.control({{position: "bottomleft"}});
-  note.onAdd = function() {{ this.div = L.DomUtil.create("div", "lc-note"); return this.div; }};
-  note.addTo(map);
-  note.div.style.cssText = "background:white;padding:2px 6px;font:12px sans-serif";
-  function say(message) {{
-    note.div.textContent = message || "";
-    note.div.style.display = message ? "" : "none";
-  }}
-  function colour(m) {{
-    if (m === null || m === undefined) return "{UNREACHABLE}";
-    for (var i = 0; i < bins.length; i++) if (m <= bins[i]) return colours[i];
-    return colours[colours.length - 1];
-  }}
-  function line(parent, text, bold) {{
-    var div = document.createElement("div");
-    if (bold) div.style.fontWeight = "bold";
-    div.textContent = text;
-    parent.appendChild(div);
-  }}
-  function popup(p) {{
-    var box = document.createElement("div");
-    line(box, p.name, true);
-    words.fields.forEach(function(f) {{ line(box, f[1] + ": " + p[f[0]]); }});
-    words.types.forEach(function(t) {{
-      var m = p[t[0] + "_minutes_{profile}"], name = p[t[0] + "_name"];
-      line(box, t[1] + ": " + (m === null || m === undefined ? "—" : m + " 分钟 / min")
-                + (name ? "（" + name + "）" : ""));
-    }});
-    return box;
-  }}
-  var serial = 0;
-  function load() {{
-    var b = map.getBounds(), mine = ++serial;
-    var bbox = [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].join(",");
-    say(words.loading);
-    fetch("/coverage?" + query + "&{view}&limit=" + MAX_VIEW + "&bbox=" + bbox)
-      .then(function(r) {{ if (!r.ok) throw new Error(r.status); return r.json(); }})
-      .then(function(data) {{
-        if (mine !== serial) return;  // a later view has been asked for
-        group.clearLayers();
-        gaps.clearLayers();
-        L.geoJSON(data, {{
-          style: function(f) {{ return {{color: "#333", weight: 1, fillOpacity: 0.6,
-                                          fillColor: colour(f.properties[column])}}; }},
-          onEachFeature: function(f, layer) {{
-            layer.bindPopup(function() {{ return popup(f.properties); }});
-            var tip = document.createElement("span");
-            tip.textContent = f.properties.name;
-            layer.bindTooltip(tip);
-          }}
-        }}).addTo(group);
-        L.geoJSON({{type: "FeatureCollection", features: data.features.filter(
-          function(f) {{ return f.properties.all_covered === false; }})}}, {{interactive: false,
-          style: {{color: "#000", weight: 3, dashArray: "6 4", fill: false}}}}).addTo(gaps);
-        say(data.numberMatched > data.numberReturned ? words.zoom
-          .replace("{{n}}", data.numberReturned).replace("{{m}}", data.numberMatched) : "");
-      }})
-      .catch(function(e) {{ say(words.failed + " (" + e.message + ")"); }});
-  }}
-  function lazy(layer, url, colour) {{
-    var asked = false;
-    map.on("overlayadd", function(e) {{
-      if (e.layer !== layer || asked) return;
-      asked = true;
-      say(words.loading);
-      fetch(url).then(function(r) {{ return r.json(); }}).then(function(data) {{
-        var mine = data.features.filter(function(f) {{
-          return !f.properties.type || f.properties.type === "{kind}"; }});
-        L.geoJSON({{type: "FeatureCollection", features: mine}}, {{interactive: false,
-          style: {{color: colour, weight: 1, fillOpacity: 0.15}}}}).addTo(layer);
-        say("");
-      }}).catch(function(e) {{ asked = false; say(words.failed + " (" + e.message + ")"); }});
-    }});
-  }}
-  lazy(zones, "/gaps?zones=true&" + query, "#D55E00");
-  lazy(iso, "/isochrones?type={kind}&" + query, "#0072B2");
-  map.on("moveend", load);
-  map.whenReady(load);
-}});
-"""
+    urls = {
+        "zones": f"/gaps?zones=true&{query}",
+        "isochrones": f"/isochrones?{urlencode({'type': kind})}&{query}",
+    }
+    return {
+        "map": fmap.get_name(),
+        "layers": {"areas": group.get_name(), "gaps": gaps.get_name()},
+        "overlays": {
+            key: {"layer": groups[key].get_name(), "url": url, "colour": colours[key]}
+            for key, url in urls.items()
+        },
+        "kind": kind,
+        "profile": profile,
+        "query": query,
+        "view": urlencode({"properties": ",".join(shown)}),
+        "bins": list(BINS),
+        "colours": list(BIN_COLOURS),
+        "unreachable": UNREACHABLE,
+        "words": words,
+    }
 
 
-def _panel(summary, kind, profile, lang, subdistrict, links, tiles) -> str:
+def _panel(
+    summary: pd.DataFrame,
+    kind: str,
+    profile: str,
+    lang: str,
+    subdistrict: str | None,
+    links: bool,
+    tiles: str,
+) -> str:
     index = 1 if lang == "en" else 0
     scope = subdistrict or "全部 / all"
     rows = []
@@ -460,8 +487,7 @@ def _panel(summary, kind, profile, lang, subdistrict, links, tiles) -> str:
         rows.append(f"<tr><td>{text(name)}</td><td>{(row.share_population or 0):.0%}</td>"
                     f"<td>{(row.share_elderly or 0):.0%}</td></tr>")  # fmt: skip
     legend = "".join(
-        f'<div><span style="display:inline-block;width:12px;height:12px;background:{c}">'
-        f"</span> {_BIN_LABELS[i][index]}</div>"
+        f'<div><span class="lc-swatch" style="background:{c}"></span> {_BIN_LABELS[i][index]}</div>'
         for i, c in enumerate((*BIN_COLOURS, UNREACHABLE))
     )
     switch = ""
@@ -479,120 +505,10 @@ def _panel(summary, kind, profile, lang, subdistrict, links, tiles) -> str:
     title = label(("15分钟社区生活圈", "15-minute community life circle"), lang)
     heading = label(("覆盖人口", "share covered"), lang)
     return (
-        '<div id="lc-summary" style="position:fixed;top:12px;left:56px;z-index:9999;'
-        "background:white;padding:8px 10px;border-radius:4px;font:12px sans-serif;"
-        'box-shadow:0 1px 4px rgba(0,0,0,.3);max-width:320px">'
-        f"<b>{text(title)}</b><div>{text(scope)} · {text(label(LABELS[kind], lang))} · "
+        f'<div id="lc-summary"><b>{text(title)}</b>'
+        f"<div>{text(scope)} · {text(label(LABELS[kind], lang))} · "
         f"{walker.speed_kmh} km/h</div>{switch}"
         f"<table><tr><th></th><th>{'residents' if index else '人口'}</th>"
         f"<th>{'aged 60+' if index else '老人'}</th></tr>{''.join(rows)}</table>"
         f"<div><i>{text(heading)}</i></div>{legend}</div>"
     )
-
-
-def renovation_map(
-    projects: gpd.GeoDataFrame,
-    lang: str = "zh",
-    tiles: str = "openstreetmap",
-    assets: str = "cdn",
-    statuses: list[str] | None = None,
-) -> Any:
-    """The 加装电梯地图: every renovation project by kind and stage, with stage checkboxes
-    and a time slider over start dates (a project shows from the month it started; one
-    without a start date always shows).
-
-    Examples
-    --------
-    >>> from geo.layers.store import read_layer
-    >>> page = renovation_map(read_layer("renovation_projects")).get_root().render()
-    >>> "lc-slider" in page and "elevator_retrofit" in page
-    True
-    """
-    import folium
-
-    if statuses:
-        projects = projects[projects["status"].isin(statuses)]
-    shown = display_frame(projects, TILES[tiles][2])
-    fmap = base_map([shown], tiles, assets)
-    group = folium.FeatureGroup(name=label(LABELS["renovation_projects"], lang), show=True)
-    group.add_to(fmap)
-    folium.LayerControl(collapsed=False).add_to(fmap)
-    keep = [c for c in ("name", "kind", "status", "start", "end", "households") if c in shown]
-    data = json.loads(to_feature_collection(shown[[*keep, shown.geometry.name]]))
-    dates = pd.to_datetime(pd.concat([shown.get("start", pd.Series()), shown.get("end",
-                           pd.Series())]), errors="coerce").dropna()  # fmt: skip
-    months = (
-        [str(p) for p in pd.period_range(dates.min().to_period("M"), dates.max().to_period("M"))]
-        if len(dates) else ["-"]
-    )  # fmt: skip
-    fmap.get_root().html.add_child(folium.Element(_timeline(fmap, group, data, months, lang)))
-    return fmap
-
-
-def _timeline(fmap, group, data, months, lang) -> str:
-    index = 1 if lang == "en" else 0
-    boxes = "".join(
-        f'<label style="display:block"><input type="checkbox" class="lc-stage" value="{k}" '
-        f'checked> <span style="display:inline-block;width:10px;height:10px;background:{c}">'
-        f"</span> {STATUS_LABELS[k][index]}</label>"
-        for k, c in STATUS_COLOURS.items()
-    )
-    fields = {"kind": ("类型", "kind"), "status": ("阶段", "stage"), "start": ("开工", "start"),
-              "end": ("完工", "end"), "households": ("户数", "households")}  # fmt: skip
-    labels = {k: v[index] for k, v in fields.items()}
-    stage_names = {k: v[index] for k, v in STATUS_LABELS.items()}
-    payload = json.dumps(data, ensure_ascii=False).replace("<", "\\u003c")
-    caption = label(("开工时间", "started by"), lang)
-    return f"""
-<div id="lc-timeline" style="position:fixed;bottom:24px;left:12px;z-index:9999;background:white;
- padding:8px 10px;border-radius:4px;font:12px sans-serif;box-shadow:0 1px 4px rgba(0,0,0,.3)">
- {boxes}{text(caption)}: <span id="lc-month">{months[-1]}</span><br>
- <input id="lc-slider" type="range" min="0" max="{len(months) - 1}" value="{len(months) - 1}"
-  style="width:260px">
-</div>
-<script>
-window.addEventListener("load", function() {{
-  var map = {fmap.get_name()}, group = {group.get_name()};
-  var data = {payload};
-  var months = {json.dumps(months)}, colours = {json.dumps(STATUS_COLOURS)};
-  var labels = {json.dumps(labels, ensure_ascii=False)};
-  var stages = {json.dumps(stage_names, ensure_ascii=False)};
-  var slider = document.getElementById("lc-slider");
-  function popup(p) {{
-    var box = document.createElement("div"), title = document.createElement("b");
-    title.textContent = p.name || ""; box.appendChild(title);
-    Object.keys(labels).forEach(function(k) {{
-      if (p[k] === undefined || p[k] === null) return;
-      var line = document.createElement("div");
-      line.textContent = labels[k] + ": " + (k === "status" ? (stages[p[k]] || p[k]) : p[k]);
-      box.appendChild(line);
-    }});
-    return box;
-  }}
-  function draw() {{
-    var month = months[slider.value];
-    document.getElementById("lc-month").textContent = month;
-    var on = {{}};
-    document.querySelectorAll(".lc-stage").forEach(function(b) {{ on[b.value] = b.checked; }});
-    group.clearLayers();
-    L.geoJSON(data, {{
-      filter: function(f) {{
-        var p = f.properties;
-        return on[p.status] && (!p.start || month === "-" || p.start.slice(0, 7) <= month);
-      }},
-      style: function(f) {{ return {{color: "#333", weight: 1, fillOpacity: 0.6,
-                                      fillColor: colours[f.properties.status] || "#999"}}; }},
-      pointToLayer: function(f, latlng) {{
-        return L.circleMarker(latlng, {{radius: 7, color: "#333", weight: 1, fillOpacity: 0.9,
-                                        fillColor: colours[f.properties.status] || "#999"}});
-      }},
-      onEachFeature: function(f, layer) {{ layer.bindPopup(popup(f.properties)); }}
-    }}).addTo(group);
-  }}
-  slider.addEventListener("input", draw);
-  document.querySelectorAll(".lc-stage").forEach(function(b) {{
-    b.addEventListener("change", draw); }});
-  draw();
-}});
-</script>
-"""

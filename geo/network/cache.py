@@ -13,6 +13,7 @@ import logging
 import os
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -34,8 +35,15 @@ NETWORK_CACHE_VERSION = 1
 
 
 def default_cache_dir() -> Path:
-    """The settings' cache folder: ``$LIFECIRCLE_CACHE``, else ``~/.cache/lifecircle``
-    (never inside the package)."""
+    """The settings' cache folder: ``$LIFECIRCLE_CACHE``, else ``~/.cache/lifecircle``.
+
+    Never inside the package, which may be installed read-only.
+
+    Returns
+    -------
+    pathlib.Path
+        With ``~`` expanded; it may not exist yet.
+    """
     return Path(current().cache).expanduser()
 
 
@@ -51,6 +59,27 @@ def load_network(
     after the source's absolute path and stamped with its size, modification time and
     `NETWORK_CACHE_VERSION`; a stale or unreadable entry is rebuilt, logged at INFO. Entries
     are written atomically; a cache that cannot be written is logged and skipped.
+
+    Parameters
+    ----------
+    path : path-like
+        The street network file, any kind `read_network` reads.
+    cache_dir : path-like, optional
+        Where the entries are kept (default: `default_cache_dir`).
+    layer : str, optional
+        The GeoPackage layer, as in `read_network`; part of the entry's name.
+
+    Returns
+    -------
+    WalkNetwork
+        From the cache when its entry is fresh, else built by `read_network`.
+
+    Raises
+    ------
+    SourceReadError
+        The file does not exist, or (as in `read_network`) cannot be read.
+    NetworkError
+        As `read_network`: the file holds no usable streets.
     """
     source = Path(path).expanduser().resolve()
     try:
@@ -74,7 +103,7 @@ def load_network(
 
 
 def _cache_bytes(net: WalkNetwork, stamp: str) -> bytes:
-    arrays: dict[str, np.ndarray] = {
+    arrays: dict[str, Any] = {
         "stamp": np.array(stamp),
         "crs": np.array(net.crs.to_wkt()),
         "source": np.array(net.source),
@@ -112,7 +141,7 @@ def _read_cache(entry: Path, stamp: str) -> WalkNetwork | None:
                 )
             names = None
             if "name_code" in cached:
-                values = np.append(cached["name_value"].astype(object), None)
+                values = np.append(cached["name_value"].astype(object), [None])
                 names = values[cached["name_code"]]  # code -1 picks the appended None
             return WalkNetwork.from_edges(
                 cached["edge_u"],

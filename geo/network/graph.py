@@ -73,19 +73,31 @@ class _StraightLinesIfNone:
 class WalkNetwork:
     """An undirected walking network in a local metric CRS; build it with `from_edges`.
 
-    Attributes
+    The constructor takes the arrays as they are, unchecked. Every parameter is also an
+    attribute of the same name.
+
+    Parameters
     ----------
-    crs : the metric CRS (UTM zone of the data) of every x, y and length.
-    node_x, node_y : float64 (n,) node coordinates.
-    edge_u, edge_v : int64 (m,) end nodes of each undirected edge.
-    edge_length : float64 (m,) metres along the line.
-    edge_geometry : object (m,) LineStrings from u to v; straight lines when built without.
-    indptr, indices, weights, arc_edge : CSR adjacency with both directions of every edge:
-        the arcs leaving node ``i`` are ``indptr[i]:indptr[i+1]``, going to ``indices``,
-        ``weights`` metres long, lying on edge ``arc_edge``.
-    component : int64 (n,) connected-component label, 0 for the largest.
-    source : where the network came from.
-    name : object (m,) street names where known, else None.
+    crs : pyproj.CRS
+        The metric CRS (UTM zone of the data) of every x, y and length.
+    node_x, node_y : numpy.ndarray
+        float64 (n,) node coordinates, metres.
+    edge_u, edge_v : numpy.ndarray
+        int64 (m,) end nodes of each undirected edge.
+    edge_length : numpy.ndarray
+        float64 (m,) metres along the line.
+    edge_geometry : numpy.ndarray or None
+        object (m,) LineStrings from u to v; None gives straight lines, built on first read.
+    indptr, indices, weights, arc_edge : numpy.ndarray
+        CSR adjacency with both directions of every edge: the arcs leaving node ``i`` are
+        ``indptr[i]:indptr[i+1]``, going to ``indices``, ``weights`` metres long, lying on
+        edge ``arc_edge``.
+    component : numpy.ndarray
+        int64 (n,) connected-component label, 0 for the largest.
+    source : str
+        Where the network came from.
+    name : numpy.ndarray or None
+        object (m,) street names where known, else None.
     """
 
     crs: pyproj.CRS
@@ -94,13 +106,14 @@ class WalkNetwork:
     edge_u: np.ndarray
     edge_v: np.ndarray
     edge_length: np.ndarray
-    edge_geometry: np.ndarray = _StraightLinesIfNone()  # type: ignore[assignment]
     indptr: np.ndarray
     indices: np.ndarray
     weights: np.ndarray
     arc_edge: np.ndarray
     component: np.ndarray
     source: str
+    # None builds straight lines on first read (see _StraightLinesIfNone)
+    edge_geometry: np.ndarray = _StraightLinesIfNone()  # type: ignore[assignment]
     name: np.ndarray | None = None
 
     @classmethod
@@ -125,19 +138,32 @@ class WalkNetwork:
 
         Parameters
         ----------
-        edge_u, edge_v : node index (0..n-1) at each end of each edge.
-        edge_length : metres, finite and not negative.
-        node_x, node_y : node coordinates in ``crs``.
-        crs : a projected CRS in metres (anything `pyproj.CRS.from_user_input` takes).
-        edge_geometry : LineStrings from u to v; None gives straight lines, built lazily.
-        source : a description of where the network came from.
-        name : street name of each edge, or None.
+        edge_u, edge_v : array-like of int
+            Node index (0..n-1) at each end of each edge.
+        edge_length : array-like of float
+            Metres, finite and not negative.
+        node_x, node_y : array-like of float
+            Node coordinates in ``crs``.
+        crs : Any
+            A projected CRS in metres (anything `pyproj.CRS.from_user_input` takes).
+        edge_geometry : array-like of LineString, optional
+            LineStrings from u to v; None gives straight lines, built lazily.
+        source : str
+            A description of where the network came from.
+        name : array-like of str, optional
+            Street name of each edge (None or NaN where unknown), or None.
+
+        Returns
+        -------
+        WalkNetwork
+            With the CSR adjacency and the components labelled, 0 for the largest.
 
         Raises
         ------
         NetworkError
             Listing every problem: mismatched lengths, node indices out of range,
-            negative or missing lengths, a CRS not in metres.
+            negative or missing lengths, missing coordinates. Also, on its own, a CRS
+            that is unknown or not in metres, or node indices that are not integers.
 
         Examples
         --------
@@ -189,7 +215,7 @@ class WalkNetwork:
             edge_u=u,
             edge_v=v,
             edge_length=length,
-            edge_geometry=geometry,
+            edge_geometry=geometry,  # type: ignore[arg-type]  # None: straight lines, lazily
             indptr=indptr,
             indices=indices,
             weights=length[arc_edge],
@@ -201,19 +227,39 @@ class WalkNetwork:
 
     @property
     def n_nodes(self) -> int:
+        """The number of nodes, ``len(node_x)``."""
         return len(self.node_x)
 
     @property
     def n_edges(self) -> int:
+        """The number of undirected edges, ``len(edge_u)``."""
         return len(self.edge_u)
 
     @cached_property
     def edge_tree(self) -> shapely.STRtree:
-        """Spatial index of `edge_geometry`, built on first use and kept."""
+        """Spatial index of `edge_geometry`, built on first use and kept.
+
+        Returns
+        -------
+        shapely.STRtree
+            Over ``edge_geometry``: the positions it returns are edge numbers.
+        """
         return shapely.STRtree(self.edge_geometry)
 
     def describe(self) -> str:
-        """One bilingual line: size, length and how many disconnected pieces."""
+        """One bilingual line: size, length and how many disconnected pieces.
+
+        Returns
+        -------
+        str
+            Nodes, edges, kilometres, then "all connected" or the number of pieces and
+            the share of the length in the largest.
+
+        Examples
+        --------
+        >>> WalkNetwork.from_edges([0], [1], [1500.0], [0, 1500], [0, 0], 32651).describe()
+        '步行网络 2 个节点、1 条路段、1.5 千米 / walking network of 2 nodes, 1 edges, 1.5 km；全部连通 / all connected'
+        """
         report = components_report(self)
         head = (
             f"步行网络 {self.n_nodes:,} 个节点、{self.n_edges:,} 条路段、{report['km']:.1f} 千米"
@@ -237,7 +283,27 @@ class WalkNetwork:
 
 
 def metric_crs(crs: Any) -> pyproj.CRS:
-    """``crs`` as a pyproj CRS, checked to be projected in metres (NetworkError if not)."""
+    """``crs`` as a pyproj CRS, checked to be projected in metres (NetworkError if not).
+
+    Parameters
+    ----------
+    crs : Any
+        Anything `pyproj.CRS.from_user_input` takes: ``"EPSG:32651"``, ``32651``, a CRS.
+
+    Returns
+    -------
+    pyproj.CRS
+
+    Raises
+    ------
+    NetworkError
+        The CRS is unknown, or not projected in metres (WGS-84 degrees, say).
+
+    Examples
+    --------
+    >>> metric_crs("EPSG:32651").name
+    'WGS 84 / UTM zone 51N'
+    """
     try:
         metric = pyproj.CRS.from_user_input(crs)
     except pyproj.exceptions.CRSError as exc:
@@ -274,6 +340,11 @@ def _components(indptr: np.ndarray, indices: np.ndarray, n: int) -> np.ndarray:
 
 def components_report(net: WalkNetwork) -> dict[str, Any]:
     """How many disconnected pieces the network has and how big each is, largest first.
+
+    Parameters
+    ----------
+    net : WalkNetwork
+        The network; its ``component`` labels are 0 for the largest piece.
 
     Returns
     -------

@@ -58,15 +58,26 @@ def from_lines(
 
     Parameters
     ----------
-    lines : LineStrings and MultiLineStrings with a CRS; the caller's frame is not changed.
-    crs : metric CRS to build in; default ``lines.estimate_utm_crs()``.
-    name_column : column of street names kept on each edge, if present.
-    source : description stored on the network.
+    lines : geopandas.GeoDataFrame or geopandas.GeoSeries
+        LineStrings and MultiLineStrings with a CRS; the caller's frame is not changed.
+        Missing and empty geometries are dropped.
+    crs : Any, optional
+        Metric CRS to build in; default ``lines.estimate_utm_crs()``.
+    name_column : str
+        Column of street names kept on each edge, if present.
+    source : str
+        Description stored on the network.
+
+    Returns
+    -------
+    WalkNetwork
+        Edges of positive length only, each with its shape and, where known, its name.
 
     Raises
     ------
     NetworkError
-        No CRS, no lines, or geometries that are not lines (naming the rows).
+        No CRS, no lines, or geometries that are not lines (naming the rows); a ``crs``
+        not in metres.
     """
     frame = _line_frame(lines)
     metric = metric_crs(crs if crs is not None else frame.estimate_utm_crs())

@@ -66,9 +66,25 @@ _OFFLINE = (
 
 
 def walkable_mask(
-    highway: ArrayLike, foot: ArrayLike = None, access: ArrayLike = None
+    highway: ArrayLike, foot: ArrayLike | None = None, access: ArrayLike | None = None
 ) -> np.ndarray:
     """True for each way a pedestrian may walk, from its ``highway``, ``foot`` and ``access`` tags.
+
+    Walkable: ``highway`` in `WALKABLE_HIGHWAYS` and not in `EXCLUDED_HIGHWAYS`, ``foot`` not
+    ``no``, and ``access`` not in `CLOSED_ACCESS` unless ``foot`` is in `FOOT_ALLOWED`. Tags
+    are compared in lower case; a missing ``foot`` or ``access`` tag counts as none.
+
+    Parameters
+    ----------
+    highway : array-like of str
+        Each way's ``highway`` tag.
+    foot, access : array-like of str, optional
+        Each way's ``foot`` and ``access`` tags; None when no way has that tag.
+
+    Returns
+    -------
+    numpy.ndarray
+        bool, one per way.
 
     Examples
     --------
@@ -78,7 +94,7 @@ def walkable_mask(
     """
     kind = pd.Series(np.asarray(highway, dtype=object)).astype("string").str.lower()
 
-    def tag(values: ArrayLike) -> pd.Series:
+    def tag(values: ArrayLike | None) -> pd.Series:
         if values is None:
             return pd.Series("", index=kind.index, dtype="string")
         column = pd.Series(np.asarray(values, dtype=object), index=kind.index)
@@ -97,11 +113,25 @@ def walkable_mask(
 def walkable_ways(path: str | os.PathLike[str]) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
     """Nodes and walkable way segments of an ``.osm.pbf`` extract, in WGS-84, via pyrosm.
 
+    Parameters
+    ----------
+    path : path-like
+        The ``.osm.pbf`` extract.
+
     Returns
     -------
-    (nodes, ways)
-        ``nodes`` with ``id``, ``lon``, ``lat``; ``ways`` with ``u``, ``v`` (node ids),
-        ``highway``, ``name``, ``foot``, ``access`` and the geometry, split at every OSM node.
+    nodes : geopandas.GeoDataFrame
+        With ``id``, ``lon``, ``lat``.
+    ways : geopandas.GeoDataFrame
+        With ``u``, ``v`` (node ids), ``highway``, ``name``, ``foot``, ``access`` and the
+        geometry, split at every OSM node; walkable ways only (`walkable_mask`).
+
+    Raises
+    ------
+    NetworkError
+        pyrosm is not installed, or the extract holds no streets.
+    SourceReadError
+        pyrosm cannot read the file.
     """
     try:
         import pyrosm
@@ -132,6 +162,23 @@ def read_osm_pbf(path: str | os.PathLike[str]) -> WalkNetwork:
     """The walking network of an OpenStreetMap ``.osm.pbf`` extract (walkable ways only).
 
     See `walkable_mask` for which ways count. Ways connect where they share an OSM node.
+
+    Parameters
+    ----------
+    path : path-like
+        The ``.osm.pbf`` extract.
+
+    Returns
+    -------
+    WalkNetwork
+        In the UTM zone of the data, with street names where OSM has them.
+
+    Raises
+    ------
+    NetworkError
+        pyrosm is not installed, or the extract has no (walkable) streets.
+    SourceReadError
+        pyrosm cannot read the file.
     """
     nodes, ways = walkable_ways(path)
     if ways.empty:
@@ -165,6 +212,33 @@ def network_from_topology(
 
     Nodes no edge uses are dropped; missing edge geometries become straight lines; every
     geometry is turned to run from u to v; all is projected to the UTM zone of the data.
+
+    Parameters
+    ----------
+    node_id : array-like
+        Unique node ids.
+    node_x, node_y : array-like of float
+        Node coordinates in ``crs``.
+    edge_u_id, edge_v_id : array-like
+        The ids of each edge's end nodes.
+    edge_geometry : array-like of LineString
+        Each edge's shape in ``crs``, in either direction; None or NaN for a straight one.
+    name : array-like of str, optional
+        Each edge's street name, or None.
+    crs : Any
+        The CRS of the coordinates and shapes (anything pyproj takes).
+    source : str
+        Description stored on the network.
+
+    Returns
+    -------
+    WalkNetwork
+        Lengths measured along the projected shapes, in metres.
+
+    Raises
+    ------
+    NetworkError
+        An edge names a node that is not in ``node_id``.
     """
     ids = pd.Index(np.asarray(node_id))
     u_at = ids.get_indexer(np.asarray(edge_u_id))
@@ -204,6 +278,23 @@ def network_from_graph(graph: nx.Graph, *, source: str = "networkx graph") -> Wa
     Nodes carry ``x``, ``y`` in the graph's ``crs`` attribute (default WGS-84); edges may carry
     ``geometry`` (a LineString or its WKT) and ``name`` (a string or list). Both directions of
     a two-way street (osmnx's u→v and v→u) become one undirected edge.
+
+    Parameters
+    ----------
+    graph : networkx.Graph
+        The street graph; a MultiDiGraph as osmnx makes, or any other networkx graph.
+    source : str
+        Description stored on the network.
+
+    Returns
+    -------
+    WalkNetwork
+        In the UTM zone of the data.
+
+    Raises
+    ------
+    NetworkError
+        A node lacks numeric ``x`` and ``y``, or the graph has no edges.
     """
     crs = graph.graph.get("crs", "EPSG:4326")
     node_ids = list(graph.nodes)
@@ -267,7 +358,25 @@ def _as_name(value: Any) -> str | None:
 
 
 def read_graphml(path: str | os.PathLike[str]) -> WalkNetwork:
-    """A network from a GraphML file as ``osmnx.save_graphml`` writes it, read with networkx."""
+    """A network from a GraphML file as ``osmnx.save_graphml`` writes it, read with networkx.
+
+    Parameters
+    ----------
+    path : path-like
+        The ``.graphml`` file.
+
+    Returns
+    -------
+    WalkNetwork
+        As `network_from_graph` builds it.
+
+    Raises
+    ------
+    SourceReadError
+        The file cannot be read or parsed as GraphML.
+    NetworkError
+        As `network_from_graph`.
+    """
     try:
         graph = nx.read_graphml(path)
     except (OSError, nx.NetworkXError, ValueError, ParseError) as exc:
@@ -277,6 +386,16 @@ def read_graphml(path: str | os.PathLike[str]) -> WalkNetwork:
 
 def fetch_place(place: str) -> WalkNetwork:
     """Download a place's walking network with ``osmnx.graph_from_place(network_type="walk")``.
+
+    Parameters
+    ----------
+    place : str
+        A place name osmnx can geocode, e.g. ``"Yangpu, Shanghai"``.
+
+    Returns
+    -------
+    WalkNetwork
+        As `network_from_graph` builds it.
 
     Raises
     ------

@@ -43,8 +43,42 @@ def walking_path(
     facility_xy: tuple[float, float],
     facility: Snap,
 ) -> shapely.LineString | None:
-    """The walking route (in ``net.crs``) from an origin to one facility, both snapped
-    (single-row snaps); None when one of them is not on the network or they are apart."""
+    """The walking route (in ``net.crs``) from an origin to one facility, both snapped.
+
+    Parameters
+    ----------
+    net : WalkNetwork
+        The network both were snapped to.
+    origin_xy : tuple of float
+        The origin's position in ``net.crs`` metres, where the route starts.
+    origin : Snap
+        The origin's single-row snap (`geo.network.snapping.snap_points`).
+    facility_xy : tuple of float
+        The facility's position in ``net.crs`` metres, where the route ends.
+    facility : Snap
+        The facility's single-row snap.
+
+    Returns
+    -------
+    shapely.LineString or None
+        From the origin straight to its street, along the streets, then straight to the
+        facility; None when one of them is not on the network or they are apart.
+
+    Examples
+    --------
+    One 200 m street (UTM zone 51N); a gate 30 m north of its 40 m mark, a clinic 20 m
+    south of its 150 m mark:
+
+    >>> import geopandas as gpd
+    >>> from geo.network.lines import from_lines
+    >>> from geo.network.snapping import snap_points
+    >>> street = shapely.LineString([(355_000, 3_460_000), (355_200, 3_460_000)])
+    >>> net = from_lines(gpd.GeoDataFrame(geometry=[street], crs=32651))
+    >>> gate, clinic = (355_040.0, 3_460_030.0), (355_150.0, 3_459_980.0)
+    >>> route = walking_path(net, gate, snap_points(net, *gate), clinic, snap_points(net, *clinic))
+    >>> route.length, len(route.coords)
+    (160.0, 4)
+    """
     if not (origin.ok[0] and facility.ok[0]):
         return None
     eo, oo, _ = _row(origin, 0)

@@ -28,6 +28,26 @@ def read_network(path: str | os.PathLike[str], *, layer: str | None = None) -> W
     ``.geojson``, ``.json``, ``.gpkg``, ``.shp``: a line layer (`from_lines`; ``layer`` picks
     one of a GeoPackage's layers). ``.osm.pbf``: an OpenStreetMap extract, walkable ways only
     (`geo.network.osm.read_osm_pbf`). ``.graphml``: an osmnx GraphML file (`geo.network.osm.read_graphml`).
+
+    Parameters
+    ----------
+    path : path-like
+        The street network file.
+    layer : str, optional
+        Which layer of a GeoPackage (default: the first); ignored for other kinds.
+
+    Returns
+    -------
+    WalkNetwork
+        In the UTM zone of the data, lengths in metres.
+
+    Raises
+    ------
+    SourceReadError
+        The file does not exist, has an ending not listed above, or cannot be read.
+    NetworkError
+        The file holds no usable streets: no CRS, no lines, shapes that are not lines, no
+        walkable ways; or an ``.osm.pbf`` without pyrosm installed.
     """
     source = Path(path).expanduser()
     if not source.is_file():
@@ -60,6 +80,21 @@ def fetch_network(place: str) -> WalkNetwork:
 
     Offline, or without osmnx, raises a bilingual `NetworkError` saying to pass an
     ``.osm.pbf`` file instead; see `geo.network.osm.fetch_place`.
+
+    Parameters
+    ----------
+    place : str
+        A place name as ``osmnx.graph_from_place`` takes it, e.g. ``"Yangpu, Shanghai"``.
+
+    Returns
+    -------
+    WalkNetwork
+        osmnx's ``walk`` network of the place, in its UTM zone.
+
+    Raises
+    ------
+    NetworkError
+        Without osmnx, offline, or when OpenStreetMap knows no such place.
     """
     from geo.network.osm import fetch_place
 

@@ -15,6 +15,7 @@ deletion, on the CSR arrays of :class:`~geo.network.graph.WalkNetwork`.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -56,6 +57,30 @@ def nearest_source(
 
     Unreached nodes (another component, or beyond ``cutoff``) get ``inf`` and ``-1``.
 
+    Parameters
+    ----------
+    indptr, indices : numpy.ndarray
+        int64 CSR adjacency with both directions of every edge (`WalkNetwork.indptr`,
+        `WalkNetwork.indices`).
+    weights : numpy.ndarray
+        float64 metres of each arc (`WalkNetwork.weights`).
+    seed_node : array-like of int
+        The node of each seed.
+    seed_dist : array-like of float
+        Metres already walked when the seed's source reaches that node (a facility in the
+        middle of an edge seeds both ends, see `seeds_from_snap`).
+    seed_label : array-like of int
+        The source of each seed (a facility number); several seeds may share one.
+    cutoff : float
+        Metres; nodes farther from every seed are left unreached. Default: no limit.
+
+    Returns
+    -------
+    dist : numpy.ndarray
+        float64 (n,) metres to the nearest seed.
+    label : numpy.ndarray
+        int64 (n,) the label of that seed.
+
     Examples
     --------
     A path 0 –10– 1 –10– 2 with a source sitting 4 m from node 2:
@@ -66,7 +91,8 @@ def nearest_source(
     >>> dist.tolist(), label.tolist()
     ([24.0, 14.0, 4.0], [7, 7, 7])
     """
-    return nearest_kernel(
+    kernel: Any = nearest_kernel  # a numba dispatcher: its signature is the Python function's
+    return kernel(
         indptr, indices, weights, *_seed_arrays(seed_node, seed_dist, seed_label), float(cutoff)
     )
 
@@ -85,10 +111,54 @@ def k_nearest_sources(
 
     A label may seed several nodes (a facility on an edge seeds both its ends): it still
     counts once per node. Missing entries are ``inf`` / ``-1``.
+
+    Parameters
+    ----------
+    indptr, indices : numpy.ndarray
+        int64 CSR adjacency with both directions of every edge (`WalkNetwork.indptr`,
+        `WalkNetwork.indices`).
+    weights : numpy.ndarray
+        float64 metres of each arc (`WalkNetwork.weights`).
+    seed_node : array-like of int
+        The node of each seed.
+    seed_dist : array-like of float
+        Metres already walked when the seed's source reaches that node (a facility in the
+        middle of an edge seeds both ends, see `seeds_from_snap`).
+    seed_label : array-like of int
+        The source of each seed (a facility number); several seeds may share one.
+    k : int
+        How many distinct labels to keep per node, at least 1.
+    cutoff : float
+        Metres; labels farther than this are not kept. Default: no limit.
+
+    Returns
+    -------
+    dist : numpy.ndarray
+        float64 (n, k) metres, ascending along each row.
+    label : numpy.ndarray
+        int64 (n, k) the labels at those distances.
+
+    Raises
+    ------
+    ValueError
+        ``k`` is less than 1.
+
+    Examples
+    --------
+    A path 0 –10– 1 –10– 2 with source 1 at node 0 and source 2 sitting 4 m from node 2:
+
+    >>> indptr = np.array([0, 1, 3, 4]); indices = np.array([1, 0, 2, 1])
+    >>> weights = np.array([10.0, 10.0, 10.0, 10.0])
+    >>> dist, label = k_nearest_sources(
+    ...     indptr, indices, weights, [0, 2], [0.0, 4.0], [1, 2], k=2
+    ... )
+    >>> dist.tolist(), label.tolist()
+    ([[0.0, 24.0], [10.0, 14.0], [4.0, 20.0]], [[1, 2], [1, 2], [2, 1]])
     """
     if k < 1:
         raise ValueError("k must be at least 1")
-    return k_nearest_kernel(
+    kernel: Any = k_nearest_kernel  # a numba dispatcher (see nearest_source)
+    return kernel(
         indptr,
         indices,
         weights,
@@ -101,7 +171,30 @@ def k_nearest_sources(
 def seeds_from_snap(
     net: WalkNetwork, snap: Snap, labels: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Seeds (node, distance, label) for points attached to edges: both ends of each edge."""
+    """Seeds (node, distance, label) for points attached to edges: both ends of each edge.
+
+    Two seeds per joined point, first every ``edge_u`` seed, then every ``edge_v`` one: the
+    walk to ``edge_u`` is ``offset + distance`` metres, to ``edge_v`` ``length - offset +
+    distance``.
+
+    Parameters
+    ----------
+    net : WalkNetwork
+        The network the points were snapped to.
+    snap : Snap
+        Where the points join it; points that did not join give no seeds.
+    labels : numpy.ndarray
+        One int label per point (all points, joined or not).
+
+    Returns
+    -------
+    seed_node : numpy.ndarray
+        int64 node of each seed.
+    seed_dist : numpy.ndarray
+        float64 metres walked from the point to that node.
+    seed_label : numpy.ndarray
+        int64 label of the point.
+    """
     ok = np.flatnonzero(snap.ok)
     edge = snap.edge[ok]
     to_u = snap.offset[ok] + snap.distance[ok]
@@ -118,6 +211,21 @@ class FacilityTable:
 
     Answering a point then costs only its snap and a merge over its edge's two ends,
     which is what lets the API answer single points in well under a millisecond.
+
+    Parameters
+    ----------
+    k : int
+        Facilities kept per node.
+    cutoff : float
+        Metres; farther facilities are not kept.
+    node_dist, node_label : numpy.ndarray
+        (n, k) metres to, and labels of, each node's nearest facilities
+        (`k_nearest_sources`).
+    edge_sorted : numpy.ndarray
+        int64, the edge of each snapped facility, ascending.
+    offset, distance, label : numpy.ndarray
+        Those facilities' metres along their edge, metres to it, and labels, in the
+        same order.
     """
 
     k: int
@@ -137,7 +245,30 @@ def facility_table(
     k: int = 1,
     cutoff: float = _INF,
 ) -> FacilityTable:
-    """Run the k-best Dijkstra from all facilities once; see :func:`query_table`."""
+    """Run the k-best Dijkstra from all facilities once; see :func:`query_table`.
+
+    Parameters
+    ----------
+    net : WalkNetwork
+        The network.
+    facility_snap : Snap
+        Where the facilities join it; those that do not are left out.
+    facility_labels : numpy.ndarray
+        One int label per facility (all facilities, joined or not), e.g. its row number.
+    k : int
+        Facilities to keep per node, at least 1.
+    cutoff : float
+        Metres; farther facilities are not kept. Default: no limit.
+
+    Returns
+    -------
+    FacilityTable
+
+    Raises
+    ------
+    ValueError
+        ``k`` is less than 1.
+    """
     labels = np.asarray(facility_labels, dtype=np.int64)
     seeds = seeds_from_snap(net, facility_snap, labels)
     node_dist, node_label = k_nearest_sources(
@@ -160,9 +291,25 @@ def facility_table(
 def query_table(
     net: WalkNetwork, table: FacilityTable, origin_snap: Snap
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Walking metres to, and labels of, the table's ``k`` nearest facilities of every
-    origin: ``(p, k)`` arrays, ``inf`` / ``-1`` where an origin is off the network or has
-    fewer than ``k`` facilities within the cutoff."""
+    """Walking metres to, and labels of, the table's ``k`` nearest facilities of every origin.
+
+    Parameters
+    ----------
+    net : WalkNetwork
+        The network the table was built on.
+    table : FacilityTable
+        From `facility_table`.
+    origin_snap : Snap
+        Where the origins join the network.
+
+    Returns
+    -------
+    dist : numpy.ndarray
+        float64 ``(p, k)`` metres, ascending along each row.
+    label : numpy.ndarray
+        int64 ``(p, k)`` facility labels. ``inf`` / ``-1`` where an origin is off the
+        network or has fewer than ``k`` facilities within the cutoff.
+    """
     o_edge = np.where(origin_snap.ok, origin_snap.edge, -1).astype(np.int64)
     return combine_kernel(
         o_edge,
@@ -194,6 +341,49 @@ def nearest_facilities(
 
     Returns ``(p, k)`` arrays; an origin that could not be attached to a street, or with
     fewer than ``k`` facilities within ``cutoff``, has ``inf`` / ``-1`` in the missing slots.
+
+    Parameters
+    ----------
+    net : WalkNetwork
+        The network.
+    facility_snap : Snap
+        Where the facilities join the network.
+    facility_labels : numpy.ndarray
+        One int label per facility, e.g. its row number.
+    origin_snap : Snap
+        Where the origins join the network.
+    k : int
+        Facilities per origin, at least 1.
+    cutoff : float
+        Metres; farther facilities are not reported. Default: no limit.
+
+    Returns
+    -------
+    dist : numpy.ndarray
+        float64 ``(p, k)`` walking metres, ascending along each row.
+    label : numpy.ndarray
+        int64 ``(p, k)`` the facilities' labels.
+
+    Raises
+    ------
+    ValueError
+        ``k`` is less than 1.
+
+    Examples
+    --------
+    One 200 m street (UTM zone 51N), clinics at its 10 m and 190 m marks, a gate 30 m
+    north of its 50 m mark:
+
+    >>> import geopandas as gpd, shapely
+    >>> from geo.network.lines import from_lines
+    >>> from geo.network.snapping import snap_points
+    >>> street = shapely.LineString([(355_000, 3_460_000), (355_200, 3_460_000)])
+    >>> net = from_lines(gpd.GeoDataFrame(geometry=[street], crs=32651))
+    >>> clinics = snap_points(net, [355_010.0, 355_190.0], [3_460_000.0, 3_460_000.0])
+    >>> gate = snap_points(net, [355_050.0], [3_460_030.0])
+    >>> dist, label = nearest_facilities(net, clinics, np.array([0, 1]), gate, k=2)
+    >>> dist.tolist(), label.tolist()
+    ([[70.0, 170.0]], [[0, 1]])
     """
     table = facility_table(net, facility_snap, facility_labels, k, cutoff)
     return query_table(net, table, origin_snap)

@@ -54,14 +54,21 @@ _MISSING_XY = "坐标缺失 / missing coordinates"
 class Snap:
     """Where each point joins the network, one row per input point.
 
-    Attributes
+    Made by `snap_points`. Every parameter is also an attribute of the same name.
+
+    Parameters
     ----------
-    edge : int64, the edge joined, -1 where the point is unreachable.
-    offset : float64, metres along the edge from ``edge_u`` (NaN when unreachable).
-    distance : float64, metres from the point to the street it joins; for an unreachable
-        point, to the nearest street (NaN when the coordinates are missing).
-    ok : bool, the point joined the network.
-    reason : object, None, or a bilingual reason why the point is unreachable.
+    edge : numpy.ndarray
+        int64, the edge joined, -1 where the point is unreachable.
+    offset : numpy.ndarray
+        float64, metres along the edge from ``edge_u`` (NaN when unreachable).
+    distance : numpy.ndarray
+        float64, metres from the point to the street it joins; for an unreachable point,
+        to the nearest street (NaN when the coordinates are missing).
+    ok : numpy.ndarray
+        bool, the point joined the network.
+    reason : numpy.ndarray
+        object, None, or a bilingual reason why the point is unreachable.
     """
 
     edge: np.ndarray
@@ -86,12 +93,17 @@ def snap_points(
 
     Parameters
     ----------
-    net : the network.
-    x, y : point coordinates in ``net.crs`` metres (see `project_lonlat`).
-    max_distance : a point farther than this from every street is refused, with a reason,
+    net : WalkNetwork
+        The network.
+    x, y : array-like of float
+        Point coordinates in ``net.crs`` metres (see `project_lonlat`); NaN for a point
+        without a position.
+    max_distance : float
+        Metres: a point farther than this from every street is refused, with a reason,
         never silently snapped; default `DEFAULT_SNAP_DISTANCE_M`.
-    barriers : lines or polygons (a river, a rail line) the straight connector from a point
-        to its street may not cross; a GeoSeries in another CRS is projected. When the
+    barriers : geopandas.GeoSeries, geopandas.GeoDataFrame or array-like, optional
+        Lines or polygons (a river, a rail line) the straight connector from a point to
+        its street may not cross; a GeoSeries in another CRS is projected. When the
         nearest street lies across one, the nearest reachable street within
         ``max_distance`` is taken, else the point is refused.
 
@@ -99,6 +111,11 @@ def snap_points(
     -------
     Snap
         One row per point, in input order.
+
+    Raises
+    ------
+    NetworkError
+        ``x`` and ``y`` differ in length, or the network has no edges.
     """
     px = np.atleast_1d(np.asarray(x, dtype=np.float64)).ravel()
     py = np.atleast_1d(np.asarray(y, dtype=np.float64)).ravel()
@@ -205,13 +222,56 @@ def _unobstructed(points: np.ndarray, lines: np.ndarray, walls: np.ndarray) -> n
 
 
 @overload
-def project_lonlat(net: WalkNetwork, lon: float, lat: float) -> tuple[float, float]: ...
+def project_lonlat(net: WalkNetwork, lon: float, lat: float) -> tuple[float, float]:
+    """One point; see the implementation below.
+
+    Parameters
+    ----------
+    net : WalkNetwork
+    lon, lat : float
+
+    Returns
+    -------
+    tuple of float
+    """
+    ...
+
+
 @overload
 def project_lonlat(
     net: WalkNetwork, lon: ArrayLike, lat: ArrayLike
-) -> tuple[np.ndarray, np.ndarray]: ...
+) -> tuple[np.ndarray, np.ndarray]:
+    """Many points; see the implementation below.
+
+    Parameters
+    ----------
+    net : WalkNetwork
+    lon, lat : array-like of float
+
+    Returns
+    -------
+    tuple
+        ``x`` and ``y``, of the same kind as ``lon`` and ``lat``.
+    """
+    ...
+
+
 def project_lonlat(net, lon, lat):
     """WGS-84 longitude/latitude to ``net.crs`` metres, for `snap_points`.
+
+    Parameters
+    ----------
+    net : WalkNetwork
+        The network whose CRS to project to.
+    lon, lat : float or array-like of float
+        WGS-84 degrees.
+
+    Returns
+    -------
+    x : float, list or numpy.ndarray
+        Easting in ``net.crs`` metres, of the same kind as ``lon`` (pyproj keeps it).
+    y : float, list or numpy.ndarray
+        Northing in ``net.crs`` metres.
 
     Examples
     --------
