@@ -25,6 +25,7 @@ from geo.analysis.coverage import analyze_areas
 from geo.analysis.isochrones import gap_zones, isochrones
 from geo.analysis.params import WalkParams
 from geo.analysis.study import NetworkChoice, Study, resolve_network
+from geo.layers.folder import FolderStore
 from geo.layers.query import FeatureIndex
 from geo.layers.store import LayerStore, Location, open_store
 from geo.network.graph import WalkNetwork
@@ -76,24 +77,59 @@ class LayerCache:
 
     @property
     def folder(self) -> Path:
-        """The folder of a folder store (what a test or a log line may want to name)."""
-        return Path(str(self.store.location(LAYER_NAMES[0]))).parent
+        """The folder of a folder store (what a test or a log line may want to name).
+
+        Returns
+        -------
+        pathlib.Path
+
+        Raises
+        ------
+        AttributeError
+            The store is not a folder.
+        """
+        if not isinstance(self.store, FolderStore):
+            raise AttributeError(f"{self.store.url} is not a folder store")
+        return self.store.folder
 
     def _stamp(self, layer: str) -> Hashable:
         return self.store.stamp(layer)
 
     def get(self, layer: str) -> tuple[gpd.GeoDataFrame, str]:
-        """The layer's frame and its ETag."""
+        """The layer's frame and its ETag, read again only when the store's stamp changed.
+
+        Parameters
+        ----------
+        layer : str
+            One of the five layers.
+
+        Returns
+        -------
+        tuple of (geopandas.GeoDataFrame, str)
+            The frame and the ETag of the same read.
+        """
         stamp = self._stamp(layer)
         with self._lock:
             entry = self._entries.get(layer)
             if entry is None or entry[0] != stamp:
-                entry = (stamp, self.store.read(layer), self.store.version(layer))
+                frame, version = self.store.read_versioned(layer)
+                entry = (stamp, frame, version)
                 self._entries[layer] = entry
             return entry[1], entry[2]
 
     def index(self, layer: str) -> tuple[FeatureIndex, str]:
-        """The layer's :class:`~geo.features.FeatureIndex` (rebuilt when the file changes)."""
+        """The layer's :class:`~geo.layers.query.FeatureIndex` (rebuilt when the file changes).
+
+        Parameters
+        ----------
+        layer : str
+            One of the five layers.
+
+        Returns
+        -------
+        tuple of (FeatureIndex, str)
+            The index and the ETag of the frame it was built from; a new ETag rebuilds it.
+        """
         frame, etag = self.get(layer)
         with self._lock:
             cached = self._indexes.get(layer)
@@ -103,13 +139,24 @@ class LayerCache:
             return cached[1], etag
 
     def all(self) -> dict[str, gpd.GeoDataFrame]:
-        return {name: self.get(name)[0] for name in LAYER_NAMES}
+        """Every layer of the store, as :meth:`get` gives it.
+
+        Returns
+        -------
+        dict of str to geopandas.GeoDataFrame
+        """
+        return {name: self.get(name)[0] for name in self.store.layers()}
 
     def forget(self, layer: str) -> None:
         """Drop ``layer`` from the cache, so the next read sees the file just written.
 
         Called after every write through the API: two writes within one mtime tick that
         leave the file the same size would otherwise look unchanged.
+
+        Parameters
+        ----------
+        layer : str
+            The layer just written; its frame and its index are dropped.
         """
         with self._lock:
             self._entries.pop(layer, None)
@@ -117,24 +164,49 @@ class LayerCache:
 
 
 def settings_of(request: Request) -> Settings:
+    """The settings the service was built with (:func:`api.main.create_app`).
+
+    Parameters
+    ----------
+    request : fastapi.Request
+        The current request (its app holds the settings).
+
+    Returns
+    -------
+    Settings
+    """
     return request.app.state.settings
 
 
 def get_cache(request: Request) -> LayerCache:
+    """The service's one :class:`LayerCache` (the dependency behind ``Layers``).
+
+    Parameters
+    ----------
+    request : fastapi.Request
+        The current request (its app holds the cache).
+
+    Returns
+    -------
+    LayerCache
+    """
     return request.app.state.layers
 
 
 class StudyCache:
-    """The :class:`~geo.walks.Study` of the current layers, and coverage results per setting.
+    """The :class:`~geo.analysis.study.Study` of the current layers, and coverage results per setting.
 
     The network is loaded once (from the on-disk cache, so start-up is fast). The study and
     every coverage result are keyed by the layers' ETags: after any accepted write the next
     request recomputes, so coverage is always that of the stored data.
     """
 
-    def __init__(self, layers: LayerCache, network: NetworkChoice) -> None:
+    def __init__(
+        self, layers: LayerCache, network: NetworkChoice, cache_dir: Path | None = None
+    ) -> None:
         self.layers = layers
         self._network_setting = network
+        self._cache_dir = cache_dir
         self._network: WalkNetwork | None = None
         self._network_loaded = False
         self._lock = threading.Lock()
@@ -145,9 +217,18 @@ class StudyCache:
 
     def network(self) -> WalkNetwork | None:
         """The walking network, loaded on first use by the one rule of
-        :func:`geo.analysis.study.resolve_network`."""
+        :func:`geo.analysis.study.resolve_network`.
+
+        Returns
+        -------
+        WalkNetwork or None
+            None in straight-line mode (``"none"`` or None, or ``"auto"`` with a store that
+            has no streets). Loaded once, then kept.
+        """
         if not self._network_loaded:
-            self._network = resolve_network(self._network_setting, self.layers.store)
+            self._network = resolve_network(
+                self._network_setting, self.layers.store, self._cache_dir
+            )
             self._network_loaded = True
         return self._network
 
@@ -162,10 +243,31 @@ class StudyCache:
             return self._study
 
     def study(self) -> Study:
+        """The study of the current layers, built again after any of them changed.
+
+        Returns
+        -------
+        Study
+            The five layers as stored now, with the walking network of :meth:`network`.
+        """
         return self._current()[1]
 
     def cached(self, key: tuple[Any, ...], compute: Callable[[Study], Any]) -> Any:
-        """``compute(study)`` for the current layers, once until they change."""
+        """``compute(study)`` for the current layers, once until they change.
+
+        Parameters
+        ----------
+        key : tuple
+            What the result depends on besides the layers, e.g.
+            ``("gap_zones", ...)``; hashable.
+        compute : callable
+            Computes the result from the study of the current layers.
+
+        Returns
+        -------
+        object
+            What ``compute`` returned, for this ``key`` and these layers.
+        """
         return self._cached(key, compute)[1]
 
     def _cached(self, key: tuple[Any, ...], compute: Callable[[Study], Any]) -> tuple[Study, Any]:
@@ -193,21 +295,64 @@ class StudyCache:
 
     def coverage(self, params: WalkParams | None = None) -> tuple[Study, pd.DataFrame]:
         """The study and the coverage of every residential area (per walker and
-        thresholds)."""
+        thresholds).
+
+        Parameters
+        ----------
+        params : WalkParams, optional
+            Walker and thresholds; default :class:`~geo.analysis.params.WalkParams` ()
+            (standard walker, default thresholds). Its CRS does not change the result.
+
+        Returns
+        -------
+        tuple of (Study, pandas.DataFrame)
+            The study the coverage was computed on, and
+            :func:`~geo.analysis.coverage.analyze_areas` of it.
+        """
         walk = params if params is not None else WalkParams()
         return self._cached(
             ("coverage", _result_key(walk)), lambda study: analyze_areas(study, walk)
         )
 
     def gap_zones(self, params: WalkParams | None = None) -> gpd.GeoDataFrame:
-        """Gap zones of every facility type (per walker and thresholds)."""
+        """Gap zones of every facility type (per walker and thresholds).
+
+        Parameters
+        ----------
+        params : WalkParams, optional
+            Walker and thresholds; default :class:`~geo.analysis.params.WalkParams` ().
+            Its CRS does not change the result.
+
+        Returns
+        -------
+        geopandas.GeoDataFrame
+            :func:`~geo.analysis.isochrones.gap_zones` of the current study (which needs
+            a walking network).
+        """
         walk = params if params is not None else WalkParams()
         return self.cached(("gap_zones", _result_key(walk)), lambda study: gap_zones(study, walk))
 
     def isochrones(
         self, kind: str, minutes: tuple[float, ...], params: WalkParams | None = None
     ) -> gpd.GeoDataFrame:
-        """Isochrones of every facility of one type."""
+        """Isochrones of every facility of one type.
+
+        Parameters
+        ----------
+        kind : str
+            A facility layer.
+        minutes : tuple of float
+            The isochrones wanted, minutes at the walker's speed (order does not matter).
+        params : WalkParams, optional
+            The walker; default :class:`~geo.analysis.params.WalkParams` (). Only its
+            profile matters here.
+
+        Returns
+        -------
+        geopandas.GeoDataFrame
+            :func:`~geo.analysis.isochrones.isochrones` of the current study (which needs
+            a walking network).
+        """
         walk = params if params is not None else WalkParams()
         values = tuple(sorted(float(m) for m in minutes))
         return self.cached(
@@ -217,7 +362,14 @@ class StudyCache:
 
     def coverage_index(self) -> tuple[FeatureIndex, str]:
         """Default coverage joined to the areas, ready to serve as the ``coverage``
-        collection; its ETag changes with any layer, since coverage depends on all."""
+        collection; its ETag changes with any layer, since coverage depends on all.
+
+        Returns
+        -------
+        tuple of (FeatureIndex, str)
+            The residential areas with their default coverage columns, and the ETag (a
+            hash of the five layers' ETags).
+        """
         study, result = self.coverage()
         stamp = self._study[0] if self._study is not None else ()
         etag = hashlib.sha256("".join(stamp).encode()).hexdigest()[:32]
@@ -229,6 +381,17 @@ class StudyCache:
 
 
 def get_studies(request: Request) -> StudyCache:
+    """The service's one :class:`StudyCache` (the dependency behind ``Studies``).
+
+    Parameters
+    ----------
+    request : fastapi.Request
+        The current request (its app holds the cache).
+
+    Returns
+    -------
+    StudyCache
+    """
     return request.app.state.studies
 
 
@@ -247,6 +410,18 @@ def require_writer(
 
     No token configured: writes are off (403, saying how to turn them on). A missing or
     wrong token: 401 with ``WWW-Authenticate: Bearer``. Reads never depend on this.
+
+    Parameters
+    ----------
+    request : fastapi.Request
+        The current request (its app holds the settings, and so the token).
+    credentials : fastapi.security.HTTPAuthorizationCredentials or None
+        The ``Authorization: Bearer`` header; None when the request has none.
+
+    Raises
+    ------
+    fastapi.HTTPException
+        403 when no token is configured, 401 when the one given is missing or wrong.
     """
     token = settings_of(request).api_token
     if not token:

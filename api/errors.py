@@ -43,6 +43,24 @@ STATUS: list[tuple[type[LifecircleError], int, str]] = [
 
 
 def problem(status: int, title: str, detail: str, **extra: object) -> JSONResponse:
+    """An RFC 9457 problem response, ``application/problem+json``.
+
+    Parameters
+    ----------
+    status : int
+        The HTTP status, of the response and in the body.
+    title : str
+        The status's short title, e.g. ``"Not Found"``.
+    detail : str
+        What went wrong, for the person reading it.
+    **extra : object
+        More members of the body, e.g. ``errors`` or ``request_id``.
+
+    Returns
+    -------
+    fastapi.responses.JSONResponse
+        Body ``type`` (``"about:blank"``), ``title``, ``status``, ``detail`` and ``extra``.
+    """
     body = {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)
 
@@ -109,6 +127,17 @@ async def _server_error(request: Request, exc: Exception) -> JSONResponse:
 
 
 def register(app: FastAPI) -> None:
+    """Answer every error of ``app`` as a problem (:func:`problem`).
+
+    A domain error gets the status of its class in :data:`STATUS`; a request that fails
+    validation, 400 with its ``errors``; an HTTP error keeps its status and headers; any
+    other exception is logged and answered 500 with the request id.
+
+    Parameters
+    ----------
+    app : fastapi.FastAPI
+        The service, whose exception handlers are set.
+    """
     app.add_exception_handler(Exception, _server_error)
     app.add_exception_handler(LifecircleError, _domain_error)
     app.add_exception_handler(RequestValidationError, _request_error)

@@ -50,14 +50,27 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the service for ``settings`` (default: :func:`geo.settings.current`, the
-    environment); the CLI's ``serve`` passes the settings it was given."""
+    environment); the CLI's ``serve`` passes the settings it was given.
+
+    Parameters
+    ----------
+    settings : Settings, optional
+        Where the layers are, the network, the write token, CORS and the other options;
+        None reads the environment.
+
+    Returns
+    -------
+    fastapi.FastAPI
+        The app, with its layer and study caches, error handlers, middleware, the
+        bundled static files at ``/static`` and every route.
+    """
     settings = settings or current()
     app = FastAPI(
         title="lifecircle", description=DESCRIPTION, version=__version__, lifespan=_lifespan
     )
     app.state.settings = settings
     app.state.layers = LayerCache(settings.data)
-    app.state.studies = StudyCache(app.state.layers, settings.network)
+    app.state.studies = StudyCache(app.state.layers, settings.network, settings.cache)
     errors.register(app)
     app.add_middleware(GzipWhenAccepted, minimum_size=1024)
     app.add_middleware(RequestMiddleware, max_body_bytes=settings.max_body_bytes)

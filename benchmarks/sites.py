@@ -75,7 +75,7 @@ def main() -> int:
 
     from geo.analysis.coverage import analyze_areas
     from geo.analysis.params import WalkParams
-    from geo.analysis.planning import _candidates, coverage_sets
+    from geo.analysis.planning import candidate_sites, coverage_sets
     from geo.analysis.study import Study
     from geo.schema import FACILITY_LAYERS
 
@@ -88,7 +88,7 @@ def main() -> int:
         # people not covered today are what a new site can win
         weights = np.where(result[f"{kind}_covered"], 0.0, areas["population"].to_numpy(float))
         for source in (s for s in CANDIDATE_SOURCES if s != "points"):
-            pool = _candidates(study, kind, source)
+            pool = candidate_sites(study, kind, source)
             area, candidate = coverage_sets(study, pool, kind, params.limit_m(kind))
             for k in range(1, 6):
                 rows.append(compare(weights, area, candidate, len(pool), k))

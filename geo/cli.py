@@ -11,6 +11,8 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
+from pydantic import ValidationError as PydanticValidationError
+
 from geo.errors import LifecircleError, ValidationError
 from geo.layers.store import open_store
 from geo.schema import LAYER_NAMES
@@ -204,7 +206,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--network",
         metavar="FILE",
         help="步行路网 / walking network: .geojson/.gpkg/.shp lines, .osm.pbf or .graphml "
-        "(default: streets.geojson beside the layers); 'none' for straight-line mode",
+        "(default: the store's streets, a folder's streets.geojson); 'none' for straight lines",
     )
     p.add_argument(
         "--profile",
@@ -384,7 +386,7 @@ def _cmd_analyze(args: argparse.Namespace, settings: Settings) -> int:
     # the edge: every option checked here, once, and passed down as one object
     params = WalkParams.parse(args.profile, args.minutes, args.metres, speed=args.speed)
     study = Study.load(settings.data, network=args.network or settings.network,
-                       circuity=args.circuity)  # fmt: skip
+                       circuity=args.circuity, cache_dir=settings.cache)  # fmt: skip
     if study.network is None:
         print(
             f"提示 / note: 没有步行路网，按直线距离 ×{args.circuity:g} 估算 / no walking network: "
@@ -414,7 +416,7 @@ def _cmd_map(args: argparse.Namespace, settings: Settings) -> int:
     from geo.maps.dashboard import Computed, dashboard_map
     from geo.maps.renovation import renovation_map
 
-    study = Study.load(settings.data, network=settings.network)
+    study = Study.load(settings.data, network=settings.network, cache_dir=settings.cache)
     if args.renovation:
         fmap = renovation_map(study.layers["renovation_projects"], args.lang, args.tiles, "inline")
     else:
@@ -441,7 +443,7 @@ def _cmd_network(args: argparse.Namespace, settings: Settings) -> int:
                 f"数据中没有路网 / the store {settings.data} has no streets: "
                 "用 --file 指定路网文件 / name a network file with --file"
             )
-        print(load_network(source).describe())
+        print(load_network(source, settings.cache).describe())
         return 0
     if not args.place:
         raise SystemExit("lifecircle: network fetch 需要 --place / needs --place")
@@ -524,6 +526,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         # the one place the command line meets the environment: --data over $LIFECIRCLE_DATA
         settings = current(data=getattr(args, "data", None))
+    except PydanticValidationError as exc:
+        wrong = "; ".join(
+            f"LIFECIRCLE_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors()
+        )
+        print(f"lifecircle: 环境变量设置无效 / invalid setting: {wrong}", file=sys.stderr)
+        return 1
+    try:
         return _COMMANDS[args.command](args, settings)
     except ValidationError as exc:
         from geo.layers.validate import format_report

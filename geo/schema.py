@@ -58,10 +58,6 @@ class LayerSpec:
         self._by_name.update({f.name: f for f in self.fields})
 
     @property
-    def filename(self) -> str:
-        return f"{self.name}.geojson"
-
-    @property
     def required(self) -> tuple[str, ...]:
         return tuple(f.name for f in self.fields if f.required)
 

@@ -28,10 +28,12 @@ from pathlib import Path
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["DEFAULT_DATA_DIR", "Settings", "current", "use_numba_cache"]
+__all__ = ["DEFAULT_CACHE_DIR", "DEFAULT_DATA_DIR", "Settings", "current", "use_numba_cache"]
 
 #: The bundled sample, next to the package in a source checkout (``pip install -e .``).
 DEFAULT_DATA_DIR = Path(__file__).resolve().parent.parent / "data" / "layers"
+#: Built networks and compiled kernels, never inside the (possibly read-only) package.
+DEFAULT_CACHE_DIR = Path.home() / ".cache" / "lifecircle"
 
 
 class Settings(BaseSettings):
@@ -42,7 +44,7 @@ class Settings(BaseSettings):
     #: The layer store: a folder path or a store URL (see :func:`geo.layers.store.open_store`).
     data: Path | str = DEFAULT_DATA_DIR
     #: Folder for cached walking networks (and numba's compiled kernels beside them).
-    cache: Path = Path.home() / ".cache" / "lifecircle"
+    cache: Path = DEFAULT_CACHE_DIR
     #: Walking network: "auto" = the store's streets; "none" = straight lines; else a file.
     network: str = "auto"
     api_token: str | None = None
@@ -72,19 +74,30 @@ def current(**overrides: object) -> Settings:
     return Settings(**given)  # type: ignore[arg-type]
 
 
+class _CacheOnly(BaseSettings):
+    """``LIFECIRCLE_CACHE`` alone: what must be known when the kernels are imported, read
+    without the rest so that a bad value elsewhere cannot break ``import geo``."""
+
+    model_config = SettingsConfigDict(env_prefix="LIFECIRCLE_", extra="ignore")
+
+    cache: Path = DEFAULT_CACHE_DIR
+
+
 def use_numba_cache(folder: Path | None = None) -> None:
     """Let numba keep its compiled kernels in ``folder`` (default: ``<cache>/numba``).
 
     numba writes them beside the source by default, and an installed package may be
     read-only. A ``NUMBA_CACHE_DIR`` the user set wins; otherwise numba's own config value
-    is set (not the environment), before :mod:`geo.network._kernels` is compiled.
+    is set (not the environment). numba chooses the folder when a kernel is defined, so
+    ``geo.network`` calls this before :mod:`geo.network._kernels` is imported.
 
     Parameters
     ----------
     folder : pathlib.Path, optional
-        Where the kernels go; default ``numba`` in :attr:`Settings.cache`.
+        Where the compiled kernels go; default ``$LIFECIRCLE_CACHE/numba``.
     """
     from numba.core import config  # numba's own settings module, set by attribute
 
     if not getattr(config, "CACHE_DIR", ""):
-        setattr(config, "CACHE_DIR", str(folder or current().cache / "numba"))  # noqa: B010
+        chosen = folder or _CacheOnly().cache / "numba"
+        setattr(config, "CACHE_DIR", str(chosen))  # noqa: B010

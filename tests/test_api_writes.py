@@ -74,7 +74,7 @@ def read(client: httpx.Client, layer: str, feature_id: str) -> tuple[dict, str]:
 
 
 def version(client: httpx.Client, layer: str, feature_id: str) -> str:
-    """The ETag of the feature as served, by the documented scheme (geo.edit.feature_etag)."""
+    """The ETag of the feature as served, by the documented scheme (geo.layers.edit.feature_etag)."""
     response = client.get(f"/collections/{layer}/items/{feature_id}")
     assert response.status_code == 200, response.text
     return f'"{feature_etag(response.json())}"'

@@ -1,4 +1,4 @@
-"""geo.edit: feature-level writes, checked like an import, versioned by ETag, under the lock."""
+"""geo.layers.edit: feature-level writes, checked like an import, versioned by ETag, under the lock."""
 
 from __future__ import annotations
 

@@ -2,7 +2,7 @@ import geopandas as gpd
 import shapely
 from pages import shown
 
-from geo.maps.base import overview_map
+from geo.maps.overview import overview_map
 from geo.schema import LAYER_NAMES
 
 

@@ -27,7 +27,7 @@ from api.deps import (
 )
 from geo.analysis.coverage import gaps, summarize
 from geo.analysis.isochrones import isochrones_at, opportunities
-from geo.analysis.params import MAX_MINUTES, WalkParams
+from geo.analysis.params import WalkParams, parse_minutes_list
 from geo.analysis.routes import walking_paths
 from geo.analysis.study import Study
 from geo.crs import from_wgs84, geometries_from_wgs84, to_wgs84
@@ -101,7 +101,7 @@ def _nearest_features(
         table = pd.DataFrame(
             {key: columns[key] for key in ("point", "rank", "facility_id", "walk_m")}
         )
-        paths = walking_paths(study, point, kind, table, crs=crs)
+        paths = walking_paths(study, point, kind, table, params)
         if crs != "wgs84" and len(paths):
             paths = paths.set_geometry(geometries_from_wgs84(paths.geometry, crs), crs=4326)
         if "walk_m" in paths:  # the same rounding, and minutes, as the facility it leads to
@@ -276,16 +276,7 @@ def gap_areas(
 
 
 def _minutes(text: str) -> list[float]:
-    try:
-        values = [float(v) for v in text.split(",") if v.strip()]
-    except ValueError:
-        values = []
-    if not values or not all(0 < v <= MAX_MINUTES for v in values):  # NaN fails too
-        raise QueryError(
-            f"minutes 应为大于 0、不超过 {MAX_MINUTES:g} 的数字列表 / minutes must be numbers "
-            f"more than 0 and at most {MAX_MINUTES:g}: '{text}'"
-        )
-    return values
+    return list(parse_minutes_list(text))  # the rule of geo.analysis.isochrones, once
 
 
 @router.get(

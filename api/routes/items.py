@@ -1,6 +1,6 @@
 """Writes to the layers (OGC API – Features Part 4 style): POST, PUT, PATCH, DELETE of items.
 
-Thin: parse the request, call :mod:`geo.edit`, answer. Every write needs
+Thin: parse the request, call :mod:`geo.layers.edit`, answer. Every write needs
 ``Authorization: Bearer <LIFECIRCLE_API_TOKEN>`` (:func:`api.deps.require_writer`); changing
 or deleting a feature needs ``If-Match`` with the ETag of the version the change is based on.
 """

@@ -1,4 +1,4 @@
-"""What-if scenarios and recommended sites over HTTP (the numbers come from geo.planning)."""
+"""What-if scenarios and recommended sites over HTTP (the numbers come from geo.analysis.planning)."""
 
 from __future__ import annotations
 

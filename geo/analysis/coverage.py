@@ -10,7 +10,9 @@ inside an area is 0 m away.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -63,7 +65,7 @@ class Origins:
     y: np.ndarray
     snap: Snap | None
 
-    def __iter__(self):  # (owner, x, y, snap), as a tuple unpacks
+    def __iter__(self) -> Iterator[Any]:  # (owner, x, y, snap), as a tuple unpacks
         return iter((self.owner, self.x, self.y, self.snap))
 
     def reached(self, count: int) -> np.ndarray:
@@ -105,6 +107,14 @@ def area_origins(study: Study, areas: gpd.GeoDataFrame) -> Origins:
     -------
     Origins
     """
+    if areas is study.layers["residential_areas"]:  # the study's own: snap its gates once
+        if "area_origins" not in study.memo:
+            study.memo["area_origins"] = _area_origins(study, areas)
+        return study.memo["area_origins"]
+    return _area_origins(study, areas)
+
+
+def _area_origins(study: Study, areas: gpd.GeoDataFrame) -> Origins:
     count = len(areas)
     gates = areas["entrances"] if "entrances" in areas.columns else pd.Series([None] * count)
     gate_owner: list[int] = []

@@ -17,7 +17,7 @@ import pandas as pd
 import shapely
 from shapely.ops import substring
 
-from geo.analysis.params import Profile, Thresholds, WalkParams
+from geo.analysis.params import Profile, Thresholds, WalkParams, parse_minutes_list
 from geo.analysis.study import Study
 from geo.errors import QueryError
 from geo.network.graph import WalkNetwork
@@ -153,8 +153,8 @@ def _distances(net: WalkNetwork, snap: Snap, labels: np.ndarray, cutoff: float) 
 def _require_network(study: Study) -> WalkNetwork:
     if study.network is None:
         raise QueryError(
-            "等时圈需要步行路网 / isochrones need a walking network: pass --network or put "
-            "streets.geojson beside the layers"
+            "等时圈需要步行路网 / isochrones need a walking network: pass --network, or give "
+            "the store its streets (a folder store: streets.geojson beside the layers)"
         )
     return study.network
 
@@ -166,10 +166,7 @@ def _frame(records: list[dict], study: Study) -> gpd.GeoDataFrame:
 
 
 def _minutes_list(minutes: Iterable[float]) -> list[float]:
-    values = sorted({float(m) for m in minutes})
-    if not values or values[0] <= 0:
-        raise QueryError("分钟数须为正数 / minutes must be positive numbers, e.g. 5,10,15")
-    return values
+    return list(parse_minutes_list(minutes))
 
 
 def isochrones(

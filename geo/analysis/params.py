@@ -30,7 +30,7 @@ True
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Any
@@ -51,6 +51,7 @@ __all__ = [
     "WalkParams",
     "custom_profile",
     "parse_metres",
+    "parse_minutes_list",
     "parse_thresholds",
     "profile_of",
 ]
@@ -77,7 +78,11 @@ PROFILES: dict[str, Profile] = {
     "standard": Profile("standard", 4.0, "一般步行", "standard walker"),
     "elderly": Profile("elderly", 3.0, "老年人步行", "elderly walker"),
 }
-DEFAULT_MINUTES: dict[str, float] = {"clinics": 15, "neighbor_centers": 15, "charging_points": 5}
+DEFAULT_MINUTES: dict[str, float] = {
+    "clinics": 15.0,
+    "neighbor_centers": 15.0,
+    "charging_points": 5.0,
+}
 #: GB 50180-2018 life-circle walking distances (5, 10, 15 minutes).
 GB50180_METRES = (300, 500, 1000)
 CIRCUITY = 1.25
@@ -201,10 +206,46 @@ def parse_thresholds(text: Thresholds) -> dict[str, float]:
     Examples
     --------
     >>> parse_thresholds("clinics=10")
-    {'clinics': 10.0, 'neighbor_centers': 15, 'charging_points': 5}
+    {'clinics': 10.0, 'neighbor_centers': 15.0, 'charging_points': 5.0}
     """
     given = _per_type(text, ("分钟", "minutes"), MAX_MINUTES, "clinics=15")
     return {**DEFAULT_MINUTES, **given}
+
+
+def parse_minutes_list(values: str | Iterable[float]) -> tuple[float, ...]:
+    """Isochrone minutes, ``"5,10,15"`` or numbers: sorted, distinct, each in (0, 120].
+
+    Parameters
+    ----------
+    values : str or iterable of float
+        Comma-separated text (a query string) or numbers.
+
+    Returns
+    -------
+    tuple of float
+        Ascending, without repeats.
+
+    Raises
+    ------
+    QueryError
+        Empty, not numbers, or outside (0, :data:`MAX_MINUTES`].
+
+    Examples
+    --------
+    >>> parse_minutes_list("15,5,10,5")
+    (5.0, 10.0, 15.0)
+    """
+    try:
+        items = values.split(",") if isinstance(values, str) else list(values)
+        numbers = sorted({float(v) for v in items if str(v).strip()})
+    except (TypeError, ValueError):
+        numbers = []
+    if not numbers or not all(0 < v <= MAX_MINUTES for v in numbers):  # NaN fails too
+        raise QueryError(
+            f"minutes 应为大于 0、不超过 {MAX_MINUTES:g} 的数字列表 / minutes must be numbers "
+            f"more than 0 and at most {MAX_MINUTES:g}, e.g. 5,10,15: '{values}'"
+        )
+    return tuple(numbers)
 
 
 #: The longest distance threshold accepted, metres (two hours at 4 km/h).

@@ -30,6 +30,7 @@ __all__ = [
     "Scenario",
     "ScenarioResult",
     "apply_scenario",
+    "candidate_sites",
     "compare",
     "coverage_sets",
     "greedy_sites",
@@ -267,7 +268,30 @@ def compare(
 # --- recommended sites -----------------------------------------------------------------------
 
 
-def _candidates(study: Study, kind: str, source: str, points: Any = None) -> gpd.GeoDataFrame:
+def candidate_sites(study: Study, kind: str, source: str, points: Any = None) -> gpd.GeoDataFrame:
+    """Where a new facility of ``kind`` could go, from one of :data:`CANDIDATE_SOURCES`.
+
+    Parameters
+    ----------
+    study : Study
+    kind : str
+        The facility type (a neighbour centre that already hosts a health station is no
+        candidate for a clinic).
+    source : str
+        ``renovation_projects``, ``neighbor_centers``, ``street_nodes`` or ``points``.
+    points : array of (lon, lat), optional
+        WGS-84 positions for ``source="points"``.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        ``name`` and a point per candidate, WGS-84, indexed by candidate id.
+
+    Raises
+    ------
+    QueryError
+        An unknown source, or street nodes without a network.
+    """
     if source == "renovation_projects":
         frame = study.layers["renovation_projects"]
         geometry = frame.geometry.representative_point()
@@ -510,7 +534,7 @@ def recommend_sites(
     areas = study.layers["residential_areas"]
     origins = area_origins(study, areas)
     today = analyze_areas(study, params, types=(kind,), origins=origins)
-    pool = _candidates(study, kind, candidates, points)
+    pool = candidate_sites(study, kind, candidates, points)
     population = pd.to_numeric(areas["population"], errors="coerce").fillna(0).to_numpy()
     elderly = pd.to_numeric(areas["elderly"], errors="coerce").fillna(0).to_numpy()
     weights = np.where(today[f"{kind}_covered"].to_numpy(bool), 0.0,

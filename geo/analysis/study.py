@@ -42,7 +42,9 @@ _NONE = np.array(None, dtype=object)
 NetworkChoice = WalkNetwork | str | os.PathLike[str] | None
 
 
-def resolve_network(choice: NetworkChoice, store: LayerStore) -> WalkNetwork | None:
+def resolve_network(
+    choice: NetworkChoice, store: LayerStore, cache_dir: Path | None = None
+) -> WalkNetwork | None:
     """The walking network a study uses — the one rule for the CLI, the API and notebooks.
 
     Parameters
@@ -52,6 +54,9 @@ def resolve_network(choice: NetworkChoice, store: LayerStore) -> WalkNetwork | N
         none; ``"none"`` or None: straight-line mode; a path: that file; a network: itself.
     store : LayerStore
         Whose streets ``"auto"`` means.
+    cache_dir : pathlib.Path, optional
+        Where built networks are cached (the settings' ``cache``; default
+        :func:`geo.network.cache.default_cache_dir`).
 
     Returns
     -------
@@ -63,8 +68,8 @@ def resolve_network(choice: NetworkChoice, store: LayerStore) -> WalkNetwork | N
         return None
     if isinstance(choice, str) and choice == "auto":
         streets = store.streets()
-        return load_network(streets) if streets is not None else None
-    return load_network(Path(choice))
+        return load_network(streets, cache_dir) if streets is not None else None
+    return load_network(Path(choice), cache_dir)
 
 
 @dataclass
@@ -80,7 +85,10 @@ class Study:
     circuity: float = CIRCUITY
     _snaps: dict[str, Snap] = field(default_factory=dict, repr=False)
     _xy: dict[str, tuple[np.ndarray, ...]] = field(default_factory=dict, repr=False)
-    _tables: dict[tuple, FacilityTable] = field(default_factory=dict, repr=False)
+    _tables: dict[tuple[Any, ...], FacilityTable] = field(default_factory=dict, repr=False)
+    #: Results that depend only on this study's layers and network, computed once (the
+    #: compounds' snapped gates: :func:`geo.analysis.coverage.area_origins`).
+    memo: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def with_layers(self, layers: dict[str, gpd.GeoDataFrame]) -> Study:
         """The same network and settings over other layers (a scenario, candidate sites).
@@ -105,6 +113,8 @@ class Study:
         network: NetworkChoice = "auto",
         max_snap_m: float = DEFAULT_SNAP_DISTANCE_M,
         circuity: float = CIRCUITY,
+        *,
+        cache_dir: Path | None = None,
     ) -> Study:
         """Read a store and its walking network (see :func:`resolve_network`).
 
@@ -119,6 +129,8 @@ class Study:
             The snapping limit (250 m, see :mod:`geo.network.snapping`).
         circuity : float
             Detour ratio of straight-line mode, 1–3.
+        cache_dir : pathlib.Path, optional
+            Where built networks are cached (the settings' ``cache``).
 
         Returns
         -------
@@ -135,7 +147,8 @@ class Study:
                 f"绕行系数须在 1–3 之间 / circuity must be between 1 and 3, got {circuity:g}"
             )
         store = open_store(data)
-        return cls(read_layers(store), resolve_network(network, store), max_snap_m, circuity)
+        network_built = resolve_network(network, store, cache_dir)
+        return cls(read_layers(store), network_built, max_snap_m, circuity)
 
     @property
     def method(self) -> str:

@@ -1,8 +1,8 @@
 """Feature-level writes (OGC API – Features Part 4 style): create, replace, patch, delete.
 
 Every change holds the store lock from reading the layer to writing it, checks the new
-feature with the rules of ``lifecircle import`` (:func:`geo.validate.coerce_layer` and
-:func:`geo.validate.validate_layer`), then the layer as it will be, and replaces the file
+feature with the rules of ``lifecircle import`` (:func:`geo.layers.validate.coerce_layer` and
+:func:`geo.layers.validate.validate_layer`), then the layer as it will be, and replaces the file
 atomically; nothing is written when any check fails.
 
 Optimistic concurrency: every stored feature has a version, :func:`feature_etag`, a hash
@@ -391,7 +391,7 @@ def delete_feature(
         _check_version(_stored(existing, layer, feature_id), if_match, layer, feature_id)
         # Removing a feature cannot break the rules of the others, and a layer that already
         # has errors must still let a planner delete the broken feature.
-        transaction.write(layer, existing.drop(index=[feature_id]), validate=False)
+        transaction.write(layer, existing.drop(index=[feature_id]))
 
 
 # ------------------------------------------------------------------------------ versions
@@ -592,6 +592,6 @@ def _commit(
             f"{source}: 修改后的图层有错误，未写入 / the layer would have errors after this "
             "change; nothing written",
         )
-    transaction.write(layer, merged, validate=False)
+    transaction.write(layer, merged)
     # Read back what is stored, so the feature and its ETag are exactly what a GET serves.
     return _stored(transaction.read(layer), layer, feature_id)

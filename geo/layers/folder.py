@@ -27,7 +27,6 @@ from geo.layers.geojson import (
     parse_feature_collection,
     to_feature_collection,
 )
-from geo.layers.validate import raise_for_errors, validate_layer
 from geo.schema import LAYER_NAMES, get_layer
 
 __all__ = ["LOCK_NAME", "LOCK_TIMEOUT_S", "STREETS_FILE", "FolderStore", "FolderTransaction"]
@@ -107,7 +106,7 @@ class FolderStore:
         UnknownLayerError
             ``layer`` is not one of the five.
         """
-        return self.folder / get_layer(layer).filename
+        return self.folder / f"{get_layer(layer).name}.geojson"
 
     def read(self, layer: str) -> gpd.GeoDataFrame:
         """The layer as a WGS-84 frame indexed by feature id (see :meth:`LayerStore.read`).
@@ -188,6 +187,29 @@ class FolderStore:
         path = self.location(layer)
         content = path.read_bytes() if path.exists() else b""
         return hashlib.sha256(content).hexdigest()[:32]
+
+    def read_versioned(self, layer: str) -> tuple[gpd.GeoDataFrame, str]:
+        """The layer and its version from one read of the file, so the two always agree.
+
+        Parameters
+        ----------
+        layer : str
+            One of the five layers.
+
+        Returns
+        -------
+        tuple of (geopandas.GeoDataFrame, str)
+            As :meth:`read` and :meth:`version`.
+        """
+        path = self.location(layer)
+        content = path.read_bytes() if path.exists() else b""
+        version = hashlib.sha256(content).hexdigest()[:32]
+        if not content:
+            return empty_layer(layer), version
+        frame, problems = parse_feature_collection(content, str(path))
+        if any(p.severity == "error" for p in problems):
+            raise ValidationError(problems, f"{path}: 图层无法读取 / layer cannot be read")
+        return layer_frame(frame, layer), version
 
     def stamp(self, layer: str) -> tuple[int, int]:
         """A cheap change token: the file's modification time and size, without reading it.
@@ -285,8 +307,10 @@ class FolderTransaction:
         """
         return self.store.read(layer)
 
-    def write(self, layer: str, frame: gpd.GeoDataFrame, *, validate: bool = True) -> None:
+    def write(self, layer: str, frame: gpd.GeoDataFrame) -> None:
         """Replace the layer's file by ``frame`` in the store's GeoJSON, atomically.
+
+        Unchecked, as the protocol says: :func:`geo.layers.store.write_checked` checks first.
 
         Parameters
         ----------
@@ -294,8 +318,6 @@ class FolderTransaction:
             One of the five layers.
         frame : geopandas.GeoDataFrame
             The whole new layer, WGS-84.
-        validate : bool
-            Check the frame with :func:`~geo.layers.validate.validate_layer` first (default).
 
         Returns
         -------
@@ -303,13 +325,7 @@ class FolderTransaction:
 
         Raises
         ------
-        ValidationError
-            With ``validate``, the frame breaks the layer rules; the file is left as it was.
         UnknownLayerError
             ``layer`` is not one of the five.
         """
-        path = self.store.location(layer)
-        if validate:
-            summary = f"{path}: 数据校验失败 / validation failed"
-            raise_for_errors(validate_layer(frame, layer, source=str(path)), summary)
-        atomic_write_bytes(path, to_feature_collection(frame, layer))
+        atomic_write_bytes(self.store.location(layer), to_feature_collection(frame, layer))

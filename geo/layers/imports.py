@@ -23,7 +23,7 @@ import pandas as pd
 from geo.crs import convert_pairs
 from geo.errors import ImportFailedError, LifecircleError, Problem
 from geo.layers.sources import Source, id_text, open_source
-from geo.layers.store import Location, open_store
+from geo.layers.store import Location, open_store, write_checked
 from geo.layers.validate import coerce_layer, validate_layer
 from geo.schema import get_layer
 
@@ -345,7 +345,7 @@ def import_layer(
             warns += _merged_warnings(
                 merged, layer, target, dict(zip(ids, labels, strict=True)), warns
             )
-        transaction.write(layer, merged)
+        write_checked(transaction, layer, merged)
     return ImportReport(
         layer, source, target, int(keep.sum()), errors, warns, mode, src.crs_label,
         src.encoding, [label for label in labels if label in bad],

@@ -26,8 +26,8 @@ import geopandas as gpd
 from geo.errors import Problem, StoreError
 from geo.layers.folder import FolderStore
 from geo.layers.geojson import layer_frame
-from geo.layers.validate import is_missing, labels_of, validate_layer
-from geo.schema import LAYER_NAMES, get_layer
+from geo.layers.validate import is_missing, labels_of, raise_for_errors, validate_layer
+from geo.schema import get_layer
 from geo.settings import current
 
 __all__ = [
@@ -39,6 +39,7 @@ __all__ = [
     "read_layers",
     "register_backend",
     "validate_store",
+    "write_checked",
     "write_layer",
 ]
 
@@ -77,8 +78,11 @@ class LayerTransaction(Protocol):
         """
         ...
 
-    def write(self, layer: str, frame: gpd.GeoDataFrame, *, validate: bool = True) -> None:
+    def write(self, layer: str, frame: gpd.GeoDataFrame) -> None:
         """Replace the whole layer by ``frame`` (WGS-84, indexed by id), atomically.
+
+        Unchecked: a backend only stores. :func:`write_checked` checks the layer rules
+        first, the same for every backend; feature edits check their change themselves.
 
         Parameters
         ----------
@@ -86,19 +90,10 @@ class LayerTransaction(Protocol):
             One of the five layers.
         frame : geopandas.GeoDataFrame
             The whole new layer, WGS-84, indexed by feature id.
-        validate : bool
-            Check the frame against the layer rules first (default). Feature edits pass
-            False: they check the change themselves, and deleting a feature must work in a
-            layer that already has errors.
 
         Returns
         -------
         None
-
-        Raises
-        ------
-        ValidationError
-            With ``validate``, the frame breaks the layer rules; the layer is left as it was.
         """
         ...
 
@@ -222,12 +217,29 @@ class LayerStore(Protocol):
         """
         ...
 
-    def streets(self) -> Path | None:
-        """The store's street layer (the default walking network), if it has one.
+    def read_versioned(self, layer: str) -> tuple[gpd.GeoDataFrame, str]:
+        """:meth:`read` and :meth:`version` of one and the same state of the layer (a cache
+        that read them apart could pair a frame with the ETag of a later write).
+
+        Parameters
+        ----------
+        layer : str
+            One of the five layers.
 
         Returns
         -------
-        pathlib.Path or None
+        tuple of (geopandas.GeoDataFrame, str)
+        """
+        ...
+
+    def streets(self) -> Path | str | None:
+        """Where the store's street lines are (its default walking network), if it has any.
+
+        Returns
+        -------
+        pathlib.Path, str or None
+            A file, or a data source name GDAL opens (a database store would give its
+            ``PG:…`` table), for :func:`geo.network.cache.load_network`.
         """
         ...
 
@@ -239,7 +251,10 @@ _BACKENDS: dict[str, Callable[[str], LayerStore]] = {"folder": FolderStore}
 
 
 def register_backend(scheme: str, factory: Callable[[str], LayerStore]) -> None:
-    """Make ``open_store("<scheme>:…")`` call ``factory`` with the rest of the location.
+    """Make ``open_store("<scheme>:…")`` call ``factory`` with the whole location.
+
+    A backend module registers itself when imported (``register_backend("postgresql",
+    PostgisStore)`` at its end); whoever configures a ``postgresql:`` store imports it.
 
     Parameters
     ----------
@@ -300,7 +315,7 @@ def open_store(location: Location = None) -> LayerStore:
                 f"不支持的数据存储 '{scheme}:' / unknown store type '{scheme}:'; "
                 f"可用 / known: {', '.join(f'{s}:' for s in _BACKENDS)} or a folder path"
             )
-        return factory(rest)
+        return factory(rest if factory is FolderStore else text)
     return FolderStore(text)
 
 
@@ -369,7 +384,7 @@ def read_layers(store: Location = None) -> dict[str, gpd.GeoDataFrame]:
     (5, 23)
     """
     opened = open_store(store)
-    return {name: opened.read(name) for name in LAYER_NAMES}
+    return {name: opened.read(name) for name in opened.layers()}
 
 
 def write_layer(
@@ -402,8 +417,36 @@ def write_layer(
     """
     opened = open_store(store)
     with opened.transaction() as transaction:
-        transaction.write(layer, frame, validate=validate)
+        if validate:
+            write_checked(transaction, layer, frame)
+        else:
+            transaction.write(layer, frame)
     return opened.location(layer)
+
+
+def write_checked(transaction: LayerTransaction, layer: str, frame: gpd.GeoDataFrame) -> None:
+    """Check ``frame`` against the layer rules, then write it in ``transaction``.
+
+    The one place the rules guard a whole-layer write, whatever the backend.
+
+    Parameters
+    ----------
+    transaction : LayerTransaction
+        An open transaction of the store (its lock held).
+    layer : str
+        One of the five layers.
+    frame : geopandas.GeoDataFrame
+        The whole new layer, WGS-84, indexed by feature id.
+
+    Raises
+    ------
+    ValidationError
+        The frame breaks the layer rules; nothing is written.
+    """
+    where = transaction.location(layer)
+    summary = f"{where}: 数据校验失败 / validation failed"
+    raise_for_errors(validate_layer(frame, layer, source=str(where)), summary)
+    transaction.write(layer, frame)
 
 
 def validate_store(store: Location = None) -> list[Problem]:
@@ -435,7 +478,7 @@ def validate_store(store: Location = None) -> list[Problem]:
     opened = open_store(store)
     problems: list[Problem] = []
     frames: dict[str, gpd.GeoDataFrame] = {}
-    for layer in LAYER_NAMES:
+    for layer in opened.layers():
         frame, read_problems = opened.read_checked(layer)
         problems += read_problems
         if frame is None:

@@ -205,7 +205,7 @@ def _type_ok(value: Any, field: Field) -> bool:
         return isinstance(value, str)
     if kind == "int":
         # pandas holds an int column with gaps as floats (12.0), e.g. every layer read back
-        # by geo.store; the store writes such values as ints again.
+        # by geo.layers.store; the store writes such values as ints again.
         if isinstance(value, float | np.floating):
             return float(value).is_integer()
         return isinstance(value, int | np.integer) and not isinstance(value, bool)

@@ -30,21 +30,28 @@ import numpy as np
 import shapely
 
 from geo.crs import geometries_from_wgs84
-from geo.schema import LAYERS
 
 __all__ = [
     "GLYPHS",
     "LABELS",
+    "LAYER_COLOURS",
+    "STATIC",
     "STATUS_COLOURS",
     "STATUS_LABELS",
     "TILES",
+    "Extra",
+    "Row",
+    "Style",
     "add_config",
+    "add_points",
+    "add_polygons",
     "add_static",
     "base_map",
     "display_frame",
-    "overview_map",
+    "label",
     "popup_html",
     "raw_html",
+    "text",
     "use_assets",
 ]
 
@@ -139,12 +146,37 @@ POPUP_FIELDS = {
 
 
 def label(pair: tuple[str, str], lang: str) -> str:
+    """A bilingual title, the language of ``lang`` first.
+
+    Parameters
+    ----------
+    pair : tuple of (str, str)
+        The Chinese and the English words, in that order (as in :data:`LABELS`).
+    lang : {"zh", "en"}
+        ``"en"`` puts the English first; anything else, the Chinese.
+
+    Returns
+    -------
+    str
+        Both, separated by a space, e.g. ``"小区 Residential areas"``; not escaped.
+    """
     zh, en = pair
     return f"{en} {zh}" if lang == "en" else f"{zh} {en}"
 
 
 def text(value: Any) -> str:
-    """A value as escaped HTML text ('' for missing)."""
+    """A value as escaped HTML text ('' for missing).
+
+    Parameters
+    ----------
+    value : object
+        Any value; None and NaN are missing.
+
+    Returns
+    -------
+    str
+        ``str(value)`` HTML-escaped, a whole float written as an integer (``3.0`` → ``3``).
+    """
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return ""
     if isinstance(value, float) and value.is_integer():
@@ -416,7 +448,7 @@ def _features(
     return {"type": "FeatureCollection", "features": features}
 
 
-def _geojson(data, marker=None):
+def _geojson(data: dict[str, Any], marker: Any = None) -> Any:
     """ONE folium layer for a whole frame: a layer per feature costs folium a template
     compilation each, seconds for a thousand markers. Popup and tooltip HTML were escaped
     when the properties were built, so showing them as HTML shows data as text."""
@@ -439,7 +471,30 @@ def add_points(
     glyph: str | None = None,
     extra: Extra | None = None,
 ) -> None:
-    """Facilities as glyph markers (or dots coloured by ``colour(row)``) with escaped popups."""
+    """Facilities as glyph markers (or dots coloured by ``colour(row)``) with escaped popups.
+
+    All the frame's points go on ``parent`` as one GeoJSON layer; an empty frame adds
+    nothing.
+
+    Parameters
+    ----------
+    frame : geopandas.GeoDataFrame
+        Point features, WGS-84 (or shifted for the basemap, :func:`display_frame`).
+    layer : str
+        Their layer: the fields of the popups, and the markers' colour.
+    lang : {"zh", "en"}
+        The language of the popups' field names.
+    parent : folium.Map, folium.FeatureGroup or folium.plugins.MarkerCluster
+        Where the markers go.
+    colour : callable, optional
+        A dot's fill colour from its feature's properties; default the layer's colour.
+        Used only without ``glyph``.
+    glyph : str, optional
+        A character drawn on a square in the layer's colour (:data:`GLYPHS`); without one,
+        each feature is a dot.
+    extra : callable, optional
+        More (label, value) rows of a feature's popup, from its feature id.
+    """
     import folium
 
     if not len(frame):
@@ -469,102 +524,24 @@ def add_polygons(
     style: Style,
     extra: Extra | None = None,
 ) -> None:
-    """Polygons styled by ``style(row)``, with escaped popups, as one layer."""
-    if len(frame):
-        _geojson(_features(frame, layer, lang, extra, style)).add_to(parent)
+    """Polygons styled by ``style(row)``, with escaped popups, as one layer.
 
-
-def overview_map(
-    layers: dict[str, gpd.GeoDataFrame],
-    lang: str = "zh",
-    tiles: str = "openstreetmap",
-    assets: str = "cdn",
-) -> Any:
-    """A folium map of the five layers with a layer switcher and a legend.
+    An empty frame adds nothing.
 
     Parameters
     ----------
-    layers : dict of str to geopandas.GeoDataFrame
-        Layers by name; a missing one is an empty entry of the switcher.
+    frame : geopandas.GeoDataFrame
+        Polygon features, WGS-84 (or shifted for the basemap, :func:`display_frame`).
+    layer : str
+        Their layer, which says the fields of the popups.
     lang : {"zh", "en"}
-        Which language comes first.
-    tiles : str
-        A basemap of :data:`TILES`.
-    assets : {"service", "inline", "cdn"}
-        As :func:`use_assets`.
-
-    Returns
-    -------
-    folium.Map
-
-    Examples
-    --------
-    >>> from geo.layers.store import read_layers
-    >>> page = overview_map(read_layers()).get_root().render()
-    >>> json.dumps("小区 Residential areas") in page  # as the layer switcher holds it
-    True
+        The language of the popups' field names.
+    parent : folium.Map or folium.FeatureGroup
+        Where the layer goes.
+    style : callable
+        Leaflet path options of a feature, from its properties.
+    extra : callable, optional
+        More (label, value) rows of a feature's popup, from its feature id.
     """
-    import folium
-    from folium.plugins import MarkerCluster
-
-    shift = TILES[tiles][2]
-    frames = {name: display_frame(frame, shift) for name, frame in layers.items()}
-    fmap = base_map(list(frames.values()), tiles, assets)
-    for layer in LAYERS:
-        frame = frames.get(layer)
-        group = folium.FeatureGroup(name=label(LABELS[layer], lang), show=True)
-        if frame is not None and len(frame):
-            if layer == "residential_areas":
-                add_polygons(
-                    frame,
-                    layer,
-                    lang,
-                    group,
-                    lambda row: {
-                        "color": "#333333",
-                        "weight": 1,
-                        "fillColor": "#56B4E9",
-                        "fillOpacity": 0.45,
-                    },
-                )
-            elif layer == "renovation_projects":
-                points = (frame.geom_type == "Point").to_numpy()
-                add_polygons(
-                    frame[~points],
-                    layer,
-                    lang,
-                    group,
-                    lambda row: {
-                        "color": "#333333",
-                        "weight": 1,
-                        "fillOpacity": 0.5,
-                        "fillColor": STATUS_COLOURS.get(str(row.get("status")), "#999999"),
-                    },
-                )
-                add_points(
-                    frame[points],
-                    layer,
-                    lang,
-                    group,
-                    lambda row: STATUS_COLOURS.get(str(row.get("status")), "#999999"),
-                )
-            else:
-                parent: Any = group
-                if layer == "charging_points":
-                    parent = MarkerCluster(name=None).add_to(group)
-                    use_assets(parent, assets)
-                add_points(frame, layer, lang, parent, glyph=GLYPHS[layer])
-        group.add_to(fmap)
-    folium.LayerControl(collapsed=False).add_to(fmap)
-    fmap.get_root().html.add_child(raw_html(_legend(lang)))
-    return fmap
-
-
-def _legend(lang: str) -> str:
-    title = label(("15分钟社区生活圈", "15-minute community life circle"), lang)
-    items = "".join(
-        f'<div><span class="lc-glyph" style="background:{colour}">{GLYPHS[layer]}</span> '
-        f"{label(LABELS[layer], lang)}</div>"
-        for layer, colour in LAYER_COLOURS.items()
-    )
-    return f'<div id="lc-legend"><b>{title}</b>{items}</div>'
+    if len(frame):
+        _geojson(_features(frame, layer, lang, extra, style)).add_to(parent)

@@ -6,7 +6,7 @@ from typing import Any
 
 from geo.analysis.planning import Scenario, apply_scenario
 from geo.analysis.study import Study
-from geo.maps.base import overview_map
+from geo.maps.overview import overview_map
 from geo.schema import FACILITY_LAYERS
 
 __all__ = ["scenario_map"]

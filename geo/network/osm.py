@@ -2,7 +2,7 @@
 
 Unlike a hand-drawn line layer, OSM says itself where ways connect: at shared nodes. These
 readers keep that topology (a footway under a road without a shared node stays apart) rather
-than noding lines geometrically as `geo.network.from_lines` does. Lengths are recomputed in the
+than noding lines geometrically as `geo.network.lines.from_lines` does. Lengths are recomputed in the
 network's UTM CRS so that they agree with snapping offsets; they differ from the great-circle
 lengths of osmnx/pyrosm by less than 0.1 %.
 """

@@ -1,7 +1,7 @@
 """Compiled shortest-path kernels: nearest and k-nearest sources over a whole walking network.
 
 How a walk is measured: a point (a gate, a clinic) is attached to the nearest point of the
-nearest street (:func:`geo.snapping.snap_points`); its walk is the straight connector to the
+nearest street (:func:`geo.network.snapping.snap_points`); its walk is the straight connector to the
 street (``snap.distance``), then along the street to either end of that edge, then along the
 network. Streets are undirected for pedestrians. A facility in the middle of an edge seeds
 both ends of that edge with its partial distances, so one multi-source Dijkstra gives every
@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from geo.network._kernels import combine_kernel, k_nearest_kernel, nearest_kernel
 from geo.network.graph import WalkNetwork
@@ -36,7 +37,9 @@ __all__ = [
 _INF = np.inf
 
 
-def _seed_arrays(seed_node, seed_dist, seed_label):
+def _seed_arrays(
+    seed_node: ArrayLike, seed_dist: ArrayLike, seed_label: ArrayLike
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return (
         np.ascontiguousarray(seed_node, dtype=np.int64),
         np.ascontiguousarray(seed_dist, dtype=np.float64),

@@ -256,7 +256,7 @@ def project_lonlat(
     ...
 
 
-def project_lonlat(net, lon, lat):
+def project_lonlat(net: WalkNetwork, lon: Any, lat: Any) -> Any:
     """WGS-84 longitude/latitude to ``net.crs`` metres, for `snap_points`.
 
     Parameters
