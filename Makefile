@@ -20,8 +20,10 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	touch $@ $(VENV)/.installed
 
+# Serves the bundled 五角场 study (real OSM streets and outlines, data/studies/wujiaochang);
+# the 长白新村 sample in data/layers stays the default of the library, tests and examples.
 run: $(VENV)/.installed
-	$(BIN)/lifecircle serve --host $(HOST) --port $(PORT)
+	$(BIN)/lifecircle serve --data data/studies/wujiaochang --host $(HOST) --port $(PORT)
 
 test: $(VENV)/.installed-dev
 	$(BIN)/ruff check .

@@ -41,6 +41,7 @@ _EXAMPLES = {
         "lifecircle import residential_areas 小区.shp --encoding gbk --map XQMC=name",
         "lifecircle import charging_points 充电桩.xlsx --crs bd09 --lon-col 经度 --lat-col 纬度",
         "lifecircle import renovation_projects 项目.geojson --mode replace --skip-invalid",
+        "lifecircle import clinics 百度坐标表.xlsx --drop level   # Baidu's own 'level' column",
     ],
     "export": [
         "lifecircle export clinics --format csv --crs gcj02 --out clinics_gcj02.csv",
@@ -51,6 +52,7 @@ _EXAMPLES = {
         "lifecircle analyze                        # bundled sample → lifecircle-out/",
         "lifecircle analyze --profile elderly --minutes clinics=10 --out 老人/",
         "lifecircle analyze --metres clinics=1000,charging_points=300 --speed 3.5",
+        "lifecircle analyze --network 五角场.osm --join-within 3   # join gaps up to 3 m",
     ],
     "map": [
         "lifecircle map --type clinics --profile elderly --out 卫生服务.html",
@@ -60,6 +62,8 @@ _EXAMPLES = {
     "network": [
         "lifecircle network info                   # the bundled streets",
         "lifecircle network info --file yangpu.osm.pbf",
+        "lifecircle network info --file 五角场.osm --json         # an openstreetmap.org Export",
+        "lifecircle network info --file 路网.gpkg --layer roads --join-within 3",
         'lifecircle network fetch --place "杨浦区, 上海" --out streets.geojson',
     ],
     "serve": [
@@ -124,7 +128,9 @@ def build_parser() -> argparse.ArgumentParser:
         "changes nothing and lists every bad row; --skip-invalid imports the rest.",
         epilog="CRS: wgs84 (GPS, OSM), gcj02 (高德/腾讯 Gaode/Tencent), bd09 (百度 Baidu),\n"
         "cgcs2000 (国家2000, EPSG:4490), or any EPSG code such as EPSG:32651.\n"
-        "The file's own CRS is used when it declares one; CSV/XLSX default to wgs84.",
+        "The file's own CRS is used when it declares one; CSV/XLSX default to wgs84, and a\n"
+        "header naming a CRS (经度(BD09), lng_gcj02, wgs84_lon) decides that pair's CRS.\n"
+        "Chinese headers (名称, 地址, 户数, 常住人口 …) map to fields by themselves; --map wins.",
     )
     p.add_argument("layer", choices=LAYER_NAMES, help="目标图层 / target layer")
     p.add_argument("file", help="源文件 / source file (.geojson .json .gpkg .shp .csv .xlsx)")
@@ -153,6 +159,14 @@ def build_parser() -> argparse.ArgumentParser:
         default=[],
         metavar="FIELD=VALUE",
         help="为所有要素赋值 / set a property on every feature, e.g. --set level=station",
+    )
+    p.add_argument(
+        "--drop",
+        action="append",
+        default=[],
+        metavar="COLUMN",
+        help="不导入此列 / leave a source column out, e.g. --drop level (Baidu's geocoding "
+        "precision in a clinics table); repeatable",
     )
     p.add_argument(
         "--mode",
@@ -208,6 +222,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="步行路网 / walking network: .geojson/.gpkg/.shp lines, .osm.pbf or .graphml "
         "(default: the store's streets, a folder's streets.geojson); 'none' for straight lines",
     )
+    join_help = (
+        "把相距不超过该米数的断头路接上 / join dead ends that stop at most this many metres "
+        "short of another street (near misses; default: report, do not join)"
+    )
+    p.add_argument("--join-within", type=float, metavar="METRES", help=join_help)
     p.add_argument(
         "--profile",
         choices=("standard", "elderly"),
@@ -284,7 +303,14 @@ def build_parser() -> argparse.ArgumentParser:
         "Show a network's statistics, or fetch one from OpenStreetMap with osmnx (needs internet).",
     )
     p.add_argument("action", choices=("info", "fetch"), help="info 或 fetch")
-    p.add_argument("--file", help="路网文件 / network file (info; default: bundled streets)")
+    p.add_argument(
+        "--file",
+        help="路网文件 / network file (info): lines (.geojson .gpkg .shp), .osm, .osm.pbf, "
+        ".graphml; default: the store's streets",
+    )
+    p.add_argument("--layer", help="GeoPackage 图层 / which GeoPackage layer (default: the first)")
+    p.add_argument("--join-within", type=float, metavar="METRES", help=join_help)
+    p.add_argument("--json", action="store_true", help="以 JSON 输出 / print the report as JSON")
     p.add_argument("--place", help="地名 / place for fetch, e.g. '杨浦区, 上海'")
     p.add_argument("--data", metavar="DIR", help=data_help)
     p.add_argument(
@@ -353,6 +379,7 @@ def _cmd_import(args: argparse.Namespace, settings: Settings) -> int:
         sheet=args.sheet,
         mapping=_pairs(args.map, "--map"),
         set_values=_pairs(args.set, "--set"),
+        drop=args.drop,
         skip_invalid=args.skip_invalid,
     )
     print(report.describe())
@@ -387,6 +414,14 @@ def _cmd_analyze(args: argparse.Namespace, settings: Settings) -> int:
     params = WalkParams.parse(args.profile, args.minutes, args.metres, speed=args.speed)
     study = Study.load(settings.data, network=args.network or settings.network,
                        circuity=args.circuity, cache_dir=settings.cache)  # fmt: skip
+    if study.network is not None and args.join_within is not None:
+        from geo.network.quality import join_near_misses
+
+        network, joined = join_near_misses(study.network, args.join_within)
+        study = Study(study.layers, network, study.max_snap_m, study.circuity)
+        print(
+            f"已连接 / joined {len(joined)} near misses (≤ {args.join_within:g} m)", file=sys.stderr
+        )
     if study.network is None:
         print(
             f"提示 / note: 没有步行路网，按直线距离 ×{args.circuity:g} 估算 / no walking network: "
@@ -432,9 +467,11 @@ def _cmd_map(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _cmd_network(args: argparse.Namespace, settings: Settings) -> int:
+    import json
+
     from geo.errors import SourceReadError
     from geo.network.cache import load_network
-    from geo.network.readers import fetch_network
+    from geo.network.quality import format_report, join_near_misses, network_report
 
     if args.action == "info":
         source = args.file or open_store(settings.data).streets()
@@ -443,22 +480,23 @@ def _cmd_network(args: argparse.Namespace, settings: Settings) -> int:
                 f"数据中没有路网 / the store {settings.data} has no streets: "
                 "用 --file 指定路网文件 / name a network file with --file"
             )
-        print(load_network(source, settings.cache).describe())
+        net, joined = load_network(source, settings.cache, layer=args.layer), None
+        if args.join_within is not None:
+            net, joined = join_near_misses(net, args.join_within)
+        report = network_report(net, joined=joined)
+        text = f"{net.describe()}\n{format_report(report)}"
+        print(json.dumps(report, ensure_ascii=False, indent=2) if args.json else text)
         return 0
     if not args.place:
         raise SystemExit("lifecircle: network fetch 需要 --place / needs --place")
-    import geopandas as gpd
-
     from geo.atomic import atomic_write_bytes
     from geo.layers.geojson import to_feature_collection
+    from geo.network.osm import EDGE_TAGS, fetch_graph, graph_edges, network_from_graph
 
-    net = fetch_network(args.place)
-    lines = gpd.GeoDataFrame(
-        {"name": net.name if net.name is not None else None},
-        geometry=gpd.GeoSeries(net.edge_geometry, crs=net.crs),
-    ).to_crs("EPSG:4326")
+    graph = fetch_graph(args.place)  # the lines keep the tags that say how streets join
+    lines = graph_edges(graph)[["name", *EDGE_TAGS, "geometry"]].to_crs("EPSG:4326")
     atomic_write_bytes(args.out, to_feature_collection(lines))
-    print(net.describe())
+    print(network_from_graph(graph, source=f"OpenStreetMap Overpass: {args.place}").describe())
     print(f"已保存 / saved {args.out}; 用法 / use: lifecircle analyze --network {args.out}")
     return 0
 

@@ -218,3 +218,47 @@ def test_format_report_lists_errors_then_warnings() -> None:
 def test_validate_store_on_sample_has_no_errors(sample_store: Path, layer: str) -> None:
     problems = validate_store(sample_store)
     assert not [p for p in problems if p.severity == "error" and layer in p.file]
+
+
+# --- plausibility (issue 12): sizes, densities and distances no Shanghai layer has
+
+
+def _square_compound(side_deg: float, **extra: object) -> dict:
+    area = residential_area("R1", "大小区", **extra)
+    x, y = LON, LAT
+    ring = [[x, y], [x + side_deg, y], [x + side_deg, y + side_deg], [x, y + side_deg], [x, y]]
+    area["geometry"]["coordinates"] = [ring]
+    area["properties"]["entrances"] = [[x + side_deg / 2, y]]
+    return area
+
+
+def test_a_60_km2_compound_is_implausible() -> None:
+    # 0.08° × 0.07° at 31°N: about 7.6 km × 7.8 km = 59 km².
+    area = _square_compound(0.08)
+    area["geometry"]["coordinates"][0][2][1] = area["geometry"]["coordinates"][0][3][1] = LAT + 0.07
+    problem = _only(_check("residential_areas", [area], "areas.geojson"), "warning")
+    assert (problem.file, problem.feature, problem.field) == ("areas.geojson", "R1", "geometry")
+    km2 = float(problem.message.split("小区面积 ")[1].split(" ")[0])
+    assert 55 < km2 < 65 and "km²" in problem.message and "subdistrict" in problem.hint
+    # Shanghai's largest real compounds (~1–2 km²) pass.
+    assert _check("residential_areas", [_square_compound(0.012)]) == []
+
+
+def test_population_per_hectare_and_households_per_building_beyond_the_densest() -> None:
+    # ~1 ha with 60 000 residents, 1200 households in 1 building
+    area = residential_area("R1", "密", population=60000, elderly=100, buildings=1)
+    problems = [p for p in _check("residential_areas", [area]) if p.severity == "warning"]
+    fields = sorted(p.field for p in problems)
+    assert fields == ["households", "population"]
+    assert all(p.feature == "R1" and "检查" in p.hint for p in problems)
+    # The fixture's ordinary 3000 residents and 1200 households in 6 buildings pass.
+    assert _check("residential_areas", [residential_area("R1", "常", buildings=6)]) == []
+
+
+def test_a_facility_50_km_from_the_rest_of_its_layer() -> None:
+    near = [clinic(f"C{i}", f"站{i}", LON + 0.01 * i, LAT) for i in range(3)]
+    far = clinic("C9", "崇明远站", LON + 0.6, LAT)  # ~57 km east, still inside Shanghai's box
+    problem = _only(_check("clinics", [*near, far]), "warning")
+    assert (problem.feature, problem.field) == ("C9", "geometry")
+    assert "50 km" in problem.message
+    assert _check("clinics", near) == []

@@ -234,9 +234,10 @@ def compare(
     params = WalkParams.of(params, minutes=minutes, profile=profile)
     after_study = apply_scenario(study, scenario)
     areas = study.layers["residential_areas"]
-    origins = area_origins(study, areas)  # the same gates and streets before and after
-    before = analyze_areas(study, params, origins=origins)
-    after = analyze_areas(after_study, params, origins=origins)
+    # each study snaps its gates once (Study.memo); not shared: which street a gate joins
+    # depends on where facilities are (a fragment holding one is not skipped)
+    before = analyze_areas(study, params)
+    after = analyze_areas(after_study, params)
     changes = pd.DataFrame(index=areas.index)
     kinds = (*FACILITY_LAYERS, "all")
     for kind in kinds:
@@ -339,7 +340,8 @@ def coverage_sets(
     limit_m : float
         Walking metres within which a candidate covers an area.
     origins : Origins, optional
-        The areas' origins when already computed (:func:`area_origins`).
+        The areas' origins when already computed for the study with the candidates as
+        facilities (:func:`area_origins` of it); by default computed here.
 
     Returns
     -------
@@ -532,14 +534,13 @@ def recommend_sites(
     params = WalkParams.of(params, minutes=minutes, profile=profile)
     limit_m = params.limit_m(kind)
     areas = study.layers["residential_areas"]
-    origins = area_origins(study, areas)
-    today = analyze_areas(study, params, types=(kind,), origins=origins)
+    today = analyze_areas(study, params, types=(kind,))
     pool = candidate_sites(study, kind, candidates, points)
     population = pd.to_numeric(areas["population"], errors="coerce").fillna(0).to_numpy()
     elderly = pd.to_numeric(areas["elderly"], errors="coerce").fillna(0).to_numpy()
     weights = np.where(today[f"{kind}_covered"].to_numpy(bool), 0.0,
                        population + (elderly_weight - 1.0) * elderly)  # fmt: skip
-    area, candidate = coverage_sets(study, pool, kind, limit_m, origins) if len(pool) else (
+    area, candidate = coverage_sets(study, pool, kind, limit_m) if len(pool) else (
         np.empty(0, int), np.empty(0, int))  # fmt: skip
     solve = greedy_sites if method == "greedy" else optimal_sites
     chosen = solve(weights, area, candidate, len(pool), k)

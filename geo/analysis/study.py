@@ -29,7 +29,7 @@ from geo.layers.store import LayerStore, Location, open_store, read_layers
 from geo.network.cache import load_network
 from geo.network.graph import WalkNetwork
 from geo.network.routing import FacilityTable, facility_table, query_table
-from geo.network.snapping import DEFAULT_SNAP_DISTANCE_M, Snap, snap_points
+from geo.network.snapping import DEFAULT_SNAP_DISTANCE_M, Snap, pieces_to_prefer, snap_points
 from geo.schema import FACILITY_LAYERS, get_layer
 
 __all__ = ["NetworkChoice", "Study", "nearest", "resolve_network"]
@@ -297,21 +297,30 @@ class Study:
         """
         if kind not in self._snaps:
             x, y = self.facility_xy(kind)
-            self._snaps[kind] = self.snap(x, y)
+            self._snaps[kind] = self.snap(x, y, prefer=False)
         return self._snaps[kind]
+
+    @cached_property
+    def _pieces(self) -> np.ndarray:
+        """Pieces a walk should start on: all but fragments, and those holding facilities."""
+        snaps = [self.facility_snap(kind) for kind in FACILITY_LAYERS if kind in self.layers]
+        return pieces_to_prefer(self._require_network(), *snaps)
 
     def _require_network(self) -> WalkNetwork:
         if self.network is None:
             raise LifecircleError("没有路网 / no walking network in this study")
         return self.network
 
-    def snap(self, x: np.ndarray, y: np.ndarray) -> Snap:
+    def snap(self, x: np.ndarray, y: np.ndarray, prefer: bool = True) -> Snap:
         """Where points (metric ``x``, ``y`` of the study's CRS) join the network.
 
         Parameters
         ----------
         x, y : numpy.ndarray
             Coordinates in :attr:`crs`.
+        prefer : bool
+            Keep points off fragments that lead to no facility (``prefer`` of
+            :func:`~geo.network.snapping.snap_points`); False for the facilities themselves.
 
         Returns
         -------
@@ -324,7 +333,7 @@ class Study:
             return Snap(
                 empty.astype(np.int64), empty, empty, empty.astype(bool), empty.astype(object)
             )
-        return snap_points(network, x, y, self.max_snap_m)
+        return snap_points(network, x, y, self.max_snap_m, prefer=self._pieces if prefer else None)
 
     def walk_metres(
         self,

@@ -22,8 +22,10 @@ import pandas as pd
 
 from geo.crs import convert_pairs
 from geo.errors import ImportFailedError, LifecircleError, Problem
+from geo.layers.headers import absent_fields, auto_mapping, column_clashes
+from geo.layers.offsets import offset_warning, read_streets, reference_geometries
 from geo.layers.sources import Source, id_text, open_source
-from geo.layers.store import Location, open_store, write_checked
+from geo.layers.store import LayerStore, Location, open_store, write_checked
 from geo.layers.validate import coerce_layer, validate_layer
 from geo.schema import get_layer
 
@@ -85,6 +87,11 @@ class ImportReport:
         The text encoding of a CSV or shapefile; None for other files.
     skipped_features : list of str
         Labels (``row 5``, an id) of the rows left out.
+    mapped : dict of str to str
+        Columns renamed automatically (``{"名称": "name"}``): Chinese headers recognised
+        by :func:`geo.layers.headers.auto_mapping`; ``--map`` renames are not repeated.
+    dropped : list of str
+        Source columns left out with ``drop``.
     """
 
     layer: str
@@ -97,6 +104,8 @@ class ImportReport:
     crs: str = "wgs84"
     encoding: str | None = None
     skipped_features: list[str] = field(default_factory=list)
+    mapped: dict[str, str] = field(default_factory=dict)
+    dropped: list[str] = field(default_factory=list)
 
     def describe(self) -> str:
         """A short bilingual summary, then one line per skipped problem and per warning.
@@ -122,6 +131,14 @@ class ImportReport:
             f"  来源 / source: {self.source} · 坐标系 / CRS: {self.crs}{encoding}",
             f"  写入 / written: {self.path}",
         ]
+        if self.mapped:
+            pairs = ", ".join(f"{a}→{b}" for a, b in self.mapped.items())
+            lines.append(
+                f"  自动改名 / renamed automatically: {pairs}（不对时用 --map 改 / override with "
+                "--map COLUMN=FIELD）"
+            )
+        if self.dropped:
+            lines.append(f"  未导入的列 / columns left out (--drop): {', '.join(self.dropped)}")
         lines += [f"  ✗ 跳过 / skipped: {p}" for p in self.skipped]
         lines += [f"  ! {p}" for p in self.warnings]
         return "\n".join(lines)
@@ -179,38 +196,106 @@ def assign_ids(layer: str, props: pd.DataFrame, geoms: np.ndarray) -> list[str]:
     return ids
 
 
+@dataclass
+class _Prepared:
+    props: pd.DataFrame
+    notes: list[Problem]
+    auto: dict[str, str]  # columns renamed automatically
+    origin: dict[str, str]  # field -> the source column it came from (not --set)
+
+
 def _prepare(
-    src: Source, layer: str, mapping: dict[str, str], set_values: dict[str, Any], source: str
-) -> tuple[pd.DataFrame, list[Problem]]:
-    """Shapefile names back to schema names, then --map, --set; coordinate columns out."""
+    src: Source,
+    layer: str,
+    mapping: dict[str, str],
+    set_values: dict[str, Any],
+    source: str,
+    drop: list[str],
+) -> _Prepared:
+    """Shapefile names back to schema names, --drop, Chinese headers, --map, --set;
+    coordinate columns out."""
     props = src.frame.drop(columns=src.frame.geometry.name)
     spec = get_layer(layer)
     if src.kind == "shp":
         back = {a: f for f, a in SHP_FIELD_NAMES.items() if spec.field(f) and f not in props}
         props = props.rename(columns={a: f for a, f in back.items() if a not in mapping})
-    unknown = [column for column in mapping if column not in props.columns]
+    both = sorted(set(mapping) & set(drop))
+    if both:
+        raise OptionError(
+            f"列 {', '.join(both)} 既在 --map 又在 --drop 中 / column {', '.join(both)} is both "
+            "mapped and dropped; 只留一个 / use one of them"
+        )
+    unknown = [column for column in [*mapping, *drop] if column not in props.columns]
     if unknown:
         hint = f"可用列 / available columns: {', '.join(map(str, props.columns))}"
         problems = [
             Problem(source, None, c, f"源文件没有列 '{c}' / the source has no column '{c}'", hint)
             for c in unknown
         ]
-        raise ImportFailedError(problems, f"{source}: --map 列名错误 / unknown --map column")
+        option = "--map" if all(c in mapping for c in unknown) else "--map/--drop"
+        raise ImportFailedError(problems, f"{source}: {option} 列名错误 / unknown {option} column")
+    props = props.drop(columns=drop)
+    auto = auto_mapping(props.columns, layer, mapping, skip=src.coordinate_columns)
     notes = []
     for old, new in mapping.items():
         if new in props.columns and new not in mapping and new != old:
             props = props.drop(columns=new)
             message = f"原有列 '{new}' 被 '{old}' 替换 / column '{new}' replaced by '{old}'"
             notes.append(Problem(source, None, new, message, severity="warning"))
-    dropped = [c for c in src.coordinate_columns if c not in mapping]
-    props = props.drop(columns=dropped).rename(columns=mapping)
+    renames = {**auto, **mapping}
+    dropped = [c for c in src.coordinate_columns if c not in renames and c in props.columns]
+    origin = {str(c): str(c) for c in props.columns if c not in renames}
+    origin |= {new: old for old, new in renames.items()}
+    props = props.drop(columns=dropped).rename(columns=renames)
     for key, value in set_values.items():
         props[key] = pd.Series([value] * len(props), index=props.index, dtype=object)
+        origin.pop(key, None)
     for name in (f.name for f in spec.fields if f.kind == "bool" and f.name in props.columns):
         # GeoPackage/shapefile booleans with gaps come back as 1.0/0.0.
         values = [_numeric_bool(v) for v in props[name]]
         props[name] = pd.Series(values, index=props.index, dtype=object)
-    return props, notes
+    return _Prepared(props, notes, auto, origin)
+
+
+def _column_problems(
+    frame: pd.DataFrame, layer: str, origin: dict[str, str], source: str, rows: list[Problem]
+) -> list[Problem]:
+    """Whole-column problems said once instead of once per row: a required field no column
+    holds, a column whose values all mean something else (Baidu's ``level``)."""
+    if len(frame) == 0:
+        return rows
+    said = absent_fields(frame.columns, layer, source) + column_clashes(
+        frame, layer, origin, source
+    )
+    fields = {p.field for p in said}
+    return said + [p for p in rows if p.feature is None or p.field not in fields]
+
+
+def _offset_problems(
+    store: LayerStore, layer: str, geoms: np.ndarray, source: str
+) -> list[Problem]:
+    """A warning when the source lines up with the store's streets (else its other
+    layers) clearly better after a GCJ-02 or BD-09 conversion (:mod:`geo.layers.offsets`)."""
+    hint = (
+        f"若来自高德/腾讯/百度，加 --crs {{crs}} 重新导入（刚写入的要素用 --mode replace 覆盖）/ "
+        f"if it comes from Gaode/Tencent/Baidu, import it again with --crs {{crs}} (--mode "
+        f"replace overwrites what was just written): lifecircle import {layer} {source} "
+        "--crs {crs} --mode replace"
+    )
+    reference = read_streets(store.streets(), geoms)
+    what = ("街道", "the streets")
+    if reference is None:
+        frames = []
+        for other in store.layers():
+            if other == layer:
+                continue
+            try:
+                frames.append(store.read(other))
+            except LifecircleError:  # a broken layer is validate's business
+                continue
+        reference, what = reference_geometries(frames), ("其他图层", "the other layers")
+    found = offset_warning(geoms, reference, source, what, hint)
+    return [found] if found is not None else []
 
 
 def _numeric_bool(value: Any) -> Any:
@@ -232,6 +317,7 @@ def import_layer(
     mapping: dict[str, str] | None = None,
     set_values: dict[str, Any] | None = None,
     skip_invalid: bool = False,
+    drop: list[str] | None = None,
 ) -> ImportReport:
     """Import a source file into ``layer``: every row, or with any error none at all.
 
@@ -248,11 +334,16 @@ def import_layer(
     crs, encoding, lon_col, lat_col, sheet : str, optional
         How to read the source, as in :func:`geo.layers.sources.read_source`.
     mapping : dict, optional
-        ``{source column: field}`` renames (``--map 名称=name``).
+        ``{source column: field}`` renames (``--map 名称=name``). Common Chinese headers
+        (名称, 地址, 户数, 核定床位 …) are renamed without it
+        (:func:`geo.layers.headers.auto_mapping`); ``mapping`` wins, the report lists them.
     set_values : dict, optional
         ``{field: value}`` set on every feature (``--set level=station``).
     skip_invalid : bool
         Import the valid rows; the report lists the others and why.
+    drop : list of str, optional
+        Source columns left out (``--drop level``): one that has a field's name but
+        another meaning, such as Baidu's ``level`` (geocoding precision) in a clinics table.
 
     Returns
     -------
@@ -263,12 +354,15 @@ def import_layer(
     ------
     ImportFailedError
         A row has an error and not ``skip_invalid``: every problem names file, row and
-        field, and nothing is written. Warnings never block. Also when a ``mapping``
-        column is not in the source, no row is valid, or the merged layer has errors.
+        field, and nothing is written. Warnings never block. Also when a ``mapping`` or
+        ``drop`` column is not in the source, no column holds a required field, a column's
+        values are all outside its field's allowed values (one error for the column), no
+        row is valid, or the merged layer has errors.
     SourceReadError
         The file cannot be read at all.
     OptionError
-        ``mode`` is neither ``append`` nor ``replace``.
+        ``mode`` is neither ``append`` nor ``replace``, or a column is both mapped and
+        dropped.
     CRSError
         ``crs`` is not a CRS lifecircle knows.
     UnknownLayerError
@@ -281,14 +375,20 @@ def import_layer(
     Ids: see :func:`assign_ids`; in append mode a second import of the same file fails as
     duplicate ids ("already imported? use --mode replace"). ``entrances`` are converted
     from the source CRS like the geometries. The store lock is held from reading the
-    layer to writing it, so concurrent imports cannot lose each other's rows.
+    layer to writing it, so concurrent imports cannot lose each other's rows. A source
+    read as WGS-84 is measured against the store's streets (else its other layers): when
+    it lines up clearly better converted from GCJ-02 or BD-09, a warning gives the
+    ``--crs`` to use (rule and thresholds: :mod:`geo.layers.offsets`).
     """
     if mode not in ("append", "replace"):
         raise OptionError(f"未知模式 '{mode}' / unknown mode; 用 / use append or replace.")
     store = open_store(folder)
     target, source = store.location(layer), str(path)
     src = open_source(Path(path), encoding, crs, lon_col, lat_col, sheet)
-    props, notes = _prepare(src, layer, dict(mapping or {}), dict(set_values or {}), source)
+    prepared = _prepare(
+        src, layer, dict(mapping or {}), dict(set_values or {}), source, list(drop or [])
+    )
+    props, notes = prepared.props, prepared.notes
     geoms, labels = np.asarray(src.frame.geometry.values, dtype=object), src.labels
     ids = assign_ids(layer, props, geoms)
 
@@ -305,6 +405,9 @@ def import_layer(
     problems += [
         p for p in validate_layer(frame, layer, source) if (p.feature, p.field) not in seen
     ]
+    problems = _column_problems(frame, layer, prepared.origin, source, problems)
+    if src.crs_label == "wgs84":
+        problems += _offset_problems(store, layer, geoms, source)
     first: dict[str, str] = {}
     for label, value in zip(labels, ids, strict=True):
         if value in first:
@@ -348,7 +451,7 @@ def import_layer(
         write_checked(transaction, layer, merged)
     return ImportReport(
         layer, source, target, int(keep.sum()), errors, warns, mode, src.crs_label,
-        src.encoding, [label for label in labels if label in bad],
+        src.encoding, [label for label in labels if label in bad], prepared.auto, list(drop or []),
     )  # fmt: skip
 
 

@@ -28,6 +28,7 @@ from pyproj import CRS
 
 from geo.crs import convert_geometries, crs_label, parse_crs
 from geo.errors import Problem, SourceReadError
+from geo.layers.columns import CoordinateColumns, choose_columns
 from geo.layers.geojson import parse_feature_collection
 
 __all__ = [
@@ -43,11 +44,9 @@ __all__ = [
 SOURCE_FORMATS = {".geojson": "geojson", ".json": "geojson", ".gpkg": "gpkg", ".shp": "shp"}
 SOURCE_FORMATS |= {".csv": "csv", ".xlsx": "xlsx"}
 
-# Compared lower-cased without a bracketed suffix, so "经度（GCJ02）" is found too.
-_LON_NAMES = ("lon", "lng", "long", "longitude", "x", "经度", "东经")
-_LAT_NAMES = ("lat", "latitude", "y", "纬度", "北纬")
-_PAIR_NAMES = ("location", "lnglat", "lonlat", "经纬度")  # Gaode: "121.5,31.2"
-_WKT_NAMES = ("wkt", "geometry", "geom", "the_geom")
+#: GeoJSON geometry types: a file whose top level is one of them is one feature (RFC 7946).
+_GEOMETRY_TYPES = {"Point", "MultiPoint", "LineString", "MultiLineString", "Polygon"}
+_GEOMETRY_TYPES |= {"MultiPolygon", "GeometryCollection"}
 # UTF-8 first: GBK "decodes" much UTF-8 into mojibake, but GBK text is rarely valid UTF-8.
 _TEXT_ENCODINGS = ("utf-8", "gbk", "gb18030")
 
@@ -77,7 +76,8 @@ class Source:
     kind : str
         ``geojson``, ``gpkg``, ``shp``, ``csv`` or ``xlsx``.
     coordinate_columns : list of str
-        The CSV/XLSX columns the positions were read from; empty for other files.
+        The CSV/XLSX coordinate columns: those the positions were read from, then those
+        ignored (another pair, in another CRS); empty for other files.
     """
 
     frame: gpd.GeoDataFrame  # WGS-84, raw properties, positional index
@@ -115,10 +115,12 @@ def read_source(
     crs : str, optional
         Source CRS (``wgs84``, ``gcj02``, ``bd09``, ``cgcs2000``, ``EPSG:xxxx``). It wins
         over the file's own CRS (``.prj``, GeoPackage, GeoJSON ``crs``); a disagreement
-        is noted. Without either, WGS-84.
+        is noted. Without either, WGS-84. A CSV/XLSX header that names a CRS
+        (``经度(BD09)``, ``lng_gcj02``) decides instead; ``crs`` contradicting it is an error.
     lon_col, lat_col : str, optional
         CSV/XLSX coordinate columns; found by name when not given (lon/lng/x/经度,
-        lat/y/纬度, Gaode's ``location`` "lon,lat", or ``wkt``).
+        lat/y/纬度, Gaode's ``location`` "lon,lat", or ``wkt``; of several pairs, one
+        whose header says WGS-84 first: see :mod:`geo.layers.columns`).
     sheet : str, optional
         XLSX worksheet, or GeoPackage layer (default: the first).
 
@@ -132,7 +134,8 @@ def read_source(
     Raises
     ------
     SourceReadError
-        The file is missing, of an unknown kind, or cannot be parsed at all.
+        The file is missing, of an unknown kind, or cannot be parsed at all; a CSV/XLSX
+        header names a CRS that ``crs`` contradicts.
     CRSError
         ``crs`` is not a CRS lifecircle knows.
     """
@@ -210,8 +213,17 @@ def open_source(path: Path, encoding: str | None, crs: str | None, *columns: str
             table = _read_xlsx(path, sheet)
         labels = [f"row {index + 2}" for index in table.index]  # header is row 1
         table = table.reset_index(drop=True)
-        geoms, problems, used_columns = _table_geometries(table, labels, name, lon_col, lat_col)
+        geoms, problems, chosen = _table_geometries(table, labels, name, lon_col, lat_col)
         frame = gpd.GeoDataFrame(table, geometry=gpd.GeoSeries(geoms))
+        used_columns, declared = chosen.used + chosen.ignored, chosen.crs
+        file_notes += chosen.notes
+        if declared and crs is not None and crs_label(parse_crs(crs)) != declared:
+            raise SourceReadError(
+                f"{name}: 坐标列 {'/'.join(chosen.used)} 的表头写明是 {declared}，与 --crs {crs} "
+                f"矛盾 / the headers of {'/'.join(chosen.used)} say {declared} but --crs says "
+                f"{crs}; 去掉 --crs（按表头转换），或用 --lon-col/--lat-col 选另一组列 / drop "
+                "--crs (the header decides), or choose other columns with --lon-col/--lat-col"
+            )
     if kind not in ("csv", "xlsx"):
         labels = _feature_labels(frame)
     if len(frame) == 0:
@@ -243,6 +255,10 @@ def _read_geojson(
         # the store's RFC 7946 parser deliberately refuses it.
         frame = _read_ogr(path)
         return frame, [], frame.crs
+    if isinstance(doc, dict) and doc.get("type") in _GEOMETRY_TYPES:
+        # RFC 7946 allows a bare geometry as the whole document: one feature, no properties.
+        doc = {"type": "Feature", "geometry": doc, "properties": {}}
+        text = json.dumps(doc)
     frame, problems = parse_feature_collection(text, str(path))
     shifted = doc.get("coordinate_system") if isinstance(doc, dict) else None
     if shifted in ("gcj02", "bd09"):  # what `lifecircle export --crs gcj02` writes
@@ -411,19 +427,6 @@ def blank(value: Any) -> bool:
     return isinstance(value, str) and not value.strip()
 
 
-def _find_column(columns: list[str], forced: str | None, names: tuple, source: str) -> str | None:
-    if forced is not None:
-        found = [c for c in columns if c.lower() == forced.lower()]
-        if not found:
-            raise SourceReadError(
-                f"{source}: 没有列 '{forced}' / no column '{forced}'; 现有列 / columns: "
-                f"{', '.join(columns)}"
-            )
-        return found[0]
-    normal = {c: re.sub(r"[(（\[【].*?[)）\]】]", "", c).strip().lower() for c in columns}
-    return next((c for n in names for c in columns if normal[c] == n), None)
-
-
 def _number(value: Any) -> float:
     if isinstance(value, str):
         value = value.strip().rstrip("°").replace(" ", "")
@@ -435,22 +438,10 @@ def _number(value: Any) -> float:
 
 def _table_geometries(
     table: pd.DataFrame, labels: list[str], source: str, lon_col: str | None, lat_col: str | None
-) -> tuple[list[Any], list[Problem], list[str]]:
+) -> tuple[list[Any], list[Problem], CoordinateColumns]:
     """Points (or WKT shapes) of a CSV/XLSX; one problem per row without a position."""
-    columns = list(table.columns)
-    lon = _find_column(columns, lon_col, _LON_NAMES, source)
-    lat = _find_column(columns, lat_col, _LAT_NAMES, source)
-    forced = lon_col is not None or lat_col is not None
-    pair = None if forced else _find_column(columns, None, _PAIR_NAMES, source)
-    wkt = None if forced else _find_column(columns, None, _WKT_NAMES, source)
-    if lon is None or lat is None:
-        lon = lat = None
-        if pair is None and wkt is None:
-            raise SourceReadError(
-                f"{source}: 找不到坐标列 / no coordinate columns (lon/lng/x/经度 + lat/y/纬度, "
-                "location or wkt); 用 --lon-col/--lat-col 指定 / pass --lon-col and --lat-col. "
-                f"现有列 / columns: {', '.join(columns)}"
-            )
+    chosen = choose_columns(list(table.columns), lon_col, lat_col, source)
+    lon, lat, pair, wkt = chosen.lon, chosen.lat, chosen.pair, chosen.wkt
     geoms: list[Any] = []
     problems: list[Problem] = []
     hint = "填十进制度 / use decimal degrees, e.g. 121.5"
@@ -464,7 +455,7 @@ def _table_geometries(
                 message = "缺少坐标 / coordinate missing"
             problems.append(Problem(source, label, column, message, hint))
             geoms.append(None)
-    return geoms, problems, [c for c in (lon, lat, pair, wkt) if c is not None]
+    return geoms, problems, chosen
 
 
 class _CoordinateError(ValueError):

@@ -26,6 +26,7 @@ import geopandas as gpd
 from geo.errors import Problem, StoreError
 from geo.layers.folder import FolderStore
 from geo.layers.geojson import layer_frame
+from geo.layers.offsets import layer_offset_warnings
 from geo.layers.validate import is_missing, labels_of, raise_for_errors, validate_layer
 from geo.schema import get_layer
 from geo.settings import current
@@ -453,7 +454,9 @@ def validate_store(store: Location = None) -> list[Problem]:
     """Validate every layer of a store, plus the references between layers.
 
     Data that cannot be parsed at all becomes one problem; the other layers are still
-    checked, so one run names everything that is wrong.
+    checked, so one run names everything that is wrong. A layer that lines up with the
+    streets clearly better converted from GCJ-02 or BD-09 is a warning
+    (:mod:`geo.layers.offsets`).
 
     Parameters
     ----------
@@ -486,6 +489,8 @@ def validate_store(store: Location = None) -> list[Problem]:
         problems += validate_layer(frame, layer, source=str(opened.location(layer)))
         if "id" in frame.columns:
             frames[layer] = layer_frame(frame, layer)
+    where = {layer: str(opened.location(layer)) for layer in frames}
+    problems += layer_offset_warnings(frames, opened.streets(), where)
     areas = frames.get("residential_areas")
     if areas is not None:
         known = set(areas["id"].dropna().astype(str))

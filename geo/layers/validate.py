@@ -21,6 +21,7 @@ import pandas as pd
 
 from geo.errors import Problem, ValidationError
 from geo.layers.geometry_checks import check_geometry, check_near_duplicates
+from geo.layers.plausibility import check_plausibility
 from geo.schema import Field, get_layer
 
 __all__ = [
@@ -242,7 +243,8 @@ def validate_layer(frame: gpd.GeoDataFrame, layer: str, source: str = "<data>") 
     empty or invalid geometry (with the reason), geometry of the wrong type, coordinates
     outside WGS-84 or with longitude and latitude swapped, missing or duplicate ids.
     Warnings: likely duplicates (same name within 5 m), features far outside Shanghai,
-    gates far from their compound, unknown properties.
+    gates far from their compound, unknown properties, and sizes, densities and distances
+    no real Shanghai layer has (:mod:`geo.layers.plausibility`).
 
     Parameters
     ----------
@@ -319,6 +321,7 @@ def validate_layer(frame: gpd.GeoDataFrame, layer: str, source: str = "<data>") 
     problems += _check_relations(frame, labels, layer, source)
     problems += check_geometry(frame, labels, spec.geometry_types, source)
     problems += check_near_duplicates(frame, labels, source)
+    problems += check_plausibility(frame, labels, layer, source)
     known = {f.name for f in spec.fields} | {frame.geometry.name}
     for column in frame.columns:
         if column not in known:

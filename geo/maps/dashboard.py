@@ -41,6 +41,7 @@ from geo.maps.base import (
     text,
     use_assets,
 )
+from geo.maps.streets import OSM_CREDIT, add_streets, from_openstreetmap, street_lines
 from geo.schema import FACILITY_LAYERS
 
 __all__ = [
@@ -105,6 +106,8 @@ def coverage_map(
     isochrones: gpd.GeoDataFrame | None = None,
     links: bool = True,
     served: bool = False,
+    streets: gpd.GeoDataFrame | None = None,
+    osm: bool | None = None,
 ) -> Any:
     """The dashboard: areas coloured by walking minutes to the nearest ``kind``.
 
@@ -142,6 +145,14 @@ def coverage_map(
         Links to the same page for the other types.
     served : bool
         The web service answers the page, so a large study's areas can be fetched.
+    streets : geopandas.GeoDataFrame, optional
+        The walking network's lines, WGS-84 (:func:`geo.maps.streets.street_lines`): drawn
+        under the areas as the toggle 步行路网 / Walking network, except on a page that
+        fetches its areas (it would carry the whole network).
+    osm : bool, optional
+        Credit "© OpenStreetMap contributors (ODbL)" in the legend (and the attribution
+        while the streets are shown); default: when a layer's ``note`` names OpenStreetMap
+        (:func:`geo.maps.streets.from_openstreetmap`).
 
     Returns
     -------
@@ -193,6 +204,9 @@ def coverage_map(
         focus = display_frame(focus, shift)
     fmap = base_map([focus] if len(focus) else list(shown.values()), tiles, assets)
     column = f"{kind}_minutes_{profile}"
+    credit = from_openstreetmap(layers) if osm is None else osm
+    if streets is not None and not large:
+        add_streets(fmap, streets, lang, shift, credit)
 
     group = folium.FeatureGroup(name=label(LABELS["residential_areas"], lang), show=True)
     gaps = folium.FeatureGroup(name=label(("盲区小区", "Gap areas"), lang), show=True)
@@ -259,7 +273,7 @@ def coverage_map(
     folium.LayerControl(collapsed=False).add_to(fmap)
     summary = summarize(areas, result.loc[areas.index])
     fmap.get_root().html.add_child(
-        raw_html(_panel(summary, kind, profile, lang, subdistrict, links, tiles))
+        raw_html(_panel(summary, kind, profile, lang, subdistrict, links, tiles, credit))
     )
     return fmap
 
@@ -397,9 +411,12 @@ def dashboard_map(
     if study.network is not None and inline:
         zones = results.gap_zones(params)
         isochrone_layer = results.isochrones(kind, ISOCHRONE_MINUTES, params)
+    network = study.network
+    osm = from_openstreetmap(study.layers, network.source if network is not None else None)
     return coverage_map(
         study.layers, result, kind, params.profile.name, lang, tiles, assets, subdistrict,
         zones, isochrone_layer, links=links, served=served,
+        streets=street_lines(network) if inline else None, osm=osm,
     )  # fmt: skip
 
 
@@ -477,6 +494,7 @@ def _panel(
     subdistrict: str | None,
     links: bool,
     tiles: str,
+    credit: bool = False,
 ) -> str:
     index = 1 if lang == "en" else 0
     scope = subdistrict or "全部 / all"
@@ -510,5 +528,7 @@ def _panel(
         f"{walker.speed_kmh} km/h</div>{switch}"
         f"<table><tr><th></th><th>{'residents' if index else '人口'}</th>"
         f"<th>{'aged 60+' if index else '老人'}</th></tr>{''.join(rows)}</table>"
-        f"<div><i>{text(heading)}</i></div>{legend}</div>"
+        f"<div><i>{text(heading)}</i></div>{legend}"
+        + (f'<div class="lc-credit">{text(label(OSM_CREDIT, lang))}</div>' if credit else "")
+        + "</div>"
     )

@@ -23,6 +23,7 @@ import shapely
 from geo.atomic import atomic_write_bytes
 from geo.errors import NetworkError, SourceReadError
 from geo.network.graph import WalkNetwork
+from geo.network.quality import join_near_misses
 from geo.network.readers import read_network
 from geo.settings import current
 
@@ -31,7 +32,7 @@ __all__ = ["NETWORK_CACHE_VERSION", "default_cache_dir", "load_network"]
 logger = logging.getLogger(__name__)
 
 #: Bumped whenever the way networks are built changes, so that older caches are rebuilt.
-NETWORK_CACHE_VERSION = 1
+NETWORK_CACHE_VERSION = 2
 
 
 def default_cache_dir() -> Path:
@@ -52,6 +53,7 @@ def load_network(
     cache_dir: str | os.PathLike[str] | None = None,
     *,
     layer: str | None = None,
+    join_within: float | None = None,
 ) -> WalkNetwork:
     """`read_network`, remembered on disk until the source file changes.
 
@@ -68,6 +70,9 @@ def load_network(
         Where the entries are kept (default: `default_cache_dir`).
     layer : str, optional
         The GeoPackage layer, as in `read_network`; part of the entry's name.
+    join_within : float, optional
+        Join near misses up to this many metres after reading (or loading) the network
+        (`geo.network.quality.join_near_misses`); the cache keeps the network as read.
 
     Returns
     -------
@@ -99,6 +104,8 @@ def load_network(
             atomic_write_bytes(entry, _cache_bytes(net, stamp))
         except OSError as exc:
             logger.warning("network cache %s not written: %s", entry, exc)
+    if join_within is not None:
+        net, _ = join_near_misses(net, join_within)
     return net
 
 

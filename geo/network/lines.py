@@ -25,20 +25,19 @@ from typing import Any
 
 import geopandas as gpd
 import numpy as np
-import pandas as pd
 import shapely
-from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import connected_components
 
 from geo.errors import NetworkError
 from geo.network.graph import WalkNetwork, metric_crs
+from geo.network.noding import CLUSTER_TOLERANCE_M, merge_close, node_lines
+from geo.network.quality import join_near_misses
+from geo.network.tags import elevated_mask
 
 __all__ = ["NODE_PRECISION_M", "from_lines"]
 
-#: Line ends closer than this are one node. 1 cm is far below the ~1 m accuracy of surveyed
-#: street centre lines, and far above the float noise of projected coordinates (~1e-9 m), so
-#: ends a GIS drew "on" each other meet while two distinct crossings never merge.
-NODE_PRECISION_M = 0.01
+#: Line ends closer than this are one node, and a line end this close to another line joins
+#: it: the cluster tolerance, `geo.network.noding.CLUSTER_TOLERANCE_M` (1 cm; see there why).
+NODE_PRECISION_M = CLUSTER_TOLERANCE_M
 
 
 def from_lines(
@@ -47,14 +46,19 @@ def from_lines(
     crs: Any = None,
     name_column: str = "name",
     source: str = "lines",
+    tolerance: float = NODE_PRECISION_M,
+    join_within: float | None = None,
 ) -> WalkNetwork:
     """Build a network from a line layer: node it, project it, measure it.
 
-    Lines are projected to ``crs`` (default: the UTM zone of the data). Nodes sit at line ends
-    and at every crossing, also where two lines cross without a shared vertex. Lines tagged
-    ``bridge`` or ``tunnel`` (not "no"), or with a ``layer`` other than 0, pass over or under
-    the others: they keep their own shape and join the rest only at their two ends. Ends
-    closer than `NODE_PRECISION_M` are one node.
+    Lines are projected to ``crs`` (default: the UTM zone of the data) and noded as a GIS
+    does with a cluster tolerance (`geo.network.noding.node_lines`): nodes sit at line ends,
+    at every crossing, also where two lines cross without a shared vertex, and wherever a
+    line end lands on another line within ``tolerance`` (a T-junction drawn a hair short).
+    Lines tagged ``bridge`` or ``tunnel``, or with a ``layer`` other than 0 (read as
+    `geo.network.tags.TAG_VALUES` says: yes/no, T/F, 1/0, 是/否 …), pass over or under the
+    others: they keep their own shape and join the rest only at shared vertices and where a
+    line end lands on them. Ends closer than ``tolerance`` are one node.
 
     Parameters
     ----------
@@ -67,6 +71,12 @@ def from_lines(
         Column of street names kept on each edge, if present.
     source : str
         Description stored on the network.
+    tolerance : float
+        The cluster tolerance in metres (default `NODE_PRECISION_M`, 1 cm).
+    join_within : float, optional
+        Also join every dead end that stops this many metres or less short of another
+        street it does not reach on foot nearby (a near miss,
+        `geo.network.quality.near_misses`) with a short connector; default: join none.
 
     Returns
     -------
@@ -88,23 +98,10 @@ def from_lines(
         if name_column in frame
         else np.full(len(frame), None, dtype=object)
     )
-    elevated = _is_elevated(frame)
-
-    ground = geoms[~elevated]
-    pieces = shapely.get_parts(shapely.union_all(ground)) if len(ground) else ground
-    pieces = _split_at_points(pieces, _ends(geoms[elevated]))
-    # Union loses attributes: each piece takes the name of the ground line under its middle.
-    piece_names = names[:0]
-    if len(pieces):
-        middles = shapely.line_interpolate_point(pieces, 0.5, normalized=True)
-        _, under = shapely.STRtree(ground).query_nearest(middles, all_matches=False)
-        piece_names = names[~elevated][under]
-
-    edges = np.concatenate([pieces, geoms[elevated]])
-    edge_names = np.concatenate([piece_names, names[elevated]])
+    edges, origin = node_lines(geoms, elevated_mask(frame), tolerance)
     length = shapely.length(edges)
     kept = length > 0
-    edges, edge_names, length = edges[kept], edge_names[kept], length[kept]
+    edges, edge_names, length = edges[kept], names[origin[kept]], length[kept]
     m = len(edges)
     ends_xy = np.concatenate(
         [
@@ -112,18 +109,27 @@ def from_lines(
             shapely.get_coordinates(shapely.get_point(edges, -1)),
         ]
     )
-    node, first = _merge_close(ends_xy)
-    return WalkNetwork.from_edges(
+    node, first = merge_close(ends_xy, tolerance)
+    # a sliver between two landings closer than the tolerance collapses to a point
+    sliver = (node[:m] == node[m:]) & (length <= tolerance)
+    used, node = np.unique(
+        np.concatenate([node[:m][~sliver], node[m:][~sliver]]), return_inverse=True
+    )
+    first, m = first[used], int((~sliver).sum())
+    net = WalkNetwork.from_edges(
         node[:m],
         node[m:],
-        length,
+        length[~sliver],
         ends_xy[first, 0],
         ends_xy[first, 1],
         metric,
-        edge_geometry=edges,
+        edge_geometry=edges[~sliver],
         source=source,
-        name=edge_names,
+        name=edge_names[~sliver],
     )
+    if join_within is not None:
+        net, _ = join_near_misses(net, join_within, tolerance=tolerance)
+    return net
 
 
 def _line_frame(lines: gpd.GeoDataFrame | gpd.GeoSeries) -> gpd.GeoDataFrame:
@@ -145,73 +151,3 @@ def _line_frame(lines: gpd.GeoDataFrame | gpd.GeoSeries) -> gpd.GeoDataFrame:
     if frame.empty:
         raise NetworkError("路网图层没有线 / the street layer has no lines")
     return frame.explode(index_parts=False)
-
-
-def _is_elevated(frame: pd.DataFrame) -> np.ndarray:
-    """True where OSM-style tags put a line on a bridge, in a tunnel or on another layer."""
-    elevated = np.zeros(len(frame), dtype=bool)
-    for tag in ("bridge", "tunnel"):
-        if tag in frame:
-            value = frame[tag].astype("string").str.strip().str.lower()
-            elevated |= (value.notna() & ~value.isin(["", "no", "false", "0"])).to_numpy()
-    if "layer" in frame:
-        layer = pd.to_numeric(frame["layer"], errors="coerce").fillna(0)
-        elevated |= (layer != 0).to_numpy()
-    return elevated
-
-
-def _ends(lines: np.ndarray) -> np.ndarray:
-    return np.concatenate([shapely.get_point(lines, 0), shapely.get_point(lines, -1)])
-
-
-def _merge_close(xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Group points closer than `NODE_PRECISION_M` (transitively): (group of each, first of each).
-
-    Rounding to a 1 cm grid would split two ends 2 mm apart that straddle a cell edge.
-    """
-    points = shapely.points(xy)
-    near_a, near_b = shapely.STRtree(points).query(
-        points, predicate="dwithin", distance=NODE_PRECISION_M
-    )
-    pairs = csr_matrix(
-        (np.ones(len(near_a), dtype=np.int8), (near_a, near_b)), shape=(len(xy),) * 2
-    )
-    _, group = connected_components(pairs, directed=False)
-    return group.astype(np.int64), np.unique(group, return_index=True)[1]
-
-
-def _grid_keys(xy: np.ndarray) -> np.ndarray:
-    """One hashable key per coordinate pair, equal for points in the same 1 cm cell."""
-    cells = np.ascontiguousarray(np.round(xy / NODE_PRECISION_M).astype(np.int64))
-    return cells.view(np.dtype((np.void, 16))).ravel()
-
-
-def _split_at_points(lines: np.ndarray, points: np.ndarray) -> np.ndarray:
-    """Split ``lines`` where one of ``points`` lies on them.
-
-    Bridge ends meet a street wherever they land on it, with or without a vertex there:
-    `shapely.snap` first inserts the missing vertex, then lines are cut at those vertices.
-    """
-    hit_point, hit_line = (
-        shapely.STRtree(lines).query(points, predicate="dwithin", distance=NODE_PRECISION_M)
-        if len(lines) and len(points)
-        else (np.empty(0, np.int64), np.empty(0, np.int64))
-    )
-    if not len(hit_line):
-        return lines
-    order = np.argsort(hit_line, kind="stable")
-    touched, slot = np.unique(hit_line[order], return_inverse=True)
-    landing = shapely.multipoints(points[hit_point[order]], indices=slot)
-    lines = lines.copy()
-    lines[touched] = shapely.snap(lines[touched], landing, NODE_PRECISION_M)
-
-    xy, owner = shapely.get_coordinates(lines, return_index=True)
-    first = np.r_[True, owner[1:] != owner[:-1]]
-    last = np.r_[owner[1:] != owner[:-1], True]
-    cut = np.isin(_grid_keys(xy), _grid_keys(shapely.get_coordinates(points))) & ~first & ~last
-    copies = np.where(cut, 2, 1)  # a cut vertex ends one piece and starts the next
-    at = np.cumsum(copies) - copies
-    starts = np.zeros(copies.sum(), dtype=bool)
-    starts[at[first]] = True
-    starts[at[cut] + 1] = True
-    return shapely.linestrings(np.repeat(xy, copies, axis=0), indices=np.cumsum(starts) - 1)

@@ -25,13 +25,17 @@ from numpy.typing import ArrayLike
 
 from geo.errors import NetworkError, SourceReadError
 from geo.network.graph import WalkNetwork
+from geo.network.tags import tag_is_yes
 
 __all__ = [
     "CLOSED_ACCESS",
+    "EDGE_TAGS",
     "EXCLUDED_HIGHWAYS",
     "FOOT_ALLOWED",
     "WALKABLE_HIGHWAYS",
+    "fetch_graph",
     "fetch_place",
+    "graph_edges",
     "network_from_graph",
     "network_from_topology",
     "read_graphml",
@@ -58,6 +62,11 @@ FOOT_ALLOWED = frozenset({"yes", "designated", "permissive"})
 
 #: ``access`` values that close a way to the public (OSM wiki, Key:access).
 CLOSED_ACCESS = frozenset({"private", "no"})
+
+#: The tags a street keeps when it is saved as a line (``lifecircle network fetch``) and read
+#: back: what walking needs (`walkable_mask`) and what says a street passes over or under
+#: the others (`geo.network.tags.ELEVATION_TAGS`).
+EDGE_TAGS = ("highway", "bridge", "tunnel", "layer", "foot", "access")
 
 _OFFLINE = (
     "需要联网 / needs internet access to OpenStreetMap's Overpass API; offline, pass an "
@@ -272,12 +281,89 @@ def network_from_topology(
     )
 
 
+def graph_edges(graph: nx.Graph) -> gpd.GeoDataFrame:
+    """The edges of an osmnx-style graph as lines with their tags, one per street.
+
+    A reverse twin (osmnx stores a two-way street as u→v and v→u) is dropped: an edge with
+    the same two end nodes whose shape, oriented the same way and rounded to 1e-7 of the
+    CRS unit, is the same and whose length (when both have one) agrees within 1 cm. Two
+    different streets between the same nodes keep their different shapes and stay.
+
+    Parameters
+    ----------
+    graph : networkx.Graph
+        Nodes carry ``x``, ``y`` in the graph's ``crs`` attribute (default WGS-84); edges may
+        carry ``geometry`` (a LineString or its WKT), ``name`` and the tags in `EDGE_TAGS`
+        (strings, or lists where osmnx merged ways; GraphML holds their repr).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        In the graph's CRS: ``u``, ``v`` (node ids), ``length`` (as stored, may be NaN),
+        ``name`` and `EDGE_TAGS` (None where absent), and the geometry (a straight line
+        where the edge had none), running from u to v.
+
+    Raises
+    ------
+    NetworkError
+        A node lacks numeric ``x`` and ``y``, or the graph has no edges.
+    """
+    crs = graph.graph.get("crs", "EPSG:4326")
+    node_ids = list(graph.nodes)
+    try:
+        xy = np.array([[float(d["x"]), float(d["y"])] for _, d in graph.nodes(data=True)])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise NetworkError(f"图的节点缺少 x/y / graph nodes need numeric x and y: {exc}") from exc
+    rows = list(graph.edges(data=True))
+    if not rows:
+        raise NetworkError("图中没有边 / the graph has no edges")
+    at = pd.Index(node_ids)
+    u_at, v_at = at.get_indexer([r[0] for r in rows]), at.get_indexer([r[1] for r in rows])
+    geometry = np.array([_as_line(r[2].get("geometry")) for r in rows], dtype=object)
+    missing = np.flatnonzero(pd.isna(geometry))
+    if len(missing):  # osmnx leaves out the geometry of straight edges
+        geometry[missing] = shapely.linestrings(
+            np.stack([xy[u_at[missing]], xy[v_at[missing]]], axis=1)
+        )
+    length = pd.to_numeric(pd.Series([r[2].get("length") for r in rows]), errors="coerce")
+    columns: dict[str, Any] = {
+        "u": [r[0] for r in rows],
+        "v": [r[1] for r in rows],
+        "length": length.to_numpy(dtype=float),
+        "name": [_as_name(r[2].get("name")) for r in rows],
+    }
+    for tag in EDGE_TAGS:
+        columns[tag] = [_as_tag(tag, r[2].get(tag)) for r in rows]
+    edges = gpd.GeoDataFrame(columns, geometry=geometry, crs=crs)
+    return edges.loc[~_reverse_twins(edges, u_at, v_at)].reset_index(drop=True)
+
+
+def _reverse_twins(edges: gpd.GeoDataFrame, u_at: np.ndarray, v_at: np.ndarray) -> np.ndarray:
+    """True for every edge but the first of each group of reverse twins (see `graph_edges`)."""
+    lines = edges.geometry.to_numpy()
+    flip = u_at > v_at
+    lines = lines.copy()
+    lines[flip] = shapely.reverse(lines[flip])
+    shape = shapely.to_wkb(shapely.set_precision(lines, 1e-7, mode="pointwise"))
+    metres = edges["length"].to_numpy(dtype=float)
+    frame = pd.DataFrame(
+        {"lo": np.minimum(u_at, v_at), "hi": np.maximum(u_at, v_at), "shape": shape}
+    )
+    twin = frame.duplicated().to_numpy().copy()
+    if twin.any():  # the same shape, yet lengths more than 1 cm apart: parallel streets
+        first = frame.groupby(["lo", "hi", "shape"], sort=False).ngroup().to_numpy()
+        ref = pd.Series(metres).groupby(first).transform("first").to_numpy()
+        twin &= ~(np.abs(metres - ref) > 0.01)  # NaN (no length) compares False: a twin
+    return twin
+
+
 def network_from_graph(graph: nx.Graph, *, source: str = "networkx graph") -> WalkNetwork:
     """A network from a networkx graph in osmnx's conventions.
 
-    Nodes carry ``x``, ``y`` in the graph's ``crs`` attribute (default WGS-84); edges may carry
-    ``geometry`` (a LineString or its WKT) and ``name`` (a string or list). Both directions of
-    a two-way street (osmnx's u→v and v→u) become one undirected edge.
+    Nodes carry ``x``, ``y`` in the graph's ``crs`` attribute (default WGS-84); edges may
+    carry ``geometry`` (a LineString or its WKT) and ``name`` (a string or list). Both
+    directions of a two-way street (osmnx's u→v and v→u) become one undirected edge
+    (`graph_edges` says how twins are told from parallel streets).
 
     Parameters
     ----------
@@ -296,43 +382,17 @@ def network_from_graph(graph: nx.Graph, *, source: str = "networkx graph") -> Wa
     NetworkError
         A node lacks numeric ``x`` and ``y``, or the graph has no edges.
     """
+    edges = graph_edges(graph)
     crs = graph.graph.get("crs", "EPSG:4326")
     node_ids = list(graph.nodes)
-    try:
-        xy = np.array([[float(d["x"]), float(d["y"])] for _, d in graph.nodes(data=True)])
-    except (KeyError, TypeError, ValueError) as exc:
-        raise NetworkError(f"图的节点缺少 x/y / graph nodes need numeric x and y: {exc}") from exc
-    if graph.is_multigraph():
-        rows = [(u, v, k, d) for u, v, k, d in graph.edges(keys=True, data=True)]
-    else:
-        rows = [(u, v, 0, d) for u, v, d in graph.edges(data=True)]
-    if not rows:
-        raise NetworkError("图中没有边 / the graph has no edges")
-    edges = pd.DataFrame(
-        {
-            "u": [r[0] for r in rows],
-            "v": [r[1] for r in rows],
-            "key": [r[2] for r in rows],
-            "length": [r[3].get("length") for r in rows],
-            "geometry": [_as_line(r[3].get("geometry")) for r in rows],
-            "name": [_as_name(r[3].get("name")) for r in rows],
-        }
-    )
-    at = pd.Index(node_ids)
-    lo = np.minimum(at.get_indexer(edges["u"]), at.get_indexer(edges["v"]))
-    hi = np.maximum(at.get_indexer(edges["u"]), at.get_indexer(edges["v"]))
-    # A reverse twin has the same ends and length; distinct parallel streets differ in length.
-    twin = (
-        pd.to_numeric(edges["length"], errors="coerce").round(2).fillna(edges["key"].astype(float))
-    )
-    edges = edges.loc[~pd.DataFrame({"lo": lo, "hi": hi, "twin": twin}).duplicated().to_numpy()]
+    xy = np.array([[float(d["x"]), float(d["y"])] for _, d in graph.nodes(data=True)])
     return network_from_topology(
         np.asarray(node_ids, dtype=object),
         xy[:, 0],
         xy[:, 1],
         edges["u"].to_numpy(dtype=object),
         edges["v"].to_numpy(dtype=object),
-        edges["geometry"].to_numpy(dtype=object),
+        edges.geometry.to_numpy(),
         edges["name"].to_numpy(dtype=object),
         crs=crs,
         source=source,
@@ -345,16 +405,36 @@ def _as_line(value: Any) -> Any:
     return value
 
 
-def _as_name(value: Any) -> str | None:
-    """osmnx joins merged ways' names into a list, written to GraphML as its repr."""
+def _as_list(value: Any) -> Any:
+    """osmnx joins merged ways' values into a list, written to GraphML as its repr."""
     if isinstance(value, str) and value.startswith("["):
         try:
-            value = ast.literal_eval(value)
+            return ast.literal_eval(value)
         except (ValueError, SyntaxError):
             return value
+    return value
+
+
+def _as_name(value: Any) -> str | None:
+    value = _as_list(value)
     if isinstance(value, list | tuple):
         return " / ".join(str(part) for part in value) if value else None
     return value if isinstance(value, str) and value else None
+
+
+def _as_tag(tag: str, value: Any) -> str | None:
+    """One string per tag: a merged edge is a bridge (or on a layer) if any part of it is."""
+    value = _as_list(value)
+    if not isinstance(value, list | tuple):
+        return (
+            None if value is None or (isinstance(value, float) and np.isnan(value)) else str(value)
+        )
+    parts = [str(part) for part in value if part is not None and str(part) != "nan"]
+    if tag in ("bridge", "tunnel"):
+        return next((p for p in parts if tag_is_yes([p])[0]), parts[0] if parts else None)
+    if tag == "layer":
+        return next((p for p in parts if pd.to_numeric(p, errors="coerce") not in (0, None)), None)
+    return ";".join(dict.fromkeys(parts)) or None
 
 
 def read_graphml(path: str | os.PathLike[str]) -> WalkNetwork:
@@ -384,8 +464,44 @@ def read_graphml(path: str | os.PathLike[str]) -> WalkNetwork:
     return network_from_graph(graph, source=f"GraphML {Path(path).name}")
 
 
+def fetch_graph(place: str) -> nx.MultiDiGraph:
+    """Download a place's walking graph with ``osmnx.graph_from_place(network_type="walk")``.
+
+    Parameters
+    ----------
+    place : str
+        A place name osmnx can geocode, e.g. ``"Yangpu, Shanghai"``.
+
+    Returns
+    -------
+    networkx.MultiDiGraph
+        As osmnx returns it; `graph_edges` turns it into tagged lines, `network_from_graph`
+        into a network.
+
+    Raises
+    ------
+    NetworkError
+        Without osmnx, offline, or when OpenStreetMap knows no such place.
+    """
+    try:
+        import osmnx
+    except ImportError as exc:
+        raise NetworkError(
+            "在线获取路网需要 osmnx / fetching needs osmnx: pip install osmnx; " + _OFFLINE
+        ) from exc
+    try:
+        graph: nx.MultiDiGraph = osmnx.graph_from_place(place, network_type="walk")
+    except OSError as exc:  # requests' ConnectionError and Timeout, socket errors
+        raise NetworkError(f"{_OFFLINE} ({type(exc).__name__})") from exc
+    except ValueError as exc:  # osmnx's InsufficientResponseError: unknown place, empty answer
+        raise NetworkError(
+            f"找不到地点 / OpenStreetMap has no walking network for {place!r}: {exc}"
+        ) from exc
+    return graph
+
+
 def fetch_place(place: str) -> WalkNetwork:
-    """Download a place's walking network with ``osmnx.graph_from_place(network_type="walk")``.
+    """Download a place's walking network (`fetch_graph`) and build it (`network_from_graph`).
 
     Parameters
     ----------
@@ -402,18 +518,5 @@ def fetch_place(place: str) -> WalkNetwork:
     NetworkError
         Without osmnx, offline, or when OpenStreetMap knows no such place.
     """
-    try:
-        import osmnx
-    except ImportError as exc:
-        raise NetworkError(
-            "在线获取路网需要 osmnx / fetching needs osmnx: pip install osmnx; " + _OFFLINE
-        ) from exc
-    try:
-        graph = osmnx.graph_from_place(place, network_type="walk")
-    except OSError as exc:  # requests' ConnectionError and Timeout, socket errors
-        raise NetworkError(f"{_OFFLINE} ({type(exc).__name__})") from exc
-    except ValueError as exc:  # osmnx's InsufficientResponseError: unknown place, empty answer
-        raise NetworkError(
-            f"找不到地点 / OpenStreetMap has no walking network for {place!r}: {exc}"
-        ) from exc
+    graph = fetch_graph(place)
     return network_from_graph(graph, source=f"OpenStreetMap Overpass: {place}")

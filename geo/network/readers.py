@@ -15,19 +15,27 @@ import geopandas as gpd
 from geo.errors import SourceReadError
 from geo.network.graph import WalkNetwork
 from geo.network.lines import from_lines
+from geo.network.quality import join_near_misses
 
-__all__ = ["LINE_FORMATS", "fetch_network", "read_network"]
+__all__ = ["LINE_FORMATS", "OSM_XML_FORMATS", "fetch_network", "read_network"]
 
 #: File name endings read as line layers (through pyogrio); see `read_network` for the rest.
 LINE_FORMATS = (".geojson", ".json", ".gpkg", ".shp")
 
+#: File name endings read as OpenStreetMap XML (through pyosmium, `geo.network.osmxml`).
+OSM_XML_FORMATS = (".osm", ".osm.gz", ".osm.bz2")
 
-def read_network(path: str | os.PathLike[str], *, layer: str | None = None) -> WalkNetwork:
+
+def read_network(
+    path: str | os.PathLike[str], *, layer: str | None = None, join_within: float | None = None
+) -> WalkNetwork:
     """Read a street network, choosing the reader by file name.
 
     ``.geojson``, ``.json``, ``.gpkg``, ``.shp``: a line layer (`from_lines`; ``layer`` picks
     one of a GeoPackage's layers). ``.osm.pbf``: an OpenStreetMap extract, walkable ways only
-    (`geo.network.osm.read_osm_pbf`). ``.graphml``: an osmnx GraphML file (`geo.network.osm.read_graphml`).
+    (`geo.network.osm.read_osm_pbf`). ``.osm`` (also ``.osm.gz``, ``.osm.bz2``): OpenStreetMap
+    XML such as an openstreetmap.org Export (`geo.network.osmxml.read_osm_xml`).
+    ``.graphml``: an osmnx GraphML file (`geo.network.osm.read_graphml`).
 
     Parameters
     ----------
@@ -35,6 +43,9 @@ def read_network(path: str | os.PathLike[str], *, layer: str | None = None) -> W
         The street network file.
     layer : str, optional
         Which layer of a GeoPackage (default: the first); ignored for other kinds.
+    join_within : float, optional
+        Join near misses up to this many metres (`geo.network.quality.join_near_misses`),
+        whatever the kind of file; default: join none.
 
     Returns
     -------
@@ -49,7 +60,13 @@ def read_network(path: str | os.PathLike[str], *, layer: str | None = None) -> W
         The file holds no usable streets: no CRS, no lines, shapes that are not lines, no
         walkable ways; or an ``.osm.pbf`` without pyrosm installed.
     """
-    source = Path(path).expanduser()
+    net = _read(Path(path).expanduser(), layer)
+    if join_within is not None:
+        net, _ = join_near_misses(net, join_within)
+    return net
+
+
+def _read(source: Path, layer: str | None) -> WalkNetwork:
     if not source.is_file():
         raise SourceReadError(f"找不到路网文件 / street network file not found: {source}")
     lowered = source.name.lower()
@@ -57,6 +74,10 @@ def read_network(path: str | os.PathLike[str], *, layer: str | None = None) -> W
         from geo.network.osm import read_osm_pbf  # networkx and pyrosm load only when used
 
         return read_osm_pbf(source)
+    if lowered.endswith(OSM_XML_FORMATS):
+        from geo.network.osmxml import read_osm_xml  # pyosmium loads only when used
+
+        return read_osm_xml(source)
     if lowered.endswith(".graphml"):
         from geo.network.osm import read_graphml
 
@@ -64,7 +85,7 @@ def read_network(path: str | os.PathLike[str], *, layer: str | None = None) -> W
     if not lowered.endswith(LINE_FORMATS):
         raise SourceReadError(
             f"不支持的路网格式 / unsupported street network format: {source.name}; use "
-            f"{', '.join(LINE_FORMATS)}, .osm.pbf or .graphml"
+            f"{', '.join(LINE_FORMATS)}, .osm, .osm.pbf or .graphml"
         )
     from pyogrio.errors import DataLayerError, DataSourceError
 
@@ -72,7 +93,7 @@ def read_network(path: str | os.PathLike[str], *, layer: str | None = None) -> W
         frame = gpd.read_file(source, layer=layer)
     except (DataSourceError, DataLayerError, OSError, ValueError) as exc:
         raise SourceReadError(f"无法读取路网文件 / cannot read {source}: {exc}") from exc
-    return from_lines(frame, source=str(source))
+    return from_lines(frame, source=str(source) + (f" ({layer})" if layer else ""))
 
 
 def fetch_network(place: str) -> WalkNetwork:

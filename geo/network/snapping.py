@@ -35,7 +35,9 @@ from geo.network.graph import WalkNetwork
 
 __all__ = [
     "DEFAULT_SNAP_DISTANCE_M",
+    "FRAGMENT_M",
     "Snap",
+    "pieces_to_prefer",
     "project_lonlat",
     "snap_points",
 ]
@@ -46,6 +48,13 @@ __all__ = [
 #: likely a data error, or across water, than a real doorstep. The Huangpu is ~400 m wide in
 #: the centre, so a point on the Pudong bank is never snapped to a Puxi street.
 DEFAULT_SNAP_DISTANCE_M = 250.0
+
+#: A disconnected piece with less street than this is a *fragment*: a compound's inner
+#: paths, a service road cut off by a gate, a plaza drawn on its own. A real neighbourhood
+#: cut off by a river or a rail line (Dapuqiao in the bundled sample) has kilometres. A walk
+#: that starts on a fragment reaches nothing, so `pieces_to_prefer` leaves fragments out
+#: unless a facility is on one.
+FRAGMENT_M = 500.0
 
 _MISSING_XY = "坐标缺失 / missing coordinates"
 
@@ -88,6 +97,7 @@ def snap_points(
     max_distance: float = DEFAULT_SNAP_DISTANCE_M,
     *,
     barriers: Any = None,
+    prefer: ArrayLike | None = None,
 ) -> Snap:
     """Attach points to the nearest point on the nearest street edge (not merely a node).
 
@@ -106,6 +116,11 @@ def snap_points(
         its street may not cross; a GeoSeries in another CRS is projected. When the
         nearest street lies across one, the nearest reachable street within
         ``max_distance`` is taken, else the point is refused.
+    prefer : array-like of int, optional
+        Connected pieces (``net.component`` labels) that lead somewhere, e.g. from
+        `pieces_to_prefer`. A point whose nearest street is on another piece (a fragment)
+        joins the nearest street of a preferred piece within ``max_distance`` instead;
+        when there is none, it is refused and the reason says so. Default: any piece.
 
     Returns
     -------
@@ -142,6 +157,11 @@ def snap_points(
         walls = _barrier_array(barriers, net.crs)
         at, chosen, blocked = _nearest_open_edges(net, points, max_distance, walls)
 
+    stuck = np.empty(0, dtype=np.int64)
+    if prefer is not None:
+        fences = _barrier_array(barriers, net.crs) if barriers is not None else None
+        at, chosen, stuck = _onto_preferred(net, points, at, chosen, max_distance, prefer, fences)
+
     joined = valid[at]
     fraction = shapely.line_locate_point(geoms[chosen], points[at], normalized=True)
     edge[joined] = chosen
@@ -156,16 +176,82 @@ def snap_points(
         refused = refused[which]
         distance[valid[refused]] = gap
         across = np.isin(refused, blocked)
+        cut_off = np.isin(refused, stuck)
         limit = f"{max_distance:.0f}"
         reason[valid[refused]] = [
-            f"与最近道路之间隔着河流或其他障碍（{limit} 米内无可达道路） / a river or other "
+            f"最近道路（{metres:.0f} 米）属于与路网其余部分不相连的小片段，从那里到不了任何设施，"
+            f"{limit} 米内也没有其他道路 / the nearest street ({metres:.0f} m) is on a small "
+            f"piece cut off from the rest of the network, from which no facility can be "
+            f"reached, and no other street is within {limit} m"
+            if fragment
+            else f"与最近道路之间隔着河流或其他障碍（{limit} 米内无可达道路） / a river or other "
             f"barrier lies between the point and the nearest street (none reachable within {limit} m)"
             if behind
             else f"距最近道路 {metres:.0f} 米，超过 {limit} 米上限 / {metres:.0f} m from the "
             f"nearest street, beyond the {limit} m limit"
-            for metres, behind in zip(gap, across, strict=True)
+            for metres, behind, fragment in zip(gap, across, cut_off, strict=True)
         ]
     return Snap(edge=edge, offset=offset, distance=distance, ok=edge >= 0, reason=reason)
+
+
+def pieces_to_prefer(net: WalkNetwork, *snaps: Snap, min_length: float = FRAGMENT_M) -> np.ndarray:
+    """The connected pieces a walk should start on: every piece but the fragments.
+
+    Parameters
+    ----------
+    net : WalkNetwork
+        The network.
+    *snaps : Snap
+        Where the facilities join it: a piece holding one is preferred, however small.
+    min_length : float
+        Metres of street below which a piece is a fragment (default `FRAGMENT_M`).
+
+    Returns
+    -------
+    numpy.ndarray
+        int64 component labels, ascending; always holds the largest piece (0).
+    """
+    count = int(net.component.max()) + 1 if net.n_nodes else 0
+    metres = np.bincount(net.component[net.edge_u], weights=net.edge_length, minlength=count)
+    held = [net.component[net.edge_u[snap.edge[snap.ok]]] for snap in snaps]
+    return np.unique(np.concatenate([np.flatnonzero(metres >= min_length), [0], *held])).astype(
+        np.int64
+    )
+
+
+def _onto_preferred(
+    net: WalkNetwork,
+    points: np.ndarray,
+    at: np.ndarray,
+    chosen: np.ndarray,
+    max_distance: float,
+    prefer: ArrayLike,
+    walls: np.ndarray | None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Move points whose chosen edge is on a fragment to the nearest preferred edge:
+    (point, edge) of every joined point, and the points left stranded."""
+    good = np.isin(net.component[net.edge_u], np.asarray(prefer, dtype=np.int64))
+    off = ~good[chosen]
+    if not off.any():
+        return at, chosen, np.empty(0, dtype=np.int64)
+    moved = at[off]
+    at, chosen = at[~off], chosen[~off]
+    near_point, near_edge = net.edge_tree.query(
+        points[moved], predicate="dwithin", distance=max_distance
+    )
+    near_point = moved[near_point]
+    keep = good[near_edge]
+    near_point, near_edge = near_point[keep], near_edge[keep]
+    gap = shapely.distance(points[near_point], net.edge_geometry[near_edge])
+    order = np.lexsort((near_edge, gap, near_point))
+    near_point, near_edge = near_point[order], near_edge[order]
+    if walls is not None:
+        open_ = _unobstructed(points[near_point], net.edge_geometry[near_edge], walls)
+        near_point, near_edge = near_point[open_], near_edge[open_]
+    found, first = np.unique(near_point, return_index=True)
+    at = np.concatenate([at, found])
+    chosen = np.concatenate([chosen, near_edge[first]])
+    return at, chosen, np.setdiff1d(moved, found)
 
 
 def _barrier_array(barriers: Any, crs: pyproj.CRS) -> np.ndarray:
