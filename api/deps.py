@@ -23,8 +23,9 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from geo.analysis.coverage import analyze_areas
 from geo.analysis.isochrones import gap_zones, isochrones
+from geo.analysis.networks import NetworkChoice, resolve_network
 from geo.analysis.params import WalkParams
-from geo.analysis.study import NetworkChoice, Study, resolve_network
+from geo.analysis.study import Study
 from geo.layers.folder import FolderStore
 from geo.layers.query import FeatureIndex
 from geo.layers.store import LayerStore, Location, open_store

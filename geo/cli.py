@@ -219,8 +219,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--network",
         metavar="FILE",
-        help="步行路网 / walking network: .geojson/.gpkg/.shp lines, .osm.pbf or .graphml "
-        "(default: the store's streets, a folder's streets.geojson); 'none' for straight lines",
+        help="步行路网 / walking network: .geojson/.gpkg/.shp lines, OpenStreetMap .osm (an "
+        "openstreetmap.org Export) or .osm.pbf, osmnx .graphml (default: the store's streets, "
+        "a folder's streets.geojson); 'none' for straight lines",
     )
     join_help = (
         "把相距不超过该米数的断头路接上 / join dead ends that stop at most this many metres "
@@ -308,7 +309,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="路网文件 / network file (info): lines (.geojson .gpkg .shp), .osm, .osm.pbf, "
         ".graphml; default: the store's streets",
     )
-    p.add_argument("--layer", help="GeoPackage 图层 / which GeoPackage layer (default: the first)")
+    p.add_argument("--layer", help="GeoPackage 图层 / .gpkg layer (default: first; else ignored)")
     p.add_argument("--join-within", type=float, metavar="METRES", help=join_help)
     p.add_argument("--json", action="store_true", help="以 JSON 输出 / print the report as JSON")
     p.add_argument("--place", help="地名 / place for fetch, e.g. '杨浦区, 上海'")
@@ -472,6 +473,7 @@ def _cmd_network(args: argparse.Namespace, settings: Settings) -> int:
     from geo.errors import SourceReadError
     from geo.network.cache import load_network
     from geo.network.quality import format_report, join_near_misses, network_report
+    from geo.network.readers import layer_note
 
     if args.action == "info":
         source = args.file or open_store(settings.data).streets()
@@ -480,6 +482,8 @@ def _cmd_network(args: argparse.Namespace, settings: Settings) -> int:
                 f"数据中没有路网 / the store {settings.data} has no streets: "
                 "用 --file 指定路网文件 / name a network file with --file"
             )
+        if note := layer_note(source, args.layer):  # a wrong --layer: its error lists the layers
+            print(note, file=sys.stderr)
         net, joined = load_network(source, settings.cache, layer=args.layer), None
         if args.join_within is not None:
             net, joined = join_near_misses(net, args.join_within)

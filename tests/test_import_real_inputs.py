@@ -294,7 +294,7 @@ def test_real_osm_outlines_beside_the_wujiaochang_streets(
     study = Path(__file__).parent.parent / "data" / "studies" / "wujiaochang"
     store = tmp_path / "streets-only"
     store.mkdir()
-    (store / "streets.geojson").write_bytes((study / "streets.geojson").read_bytes())
+    (store / "streets.osm").write_bytes((study / "streets.osm").read_bytes())
     doc = json.loads((study / "residential_areas.geojson").read_text(encoding="utf-8"))
     if shift is not None:
         for feature in doc["features"]:
@@ -310,3 +310,165 @@ def test_real_osm_outlines_beside_the_wujiaochang_streets(
     else:
         (warning,) = warnings
         assert advice in warning.hint and "GCJ-02" in warning.message
+
+
+# ------------------------------------------------------------ review: points, headers, advice
+
+STUDY = Path(__file__).parent.parent / "data" / "studies" / "wujiaochang"
+
+
+def _study_store(tmp_path: Path, *layers: str) -> Path:
+    """A store holding copies of the real study's streets and the given layers."""
+    folder = tmp_path / "study-store"
+    folder.mkdir(exist_ok=True)
+    (folder / "streets.osm").write_bytes((STUDY / "streets.osm").read_bytes())
+    for name in layers:
+        (folder / f"{name}.geojson").write_bytes((STUDY / f"{name}.geojson").read_bytes())
+    return folder
+
+
+def _study_file(layer: str, shift: str | None, tmp_path: Path, keep: slice = slice(None)) -> Path:
+    """One of the study's layers as a file labelled WGS-84, optionally moved into GCJ-02 or
+    BD-09 (what an Amap or Baidu download is)."""
+    doc = json.loads((STUDY / f"{layer}.geojson").read_text(encoding="utf-8"))
+    doc["features"] = doc["features"][keep]
+    for feature in doc["features"]:
+        if shift is not None:
+            shape = shapely.geometry.shape(feature["geometry"])
+            moved = gcrs.convert_geometries(np.array([shape], dtype=object), shift, False)[0]
+            feature["geometry"] = json.loads(shapely.to_geojson(moved))
+    path = tmp_path / f"{layer}-{shift or 'wgs84'}.geojson"
+    path.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("shift", [None, "gcj02", "bd09"])
+@pytest.mark.parametrize("layer", ["clinics", "charging_points"])
+def test_real_points_against_the_real_streets_never_get_wrong_advice(
+    layer: str, shift: str | None, tmp_path: Path
+) -> None:
+    """Few points against a street network say little (the true charging points' best
+    conversion was 0.53 of as-is; BD-09 ones got `--crs gcj02`): no advice, never wrong."""
+    store = _study_store(tmp_path)
+    report = import_layer(layer, _study_file(layer, shift, tmp_path), folder=store)
+    warnings = _offset_warnings(report)
+    if shift is None:
+        assert warnings == []
+    for warning in warnings:
+        assert f"--crs {shift}" in warning.hint
+    wrong = {"gcj02": "--crs bd09", "bd09": "--crs gcj02"}.get(shift or "", "--crs")
+    assert not any(wrong in w.hint for w in warnings)
+
+
+@pytest.mark.parametrize(("shift", "advice"), [(None, None), ("bd09", "--crs bd09")])
+def test_charging_points_are_judged_in_the_real_compounds(
+    shift: str | None, advice: str | None, tmp_path: Path
+) -> None:
+    """Charging points stand inside compounds: with the compounds in the store they are
+    measured against them (true 0 m; as BD-09 229 m, 0 m converted, 310 m from GCJ-02)."""
+    store = _study_store(tmp_path, "residential_areas")
+    report = import_layer(
+        "charging_points", _study_file("charging_points", shift, tmp_path), folder=store
+    )
+    warnings = _offset_warnings(report)
+    if advice is None:
+        assert warnings == []
+    else:
+        (warning,) = warnings
+        assert advice in warning.hint and "BD-09" in warning.message
+        assert "residential_areas" in warning.message and "--crs gcj02" not in warning.hint
+
+
+def test_gcj02_charging_points_in_the_real_compounds_get_no_bd09_advice(tmp_path: Path) -> None:
+    store = _study_store(tmp_path, "residential_areas")
+    shifted = _study_file("charging_points", "gcj02", tmp_path)
+    report = import_layer("charging_points", shifted, folder=store)
+    assert not any("--crs bd09" in w.hint for w in _offset_warnings(report))
+
+
+def test_bd09_compounds_beside_the_real_streets_get_the_bd09_advice(tmp_path: Path) -> None:
+    """As BD-09 the outlines are 55 m from a street, 47 m from GCJ-02, 10 m from BD-09."""
+    store = _study_store(tmp_path)
+    report = import_layer(
+        "residential_areas", _study_file("residential_areas", "bd09", tmp_path), folder=store
+    )
+    (warning,) = _offset_warnings(report)
+    assert "--crs bd09" in warning.hint and "--crs gcj02" not in warning.hint
+
+
+def test_the_real_study_validates_without_offset_warnings(tmp_path: Path) -> None:
+    layers = ["clinics", "charging_points", "residential_areas", "neighbor_centers"]
+    store = _study_store(tmp_path, *layers, "renovation_projects")
+    assert _offset_warnings(validate_store(store)) == []
+
+
+@pytest.mark.parametrize(
+    ("lon", "lat", "crs"),
+    [
+        ("经度(GCJ02)", "纬度", "gcj02"),
+        ("经度", "纬度(BD09)", "bd09"),
+        ("lng_gcj02", "lat", "gcj02"),
+    ],
+)
+def test_one_column_naming_the_crs_names_it_for_the_pair(
+    lon: str, lat: str, crs: str, store: Path, tmp_path: Path, write_csv: Callable[..., Path]
+) -> None:
+    to = gcrs.wgs84_to_gcj02 if crs == "gcj02" else gcrs.wgs84_to_bd09
+    rows = [["name", "level", lon, lat]]
+    for i, (x, y) in enumerate(TRUE):
+        sx, sy = to(x, y)
+        rows.append([f"站{i}", "station", f"{sx:.9f}", f"{sy:.9f}"])
+    report = import_layer("clinics", write_csv(tmp_path / "half.csv", rows), folder=store)
+    assert report.crs == crs
+    back = read_layer("clinics", store).sort_values("name")
+    for point, (x, y) in zip(back.geometry, TRUE, strict=True):
+        assert _metres(point, x, y) < 0.5
+    assert not {lon, lat} & set(back.columns)
+
+
+def test_lon_and_lat_naming_different_crs_are_still_no_pair(
+    store: Path, tmp_path: Path, write_csv: Callable[..., Path]
+) -> None:
+    rows = [["name", "level", "lng_gcj02", "lat_bd09"], ["站", "station", LON, LAT]]
+    with pytest.raises(SourceReadError):
+        import_layer("clinics", write_csv(tmp_path / "mixed.csv", rows), folder=store)
+
+
+def test_a_named_half_does_not_steal_from_an_unnamed_pair(
+    store: Path, tmp_path: Path, write_csv: Callable[..., Path]
+) -> None:
+    rows = [["name", "level", "lng", "lat", "lng_gcj02"], ["站", "station", LON, LAT, LON + 0.1]]
+    report = import_layer("clinics", write_csv(tmp_path / "t.csv", rows), folder=store)
+    assert report.crs == "wgs84"
+    assert _metres(read_layer("clinics", store).geometry.iloc[0], LON, LAT) < 0.05
+
+
+def test_offset_advice_after_an_append_to_a_filled_layer_does_not_say_replace(
+    tmp_path: Path,
+) -> None:
+    """`--mode replace` would delete the rows the layer held before the append."""
+    store = _study_store(tmp_path)
+    first = _study_file("residential_areas", None, tmp_path, slice(0, 3))
+    import_layer("residential_areas", first, folder=store)
+    shifted = _study_file("residential_areas", "gcj02", tmp_path, slice(3, None))
+    report = import_layer("residential_areas", shifted, folder=store)
+    (warning,) = _offset_warnings(report)
+    assert "--crs gcj02" in warning.hint and "--mode replace" in warning.hint
+    assert "不要用 --mode replace" in warning.hint and "do not use --mode replace" in warning.hint
+    assert "删除刚导入的 75 条" in warning.hint and "delete the 75 features" in warning.hint
+    assert warning.hint.index("删除") < warning.hint.index("delete")  # Chinese first
+    assert not warning.hint.rstrip().endswith("--mode replace")
+
+
+@pytest.mark.parametrize("mode", ["append", "replace"])
+def test_offset_advice_says_replace_when_nothing_else_is_lost(mode: str, tmp_path: Path) -> None:
+    store = _study_store(tmp_path)
+    if mode == "replace":  # the layer held rows; replace drops them anyway
+        import_layer(
+            "residential_areas", _study_file("residential_areas", None, tmp_path), folder=store
+        )
+    shifted = _study_file("residential_areas", "gcj02", tmp_path)
+    report = import_layer("residential_areas", shifted, folder=store, mode=mode)
+    (warning,) = _offset_warnings(report)
+    assert warning.hint.endswith("--crs gcj02 --mode replace")
+    assert "do not use" not in warning.hint

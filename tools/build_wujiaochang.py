@@ -2,9 +2,9 @@
 
 What it makes, a lifecircle folder store (``lifecircle serve --data data/studies/wujiaochang``):
 
-  streets.geojson              the OSM walking network: every walkable way of the export
-                               (geo.network.osm.walkable_mask), one LineString per way, with
-                               name, highway, bridge, tunnel, layer, foot, access
+  streets.osm                  the OSM export itself: the walking network is read from it
+                               with OSM's own topology (ways join where they share a node;
+                               geo.network.osmxml), walkable ways only
   residential_areas.geojson    named landuse=residential outlines of the export; population,
                                elderly and households ESTIMATED from the 2020 census
   clinics.geojson              real points: Geofabrik/OSM clinics, doctors, hospitals and the
@@ -55,7 +55,6 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from geo.atomic import atomic_write_bytes  # noqa: E402
-from geo.layers.geojson import to_feature_collection  # noqa: E402
 from geo.layers.store import validate_store, write_layer  # noqa: E402
 from geo.network.osm import walkable_mask  # noqa: E402
 
@@ -140,8 +139,11 @@ def streets(osm: Path) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(lines[columns], geometry="geometry", crs="EPSG:4326")
 
 
-def write_streets(frame: gpd.GeoDataFrame, out: Path) -> None:
-    atomic_write_bytes(out / "streets.geojson", to_feature_collection(frame))
+def write_streets(osm: Path, out: Path) -> None:
+    """The export as the store's streets: read with its node ids, a crossing without a
+    shared node stays a crossing (a line layer would be noded wherever lines cross)."""
+    atomic_write_bytes(out / "streets.osm", osm.read_bytes())
+    (out / "streets.geojson").unlink(missing_ok=True)  # an older build's line layer
 
 
 # --- subdistricts from the export's boundary ways ------------------------------------------
@@ -494,7 +496,7 @@ position: Yangpu's official list of community health service centres, geocoded f
 
 | file | features | what it is |
 |---|---|---|
-| `streets.geojson` | {ways} ways | **real** (OSM): every walkable way of the export (`geo.network.osm.walkable_mask`: no trunk/motorway, no `foot=no`, no `access=private/no` unless `foot` allows), one line per way, with `osm_id`, `name`, `highway`, `bridge`, `tunnel`, `layer`, `foot`, `access`. Bridges, tunnels and ways on another `layer` join the rest only at their ends. Walking network: **{nodes:,} nodes, {edges:,} edges, {km} km, {pieces} pieces** (the largest holds {largest:.1%} of the length). |
+| `streets.osm` | {ways} walkable ways | **real** (OSM): the export itself, read as a walking network with OSM's own topology (`geo.network.osmxml`: ways join where they share a node, so a footway crossing a road or a tunnel without a shared node is no junction; pedestrian-area outlines `area=yes` are left out) and its walkable ways only (`geo.network.osm.walkable_mask`: no trunk/motorway, no `foot=no`, no `access=private/no` unless `foot` allows). Walking network: **{nodes:,} nodes, {edges:,} edges, {km} km, {pieces} pieces** (the largest holds {largest:.1%} of the length). |
 | `residential_areas.geojson` | {areas} | **real outlines**: the named `landuse=residential` polygons of the export ({unnamed} unnamed ones are left out). Subdistrict from the export's own boundary ways (admin_level 8): {by_sub}. **Estimated**: population — the export covers most of 五角场街道 and edges of its neighbours, so 五角场街道's 2020 census total ({census:,}) is taken as the study's and shared by footprint area over all {areas} compounds ({footprint:.0f} ha of footprint, i.e. {density:,.0f} residents/ha); total {population:,}. Households = population ÷ {pph}; aged 60+ = {elderly:.0%} of population, the documented share of 长白新村街道 (Yangpu) — likely high for 五角场 with its students and young households. Year built unknown: `built` is a placeholder `{built}`; tenure unknown: `其他`. Each feature's `note` says so. No gates (`entrances`): walks start at the streets touching each compound. Caveats: OSM maps only part of the compounds (and students on campus are in the census total), so per-compound numbers are likely over-estimates; read them as relative weights, not counts. |
 | `clinics.geojson` | {clinics} | **real**: OSM clinics/doctors/hospitals within {margin:.0f} m of the bounds ({osm_clinics}), and 五角场社区卫生服务中心 (武东路9号, 110 beds) from Yangpu's official list ({facts_clinics}). Level from the name: 社区卫生服务中心 → community_health_centre, …站 → station, hospitals → hospital, a 门诊部 → station (noted). |
 | `neighbor_centers.geojson` | {centres} | **real**: named OSM community centres ({centre_names}); a district youth centre and unnamed ones are left out. OSM lists none of 五角场's 睦邻中心, so this layer is thin: add them with `lifecircle import`. |
@@ -532,8 +534,8 @@ def build(input_dir: Path, out: Path, facts: Path | None, readme: bool) -> int:
     print(f"五角场 study: {input_dir} → {out}", file=sys.stderr)
 
     step("1/7 streets: walkable OSM ways")
-    lines = streets(osm)
-    write_streets(lines, out)
+    lines = streets(osm)  # the walkable ways, counted for the README
+    write_streets(osm, out)
 
     step("2/7 subdistrict boundaries of the export")
     root_bounds = ET.parse(osm).getroot().find("bounds")

@@ -20,7 +20,7 @@ import pandas as pd
 import shapely
 
 from geo.analysis.params import PROFILES, Profile, Thresholds, WalkParams
-from geo.analysis.study import Study
+from geo.analysis.study import NO_PATH, Study
 from geo.network.snapping import Snap
 from geo.schema import FACILITY_LAYERS
 
@@ -43,7 +43,6 @@ COUNT_CAP = 25
 #: centre lines are drawn a few metres from the walls that line them.
 TOUCH_M = 15.0
 ALL_TYPES = "all_types"
-NO_PATH = "路网上无法到达任何设施 / no facility of this type can be reached on the network"
 
 
 @dataclass(frozen=True)
@@ -90,7 +89,7 @@ class Origins:
         return reached
 
 
-def area_origins(study: Study, areas: gpd.GeoDataFrame) -> Origins:
+def area_origins(study: Study, areas: gpd.GeoDataFrame, kind: str | None = None) -> Origins:
     """Origins of every area, snapped once: compute this once per analysis and pass it on.
 
     The snap of street origins is exact (they lie on the street, 0 m away); gates and
@@ -102,19 +101,24 @@ def area_origins(study: Study, areas: gpd.GeoDataFrame) -> Origins:
     study : Study
     areas : geopandas.GeoDataFrame
         Residential areas (WGS-84), with ``entrances`` where gates are known.
+    kind : str, optional
+        The facility type the walks go to: a gate is not left on a fragment that holds
+        none of them (:meth:`Study.pieces`); None: any type.
 
     Returns
     -------
     Origins
     """
+    pieces = study.pieces(kind) if study.network is not None else ()
     if areas is study.layers["residential_areas"]:  # the study's own: snap its gates once
-        if "area_origins" not in study.memo:
-            study.memo["area_origins"] = _area_origins(study, areas)
-        return study.memo["area_origins"]
-    return _area_origins(study, areas)
+        key = f"area_origins:{pieces}"  # the same for every type unless fragments differ
+        if key not in study.memo:
+            study.memo[key] = _area_origins(study, areas, kind)
+        return study.memo[key]
+    return _area_origins(study, areas, kind)
 
 
-def _area_origins(study: Study, areas: gpd.GeoDataFrame) -> Origins:
+def _area_origins(study: Study, areas: gpd.GeoDataFrame, kind: str | None) -> Origins:
     count = len(areas)
     gates = areas["entrances"] if "entrances" in areas.columns else pd.Series([None] * count)
     gate_owner: list[int] = []
@@ -145,7 +149,7 @@ def _area_origins(study: Study, areas: gpd.GeoDataFrame) -> Origins:
         )
 
     net = study.network
-    gate_snap = study.snap(gx, gy)
+    gate_snap = study.snap(gx, gy, kind=kind)
     # Streets touching or crossing compounds without gates.
     zone = shapely.buffer(metric[no_gate], TOUCH_M)
     which, edges = net.edge_tree.query(zone, predicate="intersects")
@@ -162,7 +166,7 @@ def _area_origins(study: Study, areas: gpd.GeoDataFrame) -> Origins:
     )
     lonely = np.setdiff1d(no_gate, street_owner)
     cx, cy = shapely.get_x(centre[lonely]), shapely.get_y(centre[lonely])
-    centre_snap = study.snap(cx, cy)
+    centre_snap = study.snap(cx, cy, kind=kind)
     snap = Snap(
         *(np.concatenate([getattr(s, f) for s in (gate_snap, street_snap, centre_snap)])
           for f in ("edge", "offset", "distance", "ok", "reason"))
@@ -196,7 +200,8 @@ def analyze_areas(
     types : tuple of str
         Facility types to analyse.
     origins : Origins, optional
-        The areas' origins when already computed (:func:`area_origins`).
+        The areas' origins for every type, when already computed (:func:`area_origins`);
+        by default each type's own, snapped once per study.
 
     Returns
     -------
@@ -229,11 +234,12 @@ def analyze_areas(
     params = WalkParams.of(params, minutes=minutes, profile=profile, metres=metres)
     walker = params.profile
     areas = study.layers["residential_areas"]
-    owner, x, y, snap = origins if origins is not None else area_origins(study, areas)
     out = pd.DataFrame(index=areas.index)
     metric = areas.geometry.to_crs(study.crs).to_numpy()
     covered_all = np.ones(len(areas), dtype=bool)
     for kind in types:
+        chosen = origins if origins is not None else area_origins(study, areas, kind)
+        owner, x, y, snap = chosen
         limit_m = params.limit_m(kind)
         frame = study.facilities(kind)
         nearest_m, nearest_label, reason = study.walk_metres(x, y, kind, 1, origin_snap=snap)

@@ -354,7 +354,7 @@ def coverage_sets(
     layers[kind] = candidates
     trial = study.with_layers(layers)
     areas = study.layers["residential_areas"]
-    owner, x, y, snap = origins if origins is not None else area_origins(trial, areas)
+    owner, x, y, snap = origins if origins is not None else area_origins(trial, areas, kind)
     k = min(MAX_CANDIDATES_PER_AREA, max(len(candidates), 1))
     _, label, _ = trial.walk_metres(x, y, kind, k, cutoff=limit_m, origin_snap=snap)
     pairs = np.column_stack([np.repeat(owner, k), label.ravel()])

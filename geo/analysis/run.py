@@ -97,8 +97,9 @@ def analyze(
             "没有小区可分析 / no residential areas to analyse: 先导入 / import some first, "
             "e.g. lifecircle import residential_areas 小区.shp"
         )
-    origins = area_origins(study, areas)  # gates snapped once for the whole run
-    result = analyze_areas(study, params, origins=origins)
+    # gates snapped once per study (and fragment rule), kept in study.memo for every step
+    origins = area_origins(study, areas)
+    result = analyze_areas(study, params)
     bar.update()
     coverage = areas.join(result)
     summary = summarize(areas, result)

@@ -10,7 +10,6 @@ in :mod:`geo.analysis.params`.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -22,54 +21,23 @@ import pandas as pd
 import pyproj
 from scipy.spatial import cKDTree
 
+from geo.analysis.networks import NetworkChoice, resolve_network
 from geo.analysis.params import CIRCUITY, Profile, WalkParams
 from geo.crs import to_wgs84
 from geo.errors import LifecircleError, QueryError
-from geo.layers.store import LayerStore, Location, open_store, read_layers
-from geo.network.cache import load_network
+from geo.layers.store import Location, open_store, read_layers
 from geo.network.graph import WalkNetwork
 from geo.network.routing import FacilityTable, facility_table, query_table
 from geo.network.snapping import DEFAULT_SNAP_DISTANCE_M, Snap, pieces_to_prefer, snap_points
 from geo.schema import FACILITY_LAYERS, get_layer
 
-__all__ = ["NetworkChoice", "Study", "nearest", "resolve_network"]
+__all__ = ["NO_PATH", "Study", "nearest"]
+
+#: Why a point on the network has no facility: none of this type is reachable from it.
+NO_PATH = "路网上无法到达任何设施 / no facility of this type can be reached on the network"
 
 #: ``np.where(mask, values, _NONE)``: None where the mask is false, in an object array.
 _NONE = np.array(None, dtype=object)
-
-#: A walking network as a caller names it: ``"auto"`` (the store's streets), ``"none"`` or
-#: None (straight lines), a file, or a network already built.
-NetworkChoice = WalkNetwork | str | os.PathLike[str] | None
-
-
-def resolve_network(
-    choice: NetworkChoice, store: LayerStore, cache_dir: Path | None = None
-) -> WalkNetwork | None:
-    """The walking network a study uses — the one rule for the CLI, the API and notebooks.
-
-    Parameters
-    ----------
-    choice : WalkNetwork, str, path or None
-        ``"auto"``: the store's streets if it has them (built once, cached on disk), else
-        none; ``"none"`` or None: straight-line mode; a path: that file; a network: itself.
-    store : LayerStore
-        Whose streets ``"auto"`` means.
-    cache_dir : pathlib.Path, optional
-        Where built networks are cached (the settings' ``cache``; default
-        :func:`geo.network.cache.default_cache_dir`).
-
-    Returns
-    -------
-    WalkNetwork or None
-    """
-    if choice is None or isinstance(choice, WalkNetwork):
-        return choice
-    if isinstance(choice, str) and choice.lower() == "none":
-        return None
-    if isinstance(choice, str) and choice == "auto":
-        streets = store.streets()
-        return load_network(streets, cache_dir) if streets is not None else None
-    return load_network(Path(choice), cache_dir)
 
 
 @dataclass
@@ -300,18 +268,36 @@ class Study:
             self._snaps[kind] = self.snap(x, y, prefer=False)
         return self._snaps[kind]
 
-    @cached_property
-    def _pieces(self) -> np.ndarray:
-        """Pieces a walk should start on: all but fragments, and those holding facilities."""
-        snaps = [self.facility_snap(kind) for kind in FACILITY_LAYERS if kind in self.layers]
-        return pieces_to_prefer(self._require_network(), *snaps)
+    def pieces(self, kind: str | None = None) -> tuple[int, ...]:
+        """Pieces a walk to ``kind`` should start on: all but fragments, and those holding a
+        facility of ``kind`` (of any type when None).
+
+        Parameters
+        ----------
+        kind : str, optional
+            A facility type; a fragment holding a clinic is no start for a walk to a charger.
+
+        Returns
+        -------
+        tuple of int
+            Component labels, ascending (hashable: origins are cached by them).
+        """
+        key = f"pieces:{kind}"
+        if key not in self.memo:
+            kinds = [kind] if kind is not None else [k for k in FACILITY_LAYERS if k in self.layers]
+            snaps = [self.facility_snap(k) for k in kinds]
+            pieces = pieces_to_prefer(self._require_network(), *snaps)
+            self.memo[key] = tuple(int(c) for c in pieces)
+        return self.memo[key]
 
     def _require_network(self) -> WalkNetwork:
         if self.network is None:
             raise LifecircleError("没有路网 / no walking network in this study")
         return self.network
 
-    def snap(self, x: np.ndarray, y: np.ndarray, prefer: bool = True) -> Snap:
+    def snap(
+        self, x: np.ndarray, y: np.ndarray, prefer: bool = True, kind: str | None = None
+    ) -> Snap:
         """Where points (metric ``x``, ``y`` of the study's CRS) join the network.
 
         Parameters
@@ -321,6 +307,8 @@ class Study:
         prefer : bool
             Keep points off fragments that lead to no facility (``prefer`` of
             :func:`~geo.network.snapping.snap_points`); False for the facilities themselves.
+        kind : str, optional
+            The facility type the walks go to (see :meth:`pieces`); None: any type.
 
         Returns
         -------
@@ -333,7 +321,8 @@ class Study:
             return Snap(
                 empty.astype(np.int64), empty, empty, empty.astype(bool), empty.astype(object)
             )
-        return snap_points(network, x, y, self.max_snap_m, prefer=self._pieces if prefer else None)
+        preferred = np.asarray(self.pieces(kind), dtype=np.int64) if prefer else None
+        return snap_points(network, x, y, self.max_snap_m, prefer=preferred)
 
     def walk_metres(
         self,
@@ -395,7 +384,7 @@ class Study:
                 metres[:, :found] = np.where(keep, dist, np.inf)
                 label[:, :found] = np.where(keep, idx, -1)
             return metres, label, np.full(p, None, dtype=object)
-        snap = origin_snap if origin_snap is not None else self.snap(x, y)
+        snap = origin_snap if origin_snap is not None else self.snap(x, y, kind=kind)
         if count == 0:
             return np.full((p, k), np.inf), np.full((p, k), -1, np.int64), snap.reason
         metres, label = query_table(self.network, self.facility_table(kind, k, cutoff), snap)
@@ -504,9 +493,16 @@ class Study:
         )
         walk = metres.ravel()
         why = np.where(found, _NONE, reason[rows])
-        # Where fewer than k facilities exist, only the first empty rank says why.
+        # On the network but nothing reached: say so; later empty ranks say why they are empty.
+        first = ~found & (ranks == 1) & pd.isna(reason[rows])
+        why[first] = NO_PATH
         extra = ~found & (ranks > 1) & pd.isna(reason[rows])
-        why[extra] = "设施不足 / fewer facilities than k"
+        count = len(self.facilities(kind))
+        why[extra] = (
+            "设施不足 / fewer facilities than k"
+            if count < k
+            else "其余设施无法到达 / no further facility of this type can be reached"
+        )
         return {
             "point": rows,
             "rank": ranks,

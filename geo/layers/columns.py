@@ -11,6 +11,11 @@ reads that; :func:`choose_columns` finds every candidate pair of columns and pic
 4. else the pair without a system in its header (``lng``/``lat``, ``经度``/``纬度``), read
    in ``--crs`` or WGS-84 as before.
 
+A header that names its system may have a partner that names none (``经度(GCJ02),纬度``,
+``lng_gcj02,lat``): they are one pair, in the named system, unless the table also has a
+complete unnamed pair or the unnamed column would serve two systems. A lon and a lat
+naming different systems are never paired.
+
 When there were several candidate pairs, a warning says which pair was used and which were
 ignored, so a table with ``lng,lat`` (Baidu) and ``wgs84_lon,wgs84_lat`` is never read
 silently from the wrong pair. Pure: column names in, a choice out.
@@ -161,6 +166,27 @@ def _same_crs(columns: list[str], source: str) -> str | None:
     return tags.pop() if tags else None
 
 
+def _pairs(columns: list[str]) -> dict[str | None, tuple[str, str]]:
+    """Candidate (lon, lat) pairs by the CRS their headers name.
+
+    A column naming a CRS whose partner names none (``经度(GCJ02)`` + ``纬度``) is paired
+    with it and takes its CRS, unless the unnamed columns form a pair of their own or
+    two systems would share the same unnamed column (then it is ambiguous: no pair)."""
+    groups = {tag: [c for c in columns if header_crs(c) == tag] for tag in CRS_PREFERENCE}
+    by_crs: dict[str | None, tuple[str, str]] = {}
+    halves: dict[str | None, tuple[str, str]] = {}
+    bare_lon, bare_lat = _best(groups[None], LON_NAMES), _best(groups[None], LAT_NAMES)
+    for tag in CRS_PREFERENCE:
+        lon, lat = _best(groups[tag], LON_NAMES), _best(groups[tag], LAT_NAMES)
+        if lon is not None and lat is not None:
+            by_crs[tag] = (lon, lat)
+        elif tag is not None and (lon or bare_lon) and (lat or bare_lat):
+            halves[tag] = (str(lon or bare_lon), str(lat or bare_lat))
+    if None not in by_crs and len(halves) == 1:
+        by_crs.update(halves)
+    return by_crs
+
+
 def choose_columns(
     columns: Sequence[str], lon_col: str | None, lat_col: str | None, source: str
 ) -> CoordinateColumns:
@@ -206,12 +232,7 @@ def choose_columns(
         crs = _same_crs([c for c in (lon, lat) if c is not None], source)
         return CoordinateColumns(lon, lat, None, None, crs)
 
-    by_crs: dict[str | None, tuple[str, str]] = {}
-    for tag in CRS_PREFERENCE:
-        group = [c for c in columns if header_crs(c) == tag]
-        lon, lat = _best(group, LON_NAMES), _best(group, LAT_NAMES)
-        if lon is not None and lat is not None:
-            by_crs[tag] = (lon, lat)
+    by_crs = _pairs(columns)
     pair, wkt = _best(columns, PAIR_NAMES), _best(columns, WKT_NAMES)
     if not by_crs:
         if pair is None and wkt is None:

@@ -29,7 +29,14 @@ from geo.layers.geojson import (
 )
 from geo.schema import LAYER_NAMES, get_layer
 
-__all__ = ["LOCK_NAME", "LOCK_TIMEOUT_S", "STREETS_FILE", "FolderStore", "FolderTransaction"]
+__all__ = [
+    "LOCK_NAME",
+    "LOCK_TIMEOUT_S",
+    "STREETS_FILE",
+    "STREETS_FILES",
+    "FolderStore",
+    "FolderTransaction",
+]
 
 #: The lock file in the store's folder that a writer holds (see :meth:`FolderStore.transaction`).
 LOCK_NAME = ".lifecircle.lock"
@@ -37,6 +44,10 @@ LOCK_NAME = ".lifecircle.lock"
 LOCK_TIMEOUT_S = 30
 #: The street layer a folder store may hold beside its layers (the default walking network).
 STREETS_FILE = "streets.geojson"
+#: Every name the streets may have, first found wins: a drawn line layer, or an
+#: OpenStreetMap file kept as it is, so walks follow OSM's own junctions (ways joined where
+#: they share a node, not wherever two lines cross).
+STREETS_FILES = (STREETS_FILE, "streets.gpkg", "streets.osm", "streets.osm.pbf")
 
 
 class FolderStore:
@@ -256,14 +267,14 @@ class FolderStore:
             ) from None
 
     def streets(self) -> Path | None:
-        """The street layer beside the layers, :data:`STREETS_FILE`, if the folder has one.
+        """The streets beside the layers (the first of :data:`STREETS_FILES` there), if any.
 
         Returns
         -------
         pathlib.Path or None
         """
-        path = self.folder / STREETS_FILE
-        return path if path.exists() else None
+        found = [self.folder / name for name in STREETS_FILES if (self.folder / name).exists()]
+        return found[0] if found else None
 
 
 class FolderTransaction:

@@ -10,6 +10,7 @@ tool wants.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 from dataclasses import dataclass, field
@@ -23,7 +24,7 @@ import pandas as pd
 from geo.crs import convert_pairs
 from geo.errors import ImportFailedError, LifecircleError, Problem
 from geo.layers.headers import absent_fields, auto_mapping, column_clashes
-from geo.layers.offsets import offset_warning, read_streets, reference_geometries
+from geo.layers.offsets import INSIDE, judge_layer, read_streets
 from geo.layers.sources import Source, id_text, open_source
 from geo.layers.store import LayerStore, Location, open_store, write_checked
 from geo.layers.validate import coerce_layer, validate_layer
@@ -274,28 +275,51 @@ def _column_problems(
 def _offset_problems(
     store: LayerStore, layer: str, geoms: np.ndarray, source: str
 ) -> list[Problem]:
-    """A warning when the source lines up with the store's streets (else its other
-    layers) clearly better after a GCJ-02 or BD-09 conversion (:mod:`geo.layers.offsets`)."""
-    hint = (
-        f"若来自高德/腾讯/百度，加 --crs {{crs}} 重新导入（刚写入的要素用 --mode replace 覆盖）/ "
-        f"if it comes from Gaode/Tencent/Baidu, import it again with --crs {{crs}} (--mode "
-        f"replace overwrites what was just written): lifecircle import {layer} {source} "
-        "--crs {crs} --mode replace"
-    )
-    reference = read_streets(store.streets(), geoms)
-    what = ("街道", "the streets")
-    if reference is None:
-        frames = []
-        for other in store.layers():
-            if other == layer:
-                continue
-            try:
-                frames.append(store.read(other))
-            except LifecircleError:  # a broken layer is validate's business
-                continue
-        reference, what = reference_geometries(frames), ("其他图层", "the other layers")
-    found = offset_warning(geoms, reference, source, what, hint)
+    """A warning when the source lines up with the store clearly better after a GCJ-02 or
+    BD-09 conversion (:func:`geo.layers.offsets.judge_layer`); its hint is a template
+    :func:`_offset_hint` fills once the import knows what the layer held before."""
+    lines = read_streets(store.streets(), geoms)
+    others = {}
+    for other in store.layers():
+        if other == layer or (lines is not None and other != INSIDE.get(layer)):
+            continue
+        try:
+            others[other] = store.read(other)
+        except LifecircleError:  # a broken layer is validate's business
+            continue
+    found = judge_layer(layer, geoms, lines, others, source, "{crs}")
     return [found] if found is not None else []
+
+
+def _offset_hint(
+    problem: Problem, layer: str, source: str, mode: str, kept: int, new: int
+) -> Problem:
+    """The offset warning's advice, safe for what the layer held: ``--mode replace`` only
+    when the import replaced the layer or the layer had no other rows before it."""
+    crs = problem.hint
+    if new == 0:  # nothing was written
+        hint = (
+            f"若来自高德/腾讯/百度，改正后加 --crs {crs} 导入 / if it comes from Gaode/Tencent/"
+            f"Baidu, import it with --crs {crs} once fixed: lifecircle import {layer} {source} "
+            f"--crs {crs}"
+        )
+    elif mode == "replace" or kept == 0:
+        hint = (
+            f"若来自高德/腾讯/百度，加 --crs {crs} 重新导入（--mode replace 覆盖刚写入的要素）/ "
+            f"if it comes from Gaode/Tencent/Baidu, import it again with --crs {crs} (--mode "
+            f"replace overwrites what was just written): lifecircle import {layer} {source} "
+            f"--crs {crs} --mode replace"
+        )
+    else:
+        hint = (
+            f"若来自高德/腾讯/百度：图层中原有 {kept} 条其他要素，不要用 --mode replace（会一并删除"
+            f"它们）；先删除刚导入的 {new} 条要素（或改为导入到新的数据目录 --data），再加 --crs "
+            f"{crs} 重新导入 / if it comes from Gaode/Tencent/Baidu: {layer} already held {kept} "
+            f"other features, so do not use --mode replace (it deletes them too); delete the "
+            f"{new} features just imported (or import into a fresh store with --data), then "
+            f"import again: lifecircle import {layer} {source} --crs {crs}"
+        )
+    return dataclasses.replace(problem, hint=hint)
 
 
 def _numeric_bool(value: Any) -> Any:
@@ -376,9 +400,11 @@ def import_layer(
     duplicate ids ("already imported? use --mode replace"). ``entrances`` are converted
     from the source CRS like the geometries. The store lock is held from reading the
     layer to writing it, so concurrent imports cannot lose each other's rows. A source
-    read as WGS-84 is measured against the store's streets (else its other layers): when
-    it lines up clearly better converted from GCJ-02 or BD-09, a warning gives the
-    ``--crs`` to use (rule and thresholds: :mod:`geo.layers.offsets`).
+    read as WGS-84 is measured against the store (the compounds, for layers that stand in
+    them; else the streets; else the other layers): when it lines up clearly better
+    converted from GCJ-02 or BD-09, a warning gives the ``--crs`` to use (rule and
+    thresholds: :mod:`geo.layers.offsets`), with ``--mode replace`` only when that loses
+    no row the layer held before this import.
     """
     if mode not in ("append", "replace"):
         raise OptionError(f"未知模式 '{mode}' / unknown mode; 用 / use append or replace.")
@@ -406,8 +432,7 @@ def import_layer(
         p for p in validate_layer(frame, layer, source) if (p.feature, p.field) not in seen
     ]
     problems = _column_problems(frame, layer, prepared.origin, source, problems)
-    if src.crs_label == "wgs84":
-        problems += _offset_problems(store, layer, geoms, source)
+    offsets = _offset_problems(store, layer, geoms, source) if src.crs_label == "wgs84" else []
     first: dict[str, str] = {}
     for label, value in zip(labels, ids, strict=True):
         if value in first:
@@ -431,8 +456,9 @@ def import_layer(
             summary = (
                 f"{source}: 导入失败，未写入任何数据 / import failed, nothing written; {_FIX_HINT}"
             )
+            said = [_offset_hint(p, layer, source, mode, len(existing), 0) for p in offsets]
             raise ImportFailedError(
-                errors + [p for p in problems if p.severity != "error"], summary
+                errors + [p for p in problems if p.severity != "error"] + said, summary
             )
         bad = {p.feature for p in errors}
         keep = np.array([label not in bad for label in labels], dtype=bool)
@@ -442,6 +468,7 @@ def import_layer(
         new = frame[keep].set_axis(pd.Index(np.array(ids, dtype=object)[keep]), axis=0)
         kept = {label for label, k in zip(labels, keep, strict=True) if k}
         warns = [p for p in problems if p.severity != "error" and p.feature in kept | {None}]
+        warns += [_offset_hint(p, layer, source, mode, len(existing), len(kept)) for p in offsets]
         merged = new
         if len(existing):
             merged = pd.concat([existing, new])

@@ -32,7 +32,9 @@ __all__ = ["NETWORK_CACHE_VERSION", "default_cache_dir", "load_network"]
 logger = logging.getLogger(__name__)
 
 #: Bumped whenever the way networks are built changes, so that older caches are rebuilt.
-NETWORK_CACHE_VERSION = 2
+#: 3: edges keep their level (``edge_level``) and the tag values guessed at; ``.osm`` files
+#: leave out squares' outlines (``area=yes``).
+NETWORK_CACHE_VERSION = 3
 
 
 def default_cache_dir() -> Path:
@@ -125,6 +127,15 @@ def _cache_bytes(net: WalkNetwork, stamp: str) -> bytes:
         # split per edge and took 3.5 s here, against 1.5 s for this vectorised round trip.
         xy, owner = shapely.get_coordinates(net.edge_geometry, return_index=True)
         arrays |= {"geometry_xy": xy, "geometry_edge": owner}
+    if net.edge_level is not None:
+        arrays["edge_level"] = net.edge_level
+    if net.unknown_tags:
+        tags, values, counts = zip(*net.unknown_tags, strict=True)
+        arrays |= {
+            "unknown_tag": np.asarray(tags, dtype=str),
+            "unknown_value": np.asarray(values, dtype=str),
+            "unknown_count": np.asarray(counts, dtype=np.int64),
+        }
     if net.name is not None:
         codes, values = pd.factorize(pd.Series(net.name, dtype=object), use_na_sentinel=True)
         arrays |= {"name_code": codes.astype(np.int64), "name_value": np.asarray(values, dtype=str)}
@@ -150,6 +161,15 @@ def _read_cache(entry: Path, stamp: str) -> WalkNetwork | None:
             if "name_code" in cached:
                 values = np.append(cached["name_value"].astype(object), [None])
                 names = values[cached["name_code"]]  # code -1 picks the appended None
+            unknown: tuple[tuple[str, str, int], ...] = ()
+            if "unknown_tag" in cached:
+                unknown = tuple(
+                    (str(tag), str(value), int(count))
+                    for tag, value, count in zip(
+                        cached["unknown_tag"], cached["unknown_value"], cached["unknown_count"],
+                        strict=True,
+                    )
+                )  # fmt: skip
             return WalkNetwork.from_edges(
                 cached["edge_u"],
                 cached["edge_v"],
@@ -160,6 +180,8 @@ def _read_cache(entry: Path, stamp: str) -> WalkNetwork | None:
                 edge_geometry=geometry,
                 source=str(cached["source"]),
                 name=names,
+                edge_level=cached.get("edge_level"),
+                unknown_tags=unknown,
             )
     except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, NetworkError) as exc:
         logger.info("network cache %s is unreadable (%s); rebuilding", entry, exc)

@@ -98,6 +98,13 @@ class WalkNetwork:
         Where the network came from.
     name : numpy.ndarray or None
         object (m,) street names where known, else None.
+    edge_level : numpy.ndarray or None
+        int64 (m,) the level of each edge (`geo.network.tags.edge_level`: its ``layer``, 1
+        on a bridge, −1 in a tunnel, 0 on the ground), or None when all are on the ground.
+        Near misses join only edges on the same level.
+    unknown_tags : tuple of (str, str, int)
+        The ``bridge``/``tunnel``/``layer`` values the reader did not know and guessed at
+        (`geo.network.tags.unknown_tag_values`), for ``lifecircle network info``.
     """
 
     crs: pyproj.CRS
@@ -115,6 +122,8 @@ class WalkNetwork:
     # None builds straight lines on first read (see _StraightLinesIfNone)
     edge_geometry: np.ndarray = _StraightLinesIfNone()  # type: ignore[assignment]
     name: np.ndarray | None = None
+    edge_level: np.ndarray | None = None
+    unknown_tags: tuple[tuple[str, str, int], ...] = ()
 
     @classmethod
     def from_edges(
@@ -129,6 +138,8 @@ class WalkNetwork:
         source: str = "arrays",
         *,
         name: ArrayLike | None = None,
+        edge_level: ArrayLike | None = None,
+        unknown_tags: tuple[tuple[str, str, int], ...] = (),
     ) -> WalkNetwork:
         """Build the CSR adjacency and the components of an undirected edge list.
 
@@ -152,6 +163,12 @@ class WalkNetwork:
             A description of where the network came from.
         name : array-like of str, optional
             Street name of each edge (None or NaN where unknown), or None.
+        edge_level : array-like of int, optional
+            The level of each edge (0 the ground, see `geo.network.tags.edge_level`), or
+            None: all on the ground.
+        unknown_tags : tuple of (str, str, int)
+            Tag values the reader guessed at, as `geo.network.tags.unknown_tag_values`
+            lists them.
 
         Returns
         -------
@@ -194,7 +211,12 @@ class WalkNetwork:
         names = None if name is None else np.array(name, dtype=object).ravel()
         if names is not None:
             names[pd.isna(names)] = None  # pandas 3 strings hold NaN for "no name"
-        for label, column in (("edge_geometry", geometry), ("name", names)):
+        levels = None if edge_level is None else np.asarray(edge_level).ravel()
+        if levels is not None and levels.size and not np.issubdtype(levels.dtype, np.integer):
+            problems.append("edge_level must hold whole numbers (0 the ground)")
+        elif levels is not None:
+            levels = levels.astype(np.int64, copy=False)
+        for label, column in (("edge_geometry", geometry), ("name", names), ("edge_level", levels)):
             if column is not None and len(column) != m:
                 problems.append(f"{label} has {len(column)} values for {m} edges")
         if problems:
@@ -223,6 +245,8 @@ class WalkNetwork:
             component=_components(indptr, indices, n),
             source=source,
             name=names,
+            edge_level=levels,
+            unknown_tags=tuple(unknown_tags),
         )
 
     @property

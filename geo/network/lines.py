@@ -31,7 +31,7 @@ from geo.errors import NetworkError
 from geo.network.graph import WalkNetwork, metric_crs
 from geo.network.noding import CLUSTER_TOLERANCE_M, merge_close, node_lines
 from geo.network.quality import join_near_misses
-from geo.network.tags import elevated_mask
+from geo.network.tags import edge_level, elevated_mask, unknown_tag_values
 
 __all__ = ["NODE_PRECISION_M", "from_lines"]
 
@@ -58,7 +58,9 @@ def from_lines(
     Lines tagged ``bridge`` or ``tunnel``, or with a ``layer`` other than 0 (read as
     `geo.network.tags.TAG_VALUES` says: yes/no, T/F, 1/0, 是/否 …), pass over or under the
     others: they keep their own shape and join the rest only at shared vertices and where a
-    line end lands on them. Ends closer than ``tolerance`` are one node.
+    line end lands on them. Ends closer than ``tolerance`` are one node. Each edge keeps
+    its level (`geo.network.tags.edge_level`), so that near misses are looked for on one
+    level only; the tag values the table does not know are kept in ``unknown_tags``.
 
     Parameters
     ----------
@@ -102,6 +104,7 @@ def from_lines(
     length = shapely.length(edges)
     kept = length > 0
     edges, edge_names, length = edges[kept], names[origin[kept]], length[kept]
+    levels = edge_level(frame)[origin[kept]]
     m = len(edges)
     ends_xy = np.concatenate(
         [
@@ -126,6 +129,8 @@ def from_lines(
         edge_geometry=edges[~sliver],
         source=source,
         name=edge_names[~sliver],
+        edge_level=levels[~sliver],
+        unknown_tags=unknown_tag_values(frame),
     )
     if join_within is not None:
         net, _ = join_near_misses(net, join_within, tolerance=tolerance)

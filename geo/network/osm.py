@@ -25,7 +25,7 @@ from numpy.typing import ArrayLike
 
 from geo.errors import NetworkError, SourceReadError
 from geo.network.graph import WalkNetwork
-from geo.network.tags import tag_is_yes
+from geo.network.tags import ELEVATION_TAGS, edge_level, tag_is_yes, unknown_tag_values
 
 __all__ = [
     "CLOSED_ACCESS",
@@ -132,8 +132,9 @@ def walkable_ways(path: str | os.PathLike[str]) -> tuple[gpd.GeoDataFrame, gpd.G
     nodes : geopandas.GeoDataFrame
         With ``id``, ``lon``, ``lat``.
     ways : geopandas.GeoDataFrame
-        With ``u``, ``v`` (node ids), ``highway``, ``name``, ``foot``, ``access`` and the
-        geometry, split at every OSM node; walkable ways only (`walkable_mask`).
+        With ``u``, ``v`` (node ids), ``highway``, ``name``, ``foot``, ``access``,
+        ``bridge``, ``tunnel``, ``layer`` and the geometry, split at every OSM node; walkable
+        ways only (`walkable_mask`).
 
     Raises
     ------
@@ -159,11 +160,14 @@ def walkable_ways(path: str | os.PathLike[str]) -> tuple[gpd.GeoDataFrame, gpd.G
     if found is None or found[1] is None or found[1].empty:
         raise NetworkError(f"OSM 文件中没有道路 / no streets in the OSM extract {path}")
     nodes, ways = found
-    for tag in ("name", "foot", "access"):
+    for tag in ("name", "foot", "access", "bridge", "tunnel", "layer"):
         if tag not in ways:
             ways[tag] = None
+    if "tags" in ways:  # pyrosm keeps the tags it has no column for as JSON text
+        layer = ways["tags"].astype("string").str.extract(r'"layer"\s*:\s*"([^"]*)"')[0]
+        ways["layer"] = ways["layer"].where(ways["layer"].notna(), layer.to_numpy(dtype=object))
     walkable = walkable_mask(ways["highway"], ways["foot"], ways["access"])
-    columns = ["u", "v", "highway", "name", "foot", "access", "geometry"]
+    columns = ["u", "v", "highway", "name", "foot", "access", *ELEVATION_TAGS, "geometry"]
     return nodes, ways.loc[walkable, columns].reset_index(drop=True)
 
 
@@ -202,6 +206,8 @@ def read_osm_pbf(path: str | os.PathLike[str]) -> WalkNetwork:
         ways["name"].to_numpy(dtype=object),
         crs="EPSG:4326",
         source=f"OpenStreetMap {Path(path).name}",
+        level=edge_level(ways),
+        unknown_tags=unknown_tag_values(ways),
     )
 
 
@@ -216,6 +222,8 @@ def network_from_topology(
     *,
     crs: Any,
     source: str,
+    level: ArrayLike | None = None,
+    unknown_tags: tuple[tuple[str, str, int], ...] = (),
 ) -> WalkNetwork:
     """A network from nodes with ids and edges naming their end nodes, in any CRS.
 
@@ -238,6 +246,10 @@ def network_from_topology(
         The CRS of the coordinates and shapes (anything pyproj takes).
     source : str
         Description stored on the network.
+    level : array-like of int, optional
+        Each edge's level (`geo.network.tags.edge_level`), or None: all on the ground.
+    unknown_tags : tuple of (str, str, int)
+        Tag values guessed at (`geo.network.tags.unknown_tag_values`), kept on the network.
 
     Returns
     -------
@@ -277,8 +289,9 @@ def network_from_topology(
     )
     lines[backwards] = shapely.reverse(lines[backwards])
     return WalkNetwork.from_edges(
-        u, v, shapely.length(lines), x, y, metric, edge_geometry=lines, source=source, name=name
-    )
+        u, v, shapely.length(lines), x, y, metric, edge_geometry=lines, source=source, name=name,
+        edge_level=level, unknown_tags=unknown_tags,
+    )  # fmt: skip
 
 
 def graph_edges(graph: nx.Graph) -> gpd.GeoDataFrame:
@@ -287,7 +300,9 @@ def graph_edges(graph: nx.Graph) -> gpd.GeoDataFrame:
     A reverse twin (osmnx stores a two-way street as u→v and v→u) is dropped: an edge with
     the same two end nodes whose shape, oriented the same way and rounded to 1e-7 of the
     CRS unit, is the same and whose length (when both have one) agrees within 1 cm. Two
-    different streets between the same nodes keep their different shapes and stay.
+    different streets between the same nodes keep their different shapes and stay. A loop
+    (u = v) is its own reverse's twin: its shape is compared in whichever direction sorts
+    first, so its two directions are one street, not twice its length.
 
     Parameters
     ----------
@@ -345,6 +360,13 @@ def _reverse_twins(edges: gpd.GeoDataFrame, u_at: np.ndarray, v_at: np.ndarray) 
     lines = lines.copy()
     lines[flip] = shapely.reverse(lines[flip])
     shape = shapely.to_wkb(shapely.set_precision(lines, 1e-7, mode="pointwise"))
+    loop = np.flatnonzero(u_at == v_at)
+    if len(loop):  # a loop's reverse twin runs the other way round: take the smaller WKB
+        back = shapely.to_wkb(
+            shapely.set_precision(shapely.reverse(lines[loop]), 1e-7, mode="pointwise")
+        )
+        shape = shape.astype(object)
+        shape[loop] = np.where(back < shape[loop], back, shape[loop])
     metres = edges["length"].to_numpy(dtype=float)
     frame = pd.DataFrame(
         {"lo": np.minimum(u_at, v_at), "hi": np.maximum(u_at, v_at), "shape": shape}
@@ -384,6 +406,7 @@ def network_from_graph(graph: nx.Graph, *, source: str = "networkx graph") -> Wa
     """
     edges = graph_edges(graph)
     crs = graph.graph.get("crs", "EPSG:4326")
+    levels = edge_level(edges) if edges[list(ELEVATION_TAGS)].notna().any(axis=None) else None
     node_ids = list(graph.nodes)
     xy = np.array([[float(d["x"]), float(d["y"])] for _, d in graph.nodes(data=True)])
     return network_from_topology(
@@ -396,6 +419,8 @@ def network_from_graph(graph: nx.Graph, *, source: str = "networkx graph") -> Wa
         edges["name"].to_numpy(dtype=object),
         crs=crs,
         source=source,
+        level=levels,
+        unknown_tags=unknown_tag_values(edges),
     )
 
 

@@ -11,7 +11,15 @@ node ids, which would have to be noded again like a drawn line layer.)
 Walkable ways are chosen by `geo.network.osm.walkable_mask`; each way is cut into one edge
 per pair of consecutive nodes, as pyrosm does for ``.osm.pbf``. Nodes the file does not
 hold (a way running out of an export's box keeps its ids, not always its nodes) end the way
-there.
+there. Each edge keeps its way's level (`geo.network.tags.edge_level`, from ``layer``,
+``bridge`` and ``tunnel``).
+
+A closed way tagged ``area=yes`` (``highway=pedestrian`` + ``area=yes``: a square, a plaza)
+is left out, as osmnx and pyrosm leave it out: its ring is the outline of a paved area, not
+a path. Walking round the outline would make a crossing of the square as long as half its
+perimeter and would join every footway that merely touches its edge; OSM maps the ways
+across a square as footways of their own. (The 五角场 extract has seven such squares, the
+sunken 五角场广场 among them.)
 """
 
 from __future__ import annotations
@@ -21,11 +29,13 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import shapely
 
 from geo.errors import NetworkError, SourceReadError
 from geo.network.graph import WalkNetwork
 from geo.network.osm import network_from_topology, walkable_mask
+from geo.network.tags import edge_level, unknown_tag_values
 
 __all__ = ["read_osm_xml"]
 
@@ -61,6 +71,8 @@ def read_osm_xml(path: str | os.PathLike[str]) -> WalkNetwork:
     foot: list[Any] = []
     access: list[Any] = []
     names: list[Any] = []
+    tagged: dict[str, list[Any]] = {"bridge": [], "tunnel": [], "layer": []}
+    area: list[bool] = []
     refs: list[int] = []
     lons: list[float] = []
     lats: list[float] = []
@@ -79,6 +91,12 @@ def read_osm_xml(path: str | os.PathLike[str]) -> WalkNetwork:
             foot.append(tags.get("foot"))
             access.append(tags.get("access"))
             names.append(tags.get("name"))
+            for key, values in tagged.items():
+                values.append(tags.get(key))
+            nodes = item.nodes
+            area.append(
+                tags.get("area") == "yes" and len(nodes) > 2 and nodes[0].ref == nodes[-1].ref
+            )
             for node in item.nodes:
                 valid = node.location.valid()
                 refs.append(node.ref)
@@ -90,6 +108,8 @@ def read_osm_xml(path: str | os.PathLike[str]) -> WalkNetwork:
             f"无法读取 OSM 文件 / cannot read the OSM file {path}: {exc}"
         ) from exc
     walkable = walkable_mask(highway, foot, access) if highway else np.zeros(0, dtype=bool)
+    walkable &= ~np.asarray(area, dtype=bool)  # squares' outlines: see the module's note
+    way_tags = pd.DataFrame(tagged)
     way = np.asarray(way_of, dtype=np.int64)
     ref = np.asarray(refs, dtype=np.int64)
     lon, lat = np.asarray(lons, dtype=float), np.asarray(lats, dtype=float)
@@ -122,4 +142,6 @@ def read_osm_xml(path: str | os.PathLike[str]) -> WalkNetwork:
         np.asarray(names, dtype=object)[way[pair]],
         crs="EPSG:4326",
         source=f"OpenStreetMap {Path(path).name}",
+        level=edge_level(way_tags)[way[pair]],
+        unknown_tags=unknown_tag_values(way_tags[walkable]),
     )

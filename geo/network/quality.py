@@ -5,7 +5,9 @@ another street it cannot reach on foot within `NEAR_MISS_DETOUR_M`: almost alway
 drawn a little short, or an OpenStreetMap way that ends on another without sharing its node.
 Noding (`geo.network.noding`) joins ends within the 1 cm cluster tolerance and no farther:
 a gap of metres may be real (a fence, a wall, a canal edge), so near misses are reported,
-and only joined when asked (`join_near_misses`; ``--join-within METRES``).
+and only joined when asked (`join_near_misses`; ``--join-within METRES``). A dead end and a
+street on different levels (``WalkNetwork.edge_level``: a pedestrian underpass ending beside
+a road tunnel, a footbridge above a street) are never a near miss: they are a floor apart.
 
 Examples
 --------
@@ -71,6 +73,9 @@ def near_misses(
 ) -> pd.DataFrame:
     """Dead ends that stop within ``within`` metres of a street they do not reach on foot.
 
+    Only streets on the dead end's own level count (``net.edge_level``; all on one level
+    when it is None).
+
     Parameters
     ----------
     net : WalkNetwork
@@ -96,6 +101,9 @@ def near_misses(
     points = shapely.points(net.node_x[dead], net.node_y[dead])
     at, edge = net.edge_tree.query(points, predicate="dwithin", distance=within)
     own = (net.edge_u[edge] == dead[at]) | (net.edge_v[edge] == dead[at])
+    if net.edge_level is not None:  # a dead end's one edge is its first (and only) arc
+        level = net.edge_level
+        own |= level[net.arc_edge[net.indptr[dead[at]]]] != level[edge]
     at, edge = at[~own], edge[~own]
     lines = net.edge_geometry[edge]
     gap = shapely.distance(points[at], lines)
@@ -137,7 +145,7 @@ def join_near_misses(
     """Join every near miss within ``within`` metres with a straight connector.
 
     The street missed is split at its point nearest the dead end and a connector edge
-    (no name, as long as the gap) added; nodes are then rebuilt from the edges' ends,
+    (no name, as long as the gap, on the level of both) added; nodes are then rebuilt from the edges' ends,
     merging ends closer than ``tolerance`` (two OpenStreetMap nodes that close are
     duplicates).
 
@@ -164,6 +172,7 @@ def join_near_misses(
         return net, misses
     lines = net.edge_geometry
     names = net.name if net.name is not None else np.full(net.n_edges, None, dtype=object)
+    levels = net.edge_level if net.edge_level is not None else np.zeros(net.n_edges, np.int64)
     targets = np.unique(misses["edge"].to_numpy())
     landing = shapely.points(misses["to_x"].to_numpy(), misses["to_y"].to_numpy())
     pieces, owner = split_lines_at(lines[targets], landing, tolerance)
@@ -179,8 +188,13 @@ def join_near_misses(
     edge_names = np.concatenate(
         [names[kept], names[targets][owner], np.full(len(connectors), None, dtype=object)]
     )
+    edge_levels = np.concatenate(
+        [levels[kept], levels[targets][owner], levels[misses["edge"].to_numpy()][wide]]
+    )
     length = shapely.length(edges)
-    edges, edge_names, length = edges[length > 0], edge_names[length > 0], length[length > 0]
+    positive = length > 0
+    edges, edge_names, edge_levels = edges[positive], edge_names[positive], edge_levels[positive]
+    length = length[positive]
     m = len(edges)
     ends = shapely.get_coordinates(
         np.concatenate([shapely.get_point(edges, 0), shapely.get_point(edges, -1)])
@@ -189,7 +203,8 @@ def join_near_misses(
     joined = WalkNetwork.from_edges(
         node[:m], node[m:], length, ends[first, 0], ends[first, 1], net.crs,
         edge_geometry=edges, source=f"{net.source} (+{len(misses)} near misses joined)",
-        name=edge_names,
+        name=edge_names, edge_level=None if net.edge_level is None else edge_levels,
+        unknown_tags=net.unknown_tags,
     )  # fmt: skip
     return joined, misses
 
@@ -214,7 +229,9 @@ def network_report(
         ``nodes``, ``edges``, ``km``, ``pieces`` (connected pieces), ``largest_share`` (of
         the length, in the largest piece), ``near_misses`` (how many), ``near_miss_within_m``,
         ``near_miss_positions`` (``lon``, ``lat``, ``gap_m`` of each, nearest first) and,
-        when ``joined`` is given, ``joined`` (how many) and ``joined_positions``.
+        when ``joined`` is given, ``joined`` (how many) and ``joined_positions``; and
+        ``unknown_tags``: the ``bridge``/``tunnel``/``layer`` values the reader guessed at
+        (``tag``, ``value``, ``streets``; `geo.network.tags.unknown_tag_values`).
     """
     report = components_report(net)
     misses = near_misses(net, within)
@@ -234,6 +251,9 @@ def network_report(
         "near_misses": len(misses),
         "near_miss_within_m": within,
         "near_miss_positions": positions(misses),
+        "unknown_tags": [
+            {"tag": tag, "value": value, "streets": count} for tag, value, count in net.unknown_tags
+        ],
     }
     if joined is not None:
         out |= {"joined": len(joined), "joined_positions": positions(joined)}
@@ -273,4 +293,13 @@ def format_report(report: dict[str, Any], limit: int = 10) -> str:
         lines += [f"  {p['lon']:.6f}, {p['lat']:.6f}  {p['gap_m']:.2f} m" for p in listed[:limit]]
         if len(listed) > limit:
             lines.append(f"  … +{len(listed) - limit}")
+    unknown = report.get("unknown_tags", [])
+    if unknown:
+        lines.append(
+            "未识别的标签值（桥梁/隧道按“是”、layer 按 0 处理）/ tag values not understood "
+            "(bridge/tunnel read as yes, layer as 0):"
+        )
+        lines += [f"  {u['tag']}={u['value']!r} ×{u['streets']:,}" for u in unknown[:limit]]
+        if len(unknown) > limit:
+            lines.append(f"  … +{len(unknown) - limit}")
     return "\n".join(lines)

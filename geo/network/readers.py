@@ -7,6 +7,7 @@ OpenStreetMap. `geo.network.cache.load_network` remembers what `read_network` bu
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 
@@ -17,7 +18,16 @@ from geo.network.graph import WalkNetwork
 from geo.network.lines import from_lines
 from geo.network.quality import join_near_misses
 
-__all__ = ["LINE_FORMATS", "OSM_XML_FORMATS", "fetch_network", "read_network"]
+__all__ = [
+    "LINE_FORMATS",
+    "OSM_XML_FORMATS",
+    "fetch_network",
+    "gpkg_layer",
+    "layer_note",
+    "read_network",
+]
+
+logger = logging.getLogger(__name__)
 
 #: File name endings read as line layers (through pyogrio); see `read_network` for the rest.
 LINE_FORMATS = (".geojson", ".json", ".gpkg", ".shp")
@@ -42,7 +52,8 @@ def read_network(
     path : path-like
         The street network file.
     layer : str, optional
-        Which layer of a GeoPackage (default: the first); ignored for other kinds.
+        Which layer of a GeoPackage (default: the first, see `gpkg_layer`); ignored for
+        other kinds (a GeoJSON or shapefile holds one layer).
     join_within : float, optional
         Join near misses up to this many metres (`geo.network.quality.join_near_misses`),
         whatever the kind of file; default: join none.
@@ -55,7 +66,8 @@ def read_network(
     Raises
     ------
     SourceReadError
-        The file does not exist, has an ending not listed above, or cannot be read.
+        The file does not exist, has an ending not listed above, or cannot be read; a
+        GeoPackage has no layer ``layer`` (the message lists those it has).
     NetworkError
         The file holds no usable streets: no CRS, no lines, shapes that are not lines, no
         walkable ways; or an ``.osm.pbf`` without pyrosm installed.
@@ -66,7 +78,7 @@ def read_network(
     return net
 
 
-def _read(source: Path, layer: str | None) -> WalkNetwork:
+def _read(source: Path, wanted: str | None) -> WalkNetwork:
     if not source.is_file():
         raise SourceReadError(f"找不到路网文件 / street network file not found: {source}")
     lowered = source.name.lower()
@@ -89,11 +101,98 @@ def _read(source: Path, layer: str | None) -> WalkNetwork:
         )
     from pyogrio.errors import DataLayerError, DataSourceError
 
-    try:
+    layer: str | None = None
+    if lowered.endswith(".gpkg"):
+        layer, layers = gpkg_layer(source, wanted)
+        if wanted is None and len(layers) > 1:
+            logger.info("%s: %d layers, read the first, %r", source, len(layers), layer)
+    try:  # a layer named explicitly, so pyogrio does not warn that it took the first
         frame = gpd.read_file(source, layer=layer)
     except (DataSourceError, DataLayerError, OSError, ValueError) as exc:
         raise SourceReadError(f"无法读取路网文件 / cannot read {source}: {exc}") from exc
     return from_lines(frame, source=str(source) + (f" ({layer})" if layer else ""))
+
+
+def gpkg_layer(path: str | os.PathLike[str], wanted: str | None = None) -> tuple[str, list[str]]:
+    """Which layer of a GeoPackage `read_network` reads, and the layers it has.
+
+    Parameters
+    ----------
+    path : path-like
+        The ``.gpkg`` file.
+    wanted : str, optional
+        The layer asked for (``--layer``); default: the first.
+
+    Returns
+    -------
+    layer : str
+        ``wanted``, or the first layer when it is None.
+    layers : list of str
+        Every layer of the file, in its order.
+
+    Raises
+    ------
+    SourceReadError
+        The file cannot be read, has no layers, or has no layer ``wanted``: the message
+        lists the layers it has.
+    """
+    import pyogrio
+    from pyogrio.errors import DataSourceError
+
+    try:
+        layers = [str(row[0]) for row in pyogrio.list_layers(path)]
+    except (DataSourceError, OSError, RuntimeError) as exc:
+        raise SourceReadError(f"无法读取路网文件 / cannot read {path}: {exc}") from exc
+    if not layers:
+        raise SourceReadError(f"GeoPackage 中没有图层 / {path} has no layers")
+    if wanted is not None and wanted not in layers:
+        raise SourceReadError(
+            f"{path}: 没有图层 '{wanted}' / no layer '{wanted}'; "
+            f"可用 / available: {', '.join(layers)}"
+        )
+    return wanted or layers[0], layers
+
+
+def layer_note(path: str | os.PathLike[str], layer: str | None = None) -> str | None:
+    """A bilingual note on the layer `read_network` reads, for ``lifecircle network info``.
+
+    Parameters
+    ----------
+    path : path-like
+        The street network file.
+    layer : str, optional
+        The layer asked for (``--layer``).
+
+    Returns
+    -------
+    str or None
+        For a GeoPackage of several layers and no ``layer``: which layer is read and which
+        others there are; for a file that is not a GeoPackage and a ``layer``: that it is
+        ignored; else None.
+
+    Raises
+    ------
+    SourceReadError
+        A GeoPackage without the layer ``layer`` (the message lists those it has), or one
+        that cannot be read.
+    """
+    name = Path(path).name
+    if not name.lower().endswith(".gpkg"):
+        if layer is None:
+            return None
+        return (
+            f"提示 / note: --layer 只用于 GeoPackage，已忽略 / --layer applies to GeoPackages "
+            f"only; ignored for {name}"
+        )
+    chosen, layers = gpkg_layer(path, layer)
+    if layer is not None or len(layers) == 1:
+        return None
+    others = ", ".join(other for other in layers if other != chosen)
+    return (
+        f"提示 / note: {name} 有 {len(layers)} 个图层，已取第一个 '{chosen}'，其余：{others}；"
+        f"用 --layer 选择 / {name} has {len(layers)} layers; read the first, '{chosen}'; "
+        f"the others: {others} (choose with --layer)"
+    )
 
 
 def fetch_network(place: str) -> WalkNetwork:
