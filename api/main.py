@@ -14,7 +14,7 @@ from fastapi.staticfiles import StaticFiles
 from api import errors
 from api.deps import LayerCache, StudyCache
 from api.middleware import GzipWhenAccepted, RequestMiddleware
-from api.routes import analysis, collections, health, items, maps, pages, planning
+from api.routes import analysis, collections, docs, exports, health, items, maps, pages, planning
 from geo.maps.base import STATIC
 from geo.settings import Settings, current
 from geo.version import __version__
@@ -62,11 +62,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     -------
     fastapi.FastAPI
         The app, with its layer and study caches, error handlers, middleware, the
-        bundled static files at ``/static`` and every route.
+        bundled static files at ``/static`` (the API pages' at ``/static/api``), every
+        route, and ``/docs`` and ``/redoc`` that need no internet.
     """
     settings = settings or current()
+    # /docs and /redoc are api.routes.docs: the same pages from local files, not a CDN
     app = FastAPI(
-        title="lifecircle", description=DESCRIPTION, version=__version__, lifespan=_lifespan
+        title="lifecircle",
+        description=DESCRIPTION,
+        version=__version__,
+        lifespan=_lifespan,
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.layers = LayerCache(settings.data)
@@ -83,7 +90,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_headers=["Authorization", "If-Match", "Content-Type", "X-Request-ID"],
             expose_headers=["ETag", "Location", "X-Request-ID"],
         )
+    # before /static, which would otherwise answer /static/api/… with a 404
+    app.mount(docs.ASSETS_URL, StaticFiles(directory=docs.ASSETS), name="api-static")
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for module in (pages, maps, health, collections, items, analysis, planning):
+    for module in (pages, maps, health, collections, items, analysis, planning, docs, exports):
         app.include_router(module.router)
     return app

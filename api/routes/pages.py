@@ -99,7 +99,7 @@ def dashboard_page(
     """The coverage dashboard for one facility type (shared by ``/`` and ``/maps/coverage``):
     :func:`geo.maps.dashboard.dashboard_map` over the service's cached results."""
     fmap = dashboard_map(studies, kind, params, lang=lang, tiles=tiles, assets="service",
-                         subdistrict=subdistrict, served=True)  # fmt: skip
+                         subdistrict=subdistrict, served=True, workbench=True)  # fmt: skip
     return HTMLResponse(fmap.get_root().render())
 
 

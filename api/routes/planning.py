@@ -9,7 +9,8 @@ import numpy as np
 from fastapi import APIRouter, Body, Query
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
-from api.deps import Studies, Walker, WalkerMinutes
+from api.deps import Studies, StudyCache, Walker, WalkerMinutes
+from api.routes.pages import Basemap
 from geo.analysis.planning import Scenario, compare, recommend_sites
 from geo.crs import to_wgs84
 from geo.errors import QueryError
@@ -35,16 +36,18 @@ def scenarios(
     body: Annotated[dict[str, Any], Body(examples=[_EXAMPLE])],
     f: Annotated[Literal["json", "html"], Query(description="html: the scenario's map")] = "json",
     lang: Annotated[Literal["zh", "en"], Query()] = "zh",
+    tiles: Annotated[Basemap, Query(description="f=html 的底图 / basemap; none = offline")] = (
+        "openstreetmap"
+    ),
 ) -> Response:
     """Add, move or remove facilities, or open one at a renovation project, without
     changing the stored layers: people and elderly newly covered or lost per subdistrict,
     and the residential areas that changed (GeoJSON). ``f=html`` returns the map of the
-    scenario, new sites starred."""
+    scenario, new sites starred (as ``GET /maps/scenario``, a link's form of it)."""
     study = studies.study()
     scenario = Scenario.from_dict(body)
     if f == "html":
-        page = scenario_map(study, scenario, lang=lang).get_root().render()
-        return HTMLResponse(page)
+        return _scenario_page(studies, scenario, lang, tiles)
     result = compare(study, scenario, params)
     changed = result.changes.filter(like="_gained").any(axis=1) | result.changes.filter(
         like="_lost"
@@ -59,6 +62,76 @@ def scenarios(
             "changed_areas": json.loads(to_feature_collection(frame)),
         }
     )
+
+
+_MAP_EXAMPLE = (
+    "/maps/scenario?name=plan&add=charging_points:121.5525,31.3030:新车棚"
+    "&sites=rp-020:neighbor_centers&tiles=none"
+)
+
+
+@router.get(
+    "/maps/scenario",
+    response_class=HTMLResponse,
+    summary="方案地图 / a what-if scenario's map, from a link",
+    description=f"""The map of `POST /scenarios?f=html` for a scenario written in the query
+string, so it can be linked, bookmarked and opened offline (Leaflet and every script come
+from this service). 方案写在网址里：可以链接、收藏，离线也能打开。
+
+Entries are separated by `;` (or the parameter repeated); positions are WGS-84 lon,lat:
+
+- `add=type:lon,lat[:name]` — a new facility (type: clinics, neighbor_centers,
+  charging_points)
+- `remove=type:id` — close a facility
+- `move=type:id:lon,lat` — move a facility
+- `sites=project_id:type[:name]` — open a facility at a renovation project
+
+New sites are starred. A malformed entry is a 400 problem naming the parameter.
+
+Example / 例: [`{_MAP_EXAMPLE}`]({_MAP_EXAMPLE})""",
+)
+def scenario_page(
+    studies: Studies,
+    add: Annotated[
+        list[str] | None,
+        Query(
+            description="新增 / type:lon,lat[:name];…",
+            examples=["charging_points:121.5525,31.3030;clinics:121.5410,31.2960"],
+        ),
+    ] = None,
+    remove: Annotated[
+        list[str] | None, Query(description="关闭 / type:id;…", examples=["clinics:clinic-001"])
+    ] = None,
+    move: Annotated[
+        list[str] | None,
+        Query(
+            description="迁址 / type:id:lon,lat;…", examples=["clinics:clinic-001:121.5470,31.3050"]
+        ),
+    ] = None,
+    sites: Annotated[
+        list[str] | None,
+        Query(
+            description="在改造项目处新设 / project_id:type[:name];…",
+            examples=["rp-020:neighbor_centers"],
+        ),
+    ] = None,
+    name: Annotated[
+        str, Query(max_length=80, description="方案名，新设施 id 的前缀 / the new ids' prefix")
+    ] = "scenario",
+    lang: Annotated[Literal["zh", "en"], Query()] = "zh",
+    tiles: Annotated[Basemap, Query(description="底图 / basemap; none = offline")] = (
+        "openstreetmap"
+    ),
+) -> HTMLResponse:
+    """The scenario's map, the same page as ``POST /scenarios?f=html``."""
+    scenario = scenario_from_query(add, remove, move, sites, name)
+    return _scenario_page(studies, scenario, lang, tiles)
+
+
+def _scenario_page(studies: StudyCache, scenario: Scenario, lang: str, tiles: str) -> HTMLResponse:
+    """The scenario map with Leaflet and the pages' files served here, not from a CDN."""
+    fmap = scenario_map(studies.study(), scenario, lang=lang, tiles=tiles, assets="service")
+    return HTMLResponse(fmap.get_root().render())
 
 
 @router.get(
@@ -133,3 +206,98 @@ def _points(text: str | None) -> np.ndarray:
             f"separated by ';', e.g. 121.5525,31.3030;121.5410,31.2960 — got '{text}'"
         )
     return xy
+
+
+#: Each query parameter of ``GET /maps/scenario``: its entries' form and an example.
+_FORMS = {
+    "add": ("type:lon,lat[:name]", "charging_points:121.5525,31.3030"),
+    "remove": ("type:id", "clinics:clinic-001"),
+    "move": ("type:id:lon,lat", "clinics:clinic-001:121.5470,31.3050"),
+    "sites": ("project_id:type[:name]", "rp-020:neighbor_centers"),
+}
+_MAX_ENTRIES = 200
+
+
+def scenario_from_query(
+    add: list[str] | None,
+    remove: list[str] | None,
+    move: list[str] | None,
+    sites: list[str] | None,
+    name: str = "scenario",
+) -> Scenario:
+    """The scenario a ``GET /maps/scenario`` query string writes, parsed once at the edge.
+
+    Parameters
+    ----------
+    add, remove, move, sites : list of str or None
+        The values of each parameter (it may be repeated); a value holds entries separated
+        by ``;``: ``type:lon,lat[:name]``, ``type:id``, ``type:id:lon,lat`` and
+        ``project_id:type[:name]``, positions WGS-84.
+    name : str
+        The scenario's name, the prefix of the new facilities' ids; empty means
+        ``scenario``.
+
+    Returns
+    -------
+    Scenario
+        Its entries as :meth:`Scenario.from_dict` takes them; types, ids and projects are
+        checked when it is applied (:func:`geo.analysis.planning.apply_scenario`).
+
+    Raises
+    ------
+    QueryError
+        An entry not of its parameter's form, or a position that is not a coordinate, naming
+        the parameter, the entry and the form.
+    """
+    parsed: dict[str, list[dict[str, Any]]] = {}
+    for param, values in (("add", add), ("remove", remove), ("move", move), ("sites", sites)):
+        entries = [part.strip() for value in values or [] for part in value.split(";")]
+        entries = [entry for entry in entries if entry]
+        if len(entries) > _MAX_ENTRIES:
+            raise QueryError(
+                f"{param} 最多 {_MAX_ENTRIES} 项 / {param} takes at most {_MAX_ENTRIES} entries"
+            )
+        parsed[param] = [_entry(param, n, entry) for n, entry in enumerate(entries, 1)]
+    return Scenario(**parsed, name=name.strip() or "scenario")
+
+
+def _entry(param: str, n: int, text: str) -> dict[str, Any]:
+    """One entry of ``param`` as a dict of :class:`Scenario`, or a QueryError naming it."""
+    parts = [p.strip() for p in text.split(":")]
+    entry: dict[str, Any] | None = None
+    if param == "add" and len(parts) >= 2 and parts[0]:
+        position = _lonlat(parts[1])
+        label = ":".join(parts[2:])
+        if position is not None:
+            entry = {"type": parts[0], "lon": position[0], "lat": position[1]}
+            entry.update({"name": label} if label else {})
+    elif param == "remove" and len(parts) >= 2 and parts[0] and all(parts[1:]):
+        entry = {"type": parts[0], "id": ":".join(parts[1:])}
+    elif param == "move" and len(parts) >= 3 and parts[0] and all(parts[1:-1]):
+        position = _lonlat(parts[-1])
+        if position is not None:
+            entry = {"type": parts[0], "id": ":".join(parts[1:-1]),
+                     "lon": position[0], "lat": position[1]}  # fmt: skip
+    elif param == "sites" and len(parts) >= 2 and parts[0] and parts[1]:
+        label = ":".join(parts[2:])
+        entry = {"project_id": parts[0], "type": parts[1]}
+        entry.update({"name": label} if label else {})
+    if entry is None:
+        form, example = _FORMS[param]
+        wgs84 = ("（经度,纬度为 WGS-84）", " (lon,lat in WGS-84)") if "lon" in form else ("", "")
+        raise QueryError(
+            f"{param} 第 {n} 项 '{text}' 应为 {form}{wgs84[0]} / {param} entry {n} "
+            f"'{text}' must be {form}{wgs84[1]}, e.g. {param}={example}"
+        )
+    return entry
+
+
+def _lonlat(text: str) -> tuple[float, float] | None:
+    """``"lon,lat"`` → floats, or None when it is not a WGS-84 position."""
+    try:
+        lon, lat = (float(v) for v in text.split(","))
+    except ValueError:
+        return None
+    if not (np.isfinite(lon) and np.isfinite(lat) and abs(lon) <= 180 and abs(lat) <= 90):
+        return None
+    return lon, lat

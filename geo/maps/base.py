@@ -83,7 +83,8 @@ STATUS_COLOURS = {
     "signed": "#E69F00",
     "tendering": "#E69F00",
     "awaiting_start": "#CC79A7",
-    "under_construction": "#D55E00",
+    # blue, not the vermillion of "beyond the threshold" on the dashboard
+    "under_construction": "#0072B2",
     "completed": "#009E73",
 }
 STATUS_LABELS = {
@@ -436,6 +437,7 @@ def _features(
     features = [
         {
             "type": "Feature",
+            "id": str(key),  # how a page's script finds a feature again
             "geometry": json.loads(shapely.to_geojson(geom)),
             "properties": {
                 "popup": popup_html(row, layer, lang, extra(key) if extra else ()),
@@ -470,6 +472,7 @@ def add_points(
     colour: Callable[[Row], str] | None = None,
     glyph: str | None = None,
     extra: Extra | None = None,
+    shape: str | None = None,
 ) -> None:
     """Facilities as glyph markers (or dots coloured by ``colour(row)``) with escaped popups.
 
@@ -494,13 +497,25 @@ def add_points(
         each feature is a dot.
     extra : callable, optional
         More (label, value) rows of a feature's popup, from its feature id.
+    shape : str, optional
+        A CSS class of ``lifecircle.css`` (``"lc-diamond"``): every point is that shape, in
+        ``colour`` of the frame's first row; instead of ``glyph``.
     """
     import folium
 
     if not len(frame):
         return
     fill = LAYER_COLOURS.get(layer, "#555555")
-    if glyph:
+    if shape:
+        first = frame.drop(columns=frame.geometry.name).iloc[0].to_dict()
+        tint = colour(first) if colour else fill
+        icon = folium.DivIcon(
+            html=f'<div class="{shape}" style="background:{tint}"></div>',
+            # smaller than a 5-pixel dot: the compound around it stays easy to click
+            icon_size=(10, 10), icon_anchor=(5, 5), class_name=f"lc-marker lc-shaped {shape}-icon",
+        )  # fmt: skip
+        marker = folium.Marker(icon=icon)
+    elif glyph:
         icon = folium.DivIcon(
             html=f'<div class="lc-glyph" style="background:{fill}">{glyph}</div>',
             icon_size=(22, 22), icon_anchor=(11, 11), class_name="lc-marker",

@@ -42,6 +42,7 @@ from geo.maps.base import (
     use_assets,
 )
 from geo.maps.streets import OSM_CREDIT, add_streets, from_openstreetmap, street_lines
+from geo.maps.workbench import add_workbench
 from geo.schema import FACILITY_LAYERS
 
 __all__ = [
@@ -108,6 +109,7 @@ def coverage_map(
     served: bool = False,
     streets: gpd.GeoDataFrame | None = None,
     osm: bool | None = None,
+    workbench: bool = False,
 ) -> Any:
     """The dashboard: areas coloured by walking minutes to the nearest ``kind``.
 
@@ -153,6 +155,11 @@ def coverage_map(
         Credit "© OpenStreetMap contributors (ODbL)" in the legend (and the attribution
         while the streets are shown); default: when a layer's ``note`` names OpenStreetMap
         (:func:`geo.maps.streets.from_openstreetmap`).
+    workbench : bool
+        The planner's workbench (:mod:`geo.maps.workbench`), for a ``served`` page: a side
+        panel with controls applied without reloading, colours relative to the threshold,
+        a legend and the gap list; ``subdistrict`` then only opens the page on it (the
+        other compounds stay, dimmed). Without it, the summary box of a standalone file.
 
     Returns
     -------
@@ -188,13 +195,15 @@ def coverage_map(
                 f"没有街道 '{subdistrict}' / no subdistrict '{subdistrict}'; "
                 f"可选 / choose from: {', '.join(known) or '—'}"
             )
-        areas = areas[areas["subdistrict"] == subdistrict]
+        if not workbench:
+            areas = areas[areas["subdistrict"] == subdistrict]
+    scope = areas if not subdistrict else areas[areas["subdistrict"] == subdistrict]
     large = served and len(areas) > INLINE_LIMIT
     shown = {name: display_frame(frame, shift) for name, frame in layers.items()
              if name != "residential_areas"}  # fmt: skip
     # Open on the subdistrict asked for, else on the one with the most compounds: a sample
     # spanning districts would otherwise open too far out to see a compound.
-    focus = areas
+    focus = scope
     if not subdistrict and len(focus):
         focus = focus[focus["subdistrict"] == focus["subdistrict"].value_counts().index[0]]
     if not large:
@@ -271,10 +280,17 @@ def coverage_map(
     projects.add_to(fmap)
 
     folium.LayerControl(collapsed=False).add_to(fmap)
-    summary = summarize(areas, result.loc[areas.index])
-    fmap.get_root().html.add_child(
-        raw_html(_panel(summary, kind, profile, lang, subdistrict, links, tiles, credit))
-    )
+    summary = summarize(scope, result.loc[scope.index])
+    panel = _panel(summary, kind, profile, lang, subdistrict, links, tiles, credit)
+    if not workbench:
+        fmap.get_root().html.add_child(raw_html(panel))
+        return fmap
+    names = {"map": fmap.get_name(), "areas": group.get_name(), "gaps": gaps.get_name(),
+             **{key: layer.get_name() for key, layer in groups.items()}}  # fmt: skip
+    state = {"type": kind, "profile": profile, "lang": lang, "tiles": tiles,
+             "subdistrict": subdistrict, "crs": shift, "large": large}  # fmt: skip
+    shown_areas = display_frame(areas, shift) if large else shown["residential_areas"]
+    add_workbench(fmap, names, state, shown_areas, None if large else result, panel, assets)
     return fmap
 
 
@@ -377,6 +393,7 @@ def dashboard_map(
     subdistrict: str | None = None,
     links: bool = True,
     served: bool = False,
+    workbench: bool = False,
 ) -> Any:
     """The dashboard for one facility type: the one recipe of ``/`` and ``lifecircle map``.
 
@@ -391,8 +408,9 @@ def dashboard_map(
         The facility type the compounds are coloured by.
     params : WalkParams
         The walker and thresholds.
-    lang, tiles, assets, subdistrict, links, served
-        As :func:`coverage_map`.
+    lang, tiles, assets, subdistrict, links, served, workbench
+        As :func:`coverage_map`; a workbench fetches gap zones and isochrones when they are
+        switched on (they follow its controls).
 
     Returns
     -------
@@ -408,7 +426,7 @@ def dashboard_map(
     study, result = results.coverage(params)
     zones = isochrone_layer = None
     inline = not served or len(study.layers["residential_areas"]) <= INLINE_LIMIT
-    if study.network is not None and inline:
+    if study.network is not None and inline and not workbench:
         zones = results.gap_zones(params)
         isochrone_layer = results.isochrones(kind, ISOCHRONE_MINUTES, params)
     network = study.network
@@ -416,7 +434,7 @@ def dashboard_map(
     return coverage_map(
         study.layers, result, kind, params.profile.name, lang, tiles, assets, subdistrict,
         zones, isochrone_layer, links=links, served=served,
-        streets=street_lines(network) if inline else None, osm=osm,
+        streets=street_lines(network) if inline else None, osm=osm, workbench=workbench,
     )  # fmt: skip
 
 
@@ -424,11 +442,14 @@ def _add_projects(frame: gpd.GeoDataFrame, lang: str, parent: Any) -> None:
     def colour(row: dict[str, Any]) -> str:
         return STATUS_COLOURS.get(str(row.get("status")), "#999999")
 
-    points = (frame.geom_type == "Point").to_numpy()
-    add_polygons(frame[~points], "renovation_projects", lang, parent,
-                 lambda row: {"color": "#333333", "weight": 1, "fillOpacity": 0.5,
-                              "fillColor": colour(row)})  # fmt: skip
-    add_points(frame[points], "renovation_projects", lang, parent, colour)
+    # every project a diamond at a point of it, in its stage's colour: a shape of its own,
+    # never confused with a compound's walking-time colour
+    if not len(frame):
+        return
+    points = frame.set_geometry(frame.geometry.representative_point())
+    status = points["status"].astype(str) if "status" in points else pd.Series("", points.index)
+    for _, stage in points.groupby(status, sort=True):
+        add_points(stage, "renovation_projects", lang, parent, colour, shape="lc-diamond")
 
 
 def _loader_config(

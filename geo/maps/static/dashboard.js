@@ -9,6 +9,10 @@
  * geo/maps/dashboard.py: the names of the map and its layer groups (globals folium declares),
  * the query strings, colours, minute classes and the words of the page's language.
  * Text from the data is set with textContent, never parsed as HTML.
+ *
+ * On the planner's workbench (static/workbench.js, #lc-workbench-config on the page) the
+ * query, colours, popups and overlays follow its controls: it is asked through
+ * window.lcWorkbench, and an "lc-state" event on the document loads the view again.
  */
 (function () {
   "use strict";
@@ -21,6 +25,9 @@
     var words = config.words, colours = config.colours, bins = config.bins;
     var query = config.query;
     var minutes = "_minutes_" + config.profile, column = config.kind + minutes;
+    var workbench = !!document.getElementById("lc-workbench-config");
+
+    function wb() { return workbench ? window.lcWorkbench : null; }
 
     var note = L.control({position: "bottomleft"});
     note.onAdd = function () {
@@ -63,12 +70,35 @@
 
     // each move asks anew; only the answer to the latest question is drawn
     var serial = 0;
+    // what is drawn, and the workbench's query it answered: a change of type alone is
+    // repainted from it, with no request
+    var drawnQuery = null, drawnData = null, drawnLayer = null;
+
+    function outlines(data, isGap) {
+      L.geoJSON({type: "FeatureCollection", features: data.features.filter(function (f) {
+        return isGap(f.properties);
+      })}, {interactive: false,
+        style: {color: "#000", weight: 3, dashArray: "6 4", fill: false}}).addTo(gaps);
+    }
+
+    function restyle() {
+      var w = wb();
+      gaps.clearLayers();
+      drawnLayer.eachLayer(function (layer) {
+        var p = layer.feature.properties;
+        layer.setStyle({fillColor: w.colour(p), fillOpacity: w.opacity(p)});
+      });
+      outlines(drawnData, w.isGap);
+      w.drawn(drawnLayer);
+    }
 
     function load() {
       var b = map.getBounds(), mine = ++serial;
       var bbox = [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].join(",");
       say(words.loading);
-      fetch("/coverage?" + query + "&" + config.view + "&limit=" + MAX_VIEW + "&bbox=" + bbox)
+      var w = wb(), asked = w ? w.query() : null;
+      var url = w ? "/coverage?" + asked + "&" + w.view() : "/coverage?" + query + "&" + config.view;
+      fetch(url + "&limit=" + MAX_VIEW + "&bbox=" + bbox)
         .then(function (r) {
           if (!r.ok) throw new Error(r.status);
           return r.json();
@@ -77,41 +107,49 @@
           if (mine !== serial) return;
           group.clearLayers();
           gaps.clearLayers();
-          L.geoJSON(data, {
+          var drawn = L.geoJSON(data, {
             style: function (f) {
+              if (w) {
+                return {color: "#333", weight: 1, fillOpacity: w.opacity(f.properties),
+                  fillColor: w.colour(f.properties)};
+              }
               return {color: "#333", weight: 1, fillOpacity: 0.6,
                 fillColor: colour(f.properties[column])};
             },
             onEachFeature: function (f, layer) {
               // a function, so a popup's elements are built only when it is opened
-              layer.bindPopup(function () { return popup(f.properties); });
+              if (w) layer.bindPopup(function () { return w.popup(f.properties); }, w.popupOptions);
+              else layer.bindPopup(function () { return popup(f.properties); });
               var tip = document.createElement("span");
               tip.textContent = f.properties.name;
               layer.bindTooltip(tip);
             }
           }).addTo(group);
-          L.geoJSON({type: "FeatureCollection", features: data.features.filter(function (f) {
-            return f.properties.all_covered === false;
-          })}, {interactive: false,
-            style: {color: "#000", weight: 3, dashArray: "6 4", fill: false}}).addTo(gaps);
+          outlines(data, w ? w.isGap : function (p) { return p.all_covered === false; });
+          drawnQuery = asked;
+          drawnData = data;
+          drawnLayer = drawn;
           say(data.numberMatched > data.numberReturned ? words.zoom
             .replace("{n}", data.numberReturned).replace("{m}", data.numberMatched) : "");
+          if (w) w.drawn(drawn);
         })
         .catch(function (e) { say(words.failed + " (" + e.message + ")"); });
     }
 
     // an overlay computed by the service only when someone first switches it on
-    function lazy(layer, url, stroke) {
-      var asked = false;
-      map.on("overlayadd", function (e) {
-        if (e.layer !== layer || asked) return;
+    function lazy(key, layer, url, stroke) {
+      var asked = false, serial = 0;
+
+      function ask() {
+        var w = wb(), kind = w ? w.kind() : config.kind, asking = ++serial;
         asked = true;
         say(words.loading);
-        fetch(url)
+        fetch(w ? w.overlayUrl(key) : url)
           .then(function (r) { return r.json(); })
           .then(function (data) {
+            if (asking !== serial) return;
             var mine = data.features.filter(function (f) {
-              return !f.properties.type || f.properties.type === config.kind;
+              return !f.properties.type || f.properties.type === kind;
             });
             L.geoJSON({type: "FeatureCollection", features: mine}, {interactive: false,
               style: {color: stroke, weight: 1, fillOpacity: 0.15}}).addTo(layer);
@@ -121,15 +159,33 @@
             asked = false;  // switching it off and on again retries
             say(words.failed + " (" + e.message + ")");
           });
+      }
+
+      map.on("overlayadd", function (e) {
+        if (e.layer === layer && !asked) ask();
+      });
+      // the workbench changed type, walker or threshold: what was drawn is stale
+      document.addEventListener("lc-state", function () {
+        asked = false;
+        serial += 1;
+        layer.clearLayers();
+        if (map.hasLayer(layer)) ask();
       });
     }
 
     Object.keys(config.overlays).forEach(function (key) {
       var overlay = config.overlays[key];
-      lazy(window[overlay.layer], overlay.url, overlay.colour);
+      lazy(key, window[overlay.layer], overlay.url, overlay.colour);
     });
     map.on("moveend", load);
-    map.whenReady(load);
+    // the workbench asks for the first view, in the state of the URL
+    if (workbench) {
+      document.addEventListener("lc-state", function () {
+        if (drawnLayer && wb().query() === drawnQuery) restyle();
+        else load();
+      });
+    }
+    else map.whenReady(load);
   }
 
   // on "load": folium declares the map and its layers in a script after this one

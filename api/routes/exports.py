@@ -1,0 +1,251 @@
+"""The gap list of one facility type as the workbench shows it, and as CSV and Excel.
+
+``/gaps.json``, ``/gaps.csv`` and ``/gaps.xlsx`` give the same rows: the compounds not
+covered by ``type`` for the walker and threshold asked (``profile`` or own ``speed``,
+``minutes``), in ``subdistrict`` or everywhere, most people affected first
+(:func:`geo.analysis.coverage.gaps`). Headers are Chinese, English with ``lang=en``; the
+CSV is UTF-8 with a byte-order mark, so Excel and WPS open it with its Chinese intact.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Annotated, Any, Literal
+from urllib.parse import quote
+
+import numpy as np
+import pandas as pd
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import JSONResponse, Response
+
+from api.deps import CrsName, MinutesText, ProfileName, Studies, StudyCache
+from geo.analysis.coverage import gaps
+from geo.analysis.params import WalkParams
+from geo.crs import geometries_from_wgs84
+from geo.errors import QueryError
+from geo.maps.workbench import GAP_COLUMNS
+
+__all__ = ["gap_table", "router", "walker_speed"]
+
+router = APIRouter(tags=["analysis"])
+
+FacilityType = Literal["clinics", "neighbor_centers", "charging_points"]
+Lang = Literal["zh", "en"]
+_TYPE = Query(description="设施类型 / facility type", examples=["charging_points"])
+_SUB = Query(description="只看此街道 / only this subdistrict")
+_LANG = Query(description="表头语言 / language of the headers")
+_SPEED = Query(ge=1, le=8, description="自定义步行速度 km/h（代替 profile）/ own speed")
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def walker_speed(
+    profile: ProfileName = "standard",
+    minutes: MinutesText = None,
+    speed: Annotated[float | None, _SPEED] = None,
+    crs: CrsName = "wgs84",
+) -> WalkParams:
+    """``?profile=&minutes=&speed=&crs=`` parsed once: ``speed`` (km/h) replaces ``profile``.
+
+    Parameters
+    ----------
+    profile : {"standard", "elderly"}
+        The named walker.
+    minutes : str, optional
+        Thresholds, ``clinics=15,charging_points=5``.
+    speed : float, optional
+        Own walking speed, 1–8 km/h.
+    crs : {"wgs84", "gcj02", "bd09"}
+        The coordinates of the rows' extents.
+
+    Returns
+    -------
+    WalkParams
+    """
+    return WalkParams.parse(profile, minutes, speed=speed, crs=crs)
+
+
+WalkerSpeed = Annotated[WalkParams, Depends(walker_speed)]
+
+
+def gap_table(
+    studies: StudyCache, params: WalkParams, kind: str, subdistrict: str | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The compounds ``kind`` does not cover, and their extents.
+
+    Parameters
+    ----------
+    studies : StudyCache
+        The service's studies and cached coverage.
+    params : WalkParams
+        Walker and thresholds.
+    kind : str
+        A facility type.
+    subdistrict : str, optional
+        Only this subdistrict's compounds.
+
+    Returns
+    -------
+    tuple of (pandas.DataFrame, pandas.DataFrame)
+        The rows, with the columns of :data:`geo.maps.workbench.GAP_COLUMNS` (``minutes``
+        at the walker's speed, rounded up to 0.1), most people affected first; and their
+        extents ``minx``, ``miny``, ``maxx``, ``maxy`` in ``params.crs``, indexed alike.
+
+    Raises
+    ------
+    QueryError
+        For a subdistrict the study does not have.
+    """
+    study, result = studies.coverage(params)
+    areas = study.layers["residential_areas"]
+    if subdistrict:
+        known = sorted(areas["subdistrict"].dropna().unique()) if "subdistrict" in areas else []
+        if subdistrict not in known:
+            raise QueryError(
+                f"没有街道 '{subdistrict}' / no subdistrict '{subdistrict}'; "
+                f"可选 / choose from: {', '.join(known) or '—'}"
+            )
+        areas = areas[areas["subdistrict"] == subdistrict]
+    ranked = gaps(areas, result.loc[areas.index], types=(kind,))
+    index = ranked.index
+    walk = ranked[f"{kind}_walk_m"]
+    households = pd.to_numeric(areas.loc[index, "households"], errors="coerce").fillna(0)
+    table = pd.DataFrame(
+        {
+            "id": index.astype(str),
+            "name": ranked["name"],
+            "subdistrict": ranked["subdistrict"],
+            "households": households.astype(int),
+            "population": ranked["population"],
+            "elderly": ranked["elderly"],
+            "walk_m": walk.round(1),
+            # rounded up: a compound 5.02 minutes away is past a 5-minute threshold
+            "minutes": np.ceil(walk / params.profile.metres_per_minute * 10 - 1e-6) / 10,
+            "facility": result.loc[index, f"{kind}_name"],
+        },
+        index=index,
+    )
+    geometry = areas.geometry.loc[index]
+    if params.crs != "wgs84" and len(geometry):
+        geometry = pd.Series(geometries_from_wgs84(geometry.values, params.crs), index=index)
+    shapes = np.asarray(geometry.values, dtype=object)
+    bounds = pd.DataFrame(
+        [g.bounds for g in shapes] if len(shapes) else np.empty((0, 4)),
+        index=index,
+        columns=["minx", "miny", "maxx", "maxy"],
+    )
+    return table[[key for key, _ in GAP_COLUMNS]], bounds
+
+
+def _headers(lang: str) -> list[str]:
+    index = 1 if lang == "en" else 0
+    return [names[index] for _, names in GAP_COLUMNS]
+
+
+def _plain(value: Any) -> Any:
+    if value is None or (isinstance(value, float) and value != value):
+        return None
+    return value.item() if hasattr(value, "item") else value
+
+
+def _filename(kind: str, params: WalkParams, ext: str) -> dict[str, str]:
+    walker = params.profile.name if params.profile.name != "custom" else (
+        f"{params.profile.speed_kmh:g}kmh")  # fmt: skip
+    name = f"gaps-{kind}-{walker}-{params.minutes[kind]:g}min.{ext}"
+    return {
+        "Content-Disposition": f"attachment; filename=\"{name}\"; filename*=UTF-8''{quote(name)}"
+    }
+
+
+@router.get("/gaps.json", summary="某类设施的盲区小区表 / gap compounds of one type, as rows")
+def gaps_json(
+    studies: Studies,
+    params: WalkerSpeed,
+    type: Annotated[FacilityType, _TYPE] = "clinics",
+    subdistrict: Annotated[str | None, _SUB] = None,
+    lang: Annotated[Lang, _LANG] = "zh",
+) -> Response:
+    """The compounds not covered by ``type`` with households, residents, aged 60+, the walk
+    to the nearest facility and the totals; each row with its extent (``bounds``,
+    ``[[south, west], [north, east]]`` in ``crs``) so a map can zoom to it."""
+    table, bounds = gap_table(studies, params, type, subdistrict)
+    rows = []
+    for (_, row), box in zip(table.iterrows(), bounds.itertuples(index=False), strict=True):
+        item = {k: _plain(v) for k, v in row.items()}
+        item["bounds"] = [[box.miny, box.minx], [box.maxy, box.maxx]]
+        rows.append(item)
+    return JSONResponse(
+        {
+            "type": type,
+            "profile": params.profile.name,
+            "speed_kmh": params.profile.speed_kmh,
+            "minutes": params.minutes[type],
+            "subdistrict": subdistrict,
+            "columns": [[k, h] for (k, _), h in zip(GAP_COLUMNS, _headers(lang), strict=True)],
+            "totals": {
+                "compounds": len(table),
+                "households": int(table["households"].sum()),
+                "population": int(table["population"].sum()),
+                "elderly": int(table["elderly"].sum()),
+            },
+            "rows": rows,
+        }
+    )
+
+
+@router.get(
+    "/gaps.csv",
+    summary="盲区小区表下载（CSV）/ gap compounds as CSV",
+    response_class=Response,
+    responses={200: {"content": {"text/csv": {}}}},
+)
+def gaps_csv(
+    studies: Studies,
+    params: WalkerSpeed,
+    type: Annotated[FacilityType, _TYPE] = "clinics",
+    subdistrict: Annotated[str | None, _SUB] = None,
+    lang: Annotated[Lang, _LANG] = "zh",
+) -> Response:
+    """The rows of ``/gaps.json`` as CSV: UTF-8 with a byte-order mark (Excel, WPS)."""
+    table, _ = gap_table(studies, params, type, subdistrict)
+    body = "\ufeff" + table.set_axis(_headers(lang), axis=1).to_csv(index=False)
+    return Response(
+        body.encode("utf-8"),
+        media_type="text/csv; charset=utf-8",
+        headers=_filename(type, params, "csv"),
+    )
+
+
+@router.get(
+    "/gaps.xlsx",
+    summary="盲区小区表下载（Excel）/ gap compounds as Excel",
+    response_class=Response,
+    responses={200: {"content": {XLSX: {}}}},
+)
+def gaps_xlsx(
+    studies: Studies,
+    params: WalkerSpeed,
+    type: Annotated[FacilityType, _TYPE] = "clinics",
+    subdistrict: Annotated[str | None, _SUB] = None,
+    lang: Annotated[Lang, _LANG] = "zh",
+) -> Response:
+    """The rows of ``/gaps.json`` as an Excel workbook: one sheet, headers in bold, the
+    header row frozen."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    table, _ = gap_table(studies, params, type, subdistrict)
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = "盲区小区" if lang != "en" else "gaps"
+    sheet.append(_headers(lang))
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for row in table.itertuples(index=False):
+        sheet.append([_plain(v) for v in row])
+    for column, width in zip("ABCDEFGHI", (16, 24, 14, 9, 9, 9, 12, 12, 28), strict=False):
+        sheet.column_dimensions[column].width = width
+    sheet.freeze_panes = "A2"
+    out = io.BytesIO()
+    book.save(out)
+    return Response(out.getvalue(), media_type=XLSX, headers=_filename(type, params, "xlsx"))

@@ -1,0 +1,696 @@
+/*
+ * 15分钟社区生活圈 / lifecircle: the planner's workbench on the served dashboard.
+ *
+ * A side panel (a bottom sheet on a phone) beside the map, never over it: the controls
+ * (facility type, walker or own speed, threshold, 街道, language), the summary, the layer
+ * switcher (moved here from the map), the gap list with its downloads and a legend of every
+ * symbol. A control applies without reloading: the coverage of a walker and thresholds is
+ * fetched once from /coverage (all types in one answer, so switching the type needs no
+ * request) and the compounds are repainted in place; the summary comes from
+ * /coverage/summary, the gap list from /gaps.json. The URL keeps the state (pushState; the
+ * back button restores the previous state; a shared URL opens in it).
+ *
+ * Colours are relative to the threshold of the type shown: <= 1/2, <= 1, <= 1 1/2 of it,
+ * beyond, unreachable. Own speed: /coverage knows only the named walkers, so it is asked for
+ * the standard walker (4 km/h) with each threshold scaled by speed / 4, which is the same
+ * walking metres (threshold x speed x 1000 / 60); minutes are walk_m / (speed x 1000 / 60).
+ *
+ * Settings are JSON in #lc-workbench-config, written by geo/maps/workbench.py. A page with
+ * more compounds than it carries draws them with static/dashboard.js, which asks this script
+ * (window.lcWorkbench) for the query, the colours and the popups. Text from the data is
+ * always set with textContent, never parsed as HTML.
+ */
+(function () {
+  "use strict";
+
+  // before folium makes the map: its container takes the room beside the panel
+  document.documentElement.classList.add("lc-wb");
+
+  var ROWS_SHOWN = 400;
+  var api = {};
+  window.lcWorkbench = api;
+
+  function el(tag, attrs, text) {
+    var node = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (k) {
+      if (k === "className") node.className = attrs[k];
+      else node.setAttribute(k, attrs[k]);
+    });
+    if (text !== undefined && text !== null) node.textContent = String(text);
+    return node;
+  }
+
+  function getJSON(url) {
+    return fetch(url).then(function (r) {
+      if (!r.ok) {
+        return r.json().then(function (body) {
+          throw new Error(body.detail || body.title || r.status);
+        }, function () { throw new Error(r.status); });
+      }
+      return r.json();
+    });
+  }
+
+  function start(config) {
+    var map = window[config.map];
+    var areas = window[config.areas], gapGroup = window[config.gaps];
+    var overlays = {zones: window[config.zones], isochrones: window[config.isochrones]};
+    var large = config.state.large, crs = config.state.crs;
+    var types = config.types.map(function (t) { return t[0]; });
+    var cache = {};   // walker query -> {id: properties}, once fetched
+    var asked = {};   // walker query -> promise
+    var serial = 0;
+    var gapRows = [], sortKey = null, sortUp = false;
+    var pendingPopup = null;
+
+    // ---- state and URL --------------------------------------------------------------------
+
+    function defaults() {
+      var s = {type: config.state.type, profile: config.state.profile, speed: null,
+        minutes: {}, subdistrict: config.state.subdistrict || "", lang: config.state.lang,
+        tiles: config.state.tiles};
+      types.forEach(function (t) { s.minutes[t] = config.defaults[t]; });
+      return s;
+    }
+
+    function fromURL() {
+      var s = defaults(), q = new URLSearchParams(location.search);
+      if (types.indexOf(q.get("type")) >= 0) s.type = q.get("type");
+      if (q.get("profile") in config.speeds) s.profile = q.get("profile");
+      var speed = parseFloat(q.get("speed"));
+      if (speed >= 1 && speed <= 8) s.speed = speed;
+      (q.get("minutes") || "").split(",").forEach(function (part) {
+        var kv = part.split("="), v = parseFloat(kv[1]);
+        if (types.indexOf(kv[0]) >= 0 && v > 0 && v <= 60) s.minutes[kv[0]] = v;
+      });
+      if (q.has("subdistrict")) s.subdistrict = q.get("subdistrict");
+      if (q.get("lang") === "en" || q.get("lang") === "zh") s.lang = q.get("lang");
+      if (q.get("tiles")) s.tiles = q.get("tiles");
+      return s;
+    }
+
+    function search(s) {
+      var q = new URLSearchParams();
+      q.set("type", s.type);
+      if (s.speed) q.set("speed", s.speed); else q.set("profile", s.profile);
+      var changed = types.filter(function (t) { return s.minutes[t] !== config.defaults[t]; });
+      if (changed.length) {
+        q.set("minutes", changed.map(function (t) { return t + "=" + s.minutes[t]; }).join(","));
+      }
+      if (s.subdistrict) q.set("subdistrict", s.subdistrict);
+      q.set("lang", s.lang);
+      if (s.tiles) q.set("tiles", s.tiles);
+      return "?" + q.toString();
+    }
+
+    var state = defaults();
+
+    function speedOf(s) { return s.speed || config.speeds[s.profile]; }
+    function perMinute(s) { return speedOf(s) * 1000 / 60; }
+    function threshold(s) { return s.minutes[s.type]; }
+
+    // what /coverage and /coverage/summary are asked for this walker and thresholds
+    function walkerQuery(s) {
+      var factor = s.speed ? s.speed / config.speeds.standard : 1;
+      var minutes = types.map(function (t) {
+        return t + "=" + Math.min(config.maxMinutes, +(s.minutes[t] * factor).toFixed(4));
+      }).join(",");
+      return "profile=" + (s.speed ? "standard" : s.profile) + "&minutes=" + minutes;
+    }
+
+    // what /gaps.json and the downloads are asked: they take own speed themselves
+    function gapQuery(s) {
+      var q = new URLSearchParams();
+      q.set("type", s.type);
+      if (s.speed) q.set("speed", s.speed); else q.set("profile", s.profile);
+      q.set("minutes", s.type + "=" + threshold(s));
+      if (s.subdistrict) q.set("subdistrict", s.subdistrict);
+      q.set("lang", s.lang);
+      return q.toString();
+    }
+
+    var words = function () { return config.words[state.lang]; };
+
+    // ---- colours and popups -------------------------------------------------------------
+
+    function covered(p) {
+      var c = p[state.type + "_covered"];
+      return c === true || c === false ? c : null;
+    }
+
+    function band(p) {
+      var m = p[state.type + "_walk_m"];
+      if (m === null || m === undefined) return 4;
+      var limit = threshold(state) * perMinute(state), b = config.bands;
+      if (covered(p) !== false) return m <= limit * b[0] ? 0 : 1;
+      return m <= limit * b[2] ? 2 : 3;
+    }
+
+    function colour(p) {
+      var i = band(p);
+      return i === 4 ? config.legend.unreachable : config.legend.bands[i];
+    }
+
+    function inScope(p) { return !state.subdistrict || p.subdistrict === state.subdistrict; }
+
+    function minutesOf(p, t) {
+      var m = p[t + "_walk_m"];
+      // rounded up to 0.1, as /gaps.json does: 5.02 minutes is past a 5-minute threshold
+      return m === null || m === undefined ? null : Math.ceil(m / perMinute(state) * 10 - 1e-6) / 10;
+    }
+
+    function popup(p) {
+      var w = words(), box = el("div", {className: "lc-popup"});
+      box.appendChild(el("b", {className: "lc-popup-title"}, p.name || ""));
+      var table = el("table");
+      function row(k, v) {
+        var tr = el("tr");
+        tr.appendChild(el("th", {}, k));
+        tr.appendChild(el("td", {}, v));
+        table.appendChild(tr);
+      }
+      config.columns.forEach(function (c) {
+        if (["subdistrict", "households", "population", "elderly"].indexOf(c[0]) >= 0
+            && p[c[0]] !== undefined && p[c[0]] !== null) row(c[state.lang === "en" ? 2 : 1], p[c[0]]);
+      });
+      config.types.forEach(function (t) {
+        var m = minutesOf(p, t[0]), name = p[t[0] + "_name"];
+        var text = m === null ? w.unreachable : m.toFixed(1) + " " + w.minutes + " / min";
+        if (name) text += "（" + name + "）";
+        if (t[0] === state.type) text += p[t[0] + "_covered"] === false ? " ✗" : " ✓";
+        row(state.lang === "en" ? t[2] : t[1], text);
+      });
+      box.appendChild(table);
+      return box;
+    }
+
+    var popupOptions = {maxWidth: Math.max(180, Math.min(320, window.innerWidth - 110)), autoPanPaddingTopLeft: L.point(60, 90),
+      autoPanPaddingBottomRight: L.point(20, 30)};
+
+    // ---- painting the compounds ----------------------------------------------------------
+
+    function eachArea(fn) {
+      areas.eachLayer(function (layer) {
+        if (layer.eachLayer) layer.eachLayer(fn); else fn(layer);
+      });
+    }
+
+    var byId = {};
+
+    function painted() {
+      serial += 1;
+      api.serial = serial;
+      if (window.performance && performance.mark) performance.mark("lc-painted");
+      document.documentElement.setAttribute("data-lc-painted", String(serial));
+      if (pendingPopup && byId[pendingPopup]) {
+        byId[pendingPopup].openPopup();
+        pendingPopup = null;
+      }
+    }
+
+    function outline(layer) {
+      return L.polygon(layer.getLatLngs(), {interactive: false, fill: false,
+        color: "#000", weight: 3, dashArray: "6 4"});
+    }
+
+    var current = {};
+
+    function paint(data) {
+      current = data;
+      gapGroup.clearLayers();
+      byId = {};
+      eachArea(function (layer) {
+        var id = String(layer.feature && layer.feature.id), p = data[id];
+        if (!p) return;
+        byId[id] = layer;
+        var mine = inScope(p);
+        layer.setStyle({fillColor: colour(p), fillOpacity: mine ? 0.6 : 0.12,
+          opacity: mine ? 1 : 0.35});
+        if (!layer.lcPopup) {
+          // built when opened, from the data of the state shown then
+          layer.bindPopup(function () { return popup(current[id]); }, popupOptions);
+          layer.lcPopup = true;
+        }
+        if (mine && covered(p) === false) gapGroup.addLayer(outline(layer));
+      });
+      painted();
+    }
+
+    if (!large) {
+      // folium bound one popup to the whole layer, in the page's first state: ours follow
+      // the controls
+      areas.eachLayer(function (layer) { if (layer.unbindPopup) layer.unbindPopup(); });
+    }
+
+    function coverage(q) {
+      if (!asked[q]) {
+        var url = "/coverage?" + q + "&crs=" + crs + "&properties=" + config.fields.join(",");
+        asked[q] = getJSON(url).then(function (fc) {
+          var data = {};
+          fc.features.forEach(function (f) { data[String(f.id)] = f.properties; });
+          cache[q] = data;
+          return data;
+        }, function (e) { delete asked[q]; throw e; });
+      }
+      return asked[q];
+    }
+
+    function repaint() {
+      if (large) {
+        document.dispatchEvent(new CustomEvent("lc-state"));
+        return;
+      }
+      var q = walkerQuery(state);
+      if (cache[q]) { paint(cache[q]); return; }
+      status(words().loading);
+      coverage(q).then(function (data) {
+        if (walkerQuery(state) === q) paint(data);
+        status("");
+      }).catch(function (e) { status(words().failed + " (" + e.message + ")"); });
+    }
+
+    // ---- overlays that follow the controls: gap zones, isochrones ------------------------
+
+    var overlayKey = {zones: null, isochrones: null};
+
+    function overlayUrl(key) {
+      var s = state;
+      if (key === "zones") return "/gaps?zones=true&" + walkerQuery(s) + "&crs=" + crs;
+      var factor = s.speed ? s.speed / config.speeds.standard : 1;
+      var list = config.bands.map(function (b) {
+        return Math.min(config.maxMinutes, +(threshold(s) * b * factor).toFixed(4));
+      });
+      return "/isochrones?type=" + s.type + "&minutes=" + list.join(",") + "&profile="
+        + (s.speed ? "standard" : s.profile) + "&crs=" + crs;
+    }
+
+    function refreshOverlay(key) {
+      var layer = overlays[key];
+      if (!layer || !map.hasLayer(layer)) return;
+      var url = overlayUrl(key), kind = state.type;
+      if (overlayKey[key] === url) return;
+      overlayKey[key] = url;
+      layer.clearLayers();
+      status(words().loading);
+      getJSON(url).then(function (data) {
+        if (overlayKey[key] !== url) return;
+        var mine = data.features.filter(function (f) {
+          return !f.properties.type || f.properties.type === kind;
+        });
+        var colourOf = key === "zones" ? config.legend.zones : config.legend.isochrones;
+        L.geoJSON({type: "FeatureCollection", features: mine}, {interactive: false,
+          style: {color: colourOf, weight: 1, fillOpacity: 0.15}}).addTo(layer);
+        status("");
+      }).catch(function (e) {
+        overlayKey[key] = null;
+        status(words().failed + " (" + e.message + ")");
+      });
+    }
+
+    if (!large) {
+      map.on("overlayadd", function (e) {
+        Object.keys(overlays).forEach(function (k) { if (e.layer === overlays[k]) refreshOverlay(k); });
+      });
+    }
+
+    // ---- the panel ------------------------------------------------------------------------
+
+    var panel = document.getElementById("lc-panel");
+    var controls = document.getElementById("lc-controls");
+    var statusLine = el("div", {className: "lc-status", "aria-live": "polite"});
+
+    function status(text) { statusLine.textContent = text || ""; }
+
+    function field(labelText, input) {
+      var wrap = el("label", {className: "lc-field"});
+      wrap.appendChild(el("span", {}, labelText));
+      wrap.appendChild(input);
+      return wrap;
+    }
+
+    function renderControls() {
+      var w = words();
+      controls.textContent = "";
+      // facility type: links (they work without this script too), applied in place
+      var typeRow = el("div", {className: "lc-types", role: "group", "aria-label": w.type});
+      config.types.forEach(function (t) {
+        var next = Object.assign({}, state, {type: t[0]});
+        var a = el("a", {className: "lc-type" + (t[0] === state.type ? " lc-current" : ""),
+          "data-type": t[0], href: search(next)});
+        var glyph = config.legend.glyphs.filter(function (g) { return g[0] === t[0]; })[0];
+        a.appendChild(el("span", {className: "lc-glyph", style: "background:" + glyph[2]}, glyph[1]));
+        a.appendChild(document.createTextNode(" " + (state.lang === "en" ? t[2] : t[1])));
+        a.addEventListener("click", function (e) {
+          if (e.ctrlKey || e.metaKey || e.shiftKey) return;
+          e.preventDefault();
+          change({type: t[0]});
+        });
+        typeRow.appendChild(a);
+      });
+      controls.appendChild(typeRow);
+
+      var walker = el("select", {id: "lc-walker"});
+      [["standard", w.standard], ["elderly", w.elderly], ["custom", w.custom]].forEach(function (o) {
+        walker.appendChild(el("option", {value: o[0]}, o[1]));
+      });
+      walker.value = state.speed ? "custom" : state.profile;
+      var speed = el("input", {id: "lc-speed", type: "number", min: "1", max: "8", step: "0.1",
+        value: String(state.speed || config.speeds[state.profile])});
+      speed.hidden = !state.speed;
+      walker.addEventListener("change", function () {
+        if (walker.value === "custom") change({speed: parseFloat(speed.value) || 3.5});
+        else change({speed: null, profile: walker.value});
+      });
+      speed.addEventListener("change", function () {
+        var v = parseFloat(speed.value);
+        if (v >= 1 && v <= 8) change({speed: v});
+      });
+      var walkerBox = el("div", {className: "lc-inline"});
+      walkerBox.appendChild(walker);
+      walkerBox.appendChild(speed);
+      controls.appendChild(field(w.walker, walkerBox));
+
+      var minutes = el("input", {id: "lc-minutes", type: "number", min: "1", max: "60",
+        step: "1", value: String(threshold(state))});
+      minutes.addEventListener("change", function () {
+        var v = parseFloat(minutes.value);
+        if (v > 0 && v <= 60) {
+          var m = Object.assign({}, state.minutes);
+          m[state.type] = v;
+          change({minutes: m});
+        }
+      });
+      controls.appendChild(field(w.threshold, minutes));
+
+      var sub = el("select", {id: "lc-subdistrict"});
+      sub.appendChild(el("option", {value: ""}, w.all));
+      config.subdistricts.forEach(function (s) {
+        sub.appendChild(el("option", {value: s[0]}, s[0] + " (" + s[1] + ")"));
+      });
+      sub.value = state.subdistrict;
+      sub.addEventListener("change", function () { change({subdistrict: sub.value}, true); });
+      controls.appendChild(field(w.subdistrict, sub));
+
+      var langs = el("div", {className: "lc-inline", role: "group", "aria-label": w.language});
+      [["zh", "中文"], ["en", "English"]].forEach(function (l) {
+        var b = el("button", {type: "button", className: "lc-lang" + (state.lang === l[0] ? " lc-current" : ""),
+          "data-lang": l[0], "aria-pressed": String(state.lang === l[0])}, l[1]);
+        b.addEventListener("click", function () { change({lang: l[0]}); });
+        langs.appendChild(b);
+      });
+      controls.appendChild(field(w.language, langs));
+      controls.appendChild(statusLine);
+    }
+
+    var summaries = {};
+
+    function renderSummary() {
+      var box = document.getElementById("lc-summary"), q = walkerQuery(state);
+      var scope = state.subdistrict || "全部 / all", lang = state.lang;
+      if (!summaries[q]) {
+        summaries[q] = getJSON("/coverage/summary?" + q).catch(function (e) {
+          delete summaries[q];
+          throw e;
+        });
+      }
+      summaries[q].then(function (body) {
+        if (walkerQuery(state) !== q || state.lang !== lang) return;
+        var w = words();
+        box.textContent = "";
+        box.appendChild(el("div", {className: "lc-heading"}, w.summary + " · " + (state.subdistrict || w.all)
+          + " · " + speedOf(state) + " km/h"));
+        var table = el("table"), head = el("tr");
+        head.appendChild(el("th"));
+        head.appendChild(el("th", {}, w.residents));
+        head.appendChild(el("th", {}, w.aged));
+        table.appendChild(head);
+        body.summary.filter(function (r) { return r.subdistrict === scope; }).forEach(function (r) {
+          var t = config.types.filter(function (x) { return x[0] === r.type; })[0];
+          var tr = el("tr", {className: r.type === state.type ? "lc-current" : ""});
+          tr.appendChild(el("td", {}, t ? (lang === "en" ? t[2] : t[1]) + " ≤" + state.minutes[r.type]
+            + " " + w.minutes : w.all_types));
+          tr.appendChild(el("td", {}, Math.round((r.share_population || 0) * 100) + "%"));
+          tr.appendChild(el("td", {}, Math.round((r.share_elderly || 0) * 100) + "%"));
+          table.appendChild(tr);
+        });
+        box.appendChild(table);
+      }).catch(function (e) { status(words().failed + " (" + e.message + ")"); });
+    }
+
+    // ---- the gap list --------------------------------------------------------------------
+
+    var gapBox = document.getElementById("lc-gaps"), gapAsked = null;
+
+    function renderGaps() {
+      var q = gapQuery(state);
+      if (gapAsked === q) { drawGaps(); return; }
+      gapAsked = q;
+      getJSON("/gaps.json?" + q + "&crs=" + crs).then(function (body) {
+        if (gapAsked !== q) return;
+        gapRows = body.rows;
+        api.gaps = body;
+        drawGaps();
+      }).catch(function (e) {
+        gapAsked = null;
+        status(words().failed + " (" + e.message + ")");
+      });
+    }
+
+    function drawGaps() {
+      var w = words(), body = api.gaps, q = gapQuery(state);
+      if (!body) return;
+      gapBox.textContent = "";
+      var head = el("div", {className: "lc-heading"});
+      head.appendChild(el("b", {}, w.gaps + " · " + (state.lang === "en"
+        ? config.types.filter(function (t) { return t[0] === state.type; })[0][2]
+        : config.types.filter(function (t) { return t[0] === state.type; })[0][1])
+        + " > " + threshold(state) + " " + w.minutes));
+      gapBox.appendChild(head);
+      var t = body.totals;
+      var totals = el("div", {id: "lc-gap-totals", className: "lc-totals",
+        "data-compounds": t.compounds, "data-households": t.households,
+        "data-population": t.population, "data-elderly": t.elderly});
+      var cols = {};
+      body.columns.forEach(function (c) { cols[c[0]] = c[1]; });
+      totals.textContent = w.total + ": " + t.compounds + " " + w.compounds + " · " + cols.households
+        + " " + t.households + " · " + cols.population + " " + t.population + " · " + cols.elderly
+        + " " + t.elderly;
+      gapBox.appendChild(totals);
+      var links = el("div", {className: "lc-downloads"});
+      links.appendChild(el("a", {id: "lc-csv", href: "/gaps.csv?" + q, download: ""}, w.csv));
+      links.appendChild(el("a", {id: "lc-xlsx", href: "/gaps.xlsx?" + q, download: ""}, w.xlsx));
+      gapBox.appendChild(links);
+      if (!gapRows.length) {
+        gapBox.appendChild(el("div", {}, w.none));
+        return;
+      }
+      var shown = ["name", "subdistrict", "households", "population", "elderly", "minutes"];
+      var rows = gapRows.slice();
+      if (sortKey) {
+        rows.sort(function (a, b) {
+          var x = a[sortKey], y = b[sortKey];
+          if (x === y) return 0;
+          if (x === null || x === undefined) return 1;
+          if (y === null || y === undefined) return -1;
+          var r = typeof x === "number" && typeof y === "number" ? x - y
+            : String(x).localeCompare(String(y), "zh");
+          return sortUp ? r : -r;
+        });
+      }
+      var wrap = el("div", {className: "lc-table-wrap"});
+      var table = el("table", {id: "lc-gap-table", className: "lc-gap-table"});
+      var tr = el("tr");
+      shown.forEach(function (k) {
+        var th = el("th", {"data-key": k, tabindex: "0", role: "button",
+          "aria-sort": sortKey === k ? (sortUp ? "ascending" : "descending") : "none"},
+          cols[k] + (sortKey === k ? (sortUp ? " ▲" : " ▼") : ""));
+        function sort() {
+          if (sortKey === k) sortUp = !sortUp; else { sortKey = k; sortUp = k === "name" || k === "subdistrict"; }
+          drawGaps();
+        }
+        th.addEventListener("click", sort);
+        th.addEventListener("keydown", function (e) { if (e.key === "Enter") sort(); });
+        tr.appendChild(th);
+      });
+      var thead = el("thead");
+      thead.appendChild(tr);
+      table.appendChild(thead);
+      var tbody = el("tbody");
+      rows.slice(0, ROWS_SHOWN).forEach(function (r) {
+        var row = el("tr", {"data-id": r.id, tabindex: "0"});
+        shown.forEach(function (k) {
+          row.appendChild(el("td", {}, r[k] === null || r[k] === undefined ? "—" : r[k]));
+        });
+        row.addEventListener("click", function () { zoomTo(r); });
+        row.addEventListener("keydown", function (e) { if (e.key === "Enter") zoomTo(r); });
+        tbody.appendChild(row);
+      });
+      table.appendChild(tbody);
+      wrap.appendChild(table);
+      gapBox.appendChild(wrap);
+      if (rows.length > ROWS_SHOWN) {
+        gapBox.appendChild(el("div", {className: "lc-more"}, ROWS_SHOWN + " / " + rows.length));
+      }
+    }
+
+    function zoomTo(r) {
+      var layer = byId[r.id];
+      if (layer) {
+        // not animated: the popup pans itself into the view once the map stands still
+        map.fitBounds(layer.getBounds(), {maxZoom: 17, padding: [40, 40], animate: false});
+        layer.openPopup();
+        return;
+      }
+      pendingPopup = r.id;  // a large page draws it when the view arrives
+      map.fitBounds(r.bounds, {maxZoom: 17, padding: [40, 40], animate: false});
+    }
+
+    // ---- the legend ------------------------------------------------------------------------
+
+    function swatch(style) { return el("span", {className: "lc-swatch", style: style}); }
+
+    function renderLegend() {
+      var w = words(), lg = config.legend, box = document.getElementById("lc-key");
+      var zh = state.lang !== "en", t = threshold(state), b = config.bands;
+      box.textContent = "";
+      box.appendChild(el("b", {}, w.legend + " · " + w.now + " " + t + " " + w.minutes));
+      function line(sym, text) {
+        var d = el("div", {className: "lc-key-line"});
+        d.appendChild(sym);
+        d.appendChild(document.createTextNode(" " + text));
+        box.appendChild(d);
+      }
+      var names = [w.within_half, w.within, w.within_one_half, w.beyond];
+      lg.bands.forEach(function (c, i) {
+        var upto = i < 3 ? " (≤ " + (Math.round(t * b[i] * 10) / 10) + " " + w.minutes + ")"
+          : " (> " + (Math.round(t * b[2] * 10) / 10) + " " + w.minutes + ")";
+        line(swatch("background:" + c), names[i] + upto);
+      });
+      line(swatch("background:" + lg.unreachable), w.unreachable);
+      line(swatch("background:none;border:2px dashed #000"), w.gap_outline);
+      lg.glyphs.forEach(function (g) {
+        line(el("span", {className: "lc-glyph", style: "background:" + g[2]}, g[1]), zh ? g[3] : g[4]);
+      });
+      box.appendChild(el("div", {className: "lc-key-sub"}, w.stages));
+      var stages = el("div", {className: "lc-stages"});
+      lg.stages.forEach(function (s) {
+        var d = el("span", {className: "lc-key-line"});
+        d.appendChild(el("span", {className: "lc-diamond", style: "background:" + s[1]}));
+        d.appendChild(document.createTextNode(" " + (zh ? s[2] : s[3])));
+        stages.appendChild(d);
+      });
+      box.appendChild(stages);
+      line(swatch("background:" + lg.zones + ";opacity:0.4;border:1px solid " + lg.zones), w.zones);
+      line(swatch("background:" + lg.isochrones + ";opacity:0.4;border:1px solid " + lg.isochrones), w.isochrones);
+      line(swatch("background:none;border-top:2px solid " + lg.streets + ";height:0"), w.streets);
+    }
+
+    // ---- the layer switcher, moved into the panel --------------------------------------
+
+    var switcher = document.querySelector(".leaflet-control-layers");
+    var layersBox = document.getElementById("lc-layers");
+    if (switcher && layersBox) {
+      layersBox.appendChild(el("b", {className: "lc-layers-title"}));
+      layersBox.appendChild(switcher);
+    }
+
+    function relabel() {
+      var w = words(), title = layersBox && layersBox.querySelector(".lc-layers-title");
+      if (title) title.textContent = w.layers;
+      if (!switcher) return;
+      switcher.querySelectorAll("label span span, label > span").forEach(function (span) {
+        if (span.children.length) return;
+        var text = span.textContent.trim();
+        config.labels.forEach(function (pair) {
+          if (text === pair[0] || text === pair[1]) span.textContent = " " + (state.lang === "en" ? pair[1] : pair[0]);
+        });
+      });
+    }
+
+    // ---- collapsing the panel ---------------------------------------------------------------
+
+    var toggle = document.getElementById("lc-toggle");
+
+    function collapse(closed) {
+      panel.classList.toggle("lc-closed", closed);
+      document.documentElement.classList.toggle("lc-wb-closed", closed);
+      toggle.setAttribute("aria-expanded", String(!closed));
+      toggle.textContent = closed ? "▴" : "▾";
+      setTimeout(function () { map.invalidateSize(); }, 0);
+    }
+    toggle.addEventListener("click", function () { collapse(!panel.classList.contains("lc-closed")); });
+
+    // ---- applying a change ---------------------------------------------------------------
+
+    function apply(next, how, zoom) {
+      var before = state;
+      state = next;
+      api.state = state;
+      if (how === "push") history.pushState({lc: true}, "", search(state));
+      else if (how === "replace") history.replaceState({lc: true}, "", search(state));
+      document.documentElement.lang = state.lang === "en" ? "en" : "zh-CN";
+      panel.querySelector(".lc-head b").textContent = words().title;
+      toggle.title = words().collapse;
+      renderControls();
+      if (before.lang !== state.lang) relabel();
+      repaint();
+      renderLegend();
+      renderSummary();
+      renderGaps();
+      if (!large) Object.keys(overlays).forEach(refreshOverlay);
+      if (zoom) {
+        var s = config.subdistricts.filter(function (x) { return x[0] === state.subdistrict; })[0];
+        if (s) map.fitBounds(s[2], {padding: [20, 20]});
+      }
+    }
+
+    function change(delta, zoom) {
+      if (window.performance && performance.mark) {
+        performance.clearMarks("lc-change");
+        performance.clearMarks("lc-painted");
+        performance.mark("lc-change");
+      }
+      apply(Object.assign({}, state, delta), "push", zoom);
+    }
+
+    window.addEventListener("popstate", function () { apply(fromURL(), "none", true); });
+
+    // the API of this page for static/dashboard.js and for tests
+    api.query = function () { return walkerQuery(state) + "&crs=" + crs; };
+    api.view = function () { return "properties=" + config.fields.join(","); };
+    api.colour = colour;
+    api.popup = popup;
+    api.popupOptions = popupOptions;
+    api.isGap = function (p) { return inScope(p) && covered(p) === false; };
+    api.opacity = function (p) { return inScope(p) ? 0.6 : 0.12; };
+    api.kind = function () { return state.type; };
+    api.overlayUrl = overlayUrl;
+    api.drawn = function (geojson) {
+      byId = {};
+      geojson.eachLayer(function (layer) { byId[String(layer.feature.id)] = layer; });
+      painted();
+    };
+    api.change = change;
+    api.zoomTo = zoomTo;
+    api.fills = function () {
+      var out = {};
+      Object.keys(byId).forEach(function (id) { out[id] = byId[id].options.fillColor; });
+      return out;
+    };
+
+    // the page was built for config.state; the URL may ask for more (own speed, thresholds)
+    if (config.initial) {
+      var first = defaults();
+      first.speed = null;
+      cache[walkerQuery(first)] = config.initial.data;
+    }
+    if (switcher) relabel();
+    apply(fromURL(), "replace", false);
+  }
+
+  // on "load": folium declares the map and its layers in a script after this one
+  window.addEventListener("load", function () {
+    var element = document.getElementById("lc-workbench-config");
+    if (element) start(JSON.parse(element.textContent));
+  });
+})();
