@@ -29,6 +29,7 @@ from geo.maps.base import (
     GLYPHS,
     LABELS,
     LAYER_COLOURS,
+    STATIC,
     STATUS_COLOURS,
     STATUS_LABELS,
     add_config,
@@ -274,6 +275,9 @@ def add_workbench(
         fmap.options["zoomSnap"] = 0.25
     add_static(fmap, "workbench.css", assets)
     add_static(fmap, "workbench.js", assets)
+    # the panel's further sections, each a pair of files that register with workbench.js
+    for extra in sorted(STATIC.glob("panel-*.css")) + sorted(STATIC.glob("panel-*.js")):
+        add_static(fmap, extra.name, assets)
     words = WORDS["en" if state["lang"] == "en" else "zh"]
     fmap.get_root().html.add_child(raw_html(
         '<div id="lc-panel" class="lc-open" role="complementary">'

@@ -642,6 +642,7 @@
         var s = config.subdistricts.filter(function (x) { return x[0] === state.subdistrict; })[0];
         if (s) map.fitBounds(s[2], {padding: [20, 20]});
       }
+      listeners.forEach(function (fn) { fn(state, before); });
     }
 
     function change(delta, zoom) {
@@ -678,6 +679,22 @@
       return out;
     };
 
+    // for the panel's further sections (static/panel-*.js, see geo/maps/workbench.py): each
+    // registers itself with window.lcPanels.push(function (api) {...}) and gets this api
+    var listeners = [];
+    api.map = map;
+    api.config = config;
+    api.el = el;
+    api.getJSON = getJSON;
+    api.words = words;
+    api.onChange = function (fn) { listeners.push(fn); };
+    api.section = function (id, title) {
+      var box = el("div", {id: id, className: "lc-section"});
+      if (title) box.appendChild(el("b", {}, title));
+      panel.querySelector(".lc-body").insertBefore(box, document.getElementById("lc-key"));
+      return box;
+    };
+
     // the page was built for config.state; the URL may ask for more (own speed, thresholds)
     if (config.initial) {
       var first = defaults();
@@ -686,6 +703,7 @@
     }
     if (switcher) relabel();
     apply(fromURL(), "replace", false);
+    (window.lcPanels || []).forEach(function (plugin) { plugin(api); });
   }
 
   // on "load": folium declares the map and its layers in a script after this one
