@@ -8,32 +8,17 @@ thing on the page fetched from outside.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
+from browser import CHROMIUM, OUTPUT, sync_api
 from served import serving
 
 from api.main import create_app
 from geo.settings import DEFAULT_DATA_DIR, Settings
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-OUTPUT = Path(__file__).resolve().parent.parent / "test-output"
 XSS = "<img src=x onerror=alert(1)>"
-
-if not Path(CHROMIUM).exists():
-    if os.environ.get("CI"):
-        raise RuntimeError("Debian chromium is required in CI: apt-get install chromium")
-    pytest.skip("chromium not installed (apt-get install chromium)", allow_module_level=True)
-
-try:
-    from playwright import sync_api
-except ImportError:
-    if os.environ.get("CI"):
-        raise RuntimeError("playwright is required in CI: pip install -e '.[dev]'") from None
-    pytest.skip("playwright not installed (pip install -e '.[dev]')", allow_module_level=True)
 
 
 @pytest.fixture(scope="module")

@@ -9,38 +9,23 @@ rendered. Required in CI (CI=true): a missing browser fails there instead of ski
 
 from __future__ import annotations
 
-import os
 import shutil
 from collections.abc import Iterator
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
 import pytest
+from browser import CHROMIUM, OUTPUT, sync_api
 from served import serving
 
 from api.main import create_app
 from geo.settings import DEFAULT_DATA_DIR, Settings
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-OUTPUT = Path(__file__).resolve().parent.parent / "test-output"
 LOCAL = {"127.0.0.1", "localhost"}
 SCENARIO = (
     "/maps/scenario?name=plan&add=charging_points:121.5525,31.3030:新车棚"
     "&remove=clinics:clinic-001&sites=rp-020:neighbor_centers&tiles=none"
 )
-
-if not Path(CHROMIUM).exists():
-    if os.environ.get("CI"):
-        raise RuntimeError("Debian chromium is required in CI: apt-get install chromium")
-    pytest.skip("chromium not installed (apt-get install chromium)", allow_module_level=True)
-
-try:
-    from playwright import sync_api
-except ImportError:
-    if os.environ.get("CI"):
-        raise RuntimeError("playwright is required in CI: pip install -e '.[dev]'") from None
-    pytest.skip("playwright not installed (pip install -e '.[dev]')", allow_module_level=True)
 
 
 @pytest.fixture(scope="module")

@@ -12,12 +12,12 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from browser import CHROMIUM, OUTPUT, sync_api
 from served import serving
 
 from api.main import create_app
@@ -27,22 +27,8 @@ from geo.analysis.study import Study
 from geo.maps.workbench import BAND_COLOURS, GAP_COLUMNS, UNREACHABLE
 from geo.settings import DEFAULT_DATA_DIR, Settings
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-OUTPUT = Path(__file__).resolve().parent.parent / "test-output"
 XSS = "<img src=x onerror=alert(1)>"
 SIZES = {"desktop": (1400, 900), "phone": (390, 844)}
-
-if not Path(CHROMIUM).exists():
-    if os.environ.get("CI"):
-        raise RuntimeError("Debian chromium is required in CI: apt-get install chromium")
-    pytest.skip("chromium not installed (apt-get install chromium)", allow_module_level=True)
-
-try:
-    from playwright import sync_api
-except ImportError:
-    if os.environ.get("CI"):
-        raise RuntimeError("playwright is required in CI: pip install -e '.[dev]'") from None
-    pytest.skip("playwright not installed (pip install -e '.[dev]')", allow_module_level=True)
 
 
 @pytest.fixture(scope="module")

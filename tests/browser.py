@@ -1,0 +1,31 @@
+"""What the browser tests need: Debian's chromium and Playwright, or a clear reason.
+
+Importing this module skips the importing test module when either is missing, except in CI
+(``CI`` set), where a missing part is an error: the page tests must run there.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+#: Screenshots of the page tests, for a person to look at.
+OUTPUT = Path(__file__).resolve().parent.parent / "test-output"
+
+if not Path(CHROMIUM).exists():
+    if os.environ.get("CI"):
+        raise RuntimeError("Debian chromium is required in CI: apt-get install chromium")
+    pytest.skip("chromium not installed (apt-get install chromium)", allow_module_level=True)
+
+try:
+    from playwright import sync_api
+except ImportError:
+    if os.environ.get("CI"):
+        raise RuntimeError("playwright is required in CI: pip install -e '.[dev]'") from None
+    pytest.skip("playwright not installed (pip install -e '.[dev]')", allow_module_level=True)
+
+__all__ = ["CHROMIUM", "OUTPUT", "sync_api"]
