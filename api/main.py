@@ -14,7 +14,18 @@ from fastapi.staticfiles import StaticFiles
 from api import errors
 from api.deps import LayerCache, StudyCache
 from api.middleware import GzipWhenAccepted, RequestMiddleware
-from api.routes import analysis, collections, docs, exports, health, items, maps, pages, planning
+from api.routes import (
+    analysis,
+    catchment,
+    collections,
+    docs,
+    exports,
+    health,
+    items,
+    maps,
+    pages,
+    planning,
+)
 from geo.maps.base import STATIC
 from geo.settings import Settings, current
 from geo.version import __version__
@@ -93,6 +104,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # before /static, which would otherwise answer /static/api/… with a 404
     app.mount(docs.ASSETS_URL, StaticFiles(directory=docs.ASSETS), name="api-static")
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for module in (pages, maps, health, collections, items, analysis, planning, docs, exports):
+    for module in (
+        pages,
+        maps,
+        health,
+        collections,
+        items,
+        analysis,
+        catchment,
+        planning,
+        docs,
+        exports,
+    ):
         app.include_router(module.router)
     return app

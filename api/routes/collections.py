@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 import geopandas as gpd
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -13,8 +13,8 @@ from api.deps import FeatureId, LayerCache, LayerName, StudyCache, get_cache, ge
 from geo.errors import NotFoundError
 from geo.layers.edit import feature_etag
 from geo.layers.query import FeatureIndex, layer_extent, parse_bbox, to_geojson_dict
-from geo.maps.base import LABELS
-from geo.schema import LAYER_NAMES, get_layer
+from geo.maps.base import LABELS, STATUS_LABELS
+from geo.schema import LAYER_NAMES, Field, get_layer
 
 router = APIRouter(tags=["collections"])
 
@@ -198,3 +198,97 @@ def item(
         {"href": f"{base}/collections/{layer}", "rel": "collection", "type": "application/json"},
     ]
     return JSONResponse(feature, media_type=GEOJSON, headers={"ETag": f'"{feature_etag(feature)}"'})
+
+
+#: Chinese and English names of the schema's allowed values (the edit forms' choices).
+ENUM_LABELS: dict[str, tuple[str, str]] = {
+    **STATUS_LABELS,
+    "community_health_centre": ("社区卫生服务中心", "community health centre"),
+    "station": ("卫生服务站", "health station"),
+    "health_hut": ("村卫生室/健康小屋", "health hut"),
+    "family_doctor_station": ("家庭医生工作室", "family doctor station"),
+    "hospital_branch": ("医院分院", "hospital branch"),
+    "hospital": ("医院", "hospital"),
+    "centre": ("睦邻中心", "centre"),
+    "point": ("睦邻点", "point"),
+    "ebike": ("电动自行车", "e-bike"),
+    "car": ("汽车", "car"),
+    "operating": ("运营中", "operating"),
+    "out_of_service": ("停用", "out of service"),
+    "elevator_retrofit": ("加装电梯", "elevator retrofit"),
+    "comprehensive_renovation": ("综合改造", "comprehensive renovation"),
+    "beautiful_homes": ("美丽家园", "beautiful homes"),
+    "redevelopment": ("旧区改造", "redevelopment"),
+    "bike_shed": ("非机动车棚", "bike shed"),
+    "elevator_safety": ("电梯安全", "elevator safety"),
+    "other": ("其他", "other"),
+    "售后公房": ("售后公房", "ex-public, sold to tenants"),
+    "商品房": ("商品房", "commercial housing"),
+    "公房": ("公房", "public housing"),
+    "动迁安置房": ("动迁安置房", "resettlement housing"),
+    "混合": ("混合", "mixed"),
+    "其他": ("其他", "other"),
+}
+_JSON_TYPES = {"str": "string", "int": "integer", "float": "number", "bool": "boolean"}
+
+
+def _property_schema(spec: Field) -> dict[str, Any]:
+    """One field as a JSON Schema property, with its Chinese and English titles."""
+    prop: dict[str, Any] = {
+        "title": f"{spec.zh} / {spec.en}" if spec.zh else spec.en,
+        "x-lc-title": {"zh": spec.zh or spec.en, "en": spec.en or spec.zh},
+        "x-lc-kind": spec.kind,
+    }
+    if spec.kind == "date":
+        prop.update(type="string", format="date")
+    elif spec.kind == "year":
+        prop.update(type=["integer", "string"], pattern="^[0-9]{4}s?$")
+    elif spec.kind == "lonlat_list":
+        pair = {"type": "array", "items": {"type": "number"}, "minItems": 2, "maxItems": 2}
+        prop.update(type="array", items=pair)
+    else:
+        prop["type"] = _JSON_TYPES[spec.kind]
+    if spec.enum:
+        prop["enum"] = list(spec.enum)
+        prop["x-lc-enum-titles"] = {
+            v: dict(zip(("zh", "en"), ENUM_LABELS.get(v, (v, v)), strict=True)) for v in spec.enum
+        }
+    if spec.minimum is not None:
+        prop["minimum"] = int(spec.minimum) if spec.kind == "int" else spec.minimum
+    if spec.unit:
+        prop["x-ogc-unit"] = spec.unit
+    if spec.name == "id":
+        prop["x-ogc-role"] = "id"
+    return prop
+
+
+@router.get(
+    "/collections/{layer}/schema",
+    summary="图层字段 / the fields of a layer (JSON Schema)",
+    response_class=JSONResponse,
+    responses={200: {"content": {"application/schema+json": {}}}},
+)
+def collection_schema(layer: LayerName, request: Request) -> Response:
+    """The layer's properties as JSON Schema (OGC API – Features Part 5 style): type, Chinese
+    and English titles, allowed values with their names, unit, minimum, which are required."""
+    spec = get_layer(layer)  # 404 for coverage and any name outside the set
+    base = str(request.base_url).rstrip("/")
+    properties: dict[str, Any] = {
+        "geometry": {
+            "x-ogc-role": "primary-geometry",
+            "format": "geometry-" + ("point" if spec.geometry_types == ("Point",) else "any"),
+        },
+        **{f.name: _property_schema(f) for f in spec.fields},
+    }
+    body = {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": f"{base}/collections/{layer}/schema",
+        "type": "object",
+        "title": f"{spec.zh} / {spec.en}",
+        "x-lc-title": {"zh": spec.zh, "en": spec.en},
+        "x-lc-geometry-types": list(spec.geometry_types),
+        "properties": properties,
+        "required": list(spec.required),
+        "additionalProperties": spec.extra_fields_allowed,
+    }
+    return JSONResponse(body, media_type="application/schema+json")

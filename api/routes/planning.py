@@ -6,14 +6,14 @@ import json
 from typing import Annotated, Any, Literal
 
 import numpy as np
-from fastapi import APIRouter, Body, Query
+from fastapi import APIRouter, Body, Path, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
-from api.deps import Studies, StudyCache, Walker, WalkerMinutes
+from api.deps import Studies, StudyCache, WalkerMinutes
 from api.routes.pages import Basemap
 from geo.analysis.planning import Scenario, compare, recommend_sites
 from geo.crs import to_wgs84
-from geo.errors import QueryError
+from geo.errors import NotFoundError, QueryError
 from geo.layers.geojson import to_feature_collection
 from geo.maps.scenario import scenario_map
 
@@ -142,7 +142,7 @@ def _scenario_page(studies: StudyCache, scenario: Scenario, lang: str, tiles: st
 )
 def recommendations(
     studies: Studies,
-    params: Walker,
+    params: WalkerMinutes,
     type: Annotated[Literal["clinics", "neighbor_centers", "charging_points"], Query()] = (
         "charging_points"
     ),
@@ -169,7 +169,8 @@ def recommendations(
     ] = 1.0,
 ) -> JSONResponse:
     """The ``k`` sites that newly cover the most people not covered today (maximal
-    covering), in order, with the population and elderly each one adds."""
+    covering), in order, with the population and elderly each one adds, for the walker and
+    thresholds given (``minutes``, as ``POST /scenarios`` takes them)."""
     given = None
     if candidates == "points":
         given = _points(points)
@@ -206,6 +207,80 @@ def _points(text: str | None) -> np.ndarray:
             f"separated by ';', e.g. 121.5525,31.3030;121.5410,31.2960 — got '{text}'"
         )
     return xy
+
+
+#: Scenarios kept by ``PUT /scenarios/{name}``: in the running service's memory only (not in
+#: the layer store, which holds layers; a restart forgets them), beside the browser's own copy.
+_KEPT_MAX = 500
+ScenarioName = Annotated[
+    str,
+    Path(min_length=1, max_length=80, description="方案名 / name", examples=["228街坊睦邻中心"]),
+]
+
+
+@router.put("/scenarios/{name}", summary="保存方案 / keep a what-if plan by name (in memory)")
+def keep_scenario(
+    request: Request,
+    name: ScenarioName,
+    body: Annotated[dict[str, Any], Body(examples=[_EXAMPLE])],
+) -> JSONResponse:
+    """Keep a what-if plan's JSON under ``name`` while the service runs (not written to
+    disk: a restart forgets it; the workbench also keeps it in the browser). 保存在内存中。
+    \f
+
+    Parameters
+    ----------
+    request : Request
+        Its app holds the scenarios.
+    name : str
+        The scenario's name, 1–80 characters.
+    body : dict
+        The scenario as ``POST /scenarios`` takes it; checked before it is kept.
+
+    Returns
+    -------
+    JSONResponse
+        The scenario as kept, its ``name`` set to ``name``.
+    """
+    scenario = Scenario.from_dict({**body, "name": name})
+    kept = _kept(request)
+    if name not in kept and len(kept) >= _KEPT_MAX:
+        raise QueryError(f"最多保存 {_KEPT_MAX} 个方案 / at most {_KEPT_MAX} scenarios are kept")
+    kept[name] = {"name": name, "add": scenario.add, "move": scenario.move,
+                  "remove": scenario.remove, "sites": scenario.sites}  # fmt: skip
+    return JSONResponse(kept[name])
+
+
+@router.get("/scenarios/{name}", summary="读取方案 / a kept what-if plan")
+def kept_scenario(request: Request, name: ScenarioName) -> JSONResponse:
+    """The what-if plan kept under ``name`` by the PUT of this path; 404 when none is.
+    \f
+
+    Parameters
+    ----------
+    request : Request
+        Its app holds the scenarios.
+    name : str
+        The scenario's name.
+
+    Returns
+    -------
+    JSONResponse
+        The scenario's JSON, as ``POST /scenarios`` takes it.
+    """
+    kept = _kept(request)
+    if name not in kept:
+        raise NotFoundError(f"没有保存的方案 '{name}' / no scenario kept as '{name}'")
+    return JSONResponse(kept[name])
+
+
+def _kept(request: Request) -> dict[str, dict[str, Any]]:
+    """The app's kept scenarios, by name."""
+    state = request.app.state
+    if not hasattr(state, "lc_scenarios"):
+        state.lc_scenarios = {}
+    kept: dict[str, dict[str, Any]] = state.lc_scenarios
+    return kept
 
 
 #: Each query parameter of ``GET /maps/scenario``: its entries' form and an example.

@@ -1,11 +1,10 @@
 """Planning: what-if scenarios and recommended sites for new facilities.
 
-A :class:`Scenario` adds, moves or removes facilities, or opens one at a renovation
-project's site, without touching the stored layers; :func:`compare` reports who gains and
-who loses coverage, per area and per subdistrict. :func:`recommend_sites` chooses ``k``
-new sites among candidates to cover the most people not yet covered — the maximal covering
-location problem — greedily (fast, within 1 − 1/e ≈ 63 % of the optimum, usually much
-closer) or exactly with an integer program (PuLP with its bundled CBC solver).
+A :class:`Scenario` adds, moves or removes facilities, or opens one at a renovation project's
+site, without touching the stored layers; :func:`compare` reports who gains and who loses
+coverage, per area and per subdistrict. :func:`recommend_sites` chooses ``k`` new sites among
+candidates to cover the most people not yet covered — the maximal covering location problem —
+greedily (within 1 − 1/e ≈ 63 % of the optimum) or exactly (PuLP with its bundled CBC).
 """
 
 from __future__ import annotations
@@ -67,7 +66,9 @@ class Scenario:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Scenario:
-        """A scenario from its JSON form, its keys and lists checked (not their entries).
+        """A scenario from its JSON form, its keys and lists checked (the entries are checked
+        by :func:`apply_scenario`): an unknown key, or a value that is not a list of objects,
+        is a QueryError.
 
         Parameters
         ----------
@@ -78,12 +79,6 @@ class Scenario:
         Returns
         -------
         Scenario
-
-        Raises
-        ------
-        QueryError
-            An unknown key, or a value that is not a list of objects. The entries
-            themselves are checked by :func:`apply_scenario`.
         """
         unknown = set(data) - {"add", "move", "remove", "sites", "name"}
         if unknown:
@@ -173,9 +168,8 @@ def apply_scenario(study: Study, scenario: Scenario) -> Study:
         _check(entry, f"add #{n}", ("type", "lon", "lat"), problems)
         if not problems:
             point = shapely.Point(float(entry["lon"]), float(entry["lat"]))
-            added.append(
-                (entry["type"], {"name": entry.get("name") or f"新增 {n} / new {n}"}, point)
-            )
+            label = entry.get("name") or f"新增 {n} / new {n}"
+            added.append((entry["type"], {"name": label}, point))
     projects = layers["renovation_projects"]
     for n, entry in enumerate(scenario.sites, 1):
         _check(entry, f"sites #{n}", ("project_id", "type"), problems)
@@ -270,7 +264,8 @@ def compare(
 
 
 def candidate_sites(study: Study, kind: str, source: str, points: Any = None) -> gpd.GeoDataFrame:
-    """Where a new facility of ``kind`` could go, from one of :data:`CANDIDATE_SOURCES`.
+    """Where a new facility of ``kind`` could go, from one of :data:`CANDIDATE_SOURCES`; an
+    unknown source, or street nodes without a network, is a QueryError.
 
     Parameters
     ----------
@@ -286,17 +281,14 @@ def candidate_sites(study: Study, kind: str, source: str, points: Any = None) ->
     Returns
     -------
     geopandas.GeoDataFrame
-        ``name`` and a point per candidate, WGS-84, indexed by candidate id.
-
-    Raises
-    ------
-    QueryError
-        An unknown source, or street nodes without a network.
+        ``name`` (a person's: a street node by its streets, a project with its compound)
+        and a point per candidate, WGS-84, indexed by candidate id.
     """
     if source == "renovation_projects":
         frame = study.layers["renovation_projects"]
         geometry = frame.geometry.representative_point()
-        return gpd.GeoDataFrame({"name": frame["name"]}, geometry=geometry, crs="EPSG:4326")
+        names = pd.Series(_project_names(study, frame), index=frame.index)
+        return gpd.GeoDataFrame({"name": names}, geometry=geometry, crs="EPSG:4326")
     if source == "neighbor_centers":
         frame = study.layers["neighbor_centers"]
         if kind == "clinics" and "health_station" in frame.columns:
@@ -308,7 +300,8 @@ def candidate_sites(study: Study, kind: str, source: str, points: Any = None) ->
         net = study.network
         nodes = gpd.GeoSeries(shapely.points(net.node_x, net.node_y), crs=net.crs).to_crs(4326)
         ids = [f"node-{i}" for i in range(net.n_nodes)]
-        return gpd.GeoDataFrame({"name": ids}, geometry=nodes.values, crs="EPSG:4326", index=ids)
+        names = _node_names(net)
+        return gpd.GeoDataFrame({"name": names}, geometry=nodes.values, crs="EPSG:4326", index=ids)
     if source == "points":
         xy = np.asarray(points if points is not None else [], dtype=float).reshape(-1, 2)
         ids = [f"point-{i + 1}" for i in range(len(xy))]
@@ -318,6 +311,30 @@ def candidate_sites(study: Study, kind: str, source: str, points: Any = None) ->
     raise QueryError(
         f"未知候选来源 '{source}' / candidates must be one of {', '.join(CANDIDATE_SOURCES)}"
     )
+
+
+def _project_names(study: Study, frame: gpd.GeoDataFrame) -> list[str]:
+    """A renovation project's name, with its compound's when the name does not hold it."""
+    compound = frame.get("residential_area_id", pd.Series(None, index=frame.index)).map(
+        study.layers["residential_areas"].get("name", {}))  # fmt: skip
+    return [f"{n}（{c}）" if isinstance(c, str) and c and c not in str(n) else str(n)
+            for n, c in zip(frame["name"], compound, strict=True)]  # fmt: skip
+
+
+def _node_names(net: Any) -> list[str]:
+    """A street node's name: "A · B 路口 / junction", its one street, or the nearest one."""
+    names = np.array([None] * net.n_edges if net.name is None else net.name, dtype=object)
+    named = np.flatnonzero([isinstance(n, str) and n.strip() != "" for n in names])
+    at: list[set[str]] = [set() for _ in range(net.n_nodes)]
+    for e in named:
+        at[net.edge_u[e]].add(names[e])
+        at[net.edge_v[e]].add(names[e])
+    tree = shapely.STRtree(net.edge_geometry[named] if len(named) else [shapely.Point()])
+    near = tree.query_nearest(shapely.points(net.node_x, net.node_y), all_matches=False)[1]
+    return [" · ".join(sorted(s)[:3]) + " 路口 / junction" if len(s) > 1
+            else f"{min(s)}（节点 {i}）/ on {min(s)}" if s
+            else f"近 {names[named[near[i]]]} / near {names[named[near[i]]]}" if len(named)
+            else f"路网节点 {i} / street node {i}" for i, s in enumerate(at)]  # fmt: skip
 
 
 def coverage_sets(
@@ -420,7 +437,8 @@ def optimal_sites(
     k: int,
     time_limit_s: int = 60,
 ) -> list[int]:
-    """The exact maximal covering solution: an integer program solved with CBC (PuLP).
+    """The exact maximal covering solution: an integer program solved with CBC (PuLP); a
+    QueryError when CBC is not installed (``pip install 'pulp[cbc]'``).
 
     Parameters
     ----------
@@ -433,11 +451,6 @@ def optimal_sites(
     -------
     list of int
         The chosen candidate positions, ascending (at most ``k``).
-
-    Raises
-    ------
-    QueryError
-        CBC is not installed (``pip install 'pulp[cbc]'``).
 
     Examples
     --------
@@ -506,8 +519,7 @@ def recommend_sites(
     k : int
         How many sites.
     candidates : str
-        One of :data:`CANDIDATE_SOURCES`; ``points`` gives the positions (WGS-84) for
-        ``"points"``.
+        One of :data:`CANDIDATE_SOURCES`; ``points``: the positions (WGS-84) for "points".
     method : {"greedy", "exact"}
     elderly_weight : float
     params : WalkParams, optional
@@ -559,9 +571,8 @@ def recommend_sites(
                      "elderly_newly_covered": int(elderly[new].sum()),
                      "area_ids": [str(a) for a in areas.index[new]]})  # fmt: skip
     sites = gpd.GeoDataFrame(rows, geometry=list(pool.geometry.iloc[chosen]), crs="EPSG:4326")
-    return Recommendation(
-        sites, method, int(population[covered].sum()), int(elderly[covered].sum())
-    )
+    people, aged = int(population[covered].sum()), int(elderly[covered].sum())
+    return Recommendation(sites, method, people, aged)
 
 
 def greedy_vs_optimal(
@@ -571,13 +582,8 @@ def greedy_vs_optimal(
 
     Parameters
     ----------
-    weights : numpy.ndarray
-        Weight (people) of each area.
-    area, candidate : numpy.ndarray
-        Pairs from :func:`coverage_sets`: candidate ``candidate[i]`` covers area ``area[i]``.
-    n_candidates : int
-    k : int
-        How many sites each method chooses.
+    weights, area, candidate, n_candidates, k
+        As in :func:`greedy_sites`; ``k`` sites for each method.
 
     Returns
     -------
