@@ -46,6 +46,7 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/coverage.py
 	$(BIN)/python benchmarks/api_load.py
 	$(BIN)/python benchmarks/dashboard.py
+	$(BIN)/python benchmarks/workbench.py
 	$(BIN)/python benchmarks/sites.py
 
 validate: $(VENV)/.installed

@@ -20,6 +20,7 @@ from browser import CHROMIUM, OUTPUT, sync_api
 from served import serving
 
 from api.main import create_app
+from geo.analysis.coverage import analyze_areas
 from geo.analysis.params import WalkParams
 from geo.analysis.planning import Scenario, candidate_sites, compare
 from geo.analysis.study import Study
@@ -281,3 +282,23 @@ def test_compare_two_kept_scenarios(page, base_url: str, study: Study) -> None:
     assert dict(diffs)[ALL] > 0
     shot(page, "compare")
     assert page.lc_errors == []
+
+
+def test_a_site_inside_a_compound_is_added_by_clicking_the_compound(
+    page, base_url: str, study: Study
+) -> None:
+    """A charger goes in a compound's bike shed: clicking the compound (whose popup stops
+    the click before the map sees it) must add the site there, not open the popup."""
+    open_page(page, f"{base_url}/?tiles=none&type=charging_points")
+    page.click("#lc-plan-add")
+    page.wait_for_selector(".lc-plan-marker")
+    areas = study.layers["residential_areas"]
+    gap = areas.index[~analyze_areas(study)["charging_points_covered"].to_numpy(bool)][0]
+    centre = areas.geometry.loc[gap].representative_point()
+    before = plan_serial(page)
+    click_map_at(page, centre.x, centre.y)
+    wait_plan(page, before)
+    scenario = page.evaluate("window.lcPlan.scenario()")
+    assert len(scenario["add"]) == 1
+    assert totals(page) == expected(study, scenario)[ALL]
+    assert totals(page)["population_gained"] > 0  # the compound clicked is now covered

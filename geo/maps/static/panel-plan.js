@@ -323,13 +323,18 @@
       edited();
     }
 
-    map.on("click", function (e) {
+    function clickToAdd(e) {
       if (!adding) return;
       var p = fromMap(e.latlng);
       // a click on a compound opens its popup too: not while adding
       setTimeout(function () { map.closePopup(); }, 0);
       addFacility(api.state.type, p[0], p[1]);
-    });
+    }
+    map.on("click", clickToAdd);
+    // a compound's popup stops the click before it reaches the map: a site inside a
+    // compound (a charger in its bike shed) is added from the compounds' own click
+    var compounds = window[api.config.areas];
+    if (compounds && compounds.on) compounds.on("click", clickToAdd);
 
     function edited() {
       drawEditable();
