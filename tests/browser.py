@@ -6,9 +6,12 @@ Importing this module skips the importing test module when either is missing, ex
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -28,4 +31,19 @@ except ImportError:
         raise RuntimeError("playwright is required in CI: pip install -e '.[dev]'") from None
     pytest.skip("playwright not installed (pip install -e '.[dev]')", allow_module_level=True)
 
-__all__ = ["CHROMIUM", "OUTPUT", "sync_api"]
+__all__ = ["CHROMIUM", "OUTPUT", "launched", "sync_api"]
+
+#: Quiet, offline-friendly headless Chromium: no background requests of its own.
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
+
+
+@contextlib.contextmanager
+def launched() -> Iterator[Any]:
+    """Debian's Chromium through Playwright, closed afterwards (for a module's fixture)."""
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
