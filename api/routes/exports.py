@@ -13,16 +13,13 @@ import io
 from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
-import numpy as np
 import pandas as pd
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse, Response
 
 from api.deps import CrsName, MinutesText, ProfileName, Studies, StudyCache
-from geo.analysis.coverage import gaps
+from geo.analysis.coverage import gap_list
 from geo.analysis.params import WalkParams
-from geo.crs import geometries_from_wgs84
-from geo.errors import QueryError
 from geo.maps.workbench import GAP_COLUMNS
 
 __all__ = ["gap_table", "router", "walker_speed"]
@@ -96,43 +93,7 @@ def gap_table(
         For a subdistrict the study does not have.
     """
     study, result = studies.coverage(params)
-    areas = study.layers["residential_areas"]
-    if subdistrict:
-        known = sorted(areas["subdistrict"].dropna().unique()) if "subdistrict" in areas else []
-        if subdistrict not in known:
-            raise QueryError(
-                f"没有街道 '{subdistrict}' / no subdistrict '{subdistrict}'; "
-                f"可选 / choose from: {', '.join(known) or '—'}"
-            )
-        areas = areas[areas["subdistrict"] == subdistrict]
-    ranked = gaps(areas, result.loc[areas.index], types=(kind,))
-    index = ranked.index
-    walk = ranked[f"{kind}_walk_m"]
-    households = pd.to_numeric(areas.loc[index, "households"], errors="coerce").fillna(0)
-    table = pd.DataFrame(
-        {
-            "id": index.astype(str),
-            "name": ranked["name"],
-            "subdistrict": ranked["subdistrict"],
-            "households": households.astype(int),
-            "population": ranked["population"],
-            "elderly": ranked["elderly"],
-            "walk_m": walk.round(1),
-            # rounded up: a compound 5.02 minutes away is past a 5-minute threshold
-            "minutes": np.ceil(walk / params.profile.metres_per_minute * 10 - 1e-6) / 10,
-            "facility": result.loc[index, f"{kind}_name"],
-        },
-        index=index,
-    )
-    geometry = areas.geometry.loc[index]
-    if params.crs != "wgs84" and len(geometry):
-        geometry = pd.Series(geometries_from_wgs84(geometry.values, params.crs), index=index)
-    shapes = np.asarray(geometry.values, dtype=object)
-    bounds = pd.DataFrame(
-        [g.bounds for g in shapes] if len(shapes) else np.empty((0, 4)),
-        index=index,
-        columns=["minx", "miny", "maxx", "maxy"],
-    )
+    table, bounds = gap_list(study, result, kind, params, subdistrict)
     return table[[key for key, _ in GAP_COLUMNS]], bounds
 
 

@@ -21,6 +21,8 @@ import shapely
 
 from geo.analysis.params import PROFILES, Profile, Thresholds, WalkParams
 from geo.analysis.study import NO_PATH, Study
+from geo.crs import geometries_from_wgs84
+from geo.errors import QueryError
 from geo.network.snapping import Snap
 from geo.schema import FACILITY_LAYERS
 
@@ -30,7 +32,9 @@ __all__ = [
     "Origins",
     "analyze_areas",
     "area_origins",
+    "gap_list",
     "gaps",
+    "in_subdistrict",
     "summarize",
 ]
 
@@ -406,3 +410,104 @@ def gaps(
         table[f"{kind}_walk_m"] = result[f"{kind}_walk_m"]
     table = table[table["missing"].map(len) > 0]
     return table.sort_values(["people_affected", "name"], ascending=[False, True])
+
+
+def in_subdistrict(areas: gpd.GeoDataFrame, subdistrict: str | None) -> gpd.GeoDataFrame:
+    """The compounds of ``subdistrict`` (all of them for None), or a bilingual error listing
+    the subdistricts there are.
+
+    Parameters
+    ----------
+    areas : geopandas.GeoDataFrame
+        Residential areas with ``subdistrict``.
+    subdistrict : str, optional
+        A 街道 name as the data spells it.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+
+    Raises
+    ------
+    QueryError
+        No compound is in ``subdistrict``.
+
+    Examples
+    --------
+    >>> from geo.testing import drawn_study
+    >>> areas = drawn_study().layers["residential_areas"]
+    >>> in_subdistrict(areas, "甲街道").index.tolist()
+    ['gated', 'touching']
+    >>> in_subdistrict(areas, "丙街道")
+    Traceback (most recent call last):
+    ...
+    geo.errors.QueryError: 没有街道 '丙街道' / no subdistrict '丙街道'; 可选 / choose from: 乙街道, 甲街道
+    """
+    if not subdistrict:
+        return areas
+    known = sorted(areas["subdistrict"].dropna().unique()) if "subdistrict" in areas else []
+    if subdistrict not in known:
+        raise QueryError(
+            f"没有街道 '{subdistrict}' / no subdistrict '{subdistrict}'; "
+            f"可选 / choose from: {', '.join(known) or '—'}"
+        )
+    return areas[areas["subdistrict"] == subdistrict]
+
+
+def gap_list(
+    study: Study,
+    result: pd.DataFrame,
+    kind: str,
+    params: WalkParams,
+    subdistrict: str | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The compounds ``kind`` does not cover, as a planner's list, and their extents.
+
+    Parameters
+    ----------
+    study : Study
+    result : pandas.DataFrame
+        :func:`analyze_areas` of the study for ``params``.
+    kind : str
+        A facility type.
+    params : WalkParams
+        The walker (for minutes) and the CRS of the extents.
+    subdistrict : str, optional
+        Only this 街道's compounds (:func:`in_subdistrict`).
+
+    Returns
+    -------
+    tuple of (pandas.DataFrame, pandas.DataFrame)
+        ``id``, ``name``, ``subdistrict``, ``households``, ``population``, ``elderly``,
+        ``walk_m``, ``minutes`` (at the walker's speed, rounded *up* to 0.1: 5.02 minutes
+        is past a 5-minute threshold) and ``facility`` (the nearest), most people affected
+        first; and the extents ``minx``, ``miny``, ``maxx``, ``maxy`` in ``params.crs``.
+    """
+    areas = in_subdistrict(study.layers["residential_areas"], subdistrict)
+    ranked = gaps(areas, result.loc[areas.index], types=(kind,))
+    index = ranked.index
+    walk = ranked[f"{kind}_walk_m"]
+    households = pd.to_numeric(areas.loc[index, "households"], errors="coerce").fillna(0)
+    table = pd.DataFrame(
+        {
+            "id": index.astype(str),
+            "name": ranked["name"],
+            "subdistrict": ranked["subdistrict"],
+            "households": households.astype(int),
+            "population": ranked["population"],
+            "elderly": ranked["elderly"],
+            "walk_m": walk.round(1),
+            "minutes": np.ceil(walk / params.profile.metres_per_minute * 10 - 1e-6) / 10,
+            "facility": result.loc[index, f"{kind}_name"],
+        },
+        index=index,
+    )
+    shapes = np.asarray(areas.geometry.loc[index].values, dtype=object)
+    if params.crs != "wgs84" and len(shapes):
+        shapes = geometries_from_wgs84(shapes, params.crs)
+    bounds = pd.DataFrame(
+        shapely.bounds(shapes).reshape(-1, 4),
+        index=index,
+        columns=["minx", "miny", "maxx", "maxy"],
+    )
+    return table, bounds

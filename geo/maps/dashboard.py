@@ -19,11 +19,10 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo.analysis.coverage import analyze_areas, summarize
+from geo.analysis.coverage import analyze_areas, in_subdistrict, summarize
 from geo.analysis.isochrones import gap_zones, isochrones
 from geo.analysis.params import PROFILES, WalkParams
 from geo.analysis.study import Study
-from geo.errors import QueryError
 from geo.maps.base import (
     GLYPHS,
     LABELS,
@@ -188,16 +187,9 @@ def coverage_map(
         raise ValueError(f"type must be one of {', '.join(FACILITY_LAYERS)}")
     shift = TILES[tiles][2]
     areas = layers["residential_areas"]
-    if subdistrict:
-        known = sorted(areas["subdistrict"].dropna().unique()) if "subdistrict" in areas else []
-        if subdistrict not in known:
-            raise QueryError(
-                f"没有街道 '{subdistrict}' / no subdistrict '{subdistrict}'; "
-                f"可选 / choose from: {', '.join(known) or '—'}"
-            )
-        if not workbench:
-            areas = areas[areas["subdistrict"] == subdistrict]
-    scope = areas if not subdistrict else areas[areas["subdistrict"] == subdistrict]
+    scope = in_subdistrict(areas, subdistrict)  # a bilingual error for an unknown one
+    if not workbench:
+        areas = scope
     large = served and len(areas) > INLINE_LIMIT
     shown = {name: display_frame(frame, shift) for name, frame in layers.items()
              if name != "residential_areas"}  # fmt: skip
