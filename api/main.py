@@ -25,6 +25,7 @@ from api.routes import (
     maps,
     pages,
     planning,
+    renovation,
 )
 from geo.maps.base import STATIC
 from geo.settings import Settings, current
@@ -113,6 +114,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         analysis,
         catchment,
         planning,
+        renovation,
         docs,
         exports,
     ):

@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 
 from pydantic import ValidationError as PydanticValidationError
 
+from geo import cli_district
 from geo.errors import LifecircleError, ValidationError
 from geo.layers.store import open_store
 from geo.schema import LAYER_NAMES
@@ -76,7 +77,7 @@ _EXAMPLES = {
 
 def _with_examples(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     for name, command in sub.choices.items():
-        lines = _EXAMPLES.get(name)
+        lines = {**_EXAMPLES, **cli_district.EXAMPLES}.get(name)
         if not lines:
             continue
         command.formatter_class = argparse.RawDescriptionHelpFormatter
@@ -335,6 +336,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="显示图层字段 / print the layer schema",
         description="以 Markdown 表格输出五个图层的字段 / Print the five layers' fields as Markdown.",
     )
+    cli_district.add_parsers(sub, data_help)
     _with_examples(sub)
     return parser
 
@@ -531,15 +533,10 @@ def _cmd_schema(args: argparse.Namespace, settings: Settings) -> int:
 
 
 _COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
-    "validate": _cmd_validate,
-    "import": _cmd_import,
-    "export": _cmd_export,
-    "analyze": _cmd_analyze,
-    "map": _cmd_map,
-    "network": _cmd_network,
-    "serve": _cmd_serve,
-    "schema": _cmd_schema,
-}
+    "validate": _cmd_validate, "import": _cmd_import, "export": _cmd_export,
+    "analyze": _cmd_analyze, "map": _cmd_map, "network": _cmd_network, "serve": _cmd_serve,
+    "schema": _cmd_schema, **cli_district.COMMANDS,
+}  # fmt: skip
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -12,9 +12,15 @@ from dataclasses import dataclass, field
 from geo.errors import UnknownLayerError
 
 __all__ = [
+    "ENUM_LABELS",
     "FACILITY_LAYERS",
     "LAYERS",
     "LAYER_NAMES",
+    "PROJECT_KINDS",
+    "PROJECT_STATUSES",
+    "PROJECT_UNITS",
+    "STAGE_DATE_FIELDS",
+    "STAGE_LABELS",
     "Field",
     "LayerSpec",
     "get_layer",
@@ -109,6 +115,9 @@ PROJECT_KINDS = (
     "elevator_safety",
     "other",
 )
+#: The stages of a renovation project in the order a project passes them (the documents'
+#: words: 调查, 征询, 签约, 招投标, 待开工, 在建/开工, 完工/验收). Shanghai's progress reports count
+#: them cumulatively: "累计签约65台，其中完工49台" — a completed project has also been signed.
 PROJECT_STATUSES = (
     "planned",
     "survey",
@@ -119,6 +128,76 @@ PROJECT_STATUSES = (
     "under_construction",
     "completed",
 )
+#: The field holding the date a project reached each stage. ``start`` and ``end`` keep their
+#: old names: construction started (开工) and was completed (完工).
+STAGE_DATE_FIELDS = {
+    "planned": "planned_on",
+    "survey": "survey_on",
+    "consultation": "consultation_on",
+    "signed": "signed_on",
+    "tendering": "tendering_on",
+    "awaiting_start": "awaiting_start_on",
+    "under_construction": "start",
+    "completed": "end",
+}
+STAGE_LABELS = {
+    "planned": ("计划", "planned"),
+    "survey": ("调查", "survey"),
+    "consultation": ("征询", "consultation"),
+    "signed": ("签约", "signed"),
+    "tendering": ("招投标", "tendering"),
+    "awaiting_start": ("待开工", "awaiting start"),
+    "under_construction": ("在建", "under construction"),
+    "completed": ("完工", "completed"),
+}
+#: What ``units`` counts for each kind of project: (Chinese unit, English unit, what it is).
+#: Elevators for retrofits (the documents count 台), sheds for bike sheds (个), households for
+#: renovations and redevelopment (户; floor areas such as 美丽家园 4.6万㎡ go in ``note``).
+PROJECT_UNITS = {
+    "elevator_retrofit": ("台", "elevators", "加装电梯台数 / elevators retrofitted"),
+    "elevator_safety": ("台", "elevators", "评估电梯台数 / elevators assessed"),
+    "bike_shed": ("个", "sheds", "车棚个数 / bike sheds"),
+    "comprehensive_renovation": ("户", "households", "受益户数 / households"),
+    "beautiful_homes": ("户", "households", "受益户数 / households"),
+    "redevelopment": ("户", "households", "征收户数 / households"),
+    "other": ("个", "items", "项目数量 / items"),
+}
+#: Chinese and English names of every allowed value in the schema (forms, popups, reports).
+ENUM_LABELS: dict[str, tuple[str, str]] = {
+    **STAGE_LABELS,
+    "community_health_centre": ("社区卫生服务中心", "community health centre"),
+    "station": ("卫生服务站", "health station"),
+    "health_hut": ("村卫生室/健康小屋", "health hut"),
+    "family_doctor_station": ("家庭医生工作室", "family doctor station"),
+    "hospital_branch": ("医院分院", "hospital branch"),
+    "hospital": ("医院", "hospital"),
+    "centre": ("睦邻中心", "centre"),
+    "point": ("睦邻点", "point"),
+    "ebike": ("电动自行车", "e-bike"),
+    "car": ("汽车", "car"),
+    "operating": ("运营中", "operating"),
+    "out_of_service": ("停用", "out of service"),
+    "elevator_retrofit": ("加装电梯", "elevator retrofit"),
+    "comprehensive_renovation": ("综合改造", "comprehensive renovation"),
+    "beautiful_homes": ("美丽家园", "beautiful homes"),
+    "redevelopment": ("旧区改造", "redevelopment"),
+    "bike_shed": ("非机动车棚", "bike shed"),
+    "elevator_safety": ("电梯安全", "elevator safety"),
+    "other": ("其他", "other"),
+    "售后公房": ("售后公房", "ex-public, sold to tenants"),
+    "商品房": ("商品房", "commercial housing"),
+    "公房": ("公房", "public housing"),
+    "动迁安置房": ("动迁安置房", "resettlement housing"),
+    "混合": ("混合", "mixed"),
+    "其他": ("其他", "other"),
+}
+
+
+def _stage_date(stage: str, zh: str) -> Field:
+    return Field(
+        STAGE_DATE_FIELDS[stage], "date", zh=f"{zh}日期", en=f"date the project reached '{stage}'"
+    )
+
 
 LAYERS: dict[str, LayerSpec] = {
     spec.name: spec
@@ -233,8 +312,16 @@ LAYERS: dict[str, LayerSpec] = {
                 Field("kind", "str", True, PROJECT_KINDS, zh="项目类型", en="kind of project"),
                 Field("status", "str", True, PROJECT_STATUSES, zh="阶段", en="stage"),
                 Field("households", "int", unit="户", minimum=0, zh="受益户数", en="households"),
-                Field("start", "date", zh="开工日期", en="start date (ISO)"),
-                Field("end", "date", zh="完工日期", en="end date (ISO)"),
+                Field(
+                    "units",
+                    "int",
+                    minimum=0,
+                    zh="数量（电梯台数/车棚个数/户数，按类型）",
+                    en="what is counted: elevators, sheds or households by kind (PROJECT_UNITS)",
+                ),
+                *(_stage_date(s, STAGE_LABELS[s][0]) for s in PROJECT_STATUSES[:6]),
+                Field("start", "date", zh="开工日期", en="date construction started (ISO)"),
+                Field("end", "date", zh="完工日期", en="date completed (ISO)"),
                 Field("residential_area_id", "str", zh="所在小区编号", en="compound id"),
                 _subdistrict(False),
                 _DISTRICT,

@@ -13,8 +13,8 @@ from api.deps import FeatureId, LayerCache, LayerName, StudyCache, get_cache, ge
 from geo.errors import NotFoundError
 from geo.layers.edit import feature_etag
 from geo.layers.query import FeatureIndex, layer_extent, parse_bbox, to_geojson_dict
-from geo.maps.base import LABELS, STATUS_LABELS
-from geo.schema import LAYER_NAMES, Field, get_layer
+from geo.maps.base import LABELS
+from geo.schema import ENUM_LABELS, LAYER_NAMES, Field, get_layer
 
 router = APIRouter(tags=["collections"])
 
@@ -200,35 +200,6 @@ def item(
     return JSONResponse(feature, media_type=GEOJSON, headers={"ETag": f'"{feature_etag(feature)}"'})
 
 
-#: Chinese and English names of the schema's allowed values (the edit forms' choices).
-ENUM_LABELS: dict[str, tuple[str, str]] = {
-    **STATUS_LABELS,
-    "community_health_centre": ("社区卫生服务中心", "community health centre"),
-    "station": ("卫生服务站", "health station"),
-    "health_hut": ("村卫生室/健康小屋", "health hut"),
-    "family_doctor_station": ("家庭医生工作室", "family doctor station"),
-    "hospital_branch": ("医院分院", "hospital branch"),
-    "hospital": ("医院", "hospital"),
-    "centre": ("睦邻中心", "centre"),
-    "point": ("睦邻点", "point"),
-    "ebike": ("电动自行车", "e-bike"),
-    "car": ("汽车", "car"),
-    "operating": ("运营中", "operating"),
-    "out_of_service": ("停用", "out of service"),
-    "elevator_retrofit": ("加装电梯", "elevator retrofit"),
-    "comprehensive_renovation": ("综合改造", "comprehensive renovation"),
-    "beautiful_homes": ("美丽家园", "beautiful homes"),
-    "redevelopment": ("旧区改造", "redevelopment"),
-    "bike_shed": ("非机动车棚", "bike shed"),
-    "elevator_safety": ("电梯安全", "elevator safety"),
-    "other": ("其他", "other"),
-    "售后公房": ("售后公房", "ex-public, sold to tenants"),
-    "商品房": ("商品房", "commercial housing"),
-    "公房": ("公房", "public housing"),
-    "动迁安置房": ("动迁安置房", "resettlement housing"),
-    "混合": ("混合", "mixed"),
-    "其他": ("其他", "other"),
-}
 _JSON_TYPES = {"str": "string", "int": "integer", "float": "number", "bool": "boolean"}
 
 

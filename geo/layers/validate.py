@@ -22,6 +22,7 @@ import pandas as pd
 from geo.errors import Problem, ValidationError
 from geo.layers.geometry_checks import check_geometry, check_near_duplicates
 from geo.layers.plausibility import check_plausibility
+from geo.layers.stages import check_stages
 from geo.schema import Field, get_layer
 
 __all__ = [
@@ -396,18 +397,8 @@ def _check_relations(
                         "检查两列是否填反 / check the two columns",
                     )
                 )
-    if {"start", "end"} <= set(frame.columns):
-        for label, start, end in zip(labels, frame["start"], frame["end"], strict=True):
-            if isinstance(start, str) and isinstance(end, str) and start > end:
-                try:
-                    date.fromisoformat(start), date.fromisoformat(end)
-                except ValueError:
-                    continue
-                problems.append(
-                    Problem(
-                        source, label, "end", f"完工 {end} 早于开工 {start} / end is before start"
-                    )
-                )
+    if layer == "renovation_projects" and "status" in frame.columns:
+        problems += check_stages(frame, labels, source)
     return problems
 
 

@@ -30,6 +30,7 @@ import numpy as np
 import shapely
 
 from geo.crs import geometries_from_wgs84
+from geo.schema import STAGE_LABELS
 
 __all__ = [
     "GLYPHS",
@@ -87,16 +88,8 @@ STATUS_COLOURS = {
     "under_construction": "#0072B2",
     "completed": "#009E73",
 }
-STATUS_LABELS = {
-    "planned": ("计划", "planned"),
-    "survey": ("调查", "survey"),
-    "consultation": ("征询", "consultation"),
-    "signed": ("签约", "signed"),
-    "tendering": ("招投标", "tendering"),
-    "awaiting_start": ("待开工", "awaiting start"),
-    "under_construction": ("在建", "under construction"),
-    "completed": ("完工", "completed"),
-}
+#: The stages' names, Chinese first (the schema's words).
+STATUS_LABELS = STAGE_LABELS
 #: Basemaps: (tile URL template, attribution, coordinate system of the tiles).
 TILES = {
     "openstreetmap": (

@@ -1,0 +1,160 @@
+"""The ``lifecircle`` commands that make what a 街道 hands upward: ``progress`` and ``report``.
+
+:mod:`geo.cli` adds them to its parser (:func:`add_parsers`) and runs them (:data:`COMMANDS`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import unicodedata
+from collections.abc import Callable
+from typing import Any
+
+from geo.settings import Settings
+
+__all__ = ["COMMANDS", "EXAMPLES", "add_parsers", "progress_text"]
+
+EXAMPLES = {
+    "progress": [
+        "lifecircle progress                       # every kind, today",
+        "lifecircle progress --subdistrict 打浦桥街道 --kind elevator_retrofit --as-of 2023-02-28",
+        "lifecircle progress --series quarter --kind bike_shed --lang en",
+        "lifecircle progress --json > progress.json",
+    ],
+}
+
+
+def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser], data_help: str) -> None:
+    """Add ``progress`` to the ``lifecircle`` subcommands.
+
+    Parameters
+    ----------
+    sub : argparse subparsers
+        The ``lifecircle`` parser's subcommands.
+    data_help : str
+        The help text of ``--data``, the same for every command.
+
+    Returns
+    -------
+    None
+    """
+    p = sub.add_parser(
+        "progress",
+        help="改造进度（累计与当前阶段）/ renovation progress as the reports count it",
+        description="按类型和阶段统计改造项目和数量（台/个/户）：当前阶段（exclusive）与累计"
+        "（cumulative，累计签约包含已完工）；--as-of 按阶段日期回放到过去某天。 / Count renovation "
+        "projects and units per kind and stage: by current stage and cumulatively (signed "
+        "includes completed); --as-of replays the stage dates to a past day.",
+    )
+    p.add_argument("--data", metavar="DIR", help=data_help)
+    p.add_argument("--subdistrict", metavar="街道", help="只统计这个街道 / one subdistrict")
+    p.add_argument("--kind", metavar="KIND", help="只统计这类项目 / one kind, e.g. bike_shed")
+    p.add_argument(
+        "--as-of", metavar="YYYY-MM-DD", help="统计日期，默认今天 / the date (default today)"
+    )
+    p.add_argument(
+        "--series",
+        choices=["quarter", "month", "year"],
+        help="按季度/月/年列出累计数 / cumulative units at the end of each period",
+    )
+    p.add_argument("--lang", choices=["zh", "en"], default="zh", help="表头语言 / language")
+    p.add_argument("--json", action="store_true", help="输出 JSON（同 API）/ print the API's JSON")
+
+
+def _label(words: tuple[str, str], lang: str) -> str:
+    return words[1] if lang == "en" else words[0]
+
+
+def _pad(text: str, width: int, right: bool = False) -> str:
+    """``text`` padded to ``width`` terminal columns (a Chinese character takes two)."""
+    columns = sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+    space = " " * max(width - columns, 0)
+    return space + text if right else text + space
+
+
+def progress_text(result: dict[str, Any], lang: str = "zh") -> str:
+    """A :func:`geo.analysis.progress.progress` result as a plain-text table per kind.
+
+    Parameters
+    ----------
+    result : dict
+        The result of ``progress`` (one date).
+    lang : {"zh", "en"}
+        The language of the headers and the stage names.
+
+    Returns
+    -------
+    str
+        Per kind a heading and one line per stage: projects and units at that stage now, and
+        having reached it (cumulative).
+    """
+    from geo.schema import ENUM_LABELS, STAGE_LABELS
+
+    head = {"zh": ("阶段", "当前项目", "累计项目", "当前数量", "累计数量"),
+            "en": ("stage", "projects at", "reached", "units at", "units reached")}[lang]  # fmt: skip
+    lines = [f"{_label(('截至', 'as of'), lang)} {result['as_of']}"]
+    for kind, counts in result["by_kind"].items():
+        unit = counts["unit"][lang]
+        name = _label(ENUM_LABELS.get(kind, (kind, kind)), lang)
+        projects = _label(("个项目", "projects"), lang)
+        lines += ["", f"{name} ({kind}): {counts['projects']} {projects}, {counts['units']} {unit}"]
+        lines.append("  " + _pad(head[0], 20) + "".join(_pad(h, 14, True) for h in head[1:]))
+        for stage in result["stages"]:
+            cells = [counts[k][stage] for k in ("exclusive", "cumulative", "units_exclusive",
+                                                "units_cumulative")]  # fmt: skip
+            lines.append(
+                "  " + _pad(_label(STAGE_LABELS[stage], lang), 20)
+                + "".join(_pad(str(c), 14, True) for c in cells)
+            )  # fmt: skip
+        for key, words in (
+            ("not_begun", ("未开始", "not begun")),
+            ("undated", ("无日期", "undated")),
+        ):
+            if counts[key]:
+                lines.append(f"  {_label(words, lang)}: {counts[key]}")
+    return "\n".join(lines)
+
+
+def _series_text(result: dict[str, Any], lang: str) -> str:
+    from geo.schema import ENUM_LABELS, STAGE_LABELS
+
+    shown = ("signed", "under_construction", "completed")
+    lines = []
+    kinds = sorted({k for p in result["periods"] for k in p["by_kind"]})
+    for kind in kinds:
+        name = _label(ENUM_LABELS.get(kind, (kind, kind)), lang)
+        lines.append(f"{name} ({kind}) — {_label(('累计数量', 'units reached'), lang)}")
+        lines.append(
+            " " * 12 + "".join(_pad(_label(STAGE_LABELS[s], lang), 20, True) for s in shown)
+        )
+        for period in result["periods"]:
+            counts = period["by_kind"].get(kind)
+            if counts:
+                cells = "".join(f"{counts['units_cumulative'][s]:>20}" for s in shown)
+                lines.append(f"  {period['period']:<10}{cells}")
+        lines.append("")
+    return "\n".join(lines).rstrip()
+
+
+def _cmd_progress(args: argparse.Namespace, settings: Settings) -> int:
+    from geo.analysis.progress import progress, progress_series
+    from geo.layers.store import read_layer
+
+    projects = read_layer("renovation_projects", settings.data)
+    if args.series:
+        result = progress_series(projects, args.series, args.subdistrict, args.kind, args.as_of)
+    else:
+        result = progress(projects, args.subdistrict, args.kind, args.as_of)
+    if args.json:
+        json.dump(result, sys.stdout, ensure_ascii=False, indent=1)
+        print()
+    elif args.series:
+        print(_series_text(result, args.lang))
+    else:
+        print(progress_text(result, args.lang))
+    return 0
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {"progress": _cmd_progress}
