@@ -26,6 +26,7 @@ from api.routes import (
     pages,
     planning,
     renovation,
+    reports,
 )
 from geo.maps.base import STATIC
 from geo.settings import Settings, current
@@ -115,6 +116,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         catchment,
         planning,
         renovation,
+        reports,
         docs,
         exports,
     ):

@@ -23,6 +23,11 @@ EXAMPLES = {
         "lifecircle progress --series quarter --kind bike_shed --lang en",
         "lifecircle progress --json > progress.json",
     ],
+    "report": [
+        "lifecircle report --subdistrict 长白新村街道          # → 长白新村街道-生活圈报告.pdf",
+        "lifecircle report --subdistrict 长白新村街道 --format xlsx --out 长白.xlsx",
+        "lifecircle report --profile elderly --minutes clinics=10 --format html --lang en",
+    ],
 }
 
 
@@ -61,6 +66,30 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser], data_h
     )
     p.add_argument("--lang", choices=["zh", "en"], default="zh", help="表头语言 / language")
     p.add_argument("--json", action="store_true", help="输出 JSON（同 API）/ print the API's JSON")
+
+    p = sub.add_parser(
+        "report",
+        help="街道报告（PDF/HTML/Excel）/ the 街道 report to hand upward",
+        description="为一个街道（或全部）生成报告：封面（日期、数据版本、步行者与阈值、各图层来源）、"
+        "两种步行者的覆盖指标、覆盖与缺口地图、缺口小区排名、改造项目机会、推荐位置、改造进度与季度图。"
+        "数字与 lifecircle analyze 相同。 / A report for one subdistrict (or all): cover (date, data "
+        "version, walker and thresholds, each layer's source), coverage for both walkers, maps "
+        "of coverage and gaps, the ranked gap list, renovation opportunities, recommended "
+        "sites, renovation progress and a quarterly chart — the numbers of lifecircle analyze.",
+    )
+    p.add_argument("--data", metavar="DIR", help=data_help)
+    p.add_argument(
+        "--subdistrict", metavar="街道", help="街道名称（默认全部）/ subdistrict (default all)"
+    )
+    p.add_argument("--profile", choices=("standard", "elderly"), default="standard",
+                   help="地图与缺口所用步行者 / the walker of maps and gaps (default standard)")  # fmt: skip
+    p.add_argument("--speed", type=float, metavar="KM/H", help="自定义步行速度 / own speed, km/h")
+    p.add_argument("--minutes", metavar="TYPE=MIN,…", help="各类阈值（分钟）/ thresholds, minutes")
+    p.add_argument("--metres", metavar="TYPE=M,…", help="按距离的阈值（米）/ thresholds, metres")
+    p.add_argument("--format", choices=("pdf", "html", "xlsx"), help="格式（默认按 --out 扩展名，否则 pdf）/ "
+                   "format (default from --out's extension, else pdf)")  # fmt: skip
+    p.add_argument("--lang", choices=["zh", "en"], default="zh", help="语言 / language")
+    p.add_argument("--out", metavar="FILE", help="输出文件 / output file")
 
 
 def _label(words: tuple[str, str], lang: str) -> str:
@@ -157,4 +186,35 @@ def _cmd_progress(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {"progress": _cmd_progress}
+def _cmd_report(args: argparse.Namespace, settings: Settings) -> int:
+    from pathlib import Path
+
+    from tqdm import tqdm
+
+    from geo.analysis.params import WalkParams
+    from geo.atomic import atomic_write_bytes
+    from geo.reports.content import build_report
+    from geo.reports.render import REPORT_FORMATS, render_report
+
+    fmt = args.format or (Path(args.out).suffix.lstrip(".").lower() if args.out else "pdf")
+    if fmt not in REPORT_FORMATS:
+        raise SystemExit(
+            f"lifecircle: 不支持的格式 / unknown format '{fmt}': {', '.join(REPORT_FORMATS)}"
+        )
+    params = WalkParams.parse(args.profile, args.minutes, args.metres, speed=args.speed)
+    place = args.subdistrict or ("全部街道" if args.lang == "zh" else "all")
+    out = Path(args.out or f"{place}-{'生活圈报告' if args.lang == 'zh' else 'report'}.{fmt}")
+    with tqdm(total=2, desc="报告 / report", unit="step", disable=not sys.stderr.isatty()) as bar:
+        report = build_report(settings.data, params, args.subdistrict, args.lang)
+        bar.update()
+        content = render_report(report, fmt)
+        bar.update()
+    atomic_write_bytes(out, content)
+    print(f"{out} ({len(content) / 1e6:.1f} MB)")
+    return 0
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
+    "progress": _cmd_progress,
+    "report": _cmd_report,
+}

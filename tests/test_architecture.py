@@ -23,6 +23,7 @@ LAYERS_OF_THE_HOUSE = {
     "network": ["geo.network"],
     "analysis": ["geo.analysis"],
     "maps": ["geo.maps"],
+    "reports": ["geo.reports"],
 }
 #: What each wing may import besides itself and the ground floor.
 ALLOWED = {
@@ -31,6 +32,7 @@ ALLOWED = {
     "network": set(),
     "analysis": {"layers", "network"},
     "maps": {"layers", "network", "analysis"},
+    "reports": {"layers", "network", "analysis", "maps"},
 }
 
 

@@ -1,0 +1,357 @@
+"""What a 街道 report says: its cover, key figures, tables and maps, gathered once.
+
+:func:`build_report` runs the same ``geo`` functions as ``lifecircle analyze`` and the API —
+:func:`~geo.analysis.coverage.analyze_areas` and :func:`~geo.analysis.coverage.summarize` for
+both walkers, :func:`~geo.analysis.coverage.gaps`, :func:`~geo.analysis.isochrones.gap_zones`,
+:func:`~geo.analysis.isochrones.opportunities`, :func:`~geo.analysis.planning.recommend_sites`
+and :func:`~geo.analysis.progress.progress` — so a report's numbers are the analysis's. The
+renderers (:mod:`geo.reports.render`) only lay the content out as HTML, PDF or Excel.
+
+Tables are kept with stable column keys; :data:`COLUMNS` gives each its Chinese and English
+header with the unit, so every format labels a number the same way.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field, replace
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+
+from geo.analysis.coverage import ALL_TYPES, analyze_areas, gaps, in_subdistrict, summarize
+from geo.analysis.isochrones import gap_zones, opportunities
+from geo.analysis.params import PROFILES, Profile, WalkParams
+from geo.analysis.planning import recommend_sites
+from geo.analysis.progress import progress, progress_series
+from geo.analysis.study import Study
+from geo.layers.store import Location, open_store
+from geo.schema import ENUM_LABELS, FACILITY_LAYERS, LAYER_NAMES, LAYERS, STAGE_LABELS
+from geo.version import __version__
+
+__all__ = ["COLUMNS", "TYPE_LABELS", "Report", "build_report", "header"]
+
+#: Facility types and "all types at once", Chinese first.
+TYPE_LABELS = {
+    "neighbor_centers": ("睦邻中心", "neighbour centres"),
+    "clinics": ("社区卫生服务中心/站", "clinics"),
+    "charging_points": ("充电桩", "charging points"),
+    ALL_TYPES: ("全部三类", "all three types"),
+}
+#: Every table column's header, Chinese and English, with its unit.
+COLUMNS: dict[str, tuple[str, str]] = {
+    "walker": ("步行者", "walker"),
+    "type": ("设施类型", "facility type"),
+    "areas": ("小区数（个）", "compounds"),
+    "areas_covered": ("覆盖小区（个）", "compounds covered"),
+    "share_areas": ("小区覆盖率（%）", "compounds covered (%)"),
+    "households_covered": ("覆盖户数（户）", "households covered"),
+    "share_households": ("户数覆盖率（%）", "households covered (%)"),
+    "population_covered": ("覆盖人口（人）", "people covered"),
+    "share_population": ("人口覆盖率（%）", "people covered (%)"),
+    "elderly_covered": ("覆盖老人（人）", "elderly covered"),
+    "share_elderly": ("老人覆盖率（%）", "elderly covered (%)"),
+    "rank": ("序号", "rank"),
+    "name": ("名称", "name"),
+    "subdistrict": ("街道", "subdistrict"),
+    "households": ("户数（户）", "households"),
+    "population": ("人口（人）", "people"),
+    "elderly": ("60岁以上老人（人）", "people aged 60+"),
+    "missing": ("缺少的设施", "missing services"),
+    "people_affected": ("受影响人数（人）", "people affected"),
+    "project": ("改造项目", "renovation project"),
+    "kind": ("项目类型", "kind"),
+    "status": ("阶段", "stage"),
+    "compound": ("所在小区", "compound"),
+    "site": ("推荐位置", "recommended site"),
+    "new_population": ("新增覆盖人口（人）", "people newly covered"),
+    "new_elderly": ("新增覆盖老人（人）", "elderly newly covered"),
+    "stage": ("阶段", "stage"),
+    "projects_at": ("当前阶段项目（个）", "projects at stage"),
+    "projects_reached": ("累计项目（个）", "projects reached"),
+    "units_at": ("当前阶段数量", "units at stage"),
+    "units_reached": ("累计数量", "units reached"),
+    "unit": ("单位", "unit"),
+    "period": ("季度", "quarter"),
+    "signed": ("累计签约", "signed"),
+    "under_construction": ("累计开工", "started"),
+    "completed": ("累计完工", "completed"),
+}
+
+
+def header(key: str, lang: str = "zh") -> str:
+    """The header of column ``key`` in ``lang`` (the key itself when unknown).
+
+    Parameters
+    ----------
+    key : str
+        A column of a report table.
+    lang : {"zh", "en"}
+        The language.
+
+    Returns
+    -------
+    str
+    """
+    words = COLUMNS.get(key)
+    return (words[1] if lang == "en" else words[0]) if words else key
+
+
+def _word(words: tuple[str, str], lang: str) -> str:
+    return words[1] if lang == "en" else words[0]
+
+
+@dataclass
+class Report:
+    """A 街道 report's content, ready to lay out; ``tables`` keep column keys of :data:`COLUMNS`."""
+
+    title: str
+    subdistrict: str | None
+    district: str
+    made_on: str
+    lang: str
+    params: WalkParams
+    version: str
+    layers: list[dict[str, Any]]
+    thresholds: list[dict[str, Any]]
+    tables: dict[str, pd.DataFrame]
+    captions: dict[str, str]
+    summary: pd.DataFrame
+    coverage: gpd.GeoDataFrame
+    zones: gpd.GeoDataFrame | None
+    study: Study
+    series: dict[str, Any]
+    notes: list[str] = field(default_factory=list)
+
+
+def _sources(store: Any) -> dict[str, str]:
+    """Each layer's row of the data folder's README table ("real" / "drawn"), if there is one."""
+    try:
+        readme = Path(store.location("residential_areas")).parent / "README.md"
+        text = readme.read_text(encoding="utf-8")
+    except (OSError, TypeError, ValueError):
+        return {}
+    found = {}
+    for line in text.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) >= 3:
+            match = re.fullmatch(r"`?([a-z_]+)\.geojson`?", cells[0])
+            if match and match.group(1) in LAYER_NAMES:
+                plain = re.sub(r"[*`]", "", " | ".join(cells[1:]))
+                found[match.group(1)] = plain if len(plain) <= 240 else plain[:239] + "…"
+    return found
+
+
+def _key_figures(summary: dict[Profile, pd.DataFrame], group: str, lang: str) -> pd.DataFrame:
+    rows = []
+    for walker, table in summary.items():
+        chosen = table[table["subdistrict"] == group]
+        for row in chosen.to_dict("records"):
+            out: dict[str, Any] = {
+                "walker": f"{_word((walker.zh, walker.en), lang)} {walker.speed_kmh:g} km/h"
+            }
+            out["type"] = _word(TYPE_LABELS[row["type"]], lang)
+            for key in ("areas", "areas_covered", "households_covered", "population_covered",
+                        "elderly_covered"):  # fmt: skip
+                out[key] = row[key]
+            for key in ("share_areas", "share_households", "share_population", "share_elderly"):
+                out[key] = None if row[key] is None else round(100 * row[key], 1)
+            rows.append(out)
+    order = ["walker", "type", "areas", "areas_covered", "share_areas", "households_covered",
+             "share_households", "population_covered", "share_population", "elderly_covered",
+             "share_elderly"]  # fmt: skip
+    return pd.DataFrame(rows, columns=order)
+
+
+def _gap_table(areas: gpd.GeoDataFrame, result: pd.DataFrame, lang: str) -> pd.DataFrame:
+    ranked = gaps(areas, result)
+    households = pd.to_numeric(areas.loc[ranked.index, "households"], errors="coerce")
+    return pd.DataFrame(
+        {
+            "rank": range(1, len(ranked) + 1),
+            "name": ranked["name"].astype(str),
+            "subdistrict": ranked["subdistrict"].astype(str),
+            "households": households.fillna(0).astype(int).to_numpy(),
+            "population": ranked["population"].to_numpy(),
+            "elderly": ranked["elderly"].to_numpy(),
+            "missing": [
+                "、".join(_word(TYPE_LABELS[k], lang) for k in m) for m in ranked["missing"]
+            ],
+            "people_affected": ranked["people_affected"].to_numpy(),
+        }
+    )
+
+
+def _opportunity_table(study: Study, result: pd.DataFrame, lang: str) -> pd.DataFrame:
+    found = opportunities(study, result)
+    return pd.DataFrame(
+        {
+            "project": found["name"].astype(str) if len(found) else [],
+            "kind": [_word(ENUM_LABELS.get(k, (k, k)), lang) for k in found.get("kind", [])],
+            "status": [_word(STAGE_LABELS.get(s, (s, s)), lang) for s in found.get("status", [])],
+            "compound": found["area_name"].astype(str) if len(found) else [],
+            "missing": [
+                "、".join(_word(TYPE_LABELS[k], lang) for k in m) for m in found["missing"]
+            ],
+        }
+    )
+
+
+def _site_table(study: Study, params: WalkParams, lang: str, k: int) -> pd.DataFrame:
+    rows = []
+    for kind in FACILITY_LAYERS:
+        chosen = recommend_sites(study, kind, k=k, params=params)
+        for site in chosen.sites.to_dict("records"):
+            rows.append({"type": _word(TYPE_LABELS[kind], lang), "rank": site["rank"],
+                         "site": str(site["name"]),
+                         "new_population": int(site["population_newly_covered"]),
+                         "new_elderly": int(site["elderly_newly_covered"])})  # fmt: skip
+    columns = ["type", "rank", "site", "new_population", "new_elderly"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def _progress_tables(
+    projects: pd.DataFrame, subdistrict: str | None, lang: str
+) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
+    if subdistrict and not (projects.get("subdistrict") == subdistrict).any():
+        projects = projects.iloc[0:0]
+        subdistrict = None
+    now = progress(projects, subdistrict)
+    rows = []
+    for kind, counts in now["by_kind"].items():
+        for stage in now["stages"]:
+            rows.append({"kind": _word(ENUM_LABELS.get(kind, (kind, kind)), lang),
+                         "stage": _word(STAGE_LABELS[stage], lang),
+                         "projects_at": counts["exclusive"][stage],
+                         "projects_reached": counts["cumulative"][stage],
+                         "units_at": counts["units_exclusive"][stage],
+                         "units_reached": counts["units_cumulative"][stage],
+                         "unit": counts["unit"][lang]})  # fmt: skip
+    table = pd.DataFrame(rows, columns=["kind", "stage", "projects_at", "projects_reached",
+                                        "units_at", "units_reached", "unit"])  # fmt: skip
+    series = progress_series(projects, "quarter", subdistrict) if len(projects) else {"periods": []}
+    quarters = []
+    for period in series["periods"]:
+        for kind, counts in period["by_kind"].items():
+            quarters.append({"period": period["period"],
+                             "kind": _word(ENUM_LABELS.get(kind, (kind, kind)), lang),
+                             **{s: counts["units_cumulative"][s]
+                                for s in ("signed", "under_construction", "completed")},
+                             "unit": counts["unit"][lang]})  # fmt: skip
+    quarterly = pd.DataFrame(quarters, columns=["period", "kind", "signed", "under_construction",
+                                                "completed", "unit"])  # fmt: skip
+    return table, quarterly, series
+
+
+def build_report(
+    data: Location = None,
+    params: WalkParams | None = None,
+    subdistrict: str | None = None,
+    lang: str = "zh",
+    *,
+    study: Study | None = None,
+    sites: int = 3,
+) -> Report:
+    """Gather everything a 街道 report shows, from the same code as ``lifecircle analyze``.
+
+    Parameters
+    ----------
+    data : str or path, optional
+        The store (default the settings'); its README's table says which layers are real.
+    params : WalkParams, optional
+        The walker the maps, gap list and sites use; key figures show both walkers.
+    subdistrict : str, optional
+        The 街道 (else the whole study); a bilingual error lists the ones there are.
+    lang : {"zh", "en"}
+        The language of the words in the tables.
+    study : Study, optional
+        An already loaded study of ``data`` (saves reading it again).
+    sites : int
+        Recommended sites per facility type.
+
+    Returns
+    -------
+    Report
+    """
+    params = params or WalkParams()
+    store = open_store(data)
+    study = study or Study.load(data)
+    areas = study.layers["residential_areas"]
+    chosen = in_subdistrict(areas, subdistrict)
+    # key figures for both walkers of PROFILES, and for an own speed when one is given
+    walkers = {p: replace(params, profile=p) for p in PROFILES.values()}
+    walkers[params.profile] = params
+    results = {profile: analyze_areas(study, p) for profile, p in walkers.items()}
+    summaries = {profile: summarize(areas, r) for profile, r in results.items()}
+    result = results[params.profile]
+    group = subdistrict or "全部 / all"
+    districts = sorted({str(d) for d in chosen.get("district", pd.Series()).dropna()})
+    versions = {name: store.version(name) for name in LAYER_NAMES}
+    digest = hashlib.sha256("".join(versions.values()).encode()).hexdigest()[:12]
+    sources = _sources(store)
+    layers = [{"layer": name, "label": _word((LAYERS[name].zh, LAYERS[name].en), lang),
+               "features": len(study.layers[name]), "version": versions[name][:12],
+               "source": sources.get(name, "")} for name in LAYER_NAMES]  # fmt: skip
+    thresholds = [{"type": _word(TYPE_LABELS[k], lang), "limit": params.metres.get(k),
+                   "minutes": params.minutes.get(k)} for k in FACILITY_LAYERS]  # fmt: skip
+    progress_table, quarterly, series = _progress_tables(
+        study.layers["renovation_projects"], subdistrict, lang
+    )
+    picked = result.loc[chosen.index]
+    # sites for this 街道's compounds, from candidates in it (or anywhere when none is)
+    projects = study.layers["renovation_projects"]
+    if subdistrict and (projects.get("subdistrict") == subdistrict).any():
+        projects = projects[projects["subdistrict"] == subdistrict]
+    local = study.with_layers(
+        {**study.layers, "residential_areas": chosen, "renovation_projects": projects}
+    )
+    tables = {
+        "key_figures": _key_figures(summaries, group, lang),
+        "gaps": _gap_table(chosen, picked, lang),
+        "opportunities": _opportunity_table(local, picked, lang),
+        "sites": _site_table(local, params, lang, sites) if study.network is not None else
+        pd.DataFrame(columns=["type", "rank", "site", "new_population", "new_elderly"]),
+        "progress": progress_table,
+        "quarterly": quarterly,
+    }  # fmt: skip
+    place = subdistrict or _word(("全部街道", "all subdistricts"), lang)
+    title = _word((f"{place} 15分钟社区生活圈报告", f"15-minute life circle report: {place}"), lang)
+    captions = {
+        "key_figures": _word(("主要指标", "Key figures"), lang),
+        "maps": _word(("地图", "Maps"), lang),
+        "gaps": _word(("覆盖缺口小区（按受影响人数排序）", "Compounds with gaps, most people first"), lang),
+        "opportunities": _word(("缺口小区内的改造项目：可同步补齐的设施", "Renovation projects in gap "
+                                "compounds: what they could add"), lang),
+        "sites": _word(("推荐新增设施位置", "Recommended sites"), lang),
+        "progress": _word(("改造进度", "Renovation progress"), lang),
+        "quarterly": _word(("改造进度（按季度，累计数量）", "Renovation progress by quarter "
+                            "(cumulative units)"), lang),
+    }  # fmt: skip
+    zones = gap_zones(study, params) if study.network is not None else None
+    notes = []
+    if study.network is None:
+        notes.append(_word(("没有路网：按直线距离×绕行系数估算", "no walking network: straight "
+                            "lines times a detour factor"), lang))  # fmt: skip
+    return Report(
+        title=title,
+        subdistrict=subdistrict,
+        district="、".join(districts),
+        made_on=date.today().isoformat(),
+        lang=lang,
+        params=params,
+        version=f"{digest} (lifecircle {__version__})",
+        layers=layers,
+        thresholds=thresholds,
+        tables=tables,
+        captions=captions,
+        summary=summaries[params.profile],
+        coverage=chosen.join(picked),
+        zones=zones,
+        study=study,
+        series=series,
+        notes=notes,
+    )  # fmt: skip
