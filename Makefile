@@ -48,6 +48,7 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/dashboard.py
 	$(BIN)/python benchmarks/workbench.py
 	$(BIN)/python benchmarks/sites.py
+	$(BIN)/python benchmarks/report.py
 
 validate: $(VENV)/.installed
 	$(BIN)/lifecircle validate

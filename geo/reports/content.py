@@ -141,7 +141,7 @@ def _sources(store: Any) -> dict[str, str]:
         if len(cells) >= 3:
             match = re.fullmatch(r"`?([a-z_]+)\.geojson`?", cells[0])
             if match and match.group(1) in LAYER_NAMES:
-                plain = re.sub(r"[*`]", "", " | ".join(cells[1:]))
+                plain = re.sub(r"[*`]", "", " | ".join(cells[2:]))
                 found[match.group(1)] = plain if len(plain) <= 240 else plain[:239] + "…"
     return found
 

@@ -132,6 +132,13 @@ def _cover(report: Report) -> list[tuple[str, str]]:
         (_word(("阈值", "thresholds"), lang), limits),
     ]  # fmt: skip
     rows += [(_word(("说明", "note"), lang), n) for n in report.notes]
+    figures = report.tables["key_figures"]
+    for walker, group in figures.groupby("walker", sort=False):
+        shares = "; ".join(
+            f"{row['type']} {row['share_population']:g}%" for row in group.to_dict("records")
+            if row["share_population"] is not None
+        )  # fmt: skip
+        rows.append((f"{_word(('人口覆盖率', 'people covered'), lang)} · {walker}", shares))
     return rows
 
 
