@@ -90,6 +90,12 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser], data_h
                    "format (default from --out's extension, else pdf)")  # fmt: skip
     p.add_argument("--lang", choices=["zh", "en"], default="zh", help="语言 / language")
     p.add_argument("--out", metavar="FILE", help="输出文件 / output file")
+    p.add_argument(
+        "--scenario",
+        metavar="FILE.json",
+        help="与方案比较：方案 JSON（同 POST /scenarios）/ compare with a scenario: its JSON, as "
+        "POST /scenarios takes it",
+    )
 
 
 def _label(words: tuple[str, str], lang: str) -> str:
@@ -186,6 +192,25 @@ def _cmd_progress(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _scenario(given: str) -> Any:
+    """The scenario in the JSON file ``given``, or a bilingual error naming the file."""
+    from pathlib import Path
+
+    from geo.analysis.planning import Scenario
+    from geo.errors import QueryError
+
+    path = Path(given)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise QueryError(f"找不到方案文件 / no scenario file: {path}") from None
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
+        raise QueryError(f"方案文件不是 JSON / {path} is not JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise QueryError(f"方案应为 JSON 对象 / {path}: a scenario is a JSON object")
+    return Scenario.from_dict({"name": path.stem, **data})
+
+
 def _cmd_report(args: argparse.Namespace, settings: Settings) -> int:
     from pathlib import Path
 
@@ -205,7 +230,8 @@ def _cmd_report(args: argparse.Namespace, settings: Settings) -> int:
     place = args.subdistrict or ("全部街道" if args.lang == "zh" else "all")
     out = Path(args.out or f"{place}-{'生活圈报告' if args.lang == 'zh' else 'report'}.{fmt}")
     with tqdm(total=2, desc="报告 / report", unit="step", disable=not sys.stderr.isatty()) as bar:
-        report = build_report(settings.data, params, args.subdistrict, args.lang)
+        scenario = _scenario(args.scenario) if args.scenario else None
+        report = build_report(settings.data, params, args.subdistrict, args.lang, scenario=scenario)
         bar.update()
         content = render_report(report, fmt)
         bar.update()

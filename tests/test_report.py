@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,6 +17,7 @@ from served import serving
 
 from api.main import create_app
 from geo.analysis.params import WalkParams
+from geo.analysis.planning import Scenario, compare
 from geo.analysis.run import analyze, write_outputs
 from geo.analysis.study import Study
 from geo.cli import main
@@ -198,3 +200,20 @@ def test_long_tables_are_cut_in_print_and_whole_in_the_workbook(report) -> None:
         report.tables["gaps"] = many
     assert f"另有 {len(long) - PRINT_ROWS} 行" in page
     assert book["覆盖缺口小区"].max_row == len(long) + 1
+
+
+def test_a_scenario_s_change_is_compare_s(sample: Study, tmp_path: Path) -> None:
+    plan = {"name": "东北角充电桩", "add": [{"type": "charging_points", "lon": 121.5525,
+                                           "lat": 31.3030}]}  # fmt: skip
+    path = tmp_path / "东北角充电桩.json"
+    path.write_text(json.dumps(plan, ensure_ascii=False), encoding="utf-8")
+    out = tmp_path / "s.xlsx"
+    assert main(["report", "--subdistrict", PLACE, "--scenario", str(path), "--out", str(out)]) == 0
+    rows = list(load_workbook(out)["方案比较"].iter_rows(min_row=2, values_only=True))
+    expected = compare(sample, Scenario.from_dict(plan)).by_subdistrict
+    expected = expected[(expected["subdistrict"] == PLACE)].set_index("type")
+    chargers = next(r for r in rows if r[0] == "充电桩")
+    gained = expected.loc["charging_points"]
+    assert chargers[3] == gained["population_gained"] - gained["population_lost"] > 0
+    assert chargers[6] == gained["elderly_gained"] - gained["elderly_lost"]
+    assert chargers[2] - chargers[1] == chargers[3]

@@ -26,7 +26,7 @@ import pandas as pd
 from geo.analysis.coverage import ALL_TYPES, analyze_areas, gaps, in_subdistrict, summarize
 from geo.analysis.isochrones import gap_zones, opportunities
 from geo.analysis.params import PROFILES, Profile, WalkParams
-from geo.analysis.planning import recommend_sites
+from geo.analysis.planning import Scenario, compare, recommend_sites
 from geo.analysis.progress import progress, progress_series
 from geo.analysis.study import Study
 from geo.layers.store import Location, open_store
@@ -80,6 +80,13 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "signed": ("累计签约", "signed"),
     "under_construction": ("累计开工", "started"),
     "completed": ("累计完工", "completed"),
+    "population_before": ("现状覆盖人口（人）", "people covered now"),
+    "population_after": ("方案覆盖人口（人）", "people covered in the scenario"),
+    "population_change": ("人口变化（人）", "change in people"),
+    "elderly_before": ("现状覆盖老人（人）", "elderly covered now"),
+    "elderly_after": ("方案覆盖老人（人）", "elderly covered in the scenario"),
+    "elderly_change": ("老人变化（人）", "change in elderly"),
+    "share_population_after": ("方案人口覆盖率（%）", "people covered in the scenario (%)"),
 }
 
 
@@ -214,6 +221,35 @@ def _site_table(study: Study, params: WalkParams, lang: str, k: int) -> pd.DataF
     return pd.DataFrame(rows, columns=columns)
 
 
+def _scenario_table(
+    study: Study,
+    areas: gpd.GeoDataFrame,
+    scenario: Scenario,
+    params: WalkParams,
+    group: str,
+    lang: str,
+) -> pd.DataFrame:
+    """Coverage now and with ``scenario`` in ``group``, per type: people and elderly."""
+    result = compare(study, scenario, params)
+    now = summarize(areas, result.before)
+    then = summarize(areas, result.after)
+    now, then = now[now["subdistrict"] == group], then[then["subdistrict"] == group]
+    rows = []
+    for before, after in zip(now.to_dict("records"), then.to_dict("records"), strict=True):
+        share = after["share_population"]
+        rows.append({"type": _word(TYPE_LABELS[before["type"]], lang),
+                     "population_before": before["population_covered"],
+                     "population_after": after["population_covered"],
+                     "population_change": after["population_covered"] - before["population_covered"],
+                     "elderly_before": before["elderly_covered"],
+                     "elderly_after": after["elderly_covered"],
+                     "elderly_change": after["elderly_covered"] - before["elderly_covered"],
+                     "share_population_after": None if share is None else round(100 * share, 1)})  # fmt: skip
+    return pd.DataFrame(rows, columns=["type", "population_before", "population_after",
+                                       "population_change", "elderly_before", "elderly_after",
+                                       "elderly_change", "share_population_after"])  # fmt: skip
+
+
 def _progress_tables(
     projects: pd.DataFrame, subdistrict: str | None, lang: str
 ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
@@ -255,6 +291,7 @@ def build_report(
     *,
     study: Study | None = None,
     sites: int = 3,
+    scenario: Scenario | None = None,
 ) -> Report:
     """Gather everything a 街道 report shows, from the same code as ``lifecircle analyze``.
 
@@ -272,6 +309,9 @@ def build_report(
         An already loaded study of ``data`` (saves reading it again).
     sites : int
         Recommended sites per facility type.
+    scenario : Scenario, optional
+        A what-if (added, moved, removed facilities) to compare with today: the report gains
+        a table of people and elderly covered now and with it, per type.
 
     Returns
     -------
@@ -318,6 +358,8 @@ def build_report(
         "progress": progress_table,
         "quarterly": quarterly,
     }  # fmt: skip
+    if scenario is not None:
+        tables["scenario"] = _scenario_table(study, areas, scenario, params, group, lang)
     place = subdistrict or _word(("全部街道", "all subdistricts"), lang)
     title = _word((f"{place} 15分钟社区生活圈报告", f"15-minute life circle report: {place}"), lang)
     captions = {
@@ -328,6 +370,8 @@ def build_report(
                                 "compounds: what they could add"), lang),
         "sites": _word(("推荐新增设施位置", "Recommended sites"), lang),
         "progress": _word(("改造进度", "Renovation progress"), lang),
+        "scenario": _word((f"方案“{scenario.name}”与现状比较", f"Scenario '{scenario.name}' "
+                           "against today"), lang) if scenario else "",
         "quarterly": _word(("改造进度（按季度，累计数量）", "Renovation progress by quarter "
                             "(cumulative units)"), lang),
     }  # fmt: skip

@@ -47,6 +47,7 @@ SHEETS = {
     "gaps": ("覆盖缺口小区", "gaps"),
     "opportunities": ("改造项目机会", "opportunities"),
     "sites": ("推荐位置", "recommended sites"),
+    "scenario": ("方案比较", "scenario"),
     "progress": ("改造进度", "renovation progress"),
     "quarterly": ("季度进度", "quarterly progress"),
 }
@@ -206,13 +207,16 @@ def to_html(report: Report, figures: dict[str, bytes] | None = None) -> str:
     ending = _word(("数据来源：© OpenStreetMap 贡献者（ODbL）及各图层说明；由 lifecircle 生成。",
                     "Sources: © OpenStreetMap contributors (ODbL) and each layer's note; made "
                     "with lifecircle."), lang)  # fmt: skip
+    scenario = ""
+    if "scenario" in report.tables:
+        scenario = f"<h2>{caption['scenario']}</h2>{_table(report.tables['scenario'], lang)}"
     body = f"""
 <h1>{html.escape(report.title)}</h1>
 <table class="cover">{cover}</table>
 <h3>{_word(("图层与来源", "Layers and sources"), lang)}</h3>
 <table><thead><tr>{source_head}</tr></thead><tbody>{sources}</tbody></table>
 <section class="break"><h2>{caption["key_figures"]}</h2>{_table(report.tables["key_figures"], lang)}
-</section>
+{scenario}</section>
 <section class="break"><h2>{caption["maps"]}</h2>{maps}</section>
 <section class="break"><h2>{caption["gaps"]}</h2>{_table(report.tables["gaps"], lang)}
 <h2>{caption["opportunities"]}</h2>{_table(report.tables["opportunities"], lang)}
