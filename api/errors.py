@@ -24,6 +24,8 @@ from geo.layers.edit import PreconditionRequiredError, StaleVersionError
 __all__ = ["STATUS", "problem", "register"]
 
 PROBLEM_JSON = "application/problem+json"
+#: What a 503 tells the client to wait before trying again, seconds.
+RETRY_AFTER_S = 2
 
 logger = logging.getLogger("lifecircle")
 
@@ -74,7 +76,10 @@ async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
                 detail = exc.summary
             else:
                 detail = str(exc)
-            return problem(status, title, detail, **extra)
+            response = problem(status, title, detail, **extra)
+            if status == 503:  # a writer holds the store: worth trying again shortly
+                response.headers["Retry-After"] = str(RETRY_AFTER_S)
+            return response
     raise exc  # pragma: no cover - STATUS ends with the base class
 
 
@@ -99,6 +104,7 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
         405: "Method Not Allowed",
         413: "Payload Too Large",
         415: "Unsupported Media Type",
+        503: "Service Unavailable",
     }
     detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
     if exc.status_code == 404 and detail == "Not Found":

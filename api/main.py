@@ -14,6 +14,7 @@ from fastapi.staticfiles import StaticFiles
 from api import errors
 from api.deps import LayerCache, StudyCache
 from api.middleware import GzipWhenAccepted, RequestMiddleware
+from api.ogc import HeadAsGet
 from api.routes import (
     analysis,
     catchment,
@@ -94,6 +95,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     errors.register(app)
     app.add_middleware(GzipWhenAccepted, minimum_size=1024)
     app.add_middleware(RequestMiddleware, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(HeadAsGet)  # outermost but CORS: HEAD works wherever GET does
     if settings.cors_origins:
         # a browser client edits with a token and If-Match, and must read the ETag it needs
         app.add_middleware(
@@ -101,7 +103,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_origins=settings.cors_origins,
             allow_methods=["*"],
             allow_headers=["Authorization", "If-Match", "Content-Type", "X-Request-ID"],
-            expose_headers=["ETag", "Location", "X-Request-ID"],
+            expose_headers=["ETag", "Location", "X-Request-ID", "Content-Crs", "Allow"],
         )
     # before /static, which would otherwise answer /static/api/… with a 404
     app.mount(docs.ASSETS_URL, StaticFiles(directory=docs.ASSETS), name="api-static")

@@ -52,6 +52,17 @@ class Settings(BaseSettings):
     max_body_bytes: int = 10 * 1024 * 1024
     #: Compute the default coverage in the background at start-up (``LIFECIRCLE_WARM=0``: not).
     warm: bool = True
+    #: Refuse changes without ``If-Match`` (428). Off by default: OGC API – Features Part 4
+    #: lets a client write without it (the last writer wins; QGIS and OWSLib send none); a
+    #: stale ``If-Match`` is always 412. ``LIFECIRCLE_REQUIRE_IF_MATCH=1`` when planners edit
+    #: the same features.
+    require_if_match: bool = False
+    #: Seconds a write waits for another writer's lock before 503 + ``Retry-After``: short, so
+    #: a held lock never ties up the service.
+    write_wait_s: float = 2.0
+    #: Writes one service process runs at once; more get 503 + ``Retry-After`` at once, so
+    #: readers never queue behind writers.
+    max_writes: int = 2
 
 
 def current(**overrides: object) -> Settings:

@@ -371,9 +371,9 @@ def test_a_bug_is_a_logged_problem_with_the_request_id(client, monkeypatch, capl
 
 
 def test_an_unknown_subdistrict_is_a_400_listing_the_known_ones(client: httpx.Client) -> None:
-    answer = client.get("/", params={"subdistrict": "不存在街道", "tiles": "none"})
+    answer = client.get("/", params={"subdistrict": "不存在街道", "tiles": "none", "f": "html"})
     assert answer.status_code == 400
     assert answer.headers["content-type"] == "application/problem+json"
     assert "长白新村街道" in answer.json()["detail"]
-    chosen = client.get("/", params={"subdistrict": "长白新村街道", "tiles": "none"})
+    chosen = client.get("/", params={"subdistrict": "长白新村街道", "tiles": "none", "f": "html"})
     assert chosen.status_code == 200 and "长白新村街道" in chosen.text

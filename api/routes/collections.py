@@ -2,24 +2,55 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
+from urllib.parse import quote
 
 import geopandas as gpd
 from fastapi import APIRouter, Depends, Query, Request, Response
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 
-from api.deps import FeatureId, LayerCache, LayerName, StudyCache, get_cache, get_studies
+from api.deps import (
+    FeatureId,
+    LayerCache,
+    LayerName,
+    StudyCache,
+    get_cache,
+    get_studies,
+    settings_of,
+)
+from api.ogc import (
+    CRS84,
+    SUPPORTED_CRS,
+    bbox_to_crs84,
+    frame_in_crs,
+    html_page,
+    parse_ogc_crs,
+    wants_html,
+)
 from geo.errors import NotFoundError
 from geo.layers.edit import feature_etag
-from geo.layers.query import FeatureIndex, layer_extent, parse_bbox, to_geojson_dict
+from geo.layers.query import (
+    FeatureIndex,
+    layer_extent,
+    parse_bbox,
+    to_geojson_dict,
+    with_every_property,
+    with_members,
+)
 from geo.maps.base import LABELS
 from geo.schema import ENUM_LABELS, LAYER_NAMES, Field, get_layer
 
 router = APIRouter(tags=["collections"])
 
 GEOJSON = "application/geo+json"
-CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+#: The most features one page gives; a larger ``limit`` is capped to it (OGC API allows that).
+MAX_LIMIT = 10_000
+Format = Annotated[
+    Literal["json", "html"] | None,
+    Query(description="格式 / format: json, html (默认按 Accept / default from Accept)"),
+]
 # Query parameters that are not property filters.
 _RESERVED = {"limit", "offset", "bbox", "f", "crs", "bbox-crs", "datetime", "properties"}
 #: The coverage of every residential area (standard walker, default thresholds) is served
@@ -57,10 +88,22 @@ def _collection(request: Request, layer: str, cache: LayerCache, studies: StudyC
         "title": f"{zh} {en}",
         "description": description,
         "itemType": "feature",
-        "crs": [CRS84],
+        "crs": list(SUPPORTED_CRS),
+        "storageCrs": CRS84,
         "extent": {"spatial": {"bbox": [extent] if extent else [], "crs": CRS84}},
         "links": [
             {"href": f"{base}/collections/{layer}", "rel": "self", "type": "application/json"},
+            {"href": f"{base}/collections/{layer}?f=html", "rel": "alternate", "type": "text/html"},
+            {
+                "href": f"{base}/collections/{layer}/queryables",
+                "type": "application/schema+json",
+                "rel": "http://www.opengis.net/def/rel/ogc/1.0/queryables",
+            },
+            {
+                "href": f"{base}/collections/{layer}/schema",
+                "type": "application/schema+json",
+                "rel": "http://www.opengis.net/def/rel/ogc/1.0/schema",
+            },
             {
                 "href": f"{base}/collections/{layer}/items",
                 "rel": "items",
@@ -98,65 +141,144 @@ def collections(
     request: Request,
     cache: Annotated[LayerCache, Depends(get_cache)],
     studies: Annotated[StudyCache, Depends(get_studies)],
-) -> dict:
+    f: Format = None,
+) -> Response:
     """Every layer as an OGC API – Features collection, and the coverage results."""
     base = str(request.base_url).rstrip("/")
-    return {
+    body = {
         "collections": [_collection(request, name, cache, studies) for name in COLLECTIONS],
-        "links": [{"href": f"{base}/collections", "rel": "self", "type": "application/json"}],
+        "links": [
+            {"href": f"{base}/collections", "rel": "self", "type": "application/json"},
+            {"href": f"{base}/collections?f=html", "rel": "alternate", "type": "text/html"},
+        ],
     }
+    return _answer(request, f, body, "图层 / collections")
+
+
+def _answer(request: Request, f: str | None, body: dict, title: str,
+            media_type: str = "application/json", headers: dict | None = None) -> Response:  # fmt: skip
+    """JSON, or the same as a page when the client asks for HTML first."""
+    if wants_html(request.headers.get("accept"), f):
+        json_href = str(request.url.include_query_params(f="json"))
+        return HTMLResponse(html_page(title, body, json_href), headers=headers)
+    return JSONResponse(body, media_type=media_type, headers=headers)
 
 
 @router.get(
     "/collections/{layer}",
     summary="一个图层 / one layer",
-    responses={200: {"content": {"application/json": {"example": _CLINICS_EXAMPLE}}}},
-)
+    responses={200: {"content": {"application/json": {"example": _CLINICS_EXAMPLE},
+                                 "text/html": {}}}},
+)  # fmt: skip
 def collection(
     layer: LayerName,
     request: Request,
     cache: Annotated[LayerCache, Depends(get_cache)],
     studies: Annotated[StudyCache, Depends(get_studies)],
-) -> dict:
-    """A layer's description, extent and links; 404 for a name outside the set."""
-    return _collection(request, layer, cache, studies)
+    f: Format = None,
+) -> Response:
+    """A layer's description, extent, coordinate systems and links; 404 for a name outside
+    the set."""
+    body = _collection(request, layer, cache, studies)
+    return _answer(request, f, body, body["title"])
+
+
+def _allowed(request: Request, layer: str, one: bool) -> str:
+    reads = "GET, HEAD, OPTIONS"
+    if layer == COVERAGE or not settings_of(request).api_token:
+        return reads
+    return reads + (", PUT, PATCH, DELETE" if one else ", POST")
+
+
+@router.options("/collections/{layer}/items", summary="允许的方法 / allowed methods",
+                status_code=204, response_class=Response)  # fmt: skip
+def items_options(layer: LayerName, request: Request) -> Response:
+    """``Allow`` lists the methods (POST only when the server has a write token), as OGC API –
+    Features Part 4 asks: QGIS offers editing when it sees POST here."""
+    if layer != COVERAGE:
+        get_layer(layer)
+    return Response(status_code=204, headers={"Allow": _allowed(request, layer, one=False)})
+
+
+@router.options("/collections/{layer}/items/{feature_id}", summary="允许的方法 / allowed methods",
+                status_code=204, response_class=Response)  # fmt: skip
+def item_options(layer: LayerName, feature_id: FeatureId, request: Request) -> Response:
+    """``Allow`` for one feature: PUT, PATCH and DELETE when the server has a write token."""
+    if layer != COVERAGE:
+        get_layer(layer)
+    return Response(status_code=204, headers={"Allow": _allowed(request, layer, one=True)})
+
+
+_CRS_QUERY = Query(
+    description="输出坐标系 / CRS of the answer (OGC API – Features Part 2): "
+    + ", ".join(SUPPORTED_CRS) + "; EPSG:4326 and 4490 are latitude first",
+)  # fmt: skip
+_BBOX_CRS_QUERY = Query(
+    alias="bbox-crs",
+    description="bbox 的坐标系 / CRS of bbox, in its axis order: " + ", ".join(SUPPORTED_CRS),
+)
 
 
 @router.get(
     "/collections/{layer}/items",
     summary="图层要素 / features of a layer",
     response_class=JSONResponse,
-    responses={200: {"content": {GEOJSON: {}}}},
+    responses={200: {"content": {GEOJSON: {}, "text/html": {}}}},
 )
 async def items(
     layer: LayerName,
     request: Request,
     cache: Annotated[LayerCache, Depends(get_cache)],
     studies: Annotated[StudyCache, Depends(get_studies)],
-    limit: Annotated[int, Query(ge=1, le=10_000, description="每页条数 / page size")] = 100,
+    limit: Annotated[
+        int,
+        Query(ge=1, description=f"每页条数（最多 {MAX_LIMIT}）/ page size, capped at {MAX_LIMIT}"),
+    ] = 100,
     offset: Annotated[int, Query(ge=0, description="跳过条数 / features to skip")] = 0,
     bbox: Annotated[
         str | None,
         Query(
-            description="minlon,minlat,maxlon,maxlat (WGS-84)",
+            description="minlon,minlat,maxlon,maxlat (WGS-84; 6 numbers with heights accepted)",
             examples=["121.53,31.29,121.56,31.31"],
         ),
     ] = None,
+    crs: Annotated[str | None, _CRS_QUERY] = None,
+    bbox_crs: Annotated[str | None, _BBOX_CRS_QUERY] = None,
+    f: Format = None,
 ) -> Response:
     """A page of features as GeoJSON, with ``numberMatched``, ``numberReturned`` and paging
-    links. Other query parameters filter by property equality (``?status=completed``)."""
+    links; every feature carries every property (``null`` when it has no value). Other query
+    parameters filter by property equality (``?status=completed``)."""
     index, etag = _index(layer, cache, studies)
-    box = parse_bbox(bbox)
+    limit = min(limit, MAX_LIMIT)
+    target = parse_ogc_crs(crs, "crs")
+    box_crs = parse_ogc_crs(bbox_crs, "bbox-crs")
+    box = parse_bbox(bbox, check_range=box_crs == CRS84)
+    if box is not None and box_crs != CRS84:
+        box = parse_bbox(",".join(map(str, bbox_to_crs84(box, box_crs))))
     filters = {k: v for k, v in request.query_params.items() if k not in _RESERVED}
     positions, matched = index.select(box, filters, limit, offset)
-    content = index.collection_bytes(
-        positions,
-        numberMatched=matched,
-        numberReturned=len(positions),
-        timeStamp=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        links=_paging_links(request, matched, limit, offset),
-    )
-    return Response(content, media_type=GEOJSON, headers={"ETag": f'"{etag}"'})
+    members = {
+        "numberMatched": matched,
+        "numberReturned": len(positions),
+        "timeStamp": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "links": _paging_links(request, matched, limit, offset),
+    }
+    headers = {"ETag": f'"{etag}"', "Content-Crs": f"<{target}>"}
+    if wants_html(request.headers.get("accept"), f):
+        body = json.loads(index.collection_bytes(positions, **members))
+        return _answer(request, "html", body, f"{layer}: {len(positions)} / {matched}")
+    if target == CRS84:
+        content = index.collection_bytes(positions, **members)
+    else:
+        page = frame_in_crs(index.frame.iloc[positions], target)
+        parsed = to_geojson_dict(page, index.layer)
+        for feature in parsed["features"]:
+            with_every_property(feature, index.keys)
+        content = with_members(
+            json.dumps(parsed, ensure_ascii=False, separators=(",", ":")).encode(), **members
+        )
+    return Response(content, media_type=GEOJSON, headers=headers)
 
 
 def _paging_links(request: Request, matched: int, limit: int, offset: int) -> list[dict]:
@@ -176,7 +298,7 @@ def _paging_links(request: Request, matched: int, limit: int, offset: int) -> li
     "/collections/{layer}/items/{feature_id}",
     summary="一个要素 / one feature",
     response_class=JSONResponse,
-    responses={200: {"content": {GEOJSON: {}}}},
+    responses={200: {"content": {GEOJSON: {}, "text/html": {}}}},
 )
 def item(
     layer: LayerName,
@@ -184,20 +306,32 @@ def item(
     request: Request,
     cache: Annotated[LayerCache, Depends(get_cache)],
     studies: Annotated[StudyCache, Depends(get_studies)],
+    crs: Annotated[str | None, _CRS_QUERY] = None,
+    f: Format = None,
 ) -> Response:
-    """One feature by id; 404 problem when there is none."""
-    frame, _, schema_layer = _frame(layer, cache, studies)
+    """One feature by id, with every property and its ``ETag``; 404 problem when there is
+    none."""
+    index, _ = _index(layer, cache, studies)
+    frame, schema_layer = index.frame, index.layer
+    target = parse_ogc_crs(crs, "crs")
     if feature_id not in frame.index:
         raise NotFoundError(
             f"图层 {layer} 中没有要素 {feature_id} / no feature '{feature_id}' in {layer}"
         )
     feature = to_geojson_dict(frame.loc[[feature_id]], schema_layer)["features"][0]
+    etag = feature_etag(feature)  # of the stored feature, as the write routes compare it
+    if target != CRS84:
+        moved = frame_in_crs(frame.loc[[feature_id]], target)
+        feature["geometry"] = to_geojson_dict(moved, schema_layer)["features"][0]["geometry"]
+    with_every_property(feature, index.keys)
     base = str(request.base_url).rstrip("/")
+    href = f"{base}/collections/{layer}/items/{quote(str(feature_id), safe='')}"
     feature["links"] = [
-        {"href": f"{base}/collections/{layer}/items/{feature_id}", "rel": "self", "type": GEOJSON},
+        {"href": href, "rel": "self", "type": GEOJSON},
         {"href": f"{base}/collections/{layer}", "rel": "collection", "type": "application/json"},
     ]
-    return JSONResponse(feature, media_type=GEOJSON, headers={"ETag": f'"{feature_etag(feature)}"'})
+    headers = {"ETag": f'"{etag}"', "Content-Crs": f"<{target}>"}
+    return _answer(request, f, feature, f"{layer} / {feature_id}", GEOJSON, headers)
 
 
 _JSON_TYPES = {"str": "string", "int": "integer", "float": "number", "bool": "boolean"}
@@ -233,33 +367,87 @@ def _property_schema(spec: Field) -> dict[str, Any]:
     return prop
 
 
+def _dtype_schema(column: Any) -> dict[str, Any]:
+    """A computed column (the coverage results) as a JSON Schema property, from its values."""
+    kind = column.dtype.kind
+    if kind == "b":
+        return {"type": "boolean"}
+    if kind in "iu":
+        return {"type": "integer"}
+    if kind == "f":
+        return {"type": "number"}
+    return {"type": "string"}
+
+
+def _schema(
+    layer: str, request: Request, cache: LayerCache, studies: StudyCache, what: str
+) -> dict:
+    """The JSON Schema of a collection's features (``what``: ``schema`` or ``queryables``)."""
+    index, _ = _index(layer, cache, studies)
+    spec = get_layer(index.layer)
+    base = str(request.base_url).rstrip("/")
+    geometry = "point" if spec.geometry_types == ("Point",) else "any"
+    if spec.geometry_types == ("Polygon", "MultiPolygon"):
+        geometry = "multipolygon"
+    properties: dict[str, Any] = {
+        "geometry": {"x-ogc-role": "primary-geometry", "format": f"geometry-{geometry}"},
+        **{f.name: _property_schema(f) for f in spec.fields},
+    }
+    for name in index.keys:
+        if name not in properties:
+            properties[name] = {"title": name, **_dtype_schema(index.frame[name])}
+    title = f"{spec.zh} / {spec.en}"
+    if layer == COVERAGE:
+        title = "15分钟覆盖结果 / 15-minute coverage of residential areas"
+    body: dict[str, Any] = {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": f"{base}/collections/{layer}/{what}",
+        "type": "object",
+        "title": title,
+        "x-lc-title": {"zh": spec.zh, "en": spec.en},
+        "x-lc-geometry-types": list(spec.geometry_types),
+        "properties": properties,
+    }
+    if what == "schema":
+        body["required"] = list(spec.required)
+        body["additionalProperties"] = spec.extra_fields_allowed and layer != COVERAGE
+    else:
+        body["additionalProperties"] = False
+    return body
+
+
 @router.get(
     "/collections/{layer}/schema",
     summary="图层字段 / the fields of a layer (JSON Schema)",
     response_class=JSONResponse,
     responses={200: {"content": {"application/schema+json": {}}}},
 )
-def collection_schema(layer: LayerName, request: Request) -> Response:
-    """The layer's properties as JSON Schema (OGC API – Features Part 5 style): type, Chinese
-    and English titles, allowed values with their names, unit, minimum, which are required."""
-    spec = get_layer(layer)  # 404 for coverage and any name outside the set
-    base = str(request.base_url).rstrip("/")
-    properties: dict[str, Any] = {
-        "geometry": {
-            "x-ogc-role": "primary-geometry",
-            "format": "geometry-" + ("point" if spec.geometry_types == ("Point",) else "any"),
-        },
-        **{f.name: _property_schema(f) for f in spec.fields},
-    }
-    body = {
-        "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "$id": f"{base}/collections/{layer}/schema",
-        "type": "object",
-        "title": f"{spec.zh} / {spec.en}",
-        "x-lc-title": {"zh": spec.zh, "en": spec.en},
-        "x-lc-geometry-types": list(spec.geometry_types),
-        "properties": properties,
-        "required": list(spec.required),
-        "additionalProperties": spec.extra_fields_allowed,
-    }
+def collection_schema(
+    layer: LayerName,
+    request: Request,
+    cache: Annotated[LayerCache, Depends(get_cache)],
+    studies: Annotated[StudyCache, Depends(get_studies)],
+) -> Response:
+    """The layer's properties as JSON Schema (OGC API – Features Part 5): type, Chinese
+    and English titles, allowed values with their names, unit, minimum, which are required.
+    For ``coverage``: the compounds' fields and the computed ones."""
+    body = _schema(layer, request, cache, studies, "schema")
+    return JSONResponse(body, media_type="application/schema+json")
+
+
+@router.get(
+    "/collections/{layer}/queryables",
+    summary="可筛选字段 / queryable properties (JSON Schema)",
+    response_class=JSONResponse,
+    responses={200: {"content": {"application/schema+json": {}}}},
+)
+def collection_queryables(
+    layer: LayerName,
+    request: Request,
+    cache: Annotated[LayerCache, Depends(get_cache)],
+    studies: Annotated[StudyCache, Depends(get_studies)],
+) -> Response:
+    """The properties ``/items`` filters by (``?name=value``, OGC API – Features Part 3
+    query parameters), as JSON Schema."""
+    body = _schema(layer, request, cache, studies, "queryables")
     return JSONResponse(body, media_type="application/schema+json")

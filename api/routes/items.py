@@ -1,12 +1,15 @@
 """Writes to the layers (OGC API – Features Part 4 style): POST, PUT, PATCH, DELETE of items.
 
 Thin: parse the request, call :mod:`geo.layers.edit`, answer. Every write needs
-``Authorization: Bearer <LIFECIRCLE_API_TOKEN>`` (:func:`api.deps.require_writer`); changing
-or deleting a feature needs ``If-Match`` with the ETag of the version the change is based on.
+``Authorization: Bearer <LIFECIRCLE_API_TOKEN>`` (:func:`api.deps.require_writer`). A change
+or deletion with ``If-Match`` is made only if the feature is still that version (else 412);
+without it the last writer wins, as OGC API – Features Part 4 allows, unless the operator sets
+``LIFECIRCLE_REQUIRE_IF_MATCH=1`` (then 428).
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import math
 from collections.abc import Callable
@@ -17,11 +20,12 @@ from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, R
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import FeatureId, LayerCache, LayerName, get_cache, require_writer
-from api.errors import PROBLEM_JSON
+from api.deps import FeatureId, LayerCache, LayerName, get_cache, require_writer, settings_of
+from api.errors import PROBLEM_JSON, RETRY_AFTER_S
 from api.routes.collections import COVERAGE, GEOJSON
 from geo.errors import SourceReadError
 from geo.layers import edit
+from geo.layers.query import with_every_property
 from geo.schema import get_layer
 
 router = APIRouter(tags=["collections"], dependencies=[Depends(require_writer)])
@@ -46,7 +50,8 @@ IfMatch = Annotated[
     Header(
         description=(
             '要素的 ETag / the ETag of the version you read, e.g. "3f2a…" (W/ accepted); '
-            "* for any version"
+            "* for any version. Optional: without it the last writer wins (412 when stale; "
+            "required only when the server sets LIFECIRCLE_REQUIRE_IF_MATCH=1)"
         ),
     ),
 ]
@@ -123,7 +128,10 @@ def _problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
         412: "要素已被他人修改 / the feature changed since you read it: GET it again",
         415: "不支持的 Content-Type / unsupported Content-Type",
         422: "数据不符合图层规则（见 errors）/ breaks the layer rules (see errors)",
-        428: "缺少 If-Match / If-Match required",
+        428: "缺少 If-Match（仅当服务器要求时）/ If-Match required (only when the server sets "
+        "LIFECIRCLE_REQUIRE_IF_MATCH=1)",
+        503: "写入繁忙或数据被占用，稍后重试 / busy: too many writes, or another writer holds "
+        "the store; retry after Retry-After seconds",
     }
     return {s: {"description": meaning[s], "content": {PROBLEM_JSON: {}}} for s in statuses}
 
@@ -204,20 +212,52 @@ def _feature_response(
         ],
     }
     headers = {"ETag": f'"{edit.feature_etag(feature)}"'}
+    with_every_property(body, [f.name for f in get_layer(layer).fields])
     if status == 201:
         headers["Location"] = href
     return JSONResponse(body, status_code=status, media_type=GEOJSON, headers=headers)
 
 
+def _gate(request: Request) -> asyncio.Semaphore:
+    """The service's write gate: at most ``settings.max_writes`` writes at once."""
+    state = request.app.state
+    if getattr(state, "write_gate", None) is None:
+        state.write_gate = asyncio.Semaphore(max(1, settings_of(request).max_writes))
+    return state.write_gate
+
+
 async def _write(
-    cache: LayerCache, layer: str, change: Callable[..., Any], *args: Any, **kwargs: Any
+    request: Request,
+    cache: LayerCache,
+    layer: str,
+    change: Callable[..., Any],
+    *args: Any,
+    versioned: bool = True,
+    **kwargs: Any,
 ) -> Any:
     """Run a blocking :mod:`geo.layers.edit` call off the event loop; then drop the cached
-    layer."""
-    try:
-        return await run_in_threadpool(change, *args, folder=cache.store, **kwargs)
-    finally:
-        cache.forget(layer)
+    layer.
+
+    Writes are gated (``LIFECIRCLE_MAX_WRITES`` at once, the rest 503 at once) and wait for
+    the store's lock ``LIFECIRCLE_WRITE_WAIT_S`` at most (then 503): a held lock occupies
+    few worker threads for a short time, and reads go on."""
+    settings = settings_of(request)
+    gate = _gate(request)
+    if gate.locked():
+        raise HTTPException(
+            503,
+            "写入繁忙，请稍后重试 / too many writes at once: try again in a moment",
+            headers={"Retry-After": str(RETRY_AFTER_S)},
+        )
+    if versioned:
+        kwargs["require_if_match"] = settings.require_if_match
+    async with gate:
+        try:
+            return await run_in_threadpool(
+                change, *args, folder=cache.store, wait_s=settings.write_wait_s, **kwargs
+            )
+        finally:
+            cache.forget(layer)
 
 
 @router.post(
@@ -230,7 +270,7 @@ async def _write(
             "description": "已保存的要素 / the feature as stored (ETag, Location headers)",
             "content": {GEOJSON: {}},
         },
-        **_problems(400, 401, 403, 404, 409, 415, 422),
+        **_problems(400, 401, 403, 404, 409, 415, 422, 503),
     },
     openapi_extra=_feature_body("新增一个卫生服务站 / add a clinic"),
 )
@@ -244,7 +284,9 @@ async def create_item(
     from layer, name and position; an id already in the layer is a 409."""
     _writable(layer)
     feature = await _json_body(request, _FEATURE_TYPES)
-    stored = await _write(cache, layer, edit.create_feature, layer, feature, crs=crs)
+    stored = await _write(
+        request, cache, layer, edit.create_feature, layer, feature, crs=crs, versioned=False
+    )
     return _feature_response(request, layer, stored, 201)
 
 
@@ -254,7 +296,7 @@ async def create_item(
     response_class=JSONResponse,
     responses={
         200: {"description": "已保存的要素 / the feature as stored", "content": {GEOJSON: {}}},
-        **_problems(400, 401, 403, 404, 412, 415, 422, 428),
+        **_problems(400, 401, 403, 404, 412, 415, 422, 428, 503),
     },
     openapi_extra=_feature_body("替换为 / replace with"),
 )
@@ -266,11 +308,12 @@ async def replace_item(
     if_match: IfMatch = None,
     crs: Crs = "wgs84",
 ) -> Response:
-    """Replace the whole feature (its id stays). Needs ``If-Match`` with the ETag you read."""
+    """Replace the whole feature (its id stays). ``If-Match`` with the ETag you read guards
+    against overwriting someone else's change (412 when stale)."""
     _writable(layer)
     feature = await _json_body(request, _FEATURE_TYPES)
     stored = await _write(
-        cache, layer, edit.replace_feature, layer, feature_id, feature, if_match, crs=crs
+        request, cache, layer, edit.replace_feature, layer, feature_id, feature, if_match, crs=crs
     )
     return _feature_response(request, layer, stored, 200)
 
@@ -281,7 +324,7 @@ async def replace_item(
     response_class=JSONResponse,
     responses={
         200: {"description": "已保存的要素 / the feature as stored", "content": {GEOJSON: {}}},
-        **_problems(400, 401, 403, 404, 412, 415, 422, 428),
+        **_problems(400, 401, 403, 404, 412, 415, 422, 428, 503),
     },
     openapi_extra=_PATCH_BODY,
 )
@@ -294,11 +337,11 @@ async def patch_item(
     crs: Crs = "wgs84",
 ) -> Response:
     """JSON Merge Patch (RFC 7396): ``{"properties": {...}, "geometry": ...}`` or the
-    properties alone; ``null`` removes an optional property. Needs ``If-Match``."""
+    properties alone; ``null`` removes an optional property. ``If-Match`` as for PUT."""
     _writable(layer)
     patch = await _json_body(request, _PATCH_TYPES)
     stored = await _write(
-        cache, layer, edit.patch_feature, layer, feature_id, patch, if_match, crs=crs
+        request, cache, layer, edit.patch_feature, layer, feature_id, patch, if_match, crs=crs
     )
     return _feature_response(request, layer, stored, 200)
 
@@ -308,15 +351,16 @@ async def patch_item(
     summary="删除要素 / delete a feature",
     status_code=204,
     response_class=Response,
-    responses=_problems(401, 403, 404, 412, 428),
+    responses=_problems(401, 403, 404, 412, 428, 503),
 )
 async def delete_item(
     layer: LayerName,
     feature_id: FeatureId,
+    request: Request,
     cache: Annotated[LayerCache, Depends(get_cache)],
     if_match: IfMatch = None,
 ) -> Response:
-    """Delete the feature. Needs ``If-Match`` with the ETag you read (or ``*``)."""
+    """Delete the feature; with ``If-Match`` only if it is still the version you read."""
     _writable(layer)
-    await _write(cache, layer, edit.delete_feature, layer, feature_id, if_match)
+    await _write(request, cache, layer, edit.delete_feature, layer, feature_id, if_match)
     return Response(status_code=204)

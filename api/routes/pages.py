@@ -1,7 +1,8 @@
 """``/``: the landing page — the map for a browser, the OGC landing document for a client.
 
 OGC API – Features wants the landing page at the root, and planners want the map there:
-``Accept: application/json`` or ``?f=json`` gets JSON, everything else the map.
+a browser (``text/html`` first in ``Accept``) or ``?f=html`` gets the map, every other client
+(``*/*``, no ``Accept``, JSON, ``?f=json``) the landing document.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from api.deps import Studies, StudyCache, Walker
+from api.ogc import wants_html
 from geo.analysis.params import WalkParams
 from geo.maps.dashboard import dashboard_map
 from geo.version import __version__
@@ -24,16 +26,18 @@ Basemap = Literal["openstreetmap", "cartodb", "gaode", "none"]
 CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
-    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/html",
+    "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables-query-parameters",
     "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/create-replace-delete",
+    "http://www.opengis.net/spec/ogcapi-features-5/1.0/conf/schemas",
 ]
+# The OpenAPI document is 3.1 (FastAPI's); Part 1's oas30 class is not claimed for it.
 
 
 def _wants_json(request: Request, f: str | None) -> bool:
-    if f is not None:
-        return f == "json"
-    accept = request.headers.get("accept", "")
-    return "json" in accept and "text/html" not in accept
+    return not wants_html(request.headers.get("accept"), f)
 
 
 @router.get(
@@ -72,7 +76,7 @@ def index(
                     {
                         "href": f"{base}/openapi.json",
                         "rel": "service-desc",
-                        "type": "application/vnd.oai.openapi+json;version=3.0",
+                        "type": "application/vnd.oai.openapi+json;version=3.1",
                     },
                     {"href": f"{base}/docs", "rel": "service-doc", "type": "text/html"},
                     {

@@ -88,7 +88,9 @@ def feature_etag(feature: dict[str, Any]) -> str:
     """The version of a stored feature: 32 hex of sha256 over its canonical JSON.
 
     Canonical: the members ``type``, ``id``, ``geometry`` and ``properties`` only (links and
-    other members a server adds do not count), keys sorted, no spaces, UTF-8.
+    other members a server adds do not count), properties whose value is ``null`` left out
+    (the service lists every property of the layer, ``null`` when absent: the same feature),
+    keys sorted, no spaces, UTF-8.
 
     Parameters
     ----------
@@ -106,10 +108,15 @@ def feature_etag(feature: dict[str, Any]) -> str:
     >>> feature = get_feature("clinics", "clinic-007")
     >>> feature_etag(feature) == feature_etag({**feature, "links": []})
     True
+    >>> served = {**feature, "properties": {**feature["properties"], "no_such_value": None}}
+    >>> feature_etag(served) == feature_etag(feature)
+    True
     >>> len(feature_etag(feature))
     32
     """
     core = {key: feature.get(key) for key in _CORE}
+    if isinstance(core.get("properties"), dict):
+        core["properties"] = {k: v for k, v in core["properties"].items() if v is not None}
     text = json.dumps(core, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
 
@@ -152,6 +159,8 @@ def create_feature(
     feature: dict[str, Any],
     folder: Location = None,
     crs: str = "wgs84",
+    *,
+    wait_s: float | None = None,
 ) -> dict[str, Any]:
     """Add one GeoJSON Feature to ``layer``; return it as stored.
 
@@ -168,6 +177,8 @@ def create_feature(
     crs : str
         CRS of the geometry and of ``entrances``: ``wgs84``, ``gcj02`` (Gaode/Tencent),
         ``bd09`` (Baidu) or anything :func:`geo.crs.parse_crs` accepts.
+    wait_s : float, optional
+        How long to wait for another writer's lock (default the store's).
 
     Returns
     -------
@@ -188,7 +199,7 @@ def create_feature(
     get_layer(layer)
     feature = _feature_in_wgs84(feature, crs)
     store = open_store(folder)
-    with store.transaction() as transaction:
+    with store.transaction(wait_s) as transaction:
         existing = transaction.read(layer)
         new, generated = _checked(feature, layer, None)
         feature_id = new.index[0]
@@ -218,6 +229,9 @@ def replace_feature(
     if_match: str | None,
     folder: Location = None,
     crs: str = "wgs84",
+    *,
+    require_if_match: bool = True,
+    wait_s: float | None = None,
 ) -> dict[str, Any]:
     """Replace feature ``feature_id`` by ``feature`` (a whole GeoJSON Feature).
 
@@ -239,6 +253,11 @@ def replace_feature(
         The store (default: the settings' store).
     crs : str
         CRS of the geometry and of ``entrances``, as in :func:`create_feature`.
+    require_if_match : bool
+        Refuse a change without ``if_match`` (:class:`PreconditionRequiredError`); when
+        False such a change is made over whatever is stored (the last writer wins).
+    wait_s : float, optional
+        How long to wait for another writer's lock (default the store's).
 
     Returns
     -------
@@ -262,10 +281,10 @@ def replace_feature(
         As :func:`create_feature`.
     """
     get_layer(layer)
-    _require_version(if_match, layer, feature_id)
+    _require_version(if_match, layer, feature_id, require_if_match)
     feature = _feature_in_wgs84(feature, crs)
     store = open_store(folder)
-    with store.transaction() as transaction:
+    with store.transaction(wait_s) as transaction:
         existing = transaction.read(layer)
         _check_version(_stored(existing, layer, feature_id), if_match, layer, feature_id)
         new, _ = _checked(feature, layer, feature_id)
@@ -279,6 +298,9 @@ def patch_feature(
     if_match: str | None,
     folder: Location = None,
     crs: str = "wgs84",
+    *,
+    require_if_match: bool = True,
+    wait_s: float | None = None,
 ) -> dict[str, Any]:
     """Change some properties (and maybe the geometry) of feature ``feature_id``.
 
@@ -301,6 +323,11 @@ def patch_feature(
         The store (default: the settings' store).
     crs : str
         CRS of a patched ``geometry`` and ``entrances``, as in :func:`create_feature`.
+    require_if_match : bool
+        Refuse a change without ``if_match`` (:class:`PreconditionRequiredError`); when
+        False such a change is made over whatever is stored (the last writer wins).
+    wait_s : float, optional
+        How long to wait for another writer's lock (default the store's).
 
     Returns
     -------
@@ -330,14 +357,14 @@ def patch_feature(
     >>> shutil.rmtree(root)
     """
     get_layer(layer)
-    _require_version(if_match, layer, feature_id)
+    _require_version(if_match, layer, feature_id, require_if_match)
     properties, geometry = _split_patch(patch, feature_id)
     sent = None if geometry is _ABSENT else geometry
     changes = _feature_in_wgs84(
         {"type": "Feature", "geometry": sent, "properties": properties}, crs
     )
     store = open_store(folder)
-    with store.transaction() as transaction:
+    with store.transaction(wait_s) as transaction:
         existing = transaction.read(layer)
         current = _stored(existing, layer, feature_id)
         _check_version(current, if_match, layer, feature_id)
@@ -355,6 +382,9 @@ def delete_feature(
     feature_id: str,
     if_match: str | None,
     folder: Location = None,
+    *,
+    require_if_match: bool = True,
+    wait_s: float | None = None,
 ) -> None:
     """Remove feature ``feature_id``; ``if_match`` as in :func:`replace_feature`.
 
@@ -371,6 +401,11 @@ def delete_feature(
         The version the deletion is based on, as in :func:`replace_feature`.
     folder : LayerStore, path or URL, optional
         The store (default: the settings' store).
+    require_if_match : bool
+        Refuse a change without ``if_match`` (:class:`PreconditionRequiredError`); when
+        False such a change is made over whatever is stored (the last writer wins).
+    wait_s : float, optional
+        How long to wait for another writer's lock (default the store's).
 
     Returns
     -------
@@ -384,9 +419,9 @@ def delete_feature(
         As :func:`create_feature`.
     """
     get_layer(layer)
-    _require_version(if_match, layer, feature_id)
+    _require_version(if_match, layer, feature_id, require_if_match)
     store = open_store(folder)
-    with store.transaction() as transaction:
+    with store.transaction(wait_s) as transaction:
         existing = transaction.read(layer)
         _check_version(_stored(existing, layer, feature_id), if_match, layer, feature_id)
         # Removing a feature cannot break the rules of the others, and a layer that already
@@ -397,8 +432,8 @@ def delete_feature(
 # ------------------------------------------------------------------------------ versions
 
 
-def _require_version(if_match: str | None, layer: str, feature_id: str) -> None:
-    if if_match is None or not if_match.strip():
+def _require_version(if_match: str | None, layer: str, feature_id: str, required: bool) -> None:
+    if required and (if_match is None or not if_match.strip()):
         raise PreconditionRequiredError(
             f"修改 {layer}/{feature_id} 需要 If-Match / If-Match required: GET the feature, "
             'then send its ETag as `If-Match: "<etag>"` (or `If-Match: *` to change whatever '
@@ -409,6 +444,8 @@ def _require_version(if_match: str | None, layer: str, feature_id: str) -> None:
 def _check_version(
     current: dict[str, Any], if_match: str | None, layer: str, feature_id: str
 ) -> None:
+    if if_match is None or not if_match.strip():
+        return  # not asked for: the last writer wins (OGC API – Features Part 4 allows it)
     etag = feature_etag(current)
     for tag in (if_match or "").split(","):
         tag = tag.strip()

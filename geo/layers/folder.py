@@ -242,8 +242,13 @@ class FolderStore:
         return (stat.st_mtime_ns, stat.st_size)
 
     @contextlib.contextmanager
-    def transaction(self) -> Iterator[FolderTransaction]:
+    def transaction(self, timeout: float | None = None) -> Iterator[FolderTransaction]:
         """Hold the folder's lock file (:data:`LOCK_NAME`) for a read-modify-write.
+
+        Parameters
+        ----------
+        timeout : float, optional
+            Seconds to wait for the lock; default :data:`LOCK_TIMEOUT_S`.
 
         Returns
         -------
@@ -256,14 +261,15 @@ class FolderStore:
         StoreError
             Another writer held the lock for longer than :data:`LOCK_TIMEOUT_S` seconds.
         """
-        lock = FileLock(str(self.folder / LOCK_NAME), timeout=LOCK_TIMEOUT_S)
+        wait = LOCK_TIMEOUT_S if timeout is None else timeout
+        lock = FileLock(str(self.folder / LOCK_NAME), timeout=wait)
         try:
             with lock:
                 yield FolderTransaction(self)
         except Timeout:
             raise StoreError(
                 f"数据目录被占用 / the store at {self.folder} is locked by another writer for "
-                f"more than {LOCK_TIMEOUT_S} s; try again when it has finished."
+                f"more than {wait:g} s; try again when it has finished."
             ) from None
 
     def streets(self) -> Path | None:

@@ -6,6 +6,7 @@ Pure functions over frames; the HTTP layer only parses the request and calls the
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 import geopandas as gpd
@@ -21,18 +22,28 @@ __all__ = [
     "in_bbox",
     "layer_extent",
     "parse_bbox",
+    "property_names",
     "to_geojson_dict",
+    "with_every_property",
     "with_members",
 ]
 
 
-def parse_bbox(text: str | None) -> tuple[float, float, float, float] | None:
+def parse_bbox(
+    text: str | None, check_range: bool = True
+) -> tuple[float, float, float, float] | None:
     """``"minlon,minlat,maxlon,maxlat"`` → a tuple, or a :class:`QueryError` saying what is wrong.
+
+    Six numbers (``minlon,minlat,minheight,maxlon,maxlat,maxheight``, OGC API's 3D box) are
+    read as the 2D box: these layers have no heights.
 
     Parameters
     ----------
     text : str or None
         An OGC API ``bbox``: WGS-84 degrees, lower-left corner first.
+    check_range : bool
+        Check the numbers are longitudes and latitudes (off for a box in another CRS, which
+        is checked after conversion).
 
     Returns
     -------
@@ -42,11 +53,14 @@ def parse_bbox(text: str | None) -> tuple[float, float, float, float] | None:
     Raises
     ------
     QueryError
-        Not four numbers, outside −180–180 / −90–90, or a minimum above its maximum.
+        Not four or six finite numbers, outside −180–180 / −90–90, or a minimum above its
+        maximum.
 
     Examples
     --------
     >>> parse_bbox("121.5,31.2,121.6,31.3")
+    (121.5, 31.2, 121.6, 31.3)
+    >>> parse_bbox("121.5,31.2,0,121.6,31.3,100")
     (121.5, 31.2, 121.6, 31.3)
     """
     if text is None or text == "":
@@ -56,14 +70,18 @@ def parse_bbox(text: str | None) -> tuple[float, float, float, float] | None:
         values = [float(p) for p in parts]
     except ValueError:
         values = []
-    if len(values) != 4:
+    if len(values) not in (4, 6) or not all(math.isfinite(v) for v in values):
         raise QueryError(
-            f"bbox 应为 4 个数字 / bbox must be 4 numbers minlon,minlat,maxlon,maxlat; got '{text}'"
+            "bbox 应为 4 个（或 6 个）数字 / bbox must be 4 numbers minlon,minlat,maxlon,maxlat "
+            f"(or 6 with heights); got '{text[:80]}'"
         )
+    if len(values) == 6:
+        values = [values[0], values[1], values[3], values[4]]
     minx, miny, maxx, maxy = values
-    if not (-180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90):
+    in_range = -180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90
+    if (check_range and not in_range) or minx > maxx or miny > maxy:
         raise QueryError(
-            f"bbox 超出范围或顺序颠倒 / bbox out of range or min > max: '{text}' "
+            f"bbox 超出范围或顺序颠倒 / bbox out of range or min > max: '{text[:80]}' "
             "(WGS-84 lon/lat, lower-left corner first)"
         )
     return minx, miny, maxx, maxy
@@ -93,6 +111,55 @@ def to_geojson_dict(frame: gpd.GeoDataFrame, layer: str) -> dict[str, Any]:
         The parsed :func:`~geo.layers.geojson.to_feature_collection` text.
     """
     return json.loads(to_feature_collection(frame, layer))
+
+
+def property_names(frame: gpd.GeoDataFrame, layer: str) -> list[str]:
+    """Every property a served feature of ``layer`` carries: the schema's fields in order,
+    then the frame's other columns.
+
+    Parameters
+    ----------
+    frame : geopandas.GeoDataFrame
+        The layer (or the coverage results, whose extra columns follow the schema's).
+    layer : str
+        The layer whose schema comes first.
+
+    Returns
+    -------
+    list of str
+    """
+    names = [f.name for f in get_layer(layer).fields]
+    return names + [c for c in frame.columns if c not in names and c != frame.geometry.name]
+
+
+def with_every_property(feature: dict[str, Any], keys: list[str]) -> dict[str, Any]:
+    """``feature`` with each of ``keys`` among its properties, ``None`` where it had none.
+
+    OGC clients (QGIS, GDAL) build a layer's columns from the first features they read, so a
+    property that first appears in feature 30 would be lost; with ``null`` it never is.
+
+    Parameters
+    ----------
+    feature : dict
+        A GeoJSON Feature.
+    keys : list of str
+        The properties, in order (:func:`property_names`); others the feature has follow.
+
+    Returns
+    -------
+    dict
+        The same feature object, its ``properties`` replaced.
+
+    Examples
+    --------
+    >>> with_every_property({"type": "Feature", "properties": {"b": 1}}, ["a", "b"])
+    {'type': 'Feature', 'properties': {'a': None, 'b': 1}}
+    """
+    props = feature.get("properties") or {}
+    complete = {key: props.get(key) for key in keys}
+    complete.update({k: v for k, v in props.items() if k not in complete})
+    feature["properties"] = complete
+    return feature
 
 
 def layer_extent(frame: gpd.GeoDataFrame) -> list[float] | None:
@@ -136,7 +203,10 @@ class FeatureIndex:
     Attributes
     ----------
     features : list of bytes
-        Each feature serialised as the store does, in frame order.
+        Each feature serialised as the store does, in frame order, with every property of
+        :attr:`keys` (``null`` when absent: a GIS builds its columns from what it sees).
+    keys : list of str
+        The properties every feature carries: the schema's fields, then the frame's others.
     ids : numpy.ndarray
         The feature ids, in frame order.
     position : dict
@@ -158,7 +228,15 @@ class FeatureIndex:
         self.layer = layer
         text = to_feature_collection(frame, layer).decode("utf-8")
         lines = text.split("\n")[1:-2]  # one feature per line between the header and "]}"
-        self.features = [line.rstrip(",").encode("utf-8") for line in lines]
+        self.keys = property_names(frame, layer)
+        self.features = [
+            json.dumps(
+                with_every_property(json.loads(line.rstrip(",")), self.keys),
+                ensure_ascii=False,
+                separators=(",", ":"),
+            ).encode("utf-8")
+            for line in lines
+        ]
         self.ids = frame.index.to_numpy(dtype=object)
         self.position = {key: i for i, key in enumerate(self.ids)}
         self.bounds = (

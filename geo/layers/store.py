@@ -203,8 +203,14 @@ class LayerStore(Protocol):
         """
         ...
 
-    def transaction(self) -> AbstractContextManager[LayerTransaction]:
+    def transaction(self, timeout: float | None = None) -> AbstractContextManager[LayerTransaction]:
         """Hold the write lock for a read-modify-write.
+
+        Parameters
+        ----------
+        timeout : float, optional
+            Seconds to wait for the lock (default the backend's); a service answering
+            writes waits briefly and tells the client to retry.
 
         Returns
         -------
