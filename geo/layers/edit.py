@@ -115,8 +115,9 @@ def feature_etag(feature: dict[str, Any]) -> str:
     32
     """
     core = {key: feature.get(key) for key in _CORE}
-    if isinstance(core.get("properties"), dict):
-        core["properties"] = {k: v for k, v in core["properties"].items() if v is not None}
+    props = core.get("properties")
+    if isinstance(props, dict):
+        core["properties"] = {k: v for k, v in props.items() if v is not None}
     text = json.dumps(core, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
 
