@@ -23,7 +23,7 @@ from starlette.concurrency import run_in_threadpool
 from api.deps import FeatureId, LayerCache, LayerName, get_cache, require_writer, settings_of
 from api.errors import PROBLEM_JSON, RETRY_AFTER_S
 from api.routes.collections import COVERAGE, GEOJSON
-from geo.errors import SourceReadError
+from geo.errors import LifecircleError, SourceReadError
 from geo.layers import edit
 from geo.layers.query import with_every_property
 from geo.schema import get_layer
@@ -253,11 +253,16 @@ async def _write(
         kwargs["require_if_match"] = settings.require_if_match
     async with gate:
         try:
-            return await run_in_threadpool(
+            result = await run_in_threadpool(
                 change, *args, folder=cache.store, wait_s=settings.write_wait_s, **kwargs
             )
-        finally:
-            cache.forget(layer)
+        except LifecircleError:
+            raise  # refused (bad data, stale, busy): nothing was written, the cache holds
+        except BaseException:
+            cache.forget(layer)  # unknown: read the store again
+            raise
+        cache.forget(layer)
+        return result
 
 
 @router.post(
