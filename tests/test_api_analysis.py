@@ -377,3 +377,19 @@ def test_an_unknown_subdistrict_is_a_400_listing_the_known_ones(client: httpx.Cl
     assert "长白新村街道" in answer.json()["detail"]
     chosen = client.get("/", params={"subdistrict": "长白新村街道", "tiles": "none", "f": "html"})
     assert chosen.status_code == 200 and "长白新村街道" in chosen.text
+
+
+def test_big_batches_need_the_token_and_come_back_streamed(sample) -> None:
+    points = [[121.5405 + i * 1e-5, 31.299] for i in range(2_000)]
+    app = create_app(Settings(data=sample[1], api_token="batch-token", warm=False))
+    with serving(app) as url, httpx.Client(base_url=url, timeout=120) as http:
+        refused = http.post("/nearest", json={"points": points, "k": 26})  # 52,000 results
+        assert refused.status_code == 413 and "points × k" in refused.json()["detail"]
+        allowed = http.post("/nearest", json={"points": points, "k": 26},
+                            headers={"Authorization": "Bearer batch-token"})  # fmt: skip
+        assert allowed.status_code == 200 and "content-length" not in allowed.headers
+        results = allowed.json()["results"]
+        assert len(results) == 2_000 and all(len(r) == 26 for r in results)
+        # chunks of 1,000 points join into the same answer as a small request
+        small = http.post("/nearest", json={"points": points[1_500:1_502], "k": 26}).json()
+        assert small["results"] == results[1_500:1_502]

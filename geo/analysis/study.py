@@ -21,6 +21,7 @@ import pandas as pd
 import pyproj
 from scipy.spatial import cKDTree
 
+from geo.analysis.nearby import with_direct_walks
 from geo.analysis.networks import NetworkChoice, resolve_network
 from geo.analysis.params import CIRCUITY, Profile, WalkParams
 from geo.crs import to_wgs84
@@ -480,9 +481,13 @@ class Study:
         lon, lat = to_wgs84(xy[:, 0], xy[:, 1], params.crs)
         x, y = self.project(lon, lat)
         walker = params.profile
-        metres, label, reason = self.walk_metres(x, y, kind, k)
+        snap = self.snap(x, y, kind=kind) if self.network is not None else None
+        metres, label, reason = self.walk_metres(x, y, kind, k, origin_snap=snap)
         ids, names, flon, flat = self._facility_columns(kind)
         fx, fy = self.facility_xy(kind)
+        if snap is not None:  # a facility nearer than the street is walked to directly
+            reach = np.where(snap.ok, snap.distance, np.nan)
+            metres, label = with_direct_walks(metres, label, x, y, fx, fy, reach)
         rows = np.repeat(np.arange(len(x)), k)
         ranks = np.tile(np.arange(1, k + 1), len(x))
         flat_label = label.ravel()
