@@ -14,7 +14,6 @@ feature cannot silently overwrite each other: the second one is told to fetch it
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 from typing import Any
 
@@ -30,7 +29,17 @@ from geo.layers.imports import assign_ids
 from geo.layers.query import to_geojson_dict
 from geo.layers.store import LayerTransaction, Location, open_store
 from geo.layers.validate import coerce_layer, validate_layer
+from geo.layers.versions import (
+    PreconditionRequiredError,
+    StaleVersionError,
+    check_version,
+    feature_etag,
+    require_version,
+)
 from geo.schema import get_layer
+
+#: A patch without a "geometry" member (unlike one with "geometry": null).
+_ABSENT = object()
 
 __all__ = [
     "PreconditionRequiredError",
@@ -45,83 +54,9 @@ __all__ = [
 
 #: Where problems with a feature sent by a client are said to be (the ``file`` of a Problem).
 REQUEST = "<request>"
+
+
 #: The members of a stored feature that its version covers (not ``links``, which a server adds).
-_CORE = ("type", "id", "geometry", "properties")
-_ABSENT = object()
-
-
-class PreconditionRequiredError(ConflictError):
-    """A change without the version it is based on (HTTP 428: send ``If-Match``).
-
-    Parameters
-    ----------
-    message : str
-        Bilingual: which feature, and how to send its version.
-
-    Attributes
-    ----------
-    status : int
-        428, the HTTP status this error stands for.
-    """
-
-    status = 428
-
-
-class StaleVersionError(ConflictError):
-    """A change based on a version that is no longer stored (HTTP 412: fetch it again).
-
-    Parameters
-    ----------
-    message : str
-        Bilingual: which feature changed, and to fetch it again.
-
-    Attributes
-    ----------
-    status : int
-        412, the HTTP status this error stands for.
-    """
-
-    status = 412
-
-
-def feature_etag(feature: dict[str, Any]) -> str:
-    """The version of a stored feature: 32 hex of sha256 over its canonical JSON.
-
-    Canonical: the members ``type``, ``id``, ``geometry`` and ``properties`` only (links and
-    other members a server adds do not count), properties whose value is ``null`` left out
-    (the service lists every property of the layer, ``null`` when absent: the same feature),
-    keys sorted, no spaces, UTF-8.
-
-    Parameters
-    ----------
-    feature : dict
-        A GeoJSON Feature as stored (:func:`get_feature`); a missing core member counts
-        as ``null``.
-
-    Returns
-    -------
-    str
-        32 lowercase hex digits: the ETag that ``If-Match`` must send back.
-
-    Examples
-    --------
-    >>> feature = get_feature("clinics", "clinic-007")
-    >>> feature_etag(feature) == feature_etag({**feature, "links": []})
-    True
-    >>> served = {**feature, "properties": {**feature["properties"], "no_such_value": None}}
-    >>> feature_etag(served) == feature_etag(feature)
-    True
-    >>> len(feature_etag(feature))
-    32
-    """
-    core = {key: feature.get(key) for key in _CORE}
-    props = core.get("properties")
-    if isinstance(props, dict):
-        core["properties"] = {k: v for k, v in props.items() if v is not None}
-    text = json.dumps(core, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
-
-
 def get_feature(layer: str, feature_id: str, folder: Location = None) -> dict[str, Any]:
     """One stored feature as a GeoJSON dict; :class:`NotFoundError` when there is none.
 
@@ -282,12 +217,12 @@ def replace_feature(
         As :func:`create_feature`.
     """
     get_layer(layer)
-    _require_version(if_match, layer, feature_id, require_if_match)
+    require_version(if_match, layer, feature_id, require_if_match)
     feature = _feature_in_wgs84(feature, crs)
     store = open_store(folder)
     with store.transaction(wait_s) as transaction:
         existing = transaction.read(layer)
-        _check_version(_stored(existing, layer, feature_id), if_match, layer, feature_id)
+        check_version(_stored(existing, layer, feature_id), if_match, layer, feature_id)
         new, _ = _checked(feature, layer, feature_id)
         return _commit(transaction, existing, _replace_row(existing, new), layer, feature_id)
 
@@ -358,7 +293,7 @@ def patch_feature(
     >>> shutil.rmtree(root)
     """
     get_layer(layer)
-    _require_version(if_match, layer, feature_id, require_if_match)
+    require_version(if_match, layer, feature_id, require_if_match)
     properties, geometry = _split_patch(patch, feature_id)
     sent = None if geometry is _ABSENT else geometry
     changes = _feature_in_wgs84(
@@ -368,7 +303,7 @@ def patch_feature(
     with store.transaction(wait_s) as transaction:
         existing = transaction.read(layer)
         current = _stored(existing, layer, feature_id)
-        _check_version(current, if_match, layer, feature_id)
+        check_version(current, if_match, layer, feature_id)
         merged_feature = {
             "type": "Feature",
             "geometry": current["geometry"] if geometry is _ABSENT else changes["geometry"],
@@ -420,46 +355,14 @@ def delete_feature(
         As :func:`create_feature`.
     """
     get_layer(layer)
-    _require_version(if_match, layer, feature_id, require_if_match)
+    require_version(if_match, layer, feature_id, require_if_match)
     store = open_store(folder)
     with store.transaction(wait_s) as transaction:
         existing = transaction.read(layer)
-        _check_version(_stored(existing, layer, feature_id), if_match, layer, feature_id)
+        check_version(_stored(existing, layer, feature_id), if_match, layer, feature_id)
         # Removing a feature cannot break the rules of the others, and a layer that already
         # has errors must still let a planner delete the broken feature.
         transaction.write(layer, existing.drop(index=[feature_id]))
-
-
-# ------------------------------------------------------------------------------ versions
-
-
-def _require_version(if_match: str | None, layer: str, feature_id: str, required: bool) -> None:
-    if required and (if_match is None or not if_match.strip()):
-        raise PreconditionRequiredError(
-            f"修改 {layer}/{feature_id} 需要 If-Match / If-Match required: GET the feature, "
-            'then send its ETag as `If-Match: "<etag>"` (or `If-Match: *` to change whatever '
-            "version is stored)"
-        )
-
-
-def _check_version(
-    current: dict[str, Any], if_match: str | None, layer: str, feature_id: str
-) -> None:
-    if if_match is None or not if_match.strip():
-        return  # not asked for: the last writer wins (OGC API – Features Part 4 allows it)
-    etag = feature_etag(current)
-    for tag in (if_match or "").split(","):
-        tag = tag.strip()
-        if tag == "*":
-            return
-        tag = tag.removeprefix("W/").strip().strip('"')
-        if tag == etag:
-            return
-    raise StaleVersionError(
-        f"要素 {layer}/{feature_id} 在你读取后已被修改 / the feature changed since you read it; "
-        "重新 GET 获取最新版本和 ETag，再提交修改 / fetch it again, reapply your change and "
-        "send the new ETag in If-Match"
-    )
 
 
 # -------------------------------------------------------------------------- the feature
