@@ -9,6 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.ogc import allowed_methods
 from geo.errors import (
     ConflictError,
     CRSError,
@@ -110,7 +111,9 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     if exc.status_code == 404 and detail == "Not Found":
         detail = f"没有这个地址 / no such resource: {request.url.path}"
     elif exc.status_code == 405 and detail == "Method Not Allowed":
-        allowed = (exc.headers or {}).get("Allow") or (exc.headers or {}).get("allow", "")
+        # every route at this path, not only the one the router tried last
+        allowed = allowed_methods(request.app, request.url.path)
+        exc.headers = {**(exc.headers or {}), "Allow": allowed}
         detail = (f"此地址不支持 {request.method} / {request.method} is not allowed here"
                   + (f"; 可用 / allowed: {allowed}" if allowed else ""))  # fmt: skip
     response = problem(exc.status_code, titles.get(exc.status_code, "Error"), detail)

@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
 
-from api import errors
+from api import errors, openapi
 from api.deps import LayerCache, StudyCache
 from api.middleware import GzipWhenAccepted, RequestMiddleware
 from api.ogc import HeadAsGet
@@ -123,4 +123,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         exports,
     ):
         app.include_router(module.router)
+
+    openapi.install(app)  # 400 problems, not FastAPI's 422; 404 and 413 documented
     return app

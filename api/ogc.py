@@ -22,6 +22,7 @@ __all__ = [
     "HTML_TYPES",
     "SUPPORTED_CRS",
     "HeadAsGet",
+    "allowed_methods",
     "bbox_to_crs84",
     "frame_in_crs",
     "html_page",
@@ -78,7 +79,9 @@ def wants_html(accept: str | None, f: str | None) -> bool:
 
 
 class HeadAsGet:
-    """ASGI middleware: serve ``HEAD`` as the ``GET`` of the same URL, without the body.
+    """ASGI middleware: serve ``HEAD`` as the ``GET`` of the same URL, without the body; and
+    answer ``OPTIONS`` wherever some method is (204 with ``Allow``) when no route of its own
+    does.
 
     Parameters
     ----------
@@ -90,6 +93,9 @@ class HeadAsGet:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] == "OPTIONS":
+            await self._options(scope, receive, send)
+            return
         if scope["type"] != "http" or scope["method"] != "HEAD":
             await self.app(scope, receive, send)
             return
@@ -102,6 +108,28 @@ class HeadAsGet:
             await send(message)
 
         await self.app({**scope, "method": "GET"}, receive, headers_only)
+
+    async def _options(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """A 405 to OPTIONS (the path exists, no OPTIONS route) becomes 204 with ``Allow``."""
+        replaced = False
+
+        async def allow(message: Message) -> None:
+            nonlocal replaced
+            if message["type"] == "http.response.start" and message["status"] == 405:
+                replaced = True
+                headers = [(k, v) for k, v in message.get("headers", [])
+                           if k.lower() not in (b"allow", b"content-length", b"content-type")]  # fmt: skip
+                allowed = allowed_methods(scope["app"], scope["path"]).encode()
+                await send({"type": "http.response.start", "status": 204,
+                            "headers": [*headers, (b"allow", allowed)]})  # fmt: skip
+                return
+            if replaced and message["type"] == "http.response.body":
+                if not message.get("more_body", False):
+                    await send({"type": "http.response.body", "body": b""})
+                return
+            await send(message)
+
+        await self.app(scope, receive, allow)
 
 
 def _cell(value: Any) -> str:
@@ -280,3 +308,39 @@ def bbox_to_crs84(
     transformer = Transformer.from_crs(epsg, "EPSG:4326", always_xy=True)
     minx, miny, maxx, maxy = transformer.transform_bounds(*box)
     return (minx, miny, maxx, maxy)
+
+
+def allowed_methods(app: Any, path: str) -> str:
+    """Every method some route of ``app`` answers at ``path``, for ``Allow`` (OPTIONS, 405).
+
+    Parameters
+    ----------
+    app : fastapi.FastAPI
+        The service.
+    path : str
+        A request path.
+
+    Returns
+    -------
+    str
+        Comma-separated methods, with HEAD wherever GET is (:class:`HeadAsGet`) and OPTIONS.
+    """
+    from starlette.routing import Match, Route
+
+    def routes(items: Any) -> Any:
+        for route in items:
+            inner = getattr(route, "original_router", None)  # a router included without prefix
+            if inner is not None:
+                yield from routes(inner.routes)
+            elif isinstance(route, Route) and route.methods:
+                yield route
+
+    methods: set[str] = {"OPTIONS"}
+    scope = {"type": "http", "path": path, "method": "GET", "root_path": ""}
+    for route in routes(app.routes):
+        if route.matches(scope)[0] != Match.NONE:
+            methods |= set(route.methods)
+    if "GET" in methods:
+        methods.add("HEAD")
+    order = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+    return ", ".join(m for m in order if m in methods)

@@ -126,6 +126,10 @@ def test_options_says_which_methods_a_client_may_use(url: str) -> None:
     assert {"PUT", "PATCH", "DELETE"} <= set(one.headers["allow"].replace(" ", "").split(","))
     coverage = httpx.options(f"{url}/collections/coverage/items")
     assert coverage.headers["allow"] == "GET, HEAD, OPTIONS"
+    # any path: every method of every route there (GET and POST /nearest are two routes)
+    assert httpx.options(f"{url}/nearest").headers["allow"] == "GET, HEAD, POST, OPTIONS"
+    wrong = httpx.delete(f"{url}/nearest")
+    assert wrong.status_code == 405 and wrong.headers["allow"] == "GET, HEAD, POST, OPTIONS"
     head = httpx.head(f"{url}/collections/clinics/items?limit=2")
     assert head.status_code == 200 and head.content == b""
     assert int(head.headers["content-length"]) > 100
@@ -149,7 +153,9 @@ def test_crs_and_bbox_crs_are_honoured_or_refused(url: str) -> None:
     )
     assert [f["id"] for f in found.json()["features"]] == ["clinic-007"]
     refused = httpx.get(f"{url}/collections/clinics/items", params={"crs": "EPSG:2385"})
-    assert refused.status_code == 400 and "unsupported crs" in refused.json()["detail"]
+    assert refused.status_code == 400
+    assert [e["field"] for e in refused.json()["errors"]] == ["query.crs"]  # named, not ignored
+    assert "EPSG/0/4490" in refused.json()["errors"][0]["message"]
 
 
 def test_html_is_for_those_who_ask_first(url: str) -> None:

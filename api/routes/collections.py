@@ -135,7 +135,7 @@ _CLINICS_EXAMPLE = {
         "collections": [_CLINICS_EXAMPLE],
         "links": [{"href": "http://127.0.0.1:8000/collections", "rel": "self",
                    "type": "application/json"}],
-    }}}}},
+    }}, "text/html": {}}}},
 )  # fmt: skip
 def collections(
     request: Request,
@@ -209,6 +209,18 @@ def item_options(layer: LayerName, feature_id: FeatureId, request: Request) -> R
     return Response(status_code=204, headers={"Allow": _allowed(request, layer, one=True)})
 
 
+CrsURI = Literal[
+    "http://www.opengis.net/def/crs/OGC/1.3/CRS84",
+    "http://www.opengis.net/def/crs/EPSG/0/4326",
+    "http://www.opengis.net/def/crs/EPSG/0/4490",
+    "http://www.opengis.net/def/crs/EPSG/0/3857",
+    "[EPSG:4326]",
+    "[EPSG:4490]",
+    "[EPSG:3857]",
+    "EPSG:4326",
+    "EPSG:4490",
+    "EPSG:3857",
+]
 _CRS_QUERY = Query(
     description="输出坐标系 / CRS of the answer (OGC API – Features Part 2): "
     + ", ".join(SUPPORTED_CRS) + "; EPSG:4326 and 4490 are latitude first",
@@ -242,8 +254,8 @@ async def items(
             examples=["121.53,31.29,121.56,31.31"],
         ),
     ] = None,
-    crs: Annotated[str | None, _CRS_QUERY] = None,
-    bbox_crs: Annotated[str | None, _BBOX_CRS_QUERY] = None,
+    crs: Annotated[CrsURI | None, _CRS_QUERY] = None,
+    bbox_crs: Annotated[CrsURI | None, _BBOX_CRS_QUERY] = None,
     f: Format = None,
 ) -> Response:
     """A page of features as GeoJSON, with ``numberMatched``, ``numberReturned`` and paging
@@ -306,7 +318,7 @@ def item(
     request: Request,
     cache: Annotated[LayerCache, Depends(get_cache)],
     studies: Annotated[StudyCache, Depends(get_studies)],
-    crs: Annotated[str | None, _CRS_QUERY] = None,
+    crs: Annotated[CrsURI | None, _CRS_QUERY] = None,
     f: Format = None,
 ) -> Response:
     """One feature by id, with every property and its ``ETag``; 404 problem when there is
