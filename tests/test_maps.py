@@ -1,3 +1,5 @@
+from datetime import date
+
 import geopandas as gpd
 import shapely
 from pages import shown
@@ -61,7 +63,7 @@ def test_names_from_data_are_escaped():
 
 def test_stage_colours_and_no_tiles_offline():
     page = render(frames(), tiles="none")
-    assert "#009E73" in page and "#E69F00" in page  # completed and signed
+    assert "#49006A" in page and "#F768A1" in page  # completed and signed
     assert "tile.openstreetmap.org" not in page
     assert "tile.openstreetmap.org" in render(frames())
 
@@ -128,8 +130,10 @@ def test_large_layers_load_by_bbox_when_served_and_inline_when_standalone(monkey
 def test_renovation_map_by_stage():
     projects = Study.load().layers["renovation_projects"]
     page = renovation_map(projects, statuses=["completed"]).get_root().render()
-    assert "lc-slider" in page and '"status": "completed"' in page
-    assert '"status": "signed"' not in page
+    settings = config(page, "lc-renovation-config")
+    assert "lc-slider" in page and settings["ticked"] == ["completed"]  # drawn at first
+    # every project is still counted: the other stages are a tick away
+    assert len(settings["projects"]["name"]) == len(projects)
 
 
 def test_standalone_file_works_offline(tmp_path, capsys):
@@ -233,11 +237,12 @@ def test_data_in_settings_stays_data():
         geometry=[shapely.Point(121.545, 31.295)],
         crs="EPSG:4326",
     )
-    page = renovation_map(projects, tiles="none").get_root().render()
+    page = renovation_map(projects, tiles="none", today=date(2020, 3, 31)).get_root().render()
     assert "<script>alert(1)" not in page and "{{ 7*7 }}" in page  # not run as a template
     settings = config(page, "lc-renovation-config")
-    assert settings["data"]["features"][0]["properties"]["name"] == name
-    assert settings["months"] == ["2020-03"] and settings["colours"]["completed"] == "#009E73"
+    assert settings["projects"]["name"] == [name]
+    assert settings["steps"] == ["2020-03"] and settings["as_of"] == ["2020-03-31"]
+    assert settings["stages"][-1] == ["completed", base.STATUS_COLOURS["completed"], "完工"]
 
 
 def test_a_file_that_would_end_its_element_is_not_inlined(tmp_path, monkeypatch):
