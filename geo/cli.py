@@ -453,15 +453,11 @@ def _cmd_map(args: argparse.Namespace, settings: Settings) -> int:
     from geo.atomic import atomic_write_bytes
     from geo.maps.dashboard import Computed, dashboard_map
     from geo.maps.renovation import renovation_map
-    from geo.maps.streets import from_openstreetmap, street_lines
 
     study = Study.load(settings.data, network=settings.network, cache_dir=settings.cache)
     if args.renovation:
-        network = study.network
-        osm = from_openstreetmap(study.layers, network.source if network is not None else None)
         fmap = renovation_map(study.layers["renovation_projects"], args.lang, args.tiles, "inline",
-                              areas=study.layers["residential_areas"],
-                              streets=street_lines(network), osm=osm)  # fmt: skip
+                              areas=study.layers["residential_areas"], network=study.network)  # fmt: skip
     else:
         # the same recipe as the served dashboard, computed by the same functions
         results = Computed(study, progress=not args.quiet)

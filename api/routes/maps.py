@@ -11,7 +11,6 @@ from api.deps import Layers, Studies, Walker
 from api.routes.pages import Basemap, FacilityType, dashboard_page
 from geo.errors import QueryError
 from geo.maps.renovation import renovation_map
-from geo.maps.streets import from_openstreetmap, street_lines
 from geo.schema import get_layer
 
 router = APIRouter(tags=["pages"])
@@ -54,8 +53,6 @@ def renovation(
             raise QueryError(f"未知阶段 '{value}' / unknown stage; use {', '.join(allowed)}")
     projects, _ = cache.get("renovation_projects")
     areas, _ = cache.get("residential_areas")
-    network = studies.network()
-    osm = from_openstreetmap(cache.all(), network.source if network is not None else None)
     page = renovation_map(projects, lang, tiles, "service", status, areas=areas,
-                          streets=street_lines(network), osm=osm)  # fmt: skip
+                          network=studies.network())  # fmt: skip
     return HTMLResponse(page.get_root().render())

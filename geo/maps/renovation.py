@@ -48,7 +48,8 @@ from geo.maps.base import (
     label,
     raw_html,
 )
-from geo.maps.streets import STREETS_LABEL, add_streets
+from geo.maps.streets import STREETS_LABEL, add_streets, from_openstreetmap, street_lines
+from geo.network.graph import WalkNetwork
 from geo.schema import (
     ENUM_LABELS,
     PROJECT_KINDS,
@@ -263,8 +264,7 @@ def renovation_map(
     assets: str = "cdn",
     statuses: list[str] | None = None,
     areas: gpd.GeoDataFrame | None = None,
-    streets: gpd.GeoDataFrame | None = None,
-    osm: bool = False,
+    network: WalkNetwork | None = None,
     today: date | None = None,
 ) -> Any:
     """The 加装电梯地图: every renovation project at its stage on the slider's month, with
@@ -286,10 +286,10 @@ def renovation_map(
         The stages drawn when the page opens (all by default); every stage is counted.
     areas : geopandas.GeoDataFrame, optional
         The residential areas, WGS 84: context and the compound view.
-    streets : geopandas.GeoDataFrame, optional
-        The walking network's lines (:func:`geo.maps.streets.street_lines`).
-    osm : bool
-        Credit OpenStreetMap for the streets.
+    network : WalkNetwork, optional
+        The study's walking network: its streets are drawn (up to
+        :data:`geo.maps.streets.STREETS_LIMIT` edges), credited to OpenStreetMap when it
+        comes from there.
     today : datetime.date, optional
         What counts as today; default the calendar's.
 
@@ -311,8 +311,16 @@ def renovation_map(
     shown = display_frame(projects, crs)
     context = display_frame(areas, crs) if areas is not None else None
     fmap = base_map([shown] if len(shown) or context is None else [context], tiles, assets)
-    if streets is not None and len(streets):
-        add_streets(fmap, streets, lang, crs, osm)
+    streets = street_lines(network)
+    if streets is not None:
+        layers = {"renovation_projects": projects, **({} if areas is None else {"areas": areas})}
+        add_streets(
+            fmap,
+            streets,
+            lang,
+            crs,
+            from_openstreetmap(layers, network.source if network else None),
+        )
     groups = {
         "areas": folium.FeatureGroup(name=label(LABELS["residential_areas"], lang), show=True),
         "candidates": folium.FeatureGroup(name=label(CANDIDATES_LABEL, lang), show=False),

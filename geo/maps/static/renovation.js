@@ -238,6 +238,10 @@
       }
     }
 
+    // clear of the zoom buttons and the layer switcher above, the folded panel below
+    var popupOptions = {maxWidth: Math.min(300, window.innerWidth - 110), autoPanPaddingTopLeft: L.point(50, 80),
+      autoPanPaddingBottomRight: L.point(10, 90)};
+
     function line(box, name, value) {
       if (value === null || value === undefined || value === "") return;
       box.appendChild(make("div", {}, name + ": " + value));
@@ -322,7 +326,7 @@
       var layer = shape(geometry, {radius: 7, color: "#222222", weight: 1, fillOpacity: point ? 0.95 : 0.55,
         pane: "lc-projects", className: "lc-project " + (point ? "lc-project-dot" : "lc-project-area")});
       layer.bindPopup((function (k) { return function () { return projectPopup(k); }; })(p),
-        {maxWidth: 320});
+        popupOptions);
       projectLayers.push(layer);
     }
 
@@ -332,13 +336,13 @@
         if (!A.geometry[k]) { areaLayers.push(null); candidateLayers.push(null); return; }
         var outline = shape(A.geometry[k], {color: "#555555", weight: 1, fillColor: "#555555",
           fillOpacity: 0.04, pane: "lc-areas", className: "lc-area"});
-        outline.bindPopup(function () { return areaPopup(k); }, {maxWidth: 320});
+        outline.bindPopup(function () { return areaPopup(k); }, popupOptions);
         areaLayers.push(outline);
         if (A.candidate[k]) {
           var fill = shade(A["class"][k]);
           var candidate = shape(A.geometry[k], {color: "#5a3a12", weight: 1.5, fillColor: fill,
             fillOpacity: 0.8, pane: "lc-candidates", className: "lc-candidate"});
-          candidate.bindPopup(function () { return areaPopup(k); }, {maxWidth: 320});
+          candidate.bindPopup(function () { return areaPopup(k); }, popupOptions);
           candidateLayers.push(candidate);
         } else {
           candidateLayers.push(null);
@@ -431,12 +435,14 @@
       viewLegend.style.display = viewOn ? "" : "none";
     }
 
-    function fit() {
+    function fit(animate) {
       var bounds = L.latLngBounds([]);
       [groups.projects, groups.areas].forEach(function (g) {
         if (map.hasLayer(g) && g.getLayers().length) bounds.extend(g.getBounds());
       });
-      if (bounds.isValid()) map.fitBounds(bounds, {maxZoom: 17, padding: [20, 20]});
+      if (bounds.isValid()) {
+        map.fitBounds(bounds, {maxZoom: 17, padding: [20, 20], animate: animate !== false});
+      }
     }
 
     // the compound view is a layer of the switcher too: both stay in step
@@ -465,7 +471,7 @@
 
     draw();
     if (state.compounds) setView(true);
-    if (state.subdistrict) fit();
+    if (state.subdistrict) fit(false);
     window.lcRenovation = {state: state, draw: draw};
   }
 
