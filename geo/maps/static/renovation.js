@@ -401,12 +401,12 @@
         });
         var cell = cells[stages[s]];
         cell["exclusive-projects"].textContent = exclusive[s];
-        cell["exclusive-units"].textContent = unitText(unitsAt[s], order);
+        putUnits(cell["exclusive-units"], unitsAt[s], order);
         cell["cumulative-projects"].textContent = cumulative;
-        cell["cumulative-units"].textContent = unitText(cumulativeUnits, order);
+        putUnits(cell["cumulative-units"], cumulativeUnits, order);
       }
       totalProjects.textContent = cumulative;
-      totalUnits.textContent = unitText(cumulativeUnits, order);
+      putUnits(totalUnits, cumulativeUnits, order);
       notes.textContent = "";
       if (notBegun) notes.appendChild(make("div", {"data-note": "not_begun"}, notBegun + " " + words.not_begun));
       if (undated) notes.appendChild(make("div", {"data-note": "undated"}, undated + " " + words.undated));
@@ -415,13 +415,16 @@
       writeUrl();
     }
 
-    // one unit: "49台"; several kinds: the units that are there, "6台 · 670户"
-    function unitText(byUnit, order) {
-      if (order.length === 1) return units(byUnit[order[0]] || 0, order[0]);
-      var parts = order.filter(function (u) { return byUnit[u]; }).map(function (u) {
-        return units(byUnit[u], u);
+    // one unit: "49台"; several kinds: the units that are there, a line each ("6台", "670户")
+    function putUnits(cell, byUnit, order) {
+      var parts = order.length === 1 ? [units(byUnit[order[0]] || 0, order[0])]
+        : order.filter(function (u) { return byUnit[u]; }).map(function (u) {
+          return units(byUnit[u], u);
+        });
+      cell.textContent = "";
+      (parts.length ? parts : ["0"]).forEach(function (text) {
+        cell.appendChild(make("span", {"class": "lc-u"}, text));
       });
-      return parts.length ? parts.join(" · ") : "0";
     }
 
     function drawAreas() {
