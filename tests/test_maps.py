@@ -251,3 +251,33 @@ def test_a_file_that_would_end_its_element_is_not_inlined(tmp_path, monkeypatch)
     (tmp_path / "bad.js").write_text('var s = "</script>";\n', encoding="utf-8")
     with pytest.raises(ValueError, match=r"bad\.js"):
         base.add_static(fmap, "bad.js", "inline")
+
+
+def test_a_district_of_projects_makes_a_small_page_that_replays_their_stages():
+    from renovation_city import synthetic_projects
+
+    from geo.analysis.progress import stages_as_of
+    from geo.schema import PROJECT_STATUSES
+
+    today = date(2026, 6, 30)
+    projects = synthetic_projects(10_000, today=today)
+    page = renovation_map(projects, tiles="none", assets="service", today=today)
+    html = page.get_root().render()
+    assert len(html.encode()) < 1_600_000  # 1.36 MB measured: ~135 bytes a project
+    settings = config(html, "lc-renovation-config")
+    assert settings["steps"][-1] == "2026-06" and settings["as_of"][-1] == "2026-06-30"
+    code = {s: i for i, s in enumerate(PROJECT_STATUSES)} | {"not_begun": -1, "undated": -2}
+
+    def stage_at(path: list[int], step: int) -> int:
+        stage = path[0]
+        for at, then in zip(path[1::2], path[2::2], strict=True):
+            if at <= step:
+                stage = then
+        return stage
+
+    paths = settings["projects"]["path"]
+    for step in (0, 40, 97, len(settings["steps"]) - 2, len(settings["steps"]) - 1):
+        as_of = date.fromisoformat(settings["as_of"][step])
+        replayed = stages_as_of(projects, as_of, today).map(code).tolist()
+        assert [stage_at(p, step) for p in paths] == replayed
+        assert -2 in replayed or step == len(settings["steps"]) - 1  # the undated, said

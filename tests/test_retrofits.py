@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from geo.analysis.retrofits import elderly_share_class, lift_status, retrofit_candidates
+from geo.layers.headers import auto_mapping
 from geo.layers.store import read_layer
 from geo.schema import PROJECT_STATUSES
 
@@ -124,3 +125,8 @@ def test_the_sample_dapuqiao_compounds_carry_the_february_2023_figures() -> None
     # 2023 were still in consultation
     assert (totals["units_completed"], totals["units_under_construction"],
             totals["units_awaiting_start"], totals["units_consultation"]) == (49, 11, 5, 4)  # fmt: skip
+
+
+def test_a_planners_table_says_has_lift_in_chinese() -> None:
+    mapping = auto_mapping(["名称", "层数", "有无电梯"], "residential_areas", {})
+    assert mapping == {"名称": "name", "层数": "storeys", "有无电梯": "has_lift"}
