@@ -318,7 +318,7 @@
       return L.geoJSON(geometry, options);
     }
 
-    var projectLayers = [];
+    var projectLayers = [], painted = [];
     for (var p = 0; p < count; p++) {
       var geometry = P.geometry[p];
       if (!geometry) { projectLayers.push(null); continue; }
@@ -391,7 +391,10 @@
         var visible = code !== null && code >= 0 && !!state.ticked[stages[code]];
         var layer = projectLayers[i];
         show(groups.projects, layer, visible);
-        if (layer && visible) layer.setStyle({fillColor: colour[stages[code]]});
+        if (layer && visible && painted[i] !== code) {  // restyle only what changed stage
+          layer.setStyle({fillColor: colour[stages[code]]});
+          painted[i] = code;
+        }
       }
       var cumulative = 0, cumulativeUnits = {};
       for (var s = stages.length - 1; s >= 0; s--) {
