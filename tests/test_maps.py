@@ -55,6 +55,18 @@ def test_english_first_on_request():
     assert "<th>人口</th>" in render(frames())
 
 
+def test_popups_name_allowed_values_in_the_page_language():
+    layers = frames()
+    layers["renovation_projects"] = layers["renovation_projects"].assign(
+        kind=["bike_shed", "beautiful_homes"]
+    )
+    page = render(layers)
+    assert "<th>类型</th><td>非机动车棚</td>" in page and "<td>完工</td>" in page
+    assert "<td>社区卫生服务中心</td>" in page and "bike_shed" not in page.split("<body>")[-1]
+    english = render(layers, lang="en")
+    assert "<th>Kind</th><td>bike shed</td>" in english and "<td>completed</td>" in english
+
+
 def test_names_from_data_are_escaped():
     page = render(frames("<img src=x onerror=alert(1)>"))
     assert "&lt;img src=x onerror=alert(1)&gt;" in page

@@ -228,6 +228,7 @@ def test_the_compound_view_shows_candidates_with_their_progress(page, base_url, 
                           f"完工 {row['units_completed']}台")  # fmt: skip
     assert "在建 11台 · 完工 49台" in popup
     assert "老人占比: 47.8%" in popup and "电梯: 无 · 按层数推断" in popup
+    assert "房屋性质: 售后公房" in popup
 
 
 def test_on_a_phone_the_panel_folds_away_from_popups_and_the_switcher(browser, base_url):

@@ -94,6 +94,7 @@ _WORDS = {
     "elderly": ("60岁及以上", "Aged 60+"),
     "elderly_share": ("老人占比", "Elderly share"),
     "storeys": ("层数", "Storeys"),
+    "tenure": ("房屋性质", "Tenure"),
     "lift": ("电梯", "Lift"),
     "lift_yes": ("有", "yes"),
     "lift_no": ("无", "no"),
@@ -233,8 +234,10 @@ def _projects_data(
     }
 
 
-def _areas_data(areas: gpd.GeoDataFrame, candidates: pd.DataFrame) -> dict[str, Any]:
+def _areas_data(areas: gpd.GeoDataFrame, candidates: pd.DataFrame, lang: str) -> dict[str, Any]:
     """Every compound (for context) with what its popup and the compound view need."""
+    index = 1 if lang == "en" else 0
+    tenure = areas.get("tenure", pd.Series(None, index=areas.index, dtype=object))
     lifts = lift_status(areas)
     population = pd.to_numeric(areas.get("population"), errors="coerce")
     elderly = pd.to_numeric(areas.get("elderly"), errors="coerce")
@@ -246,6 +249,7 @@ def _areas_data(areas: gpd.GeoDataFrame, candidates: pd.DataFrame) -> dict[str, 
     return {
         "id": [str(i) for i in areas.index],
         **column,
+        "tenure": [ENUM_LABELS[v][index] if v in ENUM_LABELS else _plain(v) for v in tenure],
         "share": [None if pd.isna(v) else round(float(v), 4) for v in share],
         "storeys": [_plain(v) for v in lifts["storeys"]],
         "lift": [_plain(v) for v in lifts["has_lift"]],
@@ -345,7 +349,7 @@ def renovation_map(
         "steps": [m for m, _ in steps],
         "as_of": [d.isoformat() for _, d in steps],
         "projects": _projects_data(shown, steps, today, legend["subdistricts"]),
-        "areas": _areas_data(context, candidates) if context is not None else None,
+        "areas": _areas_data(context, candidates, lang) if context is not None else None,
         **legend,
     })  # fmt: skip
     add_static(fmap, "renovation.css", assets)

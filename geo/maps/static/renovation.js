@@ -279,6 +279,7 @@
       line(box, words.population, A.population[k]);
       line(box, words.elderly, A.elderly[k]);
       if (A.share[k] !== null) line(box, words.elderly_share, Math.round(A.share[k] * 1000) / 10 + "%");
+      line(box, words.tenure, A.tenure[k]);
       line(box, words.storeys, A.storeys[k]);
       if (A.lift[k] !== null) {
         line(box, words.lift, (A.lift[k] ? words.lift_yes : words.lift_no) +
