@@ -456,7 +456,8 @@ def _cmd_map(args: argparse.Namespace, settings: Settings) -> int:
 
     study = Study.load(settings.data, network=settings.network, cache_dir=settings.cache)
     if args.renovation:
-        fmap = renovation_map(study.layers["renovation_projects"], args.lang, args.tiles, "inline")
+        fmap = renovation_map(study.layers["renovation_projects"], args.lang, args.tiles, "inline",
+                              areas=study.layers["residential_areas"], network=study.network)  # fmt: skip
     else:
         # the same recipe as the served dashboard, computed by the same functions
         results = Computed(study, progress=not args.quiet)

@@ -235,6 +235,12 @@ LAYERS: dict[str, LayerSpec] = {
                 Field("buildings", "int", minimum=0, zh="楼栋数", en="number of buildings"),
                 Field("storeys", "int", minimum=1, zh="层数", en="typical storeys"),
                 Field(
+                    "has_lift",
+                    "bool",
+                    zh="有无电梯（建成时；缺省时按层数推断：7层及以上有）",
+                    en="built with lifts; when missing, inferred from storeys: 7 or more",
+                ),
+                Field(
                     "floor_area_m2", "float", unit="m²", minimum=0, zh="建筑面积", en="floor area"
                 ),
                 _NOTE,

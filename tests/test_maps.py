@@ -1,3 +1,5 @@
+from datetime import date
+
 import geopandas as gpd
 import shapely
 from pages import shown
@@ -53,6 +55,18 @@ def test_english_first_on_request():
     assert "<th>人口</th>" in render(frames())
 
 
+def test_popups_name_allowed_values_in_the_page_language():
+    layers = frames()
+    layers["renovation_projects"] = layers["renovation_projects"].assign(
+        kind=["bike_shed", "beautiful_homes"]
+    )
+    page = render(layers)
+    assert "<th>类型</th><td>非机动车棚</td>" in page and "<td>完工</td>" in page
+    assert "<td>社区卫生服务中心</td>" in page and "bike_shed" not in page.split("<body>")[-1]
+    english = render(layers, lang="en")
+    assert "<th>Kind</th><td>bike shed</td>" in english and "<td>completed</td>" in english
+
+
 def test_names_from_data_are_escaped():
     page = render(frames("<img src=x onerror=alert(1)>"))
     assert "&lt;img src=x onerror=alert(1)&gt;" in page
@@ -61,7 +75,7 @@ def test_names_from_data_are_escaped():
 
 def test_stage_colours_and_no_tiles_offline():
     page = render(frames(), tiles="none")
-    assert "#009E73" in page and "#E69F00" in page  # completed and signed
+    assert "#49006A" in page and "#F768A1" in page  # completed and signed
     assert "tile.openstreetmap.org" not in page
     assert "tile.openstreetmap.org" in render(frames())
 
@@ -128,8 +142,10 @@ def test_large_layers_load_by_bbox_when_served_and_inline_when_standalone(monkey
 def test_renovation_map_by_stage():
     projects = Study.load().layers["renovation_projects"]
     page = renovation_map(projects, statuses=["completed"]).get_root().render()
-    assert "lc-slider" in page and '"status": "completed"' in page
-    assert '"status": "signed"' not in page
+    settings = config(page, "lc-renovation-config")
+    assert "lc-slider" in page and settings["ticked"] == ["completed"]  # drawn at first
+    # every project is still counted: the other stages are a tick away
+    assert len(settings["projects"]["name"]) == len(projects)
 
 
 def test_standalone_file_works_offline(tmp_path, capsys):
@@ -233,11 +249,12 @@ def test_data_in_settings_stays_data():
         geometry=[shapely.Point(121.545, 31.295)],
         crs="EPSG:4326",
     )
-    page = renovation_map(projects, tiles="none").get_root().render()
+    page = renovation_map(projects, tiles="none", today=date(2020, 3, 31)).get_root().render()
     assert "<script>alert(1)" not in page and "{{ 7*7 }}" in page  # not run as a template
     settings = config(page, "lc-renovation-config")
-    assert settings["data"]["features"][0]["properties"]["name"] == name
-    assert settings["months"] == ["2020-03"] and settings["colours"]["completed"] == "#009E73"
+    assert settings["projects"]["name"] == [name]
+    assert settings["steps"] == ["2020-03"] and settings["as_of"] == ["2020-03-31"]
+    assert settings["stages"][-1] == ["completed", base.STATUS_COLOURS["completed"], "完工"]
 
 
 def test_a_file_that_would_end_its_element_is_not_inlined(tmp_path, monkeypatch):
@@ -246,3 +263,33 @@ def test_a_file_that_would_end_its_element_is_not_inlined(tmp_path, monkeypatch)
     (tmp_path / "bad.js").write_text('var s = "</script>";\n', encoding="utf-8")
     with pytest.raises(ValueError, match=r"bad\.js"):
         base.add_static(fmap, "bad.js", "inline")
+
+
+def test_a_district_of_projects_makes_a_small_page_that_replays_their_stages():
+    from renovation_city import synthetic_projects
+
+    from geo.analysis.progress import stages_as_of
+    from geo.schema import PROJECT_STATUSES
+
+    today = date(2026, 6, 30)
+    projects = synthetic_projects(10_000, today=today)
+    page = renovation_map(projects, tiles="none", assets="service", today=today)
+    html = page.get_root().render()
+    assert len(html.encode()) < 1_600_000  # 1.36 MB measured: ~135 bytes a project
+    settings = config(html, "lc-renovation-config")
+    assert settings["steps"][-1] == "2026-06" and settings["as_of"][-1] == "2026-06-30"
+    code = {s: i for i, s in enumerate(PROJECT_STATUSES)} | {"not_begun": -1, "undated": -2}
+
+    def stage_at(path: list[int], step: int) -> int:
+        stage = path[0]
+        for at, then in zip(path[1::2], path[2::2], strict=True):
+            if at <= step:
+                stage = then
+        return stage
+
+    paths = settings["projects"]["path"]
+    for step in (0, 40, 97, len(settings["steps"]) - 2, len(settings["steps"]) - 1):
+        as_of = date.fromisoformat(settings["as_of"][step])
+        replayed = stages_as_of(projects, as_of, today).map(code).tolist()
+        assert [stage_at(p, step) for p in paths] == replayed
+        assert -2 in replayed or step == len(settings["steps"]) - 1  # the undated, said

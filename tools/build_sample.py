@@ -461,7 +461,7 @@ OTHER_AREAS = [
         "售后公房",
         121.4660,
         31.2050,
-        {},
+        {"storeys": 6},
     ),
     (
         "ra-dpq-002",
@@ -475,7 +475,8 @@ OTHER_AREAS = [
         "商品房",
         121.4700,
         31.2010,
-        {},
+        # seven storeys built before the 1999 design code required a lift from seven
+        {"storeys": 7, "has_lift": False},
     ),
 ]
 

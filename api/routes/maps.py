@@ -34,6 +34,7 @@ def coverage(
 )
 def renovation(
     cache: Layers,
+    studies: Studies,
     status: Annotated[
         list[str] | None,
         Query(description="只看这些阶段 / stages", examples=[["under_construction", "completed"]]),
@@ -41,12 +42,17 @@ def renovation(
     lang: Annotated[Literal["zh", "en"], Query()] = "zh",
     tiles: Annotated[Basemap, Query()] = "openstreetmap",
 ) -> HTMLResponse:
-    """Every renovation project by kind and stage, stage checkboxes and a time slider."""
+    """The 加装电梯地图: every renovation project at its stage on the slider's month, counts
+    per stage (current and cumulative, projects and 台/个/户), filters by kind and 街道 (kept in
+    the page's URL: ``kind``, ``subdistrict``, ``month``, ``view=compounds``), the compounds
+    and the walking network for context, and the compound view of lift retrofit candidates."""
     stage = get_layer("renovation_projects").field("status")
     allowed = stage.enum if stage is not None else ()
     for value in status or []:
         if value not in allowed:
             raise QueryError(f"未知阶段 '{value}' / unknown stage; use {', '.join(allowed)}")
     projects, _ = cache.get("renovation_projects")
-    page = renovation_map(projects, lang, tiles, "service", status)
+    areas, _ = cache.get("residential_areas")
+    page = renovation_map(projects, lang, tiles, "service", status, areas=areas,
+                          network=studies.network())  # fmt: skip
     return HTMLResponse(page.get_root().render())

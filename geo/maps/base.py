@@ -30,7 +30,7 @@ import numpy as np
 import shapely
 
 from geo.crs import geometries_from_wgs84
-from geo.schema import STAGE_LABELS
+from geo.schema import ENUM_LABELS, STAGE_LABELS, get_layer
 
 __all__ = [
     "GLYPHS",
@@ -77,16 +77,19 @@ LABELS = {
 LAYER_COLOURS = {"neighbor_centers": "#0072B2", "clinics": "#CC79A7", "charging_points": "#009E73"}
 #: One glyph per facility type, so types differ by shape as well as colour.
 GLYPHS = {"clinics": "✚", "neighbor_centers": "⌂", "charging_points": "⚡"}
+#: The stages from light to dark as a project advances (ColorBrewer RdPu, which orders by
+#: lightness, so it reads in grey and with colour blindness): pinks and purples, a hue the
+#: coverage bands (green, sky blue, yellow, vermillion; grey unreachable) do not use, so a
+#: stage never reads as a walking-time class.
 STATUS_COLOURS = {
-    "planned": "#999999",
-    "survey": "#999999",
-    "consultation": "#F0E442",
-    "signed": "#E69F00",
-    "tendering": "#E69F00",
-    "awaiting_start": "#CC79A7",
-    # blue, not the vermillion of "beyond the threshold" on the dashboard
-    "under_construction": "#0072B2",
-    "completed": "#009E73",
+    "planned": "#FDE0DD",
+    "survey": "#FCC5C0",
+    "consultation": "#FA9FB5",
+    "signed": "#F768A1",
+    "tendering": "#DD3497",
+    "awaiting_start": "#AE017E",
+    "under_construction": "#7A0177",
+    "completed": "#49006A",
 }
 #: The stages' names, Chinese first (the schema's words).
 STATUS_LABELS = STAGE_LABELS
@@ -188,7 +191,7 @@ def popup_html(
     row : dict
         The feature's columns.
     layer : str
-        Its layer, which says the fields shown (and a renovation stage's words).
+        Its layer, which says the fields shown (and the words of their allowed values).
     lang : {"zh", "en"}
         The language of the field names.
     extra : list of tuple
@@ -203,8 +206,9 @@ def popup_html(
     rows = []
     for field in POPUP_FIELDS[layer]:
         value = row.get(field)
-        if layer == "renovation_projects" and field == "status" and value in STATUS_LABELS:
-            value = STATUS_LABELS[value][index]
+        declared = get_layer(layer).field(field)
+        if declared is not None and declared.enum and value in ENUM_LABELS:
+            value = ENUM_LABELS[value][index]  # 加装电梯, not elevator_retrofit
         shown = text(value)
         if shown:
             rows.append(f"<tr><th>{_FIELD_LABELS[field][index]}</th><td>{shown}</td></tr>")
