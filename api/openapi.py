@@ -9,6 +9,7 @@ generated document, once: every error as ``application/problem+json`` with a
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from fastapi import FastAPI
@@ -73,10 +74,20 @@ def describe_errors(document: dict[str, Any]) -> dict[str, Any]:
                 responses.setdefault("404", _problem(_MEANING["404"]))
             if operation.get("requestBody") or method in ("post", "put", "patch"):
                 responses.setdefault("413", _problem(_MEANING["413"]))
+            if _offers_html(operation) and "200" in responses:
+                responses["200"].setdefault("content", {}).setdefault("text/html", {})
             for status, response in responses.items():
                 if status[0] in "45" and not response.get("content"):
                     response["content"] = _problem("")["content"]
     return document
+
+
+def _offers_html(operation: dict[str, Any]) -> bool:
+    """Whether an operation has an ``f`` parameter that can ask for HTML."""
+    for parameter in operation.get("parameters", []):
+        if parameter.get("name") == "f" and "html" in json.dumps(parameter.get("schema", {})):
+            return True
+    return False
 
 
 def _ours(response: dict[str, Any]) -> bool:

@@ -263,7 +263,8 @@ def to_pdf(report: Report, figures: dict[str, bytes] | None = None) -> bytes:
 
     import weasyprint
 
-    logging.getLogger("fontTools").setLevel(logging.ERROR)  # subsetting chatter
+    for name in ("fontTools", "weasyprint", "weasyprint.progress"):  # subsetting, progress chatter
+        logging.getLogger(name).setLevel(logging.WARNING)
     pdf = weasyprint.HTML(string=to_html(report, figures)).write_pdf()
     return bytes(pdf) if pdf is not None else b""
 
