@@ -84,6 +84,8 @@ def test_collections_lists_the_five_layers_and_coverage(client: httpx.Client) ->
         "clinics",
         "charging_points",
         "renovation_projects",
+        "renovation_projects_points",
+        "renovation_projects_areas",
         "coverage",
     ]
     clinics = body["collections"][2]

@@ -275,7 +275,7 @@ def test_unknown_layers_and_the_coverage_collection(client: httpx.Client) -> Non
     assert_problem(client.patch("/collections/..%2Fsecrets/items/1", json={}), 404)
     response = client.post("/collections/coverage/items", json=clinic("C9", "x"))
     assert "read-only" in assert_problem(response, 405)["detail"]
-    assert response.headers["allow"] == "GET"
+    assert response.headers["allow"] == "GET, HEAD, OPTIONS"
 
 
 def test_post_in_gcj02_lands_at_the_wgs84_position(client: httpx.Client) -> None:

@@ -20,6 +20,7 @@ import pytest
 from served import free_port, serving
 
 from api.main import create_app
+from api.routes.collections import VIEWS
 from geo.layers.folder import LOCK_NAME
 from geo.layers.store import read_layer
 from geo.schema import LAYER_NAMES, get_layer
@@ -76,6 +77,26 @@ def test_ogr2ogr_copies_every_feature_and_every_column(
 
 
 @needs_gdal
+@pytest.mark.parametrize("view", list(VIEWS))
+def test_mixed_projects_are_also_served_one_geometry_type_per_collection(
+    url: str, store: Path, view: str, tmp_path: Path
+) -> None:
+    assert OGR2OGR is not None
+    out = tmp_path / "view.gpkg"
+    done = subprocess.run([OGR2OGR, "-f", "GPKG", str(out), f"OAPIF:{url}", view, "-nln", "v"],
+                          capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    copied = pyogrio.read_dataframe(out, layer="v")
+    stored = read_layer("renovation_projects", store)
+    types = VIEWS[view][1]
+    assert len(copied) == int(stored.geometry.geom_type.isin(types).sum()) > 0
+    assert set(copied.geometry.geom_type) <= {*types, "MultiPolygon"}
+    refused = httpx.post(f"{url}/collections/{view}/items", json={},
+                         headers={"Authorization": f"Bearer {TOKEN}"})  # fmt: skip
+    assert refused.status_code == 405 and "renovation_projects" in refused.json()["detail"]
+
+
+@needs_gdal
 def test_ogrinfo_reads_the_crs_the_client_asks_for(url: str) -> None:
     assert OGR2OGR is not None
     ogrinfo = shutil.which("ogrinfo")
@@ -94,7 +115,7 @@ def test_owslib_reads_with_its_defaults(url: str, store: Path) -> None:
     service = Features(url)  # GET / with OWSLib's own Accept: the landing page as JSON
     assert "core" in " ".join(service.conformance()["conformsTo"])
     ids = [c["id"] for c in service.collections()["collections"]]
-    assert ids == [*LAYER_NAMES, "coverage"]
+    assert ids == [*LAYER_NAMES, *VIEWS, "coverage"]
     page = service.collection_items("clinics", limit=100)
     assert page["numberMatched"] == len(read_layer("clinics", store))
     assert service.collection_queryables("clinics")["properties"]["beds"]["type"] == "integer"
@@ -237,6 +258,12 @@ def test_a_held_lock_and_50_writes_do_not_slow_reads(tmp_path: Path) -> None:
     try:
         with _service(folder) as base, httpx.Client(base_url=base, timeout=30) as client:
             client.get("/nearest", params=nearest)
+            quiet = []  # the same reads with no writer about: this machine's own pace
+            for _ in range(150):
+                for path, params in (("/health", {}), ("/nearest", nearest)):
+                    start = time.perf_counter()
+                    assert client.get(path, params=params).status_code == 200
+                    quiet.append(time.perf_counter() - start)
             # 50 writes at once from another process, while a third one holds the lock
             writers = subprocess.Popen([sys.executable, "-c", _WRITERS, base, TOKEN],
                                        stdout=subprocess.PIPE, text=True)  # fmt: skip
@@ -252,7 +279,11 @@ def test_a_held_lock_and_50_writes_do_not_slow_reads(tmp_path: Path) -> None:
         holder.wait()
         holder.stdout.close()
     p99 = statistics.quantiles(timings, n=100)[98]
-    assert p99 < 0.100, f"reads p99 {p99 * 1000:.0f} ms behind a held lock"
+    alone = statistics.quantiles(quiet, n=100)[98]
+    # under 100 ms; on a machine busy with other work, at most 50 ms more than reads alone
+    assert p99 < 0.100 or p99 < alone + 0.050, (
+        f"reads p99 {p99 * 1000:.0f} ms behind a held lock ({alone * 1000:.0f} ms alone)"
+    )
     answers = json.loads(out)
     assert len(answers) == 50
     assert all(code == 503 and retry for code, retry in answers), answers  # none hung

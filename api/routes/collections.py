@@ -56,7 +56,17 @@ _RESERVED = {"limit", "offset", "bbox", "f", "crs", "bbox-crs", "datetime", "pro
 #: The coverage of every residential area (standard walker, default thresholds) is served
 #: as a read-only collection too, so a GIS can load it like any layer.
 COVERAGE = "coverage"
-COLLECTIONS = (*LAYER_NAMES, COVERAGE)
+#: One geometry type each, read-only, for GIS clients that type a layer by its first features
+#: (QGIS drew 5 of 24 mixed renovation projects): the renovation projects that are points,
+#: and those that are areas. Edits go to ``renovation_projects`` itself.
+VIEWS = {
+    "renovation_projects_points": ("renovation_projects", ("Point",), ("改造项目（点）", "Renovation projects (points)")),
+    "renovation_projects_areas": ("renovation_projects", ("Polygon", "MultiPolygon"), ("改造项目（范围）", "Renovation projects (areas)")),
+}  # fmt: skip
+#: Collections that are computed or views: GET only.
+READ_ONLY = frozenset({COVERAGE, *VIEWS})
+COLLECTIONS = (*LAYER_NAMES, *VIEWS, COVERAGE)
+_VIEW_INDEXES: dict[tuple[int, str], tuple[str, FeatureIndex]] = {}
 
 
 def _frame(layer: str, cache: LayerCache, studies: StudyCache) -> tuple[gpd.GeoDataFrame, str, str]:
@@ -68,6 +78,15 @@ def _frame(layer: str, cache: LayerCache, studies: StudyCache) -> tuple[gpd.GeoD
 def _index(layer: str, cache: LayerCache, studies: StudyCache) -> tuple[FeatureIndex, str]:
     if layer == COVERAGE:
         return studies.coverage_index()
+    if layer in VIEWS:
+        base, types, _ = VIEWS[layer]
+        frame, etag = cache.get(base)
+        key = (id(cache), layer)
+        cached = _VIEW_INDEXES.get(key)
+        if cached is None or cached[0] != etag:
+            subset = frame[frame.geometry.geom_type.isin(types)]
+            cached = _VIEW_INDEXES[key] = (etag, FeatureIndex(subset, base))
+        return cached[1], etag
     get_layer(layer)
     return cache.index(layer)
 
@@ -79,6 +98,10 @@ def _collection(request: Request, layer: str, cache: LayerCache, studies: StudyC
     if layer == COVERAGE:
         zh, en = "15分钟覆盖结果", "15-minute coverage of residential areas"
         description = "每个小区到各类设施的步行时间与覆盖情况 / walking time to each type, covered"
+    elif layer in VIEWS:
+        zh, en = VIEWS[layer][2]
+        description = (f"只读视图，编辑请用 renovation_projects / read-only view, one geometry type "
+                       f"({', '.join(VIEWS[layer][1])}); edit renovation_projects")  # fmt: skip
     else:
         zh, en = LABELS[layer]
         description = f"{spec.zh} / {spec.en}: {', '.join(spec.geometry_types)}"
@@ -185,7 +208,7 @@ def collection(
 
 def _allowed(request: Request, layer: str, one: bool) -> str:
     reads = "GET, HEAD, OPTIONS"
-    if layer == COVERAGE or not settings_of(request).api_token:
+    if layer in READ_ONLY or not settings_of(request).api_token:
         return reads
     return reads + (", PUT, PATCH, DELETE" if one else ", POST")
 
@@ -195,7 +218,7 @@ def _allowed(request: Request, layer: str, one: bool) -> str:
 def items_options(layer: LayerName, request: Request) -> Response:
     """``Allow`` lists the methods (POST only when the server has a write token), as OGC API –
     Features Part 4 asks: QGIS offers editing when it sees POST here."""
-    if layer != COVERAGE:
+    if layer not in READ_ONLY:
         get_layer(layer)
     return Response(status_code=204, headers={"Allow": _allowed(request, layer, one=False)})
 
@@ -204,7 +227,7 @@ def items_options(layer: LayerName, request: Request) -> Response:
                 status_code=204, response_class=Response)  # fmt: skip
 def item_options(layer: LayerName, feature_id: FeatureId, request: Request) -> Response:
     """``Allow`` for one feature: PUT, PATCH and DELETE when the server has a write token."""
-    if layer != COVERAGE:
+    if layer not in READ_ONLY:
         get_layer(layer)
     return Response(status_code=204, headers={"Allow": _allowed(request, layer, one=True)})
 
@@ -398,8 +421,9 @@ def _schema(
     index, _ = _index(layer, cache, studies)
     spec = get_layer(index.layer)
     base = str(request.base_url).rstrip("/")
-    geometry = "point" if spec.geometry_types == ("Point",) else "any"
-    if spec.geometry_types == ("Polygon", "MultiPolygon"):
+    types = VIEWS[layer][1] if layer in VIEWS else spec.geometry_types
+    geometry = "point" if types == ("Point",) else "any"
+    if types == ("Polygon", "MultiPolygon"):
         geometry = "multipolygon"
     properties: dict[str, Any] = {
         "geometry": {"x-ogc-role": "primary-geometry", "format": f"geometry-{geometry}"},
@@ -422,7 +446,7 @@ def _schema(
     }
     if what == "schema":
         body["required"] = list(spec.required)
-        body["additionalProperties"] = spec.extra_fields_allowed and layer != COVERAGE
+        body["additionalProperties"] = spec.extra_fields_allowed and layer not in READ_ONLY
     else:
         body["additionalProperties"] = False
     return body

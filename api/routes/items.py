@@ -22,7 +22,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.deps import FeatureId, LayerCache, LayerName, get_cache, require_writer, settings_of
 from api.errors import PROBLEM_JSON, RETRY_AFTER_S
-from api.routes.collections import COVERAGE, GEOJSON
+from api.routes.collections import COVERAGE, GEOJSON, READ_ONLY
 from geo.errors import LifecircleError, SourceReadError
 from geo.layers import edit
 from geo.layers.query import with_every_property
@@ -137,13 +137,11 @@ def _problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
 
 
 def _writable(layer: str) -> None:
-    if layer == COVERAGE:
-        raise HTTPException(
-            405,
-            "覆盖结果由图层计算得出，只读 / coverage is computed from the layers and read-only; "
-            "edit residential_areas or a facility layer instead",
-            headers={"Allow": "GET"},
-        )
+    if layer in READ_ONLY:
+        what = ("覆盖结果由图层计算得出，只读 / coverage is computed from the layers and read-only; "
+                "edit residential_areas or a facility layer instead") if layer == COVERAGE else (
+                f"{layer} 是只读视图 / {layer} is a read-only view; edit renovation_projects")  # fmt: skip
+        raise HTTPException(405, what, headers={"Allow": "GET, HEAD, OPTIONS"})
     get_layer(layer)  # 404 for a name outside the fixed set
 
 
