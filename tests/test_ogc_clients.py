@@ -140,6 +140,30 @@ def test_owslib_creates_updates_and_deletes_with_the_token(url: str, store: Path
     assert "owslib-1" not in read_layer("clinics", store).index
 
 
+def test_the_editing_sequence_of_newer_qgis_is_accepted(url: str, store: Path) -> None:
+    # QGIS >= 3.32 offers editing when OPTIONS …/items allows POST, then sends GeoJSON with
+    # no If-Match: POST to add, PUT or PATCH to change, DELETE to remove
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    assert "POST" in httpx.options(f"{url}/collections/charging_points/items").headers["allow"]
+    feature = {"type": "Feature", "geometry": {"type": "Point", "coordinates": [121.546, 31.301]},
+               "properties": {"name": "新充电棚", "vehicle": "ebike", "ports": 10}}  # fmt: skip
+    geojson = {**auth, "Content-Type": "application/geo+json", "Accept": "application/geo+json"}
+    added = httpx.post(f"{url}/collections/charging_points/items",
+                       content=json.dumps(feature), headers=geojson)  # fmt: skip
+    assert added.status_code == 201, added.text
+    item = added.headers["location"]
+    assert {"PUT", "PATCH", "DELETE"} <= set(httpx.options(item).headers["allow"].split(", "))
+    feature["properties"]["ports"] = 12
+    assert httpx.put(item, content=json.dumps(feature), headers=geojson).status_code == 200
+    patch = {**auth, "Content-Type": "application/merge-patch+json"}
+    changed = httpx.patch(item, content=json.dumps({"properties": {"ports": 16}}), headers=patch)
+    assert changed.status_code == 200 and changed.json()["properties"]["ports"] == 16
+    stored = read_layer("charging_points", store)
+    assert int(stored.loc[added.json()["id"], "ports"]) == 16
+    assert httpx.delete(item, headers=auth).status_code == 204
+    assert httpx.get(item).status_code == 404
+
+
 def test_options_says_which_methods_a_client_may_use(url: str) -> None:
     items = httpx.options(f"{url}/collections/clinics/items")
     assert items.status_code == 204 and "POST" in items.headers["allow"]
