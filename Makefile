@@ -49,6 +49,7 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/workbench.py
 	$(BIN)/python benchmarks/sites.py
 	$(BIN)/python benchmarks/report.py
+	$(BIN)/python benchmarks/api_schema.py
 
 validate: $(VENV)/.installed
 	$(BIN)/lifecircle validate

@@ -259,6 +259,22 @@ _BBOX_CRS_QUERY = Query(
     summary="图层要素 / features of a layer",
     response_class=JSONResponse,
     responses={200: {"content": {GEOJSON: {}, "text/html": {}}}},
+    openapi_extra={
+        "parameters": [
+            {
+                "name": "filters",
+                "in": "query",
+                "required": False,
+                "style": "form",
+                "explode": True,
+                "description": "按属性筛选 / property filters, OGC API – Features Part 3 query parameters: "
+                "any field of the layer's /queryables as name=value (equal as text, ignoring case), "
+                "e.g. ?status=completed&kind=bike_shed; an unknown field is a 400",
+                "schema": {"type": "object", "additionalProperties": {"type": "string"}},
+                "example": {"status": "completed"},
+            }
+        ]
+    },
 )
 async def items(
     layer: LayerName,
