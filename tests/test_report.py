@@ -110,7 +110,7 @@ def test_the_workbook_holds_analyze_s_rows_with_headers_units_and_frozen_rows(
 ) -> None:
     book = load_workbook(io.BytesIO(to_xlsx(report)))
     assert book.sheetnames == ["封面", "主要指标", "覆盖缺口小区", "改造项目机会", "推荐位置",
-                               "改造进度", "季度进度"]  # fmt: skip
+                               "改造进度", "季度进度", "加装电梯重点小区"]  # fmt: skip
     gaps = book["覆盖缺口小区"]
     assert gaps.freeze_panes == "A2"
     assert [c.value for c in gaps[1]][:6] == ["序号", "名称", "街道", "户数（户）", "人口（人）",
@@ -141,6 +141,14 @@ def test_text_that_could_run_in_a_spreadsheet_is_neutralised(tmp_path: Path) -> 
     assert not any(str(n).startswith("=") for n in names)
     cells = [c for row in book["覆盖缺口小区"].iter_rows(min_row=2) for c in row]
     assert all(c.data_type != "f" for c in cells)
+
+
+def test_retrofit_candidates_are_the_maps_with_their_elevators(sample: Study) -> None:
+    built = build_report(DEFAULT_DATA_DIR, subdistrict="打浦桥街道", study=sample)
+    table = built.tables["retrofits"]
+    # 蒙西小区 (6 storeys, no lift) with its 49 completed of 60 begun, before 丽苑小区
+    assert table["name"].tolist()[:2] == ["蒙西小区", "丽苑小区"]
+    assert table.iloc[0][["retrofit_units", "units_completed"]].tolist() == [60, 49]
 
 
 def test_english_reports_speak_english(sample: Study) -> None:

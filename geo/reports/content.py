@@ -28,6 +28,7 @@ from geo.analysis.isochrones import gap_zones, opportunities
 from geo.analysis.params import PROFILES, Profile, WalkParams
 from geo.analysis.planning import Scenario, compare, recommend_sites
 from geo.analysis.progress import progress, progress_series
+from geo.analysis.retrofits import retrofit_candidates
 from geo.analysis.study import Study
 from geo.layers.store import Location, open_store
 from geo.schema import ENUM_LABELS, FACILITY_LAYERS, LAYER_NAMES, LAYERS, STAGE_LABELS
@@ -87,6 +88,10 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "elderly_after": ("方案覆盖老人（人）", "elderly covered in the scenario"),
     "elderly_change": ("老人变化（人）", "change in elderly"),
     "share_population_after": ("方案人口覆盖率（%）", "people covered in the scenario (%)"),
+    "storeys": ("层数", "storeys"),
+    "elderly_share": ("老人比例（%）", "elderly share (%)"),
+    "retrofit_units": ("已启动加装电梯（台）", "elevators begun"),
+    "units_completed": ("已完工（台）", "elevators completed"),
 }
 
 
@@ -250,6 +255,27 @@ def _scenario_table(
                                        "elderly_change", "share_population_after"])  # fmt: skip
 
 
+def _retrofit_table(areas: gpd.GeoDataFrame, projects: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """Compounds of 4+ storeys without a lift, most elderly first, with their retrofits."""
+    found = retrofit_candidates(areas, projects)
+    share = (100 * pd.to_numeric(found["elderly_share"], errors="coerce")).round(1)
+    storeys = pd.to_numeric(found["storeys"], errors="coerce")
+    return pd.DataFrame(
+        {
+            "rank": range(1, len(found) + 1),
+            "name": found["name"].astype(str).to_numpy(),
+            "storeys": [None if pd.isna(v) else int(v) for v in storeys],
+            "elderly": pd.to_numeric(found["elderly"], errors="coerce")
+            .fillna(0)
+            .astype(int)
+            .to_numpy(),
+            "elderly_share": [None if pd.isna(v) else float(v) for v in share],
+            "retrofit_units": found["retrofit_units"].astype(int).to_numpy(),
+            "units_completed": found["units_completed"].astype(int).to_numpy(),
+        }
+    )
+
+
 def _progress_tables(
     projects: pd.DataFrame, subdistrict: str | None, lang: str
 ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
@@ -358,6 +384,7 @@ def build_report(
         "progress": progress_table,
         "quarterly": quarterly,
     }  # fmt: skip
+    tables["retrofits"] = _retrofit_table(chosen, study.layers["renovation_projects"], lang)
     if scenario is not None:
         tables["scenario"] = _scenario_table(study, areas, scenario, params, group, lang)
     place = subdistrict or _word(("全部街道", "all subdistricts"), lang)
@@ -372,6 +399,9 @@ def build_report(
         "progress": _word(("改造进度", "Renovation progress"), lang),
         "scenario": _word((f"方案“{scenario.name}”与现状比较", f"Scenario '{scenario.name}' "
                            "against today"), lang) if scenario else "",
+        "retrofits": _word(("加装电梯重点小区：4层及以上、无电梯，按老人比例排序",
+                            "Where retrofits matter most: 4+ storeys, no lift, most elderly first"),
+                           lang),
         "quarterly": _word(("改造进度（按季度，累计数量）", "Renovation progress by quarter "
                             "(cumulative units)"), lang),
     }  # fmt: skip

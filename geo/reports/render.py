@@ -50,6 +50,7 @@ SHEETS = {
     "scenario": ("方案比较", "scenario"),
     "progress": ("改造进度", "renovation progress"),
     "quarterly": ("季度进度", "quarterly progress"),
+    "retrofits": ("加装电梯重点小区", "retrofit candidates"),
 }
 _RISKY = ("=", "+", "-", "@", "\t", "\r")
 
@@ -223,7 +224,8 @@ def to_html(report: Report, figures: dict[str, bytes] | None = None) -> str:
 <h2>{caption["sites"]}</h2>{_table(report.tables["sites"], lang)}</section>
 <section class="break"><h2>{caption["progress"]}</h2>{_table(report.tables["progress"], lang)}
 {picture("quarterly", caption["quarterly"])}
-<h3>{caption["quarterly"]}</h3>{_table(_recent(report.tables["quarterly"]), lang)}</section>
+<h3>{caption["quarterly"]}</h3>{_table(_recent(report.tables["quarterly"]), lang)}
+<h2>{caption["retrofits"]}</h2>{_table(report.tables["retrofits"], lang)}</section>
 <p class="source">{html.escape(ending)}</p>"""
     return (
         f'<!DOCTYPE html>\n<html lang="{"en" if lang == "en" else "zh-CN"}"><head>'
