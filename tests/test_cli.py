@@ -152,13 +152,15 @@ def test_every_command_teaches_by_examples_that_parse() -> None:
     import shlex
 
     from geo.cli import _EXAMPLES, build_parser
+    from geo.cli_district import EXAMPLES
 
+    examples = {**_EXAMPLES, **EXAMPLES}
     parser = build_parser()
     commands = parser._subparsers._group_actions[0].choices
-    assert set(_EXAMPLES) == set(commands)  # no command without examples
+    assert set(examples) == set(commands)  # no command without examples
     for name, command in commands.items():
         assert "examples / 示例:" in command.format_help(), name
-        for line in _EXAMPLES[name]:
+        for line in examples[name]:
             words = shlex.split(line.split("#")[0].split(">")[0])
             start = words.index("lifecircle") + 1  # after any VAR=value prefix
             parser.parse_args(words[start:])  # exits (SystemExit) on an unknown option
