@@ -29,6 +29,7 @@ from api.routes import (
     renovation,
     reports,
 )
+from geo.layers.scenarios import scenario_shelf
 from geo.maps.base import STATIC
 from geo.settings import Settings, current
 from geo.version import __version__
@@ -91,6 +92,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.layers = LayerCache(settings.data)
+    app.state.scenarios = scenario_shelf(app.state.layers.store)
     app.state.studies = StudyCache(app.state.layers, settings.network, settings.cache)
     errors.register(app)
     app.add_middleware(GzipWhenAccepted, minimum_size=1024)

@@ -14,6 +14,9 @@ from geo.analysis.coverage import analyze_areas
 from geo.analysis.planning import Scenario, compare, recommend_sites
 from geo.analysis.study import Study
 from geo.crs import wgs84_to_gcj02
+from geo.errors import QueryError
+from geo.layers.folder import FolderStore
+from geo.layers.scenarios import FolderShelf, scenario_shelf
 from geo.settings import DEFAULT_DATA_DIR, Settings
 
 
@@ -107,3 +110,61 @@ def test_scenario_map_marks_the_new_site(served) -> None:
     page = client.post("/scenarios", params={"f": "html"}, json=body)
     assert page.headers["content-type"].startswith("text/html")
     assert "★ plan-neighbor_centers-1" in page.text
+
+
+def test_saved_scenarios_outlive_the_service(tmp_path) -> None:
+    shutil.copytree(DEFAULT_DATA_DIR, tmp_path, dirs_exist_ok=True,
+                    ignore=shutil.ignore_patterns(".*"))  # fmt: skip
+    plan = {"add": [{"type": "charging_points", "lon": 121.5525, "lat": 31.3030, "name": "新车棚"}],
+            "remove": [{"type": "clinics", "id": "clinic-001"}]}  # fmt: skip
+    with (
+        serving(create_app(Settings(data=tmp_path, warm=False))) as url,
+        httpx.Client(base_url=url, timeout=60) as client,
+    ):
+        saved = client.put("/scenarios/228 新车棚", json=plan)
+        assert saved.status_code == 200, saved.text
+        assert client.put("/scenarios/second", json={}).status_code == 200
+        assert client.delete("/scenarios/second").status_code == 204
+        assert client.get("/scenarios/second").status_code == 404
+    assert (tmp_path / "scenarios" / "228 新车棚.json").is_file()
+    # a new service on the same folder: what the planner saved is still there
+    with (
+        serving(create_app(Settings(data=tmp_path, warm=False))) as url,
+        httpx.Client(base_url=url, timeout=60) as client,
+    ):
+        again = client.get("/scenarios/228 新车棚").json()
+        assert again["add"] == plan["add"] and again["remove"] == plan["remove"]
+        assert again["saved"] == saved.json()["saved"]
+        listed = client.get("/scenarios").json()
+        assert listed["persistent"] is True
+        assert listed["scenarios"] == [{"name": "228 新车棚", "saved": again["saved"],
+                                        "add": 1, "move": 0, "remove": 1, "sites": 0}]  # fmt: skip
+        # what GET answers can be posted back as it is
+        posted = client.post("/scenarios", json=again)
+        assert posted.status_code == 200 and posted.json()["by_subdistrict"]
+        # (a client resolves a bare ".." itself; encoded, it reaches the service)
+        for bad in ("%2E%2E", ".hidden", "a\\b", "a:b", "x" * 81, "a;b", "..%5C..%5Cx"):
+            answer = client.put(f"/scenarios/{bad}", json=plan)
+            assert answer.status_code == 400, bad
+            assert (
+                "方案名" in answer.json()["detail"] and "scenario name" in answer.json()["detail"]
+            )
+            assert client.get(f"/scenarios/{bad}").status_code == 400
+        huge = {"add": [{"type": "clinics", "lon": 121.5, "lat": 31.3, "name": "x" * 100}] * 5000}
+        answer = client.put("/scenarios/huge", json=huge)
+        assert answer.status_code == 400 and "too large" in answer.json()["detail"]
+        assert client.put("/scenarios/bad", json={"add": "x"}).status_code == 400
+    files = sorted(p.name for p in (tmp_path / "scenarios").iterdir())
+    assert files == ["228 新车棚.json"]  # nothing written for refused names or bodies
+    shelf = FolderShelf(tmp_path / "scenarios")
+    for bad in ("..", "../layers", "/etc/passwd", "a/b", "", " ", "a\nb", "a\x00"):
+        with pytest.raises(QueryError, match="scenario name"):
+            shelf.save(bad, plan)
+
+
+def test_a_store_that_is_not_a_folder_keeps_scenarios_in_memory(tmp_path) -> None:
+    shelf = scenario_shelf(object())
+    assert not shelf.persistent
+    shelf.save("a", {"sites": [{"project_id": "rp-020", "type": "clinics"}]})
+    assert shelf.list()[0]["sites"] == 1 and shelf.get("a")["sites"][0]["project_id"] == "rp-020"
+    assert isinstance(scenario_shelf(FolderStore(tmp_path)), FolderShelf)

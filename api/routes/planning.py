@@ -13,8 +13,9 @@ from api.deps import Studies, StudyCache, WalkerMinutes
 from api.routes.pages import Basemap
 from geo.analysis.planning import Scenario, compare, recommend_sites
 from geo.crs import to_wgs84
-from geo.errors import NotFoundError, QueryError
+from geo.errors import QueryError
 from geo.layers.geojson import to_feature_collection
+from geo.layers.scenarios import FolderShelf, MemoryShelf
 from geo.maps.scenario import scenario_map
 
 router = APIRouter(tags=["planning"])
@@ -209,78 +210,108 @@ def _points(text: str | None) -> np.ndarray:
     return xy
 
 
-#: Scenarios kept by ``PUT /scenarios/{name}``: in the running service's memory only (not in
-#: the layer store, which holds layers; a restart forgets them), beside the browser's own copy.
-_KEPT_MAX = 500
-ScenarioName = Annotated[
-    str,
-    Path(min_length=1, max_length=80, description="方案名 / name", examples=["228街坊睦邻中心"]),
-]
+ScenarioName = Annotated[str, Path(description="方案名 / name", examples=["228街坊睦邻中心"])]
 
 
-@router.put("/scenarios/{name}", summary="保存方案 / keep a what-if plan by name (in memory)")
+@router.get("/scenarios", summary="已保存的方案 / the saved what-if plans")
+def saved_scenarios(request: Request) -> JSONResponse:
+    """Every saved plan: its name, when it was saved (UTC) and how many facilities it adds,
+    moves and closes and renovation sites it opens. 已保存方案列表。
+    \f
+
+    Parameters
+    ----------
+    request : Request
+        Its app holds the shelf of saved scenarios.
+
+    Returns
+    -------
+    JSONResponse
+        ``{"persistent": bool, "scenarios": [{"name", "saved", "add", "move", "remove",
+        "sites"}, …]}`` (counts), by name; ``persistent`` is false when the store keeps
+        them in memory only.
+    """
+    shelf = _shelf(request)
+    return JSONResponse({"persistent": shelf.persistent, "scenarios": shelf.list()})
+
+
+@router.put("/scenarios/{name}", summary="保存方案 / save a what-if plan by name")
 def keep_scenario(
     request: Request,
     name: ScenarioName,
     body: Annotated[dict[str, Any], Body(examples=[_EXAMPLE])],
 ) -> JSONResponse:
-    """Keep a what-if plan's JSON under ``name`` while the service runs (not written to
-    disk: a restart forgets it; the workbench also keeps it in the browser). 保存在内存中。
+    """Save a what-if plan's JSON under ``name``, replacing one of that name: beside the
+    layers (``scenarios/<name>.json`` in the data folder), so it outlives a restart; in
+    memory for a store that is not a folder. A name is letters, digits, spaces and
+    ``- _ . ( ) （ ） · + # &``, at most 80 characters; a bad name is a 400. 保存方案。
     \f
 
     Parameters
     ----------
     request : Request
-        Its app holds the scenarios.
+        Its app holds the shelf of saved scenarios.
     name : str
-        The scenario's name, 1–80 characters.
+        The scenario's name.
     body : dict
-        The scenario as ``POST /scenarios`` takes it; checked before it is kept.
+        The scenario as ``POST /scenarios`` takes it; checked before it is saved.
 
     Returns
     -------
     JSONResponse
-        The scenario as kept, its ``name`` set to ``name``.
+        The scenario as saved, with ``name`` and ``saved`` (UTC, ISO 8601).
     """
     scenario = Scenario.from_dict({**body, "name": name})
-    kept = _kept(request)
-    if name not in kept and len(kept) >= _KEPT_MAX:
-        raise QueryError(f"最多保存 {_KEPT_MAX} 个方案 / at most {_KEPT_MAX} scenarios are kept")
-    kept[name] = {"name": name, "add": scenario.add, "move": scenario.move,
-                  "remove": scenario.remove, "sites": scenario.sites}  # fmt: skip
-    return JSONResponse(kept[name])
+    entries = {"add": scenario.add, "move": scenario.move, "remove": scenario.remove,
+               "sites": scenario.sites}  # fmt: skip
+    return JSONResponse(_shelf(request).save(name, entries))
 
 
-@router.get("/scenarios/{name}", summary="读取方案 / a kept what-if plan")
+@router.get("/scenarios/{name}", summary="读取方案 / a saved what-if plan")
 def kept_scenario(request: Request, name: ScenarioName) -> JSONResponse:
-    """The what-if plan kept under ``name`` by the PUT of this path; 404 when none is.
+    """The what-if plan saved under ``name`` by the PUT of this path; 404 when none is.
     \f
 
     Parameters
     ----------
     request : Request
-        Its app holds the scenarios.
+        Its app holds the shelf of saved scenarios.
     name : str
         The scenario's name.
 
     Returns
     -------
     JSONResponse
-        The scenario's JSON, as ``POST /scenarios`` takes it.
+        The scenario's JSON, as ``POST /scenarios`` takes it, with ``saved``.
     """
-    kept = _kept(request)
-    if name not in kept:
-        raise NotFoundError(f"没有保存的方案 '{name}' / no scenario kept as '{name}'")
-    return JSONResponse(kept[name])
+    return JSONResponse(_shelf(request).get(name))
 
 
-def _kept(request: Request) -> dict[str, dict[str, Any]]:
-    """The app's kept scenarios, by name."""
-    state = request.app.state
-    if not hasattr(state, "lc_scenarios"):
-        state.lc_scenarios = {}
-    kept: dict[str, dict[str, Any]] = state.lc_scenarios
-    return kept
+@router.delete("/scenarios/{name}", status_code=204, summary="删除方案 / delete a saved plan")
+def forget_scenario(request: Request, name: ScenarioName) -> Response:
+    """Delete the plan saved under ``name``; 404 when none is. 删除方案。
+    \f
+
+    Parameters
+    ----------
+    request : Request
+        Its app holds the shelf of saved scenarios.
+    name : str
+        The scenario's name.
+
+    Returns
+    -------
+    Response
+        204, no body.
+    """
+    _shelf(request).delete(name)
+    return Response(status_code=204)
+
+
+def _shelf(request: Request) -> FolderShelf | MemoryShelf:
+    """The app's saved scenarios (beside a folder store's layers, else in memory)."""
+    shelf: FolderShelf | MemoryShelf = request.app.state.scenarios
+    return shelf
 
 
 #: Each query parameter of ``GET /maps/scenario``: its entries' form and an example.

@@ -74,13 +74,13 @@ class Scenario:
         ----------
         data : dict
             ``add``, ``move``, ``remove``, ``sites`` (lists of objects; missing or None
-            means none) and ``name`` (default ``scenario``).
+            means none), ``name`` (default ``scenario``); ``saved`` (a time) is ignored.
 
         Returns
         -------
         Scenario
         """
-        unknown = set(data) - {"add", "move", "remove", "sites", "name"}
+        unknown = set(data) - {"add", "move", "remove", "sites", "name", "saved"}
         if unknown:
             raise QueryError(
                 f"方案中有未知项 / unknown scenario keys: {', '.join(sorted(unknown))}; "

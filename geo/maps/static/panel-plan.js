@@ -8,9 +8,9 @@
  * "方案 / what if": click the map to add a facility of the chosen type, drag one (new or
  * existing) to move it, delete one from its popup. After each edit POST /scenarios answers
  * who gains and who loses coverage, per 街道, and the changed compounds are outlined on the
- * map. A scenario is kept by name in this browser (localStorage) and in the running service
- * (PUT /scenarios/{name}: memory only, a restart forgets it); /?scenario=NAME opens it; two
- * kept scenarios compare per 街道.
+ * map. A scenario is kept by name in this browser (localStorage) and by the service
+ * (PUT /scenarios/{name}: beside the layers, so it outlives a restart; GET /scenarios lists
+ * them); /?scenario=NAME opens it; two kept scenarios compare per 街道.
  *
  * Positions from the service are WGS-84; a basemap in GCJ-02 (gaode) gets them shifted here
  * (and clicks shifted back). Text from the data is set with textContent, never parsed as HTML.
@@ -31,7 +31,7 @@
       clear: "清空", del: "删除此设施", name: "方案名", save: "保存", open: "打开", saved: "已保存", sub: "街道", gained: "新增覆盖",
       lost: "失去覆盖", nochange: "覆盖无变化", edits: "改动", link: "链接", maplink: "方案地图", compare: "比较方案", today: "（现状）",
       current: "（当前方案）", net: "净增人口", diff: "差", loading: "计算中…", failed: "失败", notfound: "找不到方案",
-      memory: "服务端仅保存在内存中（重启后丢失）", added: "新增", moved: "迁移", removed: "关闭", addsite: "加入方案"
+      memory: "服务端仅保存在内存中（重启后丢失）", ondisk: "已保存在服务器数据目录", added: "新增", moved: "迁移", removed: "关闭", addsite: "加入方案"
     },
     en: {
       rec: "Recommended sites", k: "sites", source: "candidates", weight: "elderly weight", go: "Recommend",
@@ -45,7 +45,8 @@
       link: "link", maplink: "scenario map", compare: "Compare scenarios", today: "(today)",
       current: "(current scenario)", net: "net residents", diff: "difference", loading: "computing…",
       failed: "failed", notfound: "no scenario named",
-      memory: "the service keeps it in memory only (lost on restart)", added: "added", moved: "moved",
+      memory: "the service keeps it in memory only (lost on restart)",
+      ondisk: "kept in the service's data folder", added: "added", moved: "moved",
       removed: "closed", addsite: "add to scenario"
     }
   };
@@ -449,6 +450,25 @@
     function kept() {
       try { return JSON.parse(localStorage.getItem(STORE) || "{}") || {}; } catch (e) { return {}; }
     }
+    // the service's saved scenarios (GET /scenarios), listed beside this browser's own
+    var server = {names: [], persistent: true};
+    function fetchSaved() {
+      return api.getJSON("/scenarios").then(function (body) {
+        server.names = body.scenarios.map(function (s) { return s.name; });
+        server.persistent = body.persistent;
+      }).catch(function () { server.names = []; });
+    }
+    function keptNames() {
+      var all = {};
+      Object.keys(kept()).concat(server.names).forEach(function (n) { all[n] = true; });
+      return Object.keys(all).sort();
+    }
+    // a kept scenario's JSON: this browser's copy, else the service's
+    function bodyOf(name) {
+      var local = kept()[name];
+      if (local) return Promise.resolve(local);
+      return api.getJSON("/scenarios/" + encodeURIComponent(name));
+    }
     function keep(name, body) {
       var all = kept();
       all[name] = body;
@@ -481,11 +501,11 @@
       keep(name, body);
       return fetch("/scenarios/" + encodeURIComponent(name), {method: "PUT",
         headers: {"Content-Type": "application/json"}, body: JSON.stringify(body)}).then(answer)
-        .then(function () {
+        .then(fetchSaved).then(function () {
           renderPlan();  // the kept list now holds it
           var status = document.getElementById("lc-plan-status");
           if (status) {
-            status.textContent = w().saved + " · " + w().memory + " · ";
+            status.textContent = w().saved + " · " + (server.persistent ? w().ondisk : w().memory) + " · ";
             var url = location.pathname + location.search + (location.search ? "&" : "?")
               + "scenario=" + encodeURIComponent(name);
             status.appendChild(el("a", {id: "lc-plan-link", href: url}, w().link));
@@ -531,7 +551,7 @@
       saveB.addEventListener("click", function () { if (name.value.trim()) save(name.value.trim()); });
       save_.appendChild(name);
       save_.appendChild(saveB);
-      var names = Object.keys(kept()).sort();
+      var names = keptNames();
       var pick = el("select", {id: "lc-plan-kept"});
       names.forEach(function (n) { pick.appendChild(el("option", {value: n}, n)); });
       var openB = el("button", {type: "button", id: "lc-plan-open", className: "lc-plan-button"}, t.open);
@@ -574,12 +594,15 @@
     }
 
     function resultOf(choice) {
-      var body = choice === "*" ? scenarioJSON() : choice ? kept()[choice] : null;
-      if (!body || (!(body.add || []).length && !(body.move || []).length
-          && !(body.remove || []).length && !(body.sites || []).length)) {
-        return Promise.resolve(null);  // today: nothing gained or lost
-      }
-      return postJSON("/scenarios?" + walker(), body);
+      var got = choice === "*" ? Promise.resolve(scenarioJSON()) : choice ? bodyOf(choice)
+        : Promise.resolve(null);
+      return got.then(function (body) {
+        if (!body || (!(body.add || []).length && !(body.move || []).length
+            && !(body.remove || []).length && !(body.sites || []).length)) {
+          return null;  // today: nothing gained or lost
+        }
+        return postJSON("/scenarios?" + walker(), body);
+      });
     }
 
     function compare(a, b, out) {
@@ -631,7 +654,10 @@
     planApi.query = api.query();
     renderRec();
     renderPlan();
-    loadExisting(api.state.type).then(drawEditable).then(function () {
+    Promise.all([fetchSaved(), loadExisting(api.state.type)]).then(function () {
+      renderPlan();
+      drawEditable();
+    }).then(function () {
       document.documentElement.setAttribute("data-lc-plan-ready", "1");
     });
     if (OPEN) {
