@@ -22,7 +22,7 @@ from served import serving
 from api.main import create_app
 from geo.analysis.coverage import analyze_areas
 from geo.analysis.params import WalkParams
-from geo.analysis.planning import Scenario, candidate_sites, compare
+from geo.analysis.planning import Scenario, apply_scenario, candidate_sites, compare
 from geo.analysis.study import Study
 from geo.settings import DEFAULT_DATA_DIR, Settings
 
@@ -296,3 +296,57 @@ def test_a_site_inside_a_compound_is_added_by_clicking_the_compound(
     assert len(scenario["add"]) == 1
     assert totals(page) == expected(study, scenario)[ALL]
     assert totals(page)["population_gained"] > 0  # the compound clicked is now covered
+
+
+def test_two_scenarios_side_by_side_move_together(page, base_url: str, study: Study) -> None:
+    """A scenario saved through the API (not in this browser) against the one being edited:
+    each map shows its own scenario's charging points, and panning or zooming one moves the
+    other; the per-街道 table stays beside them."""
+    first = {"add": [{"type": "charging_points", "lon": 121.5525, "lat": 31.303}]}
+    assert page.request.put(f"{base_url}/scenarios/side-a", data=first).ok
+    open_page(page, f"{base_url}/?tiles=none&type=charging_points")
+    closing = {"name": "b", "add": [], "move": [], "sites": [],
+               "remove": [{"type": "charging_points", "id": "cp-001"}]}  # fmt: skip
+    page.evaluate(f"window.lcPlan.use({json.dumps(closing)})")
+    page.select_option("#lc-compare-a", "side-a")  # listed from GET /scenarios
+    page.select_option("#lc-compare-b", "*")
+    page.click("#lc-compare-go")
+    page.click("#lc-compare-maps")
+    page.wait_for_selector("#lc-side-map-b .lc-side-facility")
+    ids = "els => els.map(e => e.dataset.id).sort()"
+    shown_a = page.eval_on_selector_all("#lc-side-map-a .lc-side-facility", ids)
+    shown_b = page.eval_on_selector_all("#lc-side-map-b .lc-side-facility", ids)
+    want_a = apply_scenario(study, Scenario.from_dict({**first, "name": "side-a"}))
+    want_b = apply_scenario(study, Scenario.from_dict(closing))
+    assert shown_a == sorted(want_a.layers["charging_points"].index)
+    assert shown_b == sorted(want_b.layers["charging_points"].index)
+    assert "side-a-charging_points-1" in shown_a and "cp-001" not in shown_b
+    assert page.locator("#lc-side-map-a .lc-plan-new").count() == 1
+    assert page.is_visible("#lc-compare-table")  # the panel is not covered
+
+    def views() -> list[list[float]]:
+        return page.evaluate(
+            "window.lcPlan.sideBySide.maps.map(m => [m.getCenter().lat, m.getCenter().lng,"
+            " m.getZoom()])"
+        )
+
+    before = views()
+    assert before[0] == before[1]
+    box = page.locator("#lc-side-map-a").bounding_box()
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.mouse.move(x, y)
+    page.mouse.down()
+    page.mouse.move(x - 120, y - 80, steps=6)
+    page.mouse.up()
+    panned = views()
+    assert panned[0] != before[0] and panned[0] == pytest.approx(panned[1])
+    page.click("#lc-side-map-b .leaflet-control-zoom-in")
+    page.wait_for_function(
+        f"() => window.lcPlan.sideBySide.maps[0].getZoom() > {before[0][2]}", timeout=5_000
+    )
+    zoomed = views()
+    assert zoomed[0][2] == zoomed[1][2] > before[0][2]
+    shot(page, "side-by-side")
+    page.click("#lc-side-close")
+    assert page.locator("#lc-side-view").count() == 0
+    assert page.lc_errors == []

@@ -40,11 +40,19 @@ def scenarios(
     tiles: Annotated[Basemap, Query(description="f=html 的底图 / basemap; none = offline")] = (
         "openstreetmap"
     ),
+    facilities: Annotated[
+        Literal["clinics", "neighbor_centers", "charging_points"] | None,
+        Query(
+            description="同时返回方案后的该类设施 / also answer this type's facilities after "
+            "the scenario (GeoJSON points: id, name)"
+        ),
+    ] = None,
 ) -> Response:
     """Add, move or remove facilities, or open one at a renovation project, without
     changing the stored layers: people and elderly newly covered or lost per subdistrict,
     and the residential areas that changed (GeoJSON). ``f=html`` returns the map of the
-    scenario, new sites starred (as ``GET /maps/scenario``, a link's form of it)."""
+    scenario, new sites starred (as ``GET /maps/scenario``, a link's form of it);
+    ``facilities=TYPE`` adds that type's facilities as the scenario leaves them."""
     study = studies.study()
     scenario = Scenario.from_dict(body)
     if f == "html":
@@ -55,14 +63,17 @@ def scenarios(
     ).any(axis=1)
     areas = study.layers["residential_areas"][["id", "name", "subdistrict", "geometry"]]
     frame = areas.join(result.changes)[changed.to_numpy()]
-    return JSONResponse(
-        {
-            "scenario": body.get("name") or "scenario",
-            "profile": params.profile.name,
-            "by_subdistrict": result.by_subdistrict.to_dict(orient="records"),
-            "changed_areas": json.loads(to_feature_collection(frame)),
-        }
-    )
+    answer = {
+        "scenario": body.get("name") or "scenario",
+        "profile": params.profile.name,
+        "by_subdistrict": result.by_subdistrict.to_dict(orient="records"),
+        "changed_areas": json.loads(to_feature_collection(frame)),
+    }
+    if facilities is not None:
+        after = result.study.layers[facilities][["id", "name", "geometry"]]
+        points = after.set_geometry(after.geometry.representative_point())
+        answer["facilities"] = json.loads(to_feature_collection(points))
+    return JSONResponse(answer)
 
 
 _MAP_EXAMPLE = (

@@ -132,7 +132,7 @@
       }
       return r.json();
     }
-    var planApi = {};
+    var planApi = {glyph: glyph, toMap: toMap};
     window.lcPlan = planApi;
 
     // ---- recommended sites -------------------------------------------------------------
@@ -601,8 +601,17 @@
             && !(body.remove || []).length && !(body.sites || []).length)) {
           return null;  // today: nothing gained or lost
         }
-        return postJSON("/scenarios?" + walker(), body);
+        return postJSON("/scenarios?" + walker() + "&facilities=" + api.state.type, body);
       });
+    }
+
+    // what the side-by-side maps draw for one choice: its label and its facilities
+    function sideOf(choice, label, body) {
+      var today = existing[api.state.type] || [], ids = {};
+      today.forEach(function (f) { ids[String(f.id)] = true; });
+      return {label: label, facilities: body ? body.facilities.features : today,
+        changed: body ? body.changed_areas : null,
+        fresh: function (f) { return !ids[String(f.id)]; }};
     }
 
     function compare(a, b, out) {
@@ -628,6 +637,14 @@
         });
         out.appendChild(table);
         planApi.compared = {a: na, b: nb};
+        if (planApi.sideBySide) {
+          var label = function (c) { return c === "*" ? t.current : c ? c : t.today; };
+          var sides = [sideOf(a, "A · " + label(a), both[0]), sideOf(b, "B · " + label(b), both[1])];
+          var open = el("button", {type: "button", id: "lc-compare-maps", className: "lc-plan-button"},
+            planApi.sideBySide.words().open);
+          open.addEventListener("click", function () { planApi.sideBySide.show(sides); });
+          out.appendChild(open);
+        }
       }).catch(function (e) { out.textContent = t.failed + " (" + e.message + ")"; });
     }
 
