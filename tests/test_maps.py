@@ -169,7 +169,7 @@ import pytest  # noqa: E402
 
 import geo.maps.base as base  # noqa: E402
 
-VENDORED = {"leaflet.js", "leaflet.markercluster.js", "jquery.min.js"}
+VENDORED = {"leaflet.js", "leaflet.markercluster.js", "jquery.min.js", "leaflet-geoman.js"}
 
 
 def config(page: str, element_id: str) -> dict:

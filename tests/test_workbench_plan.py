@@ -350,3 +350,48 @@ def test_two_scenarios_side_by_side_move_together(page, base_url: str, study: St
     page.click("#lc-side-close")
     assert page.locator("#lc-side-view").count() == 0
     assert page.lc_errors == []
+
+
+def test_the_editor_is_leaflet_geomans(page, base_url: str, study: Study) -> None:
+    """Geoman's toolbar adds (its marker button) and deletes (its removal mode); a right-click
+    deletes too; only the editor's markers are Geoman's, never the compounds."""
+    open_page(page, f"{base_url}/?tiles=none&type=charging_points&lang=en")
+    assert page.evaluate("L.PM.version") == "2.20.2"
+    assert (
+        page.evaluate(
+            "() => { let n = 0; window[window.lcWorkbench.config.areas]"
+            ".eachLayer(l => { if (l.pm) n++; }); return n; }"
+        )
+        == 0
+    )
+    page.click(".leaflet-pm-toolbar .leaflet-pm-icon-marker")
+    assert page.get_attribute("#lc-plan-add", "aria-pressed") == "true"  # the same mode
+    before = plan_serial(page)
+    click_map_at(page, 121.5525, 31.3030)
+    wait_plan(page, before)
+    added = page.evaluate("window.lcPlan.scenario()")
+    assert len(added["add"]) == 1 and totals(page) == expected(study, added)[ALL]
+    page.click("#lc-plan-add")  # stop adding
+    assert page.get_attribute("#lc-plan-add", "aria-pressed") == "false"
+    assert page.locator(".leaflet-pm-toolbar .active").count() == 0
+    assert page.locator(".lc-plan-marker.leaflet-pm-draggable").count() > 1
+
+    # the removal mode: a click on today's charging point closes it
+    page.click(".leaflet-pm-toolbar .leaflet-pm-icon-delete")
+    first = page.locator(".lc-plan-marker:not(.lc-plan-new)").first
+    closed = first.get_attribute("title")
+    before = plan_serial(page)
+    first.click()
+    wait_plan(page, before)
+    edited = page.evaluate("window.lcPlan.scenario()")
+    names = study.layers["charging_points"]["name"]
+    assert [r["id"] for r in edited["remove"]] == [names.index[names == closed][0]]
+    assert totals(page) == expected(study, edited)[ALL]
+    page.click(".leaflet-pm-toolbar .leaflet-pm-icon-delete")  # leave the removal mode
+
+    # a right-click deletes the added one
+    before = plan_serial(page)
+    page.locator(".lc-plan-marker.lc-plan-new").click(button="right")
+    wait_plan(page, before)
+    assert page.evaluate("window.lcPlan.scenario()")["add"] == []
+    assert page.lc_errors == []

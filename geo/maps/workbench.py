@@ -275,6 +275,9 @@ def add_workbench(
         fmap.options["zoomSnap"] = 0.25
     add_static(fmap, "workbench.css", assets)
     add_static(fmap, "workbench.js", assets)
+    # the what-if editor's Leaflet-Geoman (add, drag, delete), before the panel that uses it
+    add_static(fmap, "leaflet-geoman.css", assets)
+    add_static(fmap, "leaflet-geoman.js", assets)
     # the panel's further sections, each a pair of files that register with workbench.js
     for extra in sorted(STATIC.glob("panel-*.css")) + sorted(STATIC.glob("panel-*.js")):
         add_static(fmap, extra.name, assets)

@@ -12,12 +12,23 @@
  * (PUT /scenarios/{name}: beside the layers, so it outlives a restart; GET /scenarios lists
  * them); /?scenario=NAME opens it; two kept scenarios compare per 街道.
  *
+ * The editing is Leaflet-Geoman's (static/leaflet-geoman.js, bundled): its marker drawing
+ * adds a facility (our button or its toolbar's marker button), its marker editing drags one,
+ * and its removal mode (or a right-click) deletes one, as does the popup's delete button.
+ * Geoman manages only the layers that ask for it (pmIgnore: false), so the compounds, gap
+ * zones and isochrones are never editable. Without Geoman (a page built without it) the
+ * same editor runs on plain Leaflet: a map click adds, a marker drags.
+ *
  * Positions from the service are WGS-84; a basemap in GCJ-02 (gaode) gets them shifted here
  * (and clicks shifted back). Text from the data is set with textContent, never parsed as HTML.
- * Plain ES5, no library beyond Leaflet.
+ * Plain ES5 beside Leaflet and Leaflet-Geoman.
  */
 (function () {
   "use strict";
+
+  // set now, before folium's script makes the map and its (thousands of) compounds: opted
+  // out, Geoman would give every one of them an editor
+  if (window.L && L.PM) L.PM.setOptIn(true);
 
   // read now: the workbench rewrites the URL from its own state before plugins start
   var OPEN = new URLSearchParams(location.search).get("scenario");
@@ -27,7 +38,7 @@
     zh: {
       rec: "推荐选址", k: "个数", source: "候选点", weight: "老人权重", go: "推荐", renovation_projects: "改造项目",
       neighbor_centers: "睦邻中心", street_nodes: "道路节点", people: "人口", elderly: "老人", none: "没有能新增覆盖的选址",
-      total: "合计新增覆盖", plan: "方案（如果…会怎样）", adding: "点击地图添加", stop: "停止添加", hint: "点击地图添加所选类型设施；拖动设施可移动；点设施可删除。",
+      total: "合计新增覆盖", plan: "方案（如果…会怎样）", adding: "点击地图添加", stop: "停止添加", hint: "点击地图（或地图上的标记按钮）添加所选类型设施；拖动设施可移动；点设施后删除，或右键、橡皮擦按钮删除。",
       clear: "清空", del: "删除此设施", name: "方案名", save: "保存", open: "打开", saved: "已保存", sub: "街道", gained: "新增覆盖",
       lost: "失去覆盖", nochange: "覆盖无变化", edits: "改动", link: "链接", maplink: "方案地图", compare: "比较方案", today: "（现状）",
       current: "（当前方案）", net: "净增人口", diff: "差", loading: "计算中…", failed: "失败", notfound: "找不到方案",
@@ -39,7 +50,7 @@
       street_nodes: "street nodes", people: "residents", elderly: "aged 60+", none: "no site covers anyone new",
       total: "newly covered in all", plan: "What if (scenario)", adding: "Click the map to add",
       stop: "Stop adding",
-      hint: "Click the map to add a facility of the chosen type; drag one to move it; click one to delete it.",
+      hint: "Click the map (or the map's marker button) to add a facility of the chosen type; drag one to move it; delete one from its popup, by right-clicking it or with the eraser button.",
       clear: "Clear", del: "Delete this facility", name: "name", save: "Save", open: "Open", saved: "saved",
       sub: "Subdistrict", gained: "gained", lost: "lost", nochange: "coverage unchanged", edits: "edits",
       link: "link", maplink: "scenario map", compare: "Compare scenarios", today: "(today)",
@@ -236,6 +247,31 @@
     var scen = {name: "", add: [], move: [], remove: [], sites: []};
     var adding = false, planSerial = 0, lastPlan = null, existing = {};
 
+    // Leaflet-Geoman on this map (opted in: see the top of this file)
+    var geoman = null;
+    if (L.PM) {
+      map.options.pmIgnore = false;
+      L.PM.reInitLayer(map);
+      geoman = map.pm || null;
+    }
+    function geomanOptions() {
+      geoman.setLang(api.state.lang === "en" ? "en" : "zh");
+      geoman.setGlobalOptions({snappable: false, continueDrawing: true, markerEditable: false,
+        markerStyle: {icon: icon(api.state.type, "", "lc-plan-placing")}});
+    }
+    // a marker of the editor: dragged and deleted through Geoman (or plain Leaflet's dragging)
+    function editable(marker, onMoved, onDeleted) {
+      marker.addTo(editLayer);
+      if (geoman && marker.pm) {
+        marker.pm.enable({draggable: true, snappable: false, preventMarkerRemoval: false});
+        marker.on("pm:edit", onMoved);
+        marker.on("pm:remove", onDeleted);
+      } else {
+        marker.dragging.enable();
+        marker.on("dragend", onMoved);
+      }
+    }
+
     function idOf(e) { return e.type + ":" + e.id; }
 
     function scenarioJSON() {
@@ -247,9 +283,9 @@
     }
     planApi.scenario = scenarioJSON;
 
-    function icon(t, extra) {
+    function icon(t, extra, base) {
       var g = glyph(t);
-      return L.divIcon({className: "lc-plan-marker" + (extra ? " " + extra : ""), html:
+      return L.divIcon({className: (base || "lc-plan-marker") + (extra ? " " + extra : ""), html:
         "<span style=\"background:" + g[2] + "\">" + g[1] + "</span>", iconSize: [24, 24],
         iconAnchor: [12, 12]});
     }
@@ -270,43 +306,43 @@
         if (scen.remove.some(function (r) { return idOf(r) === key; })) return;
         var moved = scen.move.filter(function (m) { return idOf(m) === key; })[0];
         var c = moved ? [moved.lon, moved.lat] : f.geometry.coordinates;
-        var marker = L.marker(toMap(c[0], c[1]), {draggable: true, title: f.properties.name || f.id,
+        var marker = L.marker(toMap(c[0], c[1]), {pmIgnore: false, title: f.properties.name || f.id,
           icon: icon(kind, moved ? "lc-plan-moved" : "")});
         marker.lcKey = key;
-        var d = deleteButton(function () {
+        function deleted() {
           scen.move = scen.move.filter(function (m) { return idOf(m) !== key; });
           scen.remove.push({type: kind, id: String(f.id)});
           edited();
-        });
+        }
+        var d = deleteButton(deleted);
         d.box.appendChild(el("b", {className: "lc-popup-title"}, f.properties.name || f.id));
         d.box.appendChild(d.button);
         marker.bindPopup(d.box, api.popupOptions);
-        marker.on("dragend", function () {
+        editable(marker, function () {
           var p = fromMap(marker.getLatLng());
           scen.move = scen.move.filter(function (m) { return idOf(m) !== key; });
           scen.move.push({type: kind, id: String(f.id), lon: p[0], lat: p[1]});
           edited();
-        });
-        marker.addTo(editLayer);
+        }, deleted);
       });
       scen.add.forEach(function (a, i) {
-        var marker = L.marker(toMap(a.lon, a.lat), {draggable: true, title: a.name || "",
+        var marker = L.marker(toMap(a.lon, a.lat), {pmIgnore: false, title: a.name || "",
           icon: icon(a.type, "lc-plan-new")});
         marker.lcKey = "add:" + i;
-        var d = deleteButton(function () {
+        function deleted() {
           scen.add.splice(scen.add.indexOf(a), 1);
           edited();
-        });
+        }
+        var d = deleteButton(deleted);
         d.box.appendChild(el("b", {className: "lc-popup-title"}, "★ " + (a.name || typeName(a.type))));
         d.box.appendChild(d.button);
         marker.bindPopup(d.box, api.popupOptions);
-        marker.on("dragend", function () {
+        editable(marker, function () {
           var p = fromMap(marker.getLatLng());
           a.lon = p[0];
           a.lat = p[1];
           edited();
-        });
-        marker.addTo(editLayer);
+        }, deleted);
       });
     }
 
@@ -331,11 +367,50 @@
       setTimeout(function () { map.closePopup(); }, 0);
       addFacility(api.state.type, p[0], p[1]);
     }
-    map.on("click", clickToAdd);
-    // a compound's popup stops the click before it reaches the map: a site inside a
-    // compound (a charger in its bike shed) is added from the compounds' own click
-    var compounds = window[api.config.areas];
-    if (compounds && compounds.on) compounds.on("click", clickToAdd);
+    // a compound's popup stops the click before it reaches the map (or Geoman's drawing,
+    // on a touch screen, where it has no marker under the finger): a site inside a compound
+    // (a charger in its bike shed) is added from the compounds' own click
+    // (with Geoman the map may see the same click after the compound: then Geoman adds it)
+    var compounds = window[api.config.areas], compoundClick = null;
+    if (compounds && compounds.on) {
+      compounds.on("click", function (e) {
+        if (!adding) return;
+        if (!geoman) { clickToAdd(e); return; }
+        compoundClick = e;
+        setTimeout(function () {
+          if (compoundClick === e) clickToAdd(e);
+          compoundClick = null;
+        }, 0);
+      });
+    }
+
+    function setAdding(on) {
+      adding = on;
+      planApi.adding = adding;  // for the other panels: a map click is an added facility now
+      map.getContainer().classList.toggle("lc-plan-adding", adding);
+      loadExisting(api.state.type).then(function () { drawEditable(); renderPlan(); });
+    }
+    if (geoman) {
+      geomanOptions();
+      geoman.addControls({position: "topleft", drawMarker: true, removalMode: true,
+        drawCircleMarker: false, drawPolyline: false, drawRectangle: false, drawPolygon: false,
+        drawCircle: false, drawText: false, editMode: false, dragMode: false, cutPolygon: false,
+        rotateMode: false});
+      map.on("pm:drawstart", function (e) { if (e.shape === "Marker") setAdding(true); });
+      map.on("pm:drawend", function (e) { if (e.shape === "Marker") setAdding(false); });
+      // the removal mode turns the markers' editing off: on again when it ends
+      map.on("pm:globalremovalmodetoggled", function (e) { if (!e.enabled) drawEditable(); });
+      map.on("pm:create", function (e) {
+        if (e.shape !== "Marker") return;
+        var p = fromMap(e.layer.getLatLng());
+        e.layer.remove();
+        compoundClick = null;
+        setTimeout(function () { map.closePopup(); }, 0);  // a compound's, clicked through
+        addFacility(api.state.type, p[0], p[1]);
+      });
+    } else {
+      map.on("click", clickToAdd);
+    }
 
     function edited() {
       drawEditable();
@@ -526,10 +601,9 @@
       var toggle = el("button", {type: "button", id: "lc-plan-add", "aria-pressed": String(adding),
         className: "lc-plan-button" + (adding ? " lc-current" : "")}, adding ? t.stop : t.adding);
       toggle.addEventListener("click", function () {
-        adding = !adding;
-      planApi.adding = adding;  // for the other panels: a map click is an added facility now
-        map.getContainer().classList.toggle("lc-plan-adding", adding);
-        loadExisting(api.state.type).then(function () { drawEditable(); renderPlan(); });
+        if (!geoman) setAdding(!adding);
+        else if (adding) geoman.disableDraw();
+        else geoman.enableDraw("Marker");
       });
       var clear = el("button", {type: "button", id: "lc-plan-clear", className: "lc-plan-button"}, t.clear);
       clear.addEventListener("click", function () {
@@ -654,6 +728,7 @@
       var walkerChanged = api.query() !== planApi.query;
       planApi.query = api.query();
       if (state.type !== before.type || state.lang !== before.lang) {
+        if (geoman) geomanOptions();
         renderRec();
         renderPlan();
       }
