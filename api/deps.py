@@ -462,7 +462,12 @@ _MINUTES = Query(
     description="阈值 / thresholds, e.g. clinics=15,charging_points=5 (default: 15/15/5)",
     examples=["clinics=15,neighbor_centers=15,charging_points=5"],
 )
+_SPEED = Query(
+    ge=1, le=8, description="自定义步行速度 km/h（代替 profile）/ own walking speed, km/h "
+    "(replaces profile)", examples=[3.5],
+)  # fmt: skip
 ProfileName = Annotated[Literal["standard", "elderly"], _PROFILE]
+SpeedKmh = Annotated[float | None, _SPEED]
 CrsName = Annotated[Literal["wgs84", "gcj02", "bd09"], _CRS]
 MinutesText = Annotated[str | None, _MINUTES]
 
@@ -472,21 +477,29 @@ def walker(profile: ProfileName = "standard") -> WalkParams:
     return WalkParams.parse(profile)
 
 
-def walker_crs(profile: ProfileName = "standard", crs: CrsName = "wgs84") -> WalkParams:
-    """``?profile=&crs=`` parsed once."""
-    return WalkParams.parse(profile, crs=crs)
+def walker_crs(
+    profile: ProfileName = "standard", speed: SpeedKmh = None, crs: CrsName = "wgs84"
+) -> WalkParams:
+    """``?profile=&speed=&crs=`` parsed once: ``speed`` (km/h) replaces ``profile``."""
+    return WalkParams.parse(profile, speed=speed, crs=crs)
 
 
-def walker_minutes(profile: ProfileName = "standard", minutes: MinutesText = None) -> WalkParams:
-    """``?profile=&minutes=`` parsed once (a bad ``minutes`` is a bilingual 400)."""
-    return WalkParams.parse(profile, minutes)
+def walker_minutes(
+    profile: ProfileName = "standard", minutes: MinutesText = None, speed: SpeedKmh = None
+) -> WalkParams:
+    """``?profile=&minutes=&speed=`` parsed once (a bad ``minutes`` is a bilingual 400)."""
+    return WalkParams.parse(profile, minutes, speed=speed)
 
 
 def walker_minutes_crs(
-    profile: ProfileName = "standard", minutes: MinutesText = None, crs: CrsName = "wgs84"
+    profile: ProfileName = "standard",
+    minutes: MinutesText = None,
+    speed: SpeedKmh = None,
+    crs: CrsName = "wgs84",
 ) -> WalkParams:
-    """``?profile=&minutes=&crs=`` parsed once."""
-    return WalkParams.parse(profile, minutes, crs=crs)
+    """``?profile=&minutes=&speed=&crs=`` parsed once: ``speed`` (km/h) replaces
+    ``profile``."""
+    return WalkParams.parse(profile, minutes, speed=speed, crs=crs)
 
 
 Layers = Annotated[LayerCache, Depends(get_cache)]

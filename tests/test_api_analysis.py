@@ -17,6 +17,7 @@ from served import serving
 import geo
 from api.main import create_app
 from geo.analysis.coverage import analyze_areas
+from geo.analysis.params import WalkParams
 from geo.analysis.study import Study
 from geo.crs import gcj02_to_wgs84, wgs84_to_gcj02
 from geo.settings import Settings
@@ -393,3 +394,29 @@ def test_big_batches_need_the_token_and_come_back_streamed(sample) -> None:
         # chunks of 1,000 points join into the same answer as a small request
         small = http.post("/nearest", json={"points": points[1_500:1_502], "k": 26}).json()
         assert small["results"] == results[1_500:1_502]
+
+
+def test_coverage_at_own_speed_is_the_librarys(client, study) -> None:
+    """``speed=`` is a walker of the service's own, not minutes scaled in the browser: the
+    answers are the library's for ``WalkParams.parse(speed=…)``, and differ from 4 km/h."""
+    params = WalkParams.parse(speed=2.5, minutes="clinics=10")
+    expected = analyze_areas(study, params)
+    body = client.get("/coverage", params={"speed": 2.5, "minutes": "clinics=10"}).json()
+    got = {f["id"]: f["properties"] for f in body["features"]}
+    assert len(got) == len(expected)
+    for area_id, row in expected.iterrows():
+        for kind in geo.FACILITY_LAYERS:
+            assert got[area_id][f"{kind}_covered"] == bool(row[f"{kind}_covered"]), area_id
+    standard = analyze_areas(study, WalkParams.parse(minutes="clinics=10"))
+    assert expected["clinics_covered"].sum() < standard["clinics_covered"].sum()
+    summary = client.get("/coverage/summary", params={"speed": 2.5, "minutes": "clinics=10"})
+    clinics = next(r for r in summary.json()["summary"]
+                   if r["subdistrict"] == "全部 / all" and r["type"] == "clinics")  # fmt: skip
+    assert clinics["areas_covered"] == int(expected["clinics_covered"].sum())
+    # the catchment takes it too
+    catchment = client.get("/catchment", params={"lon": 121.5405, "lat": 31.299,
+                                                 "minutes": "10", "speed": 2.5}).json()  # fmt: skip
+    assert catchment["speed_kmh"] == 2.5
+    for bad in ("0.5", "9", "fast"):
+        answer = client.get("/coverage", params={"speed": bad})
+        assert answer.status_code in (400, 422) and "speed" in answer.text

@@ -14,15 +14,15 @@ from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
 import pandas as pd
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse, Response
 
-from api.deps import CrsName, MinutesText, ProfileName, Studies, StudyCache
+from api.deps import Studies, StudyCache, WalkerMinutesCRS
 from geo.analysis.coverage import gap_list
 from geo.analysis.params import WalkParams
 from geo.maps.workbench import GAP_COLUMNS
 
-__all__ = ["gap_table", "router", "walker_speed"]
+__all__ = ["gap_table", "router"]
 
 router = APIRouter(tags=["analysis"])
 
@@ -31,37 +31,7 @@ Lang = Literal["zh", "en"]
 _TYPE = Query(description="设施类型 / facility type", examples=["charging_points"])
 _SUB = Query(description="只看此街道 / only this subdistrict")
 _LANG = Query(description="表头语言 / language of the headers")
-_SPEED = Query(ge=1, le=8, description="自定义步行速度 km/h（代替 profile）/ own speed")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def walker_speed(
-    profile: ProfileName = "standard",
-    minutes: MinutesText = None,
-    speed: Annotated[float | None, _SPEED] = None,
-    crs: CrsName = "wgs84",
-) -> WalkParams:
-    """``?profile=&minutes=&speed=&crs=`` parsed once: ``speed`` (km/h) replaces ``profile``.
-
-    Parameters
-    ----------
-    profile : {"standard", "elderly"}
-        The named walker.
-    minutes : str, optional
-        Thresholds, ``clinics=15,charging_points=5``.
-    speed : float, optional
-        Own walking speed, 1–8 km/h.
-    crs : {"wgs84", "gcj02", "bd09"}
-        The coordinates of the rows' extents.
-
-    Returns
-    -------
-    WalkParams
-    """
-    return WalkParams.parse(profile, minutes, speed=speed, crs=crs)
-
-
-WalkerSpeed = Annotated[WalkParams, Depends(walker_speed)]
 
 
 def gap_table(
@@ -120,7 +90,7 @@ def _filename(kind: str, params: WalkParams, ext: str) -> dict[str, str]:
 @router.get("/gaps.json", summary="某类设施的盲区小区表 / gap compounds of one type, as rows")
 def gaps_json(
     studies: Studies,
-    params: WalkerSpeed,
+    params: WalkerMinutesCRS,
     type: Annotated[FacilityType, _TYPE] = "clinics",
     subdistrict: Annotated[str | None, _SUB] = None,
     lang: Annotated[Lang, _LANG] = "zh",
@@ -161,7 +131,7 @@ def gaps_json(
 )
 def gaps_csv(
     studies: Studies,
-    params: WalkerSpeed,
+    params: WalkerMinutesCRS,
     type: Annotated[FacilityType, _TYPE] = "clinics",
     subdistrict: Annotated[str | None, _SUB] = None,
     lang: Annotated[Lang, _LANG] = "zh",
@@ -184,7 +154,7 @@ def gaps_csv(
 )
 def gaps_xlsx(
     studies: Studies,
-    params: WalkerSpeed,
+    params: WalkerMinutesCRS,
     type: Annotated[FacilityType, _TYPE] = "clinics",
     subdistrict: Annotated[str | None, _SUB] = None,
     lang: Annotated[Lang, _LANG] = "zh",

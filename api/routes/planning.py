@@ -224,7 +224,18 @@ def _points(text: str | None) -> np.ndarray:
 ScenarioName = Annotated[str, Path(description="方案名 / name", examples=["228街坊睦邻中心"])]
 
 
-@router.get("/scenarios", summary="已保存的方案 / the saved what-if plans")
+_LISTED = {
+    "persistent": True,
+    "scenarios": [{"name": "228街坊睦邻中心", "saved": "2026-12-01T08:30:00+00:00", "add": 1,
+                   "move": 0, "remove": 0, "sites": 1}],
+}  # fmt: skip
+
+
+@router.get(
+    "/scenarios",
+    summary="已保存的方案 / the saved what-if plans",
+    responses={200: {"content": {"application/json": {"example": _LISTED}}}},
+)
 def saved_scenarios(request: Request) -> JSONResponse:
     """Every saved plan: its name, when it was saved (UTC) and how many facilities it adds,
     moves and closes and renovation sites it opens. 已保存方案列表。

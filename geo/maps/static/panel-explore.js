@@ -11,8 +11,8 @@
  * change. "打印 / Print" prints the map with a title, date, data version, legend, scale and
  * source (static/panel-print.css).
  *
- * Own speed: the service knows the named walkers, so it is asked for the standard walker with
- * minutes scaled by speed / 4 (the same metres); minutes shown are walk_m / (speed x 1000/60).
+ * Own speed goes to the service as it is (speed=, km/h); minutes shown are
+ * walk_m / (speed x 1000/60).
  * Text from the data is set with textContent only.
  */
 (function () {
@@ -89,7 +89,7 @@
     function speed() { return api.state.speed || config.speeds[api.state.profile]; }
     function perMinute() { return speed() * 1000 / 60; }
     function threshold() { return api.state.minutes[api.state.type]; }
-    function walker() { return "profile=" + (api.state.speed ? "standard" : api.state.profile); }
+    function walker() { return api.state.speed ? "speed=" + api.state.speed : "profile=" + api.state.profile; }
     function typeName(kind) {
       var t = config.types.filter(function (x) { return x[0] === kind; })[0];
       return t ? (api.state.lang === "en" ? t[2] : t[1]) : kind;
@@ -233,11 +233,8 @@
       last = {kind: "point", lon: lon, lat: lat};
       group.clearLayers();
       status(words.loading);
-      var factor = api.state.speed ? api.state.speed / config.speeds.standard : 1;
       var shown = [t / 2, t];
-      var asked = shown.map(function (m) {
-        return Math.min(config.maxMinutes, +(m * factor).toFixed(4));
-      }).join(",");
+      var asked = shown.join(",");
       var where = "lon=" + lon + "&lat=" + lat + "&" + walker() + "&crs=" + crs;
       L.circleMarker([lat, lon], {radius: 5, color: POINT, weight: 2, fillColor: "#fff",
         fillOpacity: 1, interactive: false}).addTo(group);

@@ -11,9 +11,8 @@
  * back button restores the previous state; a shared URL opens in it).
  *
  * Colours are relative to the threshold of the type shown: <= 1/2, <= 1, <= 1 1/2 of it,
- * beyond, unreachable. Own speed: /coverage knows only the named walkers, so it is asked for
- * the standard walker (4 km/h) with each threshold scaled by speed / 4, which is the same
- * walking metres (threshold x speed x 1000 / 60); minutes are walk_m / (speed x 1000 / 60).
+ * beyond, unreachable. Own speed goes to the service as it is (speed=, km/h): it computes
+ * the walker; minutes shown are walk_m / (speed x 1000 / 60).
  *
  * Settings are JSON in #lc-workbench-config, written by geo/maps/workbench.py. A page with
  * more compounds than it carries draws them with static/dashboard.js, which asks this script
@@ -109,13 +108,12 @@
     function perMinute(s) { return speedOf(s) * 1000 / 60; }
     function threshold(s) { return s.minutes[s.type]; }
 
-    // what /coverage and /coverage/summary are asked for this walker and thresholds
+    // what /coverage, /coverage/summary (and /scenarios, /recommendations) are asked for
+    // this walker and thresholds
+    function walkerParam(s) { return s.speed ? "speed=" + s.speed : "profile=" + s.profile; }
     function walkerQuery(s) {
-      var factor = s.speed ? s.speed / config.speeds.standard : 1;
-      var minutes = types.map(function (t) {
-        return t + "=" + Math.min(config.maxMinutes, +(s.minutes[t] * factor).toFixed(4));
-      }).join(",");
-      return "profile=" + (s.speed ? "standard" : s.profile) + "&minutes=" + minutes;
+      var minutes = types.map(function (t) { return t + "=" + s.minutes[t]; }).join(",");
+      return walkerParam(s) + "&minutes=" + minutes;
     }
 
     // what /gaps.json and the downloads are asked: they take own speed themselves
@@ -276,12 +274,11 @@
     function overlayUrl(key) {
       var s = state;
       if (key === "zones") return "/gaps?zones=true&" + walkerQuery(s) + "&crs=" + crs;
-      var factor = s.speed ? s.speed / config.speeds.standard : 1;
       var list = config.bands.map(function (b) {
-        return Math.min(config.maxMinutes, +(threshold(s) * b * factor).toFixed(4));
+        return Math.min(config.maxMinutes, +(threshold(s) * b).toFixed(4));
       });
-      return "/isochrones?type=" + s.type + "&minutes=" + list.join(",") + "&profile="
-        + (s.speed ? "standard" : s.profile) + "&crs=" + crs;
+      return "/isochrones?type=" + s.type + "&minutes=" + list.join(",") + "&" + walkerParam(s)
+        + "&crs=" + crs;
     }
 
     function refreshOverlay(key) {
