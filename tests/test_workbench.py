@@ -15,6 +15,7 @@ import json
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import parse_qs, urlparse
 
 import pytest
 from browser import OUTPUT, launched
@@ -173,11 +174,16 @@ def test_own_speed_and_elderly_walker(page, base_url: str, study: Study) -> None
     page.select_option("#lc-walker", "custom")
     wait_painted(page, before)
     before = painted(page)
+    asked: list[str] = []
+    page.on("request", lambda r: "/coverage" in r.url and asked.append(r.url))
     page.fill("#lc-speed", "2")
     page.dispatch_event("#lc-speed", "change")
     wait_painted(page, before)
     assert "speed=2" in page.url
-    # the same metres as the API's own-speed walker: threshold × speed × 1000 / 60
+    # the service computes the own-speed walker: asked for it, thresholds as they are
+    queries = [parse_qs(urlparse(url).query) for url in asked]
+    assert queries and all(q["speed"] == ["2"] and "profile" not in q
+                           and "clinics=15" in q["minutes"][0] for q in queries), asked  # fmt: skip
     assert fills(page) == expected_fills(study, "clinics", WalkParams.parse(speed=2))
     before = painted(page)
     page.select_option("#lc-walker", "elderly")
