@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,6 +26,7 @@ from api.main import create_app
 from geo.analysis.coverage import analyze_areas, gaps, summarize
 from geo.analysis.params import WalkParams
 from geo.analysis.study import Study
+from geo.maps.base import LABELS, popup_html
 from geo.maps.workbench import BAND_COLOURS, GAP_COLUMNS, UNREACHABLE
 from geo.settings import DEFAULT_DATA_DIR, Settings
 
@@ -407,4 +409,37 @@ def test_a_large_city_follows_the_controls(page, city_url: str) -> None:
     assert totals["compounds"] == len(page.evaluate("window.lcWorkbench.gaps.rows"))
     shot(page, "large-city")
     (OUTPUT / "workbench-timing.json").write_text(json.dumps(TIMINGS, indent=1))
+    assert page.lc_errors == []
+
+
+def test_popups_follow_the_language(page, base_url: str, study: Study) -> None:
+    """A facility's popup and a compound's, open when the language changes, change with it:
+    the facility's field names are those of the page built in that language."""
+    open_workbench(page, f"{base_url}/?tiles=none&type=clinics&lang=zh")
+    clinic = study.layers["clinics"].iloc[0]
+    row = {"name": clinic["name"], **clinic.drop("geometry").to_dict()}
+    heads = "els => els.map(e => e.innerText.trim())"
+
+    def names(lang: str) -> list[str]:
+        return re.findall(r"<th>(.*?)</th>", popup_html(row, "clinics", lang))
+
+    page.evaluate(
+        "name => { const w = window.lcWorkbench; w.map.eachLayer(l => {"
+        " if (l.feature && l.feature.id === name && l.getLatLng)"
+        " l.fire('click', {latlng: l.getLatLng()}, true); }); }",
+        str(clinic.name),
+    )
+    page.wait_for_selector(".leaflet-popup-content th")
+    assert page.eval_on_selector_all(".leaflet-popup-content th", heads) == names("zh")
+    page.click("button.lc-lang[data-lang=en]")
+    assert page.eval_on_selector_all(".leaflet-popup-content th", heads) == names("en")
+    # a compound's popup, open when the language changes back
+    key = str(study.layers["residential_areas"].index[0])
+    page.evaluate(f"window.lcWorkbench.zoomTo({{id: {json.dumps(key)}}})")
+    page.wait_for_selector(".leaflet-popup-content .lc-popup-title")
+    shown = page.eval_on_selector_all(".leaflet-popup-content th", heads)
+    assert LABELS["clinics"][1] in shown and LABELS["clinics"][0] not in shown
+    page.click("button.lc-lang[data-lang=zh]")
+    shown = page.eval_on_selector_all(".leaflet-popup-content th", heads)
+    assert LABELS["clinics"][0] in shown and LABELS["clinics"][1] not in shown
     assert page.lc_errors == []

@@ -192,8 +192,10 @@ def popup_html(
         The feature's columns.
     layer : str
         Its layer, which says the fields shown (and the words of their allowed values).
-    lang : {"zh", "en"}
-        The language of the field names.
+    lang : {"zh", "en", "both"}
+        The language of the field names and allowed values; ``both``: each in
+        ``<span class="lc-zh">`` and ``<span class="lc-en">``, so a page switches by its
+        ``<html lang>`` (lifecircle.css).
     extra : list of tuple
         More (label, value) rows, escaped here like the fields.
 
@@ -203,15 +205,21 @@ def popup_html(
         HTML, every value from data escaped.
     """
     index = 1 if lang == "en" else 0
+
+    def words(pair: Sequence[str]) -> str:
+        if lang == "both":
+            return f'<span class="lc-zh">{text(pair[0])}</span><span class="lc-en">{text(pair[1])}</span>'
+        return text(pair[index])
+
     rows = []
     for field in POPUP_FIELDS[layer]:
         value = row.get(field)
         declared = get_layer(layer).field(field)
-        if declared is not None and declared.enum and value in ENUM_LABELS:
-            value = ENUM_LABELS[value][index]  # 加装电梯, not elevator_retrofit
         shown = text(value)
+        if declared is not None and declared.enum and value in ENUM_LABELS:
+            shown = words(ENUM_LABELS[value])  # 加装电梯, not elevator_retrofit
         if shown:
-            rows.append(f"<tr><th>{_FIELD_LABELS[field][index]}</th><td>{shown}</td></tr>")
+            rows.append(f"<tr><th>{words(_FIELD_LABELS[field])}</th><td>{shown}</td></tr>")
     rows += [f"<tr><th>{text(name)}</th><td>{text(value)}</td></tr>" for name, value in extra]
     return f"<b>{text(row.get('name'))}</b><table>{''.join(rows)}</table>"
 
@@ -482,8 +490,8 @@ def add_points(
         Point features, WGS-84 (or shifted for the basemap, :func:`display_frame`).
     layer : str
         Their layer: the fields of the popups, and the markers' colour.
-    lang : {"zh", "en"}
-        The language of the popups' field names.
+    lang : {"zh", "en", "both"}
+        The language of the popups' field names (:func:`popup_html`).
     parent : folium.Map, folium.FeatureGroup or folium.plugins.MarkerCluster
         Where the markers go.
     colour : callable, optional

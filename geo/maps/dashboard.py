@@ -258,17 +258,19 @@ def coverage_map(
         add_config(fmap, "lc-dashboard-config", config)
         add_static(fmap, "dashboard.js", assets)
 
+    # the workbench switches language in place: its facilities' popups carry both
+    words = "both" if served else lang
     for layer in FACILITY_LAYERS:
         facilities = folium.FeatureGroup(name=label(LABELS[layer], lang), show=True)
         parent: Any = facilities
         if layer == "charging_points":
             parent = MarkerCluster().add_to(facilities)
             use_assets(parent, assets)
-        add_points(shown[layer], layer, lang, parent, glyph=GLYPHS[layer])
+        add_points(shown[layer], layer, words, parent, glyph=GLYPHS[layer])
         facilities.add_to(fmap)
 
     projects = folium.FeatureGroup(name=label(LABELS["renovation_projects"], lang), show=True)
-    _add_projects(shown["renovation_projects"], lang, projects)
+    _add_projects(shown["renovation_projects"], words, projects)
     projects.add_to(fmap)
 
     folium.LayerControl(collapsed=False).add_to(fmap)

@@ -619,6 +619,13 @@
 
     // ---- applying a change ---------------------------------------------------------------
 
+    // a popup open when the language changes is written again: a compound's is built from
+    // the state (its function runs again on update); a facility's holds both languages and
+    // follows <html lang> (lifecircle.css)
+    var openPopup = null;
+    map.on("popupopen", function (e) { openPopup = e.popup; });
+    map.on("popupclose", function (e) { if (openPopup === e.popup) openPopup = null; });
+
     function apply(next, how, zoom) {
       var before = state;
       state = next;
@@ -629,7 +636,10 @@
       panel.querySelector(".lc-head b").textContent = words().title;
       toggle.title = words().collapse;
       renderControls();
-      if (before.lang !== state.lang) relabel();
+      if (before.lang !== state.lang) {
+        relabel();
+        if (openPopup) openPopup.update();
+      }
       repaint();
       renderLegend();
       renderSummary();
