@@ -15,6 +15,9 @@ import pytest
 
 from geo.settings import DEFAULT_DATA_DIR
 
+# the workbench's page fixtures (browser, page at two sizes, the served sample)
+pytest_plugins = ["workbench_fixtures"]
+
 # Points in Yangpu (长白新村街道), well inside Shanghai.
 LON, LAT = 121.5512345, 31.2923456
 

@@ -13,14 +13,13 @@ import csv
 import io
 import json
 import re
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import pytest
-from browser import OUTPUT, launched
 from served import serving
+from workbench_fixtures import centre_is, open_workbench, output, painted, shot, wait_painted
 
 from api.main import create_app
 from geo.analysis.coverage import analyze_areas, gaps, summarize
@@ -28,80 +27,7 @@ from geo.analysis.params import WalkParams
 from geo.analysis.study import Study
 from geo.maps.base import LABELS, popup_html
 from geo.maps.workbench import BAND_COLOURS, GAP_COLUMNS, UNREACHABLE
-from geo.settings import DEFAULT_DATA_DIR, Settings
-
-XSS = "<img src=x onerror=alert(1)>"
-SIZES = {"desktop": (1400, 900), "phone": (390, 844)}
-
-
-@pytest.fixture(scope="module")
-def data_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("workbench")
-    shutil.copytree(
-        DEFAULT_DATA_DIR, folder, dirs_exist_ok=True, ignore=shutil.ignore_patterns(".*")
-    )
-    path = folder / "residential_areas.geojson"
-    text = path.read_text(encoding="utf-8").replace('"name":"安图新村"', json.dumps(
-        {"name": XSS}, ensure_ascii=False)[1:-1])  # fmt: skip
-    path.write_text(text, encoding="utf-8")
-    return folder
-
-
-@pytest.fixture(scope="module")
-def study(data_folder: Path) -> Study:
-    return Study.load(data_folder)
-
-
-@pytest.fixture(scope="module")
-def base_url(data_folder: Path) -> Iterator[str]:
-    with serving(create_app(Settings(data=data_folder))) as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator:
-    with launched() as running:
-        yield running
-
-
-@pytest.fixture(params=list(SIZES))
-def page(request, browser):
-    width, height = SIZES[request.param]
-    context = browser.new_context(
-        viewport={"width": width, "height": height}, accept_downloads=True
-    )
-    page = context.new_page()
-    page.lc_size = request.param
-    page.lc_errors = []
-    page.lc_dialogs = []
-    page.lc_documents = []
-    page.on("console", lambda m: m.type == "error" and page.lc_errors.append(m.text))
-    page.on("pageerror", lambda e: page.lc_errors.append(str(e)))
-    page.on("dialog", lambda d: (page.lc_dialogs.append(d.message), d.dismiss()))
-    page.on("request", lambda r: r.resource_type == "document" and page.lc_documents.append(r.url))
-    yield page
-    context.close()
-
-
-def shot(page, name: str) -> None:
-    OUTPUT.mkdir(exist_ok=True)
-    page.screenshot(path=str(OUTPUT / f"workbench-{name}-{page.lc_size}.png"))
-
-
-def painted(page) -> int:
-    return int(page.evaluate("document.documentElement.dataset.lcPainted || 0"))
-
-
-def open_workbench(page, url: str) -> None:
-    page.goto(url)
-    page.wait_for_function("() => document.documentElement.dataset.lcPainted", timeout=30_000)
-    page.wait_for_selector("#lc-gap-totals", timeout=30_000)
-
-
-def wait_painted(page, after: int) -> None:
-    page.wait_for_function(
-        f"() => +(document.documentElement.dataset.lcPainted || 0) > {after}", timeout=30_000
-    )
+from geo.settings import Settings
 
 
 def navigations(page) -> int:
@@ -165,8 +91,7 @@ def test_changing_the_type_repaints_in_place(page, base_url: str, study: Study) 
     assert len(page.lc_documents) == documents and navigations(page) == entries
     shot(page, "charging-8min")
     assert page.lc_errors == []
-    OUTPUT.mkdir(exist_ok=True)
-    (OUTPUT / "workbench-timing.json").write_text(json.dumps(TIMINGS, indent=1))
+    (output() / "workbench-timing.json").write_text(json.dumps(TIMINGS, indent=1))
     assert TIMINGS[f"type-{page.lc_size}"] < 1000 and TIMINGS[f"threshold-{page.lc_size}"] < 1000
 
 
@@ -277,16 +202,6 @@ def test_the_csv_download_is_the_list(page, base_url: str) -> None:
     values = list(sheet.values)
     assert list(values[0]) == [names[1] for _, names in GAP_COLUMNS]
     assert [v[0] for v in values[1:]] == [r["id"] for r in rows]
-
-
-def centre_is(page, selector: str) -> bool:
-    """Whether the element at the centre of ``selector`` is it or inside it."""
-    return page.eval_on_selector(
-        selector,
-        "e => { const r = e.getBoundingClientRect();"
-        " const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);"
-        " return !!hit && (hit === e || e.contains(hit)); }",
-    )
 
 
 def test_nothing_covers_a_popup_or_the_layer_switcher(page, base_url: str) -> None:
@@ -408,7 +323,7 @@ def test_a_large_city_follows_the_controls(page, city_url: str) -> None:
     totals, _ = gap_list(page)
     assert totals["compounds"] == len(page.evaluate("window.lcWorkbench.gaps.rows"))
     shot(page, "large-city")
-    (OUTPUT / "workbench-timing.json").write_text(json.dumps(TIMINGS, indent=1))
+    (output() / "workbench-timing.json").write_text(json.dumps(TIMINGS, indent=1))
     assert page.lc_errors == []
 
 

@@ -4,7 +4,6 @@ at 1400×900 and 390×844: the token kept for the session, forms built from
 explained, and the edit in the layer file afterwards. Screenshots go to test-output/.
 """
 
-# ruff: noqa: F811 (the browser and page fixtures come from test_workbench)
 from __future__ import annotations
 
 import json
@@ -15,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 from served import serving
-from test_workbench import browser, open_workbench, page, shot  # noqa: F401 (fixtures)
+from workbench_fixtures import centre_is, open_workbench, shot
 
 from api.main import create_app
 from geo.settings import DEFAULT_DATA_DIR, Settings
@@ -184,3 +183,27 @@ def test_adding_and_deleting_a_clinic(page, base_url: str, folder: Path) -> None
     page.wait_for_selector("#lc-edit-hint.lc-edit-ok", timeout=30_000)
     with pytest.raises(StopIteration):
         on_disk(folder, "clinics", "clinic-new")
+
+
+def test_while_editing_nothing_covers_a_popup_the_form_or_the_layer_switcher(
+    page, base_url: str, folder: Path
+) -> None:
+    """At 1400×900 and 390×844, in edit mode with a clinic's form open: the form's save
+    button, a compound's popup title and the layer switcher are each what is at their
+    centre."""
+    ready(page, base_url + "/?type=clinics&tiles=none")
+    give_token(page)
+    open_clinic(page)
+    page.locator("#lc-edit-save").scroll_into_view_if_needed()
+    assert centre_is(page, "#lc-edit-save")
+    areas = json.loads((folder / "residential_areas.geojson").read_text("utf-8"))["features"]
+    for feature in areas[:: max(1, len(areas) // 5)]:
+        key = json.dumps(feature["properties"]["id"])
+        page.evaluate(f"window.lcWorkbench.zoomTo({{id: {key}}})")
+        page.wait_for_selector(".leaflet-popup-content .lc-popup-title")
+        page.wait_for_timeout(350)  # the pan that fits the popup
+        assert centre_is(page, ".leaflet-popup-content .lc-popup-title"), key
+    shot(page, "edit-popup")
+    page.locator(".leaflet-control-layers").scroll_into_view_if_needed()
+    assert centre_is(page, ".leaflet-control-layers")
+    assert not page.lc_errors

@@ -1,7 +1,7 @@
 """Issue 13 items 3 and 7: "why and how far" and printing, in the workbench's panel.
 
 ``geo.analysis.catchment`` by hand on the drawn neighbourhood; ``/catchment`` against it; then
-Debian's Chromium (the fixtures of tests/test_workbench.py) at 1400×900 and 390×844: clicking
+Debian's Chromium (the fixtures of tests/workbench_fixtures.py) at 1400×900 and 390×844: clicking
 a compound draws its walk to the nearest facility with /nearest's metres, clicking the map
 shows a catchment equal to ``catchment()`` in Python, and the print stylesheet hides the
 controls and keeps the title and legend. Screenshots go to test-output/.
@@ -16,8 +16,8 @@ import httpx
 import numpy as np
 import pytest
 import shapely
-import test_workbench as workbench
 from served import serving
+from workbench_fixtures import open_workbench, output
 
 from api.main import create_app
 from geo.analysis.catchment import area_walks, catchment, start_point
@@ -26,11 +26,6 @@ from geo.analysis.study import Study
 from geo.errors import QueryError
 from geo.settings import DEFAULT_DATA_DIR, Settings
 from geo.testing import drawn_study, lonlat
-
-# tests/test_workbench.py's fixtures: the browser, the page at both sizes, the served sample
-browser, page, data_folder = workbench.browser, workbench.page, workbench.data_folder
-study, base_url = workbench.study, workbench.base_url
-OUTPUT, open_workbench = workbench.OUTPUT, workbench.open_workbench
 
 # --- catchment() by hand ----------------------------------------------------------------------
 
@@ -134,8 +129,7 @@ def wait_explored(page, after: int) -> None:
 
 
 def snap_shot(page, name: str) -> None:
-    OUTPUT.mkdir(exist_ok=True)
-    page.screenshot(path=str(OUTPUT / f"workbench-explore-{name}-{page.lc_size}.png"))
+    page.screenshot(path=str(output() / f"workbench-explore-{name}-{page.lc_size}.png"))
 
 
 #: A compound whose centre is its own pixel, in page coordinates, found in the page.
@@ -278,7 +272,7 @@ def test_the_printed_page_is_a_clean_map(page, base_url: str) -> None:
     assert box["width"] > page.viewport_size["width"] * 0.5
     snap_shot(page, "print")
     if page.lc_size == "desktop":
-        page.pdf(path=str(OUTPUT / "workbench-explore-print.pdf"), prefer_css_page_size=True,
+        page.pdf(path=str(output() / "workbench-explore-print.pdf"), prefer_css_page_size=True,
                  print_background=True)  # fmt: skip
     page.emulate_media(media="screen")
     assert style(page, ".leaflet-control-zoom", "display") != "none"

@@ -18,6 +18,7 @@ from urllib.parse import quote
 import pytest
 from browser import OUTPUT, launched
 from served import serving
+from workbench_fixtures import centre_is, output
 
 from api.main import create_app
 from geo.analysis.coverage import analyze_areas
@@ -394,4 +395,39 @@ def test_the_editor_is_leaflet_geomans(page, base_url: str, study: Study) -> Non
     page.locator(".lc-plan-marker.lc-plan-new").click(button="right")
     wait_plan(page, before)
     assert page.evaluate("window.lcPlan.scenario()")["add"] == []
+    assert page.lc_errors == []
+
+
+def test_on_a_phone_nothing_covers_the_plans_popups_or_the_layer_switcher(
+    browser, base_url: str
+) -> None:
+    """390×844: a recommended site's popup, an added facility's (Geoman's editing on) and
+    the layer switcher are each what is at their own centre."""
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    page.lc_errors = []
+    page.on("pageerror", lambda e: page.lc_errors.append(str(e)))
+    open_page(page, f"{base_url}/?tiles=none&type=charging_points")
+    page.click("#lc-rec-go")
+    page.wait_for_function("() => document.documentElement.dataset.lcRec", timeout=30_000)
+    page.click("#lc-rec-sites li >> nth=0")
+    page.wait_for_selector(".leaflet-popup-content .lc-popup-title")
+    page.wait_for_timeout(350)  # the pan that fits the popup
+    assert centre_is(page, ".leaflet-popup-content .lc-popup-title")
+    page.screenshot(path=str(output() / "workbench-plan-phone-recommended.png"))
+    # add a site with Geoman's marker button, then open its popup
+    page.click(".leaflet-pm-toolbar .leaflet-pm-icon-marker")
+    before = plan_serial(page)
+    click_map_at(page, 121.5525, 31.3030)
+    wait_plan(page, before)
+    page.click(".leaflet-pm-toolbar .leaflet-pm-icon-marker")  # stop adding
+    page.locator(".lc-plan-marker.lc-plan-new").dispatch_event("click")
+    page.wait_for_selector(".leaflet-popup .lc-plan-delete")
+    page.wait_for_timeout(350)
+    assert centre_is(page, ".leaflet-popup-content .lc-popup-title")
+    assert centre_is(page, ".leaflet-popup .lc-plan-delete")
+    page.screenshot(path=str(output() / "workbench-plan-phone-added.png"))
+    page.locator(".leaflet-control-layers").scroll_into_view_if_needed()
+    assert centre_is(page, ".leaflet-control-layers")
+    context.close()
     assert page.lc_errors == []
