@@ -431,3 +431,17 @@ def test_on_a_phone_nothing_covers_the_plans_popups_or_the_layer_switcher(
     assert centre_is(page, ".leaflet-control-layers")
     context.close()
     assert page.lc_errors == []
+
+
+def test_a_saved_scenario_is_deleted_from_the_panel(page, base_url: str) -> None:
+    plan = {"add": [{"type": "charging_points", "lon": 121.5525, "lat": 31.303}]}
+    assert page.request.put(f"{base_url}/scenarios/to-forget", data=plan).ok
+    open_page(page, f"{base_url}/?tiles=none&type=charging_points")
+    page.select_option("#lc-plan-kept", "to-forget")  # listed from GET /scenarios
+    page.click("#lc-plan-forget")
+    page.wait_for_function("() => document.documentElement.dataset.lcPlanForgot === 'to-forget'")
+    assert page.request.get(f"{base_url}/scenarios/to-forget").status == 404
+    names = [s["name"] for s in page.request.get(f"{base_url}/scenarios").json()["scenarios"]]
+    assert "to-forget" not in names
+    assert page.locator("#lc-plan-kept option[value='to-forget']").count() == 0
+    assert page.lc_errors == []

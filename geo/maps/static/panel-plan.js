@@ -39,7 +39,7 @@
       rec: "推荐选址", k: "个数", source: "候选点", weight: "老人权重", go: "推荐", renovation_projects: "改造项目",
       neighbor_centers: "睦邻中心", street_nodes: "道路节点", people: "人口", elderly: "老人", none: "没有能新增覆盖的选址",
       total: "合计新增覆盖", plan: "方案（如果…会怎样）", adding: "点击地图添加", stop: "停止添加", hint: "点击地图（或地图上的标记按钮）添加所选类型设施；拖动设施可移动；点设施后删除，或右键、橡皮擦按钮删除。",
-      clear: "清空", del: "删除此设施", name: "方案名", save: "保存", open: "打开", saved: "已保存", sub: "街道", gained: "新增覆盖",
+      clear: "清空", del: "删除此设施", name: "方案名", save: "保存", open: "打开", forget: "删除方案", saved: "已保存", sub: "街道", gained: "新增覆盖",
       lost: "失去覆盖", nochange: "覆盖无变化", edits: "改动", link: "链接", maplink: "方案地图", compare: "比较方案", today: "（现状）",
       current: "（当前方案）", net: "净增人口", diff: "差", loading: "计算中…", failed: "失败", notfound: "找不到方案",
       memory: "服务端仅保存在内存中（重启后丢失）", ondisk: "已保存在服务器数据目录", added: "新增", moved: "迁移", removed: "关闭", addsite: "加入方案"
@@ -51,7 +51,8 @@
       total: "newly covered in all", plan: "What if (scenario)", adding: "Click the map to add",
       stop: "Stop adding",
       hint: "Click the map (or the map's marker button) to add a facility of the chosen type; drag one to move it; delete one from its popup, by right-clicking it or with the eraser button.",
-      clear: "Clear", del: "Delete this facility", name: "name", save: "Save", open: "Open", saved: "saved",
+      clear: "Clear", del: "Delete this facility", name: "name", save: "Save", open: "Open",
+      forget: "Delete scenario", saved: "saved",
       sub: "Subdistrict", gained: "gained", lost: "lost", nochange: "coverage unchanged", edits: "edits",
       link: "link", maplink: "scenario map", compare: "Compare scenarios", today: "(today)",
       current: "(current scenario)", net: "net residents", diff: "difference", loading: "computing…",
@@ -592,6 +593,22 @@
     }
     planApi.save = save;
 
+    // forget a kept scenario: this browser's copy and the service's (a 404 there is fine)
+    function forget(name) {
+      var all = kept();
+      delete all[name];
+      try { localStorage.setItem(STORE, JSON.stringify(all)); } catch (e) { /* private mode */ }
+      return fetch("/scenarios/" + encodeURIComponent(name), {method: "DELETE"}).then(function (r) {
+        if (!r.ok && r.status !== 404) return answer(r);
+      }).then(fetchSaved).then(function () {
+        renderPlan();
+        document.documentElement.setAttribute("data-lc-plan-forgot", name);
+      }).catch(function (e) {
+        var status = document.getElementById("lc-plan-status");
+        if (status) status.textContent = w().failed + " (" + e.message + ")";
+      });
+    }
+
     function renderPlan() {
       var t = w();
       planBox.textContent = "";
@@ -630,9 +647,12 @@
       names.forEach(function (n) { pick.appendChild(el("option", {value: n}, n)); });
       var openB = el("button", {type: "button", id: "lc-plan-open", className: "lc-plan-button"}, t.open);
       openB.addEventListener("click", function () { if (pick.value) openNamed(pick.value); });
+      var forgetB = el("button", {type: "button", id: "lc-plan-forget", className: "lc-plan-button"}, t.forget);
+      forgetB.addEventListener("click", function () { if (pick.value) forget(pick.value); });
       if (names.length) {
         save_.appendChild(pick);
         save_.appendChild(openB);
+        save_.appendChild(forgetB);
       }
       planBox.appendChild(save_);
       planBox.appendChild(el("div", {id: "lc-plan-status", className: "lc-plan-status"}));
