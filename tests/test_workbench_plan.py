@@ -333,6 +333,12 @@ def test_two_scenarios_side_by_side_move_together(page, base_url: str, study: St
 
     before = views()
     assert before[0] == before[1]
+    offsets = page.evaluate(  # each map's centre is the middle of its box on the screen
+        "window.lcPlan.sideBySide.maps.map(m => { const p = m.latLngToContainerPoint("
+        "m.getCenter()); const box = m.getContainer();"
+        " return [p.x - box.clientWidth / 2, p.y - box.clientHeight / 2]; })"
+    )
+    assert all(abs(dx) <= 1 and abs(dy) <= 1 for dx, dy in offsets), offsets
     box = page.locator("#lc-side-map-a").bounding_box()
     x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
     page.mouse.move(x, y)
@@ -429,6 +435,25 @@ def test_on_a_phone_nothing_covers_the_plans_popups_or_the_layer_switcher(
     page.screenshot(path=str(output() / "workbench-plan-phone-added.png"))
     page.locator(".leaflet-control-layers").scroll_into_view_if_needed()
     assert centre_is(page, ".leaflet-control-layers")
+    # today and this plan side by side: on a phone one map above the other, both in view
+    page.select_option("#lc-compare-a", "")
+    page.select_option("#lc-compare-b", "*")
+    page.click("#lc-compare-go")
+    page.click("#lc-compare-maps")
+    page.wait_for_selector("#lc-side-map-b .lc-side-facility")
+    a, b = (page.locator(f"#lc-side-map-{x}").bounding_box() for x in "ab")
+    assert a["height"] > 100 and b["height"] > 100 and b["y"] >= a["y"] + a["height"] - 1
+    assert b["y"] + b["height"] <= 844 and centre_is(page, "#lc-side-close")
+    # the main map's centre is at the middle of each map as it is on the screen
+    offsets = page.evaluate(
+        "(() => { const c = window.lcWorkbench.map.getCenter();"
+        " return window.lcPlan.sideBySide.maps.map(m => { const p = m.latLngToContainerPoint(c);"
+        " const box = m.getContainer();"
+        " return [p.x - box.clientWidth / 2, p.y - box.clientHeight / 2]; }); })()"
+    )
+    assert all(abs(dx) <= 1 and abs(dy) <= 1 for dx, dy in offsets), offsets
+    page.screenshot(path=str(output() / "workbench-plan-phone-side-by-side.png"))
+    page.click("#lc-side-close")
     context.close()
     assert page.lc_errors == []
 

@@ -106,13 +106,18 @@
       shut.addEventListener("click", close);
       view.appendChild(shut);
       document.body.appendChild(view);
-      sides.forEach(function (side, i) {
+      // both panes first: a map made before its twin's pane exists would size itself to
+      // the whole view and keep a centre that is not the one shown
+      var boxes = sides.map(function (side, i) {
         var pane = el("div", {className: "lc-side-pane"});
         pane.appendChild(el("div", {className: "lc-side-label"}, side.label));
         var box = el("div", {id: "lc-side-map-" + "ab"[i], className: "lc-side-map"});
         pane.appendChild(box);
         view.appendChild(pane);
-        var map = L.map(box, {center: main.getCenter(), zoom: main.getZoom(),
+        return box;
+      });
+      sides.forEach(function (side, i) {
+        var map = L.map(boxes[i], {center: main.getCenter(), zoom: main.getZoom(),
           zoomSnap: main.options.zoomSnap, zoomDelta: main.options.zoomDelta});
         tiles().forEach(function (t) { t.addTo(map); });
         L.control.scale({imperial: false}).addTo(map);
