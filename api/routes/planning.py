@@ -15,7 +15,7 @@ from geo.analysis.planning import Scenario, compare, recommend_sites
 from geo.crs import to_wgs84
 from geo.errors import QueryError
 from geo.layers.geojson import to_feature_collection
-from geo.layers.scenarios import FolderShelf, MemoryShelf
+from geo.layers.scenarios import ScenarioShelf
 from geo.maps.scenario import scenario_map
 
 router = APIRouter(tags=["planning"])
@@ -330,9 +330,9 @@ def forget_scenario(request: Request, name: ScenarioName) -> Response:
     return Response(status_code=204)
 
 
-def _shelf(request: Request) -> FolderShelf | MemoryShelf:
+def _shelf(request: Request) -> ScenarioShelf:
     """The app's saved scenarios (beside a folder store's layers, else in memory)."""
-    shelf: FolderShelf | MemoryShelf = request.app.state.scenarios
+    shelf: ScenarioShelf = request.app.state.scenarios
     return shelf
 
 

@@ -128,7 +128,15 @@ def _full() -> QueryError:
 
 
 class ScenarioShelf(Protocol):
-    """Where saved scenarios are kept, by name."""
+    """Where saved scenarios are kept, by name.
+
+    Attributes
+    ----------
+    persistent : bool
+        Whether they outlive the process (False: memory only).
+    """
+
+    persistent: bool
 
     def save(self, name: str, scenario: dict[str, Any]) -> dict[str, Any]:
         """Keep ``scenario`` under ``name``, replacing one of that name.
