@@ -72,7 +72,7 @@ def test_schema_route_lists_the_fields(base_url: str) -> None:
     level = schema["properties"]["level"]
     assert "station" in level["enum"] and level["x-lc-enum-titles"]["station"]["zh"]
     assert set(schema["required"]) == {"id", "name", "level"}
-    assert httpx.get(f"{base_url}/collections/coverage/schema").status_code == 404
+    assert httpx.get(f"{base_url}/collections/nowhere/schema").status_code == 404
 
 
 def test_an_edit_through_the_form_is_in_the_layer_file(page, base_url: str, folder: Path) -> None:

@@ -90,7 +90,7 @@ def test_bad_queries_are_bilingual_400s(client: httpx.Client) -> None:
 
 
 def test_the_served_dashboard_carries_the_workbench(client: httpx.Client) -> None:
-    page = client.get("/?tiles=none").text
+    page = client.get("/?tiles=none", headers={"Accept": "text/html"}).text  # as a browser asks
     assert '<script src="/static/workbench.js?v=' in page
     assert '<link rel="stylesheet" href="/static/workbench.css?v=' in page
     found = re.search(
