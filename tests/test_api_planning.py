@@ -154,6 +154,9 @@ def test_saved_scenarios_outlive_the_service(tmp_path) -> None:
         answer = client.put("/scenarios/huge", json=huge)
         assert answer.status_code == 400 and "too large" in answer.json()["detail"]
         assert client.put("/scenarios/bad", json={"add": "x"}).status_code == 400
+        # an entry the layers refuse is not saved: the same message as POST /scenarios
+        refused = client.put("/scenarios/bad", json={"remove": [{"type": "clinics", "id": "x"}]})
+        assert refused.status_code == 400 and "remove #1" in refused.json()["detail"]
     files = sorted(p.name for p in (tmp_path / "scenarios").iterdir())
     assert files == ["228 新车棚.json"]  # nothing written for refused names or bodies
     shelf = FolderShelf(tmp_path / "scenarios")

@@ -11,11 +11,11 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from api.deps import Studies, StudyCache, WalkerMinutes
 from api.routes.pages import Basemap
-from geo.analysis.planning import Scenario, compare, recommend_sites
+from geo.analysis.planning import Scenario, apply_scenario, compare, recommend_sites
 from geo.crs import to_wgs84
 from geo.errors import QueryError
 from geo.layers.geojson import to_feature_collection
-from geo.layers.scenarios import ScenarioShelf
+from geo.layers.scenarios import ScenarioShelf, scenario_record
 from geo.maps.scenario import scenario_map
 
 router = APIRouter(tags=["planning"])
@@ -260,6 +260,7 @@ def saved_scenarios(request: Request) -> JSONResponse:
 @router.put("/scenarios/{name}", summary="保存方案 / save a what-if plan by name")
 def keep_scenario(
     request: Request,
+    studies: Studies,
     name: ScenarioName,
     body: Annotated[dict[str, Any], Body(examples=[_EXAMPLE])],
 ) -> JSONResponse:
@@ -273,6 +274,8 @@ def keep_scenario(
     ----------
     request : Request
         Its app holds the shelf of saved scenarios.
+    studies : StudyCache
+        The layers every entry is checked against (types, ids, projects, positions).
     name : str
         The scenario's name.
     body : dict
@@ -286,6 +289,8 @@ def keep_scenario(
     scenario = Scenario.from_dict({**body, "name": name})
     entries = {"add": scenario.add, "move": scenario.move, "remove": scenario.remove,
                "sites": scenario.sites}  # fmt: skip
+    scenario_record(name, entries)  # the name and the size first: cheap
+    apply_scenario(studies.study(), scenario)  # every entry, as POST /scenarios would
     return JSONResponse(_shelf(request).save(name, entries))
 
 

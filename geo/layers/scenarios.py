@@ -35,6 +35,7 @@ __all__ = [
     "MemoryShelf",
     "ScenarioShelf",
     "check_name",
+    "scenario_record",
     "scenario_shelf",
 ]
 
@@ -95,6 +96,29 @@ def check_name(name: str) -> str:
             f"spaces and {allowed}, not starting with '.', at most {MAX_NAME} characters"
         )
     return kept
+
+
+def scenario_record(name: str, scenario: dict[str, Any]) -> dict[str, Any]:
+    """What a shelf keeps for ``scenario`` under ``name``, its name and size checked.
+
+    Parameters
+    ----------
+    name : str
+        Checked by :func:`check_name`.
+    scenario : dict
+        ``add``, ``move``, ``remove`` and ``sites`` lists.
+
+    Returns
+    -------
+    dict
+        ``name`` (as kept), ``saved`` (now, UTC, ISO 8601) and the four lists.
+
+    Raises
+    ------
+    QueryError
+        A bad name, or more than :data:`MAX_BYTES` of JSON.
+    """
+    return _record(check_name(name), scenario)
 
 
 def _record(name: str, scenario: dict[str, Any]) -> dict[str, Any]:
