@@ -92,9 +92,9 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser], data_h
     p.add_argument("--out", metavar="FILE", help="输出文件 / output file")
     p.add_argument(
         "--scenario",
-        metavar="FILE.json",
-        help="与方案比较：方案 JSON（同 POST /scenarios）/ compare with a scenario: its JSON, as "
-        "POST /scenarios takes it",
+        metavar="NAME|FILE.json",
+        help="与方案比较：工作台保存的方案名，或方案 JSON 文件（同 POST /scenarios）/ compare with a "
+        "scenario saved in the workbench (its name), or a JSON file as POST /scenarios takes it",
     )
 
 
@@ -192,14 +192,26 @@ def _cmd_progress(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _scenario(given: str) -> Any:
-    """The scenario in the JSON file ``given``, or a bilingual error naming the file."""
+def _scenario(given: str, settings: Settings) -> Any:
+    """The scenario saved under the name ``given`` beside the store, else in the JSON file
+    ``given``; a bilingual error naming it otherwise."""
     from pathlib import Path
 
     from geo.analysis.planning import Scenario
-    from geo.errors import QueryError
+    from geo.errors import NotFoundError, QueryError
+    from geo.layers.scenarios import scenario_shelf
+    from geo.layers.store import open_store
 
     path = Path(given)
+    if path.suffix.lower() != ".json":
+        try:
+            record = scenario_shelf(open_store(settings.data)).get(given)
+        except (NotFoundError, QueryError):
+            raise QueryError(
+                f"没有保存的方案 '{given}' / no saved scenario '{given}' (nor a .json file)"
+            ) from None
+        entries = {k: record.get(k) for k in ("add", "move", "remove", "sites")}
+        return Scenario.from_dict({"name": given, **entries})
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -230,7 +242,7 @@ def _cmd_report(args: argparse.Namespace, settings: Settings) -> int:
     place = args.subdistrict or ("全部街道" if args.lang == "zh" else "all")
     out = Path(args.out or f"{place}-{'生活圈报告' if args.lang == 'zh' else 'report'}.{fmt}")
     with tqdm(total=2, desc="报告 / report", unit="step", disable=not sys.stderr.isatty()) as bar:
-        scenario = _scenario(args.scenario) if args.scenario else None
+        scenario = _scenario(args.scenario, settings) if args.scenario else None
         report = build_report(settings.data, params, args.subdistrict, args.lang, scenario=scenario)
         bar.update()
         content = render_report(report, fmt)

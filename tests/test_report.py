@@ -225,3 +225,25 @@ def test_a_scenario_s_change_is_compare_s(sample: Study, tmp_path: Path) -> None
     assert chargers[3] == gained["population_gained"] - gained["population_lost"] > 0
     assert chargers[6] == gained["elderly_gained"] - gained["elderly_lost"]
     assert chargers[2] - chargers[1] == chargers[3]
+
+
+def test_a_scenario_saved_in_the_workbench_is_compared_by_name(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    shutil.copytree(DEFAULT_DATA_DIR, data)
+    plan = {"add": [{"type": "charging_points", "lon": 121.5525, "lat": 31.3030}]}
+    app = create_app(Settings(data=data, warm=False))
+    with serving(app) as url, httpx.Client(base_url=url, timeout=120) as http:
+        assert http.put("/scenarios/东北角充电桩", json=plan).status_code == 200
+        sheet = http.get("/reports", params={"subdistrict": PLACE, "f": "xlsx",
+                                             "scenario": "东北角充电桩"})  # fmt: skip
+        assert sheet.status_code == 200
+        assert http.get("/reports", params={"scenario": "没有这个"}).status_code == 404
+    served = load_workbook(io.BytesIO(sheet.content))["方案比较"]
+    out = tmp_path / "r.xlsx"
+    args = ["report", "--data", str(data), "--subdistrict", PLACE, "--out", str(out)]
+    assert main([*args, "--scenario", "东北角充电桩"]) == 0
+    written = load_workbook(out)["方案比较"]
+    rows = list(written.iter_rows(values_only=True))
+    assert rows == list(served.iter_rows(values_only=True))
+    assert next(r for r in rows if r[0] == "充电桩")[3] > 0  # people newly covered
+    assert main([*args, "--scenario", "没有这个"]) == 1

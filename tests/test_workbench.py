@@ -204,6 +204,22 @@ def test_the_csv_download_is_the_list(page, base_url: str) -> None:
     assert [v[0] for v in values[1:]] == [r["id"] for r in rows]
 
 
+def test_the_report_is_downloaded_for_the_walker_and_street_shown(page, base_url: str) -> None:
+    import pypdf
+
+    open_workbench(page, f"{base_url}/?tiles=none&type=charging_points&subdistrict=长白新村街道"
+                   "&profile=elderly")  # fmt: skip
+    page.locator("#lc-report-pdf").scroll_into_view_if_needed()
+    href = page.get_attribute("#lc-report-pdf", "href")
+    assert "profile=elderly" in href and "subdistrict=" in href and "charging_points=5" in href
+    with page.expect_download(timeout=120_000) as info:
+        page.click("#lc-report-pdf")
+    reader = pypdf.PdfReader(info.value.path())
+    text = reader.pages[0].extract_text()
+    assert "长白新村街道" in text and "老年人步行 3 km/h" in text
+    assert page.lc_errors == []
+
+
 def test_nothing_covers_a_popup_or_the_layer_switcher(page, base_url: str) -> None:
     open_workbench(page, f"{base_url}/?tiles=none")
     # the map ends where the panel begins

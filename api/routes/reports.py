@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Annotated, Literal
 from urllib.parse import quote
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import Layers, Studies, WalkerMinutes
+from geo.analysis.planning import Scenario
 from geo.reports.content import build_report
 from geo.reports.render import render_report
 
@@ -29,19 +30,30 @@ MEDIA = {
     responses={200: {"content": {m.split(";")[0]: {} for m in MEDIA.values()}}},
 )
 async def report(
+    request: Request,
     cache: Layers,
     studies: Studies,
     params: WalkerMinutes,
     subdistrict: Annotated[str | None, Query(description="街道（默认全部）/ subdistrict")] = None,
     f: Annotated[Literal["pdf", "html", "xlsx"], Query(description="格式 / format")] = "pdf",
     lang: Annotated[Literal["zh", "en"], Query()] = "zh",
+    scenario: Annotated[
+        str | None, Query(description="与保存的方案比较 / compare with a saved scenario (its name)")
+    ] = None,
 ) -> Response:
     """Cover, key figures for both walkers, maps, the ranked gap list, opportunities,
     recommended sites and renovation progress — the numbers of ``lifecircle analyze``.
     Takes seconds: it is built in a worker thread, not on the event loop."""
 
+    plan = None
+    if scenario:
+        record = request.app.state.scenarios.get(scenario)  # 404 when none is saved so
+        entries = {k: record.get(k) for k in ("add", "move", "remove", "sites")}
+        plan = Scenario.from_dict({"name": scenario, **entries})
+
     def make() -> bytes:
-        built = build_report(cache.store, params, subdistrict, lang, study=studies.study())
+        built = build_report(cache.store, params, subdistrict, lang, study=studies.study(),
+                             scenario=plan)  # fmt: skip
         return render_report(built, f)
 
     content = await run_in_threadpool(make)

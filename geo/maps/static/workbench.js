@@ -116,6 +116,13 @@
       return walkerParam(s) + "&minutes=" + minutes;
     }
 
+    // the report: every type's threshold, the walker, the 街道 and the language
+    function reportQuery(s) {
+      var q = walkerQuery(s);
+      if (s.subdistrict) q += "&subdistrict=" + encodeURIComponent(s.subdistrict);
+      return q + "&lang=" + s.lang;
+    }
+
     // what /gaps.json and the downloads are asked: they take own speed themselves
     function gapQuery(s) {
       var q = new URLSearchParams();
@@ -476,6 +483,12 @@
       var links = el("div", {className: "lc-downloads"});
       links.appendChild(el("a", {id: "lc-csv", href: "/gaps.csv?" + q, download: ""}, w.csv));
       links.appendChild(el("a", {id: "lc-xlsx", href: "/gaps.xlsx?" + q, download: ""}, w.xlsx));
+      // the 街道 report of the same walker, thresholds and 街道 (geo/reports), to hand upward
+      var r = reportQuery(state);
+      links.appendChild(el("a", {id: "lc-report-pdf", href: "/reports?f=pdf&" + r, download: ""},
+        w.report_pdf));
+      links.appendChild(el("a", {id: "lc-report-xlsx", href: "/reports?f=xlsx&" + r, download: ""},
+        w.report_xlsx));
       gapBox.appendChild(links);
       if (!gapRows.length) {
         gapBox.appendChild(el("div", {}, w.none));
