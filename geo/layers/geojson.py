@@ -274,6 +274,39 @@ def _round_geometries(geoms: gpd.GeoSeries) -> np.ndarray:
     return shapely.orient_polygons(rounded, exterior_cw=False)
 
 
+_TYPE_NAMES = {0: "Point", 1: "LineString", 3: "Polygon", 4: "MultiPoint",
+               5: "MultiLineString", 6: "MultiPolygon"}  # fmt: skip
+
+
+def _geometry_texts(geometries: np.ndarray) -> list[str | None]:
+    """Each geometry's GeoJSON text, None where missing or empty.
+
+    One ``to_ragged_array`` per geometry type and one ``tolist`` of all coordinates, nested
+    by the offsets and written by ``json.dumps`` (whose float text is the shortest that reads
+    back the same; GEOS's own writer sometimes gives 17 digits): no per-feature parse and
+    re-encode.
+    """
+    texts: list[str | None] = [None] * len(geometries)
+    kinds = shapely.get_type_id(geometries)
+    kinds[shapely.is_empty(geometries)] = -1
+    for kind in np.unique(kinds).tolist():
+        rows = np.flatnonzero(kinds == kind)
+        if kind not in _TYPE_NAMES:  # missing, empty, or a collection: the plain way
+            for row in rows.tolist() if kind >= 0 else []:
+                geometry = json.loads(shapely.to_geojson(geometries[row]))
+                texts[row] = json.dumps(geometry, separators=(",", ":"))
+            continue
+        _, coords, offsets = shapely.to_ragged_array(geometries[rows])
+        nested: list[Any] = coords.tolist()
+        for level in offsets:
+            bounds = level.tolist()
+            nested = [nested[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+        head = f'{{"type":"{_TYPE_NAMES[kind]}","coordinates":'
+        for row, value in zip(rows.tolist(), nested, strict=True):
+            texts[row] = head + json.dumps(value, separators=(",", ":")) + "}"
+    return texts
+
+
 def to_feature_collection(frame: gpd.GeoDataFrame, layer: str | None = None) -> bytes:
     """Serialise a WGS-84 frame as the store's GeoJSON bytes (one feature per line).
 
@@ -317,9 +350,10 @@ def to_feature_collection(frame: gpd.GeoDataFrame, layer: str | None = None) -> 
     columns = [c for c in order if c in frame.columns]
     columns += [c for c in frame.columns if c not in columns and c != frame.geometry.name]
     geometries: Any = _round_geometries(frame.geometry) if len(frame) else []
+    texts = _geometry_texts(np.asarray(geometries, dtype=object))
     lines = []
     records = frame[columns].to_dict(orient="records") if len(frame) else []
-    for record, geometry in zip(records, geometries, strict=True):
+    for record, text in zip(records, texts, strict=True):
         props = {}
         for key, value in record.items():
             value = json_value(value)
@@ -334,13 +368,11 @@ def to_feature_collection(frame: gpd.GeoDataFrame, layer: str | None = None) -> 
                 ]
             if value is not None:
                 props[key] = value
-        feature = {
-            "type": "Feature",
-            "id": props.get("id"),
-            "geometry": json.loads(shapely.to_geojson(geometry)) if geometry else None,
-            "properties": props,
-        }
-        lines.append(json.dumps(feature, ensure_ascii=False, separators=(",", ":")))
+        ident = json.dumps(props.get("id"), ensure_ascii=False)
+        body = json.dumps(props, ensure_ascii=False, separators=(",", ":"))
+        lines.append(
+            f'{{"type":"Feature","id":{ident},"geometry":{text or "null"},"properties":{body}}}'
+        )
     body = ",\n".join(lines)
     text = '{"type":"FeatureCollection","features":[\n' + body + ("\n" if lines else "") + "]}\n"
     return text.encode("utf-8")

@@ -19,6 +19,7 @@ __all__ = [
     "combine_kernel",
     "component_labels",
     "distance_field_kernel",
+    "keep_vertices_kernel",
     "k_nearest_kernel",
     "nearest_kernel",
     "reach_kernel",
@@ -380,7 +381,10 @@ def reach_kernel(
                 _sift_up(heap_d, heap_n, heap_n, size, nd, nb, nb)
                 size += 1
     # the edges at reached nodes, each once
-    edges = np.empty(2 * n_touched + own_edge.shape[0] + 1, dtype=np.int64)
+    arcs = 0
+    for t in range(n_touched):
+        arcs += indptr[touched[t] + 1] - indptr[touched[t]]
+    edges = np.empty(arcs + 1, dtype=np.int64)
     n_edges = 0
     for t in range(n_touched):
         node = touched[t]
@@ -481,3 +485,49 @@ def distance_field_kernel(
                     if d2 < field[j, i]:
                         field[j, i] = d2
     return field
+
+
+@njit(cache=True, nogil=True)
+def keep_vertices_kernel(x, y, ring_offsets, tolerance):
+    """Which vertices of closed rings to keep so that every dropped one lies within
+    ``tolerance`` of the segment that replaces it (a greedy one-pass thinning, linear time
+    for the straight runs a lattice leaves; each ring keeps at least four points).
+
+    Returns
+    -------
+    numpy.ndarray
+        bool, one per vertex.
+    """
+    keep = np.zeros(x.shape[0], dtype=np.bool_)
+    tol2 = tolerance * tolerance
+    for r in range(ring_offsets.shape[0] - 1):
+        first, last = ring_offsets[r], ring_offsets[r + 1] - 1
+        keep[first] = True
+        keep[last] = True
+        if last - first < 4:
+            for i in range(first, last + 1):
+                keep[i] = True
+            continue
+        anchor = first
+        i = first + 1
+        kept = 2
+        while i < last:
+            # can the run anchor .. i+1 be one segment?
+            ex, ey = x[i + 1] - x[anchor], y[i + 1] - y[anchor]
+            ll = ex * ex + ey * ey
+            ok = True
+            for k in range(anchor + 1, i + 1):
+                cx, cy = x[k] - x[anchor], y[k] - y[anchor]
+                cross = cx * ey - cy * ex
+                if ll == 0.0 or cross * cross > tol2 * ll:
+                    ok = False
+                    break
+            if not ok or i - anchor > 64:
+                keep[i] = True
+                kept += 1
+                anchor = i
+            i += 1
+        if kept < 4:
+            for i in range(first, last + 1):
+                keep[i] = True
+    return keep

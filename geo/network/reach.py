@@ -39,7 +39,7 @@ import numpy as np
 import shapely
 from shapely import GeometryType
 
-from geo.network._kernels import distance_field_kernel, reach_kernel
+from geo.network._kernels import distance_field_kernel, keep_vertices_kernel, reach_kernel
 from geo.network.graph import WalkNetwork
 
 __all__ = [
@@ -196,8 +196,18 @@ def _polygons(
     points, rings, outers = generator.filled(lower, upper)
     if points[0] is None:
         return None
-    parts = (rings[0], outers[0], np.array([0, len(outers[0]) - 1]))
-    return shapely.from_ragged_array(GeometryType.MULTIPOLYGON, points[0], parts)[0]
+    xy, ring_offsets, outer_offsets = points[0], rings[0], outers[0]
+    # the lattice leaves a vertex every cell along straight runs: drop those within 0.1 cell
+    keep = keep_vertices_kernel(xy[:, 0], xy[:, 1], ring_offsets, 0.1 * (x[1] - x[0]))
+    kept = np.concatenate([[0], np.cumsum(keep)])
+    thin = shapely.from_ragged_array(
+        GeometryType.MULTIPOLYGON, xy[keep], (kept[ring_offsets], outer_offsets,
+                                              np.array([0, len(outer_offsets) - 1])),
+    )[0]  # fmt: skip
+    if shapely.is_valid(thin):
+        return thin
+    whole = (ring_offsets, outer_offsets, np.array([0, len(outer_offsets) - 1]))
+    return shapely.from_ragged_array(GeometryType.MULTIPOLYGON, xy, whole)[0]
 
 
 def _fields(
@@ -263,8 +273,6 @@ def _fields(
             area = shapely.coverage_union_all(pieces)
         except shapely.errors.GEOSException:  # tiles that do not meet exactly: overlay them
             area = shapely.union_all(pieces)
-    simple = shapely.simplify(area, 0.1 * cell, preserve_topology=False)
-    area = simple if shapely.is_valid(simple) else area
     # one part reads as a Polygon, as a buffer union gives it
     return shapely.get_geometry(area, 0) if shapely.get_num_geometries(area) == 1 else area
 
