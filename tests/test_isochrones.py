@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import geopandas as gpd
 import numpy as np
 import pytest
@@ -26,6 +28,10 @@ from geo.testing import X0, Y0, drawn_study, lonlat, square
 
 def metric(frame: gpd.GeoDataFrame) -> gpd.GeoSeries:
     return frame.geometry.to_crs(32651)
+
+
+def buffer_union(lines: np.ndarray, quad_segs: int) -> shapely.Geometry:
+    return shapely.union_all(shapely.buffer(lines, STREET_REACH_M, quad_segs=quad_segs))
 
 
 def same_area(traced: shapely.Geometry, union: shapely.Geometry) -> bool:
@@ -129,7 +135,7 @@ def test_gap_zones_equal_every_street_widened_minus_the_reached_ones(minutes):
                                  *seeds_from_snap(net, snap, labels), cutoff=limit)  # fmt: skip
         reached = reachable_segments(net, dist, snap, limit)
         for quad_segs in (4, 32):  # today's 16-gon arcs, and arcs within 2 cm of the circle
-            widened = lambda lines: shapely.union_all(shapely.buffer(lines, STREET_REACH_M, quad_segs=quad_segs))  # noqa: B023, E731
+            widened = partial(buffer_union, quad_segs=quad_segs)
             slow = shapely.difference(widened(net.edge_geometry), widened(reached))
             slow = gpd.GeoSeries([slow], crs=study.crs).to_crs(32651).iloc[0]
             assert same_area(zone, slow)

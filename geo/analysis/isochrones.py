@@ -20,6 +20,7 @@ keep the pieces as lines for anyone who wants the exact GEOS buffers.
 
 from __future__ import annotations
 
+import multiprocessing as mp
 from collections.abc import Iterable
 
 import geopandas as gpd
@@ -32,7 +33,7 @@ from geo.analysis.params import Profile, Thresholds, WalkParams, parse_minutes_l
 from geo.analysis.study import Study
 from geo.errors import QueryError
 from geo.network.graph import WalkNetwork
-from geo.network.reach import SourceWalker, Spans, gap_area, reach_area
+from geo.network.reach import SourceWalker, Spans, gap_area, reach_area, shared_walker
 from geo.network.routing import nearest_source, seeds_from_snap
 from geo.network.snapping import Snap
 
@@ -172,14 +173,13 @@ def _reached_area(
     )
 
 
-def _facility_areas(
-    net: WalkNetwork, snap: Snap, limits: list[float]
+def _walk_areas(
+    walker: SourceWalker, snap: Snap, rows: Iterable[int], limits: np.ndarray
 ) -> list[list[shapely.Geometry]]:
-    """Per facility, its area within each of ``limits``: one bounded walk per facility."""
-    walker = SourceWalker(net)
+    """For each point ``rows`` of ``snap``, its area within each of ``limits``."""
+    net = walker.net
     out = []
-    ordered = np.asarray(limits, dtype=float)
-    for i in range(len(snap)):
+    for i in rows:
         if not snap.ok[i]:
             out.append([shapely.MultiPolygon() for _ in limits])
             continue
@@ -188,9 +188,45 @@ def _facility_areas(
         to_v = net.edge_length[e[0]] - snap.offset[i] + snap.distance[i]
         reached = walker.spans(
             np.array([net.edge_u[e[0]], net.edge_v[e[0]]]), np.array([to_u, to_v]),
-            e, snap.offset[i : i + 1], snap.distance[i : i + 1], ordered,
+            e, snap.offset[i : i + 1], snap.distance[i : i + 1], limits,
         )  # fmt: skip
         out.append([reach_area(net, spans, STREET_REACH_M) for spans in reached])
+    return out
+
+
+#: What forked workers read (set just before the fork, so nothing is pickled to them).
+_FORKED: tuple[WalkNetwork, Snap, np.ndarray] | None = None
+
+
+def _forked_chunk(rows: np.ndarray) -> list[list[shapely.Geometry]]:
+    assert _FORKED is not None
+    net, snap, limits = _FORKED
+    return _walk_areas(SourceWalker(net), snap, rows.tolist(), limits)
+
+
+def _facility_areas(
+    net: WalkNetwork, snap: Snap, limits: list[float], workers: int = 1
+) -> list[list[shapely.Geometry]]:
+    """Per facility, its area within each of ``limits``: one bounded walk per facility,
+    shared among ``workers`` forked processes when there are enough facilities (the
+    tracing holds the GIL, so threads would not help; fork shares the network unpickled)."""
+    global _FORKED
+    ordered = np.asarray(limits, dtype=float)
+    rows = np.arange(len(snap))
+    if workers < 2 or len(rows) < 16 * workers or "fork" not in mp.get_all_start_methods():
+        return _walk_areas(SourceWalker(net), snap, rows.tolist(), ordered)
+    _FORKED = (net, snap, ordered)
+    try:
+        # interleaved chunks: facilities listed by district get an even share of dense ones
+        chunks = [rows[k :: 4 * workers] for k in range(4 * workers)]
+        with mp.get_context("fork").Pool(workers) as pool:
+            parts = pool.map(_forked_chunk, chunks)
+    finally:
+        _FORKED = None
+    out: list[list[shapely.Geometry]] = [[] for _ in rows]
+    for chunk, part in zip(chunks, parts, strict=True):
+        for row, areas in zip(chunk.tolist(), part, strict=True):
+            out[row] = areas
     return out
 
 
@@ -227,6 +263,7 @@ def isochrones(
     *,
     per_facility: bool = False,
     profile: str | Profile | None = None,
+    workers: int = 1,
 ) -> gpd.GeoDataFrame:
     """Areas within 5/10/15 minutes' walk of the facilities of ``kind`` (WGS-84).
 
@@ -242,6 +279,8 @@ def isochrones(
     per_facility : bool
         One polygon per facility and minutes value, with ``facility_id`` and ``name``,
         instead of one per minutes value for the whole type.
+    workers : int
+        Processes sharing the per-facility walks (forked; 1 computes them here).
 
     Returns
     -------
@@ -263,7 +302,7 @@ def isochrones(
     limits = [value * walker.metres_per_minute for value in values]
     records = []
     if per_facility:
-        for facility, areas in enumerate(_facility_areas(net, snap, limits)):
+        for facility, areas in enumerate(_facility_areas(net, snap, limits, workers)):
             for value, area in zip(values, areas, strict=True):
                 records.append({
                     "type": kind, "minutes": value, "profile": walker.name, "geometry": area,
@@ -314,14 +353,12 @@ def isochrones_at(
     snap = study.snap(x, y)
     if not snap.ok[0]:
         raise QueryError(f"该点无法到达 / the point cannot be reached: {snap.reason[0]}")
-    dist = _distances(net, snap, np.array([0]), values[-1] * walker.metres_per_minute)
+    limits = np.array([value * walker.metres_per_minute for value in values])
+    with shared_walker(net) as source_walker:
+        (areas,) = _walk_areas(source_walker, snap, [0], limits)
     records = [
-        {
-            "minutes": value,
-            "profile": walker.name,
-            "geometry": _reached_area(net, dist, snap, value * walker.metres_per_minute),
-        }
-        for value in values
+        {"minutes": value, "profile": walker.name, "geometry": area}
+        for value, area in zip(values, areas, strict=True)
     ]
     return _frame(records, study)
 

@@ -9,6 +9,7 @@ where the text comes from is :mod:`geo.layers.store`'s business.
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 from datetime import date, datetime
@@ -300,7 +301,7 @@ def _geometry_texts(geometries: np.ndarray) -> list[str | None]:
         nested: list[Any] = coords.tolist()
         for level in offsets:
             bounds = level.tolist()
-            nested = [nested[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+            nested = [nested[a:b] for a, b in itertools.pairwise(bounds)]
         head = f'{{"type":"{_TYPE_NAMES[kind]}","coordinates":'
         for row, value in zip(rows.tolist(), nested, strict=True):
             texts[row] = head + json.dumps(value, separators=(",", ":")) + "}"

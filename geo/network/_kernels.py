@@ -19,8 +19,8 @@ __all__ = [
     "combine_kernel",
     "component_labels",
     "distance_field_kernel",
-    "keep_vertices_kernel",
     "k_nearest_kernel",
+    "keep_vertices_kernel",
     "nearest_kernel",
     "reach_kernel",
 ]
@@ -345,6 +345,21 @@ def reach_kernel(
     every seed and arc. The source sits ``own_gap`` metres off its edges ``own_edge``,
     ``own_offset`` metres from ``edge_u``, and walks them both ways from there.
 
+    Parameters
+    ----------
+    indptr, indices, weights, arc_edge : numpy.ndarray
+        The CSR adjacency (`WalkNetwork`), arcs with their edges.
+    edge_u, edge_v, edge_length : numpy.ndarray
+        The edges' ends and metres.
+    seed_node, seed_dist : numpy.ndarray
+        int64 nodes and float64 metres already walked there.
+    own_edge, own_offset, own_gap : numpy.ndarray
+        Where the source joins its edge(s).
+    limits : numpy.ndarray
+        Ascending metres.
+    dist, stamp, token, heap_d, heap_n
+        Scratch, see above.
+
     Returns
     -------
     span_edge, span_start, span_end, span_limit : numpy.ndarray
@@ -447,6 +462,19 @@ def distance_field_kernel(
     get their exact distance too (every lattice edge that crosses the level ``reach`` then
     has exact values at both ends); farther ones get ``(reach + 2 * cell) ** 2``.
 
+    Parameters
+    ----------
+    ptr, px, py, cum : numpy.ndarray
+        The edges' polylines (`geo.network.reach.StreetArrays`).
+    span_edge, span_start, span_end : numpy.ndarray
+        The spans.
+    x0, y0, cell : float
+        The lattice's origin and step, metres.
+    i0, j0, nx, ny : int
+        The tile: its first column and row on the lattice, and its size.
+    reach : float
+        Metres.
+
     Returns
     -------
     numpy.ndarray
@@ -492,6 +520,15 @@ def keep_vertices_kernel(x, y, ring_offsets, tolerance):
     """Which vertices of closed rings to keep so that every dropped one lies within
     ``tolerance`` of the segment that replaces it (a greedy one-pass thinning, linear time
     for the straight runs a lattice leaves; each ring keeps at least four points).
+
+    Parameters
+    ----------
+    x, y : numpy.ndarray
+        float64 vertices of every ring, one after the other.
+    ring_offsets : numpy.ndarray
+        Where each ring starts in ``x, y``, and the end.
+    tolerance : float
+        Metres.
 
     Returns
     -------

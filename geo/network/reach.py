@@ -31,8 +31,12 @@ the whole network.
 
 from __future__ import annotations
 
+import threading
 import weakref
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import contourpy
 import numpy as np
@@ -49,6 +53,7 @@ __all__ = [
     "StreetArrays",
     "gap_area",
     "reach_area",
+    "shared_walker",
     "street_arrays",
 ]
 
@@ -176,6 +181,33 @@ class SourceWalker:
         ]
 
 
+_WALKERS: weakref.WeakKeyDictionary[WalkNetwork, tuple[threading.Lock, SourceWalker]] = (
+    weakref.WeakKeyDictionary()
+)
+_WALKERS_LOCK = threading.Lock()
+
+
+@contextmanager
+def shared_walker(net: WalkNetwork) -> Iterator[SourceWalker]:
+    """The network's own :class:`SourceWalker`, held by one thread at a time: a service
+    answering one facility's isochrones does not allocate the scratch arrays each time.
+
+    Parameters
+    ----------
+    net : WalkNetwork
+
+    Yields
+    ------
+    SourceWalker
+    """
+    with _WALKERS_LOCK:
+        entry = _WALKERS.get(net)
+        if entry is None:
+            entry = _WALKERS[net] = (threading.Lock(), SourceWalker(net))
+    with entry[0]:
+        yield entry[1]
+
+
 def _lattice(
     arrays: StreetArrays, edges: np.ndarray, pad: float, cell: float
 ) -> tuple[float, float, int, int]:
@@ -193,10 +225,10 @@ def _polygons(
     generator = contourpy.contour_generator(
         x=x, y=y, z=field, fill_type="ChunkCombinedOffsetOffset", chunk_size=0
     )
-    points, rings, outers = generator.filled(lower, upper)
-    if points[0] is None:
+    filled: Any = generator.filled(lower, upper)  # (points, ring offsets, outer offsets)
+    if filled[0][0] is None:
         return None
-    xy, ring_offsets, outer_offsets = points[0], rings[0], outers[0]
+    xy, ring_offsets, outer_offsets = filled[0][0], filled[1][0], filled[2][0]
     # the lattice leaves a vertex every cell along straight runs: drop those within 0.1 cell
     keep = keep_vertices_kernel(xy[:, 0], xy[:, 1], ring_offsets, 0.1 * (x[1] - x[0]))
     kept = np.concatenate([[0], np.cumsum(keep)])
@@ -237,25 +269,10 @@ def _fields(
                 box = arrays.box[g.edge]
                 near = (box[:, 0] <= right) & (box[:, 2] >= left)
                 near &= (box[:, 1] <= top) & (box[:, 3] >= bottom)
-                fields.append(
-                    distance_field_kernel(
-                        arrays.ptr,
-                        arrays.x,
-                        arrays.y,
-                        arrays.cum,
-                        g.edge[near],
-                        g.start[near],
-                        g.end[near],
-                        x0,
-                        y0,
-                        cell,
-                        i0,
-                        j0,
-                        tx,
-                        ty,
-                        reach,
-                    )  # fmt: skip
-                )
+                spans = (g.edge[near], g.start[near], g.end[near])
+                lattice = (x0, y0, cell, i0, j0, tx, ty, reach)
+                street = (arrays.ptr, arrays.x, arrays.y, arrays.cum)
+                fields.append(distance_field_kernel(*street, *spans, *lattice))
             field = combine(*fields)  # type: ignore[operator]
             if field.min() > upper:
                 continue
