@@ -61,8 +61,9 @@ __all__ = [
 #: boundary within one cell (measured on a 120 m grid city: 0.6 % and 2.5 m at 4 m; 1.1 %
 #: and 3.5 m at 5 m; 0.3 % and 1.6 m at 2 m but three times slower).
 CELL_M = 4.0
-#: Lattice nodes per tile (2048 x 2048 = 32 MB of float64): bounds memory on a whole city.
-TILE_NODES = 2048
+#: Lattice nodes per tile side (6144² float64 = 300 MB a field): a 24 km square in one
+#: piece; larger extents are tiled, which costs a coverage union of the tiles' polygons.
+TILE_NODES = 6144
 
 
 @dataclass(frozen=True)
@@ -220,26 +221,39 @@ def _lattice(
 
 
 def _polygons(
-    field: np.ndarray, x: np.ndarray, y: np.ndarray, lower: float, upper: float
+    field: np.ndarray,
+    origin: np.ndarray,
+    first: np.ndarray,
+    cell: float,
+    lower: float,
+    upper: float,
 ) -> shapely.Geometry | None:
+    # contoured in lattice units, then placed (contourpy need not copy coordinate arrays);
+    # a tile's border nodes land where its neighbour's do, to the last bit
     generator = contourpy.contour_generator(
-        x=x, y=y, z=field, fill_type="ChunkCombinedOffsetOffset", chunk_size=0
+        z=field, fill_type="ChunkCombinedOffsetOffset", chunk_size=0
     )
     filled: Any = generator.filled(lower, upper)  # (points, ring offsets, outer offsets)
     if filled[0][0] is None:
         return None
     xy, ring_offsets, outer_offsets = filled[0][0], filled[1][0], filled[2][0]
-    # the lattice leaves a vertex every cell along straight runs: drop those within 0.1 cell
-    keep = keep_vertices_kernel(xy[:, 0], xy[:, 1], ring_offsets, 0.1 * (x[1] - x[0]))
-    kept = np.concatenate([[0], np.cumsum(keep)])
-    thin = shapely.from_ragged_array(
-        GeometryType.MULTIPOLYGON, xy[keep], (kept[ring_offsets], outer_offsets,
-                                              np.array([0, len(outer_offsets) - 1])),
-    )[0]  # fmt: skip
-    if shapely.is_valid(thin):
-        return thin
+    xy = origin + (xy + first) * cell
     whole = (ring_offsets, outer_offsets, np.array([0, len(outer_offsets) - 1]))
     return shapely.from_ragged_array(GeometryType.MULTIPOLYGON, xy, whole)[0]
+
+
+def _thinned(area: shapely.Geometry, cell: float) -> shapely.Geometry:
+    """``area`` without the vertices the lattice leaves every cell along straight runs
+    (those within 0.1 cell of the line that replaces them); a part that this would make
+    invalid is kept as it was."""
+    _, xy, (ring_offsets, polygon_offsets, part_offsets) = shapely.to_ragged_array([area])
+    keep = keep_vertices_kernel(xy[:, 0], xy[:, 1], ring_offsets, 0.1 * cell)
+    kept = np.concatenate([[0], np.cumsum(keep)])
+    offsets = (kept[ring_offsets], polygon_offsets, part_offsets)
+    thin = shapely.from_ragged_array(GeometryType.MULTIPOLYGON, xy[keep], offsets)[0]
+    # a part that thinning made invalid (rings within 0.4 m of each other) stays as it was
+    parts, thin_parts = shapely.get_parts(area), shapely.get_parts(thin)
+    return shapely.MultiPolygon(np.where(shapely.is_valid(thin_parts), thin_parts, parts))
 
 
 def _fields(
@@ -276,9 +290,8 @@ def _fields(
             field = combine(*fields)  # type: ignore[operator]
             if field.min() > upper:
                 continue
-            xs = x0 + (i0 + np.arange(tx)) * cell
-            ys = y0 + (j0 + np.arange(ty)) * cell
-            piece = _polygons(field, xs, ys, lower, upper)
+            first = np.array([i0, j0], dtype=float)
+            piece = _polygons(field, np.array([x0, y0]), first, cell, lower, upper)
             if piece is not None:
                 pieces.append(piece)
     if not pieces:
@@ -286,10 +299,11 @@ def _fields(
     if len(pieces) == 1:
         area = pieces[0]
     else:
-        try:
+        try:  # tiles of one lattice share their border vertices exactly: a coverage
             area = shapely.coverage_union_all(pieces)
-        except shapely.errors.GEOSException:  # tiles that do not meet exactly: overlay them
+        except shapely.errors.GEOSException:  # should they not: overlay them
             area = shapely.union_all(pieces)
+    area = _thinned(shapely.MultiPolygon(shapely.get_parts(area)), cell)
     # one part reads as a Polygon, as a buffer union gives it
     return shapely.get_geometry(area, 0) if shapely.get_num_geometries(area) == 1 else area
 
