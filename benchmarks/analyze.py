@@ -115,7 +115,9 @@ def _osmnx_recipe(study, kind: str, rows, limits) -> float:
         zip(net.edge_u.tolist(), net.edge_v.tolist(), net.edge_length.tolist(), strict=True),
         weight="length",
     )
-    edge_of = {(int(u), int(v)): e for e, (u, v) in enumerate(zip(net.edge_u, net.edge_v, strict=True))}
+    edge_of = {
+        (int(u), int(v)): e for e, (u, v) in enumerate(zip(net.edge_u, net.edge_v, strict=True))
+    }
     x, y = study.facility_xy(kind)
     start = time.perf_counter()
     for i in rows:
