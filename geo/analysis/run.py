@@ -217,7 +217,7 @@ def summary_table(analysis: Analysis) -> str:
 def _csv_bytes(frame: pd.DataFrame, index: bool = True) -> bytes:
     frame = frame.copy()
     for column in frame.columns:
-        if frame[column].map(lambda v: isinstance(v, list)).any():
+        if frame[column].dtype == object and frame[column].map(lambda v: isinstance(v, list)).any():
             frame[column] = frame[column].map(
                 lambda v: json.dumps(v, ensure_ascii=False) if isinstance(v, list) else v
             )

@@ -308,6 +308,38 @@ def _geometry_texts(geometries: np.ndarray) -> list[str | None]:
     return texts
 
 
+def _column_values(column: pd.Series, whole_number: bool, positions: bool) -> list[Any]:
+    """A column's values as JSON-ready Python values (see :func:`json_value`), converted a
+    column at a time where the dtype allows it rather than a value at a time."""
+    kind = column.dtype.kind
+    if kind == "f" and isinstance(column.dtype, np.dtype):
+        numbers = column.to_numpy()
+        out: list[Any] = numbers.tolist()
+        if whole_number:
+            out = [int(v) if v.is_integer() else v for v in out]
+        for i in np.flatnonzero(np.isnan(numbers)).tolist():
+            out[i] = None
+        return out
+    if kind in "iub" and isinstance(column.dtype, np.dtype):
+        return column.to_numpy().tolist()
+    out = [json_value(v) for v in column.tolist()]
+    if whole_number:
+        out = [int(v) if isinstance(v, float) and v.is_integer() else v for v in out]
+    elif positions:
+        out = [
+            [
+                [round(c, COORD_DECIMALS) if isinstance(c, float) else c for c in pair]
+                if isinstance(pair, list)
+                else pair
+                for pair in value
+            ]
+            if isinstance(value, list)
+            else value
+            for value in out
+        ]
+    return out
+
+
 def to_feature_collection(frame: gpd.GeoDataFrame, layer: str | None = None) -> bytes:
     """Serialise a WGS-84 frame as the store's GeoJSON bytes (one feature per line).
 
@@ -353,22 +385,10 @@ def to_feature_collection(frame: gpd.GeoDataFrame, layer: str | None = None) -> 
     geometries: Any = _round_geometries(frame.geometry) if len(frame) else []
     texts = _geometry_texts(np.asarray(geometries, dtype=object))
     lines = []
-    records = frame[columns].to_dict(orient="records") if len(frame) else []
-    for record, text in zip(records, texts, strict=True):
-        props = {}
-        for key, value in record.items():
-            value = json_value(value)
-            if key in whole_numbers and isinstance(value, float) and value.is_integer():
-                value = int(value)
-            elif key in positions and isinstance(value, list):
-                value = [
-                    [round(c, COORD_DECIMALS) if isinstance(c, float) else c for c in pair]
-                    if isinstance(pair, list)
-                    else pair
-                    for pair in value
-                ]
-            if value is not None:
-                props[key] = value
+    values = [_column_values(frame[c], c in whole_numbers, c in positions) for c in columns]
+    for row, text in zip(zip(*values, strict=True) if columns else [()] * len(frame), texts,
+                         strict=True):  # fmt: skip
+        props = {key: value for key, value in zip(columns, row, strict=True) if value is not None}
         ident = json.dumps(props.get("id"), ensure_ascii=False)
         body = json.dumps(props, ensure_ascii=False, separators=(",", ":"))
         lines.append(

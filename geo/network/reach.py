@@ -359,6 +359,8 @@ def gap_area(
 
     def combine(far: np.ndarray, near: np.ndarray) -> np.ndarray:
         # inside both conditions where <= 0: near "beyond", and not near "reached"
-        return np.maximum(far - level, level - near)
+        far -= level  # in place: these are the size of the whole lattice
+        np.subtract(level, near, out=near)
+        return np.maximum(far, near, out=far)
 
     return _fields(arrays, [beyond, reached], combine, reach, cell, -2 * level - 1, 0.0)
