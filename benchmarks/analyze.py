@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -48,6 +49,12 @@ TARGET_PEER_RATIO = 20.0
 TARGET_WRITE_RATIO = 1.5
 TARGET_ONE_MS = 50.0
 OSMNX_SAMPLE = 30
+
+
+def _cpu() -> float:
+    """CPU seconds of this process and its finished children (the forked workers)."""
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
 
 
 def _peak_mb() -> float:
@@ -186,13 +193,17 @@ def child(city: str, quick: bool, peers: bool) -> dict:
         # numba compiles on first use (cached on disk after): a warm-up on a tiny call
         isochrones_at(study, *_lonlat(study), minutes=(1,))
         timings: dict[str, float] = {}
+        cpu = _cpu()
         start = time.perf_counter()
         analysis = analyze(study, timings=timings)
         out["analyze"] = time.perf_counter() - start
+        out["analyze_cpu"] = _cpu() - cpu
         out["stages"] = timings
+        cpu = _cpu()
         start = time.perf_counter()
         write_outputs(analysis, work / "out")
         out["write"] = time.perf_counter() - start
+        out["write_cpu"] = _cpu() - cpu
         out["end_to_end"] = out["load"] + out["analyze"] + out["write"]
         out["peak_mb"] = _peak_mb()
         params = WalkParams()
@@ -253,6 +264,8 @@ def report(results: list[dict]) -> list[str]:
                 extra = f" (serial {r['per_facility_serial']:.2f} s, {r['cores']} cores)"
             cells.append(f"{value:.2f} s{extra}")
         lines.append(f"| {stage} | " + " | ".join(cells) + " |")
+    lines.append("| CPU s, analyze + write (all processes) | " + " | ".join(
+        f"{r['analyze_cpu']:.1f} + {r['write_cpu']:.1f}" for r in results) + " |")  # fmt: skip
     lines.append("| peak memory | " + " | ".join(f"{r['peak_mb']:.0f} MB" for r in results) + " |")
     lines.append("| one facility's isochrones | "
                  + " | ".join(f"{r['one_facility_ms']:.1f} ms" for r in results) + " |")  # fmt: skip
@@ -297,7 +310,7 @@ def main() -> int:
     cities = ["grid20k", "wujiaochang"] + (["city1m"] if args.big else [])
     results = []
     for city in cities:
-        print(f"  {city} ...", flush=True)
+        print(f"  {city} ... (load average {os.getloadavg()[0]:.1f})", flush=True)
         start = time.perf_counter()
         command = [sys.executable, __file__, "--child", city]
         command += ["--quick"] * args.quick + ["--no-peers"] * args.no_peers
@@ -308,6 +321,7 @@ def main() -> int:
         results.append(json.loads(done.stdout.strip().splitlines()[-1]))
         print(f"  {city}: {time.perf_counter() - start:.0f} s in all", flush=True)
     print("\n".join(report(results)))
+    print(f"load average at the end (2 cores: above 2 means shared): {os.getloadavg()[0]:.1f}")
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))
     return 0
