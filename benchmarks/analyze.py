@@ -301,6 +301,7 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="5,000 compounds, fewer samples")
     parser.add_argument("--big", action="store_true", help="also the 1M-node city")
     parser.add_argument("--no-peers", action="store_true", help="skip osmnx recipe and pyogrio")
+    parser.add_argument("--cities", help="a comma-separated choice of grid20k,wujiaochang,city1m")
     parser.add_argument("--json", type=Path, help="also write the numbers here")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -308,6 +309,8 @@ def main() -> int:
         print(json.dumps(child(args.child, args.quick, not args.no_peers)))
         return 0
     cities = ["grid20k", "wujiaochang"] + (["city1m"] if args.big else [])
+    if args.cities:
+        cities = args.cities.split(",")
     results = []
     for city in cities:
         print(f"  {city} ... (load average {os.getloadavg()[0]:.1f})", flush=True)
