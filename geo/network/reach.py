@@ -12,21 +12,27 @@ raster's usual loss:
 2. a span (edge, start, end in metres from ``edge_u``) is cut from those arrays inside the
    compiled kernel, no ``substring``;
 3. the kernel writes the *exact* squared distance from each node of a :data:`CELL_M` lattice
-   to the nearest span (only nodes within ``reach`` of a segment are visited);
+   to the nearest span (only nodes within ``reach`` plus one cell of a segment are visited,
+   so every lattice edge the level crosses has exact values at both ends);
 4. contourpy traces the level ``reach`` of that field (marching squares, interpolated
    between nodes) into polygons with holes, outer rings anticlockwise as RFC 7946 wants;
-5. collinear vertices left by the lattice are dropped (Douglas–Peucker, 0.1 cell).
+5. after tiles are merged, the vertices the lattice leaves along straight runs are dropped
+   (a greedy one-pass thinning in compiled code, 0.1 cell; GEOS's simplify took minutes on
+   a whole city's polygon).
 
-The boundary is the true distance level interpolated on a 4 m lattice: it stays within one
-cell of GEOS's buffer union (whose arcs are themselves 16-gons, up to 1 m inside the circle),
-and differs from it by well under 1 % in area (tests/test_reach.py checks both on hand-drawn
-graphs, the bundled sample and the 五角场 study). Large extents are cut into tiles of one
+The boundary is the true distance level interpolated on a 4 m lattice: where it differs from
+GEOS's buffer union (whose arcs are themselves 16-gons, up to 1 m inside the circle) it is by
+a band no wider than one cell plus that 1 m, and by well under 1 % in area
+(tests/test_reach.py and tests/test_isochrones.py check both on hand-drawn graphs, the
+bundled sample and the 五角场 study). A crescent that tapers to nothing (a gap zone beside
+the end of a reached span) is traced only where it is about a cell wide. Large extents are cut into tiles of one
 lattice that share their border nodes, so the tiles' polygons meet exactly and are merged as a
 coverage (``coverage_union_all``).
 
 A facility's spans for every minutes value come from one Dijkstra bounded by the largest
-(:func:`source_spans`), which touches only the nodes it reaches: no per-facility pass over
-the whole network.
+(:class:`SourceWalker`), which touches only the nodes it reaches: no per-facility pass over
+the whole network. contourpy holds the GIL, so many facilities are shared among processes
+(:mod:`geo.analysis.isochrones`), not threads.
 """
 
 from __future__ import annotations
