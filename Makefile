@@ -44,6 +44,7 @@ format: $(VENV)/.installed-dev
 bench: $(VENV)/.installed-dev
 	$(BIN)/python -m pip install --quiet -e ".[dev,bench]"
 	$(BIN)/python benchmarks/coverage.py
+	$(BIN)/python benchmarks/analyze.py
 	$(BIN)/python benchmarks/api_load.py
 	$(BIN)/python benchmarks/dashboard.py
 	$(BIN)/python benchmarks/workbench.py

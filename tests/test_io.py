@@ -493,3 +493,29 @@ def test_a_geopackage_of_several_layers_says_which_it_took(store: Path, tmp_path
 def test_a_folder_given_as_the_file_is_named_as_such(store: Path, tmp_path: Path) -> None:
     with pytest.raises(SourceReadError, match="this is a folder"):
         import_layer("clinics", tmp_path, folder=store)
+
+
+def test_feature_collections_write_each_geometry_as_json_would():
+    """Every geometry kind, missing and empty ones, a collection: the text is what
+    json.dumps gives of GEOS's GeoJSON (shortest floats), without that round trip."""
+    from geo.layers.geojson import to_feature_collection
+
+    hole = shapely.Polygon([(0, 0), (4, 0), (4, 4), (0, 4)], [[(1, 1), (1, 2), (2, 2), (2, 1)]])
+    geometries = [
+        shapely.Point(121.503228, 31.3054388), None, shapely.Polygon(),
+        shapely.LineString([(121.1, 31.2), (121.2, 31.3000001)]), hole,
+        shapely.MultiPolygon([hole, shapely.box(10, 10, 11, 11)]),
+        shapely.MultiPoint([(1, 2), (3, 4)]), shapely.MultiLineString([[(0, 0), (1, 1)]]),
+        shapely.GeometryCollection([shapely.Point(1, 1)]),
+    ]  # fmt: skip
+    frame = gpd.GeoDataFrame({"id": [f"f{i}" for i in range(len(geometries))]},
+                             geometry=geometries, crs=4326)  # fmt: skip
+    features = json.loads(to_feature_collection(frame))["features"]
+    lines = to_feature_collection(frame).decode().splitlines()[1:-1]
+    for feature, line, geometry in zip(features, lines, geometries, strict=True):
+        if geometry is None or geometry.is_empty:
+            assert feature["geometry"] is None
+            continue
+        oriented = shapely.orient_polygons(geometry, exterior_cw=False)
+        expected = json.dumps(json.loads(shapely.to_geojson(oriented)), separators=(",", ":"))
+        assert f'"geometry":{expected},' in line

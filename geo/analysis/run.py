@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,7 +32,7 @@ from geo.network.graph import components_report
 from geo.schema import FACILITY_LAYERS
 from geo.version import __version__
 
-__all__ = ["Analysis", "analyze", "summary_table", "write_outputs"]
+__all__ = ["Analysis", "analyze", "available_cores", "summary_table", "write_outputs"]
 
 
 @dataclass
@@ -56,6 +57,8 @@ def analyze(
     elderly_weight: float = 1.0,
     isochrone_minutes: Iterable[float] = (5, 10, 15),
     progress: bool = False,
+    workers: int | None = None,
+    timings: dict[str, float] | None = None,
 ) -> Analysis:
     """Run the whole analysis on a study.
 
@@ -71,6 +74,11 @@ def analyze(
         Isochrones per type and, in :attr:`Analysis.facility_isochrones`, per facility.
     progress : bool
         Show a progress bar.
+    workers : int, optional
+        Processes for the per-facility isochrones; default every core this process may use.
+    timings : dict, optional
+        Filled with the seconds each stage took (``coverage``, ``gap zones``,
+        ``isochrones``, ``per facility``, ``opportunities``), for benchmarks.
 
     Returns
     -------
@@ -97,6 +105,8 @@ def analyze(
             "没有小区可分析 / no residential areas to analyse: 先导入 / import some first, "
             "e.g. lifecircle import residential_areas 小区.shp"
         )
+    workers = workers if workers is not None else available_cores()
+    clock = _Clock(timings)
     # gates snapped once per study (and fragment rule), kept in study.memo for every step
     origins = area_origins(study, areas)
     result = analyze_areas(study, params)
@@ -104,21 +114,25 @@ def analyze(
     coverage = areas.join(result)
     summary = summarize(areas, result)
     ranked = gaps(areas, result, elderly_weight)
+    clock.lap("coverage")
     zones = iso = per_facility = None
     if network:
         zones = gap_zones(study, params)
         bar.update()
+        clock.lap("gap zones")
         iso = pd.concat(
             [isochrones(study, kind, isochrone_minutes, params) for kind in FACILITY_LAYERS],
             ignore_index=True,
         )
         bar.update()
+        clock.lap("isochrones")
         per_facility = pd.concat(
-            [isochrones(study, kind, isochrone_minutes, params, per_facility=True)
-             for kind in FACILITY_LAYERS],
+            [isochrones(study, kind, isochrone_minutes, params, per_facility=True,
+                        workers=workers) for kind in FACILITY_LAYERS],
             ignore_index=True,
         )  # fmt: skip
         bar.update()
+        clock.lap("per facility")
     bar.close()
     report = None
     if study.network is not None:
@@ -138,8 +152,33 @@ def analyze(
         "areas_unreached": int((~origins.reached(len(areas))).sum()) if network else 0,
         "network": report,
     }
-    return Analysis(coverage, summary, ranked, zones, iso, opportunities(study, result), settings,
-                    per_facility)  # fmt: skip
+    found = opportunities(study, result)
+    clock.lap("opportunities")
+    return Analysis(coverage, summary, ranked, zones, iso, found, settings, per_facility)
+
+
+def available_cores() -> int:
+    """The cores this process may run on (its CPU affinity where the system has one).
+
+    Returns
+    -------
+    int
+    """
+    affinity = getattr(os, "sched_getaffinity", None)
+    return len(affinity(0)) if affinity is not None else os.cpu_count() or 1
+
+
+class _Clock:
+    """Seconds between laps, written into a dict (or nowhere)."""
+
+    def __init__(self, into: dict[str, float] | None) -> None:
+        self.into, self.start = into, time.perf_counter()
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        if self.into is not None:
+            self.into[name] = self.into.get(name, 0.0) + now - self.start
+        self.start = now
 
 
 def summary_table(analysis: Analysis) -> str:
@@ -178,7 +217,7 @@ def summary_table(analysis: Analysis) -> str:
 def _csv_bytes(frame: pd.DataFrame, index: bool = True) -> bytes:
     frame = frame.copy()
     for column in frame.columns:
-        if frame[column].map(lambda v: isinstance(v, list)).any():
+        if frame[column].dtype == object and frame[column].map(lambda v: isinstance(v, list)).any():
             frame[column] = frame[column].map(
                 lambda v: json.dumps(v, ensure_ascii=False) if isinstance(v, list) else v
             )

@@ -9,6 +9,7 @@ where the text comes from is :mod:`geo.layers.store`'s business.
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 from datetime import date, datetime
@@ -274,6 +275,71 @@ def _round_geometries(geoms: gpd.GeoSeries) -> np.ndarray:
     return shapely.orient_polygons(rounded, exterior_cw=False)
 
 
+_TYPE_NAMES = {0: "Point", 1: "LineString", 3: "Polygon", 4: "MultiPoint",
+               5: "MultiLineString", 6: "MultiPolygon"}  # fmt: skip
+
+
+def _geometry_texts(geometries: np.ndarray) -> list[str | None]:
+    """Each geometry's GeoJSON text, None where missing or empty.
+
+    One ``to_ragged_array`` per geometry type and one ``tolist`` of all coordinates, nested
+    by the offsets and written by ``json.dumps`` (whose float text is the shortest that reads
+    back the same; GEOS's own writer sometimes gives 17 digits): no per-feature parse and
+    re-encode.
+    """
+    texts: list[str | None] = [None] * len(geometries)
+    kinds = shapely.get_type_id(geometries)
+    kinds[shapely.is_empty(geometries)] = -1
+    for kind in np.unique(kinds).tolist():
+        rows = np.flatnonzero(kinds == kind)
+        if kind not in _TYPE_NAMES:  # missing, empty, or a collection: the plain way
+            for row in rows.tolist() if kind >= 0 else []:
+                geometry = json.loads(shapely.to_geojson(geometries[row]))
+                texts[row] = json.dumps(geometry, separators=(",", ":"))
+            continue
+        _, coords, offsets = shapely.to_ragged_array(geometries[rows])
+        nested: list[Any] = coords.tolist()
+        for level in offsets:
+            bounds = level.tolist()
+            nested = [nested[a:b] for a, b in itertools.pairwise(bounds)]
+        head = f'{{"type":"{_TYPE_NAMES[kind]}","coordinates":'
+        for row, value in zip(rows.tolist(), nested, strict=True):
+            texts[row] = head + json.dumps(value, separators=(",", ":")) + "}"
+    return texts
+
+
+def _column_values(column: pd.Series, whole_number: bool, positions: bool) -> list[Any]:
+    """A column's values as JSON-ready Python values (see :func:`json_value`), converted a
+    column at a time where the dtype allows it rather than a value at a time."""
+    kind = column.dtype.kind
+    if kind == "f" and isinstance(column.dtype, np.dtype):
+        numbers = column.to_numpy()
+        out: list[Any] = numbers.tolist()
+        if whole_number:
+            out = [int(v) if v.is_integer() else v for v in out]
+        for i in np.flatnonzero(np.isnan(numbers)).tolist():
+            out[i] = None
+        return out
+    if kind in "iub" and isinstance(column.dtype, np.dtype):
+        return column.to_numpy().tolist()
+    out = [json_value(v) for v in column.tolist()]
+    if whole_number:
+        out = [int(v) if isinstance(v, float) and v.is_integer() else v for v in out]
+    elif positions:
+        out = [
+            [
+                [round(c, COORD_DECIMALS) if isinstance(c, float) else c for c in pair]
+                if isinstance(pair, list)
+                else pair
+                for pair in value
+            ]
+            if isinstance(value, list)
+            else value
+            for value in out
+        ]
+    return out
+
+
 def to_feature_collection(frame: gpd.GeoDataFrame, layer: str | None = None) -> bytes:
     """Serialise a WGS-84 frame as the store's GeoJSON bytes (one feature per line).
 
@@ -317,30 +383,17 @@ def to_feature_collection(frame: gpd.GeoDataFrame, layer: str | None = None) -> 
     columns = [c for c in order if c in frame.columns]
     columns += [c for c in frame.columns if c not in columns and c != frame.geometry.name]
     geometries: Any = _round_geometries(frame.geometry) if len(frame) else []
+    texts = _geometry_texts(np.asarray(geometries, dtype=object))
     lines = []
-    records = frame[columns].to_dict(orient="records") if len(frame) else []
-    for record, geometry in zip(records, geometries, strict=True):
-        props = {}
-        for key, value in record.items():
-            value = json_value(value)
-            if key in whole_numbers and isinstance(value, float) and value.is_integer():
-                value = int(value)
-            elif key in positions and isinstance(value, list):
-                value = [
-                    [round(c, COORD_DECIMALS) if isinstance(c, float) else c for c in pair]
-                    if isinstance(pair, list)
-                    else pair
-                    for pair in value
-                ]
-            if value is not None:
-                props[key] = value
-        feature = {
-            "type": "Feature",
-            "id": props.get("id"),
-            "geometry": json.loads(shapely.to_geojson(geometry)) if geometry else None,
-            "properties": props,
-        }
-        lines.append(json.dumps(feature, ensure_ascii=False, separators=(",", ":")))
+    values = [_column_values(frame[c], c in whole_numbers, c in positions) for c in columns]
+    for row, text in zip(zip(*values, strict=True) if columns else [()] * len(frame), texts,
+                         strict=True):  # fmt: skip
+        props = {key: value for key, value in zip(columns, row, strict=True) if value is not None}
+        ident = json.dumps(props.get("id"), ensure_ascii=False)
+        body = json.dumps(props, ensure_ascii=False, separators=(",", ":"))
+        lines.append(
+            f'{{"type":"Feature","id":{ident},"geometry":{text or "null"},"properties":{body}}}'
+        )
     body = ",\n".join(lines)
     text = '{"type":"FeatureCollection","features":[\n' + body + ("\n" if lines else "") + "]}\n"
     return text.encode("utf-8")

@@ -7,7 +7,9 @@
 - :mod:`~geo.network.snapping` — points onto the nearest street;
 - :mod:`~geo.network.routing` — nearest and k-nearest facilities, over
   :mod:`~geo.network._kernels` (numba, a leaf that imports nothing from ``geo``);
-- :mod:`~geo.network.paths` — the route of one walk as a line.
+- :mod:`~geo.network.paths` — the route of one walk as a line;
+- :mod:`~geo.network.reach` — the street spans a walk reaches, and the area within a
+  distance of them (isochrones, gap zones), traced on a lattice of exact distances.
 
 The network wing knows nothing of layers or studies: arrays and frames in, arrays out.
 """

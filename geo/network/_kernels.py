@@ -15,7 +15,15 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-__all__ = ["combine_kernel", "component_labels", "k_nearest_kernel", "nearest_kernel"]
+__all__ = [
+    "combine_kernel",
+    "component_labels",
+    "distance_field_kernel",
+    "k_nearest_kernel",
+    "keep_vertices_kernel",
+    "nearest_kernel",
+    "reach_kernel",
+]
 
 
 # The heap is 4-ary and moves entries into a hole instead of swapping them: half the levels
@@ -322,3 +330,241 @@ def combine_kernel(
                 out_l[i, filled] = lab
                 filled += 1
     return out_d, out_l
+
+
+@njit(cache=True)
+def reach_kernel(
+    indptr, indices, weights, arc_edge, edge_u, edge_v, edge_length, seed_node, seed_dist,
+    own_edge, own_offset, own_gap, limits, dist, stamp, token, heap_d, heap_n,
+):  # fmt: skip
+    """The street spans one source reaches within each of ``limits`` (ascending), from one
+    Dijkstra bounded by the largest.
+
+    Unchecked. ``dist`` (n,) must be all ``inf`` and is left so; ``stamp`` (m,) holds no
+    value equal to ``token`` (a number new to each call); ``heap_d``/``heap_n`` have room for
+    every seed and arc. The source sits ``own_gap`` metres off its edges ``own_edge``,
+    ``own_offset`` metres from ``edge_u``, and walks them both ways from there.
+
+    Parameters
+    ----------
+    indptr, indices, weights, arc_edge : numpy.ndarray
+        The CSR adjacency (`WalkNetwork`), arcs with their edges.
+    edge_u, edge_v, edge_length : numpy.ndarray
+        The edges' ends and metres.
+    seed_node, seed_dist : numpy.ndarray
+        int64 nodes and float64 metres already walked there.
+    own_edge, own_offset, own_gap : numpy.ndarray
+        Where the source joins its edge(s).
+    limits : numpy.ndarray
+        Ascending metres.
+    dist, stamp, token, heap_d, heap_n
+        Scratch, see above.
+
+    Returns
+    -------
+    span_edge, span_start, span_end, span_limit : numpy.ndarray
+        One row per reached span: its edge, metres from ``edge_u`` where it starts and ends,
+        and the index of the limit it belongs to.
+    """
+    cutoff = limits[limits.shape[0] - 1]
+    touched = np.empty(heap_n.shape[0], dtype=np.int64)
+    n_touched = 0
+    size = 0
+    for s in range(seed_node.shape[0]):
+        node, d = seed_node[s], seed_dist[s]
+        if d <= cutoff and d < dist[node]:
+            if dist[node] == np.inf:
+                touched[n_touched] = node
+                n_touched += 1
+            dist[node] = d
+            _sift_up(heap_d, heap_n, heap_n, size, d, node, node)
+            size += 1
+    while size > 0:
+        d, node = heap_d[0], heap_n[0]
+        size -= 1
+        _sift_down_last(heap_d, heap_n, heap_n, size)
+        if d > dist[node]:
+            continue
+        for arc in range(indptr[node], indptr[node + 1]):
+            nb = indices[arc]
+            nd = d + weights[arc]
+            if nd < dist[nb] and nd <= cutoff:
+                if dist[nb] == np.inf:
+                    touched[n_touched] = nb
+                    n_touched += 1
+                dist[nb] = nd
+                _sift_up(heap_d, heap_n, heap_n, size, nd, nb, nb)
+                size += 1
+    # the edges at reached nodes, each once
+    arcs = 0
+    for t in range(n_touched):
+        arcs += indptr[touched[t] + 1] - indptr[touched[t]]
+    edges = np.empty(arcs + 1, dtype=np.int64)
+    n_edges = 0
+    for t in range(n_touched):
+        node = touched[t]
+        for arc in range(indptr[node], indptr[node + 1]):
+            e = arc_edge[arc]
+            if stamp[e] != token:
+                stamp[e] = token
+                edges[n_edges] = e
+                n_edges += 1
+    room = (2 * n_edges + 2 * own_edge.shape[0]) * limits.shape[0]
+    span_edge = np.empty(room, dtype=np.int64)
+    span_start = np.empty(room)
+    span_end = np.empty(room)
+    span_limit = np.empty(room, dtype=np.int64)
+    k = 0
+    for li in range(limits.shape[0]):
+        limit = limits[li]
+        for t in range(n_edges):
+            e = edges[t]
+            length = edge_length[e]
+            from_u = max(limit - dist[edge_u[e]], 0.0)
+            from_v = max(limit - dist[edge_v[e]], 0.0)
+            if from_u + from_v >= length:
+                span_edge[k], span_start[k], span_end[k], span_limit[k] = e, 0.0, length, li
+                k += 1
+                continue
+            if from_u > 0:
+                span_edge[k], span_start[k], span_end[k], span_limit[k] = e, 0.0, from_u, li
+                k += 1
+            if from_v > 0:
+                span_edge[k], span_start[k], span_end[k] = e, length - from_v, length
+                span_limit[k] = li
+                k += 1
+        for s in range(own_edge.shape[0]):
+            e = own_edge[s]
+            length = edge_length[e]
+            left = limit - own_gap[s]
+            from_u = max(limit - dist[edge_u[e]], 0.0)
+            from_v = max(limit - dist[edge_v[e]], 0.0)
+            if left > 0 and from_u + from_v < length:
+                span_edge[k], span_limit[k] = e, li
+                span_start[k] = max(0.0, own_offset[s] - left)
+                span_end[k] = min(length, own_offset[s] + left)
+                k += 1
+    for t in range(n_touched):
+        dist[touched[t]] = np.inf
+    return span_edge[:k], span_start[:k], span_end[:k], span_limit[:k]
+
+
+@njit(cache=True, nogil=True)
+def distance_field_kernel(
+    ptr, px, py, cum, span_edge, span_start, span_end, x0, y0, cell, i0, j0, nx, ny, reach,
+):  # fmt: skip
+    """Squared metres from each node of a grid to the nearest of some street spans.
+
+    Unchecked. Edge ``e`` is the polyline ``px, py[ptr[e]:ptr[e+1]]`` with ``cum`` metres
+    from its start at each vertex; a span is ``span_start..span_end`` metres of it. The grid's
+    node ``(j, i)`` is at ``(x0 + (i0 + i) * cell, y0 + (j0 + j) * cell)``: tiles of one
+    lattice compute their shared nodes exactly alike. Nodes up to one cell beyond ``reach``
+    get their exact distance too (every lattice edge that crosses the level ``reach`` then
+    has exact values at both ends); farther ones get ``(reach + 2 * cell) ** 2``.
+
+    Parameters
+    ----------
+    ptr, px, py, cum : numpy.ndarray
+        The edges' polylines (`geo.network.reach.StreetArrays`).
+    span_edge, span_start, span_end : numpy.ndarray
+        The spans.
+    x0, y0, cell : float
+        The lattice's origin and step, metres.
+    i0, j0, nx, ny : int
+        The tile: its first column and row on the lattice, and its size.
+    reach : float
+        Metres.
+
+    Returns
+    -------
+    numpy.ndarray
+        float64 (ny, nx) squared metres.
+    """
+    cap = (reach + 2 * cell) ** 2
+    field = np.full((ny, nx), cap)
+    near = reach + cell
+    for k in range(span_edge.shape[0]):
+        e, a, b = span_edge[k], span_start[k], span_end[k]
+        if not b > a:
+            continue
+        for s in range(ptr[e], ptr[e + 1] - 1):
+            c0, c1 = cum[s], cum[s + 1]
+            lo, hi = max(a, c0), min(b, c1)
+            if hi < lo or c1 <= c0:
+                continue
+            t0, t1 = (lo - c0) / (c1 - c0), (hi - c0) / (c1 - c0)
+            dx, dy = px[s + 1] - px[s], py[s + 1] - py[s]
+            ax, ay = px[s] + t0 * dx, py[s] + t0 * dy
+            bx, by = px[s] + t1 * dx, py[s] + t1 * dy
+            dx, dy = bx - ax, by - ay
+            dd = dx * dx + dy * dy
+            c_lo = max(0, int(np.ceil((min(ax, bx) - near - x0) / cell)) - i0)
+            c_hi = min(nx - 1, int(np.floor((max(ax, bx) + near - x0) / cell)) - i0)
+            r_lo = max(0, int(np.ceil((min(ay, by) - near - y0) / cell)) - j0)
+            r_hi = min(ny - 1, int(np.floor((max(ay, by) + near - y0) / cell)) - j0)
+            for j in range(r_lo, r_hi + 1):
+                y = y0 + (j0 + j) * cell
+                for i in range(c_lo, c_hi + 1):
+                    x = x0 + (i0 + i) * cell
+                    t = ((x - ax) * dx + (y - ay) * dy) / dd if dd > 0 else 0.0
+                    t = min(1.0, max(0.0, t))
+                    qx, qy = ax + t * dx - x, ay + t * dy - y
+                    d2 = qx * qx + qy * qy
+                    if d2 < field[j, i]:
+                        field[j, i] = d2
+    return field
+
+
+@njit(cache=True, nogil=True)
+def keep_vertices_kernel(x, y, ring_offsets, tolerance):
+    """Which vertices of closed rings to keep so that every dropped one lies within
+    ``tolerance`` of the segment that replaces it (a greedy one-pass thinning, linear time
+    for the straight runs a lattice leaves; each ring keeps at least four points).
+
+    Parameters
+    ----------
+    x, y : numpy.ndarray
+        float64 vertices of every ring, one after the other.
+    ring_offsets : numpy.ndarray
+        Where each ring starts in ``x, y``, and the end.
+    tolerance : float
+        Metres.
+
+    Returns
+    -------
+    numpy.ndarray
+        bool, one per vertex.
+    """
+    keep = np.zeros(x.shape[0], dtype=np.bool_)
+    tol2 = tolerance * tolerance
+    for r in range(ring_offsets.shape[0] - 1):
+        first, last = ring_offsets[r], ring_offsets[r + 1] - 1
+        keep[first] = True
+        keep[last] = True
+        if last - first < 4:
+            for i in range(first, last + 1):
+                keep[i] = True
+            continue
+        anchor = first
+        i = first + 1
+        kept = 2
+        while i < last:
+            # can the run anchor .. i+1 be one segment?
+            ex, ey = x[i + 1] - x[anchor], y[i + 1] - y[anchor]
+            ll = ex * ex + ey * ey
+            ok = True
+            for k in range(anchor + 1, i + 1):
+                cx, cy = x[k] - x[anchor], y[k] - y[anchor]
+                cross = cx * ey - cy * ex
+                if ll == 0.0 or cross * cross > tol2 * ll:
+                    ok = False
+                    break
+            if not ok or i - anchor > 64:
+                keep[i] = True
+                kept += 1
+                anchor = i
+            i += 1
+        if kept < 4:
+            for i in range(first, last + 1):
+                keep[i] = True
+    return keep

@@ -1,0 +1,334 @@
+"""Benchmark of ``lifecircle analyze`` end to end, stage by stage, against two peers.
+
+Cities (each analysed in its own child process, so that its peak memory is its own):
+
+- ``grid20k``: the 20,000-compound grid city of ``tests/city.py`` (a store on disk, loaded
+  and its network built from ``streets.geojson`` the way ``lifecircle analyze`` does);
+- ``wujiaochang``: the real 五角场 study in ``data/studies/wujiaochang``;
+- ``city1m`` (``--big``): a Shanghai-scale street graph of ~1M nodes from
+  ``benchmarks/coverage.py``'s generator, 15,000 compounds and 1,000 facilities per type.
+
+Every stage of ``geo.analysis.run.analyze`` is timed (``timings=``), then ``write_outputs``.
+Per-facility isochrones run on both cores (forked workers) and once more serially, shown
+side by side. Peers, on the same data in the same run:
+
+- the osmnx gallery's isochrone recipe (networkx ``ego_graph`` by distance from the
+  facility's nearest node, buffer the reached edges, union) for a sample of facilities,
+  against ours on the same facilities;
+- ``pyogrio.write_dataframe`` (GDAL's GeoJSON driver) writing the same output frames.
+
+Usage::
+
+    python benchmarks/analyze.py            # grid20k and wujiaochang (~2 min here)
+    python benchmarks/analyze.py --quick    # smaller grid city (5,000), fewer peer samples
+    python benchmarks/analyze.py --big      # also the 1M-node city (several minutes more)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+# as in coverage.py: this folder must not shadow installed packages; the checkout comes first
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
+sys.path.insert(0, str(ROOT))
+
+TARGET_GRID_S = 8.0
+TARGET_BIG_S = 90.0
+TARGET_BIG_MB = 6 * 1024.0
+TARGET_PEER_RATIO = 20.0
+TARGET_WRITE_RATIO = 1.5
+TARGET_ONE_MS = 50.0
+OSMNX_SAMPLE = 30
+
+
+def _cpu() -> float:
+    """CPU seconds of this process and its finished children (the forked workers)."""
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
+
+
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def _grid_study(areas: int, work: Path):
+    sys.path.insert(0, str(ROOT / "tests"))
+    from city import write_city
+
+    from geo.analysis.study import Study
+
+    folder = write_city(work / "city", areas)
+    return Study.load(folder, cache_dir=work / "cache")
+
+
+def _big_study(work: Path):
+    import geopandas as gpd
+    import numpy as np
+    import shapely
+
+    from benchmarks.coverage import CRS, SEED, make_city
+    from geo.analysis.study import Study
+    from geo.layers.store import open_store, read_layers, write_layer
+    from geo.network.graph import WalkNetwork
+
+    city = make_city(1_000_000, SEED)
+    net = WalkNetwork.from_edges(city["edge_u"], city["edge_v"], city["edge_length"],
+                                 city["node_x"], city["node_y"], CRS, source="synthetic")  # fmt: skip
+    folder = work / "city1m"
+    folder.mkdir(parents=True, exist_ok=True)
+    x, y = city["area_x"][:15_000], city["area_y"][:15_000]
+    ids = [f"a{i:05d}" for i in range(len(x))]
+    population = np.random.default_rng(1).integers(200, 3000, len(x))
+    areas = gpd.GeoDataFrame(
+        {"id": ids, "name": [f"小区{i}" for i in range(len(x))],
+         "subdistrict": [f"街道{i % 40}" for i in range(len(x))], "district": "测试区",
+         "households": population // 2, "population": population, "elderly": population // 3},
+        geometry=shapely.box(x - 20, y - 20, x + 20, y + 20), crs=CRS, index=ids,
+    ).to_crs(4326)  # fmt: skip
+    write_layer(areas, "residential_areas", folder, validate=False)
+    layers = {"clinics": {"level": "station"}, "charging_points": {"vehicle": "ebike", "ports": 10},
+              "neighbor_centers": {"subdistrict": "街道1", "kind": "point", "health_station": False}}  # fmt: skip
+    for k, (layer, props) in enumerate(layers.items()):
+        nodes = city["facility_node"][k][:1000]
+        fid = [f"{layer[0]}{i:04d}" for i in range(len(nodes))]
+        frame = gpd.GeoDataFrame(
+            {"id": fid, "name": [f"{layer}-{i}" for i in range(len(nodes))], **props},
+            geometry=shapely.points(city["node_x"][nodes] + 5, city["node_y"][nodes] + 5),
+            crs=CRS, index=fid,
+        ).to_crs(4326)  # fmt: skip
+        write_layer(frame, layer, folder, validate=False)
+    return Study(read_layers(open_store(folder)), net)
+
+
+def _osmnx_recipe(study, kind: str, rows, limits) -> float:
+    """The osmnx gallery's isochrones: ego_graph by distance, buffer reached edges, union."""
+    import networkx as nx
+    import numpy as np
+    import shapely
+
+    net = study.network
+    graph = nx.Graph()
+    graph.add_weighted_edges_from(
+        zip(net.edge_u.tolist(), net.edge_v.tolist(), net.edge_length.tolist(), strict=True),
+        weight="length",
+    )
+    edge_of = {
+        (int(u), int(v)): e for e, (u, v) in enumerate(zip(net.edge_u, net.edge_v, strict=True))
+    }
+    x, y = study.facility_xy(kind)
+    start = time.perf_counter()
+    for i in rows:
+        node = int(np.argmin(np.hypot(net.node_x - x[i], net.node_y - y[i])))  # ox.nearest_nodes
+        for limit in limits:
+            sub = nx.ego_graph(graph, node, radius=limit, distance="length")
+            edges = [edge_of.get((u, v), edge_of.get((v, u))) for u, v in sub.edges()]
+            lines = net.edge_geometry[[e for e in edges if e is not None]]
+            shapely.union_all(shapely.buffer(lines, 50.0, quad_segs=4))
+    return time.perf_counter() - start
+
+
+def _pyogrio_peer(analysis, work: Path) -> tuple[float, float]:
+    """Seconds for pyogrio to write the GeoJSON outputs, and for ours to write the same."""
+    import pyogrio
+
+    from geo.atomic import atomic_write_bytes
+    from geo.layers.geojson import to_feature_collection
+
+    frames = [("coverage", analysis.coverage, "residential_areas"),
+              ("opportunities", analysis.opportunities, None), ("gaps", analysis.gap_zones, None),
+              ("isochrones", analysis.isochrones, None),
+              ("isochrones_per_facility", analysis.facility_isochrones, None)]  # fmt: skip
+    peer = ours = 0.0
+    for name, frame, layer in frames:
+        if frame is None or not len(frame):
+            continue
+        plain = frame.copy()
+        for column in plain.columns:  # GDAL has no list fields in GeoJSON: JSON text, as ours
+            if plain[column].map(lambda v: isinstance(v, list)).any():
+                plain[column] = plain[column].map(json.dumps)
+        start = time.perf_counter()
+        pyogrio.write_dataframe(plain, work / f"{name}-peer.geojson", driver="GeoJSON",
+                                layer_options={"COORDINATE_PRECISION": 7})  # fmt: skip
+        peer += time.perf_counter() - start
+        start = time.perf_counter()
+        atomic_write_bytes(work / f"{name}-ours.geojson", to_feature_collection(frame, layer))
+        ours += time.perf_counter() - start
+    return peer, ours
+
+
+def child(city: str, quick: bool, peers: bool) -> dict:
+    """Analyse one city in this process; return its numbers."""
+    import numpy as np
+
+    from geo.analysis import isochrones as iso_module
+    from geo.analysis.isochrones import isochrones_at
+    from geo.analysis.params import WalkParams
+    from geo.analysis.run import analyze, available_cores, write_outputs
+    from geo.schema import FACILITY_LAYERS
+
+    out: dict = {"city": city, "cores": available_cores()}
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        start = time.perf_counter()
+        if city == "grid20k":
+            study = _grid_study(5_000 if quick else 20_000, work)
+        elif city == "city1m":
+            study = _big_study(work)
+        else:
+            from geo.analysis.study import Study
+
+            study = Study.load(ROOT / "data/studies/wujiaochang", cache_dir=work / "cache")
+        out["load"] = time.perf_counter() - start
+        out["nodes"] = study.network.n_nodes
+        # numba compiles on first use (cached on disk after): a warm-up on a tiny call
+        isochrones_at(study, *_lonlat(study), minutes=(1,))
+        timings: dict[str, float] = {}
+        cpu = _cpu()
+        start = time.perf_counter()
+        analysis = analyze(study, timings=timings)
+        out["analyze"] = time.perf_counter() - start
+        out["analyze_cpu"] = _cpu() - cpu
+        out["stages"] = timings
+        cpu = _cpu()
+        start = time.perf_counter()
+        write_outputs(analysis, work / "out")
+        out["write"] = time.perf_counter() - start
+        out["write_cpu"] = _cpu() - cpu
+        out["end_to_end"] = out["load"] + out["analyze"] + out["write"]
+        out["peak_mb"] = _peak_mb()
+        params = WalkParams()
+        limits = [m * params.profile.metres_per_minute for m in (5, 10, 15)]
+        start = time.perf_counter()
+        for kind in FACILITY_LAYERS:
+            iso_module.isochrones(study, kind, (5, 10, 15), params, per_facility=True, workers=1)
+        out["per_facility_serial"] = time.perf_counter() - start
+        # one facility, as GET /collections/{layer}/items/{id}/isochrones computes it
+        frame = study.facilities("clinics")
+        point = frame.geometry.iloc[len(frame) // 2].representative_point()
+        isochrones_at(study, point.x, point.y)
+        times = []
+        for _ in range(10):
+            start = time.perf_counter()
+            isochrones_at(study, point.x, point.y).to_json()
+            times.append(time.perf_counter() - start)
+        out["one_facility_ms"] = 1000 * float(np.median(times))
+        if peers:
+            kind = "clinics"
+            sample = min(OSMNX_SAMPLE // (3 if quick else 1), len(frame))
+            rows = np.linspace(0, len(frame) - 1, sample).astype(int)
+            out["osmnx_s"] = _osmnx_recipe(study, kind, rows, limits)
+            snap = study.facility_snap(kind)
+            sub = type(snap)(*(getattr(snap, f)[rows] for f in ("edge", "offset", "distance",
+                                                                 "ok", "reason")))  # fmt: skip
+            start = time.perf_counter()
+            iso_module._facility_areas(study.network, sub, limits, workers=1)
+            out["ours_same_s"] = time.perf_counter() - start
+            out["peer_sample"] = len(rows)
+            out["pyogrio_s"], out["ours_write_s"] = _pyogrio_peer(analysis, work)
+    return out
+
+
+def _lonlat(study) -> tuple[float, float]:
+    point = study.facilities("clinics").geometry.iloc[0]
+    return point.x, point.y
+
+
+def _verdict(ok: bool) -> str:
+    return "PASS" if ok else "MISS"
+
+
+def report(results: list[dict]) -> list[str]:
+    """The stage table and the PASS/MISS lines."""
+    stages = ["load", "coverage", "gap zones", "isochrones", "per facility", "opportunities",
+              "write", "end to end"]  # fmt: skip
+    head = "| stage | " + " | ".join(r["city"] + f" ({r['nodes']:,} nodes)" for r in results)
+    lines = [head + " |", "|---" * (len(results) + 1) + "|"]
+    for stage in stages:
+        cells = []
+        for r in results:
+            value = {"load": r["load"], "write": r["write"], "end to end": r["end_to_end"]}.get(
+                stage, r["stages"].get(stage, 0.0)
+            )
+            extra = ""
+            if stage == "per facility":
+                extra = f" (serial {r['per_facility_serial']:.2f} s, {r['cores']} cores)"
+            cells.append(f"{value:.2f} s{extra}")
+        lines.append(f"| {stage} | " + " | ".join(cells) + " |")
+    lines.append("| CPU s, analyze + write (all processes) | " + " | ".join(
+        f"{r['analyze_cpu']:.1f} + {r['write_cpu']:.1f}" for r in results) + " |")  # fmt: skip
+    lines.append("| peak memory | " + " | ".join(f"{r['peak_mb']:.0f} MB" for r in results) + " |")
+    lines.append("| one facility's isochrones | "
+                 + " | ".join(f"{r['one_facility_ms']:.1f} ms" for r in results) + " |")  # fmt: skip
+    lines.append("")
+    for r in results:
+        name = r["city"]
+        if name == "grid20k":
+            lines.append(f"{_verdict(r['end_to_end'] <= TARGET_GRID_S)}  {name}: end to end "
+                         f"{r['end_to_end']:.1f} s (target <= {TARGET_GRID_S:g} s)")  # fmt: skip
+        if name == "city1m":
+            lines.append(f"{_verdict(r['end_to_end'] <= TARGET_BIG_S)}  {name}: end to end "
+                         f"{r['end_to_end']:.1f} s (target <= {TARGET_BIG_S:g} s)")  # fmt: skip
+            lines.append(f"{_verdict(r['peak_mb'] <= TARGET_BIG_MB)}  {name}: peak "
+                         f"{r['peak_mb']:.0f} MB (target <= {TARGET_BIG_MB:.0f} MB)")  # fmt: skip
+            lines.append(f"{_verdict(r['one_facility_ms'] <= TARGET_ONE_MS)}  {name}: one "
+                         f"facility's isochrones {r['one_facility_ms']:.1f} ms (target <= "
+                         f"{TARGET_ONE_MS:g} ms, library call + GeoJSON, no HTTP)")  # fmt: skip
+        if "osmnx_s" in r:
+            ratio = r["osmnx_s"] / r["ours_same_s"]
+            lines.append(f"{_verdict(ratio >= TARGET_PEER_RATIO)}  {name}: per-facility "
+                         f"isochrones {ratio:.1f}x faster than the osmnx recipe ({r['peer_sample']} "
+                         f"clinics x 3 minutes: {r['osmnx_s']:.2f} s vs {r['ours_same_s']:.2f} s "
+                         f"serial; target >= {TARGET_PEER_RATIO:g}x)")  # fmt: skip
+            ratio = r["ours_write_s"] / r["pyogrio_s"]
+            lines.append(f"{_verdict(ratio <= TARGET_WRITE_RATIO)}  {name}: GeoJSON outputs "
+                         f"{r['ours_write_s']:.2f} s vs pyogrio {r['pyogrio_s']:.2f} s = "
+                         f"{ratio:.2f}x (target <= {TARGET_WRITE_RATIO:g}x)")  # fmt: skip
+    return lines
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="5,000 compounds, fewer samples")
+    parser.add_argument("--big", action="store_true", help="also the 1M-node city")
+    parser.add_argument("--no-peers", action="store_true", help="skip osmnx recipe and pyogrio")
+    parser.add_argument("--cities", help="a comma-separated choice of grid20k,wujiaochang,city1m")
+    parser.add_argument("--json", type=Path, help="also write the numbers here")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps(child(args.child, args.quick, not args.no_peers)))
+        return 0
+    cities = ["grid20k", "wujiaochang"] + (["city1m"] if args.big else [])
+    if args.cities:
+        cities = args.cities.split(",")
+    results = []
+    for city in cities:
+        print(f"  {city} ... (load average {os.getloadavg()[0]:.1f})", flush=True)
+        start = time.perf_counter()
+        command = [sys.executable, __file__, "--child", city]
+        command += ["--quick"] * args.quick + ["--no-peers"] * args.no_peers
+        done = subprocess.run(command, capture_output=True, text=True, check=False)
+        if done.returncode:
+            print(done.stderr[-3000:])
+            return 1
+        results.append(json.loads(done.stdout.strip().splitlines()[-1]))
+        print(f"  {city}: {time.perf_counter() - start:.0f} s in all", flush=True)
+    print("\n".join(report(results)))
+    print(f"load average at the end (2 cores: above 2 means shared): {os.getloadavg()[0]:.1f}")
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,146 @@
+"""The traced areas of geo.network.reach against GEOS buffer unions, on hand-drawn graphs,
+the bundled sample and the 五角场 study."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import shapely
+from shapely.ops import substring
+from test_isochrones import same_area
+
+import geo.network.reach as reach
+from geo.analysis.isochrones import STREET_REACH_M, isochrones, reachable_segments
+from geo.analysis.study import Study
+from geo.network.graph import WalkNetwork
+from geo.network.reach import Spans, gap_area, reach_area, shared_walker
+from geo.network.routing import nearest_source, seeds_from_snap
+
+X0, Y0 = 355_000.0, 3_460_000.0
+WUJIAOCHANG = Path(__file__).resolve().parent.parent / "data" / "studies" / "wujiaochang"
+
+
+def network(lines: list[list[tuple[float, float]]]) -> WalkNetwork:
+    """Edges drawn as polylines (metres from X0, Y0); nodes where their ends meet."""
+    ends = {}
+    u, v = [], []
+    for line in lines:
+        for end, out in ((line[0], u), (line[-1], v)):
+            out.append(ends.setdefault(end, len(ends)))
+    xy = np.array(list(ends), dtype=float)
+    geoms = [shapely.LineString([(X0 + x, Y0 + y) for x, y in line]) for line in lines]
+    return WalkNetwork.from_edges(u, v, shapely.length(geoms), X0 + xy[:, 0], Y0 + xy[:, 1],
+                                  "EPSG:32651", edge_geometry=geoms)  # fmt: skip
+
+
+def buffered(net: WalkNetwork, spans: Spans, quad_segs: int = 32) -> shapely.Geometry:
+    pieces = [substring(net.edge_geometry[e], a, b)
+              for e, a, b in zip(spans.edge, spans.start, spans.end, strict=True)]  # fmt: skip
+    return shapely.union_all(shapely.buffer(pieces, STREET_REACH_M, quad_segs=quad_segs))
+
+
+CROSS = [[(0, 0), (300, 0)], [(300, 0), (600, 0)], [(300, -300), (300, 0)], [(300, 0), (300, 300)]]
+# an acute fork, a bent street and a short dead end: narrow wedges and many-vertex edges
+FORK = [[(0, 0), (400, 60)], [(0, 0), (400, -20)], [(400, -20), (420, 80), (500, 200), (700, 210)],
+        [(400, 60), (410, 75)]]  # fmt: skip
+
+
+@pytest.mark.parametrize("lines", [CROSS, FORK], ids=["cross", "fork"])
+def test_whole_and_partial_spans_match_the_buffer_union(lines):
+    net = network(lines)
+    whole = Spans(np.arange(net.n_edges), np.zeros(net.n_edges), net.edge_length)
+    assert same_area(reach_area(net, whole, STREET_REACH_M), buffered(net, whole))
+    # every edge cut to its middle third, and one edge in two pieces that overlap
+    length = net.edge_length
+    part = Spans(
+        np.r_[np.arange(net.n_edges), 0], np.r_[length / 3, 10.0], np.r_[2 * length / 3, 150.0]
+    )
+    traced = reach_area(net, part, STREET_REACH_M)
+    assert same_area(traced, buffered(net, part))
+    assert same_area(
+        traced, buffered(net, part, quad_segs=4), quad_segs=4
+    )  # today's 16-gon arcs: 1 %
+    assert reach_area(net, Spans(np.array([0]), np.array([5.0]), np.array([5.0])), 50).is_empty
+
+
+def test_a_cross_by_hand():
+    """A + of two 600 m streets widened 50 m: 2 × 700 × 100 − 100² (the middle counted once)."""
+    net = network(CROSS)
+    whole = Spans(np.arange(4), np.zeros(4), net.edge_length)
+    area = reach_area(net, whole, STREET_REACH_M)
+    exact = 2 * (600 * 100 + np.pi * 50**2) - 100 * 100 - 4 * (50**2 - np.pi * 50**2 / 4) * 0
+    assert area.area == pytest.approx(exact, rel=0.005)
+    assert area.geom_type == "Polygon" and len(area.interiors) == 0
+
+
+def test_gap_is_near_the_beyond_and_not_near_the_reached():
+    net = network(CROSS)
+    reached = Spans(np.array([0]), np.array([0.0]), np.array([300.0]))
+    beyond = Spans(np.array([1, 2, 3]), np.zeros(3), net.edge_length[1:])
+    gap = gap_area(net, beyond, reached, STREET_REACH_M)
+    exact = shapely.difference(buffered(net, beyond), buffered(net, reached))
+    assert same_area(gap, exact)
+    assert gap.contains(shapely.Point(X0 + 500, Y0)) and not gap.contains(
+        shapely.Point(X0 + 200, Y0)
+    )
+
+
+def test_tiles_meet_as_one_polygon(monkeypatch):
+    net = network(CROSS)
+    whole = Spans(np.arange(4), np.zeros(4), net.edge_length)
+    one = reach_area(net, whole, STREET_REACH_M)
+    monkeypatch.setattr(reach, "TILE_NODES", 40)  # 160 m tiles: a dozen of them
+    tiled = reach_area(net, whole, STREET_REACH_M)
+    assert tiled.geom_type == "Polygon"  # merged across the seams, not cut along them
+    # the same field; only the thinning of straight runs may start from other vertices
+    assert shapely.symmetric_difference(one, tiled).area < 0.005 * one.area
+    assert shapely.hausdorff_distance(one, tiled) < 0.1 * reach.CELL_M * 2
+
+
+def test_one_walk_per_source_reaches_what_the_multi_source_walk_does():
+    study = Study.load()
+    net, snap = study.network, study.facility_snap("clinics")
+    limits = np.array([200.0, 700.0, 1000.0])
+    for i in np.flatnonzero(snap.ok)[:5]:
+        one = type(snap)(*(getattr(snap, f)[[i]] for f in ("edge", "offset", "distance", "ok",
+                                                            "reason")))  # fmt: skip
+        seeds = seeds_from_snap(net, one, np.array([0]))
+        dist, _ = nearest_source(net.indptr, net.indices, net.weights, *seeds)
+        with shared_walker(net) as walker:
+            spans = walker.spans(seeds[0], seeds[1], one.edge, one.offset, one.distance, limits)
+        for limit, got in zip(limits, spans, strict=True):
+            want = shapely.union_all(reachable_segments(net, dist, one, limit)).length
+            pieces = [substring(net.edge_geometry[e], a, b)
+                      for e, a, b in zip(got.edge, got.start, got.end, strict=True)]  # fmt: skip
+            assert shapely.union_all(pieces).length == pytest.approx(want, rel=1e-9, abs=1e-6)
+
+
+@pytest.mark.parametrize("data", [None, WUJIAOCHANG], ids=["sample", "wujiaochang"])
+def test_isochrones_equal_the_buffer_union(data):
+    """Per type and per facility, the traced isochrones against today's definition."""
+    study = Study.load(data)
+    net = study.network
+    kind = "clinics"
+    snap = study.facility_snap(kind)
+    per = isochrones(study, kind, (5, 15), per_facility=True).to_crs(study.crs)
+    whole = isochrones(study, kind, (5, 15)).to_crs(study.crs)
+    labels = np.arange(len(snap))
+    dist, _ = nearest_source(
+        net.indptr, net.indices, net.weights, *seeds_from_snap(net, snap, labels)
+    )
+    for row in whole.itertuples():
+        limit = row.minutes * 4000 / 60
+        union = shapely.union_all(shapely.buffer(reachable_segments(net, dist, snap, limit),
+                                                 STREET_REACH_M, quad_segs=4))  # fmt: skip
+        assert same_area(row.geometry, union, quad_segs=4)
+    for i in range(min(4, len(snap))):
+        one = type(snap)(*(getattr(snap, f)[[i]] for f in ("edge", "offset", "distance", "ok",
+                                                            "reason")))  # fmt: skip
+        d, _ = nearest_source(net.indptr, net.indices, net.weights,
+                              *seeds_from_snap(net, one, np.array([0])))  # fmt: skip
+        for j, minutes in enumerate((5, 15)):
+            pieces = reachable_segments(net, d, one, minutes * 4000 / 60)
+            union = shapely.union_all(shapely.buffer(pieces, STREET_REACH_M, quad_segs=4))
+            assert same_area(per.geometry.iloc[2 * i + j], union, quad_segs=4)
