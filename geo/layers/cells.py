@@ -14,6 +14,7 @@ Used by ``lifecircle export --format csv`` (:mod:`geo.layers.exports`), the outp
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 import pandas as pd
@@ -22,11 +23,15 @@ __all__ = ["FORMULA_TRIGGERS", "safe_cell", "safe_table"]
 
 #: What a spreadsheet cell must not begin with (OWASP's list).
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+#: Control characters XML 1.0 (and so an ``.xlsx``) cannot hold; a workbook writer refuses
+#: the whole file for one of them, so each is shown as U+FFFD instead.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
 def safe_cell(value: Any) -> Any:
     """``value`` as a spreadsheet should store it: text that could run as a formula is
-    prefixed with ``'``; numbers stay numbers; missing values become empty cells.
+    prefixed with ``'``; numbers stay numbers; missing values become empty cells; control
+    characters a workbook cannot hold become U+FFFD.
 
     Parameters
     ----------
@@ -55,7 +60,7 @@ def safe_cell(value: Any) -> Any:
             return None
     if isinstance(value, bool | int | float):
         return value
-    text = str(value)
+    text = _NOT_XML.sub("\ufffd", str(value))
     return "'" + text if text.startswith(FORMULA_TRIGGERS) else text
 
 

@@ -45,7 +45,7 @@ _INT64 = 2.0**63  # whole numbers a GeoPackage, a shapefile and numpy can hold
 _NESTED = "应为单个值，不能是嵌套的对象或列表 / must be a single value, not a nested object or list"
 #: Ids that a web address cannot carry as they are (``.`` and ``..`` are path steps).
 _UNROUTABLE_IDS = {".", ".."}
-_ID_FORBIDDEN = "/\\?#%"
+_ID_FORBIDDEN = "/\\?"  # path separators and the query mark: clients send them raw
 
 
 def _brief(value: Any, limit: int = 40) -> str:
@@ -282,7 +282,7 @@ def validate_layer(
     or lists in a single-valued field, text longer than the settings' ``max_text_chars``,
     empty or invalid geometry (with the reason), geometry of the wrong type, coordinates
     outside WGS-84 or with longitude and latitude swapped, missing, duplicate or
-    unroutable ids (``.``, ``..``, ``/``, ``?``, ``#``, ``%``).
+    unroutable ids (``.``, ``..``, ``/``, ``\\``, ``?``, surrounding spaces).
     Warnings: likely duplicates (same name within 5 m), gates far from their compound,
     unknown properties, and sizes, densities and distances no real Shanghai layer has
     (:mod:`geo.layers.plausibility`). A feature outside the study region
@@ -433,8 +433,8 @@ def _check_ids(frame: pd.DataFrame, labels: list[str], source: str) -> list[Prob
                     source,
                     _brief(value),
                     "id",
-                    f"编号不可为 . 或 ..，不可含 / \\ ? # %、控制字符或首尾空格，且不超过 "
-                    f"{MAX_ID_LENGTH} 字 / an id must not be . or .., contain / \\ ? # % or "
+                    f"编号不可为 . 或 ..，不可含 / \\ ?、控制字符或首尾空格，且不超过 "
+                    f"{MAX_ID_LENGTH} 字 / an id must not be . or .., contain / \\ ? or "
                     f"control characters, start or end with a space, or be longer than "
                     f"{MAX_ID_LENGTH} characters: it is part of the feature's web address",
                     "换用字母、数字、汉字、- 或 _ / use letters, digits, Chinese, - or _",
