@@ -166,7 +166,7 @@ def test_gallery_file_is_refused_and_the_store_is_unchanged(
         monkeypatch.setenv(key, value)
     before = snapshot(clinics_folder)
     status = main(["import", layer, str(source), "--data", str(clinics_folder), *options])
-    out, err = capsys.readouterr()
+    err = capsys.readouterr().err
     assert status == 1
     assert "Traceback" not in err and "Error:" not in err.split("lifecircle:", 1)[0]
     for word in words:
