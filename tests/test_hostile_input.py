@@ -176,6 +176,52 @@ def test_gallery_file_is_refused_and_the_store_is_unchanged(
     assert snapshot(clinics_folder) == before
 
 
+def _stored_huge_beds(folder: Path) -> None:
+    doc = json.loads((folder / "clinics.geojson").read_text("utf-8"))
+    doc["features"][0]["properties"]["beds"] = 10**310  # 311 digits, as a hand edit leaves it
+    (folder / "clinics.geojson").write_text(json.dumps(doc, ensure_ascii=False), "utf-8")
+
+
+def _stored_bomb(folder: Path) -> None:
+    (folder / "clinics.geojson").write_text(
+        '{"type": "FeatureCollection", "features": ' + "[" * 100_000 + "]" * 100_000 + "}"
+    )
+
+
+#: Data edited by hand into the store, then read by a command: (case, damage, command, words)
+STORED: list[tuple[str, Callable[[Path], None], list[str], list[str]]] = [
+    ("export gpkg of a 311-digit integer", _stored_huge_beds, ["export", "clinics", "--format", "gpkg"],
+     ["beds", "C1", "does not fit"]),
+    ("export shp of a 311-digit integer", _stored_huge_beds, ["export", "clinics", "--format", "shp"],
+     ["beds", "C1", "does not fit"]),
+    ("validate a 311-digit integer", _stored_huge_beds, ["validate"], ["'beds'", "wrong type"]),
+    ("validate a stored nesting bomb", _stored_bomb, ["validate"], ["嵌套过深", "nested deeper"]),
+    ("export a stored nesting bomb", _stored_bomb, ["export", "clinics", "--format", "csv"], ["nested deeper"]),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("damage", "command", "words"), [c[1:] for c in STORED], ids=[c[0] for c in STORED]
+)
+def test_gallery_stored_damage_is_a_message_not_a_crash(
+    clinics_folder: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+    damage: Callable[[Path], None], command: list[str], words: list[str],
+) -> None:  # fmt: skip
+    damage(clinics_folder)
+    before = snapshot(clinics_folder)
+    out = ["--out", str(tmp_path / f"out.{command[3]}")] if command[0] == "export" else []
+    status = main([*command, "--data", str(clinics_folder), *out])
+    captured = capsys.readouterr()
+    text = captured.out + captured.err
+    assert status == 1
+    assert "Traceback" not in text and "OverflowError" not in text and "RecursionError" not in text
+    for word in words:
+        assert word in text, (word, text[:2000])
+    assert len(text) < 20_000
+    assert snapshot(clinics_folder) == before
+    assert not list(tmp_path.glob("out.*"))  # nothing half-written either
+
+
 def test_a_sparse_1_gb_file_fails_in_seconds_in_little_memory(
     clinics_folder: Path, tmp_path: Path
 ) -> None:
