@@ -56,18 +56,19 @@ def check_file_size(path: Path, kind: str, limit: int) -> None:
     if kind == "shp":
         parts += [path.with_suffix(s) for s in (".dbf", ".shx", ".DBF", ".SHX")]
     size = max(p.stat().st_size for p in parts if p.is_file())
-    what = "文件 / the file"
+    zh, en = "文件", "the file is"
     if kind == "xlsx" and size <= limit:
         try:
             with zipfile.ZipFile(path) as book:
-                size, what = sum(i.file_size for i in book.infolist()), "解压后 / unpacked, it"
+                size = sum(i.file_size for i in book.infolist())
         except (zipfile.BadZipFile, OSError):
             return  # not a workbook: the reader says so
+        zh, en = "解压后", "unpacked, the workbook is"
     if size > limit:
         raise SourceReadError(
-            f"{path}: 文件过大 / file too large: {what} is {_size_text(size)}, the limit is "
-            f"{_size_text(limit)}; 拆分文件，或调高 LIFECIRCLE_MAX_FILE_BYTES / split it, or "
-            "raise LIFECIRCLE_MAX_FILE_BYTES"
+            f"{path}: 文件过大（{zh} {_size_text(size)}，上限 {_size_text(limit)}）/ file too "
+            f"large: {en} {_size_text(size)}, the limit is {_size_text(limit)}; 拆分文件，或调高 "
+            "LIFECIRCLE_MAX_FILE_BYTES / split it, or raise LIFECIRCLE_MAX_FILE_BYTES"
         )
 
 
