@@ -194,7 +194,7 @@ STORED: list[tuple[str, Callable[[Path], None], list[str], list[str]]] = [
      ["beds", "C1", "does not fit"]),
     ("export shp of a 311-digit integer", _stored_huge_beds, ["export", "clinics", "--format", "shp"],
      ["beds", "C1", "does not fit"]),
-    ("validate a 311-digit integer", _stored_huge_beds, ["validate"], ["'beds'", "wrong type"]),
+    ("validate a 311-digit integer", _stored_huge_beds, ["validate"], ["'beds'", "64-bit range", "超出范围"]),
     ("validate a stored nesting bomb", _stored_bomb, ["validate"], ["嵌套过深", "nested deeper"]),
     ("export a stored nesting bomb", _stored_bomb, ["export", "clinics", "--format", "csv"], ["nested deeper"]),
 ]  # fmt: skip

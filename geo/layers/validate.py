@@ -225,6 +225,24 @@ def _hint_for(field: Field) -> str:
     }[field.kind]
 
 
+def _type_message(value: Any, field: Field) -> str:
+    """Why a value is not of its field's type: a number no column can hold, or another type."""
+    if isinstance(value, bool) or field.kind not in ("int", "float"):
+        out_of_range = False
+    elif isinstance(value, int | np.integer):
+        out_of_range = abs(int(value)) >= _INT64
+    else:
+        out_of_range = isinstance(value, float | np.floating) and (
+            not math.isfinite(float(value)) or abs(float(value)) >= _INT64
+        )
+    if out_of_range:
+        return (
+            f"数值 {_brief(value)} 超出范围（64 位、有限）/ {_brief(value)} is outside the "
+            "64-bit range or not finite"
+        )
+    return f"类型错误 / wrong type: {_brief(value)} is not {field.kind}"
+
+
 def _type_ok(value: Any, field: Field) -> bool:
     kind = field.kind
     if kind == "str":
@@ -338,7 +356,7 @@ def validate_layer(
                         source,
                         label,
                         field.name,
-                        f"类型错误 / wrong type: {_brief(value)} is not {field.kind}",
+                        _type_message(value, field),
                         _hint_for(field),
                     )
                 )
