@@ -134,7 +134,11 @@ class ValidationError(LifecircleError, ValueError):
 
     def __str__(self) -> str:
         lines = [f"{self.summary} ({len(self.errors)} error(s)):"]
-        lines += [f"  - {p}" for p in self.problems]
+        lines += [f"  - {p}" for p in self.problems[:200]]
+        if len(self.problems) > 200:  # a hostile file of a million bad rows: count the rest
+            lines.append(
+                f"  … 另有 {len(self.problems) - 200} 条 / {len(self.problems) - 200} more"
+            )
         return "\n".join(lines)
 
 

@@ -222,6 +222,21 @@ def test_gallery_stored_damage_is_a_message_not_a_crash(
     assert not list(tmp_path.glob("out.*"))  # nothing half-written either
 
 
+def test_a_file_of_thousands_of_bad_rows_gives_a_report_a_person_can_read(
+    clinics_folder: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rows = "".join(f"站{i},{LON + i * 1e-4},{LAT},station,很多\n" for i in range(3000))
+    source = _text_file(tmp_path / "bad_rows.csv", "name,lon,lat,level,beds\n" + rows)
+    before = snapshot(clinics_folder)
+    assert main(["import", "clinics", str(source), "--data", str(clinics_folder)]) == 1
+    err = capsys.readouterr().err
+    assert "row 2 · field 'beds'" in err and "row 201 · field 'beds'" in err
+    assert "row 202 · field 'beds'" not in err
+    assert "2800 more not shown" in err and "另有 2800 条未列出" in err
+    assert len(err.splitlines()) < 220
+    assert snapshot(clinics_folder) == before
+
+
 def test_a_sparse_1_gb_file_fails_in_seconds_in_little_memory(
     clinics_folder: Path, tmp_path: Path
 ) -> None:

@@ -517,13 +517,16 @@ def _check_relations(
     return problems
 
 
-def format_report(problems: list[Problem]) -> str:
+def format_report(problems: list[Problem], most: int = 200) -> str:
     """One human report: errors first, then warnings, each line naming file, feature, field.
 
     Parameters
     ----------
     problems : list of Problem
         As :func:`validate_layer` returns them.
+    most : int
+        Lines shown of each severity; the rest are counted (a hostile file of a million
+        bad rows gives a report a person can read; ``validate --json`` has them all).
 
     Returns
     -------
@@ -533,12 +536,13 @@ def format_report(problems: list[Problem]) -> str:
     errors = [p for p in problems if p.severity == "error"]
     warnings = [p for p in problems if p.severity != "error"]
     lines = []
-    if errors:
-        lines.append(f"错误 / errors ({len(errors)}):")
-        lines += [f"  ✗ {p}" for p in errors]
-    if warnings:
-        lines.append(f"警告 / warnings ({len(warnings)}):")
-        lines += [f"  ! {p}" for p in warnings]
+    for found, title, mark in ((errors, "错误 / errors", "✗"), (warnings, "警告 / warnings", "!")):
+        if found:
+            lines.append(f"{title} ({len(found)}):")
+            lines += [f"  {mark} {p}" for p in found[:most]]
+            if len(found) > most:
+                rest = len(found) - most
+                lines.append(f"  … 另有 {rest} 条未列出 / {rest} more not shown")
     if not problems:
         lines.append("全部通过 / all layers valid ✓")
     else:
