@@ -42,6 +42,7 @@ _FALSE = {"false", "f", "no", "n", "0", "否", "无", "没有"}
 _DECADE = re.compile(r"^(1[89]|20)\d0s$")
 _DECADE_ZH = re.compile(r"^((?:1[89]|20)\d0)年代$")
 _INT64 = 2.0**63  # whole numbers a GeoPackage, a shapefile and numpy can hold
+_ANY_NUMBER = Field("number", "float")
 _NESTED = "应为单个值，不能是嵌套的对象或列表 / must be a single value, not a nested object or list"
 #: Ids that a web address cannot carry as they are (``.`` and ``..`` are path steps).
 _UNROUTABLE_IDS = {".", ".."}
@@ -465,7 +466,8 @@ def _check_texts(
     frame: pd.DataFrame, labels: list[str], spec: LayerSpec, source: str, limit: int
 ) -> list[Problem]:
     """Text longer than ``limit`` characters, in a field or an extra property; a nested
-    object or list in a property the schema does not declare (kept as JSON otherwise)."""
+    object or list, an infinite number or one beyond 64 bits in a property the schema does
+    not declare (kept as it is otherwise)."""
     problems = []
     lists = {f.name for f in spec.fields if f.kind == "lonlat_list"}
     declared = {f.name for f in spec.fields}
@@ -487,6 +489,14 @@ def _check_texts(
                 )
             elif column not in declared and isinstance(value, dict | list | tuple):
                 problems.append(Problem(source, label, str(column), _NESTED))
+            elif (
+                column not in declared
+                and isinstance(value, int | float)
+                and (not math.isfinite(value) if isinstance(value, float) else abs(value) >= _INT64)
+            ):  # Infinity is not JSON, and no GeoPackage column holds 2**64
+                problems.append(
+                    Problem(source, label, str(column), _type_message(value, _ANY_NUMBER))
+                )
     return problems
 
 
