@@ -16,6 +16,7 @@ variable                   meaning                                              
 ``LIFECIRCLE_WARM``        compute the default coverage at start-up                 true
 ``LIFECIRCLE_MAX_FILE_BYTES`` largest file ``import`` reads                          128 MiB
 ``LIFECIRCLE_MAX_LINE_BYTES`` longest line of a CSV ``import`` reads                 1 MiB
+``LIFECIRCLE_MAX_TABLE_CELLS`` most cells (rows × columns) of a CSV or XLSX table    5 million
 ``LIFECIRCLE_MAX_TEXT_CHARS`` longest text value of a field                          2000
 ``LIFECIRCLE_MAX_JSON_DEPTH`` deepest nesting of a JSON file or request body         32
 ``LIFECIRCLE_STUDY_REGION`` lon/lat box features must lie in (JSON list of four)    Shanghai
@@ -92,6 +93,9 @@ class Settings(BaseSettings):
     max_file_bytes: int = 128 * 1024 * 1024
     #: Longest line of a CSV source (bytes): a sparse or binary file has no line breaks.
     max_line_bytes: int = 1024 * 1024
+    #: Most cells (rows × columns) of a CSV or XLSX table: a reader fills every row out to
+    #: the widest, so a 5 KB workbook with one cell at XFD1048576 is refused, not unpacked.
+    max_table_cells: int = 5_000_000
     #: Longest text value of a field (characters): a note, a name, an address.
     max_text_chars: int = 2000
     #: Deepest nesting of JSON (a GeoJSON file, a request body); GeoJSON needs about 8.

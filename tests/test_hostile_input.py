@@ -92,6 +92,16 @@ def _wide_workbook(path: Path) -> Path:
     return path
 
 
+def _far_cell_workbook(path: Path) -> Path:
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["name", "lon", "lat", "level"])
+    sheet.append(["站", LON, LAT, "station"])
+    sheet["XFD1048576"] = "x"  # 5 KB on disk; 17 billion cells once a reader pads the rows
+    book.save(path)
+    return path
+
+
 def _huge_line_csv(path: Path) -> Path:
     with open(path, "wb") as handle:
         handle.write(b"name,lon,lat,level\n")
@@ -107,6 +117,10 @@ GALLERY: list[tuple[str, Callable[[Path], Path], str, list[str], dict[str, str],
      "clinics", [], {"LIFECIRCLE_MAX_FILE_BYTES": "100000"}, ["file too large", "文件过大", "MAX_FILE_BYTES"]),
     ("workbook unpacking past the limit", lambda d: _wide_workbook(d / "wide.xlsx"), "clinics", [],
      {"LIFECIRCLE_MAX_FILE_BYTES": "300000"}, ["unpacked, the workbook is", "文件过大（解压后"]),
+    ("workbook with a cell at XFD1048576", lambda d: _far_cell_workbook(d / "far.xlsx"), "clinics", [], {},
+     ["1048576 rows × 16384 columns", "XFD1048576", "表格过大"]),
+    ("CSV of 100,000 columns", lambda d: _text_file(d / "wide.csv", "name,lon,lat" + ",x" * 100_000 + "\n" + "站,1,2\n" * 200),
+     "clinics", [], {}, ["100003 columns", "LIFECIRCLE_MAX_TABLE_CELLS"]),
     ("JSON nesting bomb", lambda d: _deep_json(d / "bomb.geojson"), "clinics", [], {},
      ["nested deeper than 32", "嵌套过深"]),
     ("beds 1e308", lambda d: _feature_file(d / "beds.geojson", {"beds": 1e308}), "clinics", [], {},

@@ -5,12 +5,13 @@ sparse "CSV" is refused by its size before a byte is read; a CSV line longer tha
 limit (a binary file has no line breaks) while it is scanned in chunks; a feature nested
 deeper than the limit before a parser recurses into it. The limits are settings
 (:class:`geo.settings.Settings`: ``max_file_bytes``, ``max_line_bytes``,
-``max_json_depth``), so a real, larger file can be let through.
+``max_table_cells``, ``max_json_depth``), so a real, larger file can be let through.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -19,9 +20,16 @@ from geo.errors import SourceReadError
 from geo.layers.geojson import json_too_deep
 from geo.settings import current
 
-__all__ = ["check_feature_depth", "check_file_size", "check_line_length"]
+__all__ = [
+    "check_feature_depth",
+    "check_file_size",
+    "check_line_length",
+    "check_workbook_extent",
+]
 
 _CHUNK = 1 << 20
+#: A cell of a worksheet's XML, whatever the order of its attributes: ``<c r="XFD1048576" …>``.
+_CELL_REF = re.compile(rb'<c\b[^>]*?\br="([A-Z]{1,3})([0-9]{1,7})"')
 
 
 def _size_text(size: float) -> str:
@@ -72,8 +80,9 @@ def check_file_size(path: Path, kind: str, limit: int) -> None:
         )
 
 
-def check_line_length(path: Path, limit: int) -> None:
-    """Refuse a text table with a line longer than ``limit`` bytes, scanning it in chunks.
+def check_line_length(path: Path, limit: int, max_cells: int | None = None) -> None:
+    """Refuse a text table with a line longer than ``limit`` bytes, scanning it in chunks;
+    and one of more than ``max_cells`` cells (lines × the header's columns).
 
     Parameters
     ----------
@@ -81,6 +90,9 @@ def check_line_length(path: Path, limit: int) -> None:
         A CSV file.
     limit : int
         The longest line allowed, in bytes.
+    max_cells : int, optional
+        The most cells a table may have (a header of 100,000 commas over 1,000 lines is
+        small on disk, but 100 million cells in memory).
 
     Returns
     -------
@@ -89,9 +101,10 @@ def check_line_length(path: Path, limit: int) -> None:
     Raises
     ------
     SourceReadError
-        A line is longer: the message names the line, never quotes it.
+        A line is longer, or the table larger: the message names the line or the size,
+        never quotes the content.
     """
-    run, line = 0, 1
+    run, line, columns = 0, 1, 0
     with open(path, "rb") as handle:
         while chunk := handle.read(_CHUNK):
             pieces = chunk.split(b"\n")
@@ -104,7 +117,72 @@ def check_line_length(path: Path, limit: int) -> None:
                         "/ not a CSV table? (raise LIFECIRCLE_MAX_LINE_BYTES for very long "
                         "WKT cells)"
                     )
+            if line == 1 and len(pieces) > 1:
+                first = pieces[0]
+                columns = 1 + max(first.count(sep) for sep in (b",", b"\t", b";"))
             line += len(pieces) - 1
+    if max_cells is not None:
+        _check_cells(path, line, max(columns, 1), max_cells, "")
+
+
+def _check_cells(path: Path, rows: int, columns: int, limit: int, last: str) -> None:
+    if rows * columns > limit:
+        zh, en = (f"，最后一格 {last}", f" (last cell {last})") if last else ("", "")
+        raise SourceReadError(
+            f"{path}: 表格过大（{rows} 行 × {columns} 列{zh}），上限 {limit} 个单元格 / the "
+            f"table spans {rows} rows × {columns} columns{en}, more than {limit} cells; 删去"
+            "空行空列，或调高 LIFECIRCLE_MAX_TABLE_CELLS / remove empty rows and columns, or "
+            "raise LIFECIRCLE_MAX_TABLE_CELLS"
+        )
+
+
+def check_workbook_extent(path: Path, max_cells: int) -> None:
+    """Refuse a workbook whose sheets span more than ``max_cells`` cells, read from its XML.
+
+    A spreadsheet reader fills every row out to the widest one: a 5 KB workbook with one
+    cell at ``XFD1048576`` would become 17 billion empty cells. The cell references are
+    read from the sheets' XML as it unpacks (bounded by :func:`check_file_size`), before
+    any reader builds a table; the declared ``<dimension>`` is not trusted.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        An ``.xlsx`` file.
+    max_cells : int
+        The most cells (last row × last column) any sheet may span.
+
+    Returns
+    -------
+    None
+
+    Raises
+    ------
+    SourceReadError
+        A sheet spans more: the message gives its last cell.
+    """
+    try:
+        book = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError):
+        return  # not a workbook: the reader says so
+    with book:
+        for name in book.namelist():
+            if not (name.startswith("xl/worksheets/") and name.endswith(".xml")):
+                continue
+            rows = columns = 0
+            last = ""
+            with book.open(name) as sheet:
+                tail = b""
+                while chunk := sheet.read(_CHUNK):
+                    text = tail + chunk
+                    for letters, digits in _CELL_REF.findall(text):
+                        column = 0
+                        for letter in letters:
+                            column = column * 26 + letter - 64
+                        if column > columns or int(digits) > rows:
+                            last = f"{letters.decode()}{digits.decode()}"
+                        rows, columns = max(rows, int(digits)), max(columns, column)
+                    tail = text[-64:]
+            _check_cells(path, rows, columns, max_cells, last)
 
 
 def check_feature_depth(feature: Any, limit: int | None = None) -> None:

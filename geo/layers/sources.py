@@ -30,7 +30,7 @@ from geo.crs import convert_geometries, crs_label, parse_crs
 from geo.errors import Problem, SourceReadError
 from geo.layers.columns import CoordinateColumns, choose_columns
 from geo.layers.geojson import load_json, parse_feature_collection
-from geo.layers.limits import check_file_size, check_line_length
+from geo.layers.limits import check_file_size, check_line_length, check_workbook_extent
 from geo.settings import Settings, current
 
 __all__ = [
@@ -165,7 +165,8 @@ def open_source(
     *columns : str or None
         Exactly three: ``lon_col``, ``lat_col`` and ``sheet``, as in :func:`read_source`.
     settings : Settings, optional
-        The reading limits (``max_file_bytes``, ``max_line_bytes``, ``max_json_depth``);
+        The reading limits (``max_file_bytes``, ``max_line_bytes``, ``max_table_cells``,
+        ``max_json_depth``);
         default :func:`geo.settings.current`.
 
     Returns
@@ -178,7 +179,8 @@ def open_source(
     SourceReadError
         As :func:`read_source`; also for a folder, a file without features, and a file
         over the limits: larger than ``max_file_bytes`` (a workbook: unpacked), a CSV
-        line longer than ``max_line_bytes``, JSON nested deeper than ``max_json_depth``.
+        line longer than ``max_line_bytes``, a table of more than ``max_table_cells``,
+        JSON nested deeper than ``max_json_depth``.
         Each is found before the file is read whole.
     CRSError
         ``crs`` is not a CRS lifecircle knows.
@@ -224,9 +226,10 @@ def open_source(
             ))  # fmt: skip
     else:
         if kind == "csv":
-            check_line_length(path, settings.max_line_bytes)
+            check_line_length(path, settings.max_line_bytes, settings.max_table_cells)
             table, used_encoding = _read_csv(path, encoding)
         else:
+            check_workbook_extent(path, settings.max_table_cells)
             table = _read_xlsx(path, sheet)
         labels = [f"row {index + 2}" for index in table.index]  # header is row 1
         table = table.reset_index(drop=True)
