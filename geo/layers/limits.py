@@ -16,19 +16,28 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from geo.errors import SourceReadError
 from geo.layers.geojson import json_too_deep
 from geo.settings import current
 
 __all__ = [
+    "MAX_WKT_DEPTH",
     "check_feature_depth",
     "check_file_size",
     "check_line_length",
     "check_workbook_extent",
+    "wkt_too_deep",
 ]
+
+#: The deepest bracket nesting of a WKT shape: a multipolygon needs 3, a collection of them
+#: 4. GEOS reads WKT recursively and crashes the whole process on a few thousand levels.
+MAX_WKT_DEPTH = 16
 
 _CHUNK = 1 << 20
 #: A cell of a worksheet's XML, whatever the order of its attributes: ``<c r="XFD1048576" …>``.
+_NOT_PARENS = bytes(b for b in range(256) if b not in b"()")
 _CELL_REF = re.compile(rb'<c\b[^>]*?\br="([A-Z]{1,3})([0-9]{1,7})"')
 
 
@@ -219,3 +228,29 @@ def check_feature_depth(feature: Any, limit: int | None = None) -> None:
             f"要素嵌套超过 {limit} 层 / the feature is nested deeper than {limit} levels; "
             "一个 GeoJSON Feature 约需 6 层 / a GeoJSON Feature needs about 6"
         )
+
+
+def wkt_too_deep(text: str, limit: int = MAX_WKT_DEPTH) -> bool:
+    """Whether WKT ``text`` nests brackets deeper than ``limit`` (checked before GEOS reads it).
+
+    Parameters
+    ----------
+    text : str
+        A WKT shape, e.g. from a CSV's ``wkt`` column.
+    limit : int
+        The deepest nesting allowed.
+
+    Returns
+    -------
+    bool
+
+    Examples
+    --------
+    >>> wkt_too_deep("MULTIPOLYGON (((0 0, 1 0, 1 1, 0 0)))"), wkt_too_deep("(" * 20 + ")" * 20)
+    (False, True)
+    """
+    raw = text.encode("utf-8", "surrogatepass").translate(None, _NOT_PARENS)
+    if len(raw) == 0:
+        return False
+    steps = np.where(np.frombuffer(raw, np.uint8) == ord("("), 1, -1)
+    return bool(np.cumsum(steps).max() > limit)

@@ -30,7 +30,12 @@ from geo.crs import convert_geometries, crs_label, parse_crs
 from geo.errors import Problem, SourceReadError
 from geo.layers.columns import CoordinateColumns, choose_columns
 from geo.layers.geojson import load_json, parse_feature_collection
-from geo.layers.limits import check_file_size, check_line_length, check_workbook_extent
+from geo.layers.limits import (
+    check_file_size,
+    check_line_length,
+    check_workbook_extent,
+    wkt_too_deep,
+)
 from geo.settings import Settings, current
 
 __all__ = [
@@ -486,6 +491,8 @@ class _CoordinateError(ValueError):
 
 def _row_geometry(row: dict[str, Any], lon: Any, lat: Any, pair: Any, wkt: Any) -> Any:
     if wkt is not None and not blank(row[wkt]):
+        if wkt_too_deep(str(row[wkt])):  # GEOS would recurse until the process crashes
+            raise _CoordinateError(wkt, row[wkt])
         try:
             return shapely.from_wkt(str(row[wkt]))
         except shapely.errors.GEOSException:
