@@ -421,6 +421,15 @@ def test_leftovers_of_a_live_writer_are_not_touched(clinics_folder: Path) -> Non
     assert len(problems) == 1 and "1 temporary files of writes in progress" in problems[0].message
 
 
+def test_the_service_removes_leftovers_when_it_starts(clinics_folder: Path) -> None:
+    leftover = clinics_folder / ".clinics.geojson.k1ll3d.tmp"
+    leftover.write_bytes(b'{"type": "FeatureCollection", "features": [')
+    before = (clinics_folder / "clinics.geojson").read_bytes()
+    create_app(Settings(data=clinics_folder, network="none", warm=False))
+    assert not leftover.exists()
+    assert (clinics_folder / "clinics.geojson").read_bytes() == before
+
+
 def test_validate_reports_leftovers(clinics_folder: Path, capsys) -> None:
     (clinics_folder / ".clinics.geojson.abc.tmp").write_bytes(b"x")
     assert main(["validate", "--data", str(clinics_folder)]) == 0
@@ -484,6 +493,23 @@ def test_api_refuses_hostile_bodies_without_a_500(
     assert len(text) < 20_000
     assert snapshot(clinics_folder) == before
     assert http.get("/health").status_code == 200  # the connection and the service live on
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [("PATCH", "/collections/clinics/items/C1"), ("PUT", "/collections/clinics/items/C1"),
+     ("POST", "/nearest")],
+)  # fmt: skip
+def test_every_json_route_refuses_a_nesting_bomb(
+    served: tuple[httpx.Client, str], clinics_folder: Path, method: str, path: str
+) -> None:
+    http, _ = served
+    before = snapshot(clinics_folder)
+    bomb = b'{"points": ' + b"[" * 50_000 + b"]" * 50_000 + b"}"
+    answer = http.request(method, path, content=bomb, headers={"Content-Type": "application/json"})
+    assert answer.status_code == 400, answer.text[:300]
+    assert "nested deeper than 32" in answer.json()["detail"]
+    assert snapshot(clinics_folder) == before
 
 
 def test_a_stalled_body_is_answered_408_and_frees_the_connection(
