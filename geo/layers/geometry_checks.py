@@ -153,7 +153,7 @@ def check_geometry(
                     source,
                     label,
                     "geometry",
-                    f"在研究区（上海）之外 / outside the study region (Shanghai): "
+                    f"在研究区之外 / outside the study region: "
                     f"({x0:.4f}, {y0:.4f}); 研究区 / region: {box_x0:.2f}–{box_x1:.2f} E, "
                     f"{box_y0:.2f}–{box_y1:.2f} N",
                     "检查坐标系与位置；确属研究区外时导入加 --allow-outside，或调整 "
