@@ -1,7 +1,7 @@
 """Request ids, access logs and the limits on request bodies, for every request.
 
-A body must arrive in time (``LIFECIRCLE_BODY_TIMEOUT_S`` between two parts, else 408: a
-stalled client cannot hold a worker), stay under ``LIFECIRCLE_MAX_BODY_BYTES`` (413) and,
+A body must arrive in time (``LIFECIRCLE_BODY_TIMEOUT_S`` between two parts, four times
+that for the whole, else 408: a stalled or dribbling client cannot hold a connection), stay under ``LIFECIRCLE_MAX_BODY_BYTES`` (413) and,
 when it is JSON, nest no deeper than ``LIFECIRCLE_MAX_JSON_DEPTH`` (400, measured before
 any parser sees it: a nesting bomb is a clear problem, never a RecursionError and a 500).
 The limits are the app's settings (``app.state.settings``), read for each request.
@@ -28,6 +28,9 @@ logger = logging.getLogger("lifecircle.access")
 
 _DEFAULTS = Settings.model_fields
 _BODY_METHODS = {"POST", "PUT", "PATCH"}
+#: The whole body must arrive within this many body timeouts (2 minutes by default: 10 MiB
+#: at 1 Mbit/s takes 80 s).
+_WHOLE_BODY = 4
 
 
 def _limits(scope: Scope) -> tuple[float, int]:
@@ -71,8 +74,11 @@ class RequestMiddleware:
         async def limited_receive() -> Message:
             if seen["done"]:  # the body is in: what follows is a disconnect, wait for it
                 return await receive()
+            # each part within the timeout, the whole body within _WHOLE_BODY of them: a
+            # client dribbling a byte at a time cannot hold the connection either
+            left = started + _WHOLE_BODY * timeout - time.perf_counter()
             try:
-                message = await asyncio.wait_for(receive(), timeout)
+                message = await asyncio.wait_for(receive(), max(min(timeout, left), 0.001))
             except TimeoutError:
                 raise _BodyStalled from None
             if message["type"] == "http.request":
@@ -156,8 +162,9 @@ class RequestMiddleware:
 
     async def _stalled(self, send: Send, request_id: str, timeout: float) -> None:
         detail = (
-            f"请求体 {timeout:g} 秒内没有送达 / the request body stalled for {timeout:g} s; "
-            "请重试 / send it again"
+            f"请求体停顿超过 {timeout:g} 秒或 {_WHOLE_BODY * timeout:g} 秒内未送完 / the request "
+            f"body stalled for {timeout:g} s, or took over {_WHOLE_BODY * timeout:g} s; 请重试 / "
+            "send it again"
         )
         await self._answer(send, request_id, 408, "Request Timeout", detail, close=True)
 

@@ -528,7 +528,30 @@ def test_a_stalled_body_is_answered_408_and_frees_the_connection(
         answer = raw.recv(65536).decode("utf-8", "replace")
         waited = time.monotonic() - started
     assert answer.startswith("HTTP/1.1 408"), answer[:200]
-    assert "stalled for 1 s" in answer and "请求体" in answer
+    assert "stalled for 1 s" in answer and "请求体停顿" in answer
     assert 0.5 < waited < 5
     assert snapshot(clinics_folder) == before
+    assert http.get("/health").status_code == 200
+
+
+def test_a_dribbling_body_is_answered_408_when_the_whole_takes_too_long(served) -> None:
+    http, url = served
+    host, port = url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as raw:
+        raw.sendall(
+            b"POST /collections/clinics/items HTTP/1.1\r\nHost: x\r\n"
+            b"Content-Type: application/geo+json\r\nContent-Length: 1000\r\n\r\n"
+        )
+        started = time.monotonic()
+        raw.settimeout(0.4)
+        answer = b""
+        while not answer and time.monotonic() - started < 10:
+            raw.sendall(b" ")  # a byte every 0.4 s: never idle for the 1 s timeout
+            try:
+                answer = raw.recv(65536)
+            except TimeoutError:
+                continue
+        waited = time.monotonic() - started
+    assert answer.startswith(b"HTTP/1.1 408"), answer[:200]
+    assert 3.5 < waited < 6  # four body timeouts for the whole body
     assert http.get("/health").status_code == 200
