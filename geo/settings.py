@@ -104,7 +104,8 @@ class Settings(BaseSettings):
     study_region: tuple[float, float, float, float] = SHANGHAI_BOUNDS
     #: How far (km) outside :attr:`study_region` a feature may lie (suburbs across the border).
     study_margin_km: float = 20.0
-    #: Seconds the service waits for the next part of a request body before answering 408.
+    #: Seconds the service waits for the next part of a request body (four times that for the
+    #: whole body) before answering 408.
     body_timeout_s: float = 30.0
 
     def study_box(self) -> tuple[float, float, float, float]:
