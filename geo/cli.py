@@ -180,6 +180,8 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="跳过无效行并导入其余 / import the valid rows and report the skipped ones",
     )
+    p.add_argument("--allow-outside", action="store_true", help="导入研究区外的要素 / import "
+                   "features outside the study region (LIFECIRCLE_STUDY_REGION)")  # fmt: skip
 
     p = sub.add_parser(
         "export",
@@ -383,8 +385,8 @@ def _cmd_import(args: argparse.Namespace, settings: Settings) -> int:
         mapping=_pairs(args.map, "--map"),
         set_values=_pairs(args.set, "--set"),
         drop=args.drop,
-        skip_invalid=args.skip_invalid,
-    )
+        skip_invalid=args.skip_invalid, allow_outside=args.allow_outside,
+    )  # fmt: skip
     print(report.describe())
     return 0
 

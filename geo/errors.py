@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 __all__ = [
+    "MAX_MESSAGE_CHARS",
     "CRSError",
     "ConflictError",
     "ImportFailedError",
@@ -24,8 +25,21 @@ __all__ = [
 ]
 
 
+#: The longest message an error shows: hostile input must not flood a terminal or a log.
+MAX_MESSAGE_CHARS = 2000
+
+
+def _clip(text: str | None, limit: int) -> str | None:
+    if text is None or len(text) <= limit:
+        return text
+    return text[:limit] + f"…（已截断，共 {len(text)} 字 / cut, {len(text)} chars)"
+
+
 class LifecircleError(Exception):
     """Base class of every error lifecircle raises on purpose."""
+
+    def __str__(self) -> str:
+        return _clip(super().__str__(), MAX_MESSAGE_CHARS) or ""
 
 
 class CRSError(LifecircleError, ValueError):
@@ -48,7 +62,7 @@ class NotFoundError(LifecircleError, KeyError):
     """A feature id that is not in the layer."""
 
     def __str__(self) -> str:  # KeyError would quote the message
-        return str(self.args[0]) if self.args else ""
+        return _clip(str(self.args[0]), MAX_MESSAGE_CHARS) or "" if self.args else ""
 
 
 class ConflictError(LifecircleError, ValueError):
@@ -69,6 +83,11 @@ class Problem:
     message: str
     hint: str = ""
     severity: str = "error"
+
+    def __post_init__(self) -> None:
+        # a value or a label taken from a hostile file is cut, never echoed whole
+        for name, limit in (("field", 80), ("message", 600), ("hint", 600)):
+            object.__setattr__(self, name, _clip(getattr(self, name), limit))
 
     def __str__(self) -> str:
         where = self.file
@@ -115,7 +134,11 @@ class ValidationError(LifecircleError, ValueError):
 
     def __str__(self) -> str:
         lines = [f"{self.summary} ({len(self.errors)} error(s)):"]
-        lines += [f"  - {p}" for p in self.problems]
+        lines += [f"  - {p}" for p in self.problems[:200]]
+        if len(self.problems) > 200:  # a hostile file of a million bad rows: count the rest
+            lines.append(
+                f"  … 另有 {len(self.problems) - 200} 条 / {len(self.problems) - 200} more"
+            )
         return "\n".join(lines)
 
 

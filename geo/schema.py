@@ -45,6 +45,8 @@ class Field:
     minimum: float | None = None
     zh: str = ""
     en: str = ""
+    #: The largest plausible value; a larger one is refused (a typo, a unit mix-up, 1e308).
+    maximum: float | None = None
 
 
 @dataclass(frozen=True)
@@ -210,9 +212,25 @@ LAYERS: dict[str, LayerSpec] = {
                 _NAME,
                 _subdistrict(True),
                 Field("district", "str", True, zh="区", en="district, e.g. 杨浦区"),
-                Field("households", "int", True, unit="户", minimum=0, zh="户数", en="households"),
                 Field(
-                    "population", "int", True, unit="人", minimum=0, zh="常住人口", en="residents"
+                    "households",
+                    "int",
+                    True,
+                    unit="户",
+                    minimum=0,
+                    zh="户数",
+                    en="households",
+                    maximum=100_000,
+                ),
+                Field(
+                    "population",
+                    "int",
+                    True,
+                    unit="人",
+                    minimum=0,
+                    zh="常住人口",
+                    en="residents",
+                    maximum=300_000,
                 ),
                 Field(
                     "elderly",
@@ -222,6 +240,7 @@ LAYERS: dict[str, LayerSpec] = {
                     minimum=0,
                     zh="60岁及以上老人",
                     en="residents aged 60 or more",
+                    maximum=300_000,
                 ),
                 Field("built", "year", True, zh="建成年代", en="year built, or decade as 1980s"),
                 Field("tenure", "str", True, TENURES, zh="房屋性质", en="tenure"),
@@ -232,8 +251,15 @@ LAYERS: dict[str, LayerSpec] = {
                     en="gate positions [lon, lat], WGS-84; walks start here",
                 ),
                 _ADDRESS,
-                Field("buildings", "int", minimum=0, zh="楼栋数", en="number of buildings"),
-                Field("storeys", "int", minimum=1, zh="层数", en="typical storeys"),
+                Field(
+                    "buildings",
+                    "int",
+                    minimum=0,
+                    zh="楼栋数",
+                    en="number of buildings",
+                    maximum=5000,
+                ),
+                Field("storeys", "int", minimum=1, zh="层数", en="typical storeys", maximum=200),
                 Field(
                     "has_lift",
                     "bool",
@@ -241,7 +267,13 @@ LAYERS: dict[str, LayerSpec] = {
                     en="built with lifts; when missing, inferred from storeys: 7 or more",
                 ),
                 Field(
-                    "floor_area_m2", "float", unit="m²", minimum=0, zh="建筑面积", en="floor area"
+                    "floor_area_m2",
+                    "float",
+                    unit="m²",
+                    minimum=0,
+                    zh="建筑面积",
+                    en="floor area",
+                    maximum=10_000_000,
                 ),
                 _NOTE,
             ),
@@ -260,7 +292,13 @@ LAYERS: dict[str, LayerSpec] = {
                     "health_station", "bool", True, zh="内设卫生站点", en="hosts a health station"
                 ),
                 Field(
-                    "floor_area_m2", "float", unit="m²", minimum=0, zh="建筑面积", en="floor area"
+                    "floor_area_m2",
+                    "float",
+                    unit="m²",
+                    minimum=0,
+                    zh="建筑面积",
+                    en="floor area",
+                    maximum=10_000_000,
                 ),
                 Field("hours", "str", zh="开放时间", en="opening hours"),
                 _ADDRESS,
@@ -278,7 +316,15 @@ LAYERS: dict[str, LayerSpec] = {
                 _ID,
                 _NAME,
                 Field("level", "str", True, CLINIC_LEVELS, zh="机构级别", en="kind of clinic"),
-                Field("beds", "int", unit="张", minimum=0, zh="核定床位", en="licensed beds"),
+                Field(
+                    "beds",
+                    "int",
+                    unit="张",
+                    minimum=0,
+                    zh="核定床位",
+                    en="licensed beds",
+                    maximum=10_000,
+                ),
                 _subdistrict(False),
                 _ADDRESS,
                 _DISTRICT,
@@ -296,7 +342,14 @@ LAYERS: dict[str, LayerSpec] = {
                 _NAME,
                 Field("vehicle", "str", True, VEHICLES, zh="车辆类型", en="ebike or car"),
                 Field(
-                    "ports", "int", True, unit="个", minimum=1, zh="充电口数", en="charging ports"
+                    "ports",
+                    "int",
+                    True,
+                    unit="个",
+                    minimum=1,
+                    zh="充电口数",
+                    en="charging ports",
+                    maximum=10_000,
                 ),
                 Field("operator", "str", zh="运营方", en="operator"),
                 Field("status", "str", enum=CHARGER_STATUSES, zh="状态", en="status"),
@@ -317,13 +370,22 @@ LAYERS: dict[str, LayerSpec] = {
                 _NAME,
                 Field("kind", "str", True, PROJECT_KINDS, zh="项目类型", en="kind of project"),
                 Field("status", "str", True, PROJECT_STATUSES, zh="阶段", en="stage"),
-                Field("households", "int", unit="户", minimum=0, zh="受益户数", en="households"),
+                Field(
+                    "households",
+                    "int",
+                    unit="户",
+                    minimum=0,
+                    zh="受益户数",
+                    en="households",
+                    maximum=100_000,
+                ),
                 Field(
                     "units",
                     "int",
                     minimum=0,
                     zh="数量（电梯台数/车棚个数/户数，按类型）",
                     en="what is counted: elevators, sheds or households by kind (PROJECT_UNITS)",
+                    maximum=100_000,
                 ),
                 *(_stage_date(s, STAGE_LABELS[s][0]) for s in PROJECT_STATUSES[:6]),
                 Field("start", "date", zh="开工日期", en="date construction started (ISO)"),
@@ -392,6 +454,8 @@ def schema_markdown() -> str:
             values = ", ".join(f.enum) if f.enum else f.unit
             if f.minimum is not None:
                 values = (values + " " if values else "") + f"≥ {f.minimum:g}"
+            if f.maximum is not None:
+                values = (values + " " if values else "") + f"≤ {f.maximum:g}"
             req = "yes" if f.required else ""
             out.append(f"| `{f.name}` | {f.kind} | {req} | {values} | {f.zh} | {f.en} |")
         out.append("")

@@ -14,7 +14,21 @@ variable                   meaning                                              
 ``LIFECIRCLE_CORS_ORIGINS`` origins whose pages may call the API (JSON list)         none
 ``LIFECIRCLE_MAX_BODY_BYTES`` largest request body accepted                         10 MiB
 ``LIFECIRCLE_WARM``        compute the default coverage at start-up                 true
+``LIFECIRCLE_MAX_FILE_BYTES`` largest file ``import`` reads                          128 MiB
+``LIFECIRCLE_MAX_LINE_BYTES`` longest line of a CSV ``import`` reads                 1 MiB
+``LIFECIRCLE_MAX_TABLE_CELLS`` most cells (rows × columns) of a CSV or XLSX table    5 million
+``LIFECIRCLE_MAX_TEXT_CHARS`` longest text value of a field                          2000
+``LIFECIRCLE_MAX_JSON_DEPTH`` deepest nesting of a JSON file or request body         32
+``LIFECIRCLE_STUDY_REGION`` lon/lat box features must lie in (JSON list of four)    Shanghai
+``LIFECIRCLE_STUDY_MARGIN_KM`` how far outside that box a feature may still lie     20
+``LIFECIRCLE_BODY_TIMEOUT_S`` seconds the service waits for more of a request body  30
 =========================  =======================================================  ==============
+
+The limits keep hostile or broken input from starving the machine: a file is refused
+by its size before it is read, a CSV by its longest line while it is scanned, so a 1 GB
+file fails at once in little memory. A planner's files are far smaller: Shanghai's ~13,000
+compounds with outlines are about 30 MB of GeoJSON, and a compound's WKT outline a few
+kilobytes. Raise a limit when a real file needs it.
 
 Examples
 --------
@@ -24,16 +38,28 @@ Examples
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["DEFAULT_CACHE_DIR", "DEFAULT_DATA_DIR", "Settings", "current", "use_numba_cache"]
+__all__ = [
+    "DEFAULT_CACHE_DIR",
+    "DEFAULT_DATA_DIR",
+    "SHANGHAI_BOUNDS",
+    "Settings",
+    "current",
+    "use_numba_cache",
+]
 
 #: The bundled sample, next to the package in a source checkout (``pip install -e .``).
 DEFAULT_DATA_DIR = Path(__file__).resolve().parent.parent / "data" / "layers"
 #: Built networks and compiled kernels, never inside the (possibly read-only) package.
 DEFAULT_CACHE_DIR = Path.home() / ".cache" / "lifecircle"
+#: The Shanghai municipality's extent (lon_min, lat_min, lon_max, lat_max), WGS-84, from its
+#: boundary (Chongming's north shore to Jinshan, Qingpu's west edge to the Yangshan port).
+SHANGHAI_BOUNDS = (120.85, 30.67, 122.2, 31.88)
+_KM_PER_DEGREE = 111.32
 
 
 class Settings(BaseSettings):
@@ -63,6 +89,42 @@ class Settings(BaseSettings):
     #: Writes one service process runs at once; more get 503 + ``Retry-After`` at once, so
     #: readers never queue behind writers.
     max_writes: int = 2
+    #: Largest source file ``import`` reads (bytes), checked before reading it.
+    max_file_bytes: int = 128 * 1024 * 1024
+    #: Longest line of a CSV source (bytes): a sparse or binary file has no line breaks.
+    max_line_bytes: int = 1024 * 1024
+    #: Most cells (rows × columns) of a CSV or XLSX table: a reader fills every row out to
+    #: the widest, so a 5 KB workbook with one cell at XFD1048576 is refused, not unpacked.
+    max_table_cells: int = 5_000_000
+    #: Longest text value of a field (characters): a note, a name, an address.
+    max_text_chars: int = 2000
+    #: Deepest nesting of JSON (a GeoJSON file, a request body); GeoJSON needs about 8.
+    max_json_depth: int = 32
+    #: The study region (lon_min, lat_min, lon_max, lat_max), WGS-84; default Shanghai.
+    study_region: tuple[float, float, float, float] = SHANGHAI_BOUNDS
+    #: How far (km) outside :attr:`study_region` a feature may lie (suburbs across the border).
+    study_margin_km: float = 20.0
+    #: Seconds the service waits for the next part of a request body (four times that for the
+    #: whole body) before answering 408.
+    body_timeout_s: float = 30.0
+
+    def study_box(self) -> tuple[float, float, float, float]:
+        """The study region widened by the margin, in degrees: where features may lie.
+
+        Returns
+        -------
+        tuple of float
+            (lon_min, lat_min, lon_max, lat_max), WGS-84.
+
+        Examples
+        --------
+        >>> [round(v, 2) for v in Settings(study_margin_km=0).study_box()]
+        [120.85, 30.67, 122.2, 31.88]
+        """
+        lon_min, lat_min, lon_max, lat_max = self.study_region
+        dlat = self.study_margin_km / _KM_PER_DEGREE
+        dlon = dlat / max(math.cos(math.radians((lat_min + lat_max) / 2)), 0.01)
+        return (lon_min - dlon, lat_min - dlat, lon_max + dlon, lat_max + dlat)
 
 
 def current(**overrides: object) -> Settings:

@@ -94,7 +94,7 @@ def test_same_name_within_5_m_is_a_warning_not_an_error() -> None:
 def test_far_outside_shanghai_is_a_warning() -> None:
     problem = _only(_check("clinics", [clinic("B1", "北京站", 116.40, 39.90)]), "warning")
     assert (problem.feature, problem.field) == ("B1", "geometry")
-    assert "far outside" in problem.message
+    assert "outside the study region" in problem.message
 
 
 def test_elderly_above_population() -> None:

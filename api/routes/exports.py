@@ -4,7 +4,8 @@
 covered by ``type`` for the walker and threshold asked (``profile`` or own ``speed``,
 ``minutes``), in ``subdistrict`` or everywhere, most people affected first
 (:func:`geo.analysis.coverage.gaps`). Headers are Chinese, English with ``lang=en``; the
-CSV is UTF-8 with a byte-order mark, so Excel and WPS open it with its Chinese intact.
+CSV is UTF-8 with a byte-order mark, so Excel and WPS open it with its Chinese intact; no
+cell of either can run as a formula (:mod:`geo.layers.cells`).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from fastapi.responses import JSONResponse, Response
 from api.deps import Studies, StudyCache, WalkerMinutesCRS
 from geo.analysis.coverage import gap_list
 from geo.analysis.params import WalkParams
+from geo.layers.cells import safe_cell, safe_table
 from geo.maps.workbench import GAP_COLUMNS
 
 __all__ = ["gap_table", "router"]
@@ -138,7 +140,7 @@ def gaps_csv(
 ) -> Response:
     """The rows of ``/gaps.json`` as CSV: UTF-8 with a byte-order mark (Excel, WPS)."""
     table, _ = gap_table(studies, params, type, subdistrict)
-    body = "\ufeff" + table.set_axis(_headers(lang), axis=1).to_csv(index=False)
+    body = "\ufeff" + safe_table(table.set_axis(_headers(lang), axis=1)).to_csv(index=False)
     return Response(
         body.encode("utf-8"),
         media_type="text/csv; charset=utf-8",
@@ -173,7 +175,7 @@ def gaps_xlsx(
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     for row in table.itertuples(index=False):
-        sheet.append([_plain(v) for v in row])
+        sheet.append([safe_cell(v) for v in row])  # nothing a spreadsheet could run
     for column, width in zip("ABCDEFGHI", (16, 24, 14, 9, 9, 9, 12, 12, 28), strict=False):
         sheet.column_dimensions[column].width = width
     sheet.freeze_panes = "A2"

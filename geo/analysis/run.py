@@ -27,6 +27,7 @@ from geo.analysis.params import PROFILES, WalkParams
 from geo.analysis.study import Study
 from geo.atomic import atomic_write_bytes
 from geo.errors import QueryError, StoreError
+from geo.layers.cells import safe_table
 from geo.layers.geojson import to_feature_collection
 from geo.network.graph import components_report
 from geo.schema import FACILITY_LAYERS
@@ -221,7 +222,7 @@ def _csv_bytes(frame: pd.DataFrame, index: bool = True) -> bytes:
             frame[column] = frame[column].map(
                 lambda v: json.dumps(v, ensure_ascii=False) if isinstance(v, list) else v
             )
-    return frame.to_csv(index=index).encode("utf-8-sig")
+    return safe_table(frame).to_csv(index=index).encode("utf-8-sig")  # no runnable cell
 
 
 def write_outputs(analysis: Analysis, out: str | os.PathLike[str]) -> list[Path]:

@@ -24,8 +24,9 @@ import shapely
 
 from geo.crs import convert_geometries, convert_pairs, parse_crs
 from geo.errors import ConflictError, NotFoundError, Problem, SourceReadError, ValidationError
-from geo.layers.geojson import parse_feature_collection
+from geo.layers.geojson import load_json, parse_feature_collection
 from geo.layers.imports import assign_ids
+from geo.layers.limits import check_feature_depth
 from geo.layers.query import to_geojson_dict
 from geo.layers.store import LayerTransaction, Location, open_store
 from geo.layers.validate import coerce_layer, validate_layer
@@ -385,6 +386,7 @@ def _feature_in_wgs84(feature: Any, crs: str) -> dict[str, Any]:
             '{"type": "Feature", "geometry": {...}, "properties": {...}}; '
             "批量导入请用 / to add many use `lifecircle import`"
         )
+    check_feature_depth(feature)
     properties = feature.get("properties")
     parsed = parse_crs(crs)
     if parsed == "wgs84":
@@ -402,8 +404,8 @@ def _feature_in_wgs84(feature: Any, crs: str) -> dict[str, Any]:
     if isinstance(properties, dict) and properties.get("entrances") is not None:
         gates = properties["entrances"]
         if isinstance(gates, str):  # coerce_layer accepts JSON text too
-            with contextlib.suppress(json.JSONDecodeError):  # else coerce_layer reports it
-                gates = json.loads(gates)
+            with contextlib.suppress(SourceReadError):  # else coerce_layer reports it
+                gates = load_json(gates, REQUEST, max_depth=4)  # [[lon, lat], …]
         out["properties"] = {**properties, "entrances": convert_pairs(gates, parsed, True)}
     return out
 
@@ -455,7 +457,8 @@ def _checked(
     frame, coerce_problems = coerce_layer(frame, layer, source=REQUEST)
     problems += coerce_problems
     seen = {p.field for p in problems}  # said once, by the reader or the converter
-    problems += [p for p in validate_layer(frame, layer, REQUEST) if p.field not in seen]
+    checked = validate_layer(frame, layer, REQUEST, outside="error")  # no --allow-outside here
+    problems += [p for p in checked if p.field not in seen]
     errors = [p for p in problems if p.severity == "error"]
     if errors:
         summary = f"要素不符合 {layer} 的规则，未写入 / the feature breaks the {layer} rules"

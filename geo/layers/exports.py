@@ -24,6 +24,8 @@ from pyproj import CRS
 
 from geo.atomic import atomic_write_bytes
 from geo.crs import convert_geometries, convert_pairs, parse_crs
+from geo.errors import Problem, ValidationError
+from geo.layers.cells import safe_table
 from geo.layers.geojson import to_feature_collection
 from geo.layers.imports import SHP_FIELD_NAMES, OptionError
 from geo.layers.sources import blank
@@ -172,7 +174,8 @@ def _write_csv(target: Path, props: pd.DataFrame, geoms: Any, geographic: bool, 
             None if p or g is None else shapely.to_wkt(g, rounding_precision=7)
             for g, p in zip(geoms, points, strict=True)
         ]
-    text = table.to_csv(index=False, lineterminator="\r\n")  # CRLF, as Excel writes
+    # no cell a spreadsheet could run (geo.layers.cells); CRLF, as Excel writes
+    text = safe_table(table).to_csv(index=False, lineterminator="\r\n")
     atomic_write_bytes(target, text.encode("utf-8-sig"))
 
 
@@ -184,11 +187,38 @@ def _ogr_table(props: pd.DataFrame, layer: str, shapefile: bool) -> pd.DataFrame
     for column in props.columns:
         values = [_json_text(v) for v in props[column].tolist()]
         if kinds.get(column) in dtypes:
-            table[column] = pd.array(values, dtype=dtypes[kinds[column]])
+            try:
+                table[column] = pd.array(values, dtype=dtypes[kinds[column]])
+            except (OverflowError, TypeError, ValueError):
+                _refuse_values(props, column, values, dtypes[kinds[column]])
         else:
             texts = [None if v is None else str(v) for v in values]
             table[column] = pd.Series(texts, index=props.index, dtype=object)
     return _shapefile_columns(table) if shapefile else table
+
+
+def _refuse_values(props: pd.DataFrame, column: str, values: list[Any], dtype: str) -> None:
+    """A stored value no GeoPackage or shapefile column can hold (an integer beyond 64 bits
+    or a text in a number field, from a file edited by hand): say which, never overflow."""
+    ids = props["id"].tolist() if "id" in props.columns else list(range(1, len(props) + 1))
+    problems = []
+    for feature, value in zip(ids, values, strict=True):
+        try:
+            pd.array([value], dtype=dtype)
+            fits = True
+        except (OverflowError, TypeError, ValueError):
+            fits = False
+        if not fits:
+            shown = repr(value) if len(repr(value)) <= 40 else repr(value)[:40] + "…"
+            problems.append(Problem(
+                "<store>", str(feature), column,
+                f"值 {shown} 无法写入数字列 / {shown} does not fit a number column",
+                "先运行 lifecircle validate 并修正 / run lifecircle validate and fix it",
+            ))  # fmt: skip
+    raise ValidationError(
+        problems, f"导出失败：{column} 中有无法写出的值 / export failed: values of {column} "
+        "cannot be written; nothing written",
+    )  # fmt: skip
 
 
 def _cut_bytes(text: str, limit: int) -> str:

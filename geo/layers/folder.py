@@ -81,6 +81,67 @@ class FolderStore:
                 "用 --data 指定 / pass --data DIR (or set LIFECIRCLE_DATA)."
             )
         self.folder = path
+        self._removed = self._remove_leftovers()
+
+    def _leftover_files(self) -> list[Path]:
+        """Temporary files of :func:`geo.atomic.atomic_write_bytes` beside the layers: a
+        write killed between creating and renaming one leaves it behind."""
+        prefixes = tuple(f".{name}.geojson." for name in LAYER_NAMES)
+        try:
+            return sorted(
+                p
+                for p in self.folder.iterdir()
+                if p.name.startswith(prefixes) and p.suffix == ".tmp"
+            )
+        except OSError:
+            return []
+
+    def _remove_leftovers(self) -> list[str]:
+        """Remove the leftovers of killed writes, when no writer is at work (the lock is
+        free: a live writer's temporary file must not vanish before its rename)."""
+        found = self._leftover_files()
+        if not found:
+            return []  # the usual case: no lock file made, nothing touched
+        removed = []
+        try:
+            with FileLock(str(self.folder / LOCK_NAME), timeout=0):
+                for path in self._leftover_files():
+                    with contextlib.suppress(FileNotFoundError):
+                        path.unlink()
+                        removed.append(path.name)
+        except (Timeout, OSError):  # a writer holds the lock, or the folder is read-only
+            pass
+        return removed
+
+    def leftovers(self) -> list[Problem]:
+        """Warnings about temporary files of interrupted writes: those removed when the
+        store was opened, and those still there (a writer held the lock, or no permission).
+
+        Returns
+        -------
+        list of Problem
+            At most two warnings, naming the files; empty when there were none.
+        """
+        problems = []
+        if self._removed:
+            names = ", ".join(self._removed[:10]) + (" …" if len(self._removed) > 10 else "")
+            problems.append(Problem(
+                str(self.folder), None, None,
+                f"已删除 {len(self._removed)} 个中断写入留下的临时文件 / removed "
+                f"{len(self._removed)} temporary files left by interrupted writes: {names}",
+                "图层文件未受影响 / the layers themselves are whole", "warning",
+            ))  # fmt: skip
+        still = [p.name for p in self._leftover_files()]
+        if still:
+            names = ", ".join(still[:10]) + (" …" if len(still) > 10 else "")
+            problems.append(Problem(
+                str(self.folder), None, None,
+                f"有 {len(still)} 个临时文件（写入进行中或中断）/ {len(still)} temporary files "
+                f"of writes in progress or interrupted: {names}",
+                "无写入时重新打开数据目录即可清理 / opening the store when no write is running "
+                "removes them", "warning",
+            ))  # fmt: skip
+        return problems
 
     @property
     def url(self) -> str:

@@ -14,19 +14,15 @@ import shapely
 from pyproj import Transformer
 
 from geo.errors import Problem
+from geo.settings import SHANGHAI_BOUNDS
 
 __all__ = [
     "DUPLICATE_RADIUS_M",
     "SHANGHAI_BOUNDS",
-    "STUDY_AREA_MARGIN_KM",
     "check_geometry",
     "check_near_duplicates",
 ]
 
-#: Shanghai's extent (lon_min, lat_min, lon_max, lat_max), WGS-84, from its municipal boundary.
-SHANGHAI_BOUNDS = (120.85, 30.67, 122.2, 31.88)
-#: Features farther than this outside Shanghai are reported as likely misplaced.
-STUDY_AREA_MARGIN_KM = 50.0
 #: Two features of a layer with the same name closer than this are likely one feature twice.
 DUPLICATE_RADIUS_M = 5.0
 #: Metric CRS for distance checks: UTM zone 51N covers all of Shanghai.
@@ -34,7 +30,12 @@ _METRIC_CRS = "EPSG:32651"
 
 
 def check_geometry(
-    frame: gpd.GeoDataFrame, labels: list[str], allowed: tuple[str, ...], source: str
+    frame: gpd.GeoDataFrame,
+    labels: list[str],
+    allowed: tuple[str, ...],
+    source: str,
+    region: tuple[float, float, float, float],
+    outside: str = "warning",
 ) -> list[Problem]:
     """Problems with where the features are and what shape they have.
 
@@ -48,12 +49,18 @@ def check_geometry(
         The layer's geometry types.
     source : str
         The file or request the problems are said to be in.
+    region : tuple of float
+        (lon_min, lat_min, lon_max, lat_max): where features may lie, the study region
+        with its margin (:meth:`geo.settings.Settings.study_box`).
+    outside : {"warning", "error"}
+        The severity of a feature not wholly inside ``region``: an error refuses it
+        (import without ``--allow-outside``, an edit), a warning reports it (validate).
 
     Returns
     -------
     list of Problem
-        Errors (missing, invalid, wrong type, impossible coordinates) and warnings (far
-        outside Shanghai, a gate far from its compound).
+        Errors (missing, invalid, wrong type, impossible coordinates) and warnings (a
+        gate far from its compound), and a feature outside ``region`` as ``outside`` says.
     """
     problems: list[Problem] = []
     if len(frame) == 0:
@@ -75,8 +82,8 @@ def check_geometry(
     )
     valid = shapely.is_valid(geoms)
     bounds = shapely.bounds(geoms)  # NaN for missing geometries
-    lon_min, lat_min, lon_max, lat_max = SHANGHAI_BOUNDS
-    margin = STUDY_AREA_MARGIN_KM / 100.0  # ~1 degree per 100 km at Shanghai's latitude
+    lon_min, lat_min, lon_max, lat_max = SHANGHAI_BOUNDS  # to tell a swapped pair
+    box_x0, box_y0, box_x1, box_y1 = region
     for position, label in enumerate(labels):
         if missing[position]:
             problems.append(
@@ -140,21 +147,20 @@ def check_geometry(
                     "'Fix geometries' or shapely.make_valid",
                 )
             )
-        if (
-            x1 < lon_min - margin
-            or x0 > lon_max + margin
-            or y1 < lat_min - margin
-            or y0 > lat_max + margin
-        ):
+        if x0 < box_x0 or x1 > box_x1 or y0 < box_y0 or y1 > box_y1:
             problems.append(
                 Problem(
                     source,
                     label,
                     "geometry",
-                    f"远离研究区（上海）/ far outside the study area (Shanghai): "
-                    f"({x0:.4f}, {y0:.4f})",
-                    "检查坐标系与位置 / check the position and the source CRS",
-                    "warning",
+                    f"在研究区之外 / outside the study region: "
+                    f"({x0:.4f}, {y0:.4f}); 研究区 / region: {box_x0:.2f}–{box_x1:.2f} E, "
+                    f"{box_y0:.2f}–{box_y1:.2f} N",
+                    "检查坐标系与位置；确属研究区外时导入加 --allow-outside，或调整 "
+                    "LIFECIRCLE_STUDY_REGION / check the position and the source CRS; if it "
+                    "really lies outside, import with --allow-outside or widen "
+                    "LIFECIRCLE_STUDY_REGION",
+                    outside,
                 )
             )
     problems += _check_entrances(frame, labels, geoms, missing, source)

@@ -342,6 +342,7 @@ def import_layer(
     set_values: dict[str, Any] | None = None,
     skip_invalid: bool = False,
     drop: list[str] | None = None,
+    allow_outside: bool = False,
 ) -> ImportReport:
     """Import a source file into ``layer``: every row, or with any error none at all.
 
@@ -368,6 +369,9 @@ def import_layer(
     drop : list of str, optional
         Source columns left out (``--drop level``): one that has a field's name but
         another meaning, such as Baidu's ``level`` (geocoding precision) in a clinics table.
+    allow_outside : bool
+        Import features outside the study region (``LIFECIRCLE_STUDY_REGION`` and its
+        margin) with a warning (``--allow-outside``); by default they are errors.
 
     Returns
     -------
@@ -383,7 +387,8 @@ def import_layer(
         values are all outside its field's allowed values (one error for the column), no
         row is valid, or the merged layer has errors.
     SourceReadError
-        The file cannot be read at all.
+        The file cannot be read at all, or is over the reading limits of the settings
+        (size, line length, JSON depth: :func:`geo.layers.sources.open_source`).
     OptionError
         ``mode`` is neither ``append`` nor ``replace``, or a column is both mapped and
         dropped.
@@ -428,8 +433,11 @@ def import_layer(
     seen = {(p.feature, p.field) for p in coerce_problems}
     seen |= {(p.feature, "geometry") for p in src.problems}  # said once, by the reader
     problems = src.problems + coerce_problems + notes + src.notes
+    outside = "warning" if allow_outside else "error"
     problems += [
-        p for p in validate_layer(frame, layer, source) if (p.feature, p.field) not in seen
+        p
+        for p in validate_layer(frame, layer, source, outside=outside)
+        if (p.feature, p.field) not in seen
     ]
     problems = _column_problems(frame, layer, prepared.origin, source, problems)
     offsets = _offset_problems(store, layer, geoms, source) if src.crs_label == "wgs84" else []

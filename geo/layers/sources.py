@@ -29,7 +29,14 @@ from pyproj import CRS
 from geo.crs import convert_geometries, crs_label, parse_crs
 from geo.errors import Problem, SourceReadError
 from geo.layers.columns import CoordinateColumns, choose_columns
-from geo.layers.geojson import parse_feature_collection
+from geo.layers.geojson import load_json, parse_feature_collection
+from geo.layers.limits import (
+    check_file_size,
+    check_line_length,
+    check_workbook_extent,
+    wkt_too_deep,
+)
+from geo.settings import Settings, current
 
 __all__ = [
     "SOURCE_FORMATS",
@@ -145,7 +152,13 @@ def read_source(
     return src.frame
 
 
-def open_source(path: Path, encoding: str | None, crs: str | None, *columns: str | None) -> Source:
+def open_source(
+    path: Path,
+    encoding: str | None,
+    crs: str | None,
+    *columns: str | None,
+    settings: Settings | None = None,
+) -> Source:
     """:func:`read_source` with everything import reports on: labels, problems, notes.
 
     Parameters
@@ -156,6 +169,10 @@ def open_source(path: Path, encoding: str | None, crs: str | None, *columns: str
         As in :func:`read_source`.
     *columns : str or None
         Exactly three: ``lon_col``, ``lat_col`` and ``sheet``, as in :func:`read_source`.
+    settings : Settings, optional
+        The reading limits (``max_file_bytes``, ``max_line_bytes``, ``max_table_cells``,
+        ``max_json_depth``);
+        default :func:`geo.settings.current`.
 
     Returns
     -------
@@ -165,7 +182,11 @@ def open_source(path: Path, encoding: str | None, crs: str | None, *columns: str
     Raises
     ------
     SourceReadError
-        As :func:`read_source`; also for a folder or a file without features.
+        As :func:`read_source`; also for a folder, a file without features, and a file
+        over the limits: larger than ``max_file_bytes`` (a workbook: unpacked), a CSV
+        line longer than ``max_line_bytes``, a table of more than ``max_table_cells``,
+        JSON nested deeper than ``max_json_depth``.
+        Each is found before the file is read whole.
     CRSError
         ``crs`` is not a CRS lifecircle knows.
     """
@@ -184,12 +205,14 @@ def open_source(path: Path, encoding: str | None, crs: str | None, *columns: str
         )
     if not path.is_file():
         raise SourceReadError(f"{name}: 文件不存在 / file not found; 检查路径 / check the path.")
+    settings = settings or current()
+    check_file_size(path, kind, settings.max_file_bytes)
     problems: list[Problem] = []
     file_notes: list[Problem] = []
     used_columns: list[str] = []
     used_encoding = declared = None
     if kind == "geojson":
-        frame, problems, declared = _read_geojson(path, encoding)
+        frame, problems, declared = _read_geojson(path, encoding, settings.max_json_depth)
     elif kind == "shp":
         ogr_encoding, used_encoding = _shapefile_encoding(path, encoding)
         frame = _read_ogr(path, encoding=ogr_encoding)
@@ -208,8 +231,10 @@ def open_source(path: Path, encoding: str | None, crs: str | None, *columns: str
             ))  # fmt: skip
     else:
         if kind == "csv":
+            check_line_length(path, settings.max_line_bytes, settings.max_table_cells)
             table, used_encoding = _read_csv(path, encoding)
         else:
+            check_workbook_extent(path, settings.max_table_cells)
             table = _read_xlsx(path, sheet)
         labels = [f"row {index + 2}" for index in table.index]  # header is row 1
         table = table.reset_index(drop=True)
@@ -239,16 +264,12 @@ def open_source(path: Path, encoding: str | None, crs: str | None, *columns: str
 
 
 def _read_geojson(
-    path: Path, encoding: str | None
+    path: Path, encoding: str | None, max_depth: int
 ) -> tuple[gpd.GeoDataFrame, list, CRS | str | None]:
     text: str | bytes = path.read_bytes()
     if encoding:
         text = _decode(path.read_bytes(), encoding, str(path))
-    try:
-        doc = json.loads(text)
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        parse_feature_collection(text, str(path))  # raises with line and column
-        raise
+    doc = load_json(text, str(path), max_depth)
     member = json.dumps(doc.get("crs") if isinstance(doc, dict) else None)
     if member != "null" and "4326" not in member and "CRS84" not in member:
         # Old-style GeoJSON in another CRS (it has a crs member): GDAL reads that member,
@@ -277,7 +298,10 @@ def _read_ogr(path: Path, **options: Any) -> gpd.GeoDataFrame:
             if isinstance(exc, UnicodeDecodeError) or "decode" in str(exc):
                 hint = ("属性表编码不对：试 --encoding gbk 或 gb18030 / the attribute table is in "
                         "another encoding: try --encoding gbk or gb18030")  # fmt: skip
-        raise SourceReadError(f"{path}: 无法读取 / cannot read ({exc}); {hint}.") from None
+        # GDAL may quote the content: cut, so a hostile file cannot flood the message
+        raise SourceReadError(
+            f"{path}: 无法读取 / cannot read ({str(exc)[:300]}); {hint}."
+        ) from None
 
 
 def _gpkg_layer(path: Path, wanted: str | None) -> tuple[str | None, list[str]]:
@@ -372,7 +396,9 @@ def _read_csv(path: Path, forced: str | None) -> tuple[pd.DataFrame, str]:
             io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, skip_blank_lines=False
         )
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise SourceReadError(f"{path}: CSV 无法解析 / cannot parse the CSV: {exc}") from None
+        raise SourceReadError(
+            f"{path}: CSV 无法解析 / cannot parse the CSV: {str(exc)[:300]}"
+        ) from None
     return _tidy_table(table), used
 
 
@@ -391,7 +417,7 @@ def _read_xlsx(path: Path, sheet: str | None) -> pd.DataFrame:
                 table = pd.read_excel(book, sheet_name=sheet or 0, dtype=object)
     except (zipfile.BadZipFile, OSError, ValueError, KeyError) as exc:
         raise SourceReadError(
-            f"{path}: 无法读取 Excel / cannot read the workbook ({exc})."
+            f"{path}: 无法读取 Excel / cannot read the workbook ({str(exc)[:300]})."
         ) from None
     return _tidy_table(table)
 
@@ -450,7 +476,8 @@ def _table_geometries(
             geoms.append(_row_geometry(row, lon, lat, pair, wkt))
         except _CoordinateError as exc:
             column, value = exc.args
-            message = f"无法识别的坐标 / unreadable coordinate {value!r}"
+            shown = repr(value) if len(repr(value)) <= 60 else repr(value)[:60] + "…"
+            message = f"无法识别的坐标 / unreadable coordinate {shown}"
             if blank(value):
                 message = "缺少坐标 / coordinate missing"
             problems.append(Problem(source, label, column, message, hint))
@@ -464,6 +491,8 @@ class _CoordinateError(ValueError):
 
 def _row_geometry(row: dict[str, Any], lon: Any, lat: Any, pair: Any, wkt: Any) -> Any:
     if wkt is not None and not blank(row[wkt]):
+        if wkt_too_deep(str(row[wkt])):  # GEOS would recurse until the process crashes
+            raise _CoordinateError(wkt, row[wkt])
         try:
             return shapely.from_wkt(str(row[wkt]))
         except shapely.errors.GEOSException:
@@ -494,9 +523,14 @@ def _is_number(value: Any) -> bool:
 
 def _feature_labels(frame: pd.DataFrame) -> list[str]:
     ids = frame["id"].tolist() if "id" in frame.columns else [None] * len(frame)
-    base = [id_text(v) or f"#{i + 1}" for i, v in enumerate(ids)]
+    base = [_short(id_text(v)) or f"#{i + 1}" for i, v in enumerate(ids)]
     counts = pd.Series(base, dtype=object).value_counts()
     return [f"{b} (#{i + 1})" if counts[b] > 1 else b for i, b in enumerate(base)]
+
+
+def _short(text: str | None) -> str | None:
+    """A label for messages, cut: an id from a hostile file may be a megabyte long."""
+    return text if text is None or len(text) <= 80 else text[:80] + "…"
 
 
 def id_text(value: Any) -> str | None:

@@ -239,6 +239,17 @@ class LayerStore(Protocol):
         """
         ...
 
+    def leftovers(self) -> list[Problem]:
+        """Warnings about what interrupted writes left behind (for :func:`validate_store`):
+        a backend removes such leftovers when it is opened, when no writer is at work.
+
+        Returns
+        -------
+        list of Problem
+            Warnings naming what was removed, or is still there; empty when nothing was.
+        """
+        ...
+
     def streets(self) -> Path | str | None:
         """Where the store's street lines are (its default walking network), if it has any.
 
@@ -460,7 +471,8 @@ def validate_store(store: Location = None) -> list[Problem]:
     """Validate every layer of a store, plus the references between layers.
 
     Data that cannot be parsed at all becomes one problem; the other layers are still
-    checked, so one run names everything that is wrong. A layer that lines up with the
+    checked, so one run names everything that is wrong. Temporary files of interrupted
+    writes (removed when the store is opened) are warnings. A layer that lines up with the
     streets clearly better converted from GCJ-02 or BD-09 is a warning
     (:mod:`geo.layers.offsets`).
 
@@ -485,7 +497,7 @@ def validate_store(store: Location = None) -> list[Problem]:
     []
     """
     opened = open_store(store)
-    problems: list[Problem] = []
+    problems: list[Problem] = opened.leftovers()
     frames: dict[str, gpd.GeoDataFrame] = {}
     for layer in opened.layers():
         frame, read_problems = opened.read_checked(layer)

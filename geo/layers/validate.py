@@ -20,10 +20,12 @@ import numpy as np
 import pandas as pd
 
 from geo.errors import Problem, ValidationError
+from geo.layers.geojson import load_json
 from geo.layers.geometry_checks import check_geometry, check_near_duplicates
 from geo.layers.plausibility import check_plausibility
 from geo.layers.stages import check_stages
-from geo.schema import Field, get_layer
+from geo.schema import Field, LayerSpec, get_layer
+from geo.settings import Settings, current
 
 __all__ = [
     "coerce_layer",
@@ -39,6 +41,20 @@ _TRUE = {"true", "t", "yes", "y", "1", "是", "有", "对"}
 _FALSE = {"false", "f", "no", "n", "0", "否", "无", "没有"}
 _DECADE = re.compile(r"^(1[89]|20)\d0s$")
 _DECADE_ZH = re.compile(r"^((?:1[89]|20)\d0)年代$")
+_INT64 = 2.0**63  # whole numbers a GeoPackage, a shapefile and numpy can hold
+_ANY_NUMBER = Field("number", "float")
+_NESTED = "应为单个值，不能是嵌套的对象或列表 / must be a single value, not a nested object or list"
+#: Ids that a web address cannot carry as they are (``.`` and ``..`` are path steps).
+_UNROUTABLE_IDS = {".", ".."}
+_ID_FORBIDDEN = "/\\?"  # path separators and the query mark: clients send them raw
+
+
+def _brief(value: Any, limit: int = 40) -> str:
+    """A value for a message, cut so that a hostile one cannot flood the output."""
+    text = repr(value) if not isinstance(value, str) else value
+    return (
+        text if len(text) <= limit else text[:limit] + f"…（共 {len(text)} 字 / {len(text)} chars)"
+    )
 
 
 def is_missing(value: Any) -> bool:
@@ -67,25 +83,36 @@ def _coerce_value(value: Any, spec: Field) -> Any:
     kind = spec.kind
     if isinstance(value, np.generic):
         value = value.item()
+    if kind != "lonlat_list" and isinstance(value, dict | list | tuple):
+        raise ValueError(_NESTED)
     if kind == "str":
         if isinstance(value, float) and value.is_integer():
             value = int(value)  # ids read from Excel arrive as 12.0
-        return str(value).strip()
+        # Spaces only: a leading tab or line break is kept, so that text such as "\t=1+1"
+        # stays what it was instead of becoming a live formula "=1+1" in a spreadsheet.
+        return str(value).strip(" \u3000")
     if kind == "int":
         if isinstance(value, bool):
             raise ValueError("布尔值不是整数 / a yes/no is not a whole number")
         if isinstance(value, str):
             value = value.strip().replace(",", "").replace("，", "")
+            if len(value) > 30:
+                raise ValueError(f"'{value[:30]}…' 过长 / is too long for a number")
         number = float(value)
+        if not math.isfinite(number) or abs(number) >= _INT64:
+            raise ValueError(f"{_brief(value)} 超出 64 位整数范围 / is outside the 64-bit range")
         if not number.is_integer():
-            raise ValueError(f"'{value}' 不是整数 / is not a whole number")
+            raise ValueError(f"'{_brief(value)}' 不是整数 / is not a whole number")
         return int(number)
     if kind == "float":
         if isinstance(value, bool):
             raise ValueError("布尔值不是数字 / a yes/no is not a number")
         if isinstance(value, str):
             value = value.strip().replace(",", "")
-        return float(value)
+        number = float(value)
+        if not math.isfinite(number):
+            raise ValueError(f"{_brief(value)} 不是有限数 / is not a finite number")
+        return number
     if kind == "bool":
         if isinstance(value, bool):
             return value
@@ -113,9 +140,7 @@ def _coerce_value(value: Any, spec: Field) -> Any:
         return text
     if kind == "lonlat_list":
         if isinstance(value, str):
-            import json
-
-            value = json.loads(value)
+            value = load_json(value, "entrances", max_depth=4)  # [[lon, lat], …] is 2 deep
         return [[float(lon), float(lat)] for lon, lat in value]
     raise ValueError(f"unknown field kind {kind}")
 
@@ -182,7 +207,7 @@ def labels_of(frame: pd.DataFrame) -> list[str]:
     """
     ids = frame["id"].tolist() if "id" in frame.columns else [None] * len(frame)
     return [
-        str(value) if not is_missing(value) else f"#{position + 1}"
+        _brief(str(value), 80) if not is_missing(value) else f"#{position + 1}"
         for position, value in enumerate(ids)
     ]
 
@@ -201,6 +226,24 @@ def _hint_for(field: Field) -> str:
     }[field.kind]
 
 
+def _type_message(value: Any, field: Field) -> str:
+    """Why a value is not of its field's type: a number no column can hold, or another type."""
+    if isinstance(value, bool) or field.kind not in ("int", "float"):
+        out_of_range = False
+    elif isinstance(value, int | np.integer):
+        out_of_range = abs(int(value)) >= _INT64
+    else:
+        out_of_range = isinstance(value, float | np.floating) and (
+            not math.isfinite(float(value)) or abs(float(value)) >= _INT64
+        )
+    if out_of_range:
+        return (
+            f"数值 {_brief(value)} 超出范围（64 位、有限）/ {_brief(value)} is outside the "
+            "64-bit range or not finite"
+        )
+    return f"类型错误 / wrong type: {_brief(value)} is not {field.kind}"
+
+
 def _type_ok(value: Any, field: Field) -> bool:
     kind = field.kind
     if kind == "str":
@@ -209,11 +252,17 @@ def _type_ok(value: Any, field: Field) -> bool:
         # pandas holds an int column with gaps as floats (12.0), e.g. every layer read back
         # by geo.layers.store; the store writes such values as ints again.
         if isinstance(value, float | np.floating):
-            return float(value).is_integer()
-        return isinstance(value, int | np.integer) and not isinstance(value, bool)
+            return float(value).is_integer() and abs(float(value)) < _INT64
+        return (
+            isinstance(value, int | np.integer)
+            and not isinstance(value, bool)
+            and abs(int(value)) < _INT64
+        )
     if kind == "float":
-        return isinstance(value, int | float | np.integer | np.floating) and not isinstance(
-            value, bool
+        return (
+            isinstance(value, int | float | np.integer | np.floating)
+            and not isinstance(value, bool)
+            and math.isfinite(float(value))
         )
     if kind == "bool":
         return isinstance(value, bool | np.bool_)
@@ -237,15 +286,26 @@ def _type_ok(value: Any, field: Field) -> bool:
     return False
 
 
-def validate_layer(frame: gpd.GeoDataFrame, layer: str, source: str = "<data>") -> list[Problem]:
+def validate_layer(
+    frame: gpd.GeoDataFrame,
+    layer: str,
+    source: str = "<data>",
+    *,
+    outside: str = "warning",
+    settings: Settings | None = None,
+) -> list[Problem]:
     """Check ``frame`` against ``layer``'s rules; return every problem found.
 
-    Errors: missing required fields, wrong types, values outside enumerations or ranges,
+    Errors: missing required fields, wrong types, values outside enumerations or ranges
+    (numbers beyond 64 bits or a field's plausible maximum, infinities), nested objects
+    or lists in a single-valued field, text longer than the settings' ``max_text_chars``,
     empty or invalid geometry (with the reason), geometry of the wrong type, coordinates
-    outside WGS-84 or with longitude and latitude swapped, missing or duplicate ids.
-    Warnings: likely duplicates (same name within 5 m), features far outside Shanghai,
-    gates far from their compound, unknown properties, and sizes, densities and distances
-    no real Shanghai layer has (:mod:`geo.layers.plausibility`).
+    outside WGS-84 or with longitude and latitude swapped, missing, duplicate or
+    unroutable ids (``.``, ``..``, ``/``, ``\\``, ``?``, surrounding spaces).
+    Warnings: likely duplicates (same name within 5 m), gates far from their compound,
+    unknown properties, and sizes, densities and distances no real Shanghai layer has
+    (:mod:`geo.layers.plausibility`). A feature outside the study region
+    (:meth:`geo.settings.Settings.study_box`) is a warning or an error, as ``outside`` says.
 
     Parameters
     ----------
@@ -253,6 +313,11 @@ def validate_layer(frame: gpd.GeoDataFrame, layer: str, source: str = "<data>") 
         WGS-84 features with typed values (see :func:`coerce_layer`).
     layer, source : str
         The layer (else :class:`~geo.errors.UnknownLayerError`); the file, for problems.
+    outside : {"warning", "error"}
+        Severity of a feature outside the study region: ``"error"`` for what is being
+        imported or edited, ``"warning"`` for what is stored (validate).
+    settings : Settings, optional
+        The study region and the text limit; default :func:`geo.settings.current`.
 
     Returns
     -------
@@ -266,6 +331,7 @@ def validate_layer(frame: gpd.GeoDataFrame, layer: str, source: str = "<data>") 
     []
     """
     spec = get_layer(layer)
+    settings = settings or current()
     problems: list[Problem] = []
     labels = labels_of(frame)
 
@@ -291,7 +357,7 @@ def validate_layer(frame: gpd.GeoDataFrame, layer: str, source: str = "<data>") 
                         source,
                         label,
                         field.name,
-                        f"类型错误 / wrong type: {value!r} is not {field.kind}",
+                        _type_message(value, field),
                         _hint_for(field),
                     )
                 )
@@ -304,7 +370,7 @@ def validate_layer(frame: gpd.GeoDataFrame, layer: str, source: str = "<data>") 
                         source,
                         label,
                         field.name,
-                        f"不在可选值中 / '{value}' is not an allowed value",
+                        f"不在可选值中 / '{_brief(value)}' is not an allowed value",
                         hint + _hint_for(field),
                     )
                 )
@@ -314,13 +380,27 @@ def validate_layer(frame: gpd.GeoDataFrame, layer: str, source: str = "<data>") 
                         source,
                         label,
                         field.name,
-                        f"数值过小 / {value} is below the minimum {field.minimum:g}",
+                        f"数值过小 / {_brief(value)} is below the minimum {field.minimum:g}",
+                    )
+                )
+            elif field.maximum is not None and value > field.maximum:
+                problems.append(
+                    Problem(
+                        source,
+                        label,
+                        field.name,
+                        f"数值 {_brief(value)} 超出合理范围（最大 {field.maximum:g}）/ {_brief(value)} "
+                        f"is above the largest plausible value {field.maximum:g}",
+                        "检查单位和位数 / check the unit and the number of digits",
                     )
                 )
 
     problems += _check_ids(frame, labels, source)
+    problems += _check_texts(frame, labels, spec, source, settings.max_text_chars)
     problems += _check_relations(frame, labels, layer, source)
-    problems += check_geometry(frame, labels, spec.geometry_types, source)
+    problems += check_geometry(
+        frame, labels, spec.geometry_types, source, settings.study_box(), outside
+    )
     problems += check_near_duplicates(frame, labels, source)
     problems += check_plausibility(frame, labels, layer, source)
     known = {f.name for f in spec.fields} | {frame.geometry.name}
@@ -360,18 +440,63 @@ def _check_ids(frame: pd.DataFrame, labels: list[str], source: str) -> list[Prob
             )
         )
     for value in ids[ids.notna()].astype(str):
-        if len(value) > MAX_ID_LENGTH or any(c in value for c in "/\\") or not value.isprintable():
+        if (
+            len(value) > MAX_ID_LENGTH
+            or any(c in value for c in _ID_FORBIDDEN)
+            or not value.isprintable()
+            or value in _UNROUTABLE_IDS
+            or value != value.strip()
+        ):
             problems.append(
                 Problem(
                     source,
-                    value[:40],
+                    _brief(value),
                     "id",
-                    f"编号不可含 / 或 \\、控制字符，且不超过 {MAX_ID_LENGTH} 字 / an id must not "
-                    f"contain / or \\ or control characters, and be at most {MAX_ID_LENGTH} "
-                    "characters: it is part of the feature's web address",
+                    f"编号不可为 . 或 ..，不可含 / \\ ?、控制字符或首尾空格，且不超过 "
+                    f"{MAX_ID_LENGTH} 字 / an id must not be . or .., contain / \\ ? or "
+                    f"control characters, start or end with a space, or be longer than "
+                    f"{MAX_ID_LENGTH} characters: it is part of the feature's web address",
                     "换用字母、数字、汉字、- 或 _ / use letters, digits, Chinese, - or _",
                 )
             )
+    return problems
+
+
+def _check_texts(
+    frame: pd.DataFrame, labels: list[str], spec: LayerSpec, source: str, limit: int
+) -> list[Problem]:
+    """Text longer than ``limit`` characters, in a field or an extra property; a nested
+    object or list, an infinite number or one beyond 64 bits in a property the schema does
+    not declare (kept as it is otherwise)."""
+    problems = []
+    lists = {f.name for f in spec.fields if f.kind == "lonlat_list"}
+    declared = {f.name for f in spec.fields}
+    for column in frame.columns:
+        if column == frame.geometry.name or column in lists:
+            continue
+        for label, value in zip(labels, frame[column].tolist(), strict=True):
+            if isinstance(value, str) and len(value) > limit:
+                problems.append(
+                    Problem(
+                        source,
+                        label,
+                        str(column),
+                        f"文字过长：{len(value)} 字，上限 {limit} / text of {len(value)} "
+                        f"characters, more than {limit}",
+                        "缩短，或调高 LIFECIRCLE_MAX_TEXT_CHARS / shorten it, or raise "
+                        "LIFECIRCLE_MAX_TEXT_CHARS",
+                    )
+                )
+            elif column not in declared and isinstance(value, dict | list | tuple):
+                problems.append(Problem(source, label, str(column), _NESTED))
+            elif (
+                column not in declared
+                and isinstance(value, int | float)
+                and (not math.isfinite(value) if isinstance(value, float) else abs(value) >= _INT64)
+            ):  # Infinity is not JSON, and no GeoPackage column holds 2**64
+                problems.append(
+                    Problem(source, label, str(column), _type_message(value, _ANY_NUMBER))
+                )
     return problems
 
 
@@ -402,13 +527,16 @@ def _check_relations(
     return problems
 
 
-def format_report(problems: list[Problem]) -> str:
+def format_report(problems: list[Problem], most: int = 200) -> str:
     """One human report: errors first, then warnings, each line naming file, feature, field.
 
     Parameters
     ----------
     problems : list of Problem
         As :func:`validate_layer` returns them.
+    most : int
+        Lines shown of each severity; the rest are counted (a hostile file of a million
+        bad rows gives a report a person can read; ``validate --json`` has them all).
 
     Returns
     -------
@@ -418,12 +546,13 @@ def format_report(problems: list[Problem]) -> str:
     errors = [p for p in problems if p.severity == "error"]
     warnings = [p for p in problems if p.severity != "error"]
     lines = []
-    if errors:
-        lines.append(f"错误 / errors ({len(errors)}):")
-        lines += [f"  ✗ {p}" for p in errors]
-    if warnings:
-        lines.append(f"警告 / warnings ({len(warnings)}):")
-        lines += [f"  ! {p}" for p in warnings]
+    for found, title, mark in ((errors, "错误 / errors", "✗"), (warnings, "警告 / warnings", "!")):
+        if found:
+            lines.append(f"{title} ({len(found)}):")
+            lines += [f"  {mark} {p}" for p in found[:most]]
+            if len(found) > most:
+                rest = len(found) - most
+                lines.append(f"  … 另有 {rest} 条未列出 / {rest} more not shown")
     if not problems:
         lines.append("全部通过 / all layers valid ✓")
     else:

@@ -21,6 +21,7 @@ from typing import Any
 
 import pandas as pd
 
+from geo.layers.cells import safe_cell
 from geo.reports.content import Report, header
 from geo.reports.figures import cjk_font, report_figures
 
@@ -29,7 +30,6 @@ __all__ = [
     "REPORT_FORMATS",
     "SHEETS",
     "render_report",
-    "safe_cell",
     "to_html",
     "to_pdf",
     "to_xlsx",
@@ -52,40 +52,10 @@ SHEETS = {
     "quarterly": ("季度进度", "quarterly progress"),
     "retrofits": ("加装电梯重点小区", "retrofit candidates"),
 }
-_RISKY = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _word(words: tuple[str, str], lang: str) -> str:
     return words[1] if lang == "en" else words[0]
-
-
-def safe_cell(value: Any) -> Any:
-    """``value`` as a spreadsheet should store it: text that could run as a formula is
-    prefixed with ``'``; numbers stay numbers; missing values become empty cells.
-
-    Parameters
-    ----------
-    value : object
-        A table cell.
-
-    Returns
-    -------
-    object
-        A number, a string, or None.
-
-    Examples
-    --------
-    >>> safe_cell("=HYPERLINK(\\"http://x\\")"), safe_cell("-12"), safe_cell(-12), safe_cell(float("nan"))
-    ('\\'=HYPERLINK("http://x")', "'-12", -12, None)
-    """
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return None
-    if hasattr(value, "item") and not isinstance(value, str):  # numpy scalars
-        value = value.item()
-    if isinstance(value, bool | int | float):
-        return value
-    text = str(value)
-    return "'" + text if text.startswith(_RISKY) else text
 
 
 def _number(value: Any) -> str:
