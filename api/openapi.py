@@ -35,6 +35,7 @@ _MEANING = {
     "400": "请求参数或内容无效 / invalid parameters or body (bilingual detail)",
     "404": "没有该资源 / no such layer, feature or resource",
     "413": "请求体过大 / the body is larger than LIFECIRCLE_MAX_BODY_BYTES",
+    "408": "请求体发送过慢 / the body stalled (LIFECIRCLE_BODY_TIMEOUT_S)",
 }
 
 
@@ -74,6 +75,7 @@ def describe_errors(document: dict[str, Any]) -> dict[str, Any]:
                 responses.setdefault("404", _problem(_MEANING["404"]))
             if operation.get("requestBody") or method in ("post", "put", "patch"):
                 responses.setdefault("413", _problem(_MEANING["413"]))
+                responses.setdefault("408", _problem(_MEANING["408"]))
             if _offers_html(operation) and "200" in responses:
                 responses["200"].setdefault("content", {}).setdefault("text/html", {})
             for status, response in responses.items():

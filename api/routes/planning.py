@@ -40,13 +40,14 @@ def scenarios(
     tiles: Annotated[Basemap, Query(description="f=html 的底图 / basemap; none = offline")] = (
         "openstreetmap"
     ),
+    # not "Literal | None": a union here makes pydantic warn about the alias FastAPI gives it
     facilities: Annotated[
-        Literal["clinics", "neighbor_centers", "charging_points"] | None,
+        Literal["", "clinics", "neighbor_centers", "charging_points"],
         Query(
             description="同时返回方案后的该类设施 / also answer this type's facilities after "
-            "the scenario (GeoJSON points: id, name)"
+            "the scenario (GeoJSON points: id, name); empty: none"
         ),
-    ] = None,
+    ] = "",
 ) -> Response:
     """Add, move or remove facilities, or open one at a renovation project, without
     changing the stored layers: people and elderly newly covered or lost per subdistrict,
@@ -69,7 +70,7 @@ def scenarios(
         "by_subdistrict": result.by_subdistrict.to_dict(orient="records"),
         "changed_areas": json.loads(to_feature_collection(frame)),
     }
-    if facilities is not None:
+    if facilities:
         after = result.study.layers[facilities][["id", "name", "geometry"]]
         points = after.set_geometry(after.geometry.representative_point())
         answer["facilities"] = json.loads(to_feature_collection(points))
