@@ -267,9 +267,12 @@ def analyze_areas(
             best_label[inside_area[better]] = inside_fac[better]
             why[inside_area] = None
             found_pairs.append(np.column_stack([inside_area, inside_fac]))
-        pairs = np.unique(np.vstack(found_pairs), axis=0)
+        pairs = np.vstack(found_pairs).astype(np.int64)
         pairs = pairs[pairs[:, 1] >= 0]
-        within = np.minimum(np.bincount(pairs[:, 0], minlength=len(areas)), COUNT_CAP)
+        # distinct (area, facility) pairs: one int64 key each sorts far faster than rows
+        width = int(pairs[:, 1].max()) + 1 if len(pairs) else 1
+        keys = np.unique(pairs[:, 0] * width + pairs[:, 1])
+        within = np.minimum(np.bincount(keys // width, minlength=len(areas)), COUNT_CAP)
         found = best_label >= 0
         safe = np.where(found, best_label, 0)
         ids = frame.index.to_numpy() if len(frame) else np.array([None])
