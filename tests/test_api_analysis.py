@@ -420,3 +420,14 @@ def test_coverage_at_own_speed_is_the_librarys(client, study) -> None:
     for bad in ("0.5", "9", "fast"):
         answer = client.get("/coverage", params={"speed": bad})
         assert answer.status_code in (400, 422) and "speed" in answer.text
+
+
+def test_coverage_without_geometry_carries_the_same_numbers(client: httpx.Client) -> None:
+    query = {"profile": "elderly", "properties": "name,clinics_minutes_elderly,clinics_covered"}
+    whole = client.get("/coverage", params=query).json()
+    bare = client.get("/coverage", params={**query, "skipGeometry": "true"}).json()
+    assert all(f["geometry"] is None for f in bare["features"])
+    assert [(f["id"], f["properties"]) for f in bare["features"]] == [
+        (f["id"], f["properties"]) for f in whole["features"]
+    ]
+    assert bare["numberMatched"] == whole["numberMatched"] > 0

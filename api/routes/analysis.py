@@ -161,6 +161,11 @@ MAX_FREE_RESULTS = 50_000
 CHUNK_POINTS = 1_000
 
 
+def _plain(value: Any) -> Any:
+    """numpy scalars and the like, for json.dumps."""
+    return value.item() if hasattr(value, "item") else str(value)
+
+
 def _has_token(request: Request) -> bool:
     token = settings_of(request).api_token
     if not token:
@@ -249,6 +254,14 @@ def coverage(
             examples=["name,population,clinics_minutes_standard"],
         ),
     ] = None,
+    skip_geometry: Annotated[
+        bool,
+        Query(
+            alias="skipGeometry",
+            description="不返回几何 / leave the geometry out (OGC API – Features Part 6): a page "
+            "that has the shapes already asks only for the numbers",
+        ),
+    ] = False,
 ) -> Response:
     """Residential areas with, per facility type, the nearest facility, walk metres and
     minutes, covered yes/no and facilities within the threshold. ``bbox`` and ``limit``
@@ -281,6 +294,18 @@ def coverage(
         areas = areas.iloc[in_bbox(areas, (minx, miny, maxx, maxy))]
     matched = len(areas)
     areas = areas.iloc[:limit]
+    if skip_geometry:
+        table = areas.drop(columns=areas.geometry.name).join(result)
+        table = table.astype(object).where(table.notna(), None)
+        # as the features with geometry: a property without a value is left out
+        features = [{"type": "Feature", "id": key, "geometry": None,
+                     "properties": {k: v for k, v in props.items() if v is not None}}
+                    for key, props in zip(table.index, table.to_dict("records"), strict=True)]  # fmt: skip
+        body = {"type": "FeatureCollection", "features": features, "profile": params.profile.name,
+                "minutes": result.attrs.get("minutes"), "numberMatched": matched,
+                "numberReturned": len(areas)}  # fmt: skip
+        return Response(json.dumps(body, ensure_ascii=False, default=_plain).encode(),
+                        media_type=GEOJSON)  # fmt: skip
     return _geojson(
         areas.join(result), crs, profile=params.profile.name, minutes=result.attrs.get("minutes"),
         numberMatched=matched, numberReturned=len(areas),

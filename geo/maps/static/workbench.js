@@ -249,7 +249,9 @@
 
     function coverage(q) {
       if (!asked[q]) {
-        var url = "/coverage?" + q + "&crs=" + crs + "&properties=" + config.fields.join(",");
+        // the page has the shapes: only the numbers (skipGeometry), a fraction of the bytes
+        var url = "/coverage?" + q + "&crs=" + crs + "&skipGeometry=true&properties="
+          + config.fields.join(",");
         asked[q] = getJSON(url).then(function (fc) {
           var data = {};
           fc.features.forEach(function (f) { data[String(f.id)] = f.properties; });
