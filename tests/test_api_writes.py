@@ -528,3 +528,16 @@ def test_a_browser_client_on_another_origin_can_edit(folder: Path) -> None:
             headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "PATCH"},
         )
         assert "access-control-allow-origin" not in elsewhere.headers
+
+
+def test_the_served_map_page_follows_an_edit(client: httpx.Client) -> None:
+    # the dashboard page is rendered once per data version: an edit shows at the next visit
+    browser = {"Accept": "text/html"}
+    before = client.get("/", params={"tiles": "none"}, headers=browser).text
+    assert "殷行新站" not in before
+    assert client.get("/", params={"tiles": "none"}, headers=browser).text == before
+    added = client.post(
+        "/collections/clinics/items", json=clinic("C9", "殷行新站", LON + 0.002, LAT)
+    )
+    assert added.status_code == 201, added.text
+    assert "殷行新站" in client.get("/", params={"tiles": "none"}, headers=browser).text

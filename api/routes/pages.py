@@ -101,10 +101,17 @@ def dashboard_page(
     subdistrict: str | None,
 ) -> HTMLResponse:
     """The coverage dashboard for one facility type (shared by ``/`` and ``/maps/coverage``):
-    :func:`geo.maps.dashboard.dashboard_map` over the service's cached results."""
-    fmap = dashboard_map(studies, kind, params, lang=lang, tiles=tiles, assets="service",
-                         subdistrict=subdistrict, served=True, workbench=True)  # fmt: skip
-    return HTMLResponse(fmap.get_root().render())
+    :func:`geo.maps.dashboard.dashboard_map` over the service's cached results. The page is
+    rendered once per data version and choice of controls (about half a second for the
+    五角场 study), then served from memory until a layer changes."""
+
+    def render(_study: object) -> str:
+        fmap = dashboard_map(studies, kind, params, lang=lang, tiles=tiles, assets="service",
+                             subdistrict=subdistrict, served=True, workbench=True)  # fmt: skip
+        return str(fmap.get_root().render())
+
+    key = ("page", kind, params.key(), lang, tiles, subdistrict)
+    return HTMLResponse(studies.cached(key, render))
 
 
 @router.get(
