@@ -44,6 +44,7 @@ __all__ = [
     "WalkerMinutesCRS",
     "get_cache",
     "get_studies",
+    "has_writer_token",
     "require_writer",
     "settings_of",
 ]
@@ -403,6 +404,30 @@ _bearer = HTTPBearer(
 )
 
 
+def _same_token(given: str, token: str) -> bool:
+    # Constant time, so the token cannot be guessed a character at a time from timings.
+    return secrets.compare_digest(given.encode("utf-8"), token.encode("utf-8"))
+
+
+def has_writer_token(request: Request) -> bool:
+    """Whether the request carries the service's token (``Authorization: Bearer …``): a
+    route that is open to all lets such a caller do more (a bigger batch, say).
+
+    Parameters
+    ----------
+    request : fastapi.Request
+        The current request.
+
+    Returns
+    -------
+    bool
+        False when no token is configured.
+    """
+    token = settings_of(request).api_token
+    given = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
+    return bool(token) and _same_token(given, token or "")
+
+
 def require_writer(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
@@ -432,8 +457,7 @@ def require_writer(
             "restart; send Authorization: Bearer <token>",
         )
     given = credentials.credentials if credentials is not None else ""
-    # Constant time, so the token cannot be guessed a character at a time from timings.
-    if not secrets.compare_digest(given.encode("utf-8"), token.encode("utf-8")):
+    if not _same_token(given, token):
         challenge = 'Bearer realm="lifecircle"'
         if given:
             challenge += ', error="invalid_token"'

@@ -210,8 +210,7 @@ def _scenario(given: str, settings: Settings) -> Any:
             raise QueryError(
                 f"没有保存的方案 '{given}' / no saved scenario '{given}' (nor a .json file)"
             ) from None
-        entries = {k: record.get(k) for k in ("add", "move", "remove", "sites")}
-        return Scenario.from_dict({"name": given, **entries})
+        return Scenario.from_dict(record)
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:

@@ -7,7 +7,6 @@ same code as ``lifecircle analyze`` and the notebooks).
 from __future__ import annotations
 
 import json
-import secrets
 from collections.abc import Iterator
 from typing import Annotated, Any, Literal
 
@@ -26,7 +25,7 @@ from api.deps import (
     WalkerCRS,
     WalkerMinutes,
     WalkerMinutesCRS,
-    settings_of,
+    has_writer_token,
 )
 from geo.analysis.coverage import gaps, summarize
 from geo.analysis.isochrones import isochrones_at, opportunities
@@ -35,7 +34,7 @@ from geo.analysis.routes import walking_paths
 from geo.analysis.study import Study
 from geo.crs import from_wgs84, geometries_from_wgs84, to_wgs84
 from geo.errors import NotFoundError, QueryError
-from geo.layers.geojson import to_feature_collection
+from geo.layers.geojson import json_value, to_feature_collection
 from geo.layers.query import in_bbox, parse_bbox, with_members
 from geo.schema import FACILITY_LAYERS
 
@@ -161,19 +160,6 @@ MAX_FREE_RESULTS = 50_000
 CHUNK_POINTS = 1_000
 
 
-def _plain(value: Any) -> Any:
-    """numpy scalars and the like, for json.dumps."""
-    return value.item() if hasattr(value, "item") else str(value)
-
-
-def _has_token(request: Request) -> bool:
-    token = settings_of(request).api_token
-    if not token:
-        return False
-    given = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
-    return secrets.compare_digest(given.encode(), token.encode())
-
-
 @router.post(
     "/nearest",
     summary="批量最近设施 / nearest facilities for many points",
@@ -186,7 +172,7 @@ def nearest_post(body: NearestBatch, studies: Studies, request: Request) -> Resp
     50,000 for anyone, up to 10,000 × 50 with ``Authorization: Bearer <token>``; the answer
     is computed and streamed 1,000 points at a time."""
     cost = len(body.points) * body.k
-    if cost > MAX_FREE_RESULTS and not _has_token(request):
+    if cost > MAX_FREE_RESULTS and not has_writer_token(request):
         raise HTTPException(
             413,
             f"请求过大 / too much work: points × k = {cost:,} > {MAX_FREE_RESULTS:,}; send "
@@ -304,7 +290,7 @@ def coverage(
         body = {"type": "FeatureCollection", "features": features, "profile": params.profile.name,
                 "minutes": result.attrs.get("minutes"), "numberMatched": matched,
                 "numberReturned": len(areas)}  # fmt: skip
-        return Response(json.dumps(body, ensure_ascii=False, default=_plain).encode(),
+        return Response(json.dumps(body, ensure_ascii=False, default=json_value).encode(),
                         media_type=GEOJSON)  # fmt: skip
     return _geojson(
         areas.join(result), crs, profile=params.profile.name, minutes=result.attrs.get("minutes"),

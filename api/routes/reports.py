@@ -47,9 +47,7 @@ async def report(
 
     plan = None
     if scenario:
-        record = request.app.state.scenarios.get(scenario)  # 404 when none is saved so
-        entries = {k: record.get(k) for k in ("add", "move", "remove", "sites")}
-        plan = Scenario.from_dict({"name": scenario, **entries})
+        plan = Scenario.from_dict(request.app.state.scenarios.get(scenario))  # 404: none saved
 
     def make() -> bytes:
         built = build_report(cache.store, params, subdistrict, lang, study=studies.study(),

@@ -34,7 +34,7 @@ from geo.layers.store import Location, open_store
 from geo.schema import ENUM_LABELS, FACILITY_LAYERS, LAYER_NAMES, LAYERS, STAGE_LABELS
 from geo.version import __version__
 
-__all__ = ["COLUMNS", "TYPE_LABELS", "Report", "build_report", "header"]
+__all__ = ["COLUMNS", "TYPE_LABELS", "Report", "build_report", "header", "word"]
 
 #: Facility types and "all types at once", Chinese first.
 TYPE_LABELS = {
@@ -113,7 +113,20 @@ def header(key: str, lang: str = "zh") -> str:
     return (words[1] if lang == "en" else words[0]) if words else key
 
 
-def _word(words: tuple[str, str], lang: str) -> str:
+def word(words: tuple[str, str], lang: str) -> str:
+    """The Chinese or the English of ``words``.
+
+    Parameters
+    ----------
+    words : tuple of (str, str)
+        Chinese, English.
+    lang : {"zh", "en"}
+        The report's language.
+
+    Returns
+    -------
+    str
+    """
     return words[1] if lang == "en" else words[0]
 
 
@@ -164,9 +177,9 @@ def _key_figures(summary: dict[Profile, pd.DataFrame], group: str, lang: str) ->
         chosen = table[table["subdistrict"] == group]
         for row in chosen.to_dict("records"):
             out: dict[str, Any] = {
-                "walker": f"{_word((walker.zh, walker.en), lang)} {walker.speed_kmh:g} km/h"
+                "walker": f"{word((walker.zh, walker.en), lang)} {walker.speed_kmh:g} km/h"
             }
-            out["type"] = _word(TYPE_LABELS[row["type"]], lang)
+            out["type"] = word(TYPE_LABELS[row["type"]], lang)
             for key in ("areas", "areas_covered", "households_covered", "population_covered",
                         "elderly_covered"):  # fmt: skip
                 out[key] = row[key]
@@ -191,7 +204,7 @@ def _gap_table(areas: gpd.GeoDataFrame, result: pd.DataFrame, lang: str) -> pd.D
             "population": ranked["population"].to_numpy(),
             "elderly": ranked["elderly"].to_numpy(),
             "missing": [
-                "、".join(_word(TYPE_LABELS[k], lang) for k in m) for m in ranked["missing"]
+                "、".join(word(TYPE_LABELS[k], lang) for k in m) for m in ranked["missing"]
             ],
             "people_affected": ranked["people_affected"].to_numpy(),
         }
@@ -203,12 +216,10 @@ def _opportunity_table(study: Study, result: pd.DataFrame, lang: str) -> pd.Data
     return pd.DataFrame(
         {
             "project": found["name"].astype(str) if len(found) else [],
-            "kind": [_word(ENUM_LABELS.get(k, (k, k)), lang) for k in found.get("kind", [])],
-            "status": [_word(STAGE_LABELS.get(s, (s, s)), lang) for s in found.get("status", [])],
+            "kind": [word(ENUM_LABELS.get(k, (k, k)), lang) for k in found.get("kind", [])],
+            "status": [word(STAGE_LABELS.get(s, (s, s)), lang) for s in found.get("status", [])],
             "compound": found["area_name"].astype(str) if len(found) else [],
-            "missing": [
-                "、".join(_word(TYPE_LABELS[k], lang) for k in m) for m in found["missing"]
-            ],
+            "missing": ["、".join(word(TYPE_LABELS[k], lang) for k in m) for m in found["missing"]],
         }
     )
 
@@ -218,7 +229,7 @@ def _site_table(study: Study, params: WalkParams, lang: str, k: int) -> pd.DataF
     for kind in FACILITY_LAYERS:
         chosen = recommend_sites(study, kind, k=k, params=params)
         for site in chosen.sites.to_dict("records"):
-            rows.append({"type": _word(TYPE_LABELS[kind], lang), "rank": site["rank"],
+            rows.append({"type": word(TYPE_LABELS[kind], lang), "rank": site["rank"],
                          "site": str(site["name"]),
                          "new_population": int(site["population_newly_covered"]),
                          "new_elderly": int(site["elderly_newly_covered"])})  # fmt: skip
@@ -242,7 +253,7 @@ def _scenario_table(
     rows = []
     for before, after in zip(now.to_dict("records"), then.to_dict("records"), strict=True):
         share = after["share_population"]
-        rows.append({"type": _word(TYPE_LABELS[before["type"]], lang),
+        rows.append({"type": word(TYPE_LABELS[before["type"]], lang),
                      "population_before": before["population_covered"],
                      "population_after": after["population_covered"],
                      "population_change": after["population_covered"] - before["population_covered"],
@@ -286,8 +297,8 @@ def _progress_tables(
     rows = []
     for kind, counts in now["by_kind"].items():
         for stage in now["stages"]:
-            rows.append({"kind": _word(ENUM_LABELS.get(kind, (kind, kind)), lang),
-                         "stage": _word(STAGE_LABELS[stage], lang),
+            rows.append({"kind": word(ENUM_LABELS.get(kind, (kind, kind)), lang),
+                         "stage": word(STAGE_LABELS[stage], lang),
                          "projects_at": counts["exclusive"][stage],
                          "projects_reached": counts["cumulative"][stage],
                          "units_at": counts["units_exclusive"][stage],
@@ -300,7 +311,7 @@ def _progress_tables(
     for period in series["periods"]:
         for kind, counts in period["by_kind"].items():
             quarters.append({"period": period["period"],
-                             "kind": _word(ENUM_LABELS.get(kind, (kind, kind)), lang),
+                             "kind": word(ENUM_LABELS.get(kind, (kind, kind)), lang),
                              **{s: counts["units_cumulative"][s]
                                 for s in ("signed", "under_construction", "completed")},
                              "unit": counts["unit"][lang]})  # fmt: skip
@@ -359,10 +370,10 @@ def build_report(
     versions = {name: store.version(name) for name in LAYER_NAMES}
     digest = hashlib.sha256("".join(versions.values()).encode()).hexdigest()[:12]
     sources = _sources(store)
-    layers = [{"layer": name, "label": _word((LAYERS[name].zh, LAYERS[name].en), lang),
+    layers = [{"layer": name, "label": word((LAYERS[name].zh, LAYERS[name].en), lang),
                "features": len(study.layers[name]), "version": versions[name][:12],
                "source": sources.get(name, "")} for name in LAYER_NAMES]  # fmt: skip
-    thresholds = [{"type": _word(TYPE_LABELS[k], lang), "limit": params.metres.get(k),
+    thresholds = [{"type": word(TYPE_LABELS[k], lang), "limit": params.metres.get(k),
                    "minutes": params.minutes.get(k)} for k in FACILITY_LAYERS]  # fmt: skip
     progress_table, quarterly, series = _progress_tables(
         study.layers["renovation_projects"], subdistrict, lang
@@ -387,28 +398,28 @@ def build_report(
     tables["retrofits"] = _retrofit_table(chosen, study.layers["renovation_projects"], lang)
     if scenario is not None:
         tables["scenario"] = _scenario_table(study, areas, scenario, params, group, lang)
-    place = subdistrict or _word(("全部街道", "all subdistricts"), lang)
-    title = _word((f"{place} 15分钟社区生活圈报告", f"15-minute life circle report: {place}"), lang)
+    place = subdistrict or word(("全部街道", "all subdistricts"), lang)
+    title = word((f"{place} 15分钟社区生活圈报告", f"15-minute life circle report: {place}"), lang)
     captions = {
-        "key_figures": _word(("主要指标", "Key figures"), lang),
-        "maps": _word(("地图", "Maps"), lang),
-        "gaps": _word(("覆盖缺口小区（按受影响人数排序）", "Compounds with gaps, most people first"), lang),
-        "opportunities": _word(("缺口小区内的改造项目：可同步补齐的设施", "Renovation projects in gap "
+        "key_figures": word(("主要指标", "Key figures"), lang),
+        "maps": word(("地图", "Maps"), lang),
+        "gaps": word(("覆盖缺口小区（按受影响人数排序）", "Compounds with gaps, most people first"), lang),
+        "opportunities": word(("缺口小区内的改造项目：可同步补齐的设施", "Renovation projects in gap "
                                 "compounds: what they could add"), lang),
-        "sites": _word(("推荐新增设施位置", "Recommended sites"), lang),
-        "progress": _word(("改造进度", "Renovation progress"), lang),
-        "scenario": _word((f"方案“{scenario.name}”与现状比较", f"Scenario '{scenario.name}' "
+        "sites": word(("推荐新增设施位置", "Recommended sites"), lang),
+        "progress": word(("改造进度", "Renovation progress"), lang),
+        "scenario": word((f"方案“{scenario.name}”与现状比较", f"Scenario '{scenario.name}' "
                            "against today"), lang) if scenario else "",
-        "retrofits": _word(("加装电梯重点小区：4层及以上、无电梯，按老人比例排序",
+        "retrofits": word(("加装电梯重点小区：4层及以上、无电梯，按老人比例排序",
                             "Where retrofits matter most: 4+ storeys, no lift, most elderly first"),
                            lang),
-        "quarterly": _word(("改造进度（按季度，累计数量）", "Renovation progress by quarter "
+        "quarterly": word(("改造进度（按季度，累计数量）", "Renovation progress by quarter "
                             "(cumulative units)"), lang),
     }  # fmt: skip
     zones = gap_zones(study, params) if study.network is not None else None
     notes = []
     if study.network is None:
-        notes.append(_word(("没有路网：按直线距离×绕行系数估算", "no walking network: straight "
+        notes.append(word(("没有路网：按直线距离×绕行系数估算", "no walking network: straight "
                             "lines times a detour factor"), lang))  # fmt: skip
     return Report(
         title=title,

@@ -20,7 +20,7 @@ import pandas as pd
 from geo.errors import LifecircleError
 from geo.maps.base import LAYER_COLOURS, STATUS_COLOURS
 from geo.maps.workbench import BAND_COLOURS, BANDS, UNREACHABLE
-from geo.reports.content import TYPE_LABELS, Report
+from geo.reports.content import TYPE_LABELS, Report, word
 from geo.schema import ENUM_LABELS, FACILITY_LAYERS, STAGE_LABELS
 
 __all__ = ["CJK_FONTS", "METRIC_CRS", "cjk_font", "report_figures"]
@@ -77,10 +77,6 @@ def cjk_font() -> str:
     )
 
 
-def _word(words: tuple[str, str], lang: str) -> str:
-    return words[1] if lang == "en" else words[0]
-
-
 def _png(figure: Any) -> bytes:
     import matplotlib.pyplot as plt
 
@@ -98,7 +94,7 @@ def _frame(ax: Any, lang: str) -> None:
         ScaleBar(1, "m", location="lower left", box_alpha=0.8, font_properties={"size": 8})
     )
     ax.annotate(
-        _word(("北", "N"), lang),
+        word(("北", "N"), lang),
         xy=(0.96, 0.97),
         xytext=(0.96, 0.85),
         xycoords="axes fraction",
@@ -140,7 +136,7 @@ def _facilities(ax: Any, report: Report, kinds: tuple[str, ...], box: tuple[floa
                    c=LAYER_COLOURS[kind], edgecolors="black", linewidths=0.5, zorder=4)  # fmt: skip
         handles.append(Line2D([], [], marker=_MARKERS[kind], color="w", markeredgecolor="black",
                               markerfacecolor=LAYER_COLOURS[kind], markersize=7,
-                              label=_word(TYPE_LABELS[kind], lang)))  # fmt: skip
+                              label=word(TYPE_LABELS[kind], lang)))  # fmt: skip
     return handles
 
 
@@ -159,13 +155,13 @@ def _coverage_map(report: Report, kind: str, lang: str) -> bytes:
     if lang == "en" and minutes:
         unit = f"{minutes:g} min"
     names = [("≤ ½", "≤ ½"), ("≤ 1", "≤ 1"), ("≤ 1½", "≤ 1½"), ("> 1½", "> 1½")]
-    threshold = _word(("× 阈值", "× threshold"), lang)
-    handles += [Patch(color=c, label=f"{_word(n, lang)} {threshold}") for c, n in
+    threshold = word(("× 阈值", "× threshold"), lang)
+    handles += [Patch(color=c, label=f"{word(n, lang)} {threshold}") for c, n in
                 zip(BAND_COLOURS, names, strict=True)]  # fmt: skip
-    handles.append(Patch(color=UNREACHABLE, label=_word(("不可达", "unreachable"), lang)))
+    handles.append(Patch(color=UNREACHABLE, label=word(("不可达", "unreachable"), lang)))
     _frame(ax, lang)
     ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7, framealpha=0.9,
-              title=f"{_word(TYPE_LABELS[kind], lang)} ({unit})", title_fontsize=8)  # fmt: skip
+              title=f"{word(TYPE_LABELS[kind], lang)} ({unit})", title_fontsize=8)  # fmt: skip
     return _png(figure)
 
 
@@ -187,8 +183,8 @@ def _zones_map(report: Report, lang: str) -> bytes:
                 linewidth=0.6, zorder=3)  # fmt: skip
             handles.append(Patch(facecolor="white", edgecolor=LAYER_COLOURS[kind],
                                  hatch=hatches[kind],
-                                 label=f"{_word(TYPE_LABELS[kind], lang)} "
-                                       f"{_word(('缺口区', 'gap zone'), lang)}"))  # fmt: skip
+                                 label=f"{word(TYPE_LABELS[kind], lang)} "
+                                       f"{word(('缺口区', 'gap zone'), lang)}"))  # fmt: skip
     handles += _facilities(ax, report, FACILITY_LAYERS, box, lang)
     ax.legend(
         handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7, framealpha=0.9
@@ -210,9 +206,9 @@ def _renovation_map(report: Report, lang: str) -> bytes:
     shown = [s for s in STATUS_COLOURS if (projects["status"] == s).any()]
     handles = [Line2D([], [], marker="o", color="w", markeredgecolor="black",
                       markerfacecolor=STATUS_COLOURS[s], markersize=7,
-                      label=_word(STAGE_LABELS[s], lang)) for s in shown]  # fmt: skip
+                      label=word(STAGE_LABELS[s], lang)) for s in shown]  # fmt: skip
     ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7, framealpha=0.9,
-              title=_word(("改造项目阶段", "project stage"), lang), title_fontsize=8)  # fmt: skip
+              title=word(("改造项目阶段", "project stage"), lang), title_fontsize=8)  # fmt: skip
     _frame(ax, lang)
     return _png(figure)
 
@@ -232,9 +228,9 @@ def _quarterly_chart(report: Report, lang: str) -> bytes | None:
             values = [p["by_kind"].get(kind, {}).get("units_cumulative", {}).get(stage, 0)
                       for p in periods]  # fmt: skip
             ax.plot(range(len(labels)), values, style, color=STATUS_COLOURS[stage],
-                    label=_word(STAGE_LABELS[stage], lang))  # fmt: skip
+                    label=word(STAGE_LABELS[stage], lang))  # fmt: skip
         unit = next(p["by_kind"][kind]["unit"][lang] for p in periods if kind in p["by_kind"])
-        ax.set_title(f"{_word(ENUM_LABELS.get(kind, (kind, kind)), lang)} ({unit})", fontsize=8)
+        ax.set_title(f"{word(ENUM_LABELS.get(kind, (kind, kind)), lang)} ({unit})", fontsize=8)
         ax.set_xticks(range(0, len(labels), step), labels[::step], rotation=45, fontsize=6)
         ax.tick_params(axis="y", labelsize=6)
         ax.grid(alpha=0.3)

@@ -22,7 +22,7 @@ from typing import Any
 import pandas as pd
 
 from geo.layers.cells import safe_cell
-from geo.reports.content import Report, header
+from geo.reports.content import Report, header, word
 from geo.reports.figures import cjk_font, report_figures
 
 __all__ = [
@@ -54,10 +54,6 @@ SHEETS = {
 }
 
 
-def _word(words: tuple[str, str], lang: str) -> str:
-    return words[1] if lang == "en" else words[0]
-
-
 def _number(value: Any) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "—"
@@ -70,7 +66,7 @@ def _number(value: Any) -> str:
 
 def _table(frame: pd.DataFrame, lang: str) -> str:
     if not len(frame):
-        return f"<p class='none'>{_word(('无', 'none'), lang)}</p>"
+        return f"<p class='none'>{word(('无', 'none'), lang)}</p>"
     shown = frame.head(PRINT_ROWS)
     head = "".join(f"<th>{html.escape(header(c, lang))}</th>" for c in shown.columns)
     rows = []
@@ -83,7 +79,7 @@ def _table(frame: pd.DataFrame, lang: str) -> str:
     more = ""
     if len(frame) > PRINT_ROWS:
         left = len(frame) - PRINT_ROWS
-        more = "<p class='more'>" + _word((f"另有 {left} 行，见 Excel 工作簿", f"{left} more rows "
+        more = "<p class='more'>" + word((f"另有 {left} 行，见 Excel 工作簿", f"{left} more rows "
                                              "in the Excel workbook"), lang) + "</p>"  # fmt: skip
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>{more}"
 
@@ -92,25 +88,25 @@ def _cover(report: Report) -> list[tuple[str, str]]:
     lang, p = report.lang, report.params
     limits = "; ".join(
         f"{t['type']} {t['limit']:g} m" if t["limit"] else f"{t['type']} {t['minutes']:g} "
-        + _word(("分钟", "min"), lang) for t in report.thresholds
+        + word(("分钟", "min"), lang) for t in report.thresholds
     )  # fmt: skip
     rows = [
-        (_word(("街道", "subdistrict"), lang), report.subdistrict or _word(("全部", "all"), lang)),
-        (_word(("区", "district"), lang), report.district or "—"),
-        (_word(("日期", "date"), lang), report.made_on),
-        (_word(("数据版本", "data version"), lang), report.version),
-        (_word(("步行者", "walker"), lang),
-         f"{_word((p.profile.zh, p.profile.en), lang)} {p.profile.speed_kmh:g} km/h"),
-        (_word(("阈值", "thresholds"), lang), limits),
+        (word(("街道", "subdistrict"), lang), report.subdistrict or word(("全部", "all"), lang)),
+        (word(("区", "district"), lang), report.district or "—"),
+        (word(("日期", "date"), lang), report.made_on),
+        (word(("数据版本", "data version"), lang), report.version),
+        (word(("步行者", "walker"), lang),
+         f"{word((p.profile.zh, p.profile.en), lang)} {p.profile.speed_kmh:g} km/h"),
+        (word(("阈值", "thresholds"), lang), limits),
     ]  # fmt: skip
-    rows += [(_word(("说明", "note"), lang), n) for n in report.notes]
+    rows += [(word(("说明", "note"), lang), n) for n in report.notes]
     figures = report.tables["key_figures"]
     for walker, group in figures.groupby("walker", sort=False):
         shares = "; ".join(
             f"{row['type']} {row['share_population']:g}%" for row in group.to_dict("records")
             if row["share_population"] is not None
         )  # fmt: skip
-        rows.append((f"{_word(('人口覆盖率', 'people covered'), lang)} · {walker}", shares))
+        rows.append((f"{word(('人口覆盖率', 'people covered'), lang)} · {walker}", shares))
     return rows
 
 
@@ -156,7 +152,7 @@ def to_html(report: Report, figures: dict[str, bytes] | None = None) -> str:
         f"<td>{html.escape(r['version'])}</td><td class='source'>{html.escape(r['source'])}</td></tr>"
         for r in report.layers
     )  # fmt: skip
-    source_head = "".join(f"<th>{_word(w, lang)}</th>" for w in (("图层", "layer"),
+    source_head = "".join(f"<th>{word(w, lang)}</th>" for w in (("图层", "layer"),
                           ("要素（个）", "features"), ("版本", "version"), ("来源", "source")))  # fmt: skip
 
     def picture(name: str, text: str) -> str:
@@ -168,14 +164,14 @@ def to_html(report: Report, figures: dict[str, bytes] | None = None) -> str:
 
     maps = "".join(
         picture(name, text)
-        for name, text in [(k, _word((f"覆盖：{t}", f"Coverage: {t}"), lang))
+        for name, text in [(k, word((f"覆盖：{t}", f"Coverage: {t}"), lang))
                            for k, t in ((f"coverage_{r}", _type(r, lang)) for r in
                                         ("neighbor_centers", "clinics", "charging_points"))]
-        + [("gap_zones", _word(("覆盖缺口区（步行阈值以外的街道两侧）", "Gap zones: streets "
+        + [("gap_zones", word(("覆盖缺口区（步行阈值以外的街道两侧）", "Gap zones: streets "
                                 "beyond the threshold"), lang)),
-           ("renovation", _word(("改造项目阶段", "Renovation projects by stage"), lang))]
+           ("renovation", word(("改造项目阶段", "Renovation projects by stage"), lang))]
     )  # fmt: skip
-    ending = _word(("数据来源：© OpenStreetMap 贡献者（ODbL）及各图层说明；由 lifecircle 生成。",
+    ending = word(("数据来源：© OpenStreetMap 贡献者（ODbL）及各图层说明；由 lifecircle 生成。",
                     "Sources: © OpenStreetMap contributors (ODbL) and each layer's note; made "
                     "with lifecircle."), lang)  # fmt: skip
     scenario = ""
@@ -184,7 +180,7 @@ def to_html(report: Report, figures: dict[str, bytes] | None = None) -> str:
     body = f"""
 <h1>{html.escape(report.title)}</h1>
 <table class="cover">{cover}</table>
-<h3>{_word(("图层与来源", "Layers and sources"), lang)}</h3>
+<h3>{word(("图层与来源", "Layers and sources"), lang)}</h3>
 <table><thead><tr>{source_head}</tr></thead><tbody>{sources}</tbody></table>
 <section class="break"><h2>{caption["key_figures"]}</h2>{_table(report.tables["key_figures"], lang)}
 {scenario}</section>
@@ -214,7 +210,7 @@ def _recent(quarterly: pd.DataFrame, periods: int = 8) -> pd.DataFrame:
 def _type(kind: str, lang: str) -> str:
     from geo.reports.content import TYPE_LABELS
 
-    return _word(TYPE_LABELS[kind], lang)
+    return word(TYPE_LABELS[kind], lang)
 
 
 def to_pdf(report: Report, figures: dict[str, bytes] | None = None) -> bytes:
@@ -262,13 +258,13 @@ def to_xlsx(report: Report) -> bytes:
     book = Workbook()
     cover = book.active
     assert cover is not None
-    cover.title = _word(SHEETS["cover"], lang)
+    cover.title = word(SHEETS["cover"], lang)
     cover.append([safe_cell(report.title)])
     cover["A1"].font = Font(bold=True, size=14)
     for key, value in _cover(report):
         cover.append([safe_cell(key), safe_cell(value)])
     cover.append([])
-    cover.append([_word(w, lang) for w in (("图层", "layer"), ("要素（个）", "features"),
+    cover.append([word(w, lang) for w in (("图层", "layer"), ("要素（个）", "features"),
                                            ("版本", "version"), ("来源", "source"))])  # fmt: skip
     for row in report.layers:
         cover.append([safe_cell(row["label"]), row["features"], safe_cell(row["version"]),
@@ -276,7 +272,7 @@ def to_xlsx(report: Report) -> bytes:
     cover.column_dimensions["A"].width = 18
     cover.column_dimensions["B"].width = 60
     for name, frame in report.tables.items():
-        sheet = book.create_sheet(_word(SHEETS[name], lang))
+        sheet = book.create_sheet(word(SHEETS[name], lang))
         sheet.append([header(c, lang) for c in frame.columns])
         for cell in sheet[1]:
             cell.font = Font(bold=True)
