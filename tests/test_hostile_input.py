@@ -37,6 +37,7 @@ from geo.layers.cells import FORMULA_TRIGGERS, safe_cell
 from geo.layers.exports import export_layer
 from geo.layers.folder import FolderStore
 from geo.layers.store import read_layer, validate_store, write_layer
+from geo.network.readers import read_network
 from geo.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -295,6 +296,55 @@ def test_a_sparse_1_gb_file_fails_in_seconds_in_little_memory(
     assert snapshot(clinics_folder) == before
 
 
+def _graphml(geometry: str, name: str = "国定路") -> str:
+    """One edge between two nodes, as osmnx.save_graphml writes it (strings throughout)."""
+    keys = "".join(
+        f'<key id="{k}" for="{on}" attr.name="{k}" attr.type="string"/>'
+        for k, on in [("x", "node"), ("y", "node"), ("geometry", "edge"), ("name", "edge")]
+    )
+    nodes = "".join(
+        f'<node id="{i}"><data key="x">{x}</data><data key="y">31.3</data></node>'
+        for i, x in [(1, 121.5), (2, 121.501)]
+    )
+    edge = f'<edge source="1" target="2"><data key="geometry">{geometry}</data><data key="name">{name}</data></edge>'
+    return f'<?xml version="1.0"?><graphml xmlns="http://graphml.graphdrawing.org/xmlns">{keys}<graph edgedefault="directed">{nodes}{edge}</graph></graphml>'
+
+
+GRAPHML_GALLERY: list[tuple[str, str, list[str]]] = [
+    # GEOS parses nested WKT recursively: this one ended the process before it was refused
+    ("WKT nested 100,000 deep", _graphml("GEOMETRYCOLLECTION (" * 100_000 + "POINT (1 2)" + ")" * 100_000), ["边 1→2", "GEOMETRYCOLLECTION"]),
+    ("WKT that is not WKT", _graphml("LINESTRING (121.5 31.3, banana)"), ["边 1→2", "banana"]),
+    ("a point for a street", _graphml("POINT (121.5 31.3)"), ["edge 1→2", "must be a LineString"]),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("text", "words"), [c[1:] for c in GRAPHML_GALLERY], ids=[c[0] for c in GRAPHML_GALLERY]
+)
+def test_hostile_graphml_is_refused_with_the_edge_named(
+    tmp_path: Path, text: str, words: list[str]
+) -> None:
+    source = tmp_path / "streets.graphml"
+    source.write_text(text, encoding="utf-8")
+    run = subprocess.run(
+        [sys.executable, "-m", "geo.cli", "network", "info", "--file", str(source)],
+        capture_output=True, text=True, timeout=120, cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )  # fmt: skip
+    assert run.returncode == 1, (run.returncode, run.stderr[-500:])
+    assert "Traceback" not in run.stderr
+    assert "streets.graphml" in run.stderr and all(w in run.stderr for w in words), run.stderr
+    assert len(run.stderr) < 5000
+
+
+def test_a_deeply_nested_name_in_graphml_is_kept_as_text(tmp_path: Path) -> None:
+    """osmnx writes merged names as a list's repr; one nested past Python's parser is text."""
+    source = tmp_path / "streets.graphml"
+    source.write_text(_graphml("LINESTRING (121.5 31.3, 121.501 31.3)", "[" * 5000 + "]" * 5000))
+    network = read_network(source)
+    assert network.n_edges == 1
+
+
 # ------------------------------------------------------------------- let through, harmless
 
 FORMULAS = ['=HYPERLINK("http://evil.example","点我")', "+cmd|' /C calc'!A0", "@SUM(1+1)*cmd|' /C calc'!A0",
@@ -503,6 +553,28 @@ def test_api_refuses_hostile_bodies_without_a_500(
     assert len(text) < 20_000
     assert snapshot(clinics_folder) == before
     assert http.get("/health").status_code == 200  # the connection and the service live on
+
+
+def test_edits_follow_the_services_own_limits_not_the_environment(clinics_folder: Path) -> None:
+    """A service built with its own Settings checks edits against them: a 50-character text
+    limit and a study region around Beijing refuse what the environment's defaults allow."""
+    own = Settings(data=clinics_folder, api_token=TOKEN, network="none", warm=False,
+                   max_text_chars=50, study_region=(116.0, 39.6, 116.8, 40.2), study_margin_km=5)  # fmt: skip
+    headers = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/geo+json"}
+    before = snapshot(clinics_folder)
+    with serving(create_app(own)) as url, httpx.Client(base_url=url, headers=headers) as http:
+        long_note = http.post("/collections/clinics/items", json=_body(note="长" * 60))
+        assert long_note.status_code == 422, long_note.text[:300]
+        assert "note" in long_note.text and "50" in long_note.text
+        shanghai = http.post("/collections/clinics/items", json=_body(id="SH1"))
+        assert shanghai.status_code == 422, shanghai.text[:300]
+        assert "outside the study region" in shanghai.text
+        moved = http.patch("/collections/clinics/items/C1", json={"note": "长" * 60})
+        assert moved.status_code == 422 and "note" in moved.text
+        assert snapshot(clinics_folder) == before
+        beijing = {**_body(id="BJ1", note="长" * 40),
+                   "geometry": {"type": "Point", "coordinates": [116.4, 39.9]}}  # fmt: skip
+        assert http.post("/collections/clinics/items", json=beijing).status_code == 201
 
 
 @pytest.mark.parametrize(

@@ -252,7 +252,12 @@ async def _write(
     async with gate:
         try:
             result = await run_in_threadpool(
-                change, *args, folder=cache.store, wait_s=settings.write_wait_s, **kwargs
+                change,
+                *args,
+                folder=cache.store,
+                wait_s=settings.write_wait_s,
+                settings=settings,
+                **kwargs,
             )
         except LifecircleError:
             raise  # refused (bad data, stale, busy): nothing was written, the cache holds

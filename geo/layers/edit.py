@@ -38,6 +38,7 @@ from geo.layers.versions import (
     require_version,
 )
 from geo.schema import get_layer
+from geo.settings import Settings
 
 #: A patch without a "geometry" member (unlike one with "geometry": null).
 _ABSENT = object()
@@ -98,6 +99,7 @@ def create_feature(
     crs: str = "wgs84",
     *,
     wait_s: float | None = None,
+    settings: Settings | None = None,
 ) -> dict[str, Any]:
     """Add one GeoJSON Feature to ``layer``; return it as stored.
 
@@ -116,6 +118,9 @@ def create_feature(
         ``bd09`` (Baidu) or anything :func:`geo.crs.parse_crs` accepts.
     wait_s : float, optional
         How long to wait for another writer's lock (default the store's).
+    settings : Settings, optional
+        The limits a feature is checked against (JSON depth, text length, the study
+        region); default :func:`geo.settings.current`. The service passes its own.
 
     Returns
     -------
@@ -134,11 +139,11 @@ def create_feature(
         ``crs`` or ``layer`` is unknown; the store cannot be opened or locked in time.
     """
     get_layer(layer)
-    feature = _feature_in_wgs84(feature, crs)
+    feature = _feature_in_wgs84(feature, crs, settings)
     store = open_store(folder)
     with store.transaction(wait_s) as transaction:
         existing = transaction.read(layer)
-        new, generated = _checked(feature, layer, None)
+        new, generated = _checked(feature, layer, None, settings)
         feature_id = new.index[0]
         if feature_id in existing.index:
             if generated:
@@ -156,7 +161,7 @@ def create_feature(
                 )
             raise ConflictError(message)
         merged = pd.concat([existing, new]) if len(existing) else new
-        return _commit(transaction, existing, merged, layer, feature_id)
+        return _commit(transaction, existing, merged, layer, feature_id, settings)
 
 
 def replace_feature(
@@ -169,6 +174,7 @@ def replace_feature(
     *,
     require_if_match: bool = True,
     wait_s: float | None = None,
+    settings: Settings | None = None,
 ) -> dict[str, Any]:
     """Replace feature ``feature_id`` by ``feature`` (a whole GeoJSON Feature).
 
@@ -195,6 +201,9 @@ def replace_feature(
         False such a change is made over whatever is stored (the last writer wins).
     wait_s : float, optional
         How long to wait for another writer's lock (default the store's).
+    settings : Settings, optional
+        The limits a feature is checked against (JSON depth, text length, the study
+        region); default :func:`geo.settings.current`. The service passes its own.
 
     Returns
     -------
@@ -219,13 +228,15 @@ def replace_feature(
     """
     get_layer(layer)
     require_version(if_match, layer, feature_id, require_if_match)
-    feature = _feature_in_wgs84(feature, crs)
+    feature = _feature_in_wgs84(feature, crs, settings)
     store = open_store(folder)
     with store.transaction(wait_s) as transaction:
         existing = transaction.read(layer)
         check_version(_stored(existing, layer, feature_id), if_match, layer, feature_id)
-        new, _ = _checked(feature, layer, feature_id)
-        return _commit(transaction, existing, _replace_row(existing, new), layer, feature_id)
+        new, _ = _checked(feature, layer, feature_id, settings)
+        return _commit(
+            transaction, existing, _replace_row(existing, new), layer, feature_id, settings
+        )
 
 
 def patch_feature(
@@ -238,6 +249,7 @@ def patch_feature(
     *,
     require_if_match: bool = True,
     wait_s: float | None = None,
+    settings: Settings | None = None,
 ) -> dict[str, Any]:
     """Change some properties (and maybe the geometry) of feature ``feature_id``.
 
@@ -265,6 +277,9 @@ def patch_feature(
         False such a change is made over whatever is stored (the last writer wins).
     wait_s : float, optional
         How long to wait for another writer's lock (default the store's).
+    settings : Settings, optional
+        The limits a feature is checked against (JSON depth, text length, the study
+        region); default :func:`geo.settings.current`. The service passes its own.
 
     Returns
     -------
@@ -298,7 +313,7 @@ def patch_feature(
     properties, geometry = _split_patch(patch, feature_id)
     sent = None if geometry is _ABSENT else geometry
     changes = _feature_in_wgs84(
-        {"type": "Feature", "geometry": sent, "properties": properties}, crs
+        {"type": "Feature", "geometry": sent, "properties": properties}, crs, settings
     )
     store = open_store(folder)
     with store.transaction(wait_s) as transaction:
@@ -310,8 +325,10 @@ def patch_feature(
             "geometry": current["geometry"] if geometry is _ABSENT else changes["geometry"],
             "properties": _merge_patch(current["properties"], changes["properties"]),
         }
-        new, _ = _checked(merged_feature, layer, feature_id)
-        return _commit(transaction, existing, _replace_row(existing, new), layer, feature_id)
+        new, _ = _checked(merged_feature, layer, feature_id, settings)
+        return _commit(
+            transaction, existing, _replace_row(existing, new), layer, feature_id, settings
+        )
 
 
 def delete_feature(
@@ -322,6 +339,7 @@ def delete_feature(
     *,
     require_if_match: bool = True,
     wait_s: float | None = None,
+    settings: Settings | None = None,
 ) -> None:
     """Remove feature ``feature_id``; ``if_match`` as in :func:`replace_feature`.
 
@@ -343,6 +361,9 @@ def delete_feature(
         False such a change is made over whatever is stored (the last writer wins).
     wait_s : float, optional
         How long to wait for another writer's lock (default the store's).
+    settings : Settings, optional
+        The limits a feature is checked against (JSON depth, text length, the study
+        region); default :func:`geo.settings.current`. The service passes its own.
 
     Returns
     -------
@@ -378,7 +399,7 @@ def _stored(frame: gpd.GeoDataFrame, layer: str, feature_id: str) -> dict[str, A
     return to_geojson_dict(frame.loc[[feature_id]], layer)["features"][0]
 
 
-def _feature_in_wgs84(feature: Any, crs: str) -> dict[str, Any]:
+def _feature_in_wgs84(feature: Any, crs: str, settings: Settings | None) -> dict[str, Any]:
     """Check ``feature`` is a GeoJSON Feature; its geometry and ``entrances`` in WGS-84."""
     if not isinstance(feature, dict) or feature.get("type") != "Feature":
         raise SourceReadError(
@@ -386,7 +407,7 @@ def _feature_in_wgs84(feature: Any, crs: str) -> dict[str, Any]:
             '{"type": "Feature", "geometry": {...}, "properties": {...}}; '
             "批量导入请用 / to add many use `lifecircle import`"
         )
-    check_feature_depth(feature)
+    check_feature_depth(feature, settings.max_json_depth if settings else None)
     properties = feature.get("properties")
     parsed = parse_crs(crs)
     if parsed == "wgs84":
@@ -411,7 +432,7 @@ def _feature_in_wgs84(feature: Any, crs: str) -> dict[str, Any]:
 
 
 def _checked(
-    feature: dict[str, Any], layer: str, feature_id: str | None
+    feature: dict[str, Any], layer: str, feature_id: str | None, settings: Settings | None
 ) -> tuple[gpd.GeoDataFrame, bool]:
     """One feature as a frame indexed by its id, checked as ``lifecircle import`` checks a row.
 
@@ -457,7 +478,8 @@ def _checked(
     frame, coerce_problems = coerce_layer(frame, layer, source=REQUEST)
     problems += coerce_problems
     seen = {p.field for p in problems}  # said once, by the reader or the converter
-    checked = validate_layer(frame, layer, REQUEST, outside="error")  # no --allow-outside here
+    # No --allow-outside for a single feature: a point outside the region is an error.
+    checked = validate_layer(frame, layer, REQUEST, outside="error", settings=settings)
     problems += [p for p in checked if p.field not in seen]
     errors = [p for p in problems if p.severity == "error"]
     if errors:
@@ -519,6 +541,7 @@ def _commit(
     merged: gpd.GeoDataFrame,
     layer: str,
     feature_id: str,
+    settings: Settings | None,
 ) -> dict[str, Any]:
     """Check the layer as it will be, write it, and return the feature as stored.
 
@@ -526,9 +549,10 @@ def _commit(
     hand) do not block changes, so that they can be fixed one feature at a time.
     """
     source = str(transaction.location(layer))
-    errors = [p for p in validate_layer(merged, layer, source) if p.severity == "error"]
+    checked = validate_layer(merged, layer, source, settings=settings)
+    errors = [p for p in checked if p.severity == "error"]
     if errors:
-        before = set(validate_layer(existing, layer, source))
+        before = set(validate_layer(existing, layer, source, settings=settings))
         errors = [p for p in errors if p not in before]
     if errors:
         raise ValidationError(

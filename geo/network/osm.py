@@ -294,7 +294,7 @@ def network_from_topology(
     )  # fmt: skip
 
 
-def graph_edges(graph: nx.Graph) -> gpd.GeoDataFrame:
+def graph_edges(graph: nx.Graph, *, source: str = "networkx graph") -> gpd.GeoDataFrame:
     """The edges of an osmnx-style graph as lines with their tags, one per street.
 
     A reverse twin (osmnx stores a two-way street as u→v and v→u) is dropped: an edge with
@@ -310,6 +310,8 @@ def graph_edges(graph: nx.Graph) -> gpd.GeoDataFrame:
         Nodes carry ``x``, ``y`` in the graph's ``crs`` attribute (default WGS-84); edges may
         carry ``geometry`` (a LineString or its WKT), ``name`` and the tags in `EDGE_TAGS`
         (strings, or lists where osmnx merged ways; GraphML holds their repr).
+    source : str
+        Where the graph came from, for messages.
 
     Returns
     -------
@@ -321,7 +323,8 @@ def graph_edges(graph: nx.Graph) -> gpd.GeoDataFrame:
     Raises
     ------
     NetworkError
-        A node lacks numeric ``x`` and ``y``, or the graph has no edges.
+        A node lacks numeric ``x`` and ``y``, the graph has no edges, or an edge's
+        geometry is not a LineString.
     """
     crs = graph.graph.get("crs", "EPSG:4326")
     node_ids = list(graph.nodes)
@@ -334,7 +337,9 @@ def graph_edges(graph: nx.Graph) -> gpd.GeoDataFrame:
         raise NetworkError("图中没有边 / the graph has no edges")
     at = pd.Index(node_ids)
     u_at, v_at = at.get_indexer([r[0] for r in rows]), at.get_indexer([r[1] for r in rows])
-    geometry = np.array([_as_line(r[2].get("geometry")) for r in rows], dtype=object)
+    geometry = np.array(
+        [_as_line(r[2].get("geometry"), r[0], r[1], source) for r in rows], dtype=object
+    )
     missing = np.flatnonzero(pd.isna(geometry))
     if len(missing):  # osmnx leaves out the geometry of straight edges
         geometry[missing] = shapely.linestrings(
@@ -404,7 +409,7 @@ def network_from_graph(graph: nx.Graph, *, source: str = "networkx graph") -> Wa
     NetworkError
         A node lacks numeric ``x`` and ``y``, or the graph has no edges.
     """
-    edges = graph_edges(graph)
+    edges = graph_edges(graph, source=source)
     crs = graph.graph.get("crs", "EPSG:4326")
     levels = edge_level(edges) if edges[list(ELEVATION_TAGS)].notna().any(axis=None) else None
     node_ids = list(graph.nodes)
@@ -424,10 +429,29 @@ def network_from_graph(graph: nx.Graph, *, source: str = "networkx graph") -> Wa
     )
 
 
-def _as_line(value: Any) -> Any:
-    if isinstance(value, str):
-        return shapely.from_wkt(value)
-    return value
+def _as_line(value: Any, u: Any, v: Any, source: str) -> Any:
+    """An edge's ``geometry``: a LineString, its WKT, or None (a straight edge).
+
+    WKT is parsed only when it is one flat ``LINESTRING (…)``: GEOS parses nested WKT
+    recursively, and a file with a ``GEOMETRYCOLLECTION (`` nested 100,000 deep would end
+    the process instead of raising.
+    """
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return None
+    if isinstance(value, shapely.LineString):
+        return value
+    text = value.strip() if isinstance(value, str) else ""
+    if text[:10].upper() == "LINESTRING" and text.count("(") == 1 and text.count(")") == 1:
+        try:
+            return shapely.from_wkt(text)
+        except shapely.errors.GEOSException as exc:
+            problem = str(exc)
+    else:
+        problem = f"{type(value).__name__} {str(value)[:40]!r}"
+    raise NetworkError(
+        f"{source}: 边 {u}→{v} 的 geometry 不是折线 / edge {u}→{v}: the geometry must be a "
+        f"LineString (WKT 'LINESTRING (x y, …)'), not {problem}"
+    )
 
 
 def _as_list(value: Any) -> Any:
@@ -435,7 +459,7 @@ def _as_list(value: Any) -> Any:
     if isinstance(value, str) and value.startswith("["):
         try:
             return ast.literal_eval(value)
-        except (ValueError, SyntaxError):
+        except (ValueError, SyntaxError, RecursionError, MemoryError):  # kept as the text
             return value
     return value
 
