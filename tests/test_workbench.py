@@ -311,17 +311,21 @@ def test_a_shared_url_opens_in_its_state(page, base_url: str, study: Study) -> N
 
 
 @pytest.fixture(scope="module")
-def city_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def city_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from city import write_city
 
     from geo.maps.dashboard import INLINE_LIMIT
 
-    folder = write_city(tmp_path_factory.mktemp("city"), INLINE_LIMIT + 2000)
-    with serving(create_app(Settings(data=folder))) as url:
+    return write_city(tmp_path_factory.mktemp("city"), INLINE_LIMIT + 2000)
+
+
+@pytest.fixture(scope="module")
+def city_url(city_folder: Path) -> Iterator[str]:
+    with serving(create_app(Settings(data=city_folder))) as url:
         yield url
 
 
-def test_a_large_city_follows_the_controls(page, city_url: str) -> None:
+def test_a_large_city_follows_the_controls(page, city_url: str, city_folder: Path) -> None:
     if page.lc_size == "phone":
         pytest.skip("the loader is the same at both sizes; once is enough for 5 000 compounds")
     open_workbench(page, f"{city_url}/?tiles=none&type=clinics")
@@ -338,6 +342,22 @@ def test_a_large_city_follows_the_controls(page, city_url: str) -> None:
     page.wait_for_function("() => window.lcWorkbench.gaps.type === 'charging_points'")
     totals, _ = gap_list(page)
     assert totals["compounds"] == len(page.evaluate("window.lcWorkbench.gaps.rows"))
+    # a new threshold in the same view: the areas drawn take the new numbers (no shapes
+    # fetched again), and each is painted in its band as geo computes it
+    asked: list[str] = []
+    page.on("request", lambda r: asked.append(r.url) if "/coverage?" in r.url else None)
+    before = painted(page)
+    page.fill("#lc-minutes", "8")
+    page.dispatch_event("#lc-minutes", "change")
+    wait_painted(page, before)
+    TIMINGS["threshold-large-city"] = change_ms(page)
+    assert asked and all("skipGeometry=true" in url for url in asked), asked
+    expected = expected_fills(
+        Study.load(city_folder), "charging_points", WalkParams.parse(minutes="charging_points=8")
+    )
+    shown = fills(page)
+    assert len(shown) > 100 and {k: expected[k] for k in shown} == shown
+    assert navigations(page) == entries
     shot(page, "large-city")
     (output() / "workbench-timing.json").write_text(json.dumps(TIMINGS, indent=1))
     assert page.lc_errors == []

@@ -72,7 +72,7 @@
     var serial = 0;
     // what is drawn, and the workbench's query it answered: a change of type alone is
     // repainted from it, with no request
-    var drawnQuery = null, drawnData = null, drawnLayer = null;
+    var drawnQuery = null, drawnData = null, drawnLayer = null, drawnBbox = null;
 
     function outlines(data, isGap) {
       L.geoJSON({type: "FeatureCollection", features: data.features.filter(function (f) {
@@ -92,9 +92,40 @@
       w.drawn(drawnLayer);
     }
 
+    function viewBbox() {
+      var b = map.getBounds();
+      return [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].join(",");
+    }
+
+    // the same view in a new state (threshold, walker): only the numbers are asked for
+    // (skipGeometry), and the areas already drawn take them, a fraction of the bytes
+    function renumber() {
+      var w = wb(), asked = w.query(), mine = ++serial;
+      say(words.loading);
+      fetch("/coverage?" + asked + "&" + w.view() + "&skipGeometry=true&limit=" + MAX_VIEW
+        + "&bbox=" + drawnBbox)
+        .then(function (r) {
+          if (!r.ok) throw new Error(r.status);
+          return r.json();
+        })
+        .then(function (data) {
+          if (mine !== serial) return;
+          var now = {};
+          data.features.forEach(function (f) { now[String(f.id)] = f.properties; });
+          drawnLayer.eachLayer(function (layer) {
+            var p = now[String(layer.feature.id)];
+            if (p) layer.feature.properties = p;
+          });
+          drawnQuery = asked;
+          restyle();
+          say(data.numberMatched > data.numberReturned ? words.zoom
+            .replace("{n}", data.numberReturned).replace("{m}", data.numberMatched) : "");
+        })
+        .catch(function (e) { say(words.failed + " (" + e.message + ")"); });
+    }
+
     function load() {
-      var b = map.getBounds(), mine = ++serial;
-      var bbox = [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].join(",");
+      var mine = ++serial, bbox = viewBbox();
       say(words.loading);
       var w = wb(), asked = w ? w.query() : null;
       var url = w ? "/coverage?" + asked + "&" + w.view() : "/coverage?" + query + "&" + config.view;
@@ -118,7 +149,10 @@
             },
             onEachFeature: function (f, layer) {
               // a function, so a popup's elements are built only when it is opened
-              if (w) layer.bindPopup(function () { return w.popup(f.properties); }, w.popupOptions);
+              if (w) {
+                layer.bindPopup(function () { return w.popup(layer.feature.properties); },
+                  w.popupOptions);
+              }
               else layer.bindPopup(function () { return popup(f.properties); });
               var tip = document.createElement("span");
               tip.textContent = f.properties.name;
@@ -129,6 +163,7 @@
           drawnQuery = asked;
           drawnData = data;
           drawnLayer = drawn;
+          drawnBbox = bbox;
           say(data.numberMatched > data.numberReturned ? words.zoom
             .replace("{n}", data.numberReturned).replace("{m}", data.numberMatched) : "");
           if (w) w.drawn(drawn);
@@ -182,6 +217,7 @@
     if (workbench) {
       document.addEventListener("lc-state", function () {
         if (drawnLayer && wb().query() === drawnQuery) restyle();
+        else if (drawnLayer && viewBbox() === drawnBbox) renumber();
         else load();
       });
     }
