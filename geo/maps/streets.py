@@ -122,14 +122,18 @@ def add_streets(fmap: Any, lines: gpd.GeoDataFrame, lang: str, crs: str, osm: bo
         return
     folium.map.CustomPane(STREETS_PANE, z_index=350, pointer_events=False).add_to(fmap)
     shown = display_frame(lines, crs)
+    # One feature of all the streets, their pieces merged where they meet end to end: one
+    # SVG path instead of one per street piece (五角场's 3,300 pieces took 0.3 s to add)
+    every = shapely.line_merge(shapely.multilinestrings(shapely.get_parts(shown.geometry.values)))
     features = {
         "type": "FeatureCollection",
         "features": [
-            {"type": "Feature", "properties": {}, "geometry": json.loads(shapely.to_geojson(g))}
-            for g in shown.geometry.values
+            {"type": "Feature", "properties": {}, "geometry": json.loads(shapely.to_geojson(every))}
         ],
     }
     group = folium.FeatureGroup(name=label(STREETS_LABEL, lang), show=True)
+    # Leaflet's attribution control rewrites its HTML for every layer added with a credit:
+    # one feature, so once (not once per street piece)
     options: dict[str, Any] = {"pane": STREETS_PANE, "interactive": False}
     if osm:
         options["attribution"] = OSM_CREDIT[1]
