@@ -21,7 +21,7 @@ from fastapi import Depends, HTTPException, Query, Request
 from fastapi import Path as PathParam
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from geo.analysis.coverage import analyze_areas
+from geo.analysis.coverage import analyze_areas, summarize
 from geo.analysis.isochrones import gap_zones, isochrones
 from geo.analysis.networks import NetworkChoice, resolve_network
 from geo.analysis.params import WalkParams
@@ -315,6 +315,27 @@ class StudyCache:
         return self._cached(
             ("coverage", _result_key(walk)), lambda study: analyze_areas(study, walk)
         )
+
+    def summary(self, params: WalkParams | None = None) -> pd.DataFrame:
+        """:func:`~geo.analysis.coverage.summarize` of :meth:`coverage`, kept alike.
+
+        Parameters
+        ----------
+        params : WalkParams, optional
+            Walker and thresholds; default :class:`~geo.analysis.params.WalkParams` ().
+
+        Returns
+        -------
+        pandas.DataFrame
+            Shares covered, overall and per subdistrict, per type and for all types.
+        """
+        walk = params if params is not None else WalkParams()
+
+        def compute(_: Study) -> pd.DataFrame:
+            study, result = self.coverage(walk)
+            return summarize(study.layers["residential_areas"], result)
+
+        return self.cached(("summary", _result_key(walk)), compute)
 
     def gap_zones(self, params: WalkParams | None = None) -> gpd.GeoDataFrame:
         """Gap zones of every facility type (per walker and thresholds).

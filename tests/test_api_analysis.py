@@ -355,12 +355,12 @@ def test_thresholds_out_of_range_are_a_400_naming_the_bounds(client, value) -> N
 
 
 def test_a_bug_is_a_logged_problem_with_the_request_id(client, monkeypatch, caplog) -> None:
-    import api.routes.analysis
+    import api.deps
 
     def broken(*args, **kwargs):
         raise RuntimeError("a bug")
 
-    monkeypatch.setattr(api.routes.analysis, "summarize", broken)
+    monkeypatch.setattr(api.deps.StudyCache, "summary", broken)
     # its own connection: the server closes the one an unhandled error went through
     with httpx.Client(base_url=client.base_url, timeout=30) as own:
         answer = own.get("/coverage/summary", headers={"X-Request-ID": "probe-42"})

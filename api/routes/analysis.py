@@ -27,7 +27,7 @@ from api.deps import (
     WalkerMinutesCRS,
     has_writer_token,
 )
-from geo.analysis.coverage import gaps, summarize
+from geo.analysis.coverage import gaps
 from geo.analysis.isochrones import isochrones_at, opportunities
 from geo.analysis.params import WalkParams, parse_minutes_list
 from geo.analysis.routes import walking_paths
@@ -302,8 +302,8 @@ def coverage(
 def coverage_summary(studies: Studies, params: WalkerMinutes) -> Response:
     """Shares of areas, households, population and elderly covered, overall and per
     subdistrict, per type and for all types at once."""
-    study, result = studies.coverage(params)
-    table = summarize(study.layers["residential_areas"], result).replace({np.nan: None})
+    study, _ = studies.coverage(params)
+    table = studies.summary(params).replace({np.nan: None})
     return JSONResponse(
         {
             "profile": params.profile.name,
