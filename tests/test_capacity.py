@@ -217,3 +217,40 @@ def test_covered_but_under_served_are_covered(wujiaochang: Study) -> None:
     for row in table.itertuples():
         assert bool(coverage.at[row.id, f"{row.type}_covered"])
         assert bool(result.areas.at[row.id, f"{row.type}_under_served"])
+
+
+def test_analyze_writes_capacity(sample_store: Path, tmp_path: Path, capsys) -> None:
+    import json
+
+    import pandas as pd
+
+    from geo.cli import main
+
+    out = tmp_path / "out"
+    assert main(["analyze", "--data", str(sample_store), "--out", str(out), "--quiet"]) == 0
+    assert "E2SFCA" in capsys.readouterr().out
+    loads = pd.read_csv(out / "capacity.csv", encoding="utf-8-sig")
+    assert loads.columns[0] == "编号 / ID"
+    assert all(" / " in c for c in loads.columns)  # Chinese first, then English
+    assert any("负荷" in c and "一般步行 4 km/h" in c for c in loads.columns)
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    by_type = {row["type"]: row for row in summary["capacity"]}
+    assert by_type["clinics"]["unit_zh"] == "床位 / 千名老人"
+    assert by_type["clinics"]["standard"] is None
+    coverage = pd.read_csv(out / "coverage.csv", encoding="utf-8-sig")
+    assert {"clinics_access_standard", "clinics_access_elderly"} <= set(coverage.columns)
+    short = pd.read_csv(out / "under_served.csv", encoding="utf-8-sig")
+    flagged = coverage[coverage["clinics_covered"] & coverage["clinics_under_served"]]
+    assert set(short.loc[short["设施类型 / facility type"] == "clinics", "编号 / ID"]) == set(
+        flagged["id"]
+    )
+
+
+def test_straight_line_capacity_shares_out_too(sample: Study) -> None:
+    plain = sample.with_layers(sample.layers)
+    plain.network = None
+    result = capacity(plain)
+    summary = result.summary.set_index("type")
+    demand = plain.layers["residential_areas"]["elderly"].to_numpy(float)
+    shared = float((result.areas["clinics_access_standard"].to_numpy() / 1000 * demand).sum())
+    assert shared == pytest.approx(summary.at["clinics", "supply_reached"], rel=1e-3)

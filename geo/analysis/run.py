@@ -3,8 +3,10 @@
 :func:`analyze` computes (frames in, frames out); :func:`write_outputs` writes them, each
 file atomically: ``coverage.geojson`` and ``coverage.csv`` (UTF-8 with BOM so that Excel
 and WPS show Chinese), ``summary.json``, ``gaps.geojson`` (gap zones), ``gap_areas.csv``
-(uncovered compounds ranked by people affected), ``opportunities.geojson`` and
-``isochrones.geojson`` and ``isochrones_per_facility.geojson`` (with a network).
+(uncovered compounds ranked by people affected), ``capacity.csv`` (each facility's load,
+:mod:`geo.analysis.capacity`) and ``under_served.csv`` (compounds covered but under-served),
+``opportunities.geojson`` and ``isochrones.geojson`` and ``isochrones_per_facility.geojson``
+(with a network).
 """
 
 from __future__ import annotations
@@ -21,6 +23,13 @@ import geopandas as gpd
 import pandas as pd
 from tqdm import tqdm
 
+from geo.analysis.capacity import (
+    Capacity,
+    capacity,
+    facility_table,
+    under_served,
+    under_served_table,
+)
 from geo.analysis.coverage import analyze_areas, area_origins, gaps, summarize
 from geo.analysis.isochrones import gap_zones, isochrones, opportunities
 from geo.analysis.params import PROFILES, WalkParams
@@ -49,6 +58,11 @@ class Analysis:
     settings: dict[str, Any]
     #: one isochrone per facility and minutes value, with ``facility_id`` and ``name``
     facility_isochrones: gpd.GeoDataFrame | None = None
+    #: supply shared among the people who reach it (E2SFCA); its ratios are also columns
+    #: of :attr:`coverage`
+    capacity: Capacity | None = None
+    #: compounds covered by a type but under-served by it (:func:`under_served`)
+    under_served: pd.DataFrame | None = None
 
 
 def analyze(
@@ -112,9 +126,11 @@ def analyze(
     origins = area_origins(study, areas)
     result = analyze_areas(study, params)
     bar.update()
-    coverage = areas.join(result)
+    supply = capacity(study, params)
+    coverage = areas.join(result).join(supply.areas)
     summary = summarize(areas, result)
     ranked = gaps(areas, result, elderly_weight)
+    short = under_served(areas, result, supply)
     clock.lap("coverage")
     zones = iso = per_facility = None
     if network:
@@ -155,7 +171,9 @@ def analyze(
     }
     found = opportunities(study, result)
     clock.lap("opportunities")
-    return Analysis(coverage, summary, ranked, zones, iso, found, settings, per_facility)
+    return Analysis(
+        coverage, summary, ranked, zones, iso, found, settings, per_facility, supply, short
+    )
 
 
 def available_cores() -> int:
@@ -212,6 +230,17 @@ def summary_table(analysis: Analysis) -> str:
         + ", ".join(f"{k}={v:g}" for k, v in s["minutes"].items() if k not in s["metres"])
         + "".join(f", {k}={v:g} m" for k, v in s["metres"].items())
     )
+    if analysis.capacity is not None:
+        lines.append(
+            "容量 / capacity (E2SFCA): 类型 / type · 可达供给 / supply per demand · "
+            "供不足小区 / under-served compounds · 超负荷设施 / overloaded facilities"
+        )
+        for row in analysis.capacity.summary.itertuples():
+            note = "" if row.facilities_with_supply else " — 无供给数据 / no supply recorded"
+            lines.append(
+                f"  {row.type:<18}{row.study_ratio:>10g} {row.unit_zh}"
+                f"{row.areas_under_served:>6}{row.facilities_overloaded:>6}{note}"
+            )
     return "\n".join(lines)
 
 
@@ -239,7 +268,8 @@ def write_outputs(analysis: Analysis, out: str | os.PathLike[str]) -> list[Path]
     -------
     list of pathlib.Path
         The files written, in order: ``coverage.geojson``, ``coverage.csv``,
-        ``summary.json``, ``gap_areas.csv``, ``opportunities.geojson``, then
+        ``summary.json``, ``gap_areas.csv``, ``capacity.csv`` and ``under_served.csv``
+        (when the analysis has them), ``opportunities.geojson``, then
         ``gaps.geojson``, ``isochrones.geojson`` and ``isochrones_per_facility.geojson``
         when the analysis has them (it had a network).
 
@@ -269,14 +299,22 @@ def write_outputs(analysis: Analysis, out: str | os.PathLike[str]) -> list[Path]
     table.insert(0, "lat", centre.y.round(7))
     table.insert(0, "lon", centre.x.round(7))
     put("coverage.csv", _csv_bytes(table, index=False))
-    summary = {
+    summary: dict[str, Any] = {
         "settings": analysis.settings,
         "summary": json.loads(analysis.summary.to_json(orient="records", force_ascii=False)),
         "gap_areas": len(analysis.gap_areas),
         "opportunities": len(analysis.opportunities),
     }
+    if analysis.capacity is not None:
+        summary["capacity"] = json.loads(
+            analysis.capacity.summary.to_json(orient="records", force_ascii=False)
+        )
     put("summary.json", json.dumps(summary, ensure_ascii=False, indent=2).encode("utf-8"))
     put("gap_areas.csv", _csv_bytes(analysis.gap_areas.rename_axis("id")))
+    if analysis.capacity is not None:
+        put("capacity.csv", _csv_bytes(facility_table(analysis.capacity), index=False))
+    if analysis.under_served is not None:
+        put("under_served.csv", _csv_bytes(under_served_table(analysis.under_served), index=False))
     put("opportunities.geojson", to_feature_collection(analysis.opportunities))
     if analysis.gap_zones is not None:
         put("gaps.geojson", to_feature_collection(analysis.gap_zones))
