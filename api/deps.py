@@ -21,6 +21,7 @@ from fastapi import Depends, HTTPException, Query, Request
 from fastapi import Path as PathParam
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from geo.analysis.capacity import Capacity, capacity
 from geo.analysis.coverage import analyze_areas, summarize
 from geo.analysis.isochrones import gap_zones, isochrones
 from geo.analysis.networks import NetworkChoice, resolve_network
@@ -354,6 +355,23 @@ class StudyCache:
         """
         walk = params if params is not None else WalkParams()
         return self.cached(("gap_zones", _result_key(walk)), lambda study: gap_zones(study, walk))
+
+    def capacity(self, params: WalkParams | None = None) -> Capacity:
+        """Supply shared among the compounds that reach it (per walker and thresholds).
+
+        Parameters
+        ----------
+        params : WalkParams, optional
+            Walker and thresholds (the catchments); default
+            :class:`~geo.analysis.params.WalkParams` (). Its CRS does not change the result.
+
+        Returns
+        -------
+        Capacity
+            :func:`~geo.analysis.capacity.capacity` of the current study.
+        """
+        walk = params if params is not None else WalkParams()
+        return self.cached(("capacity", _result_key(walk)), lambda study: capacity(study, walk))
 
     def isochrones(
         self, kind: str, minutes: tuple[float, ...], params: WalkParams | None = None

@@ -431,3 +431,43 @@ def test_coverage_without_geometry_carries_the_same_numbers(client: httpx.Client
         (f["id"], f["properties"]) for f in whole["features"]
     ]
     assert bare["numberMatched"] == whole["numberMatched"] > 0
+
+
+def test_coverage_and_capacity_carry_the_librarys_e2sfca(client, study) -> None:
+    from geo.analysis.capacity import capacity
+
+    params = WalkParams.parse("elderly")
+    expected = capacity(study, params)
+    body = client.get("/coverage", params={"profile": "elderly", "type": "clinics",
+                                            "skipGeometry": "true"}).json()  # fmt: skip
+    got = {f["id"]: f["properties"] for f in body["features"]}
+    for area_id, row in expected.areas.iterrows():
+        assert got[area_id]["clinics_access_elderly"] == pytest.approx(
+            row["clinics_access_elderly"]
+        )
+        assert got[area_id]["clinics_under_served"] == bool(row["clinics_under_served"])
+        assert "neighbor_centers_access_standard" not in got[area_id]
+    loads = client.get("/capacity", params={"profile": "elderly"}).json()
+    by_id = {f["id"]: f for f in loads["features"]}
+    table = expected.facilities.set_index("id")
+    assert set(by_id) == set(table.index)
+    for fid, row in table.iterrows():
+        props = by_id[fid]["properties"]
+        assert props["overloaded"] == bool(row["overloaded"])
+        if row["load_elderly"] == row["load_elderly"]:
+            assert props["load_elderly"] == pytest.approx(row["load_elderly"])
+        else:
+            assert props.get("load_elderly") is None and props["reason"]
+    # a facility's point is its own
+    clinic = study.layers["clinics"].iloc[0]
+    assert by_id[clinic.name]["geometry"]["coordinates"] == pytest.approx(
+        [clinic.geometry.x, clinic.geometry.y], abs=1e-6
+    )
+    summary = {row["type"]: row for row in loads["summary"]}
+    assert summary["clinics"]["standard"] is None
+    assert "no verified" in summary["clinics"]["standard_note"]
+    only = client.get("/capacity", params={"type": "charging_points"}).json()
+    assert {f["properties"]["type"] for f in only["features"]} == {"charging_points"}
+    spec = client.get("/openapi.json").json()
+    assert "E2SFCA" in spec["paths"]["/coverage"]["get"]["description"]
+    assert "/capacity" in spec["paths"]

@@ -250,12 +250,19 @@ def coverage(
     ] = False,
 ) -> Response:
     """Residential areas with, per facility type, the nearest facility, walk metres and
-    minutes, covered yes/no and facilities within the threshold. ``bbox`` and ``limit``
+    minutes, covered yes/no and facilities within the threshold; and the type's capacity
+    (E2SFCA, Luo & Qi 2009: each facility's supply shared among the compounds that walk to
+    it, docs/capacity.md): ``T_access_standard`` and ``T_access_elderly`` (clinics: beds
+    per 1,000 aged 60+; neighbour centres: floor area m² per 1,000 residents; charging
+    points: ports per 100 households; 0 where nothing with a recorded supply is in reach)
+    and ``T_under_served`` (for the walker asked: below half the study's ratio). Facility
+    loads are at ``/capacity``. ``bbox`` and ``limit``
     serve a map one view at a time (``numberMatched`` tells when more areas exist);
     ``crs`` applies to the bbox and to the geometry returned; ``properties`` keeps only
     the named properties (what a map needs is a third of the bytes)."""
     crs = params.crs
     study, result = studies.coverage(params)
+    result = result.join(studies.capacity(params).areas)
     if type is not None:
         keep = [c for c in result.columns if c.startswith(f"{type}_")] + ["all_covered"]
         result = result[keep]
@@ -296,6 +303,40 @@ def coverage(
         areas.join(result), crs, profile=params.profile.name, minutes=result.attrs.get("minutes"),
         numberMatched=matched, numberReturned=len(areas),
     )  # fmt: skip
+
+
+@router.get(
+    "/capacity",
+    summary="设施负荷与可达供给 / facility loads and supply within reach (E2SFCA)",
+    response_class=JSONResponse,
+    responses={200: {"content": {GEOJSON: {}}}},
+)
+def capacity_facilities(
+    studies: Studies,
+    params: WalkerMinutesCRS,
+    type: Annotated[FacilityType | None, Query(description="只看一类 / one type only")] = None,
+) -> Response:
+    """Every facility as a point with its ``supply`` (clinics' beds, neighbour centres'
+    floor area m², e-bike chargers' ports), ``demand_<walker>`` (residents aged 60+,
+    residents or households within its catchment, weighted by walking distance),
+    ``load_<walker>`` (that demand per unit of supply), ``overloaded`` (for the walker asked:
+    above 1.5 times the study's load) and ``reason`` (why a facility has no load: no supply
+    recorded, not counted, nobody in reach); and a ``summary`` per type (supply, demand,
+    the study's ratio in its units, and ``standard``: null with ``standard_note`` saying no
+    per-capita standard could be verified). Method: docs/capacity.md."""
+    study = studies.study()
+    result = studies.capacity(params)
+    kinds = [type] if type is not None else list(FACILITY_LAYERS)
+    parts = []
+    for kind in kinds:  # a type's rows are in its layer's order
+        rows = result.facilities[result.facilities["type"] == kind].reset_index(drop=True)
+        points = study.facilities(kind).geometry.representative_point().to_numpy()
+        parts.append(gpd.GeoDataFrame(rows, geometry=points, crs="EPSG:4326"))
+    frame = pd.concat(parts, ignore_index=True)
+    frame = frame.set_index(frame["id"].to_numpy()) if len(frame) else frame
+    summary = result.summary[result.summary["type"].isin(kinds)]
+    summary = summary.astype(object).where(summary.notna(), None).to_dict(orient="records")
+    return _geojson(frame, params.crs, profile=params.profile.name, summary=summary)
 
 
 @router.get("/coverage/summary", summary="覆盖率汇总 / shares covered, per subdistrict")
