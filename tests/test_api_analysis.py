@@ -321,6 +321,7 @@ def test_openapi_has_examples_for_every_endpoint(client: httpx.Client) -> None:
         "/gaps",
         "/isochrones",
         "/opportunities",
+        "/capacity",
         "/collections/{layer}/items",
     ):
         assert path in spec["paths"], path
@@ -345,7 +346,7 @@ def test_openapi_has_examples_for_every_endpoint(client: httpx.Client) -> None:
 
 @pytest.mark.parametrize("value", ["inf", "1e400", "nan", "0", "-5", "121", "abc"])
 def test_thresholds_out_of_range_are_a_400_naming_the_bounds(client, value) -> None:
-    for path in ("/coverage", "/coverage/summary", "/gaps", "/opportunities"):
+    for path in ("/coverage", "/coverage/summary", "/gaps", "/opportunities", "/capacity"):
         answer = client.get(path, params={"minutes": f"clinics={value}"})
         assert answer.status_code == 400, (path, value)
         assert answer.headers["content-type"] == "application/problem+json"
