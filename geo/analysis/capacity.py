@@ -137,7 +137,9 @@ class Capacity:
     areas : pandas.DataFrame
         Indexed like the residential areas. Per type ``T``: ``T_access_<walker>`` (the
         ratio in :data:`SPECS` units) for the standard and elderly walkers and the
-        analysis's own; ``T_under_served`` (for the analysis's walker; False where the
+        analysis's own, ``T_access`` (the analysis's walker's) and ``T_access_share`` (that
+        ÷ the study's ratio: 1 is the study's average; NaN where nothing is supplied);
+        ``T_under_served`` (for the analysis's walker; False where the
         type has no supply at all) and, when a standard is given, ``T_shortfall``
         (supply units missing).
     facilities : pandas.DataFrame
@@ -418,6 +420,9 @@ def capacity(
             table[f"load_{name}"] = np.round(load, 2)
             if name == walker:
                 mine_access, mine_load = access, load
+        out[f"{kind}_access"] = np.round(mine_access * spec.per, 3)
+        share = mine_access / study_ratio if study_ratio else np.full(len(areas), np.nan)
+        out[f"{kind}_access_share"] = np.round(share, 3)
         standard = given.get(kind)
         if standard is not None:
             per_person = standard / spec.per

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from geo.analysis.capacity import Capacity, capacity
 from geo.analysis.coverage import analyze_areas, in_subdistrict, summarize
 from geo.analysis.isochrones import gap_zones, isochrones
 from geo.analysis.params import PROFILES, WalkParams
@@ -296,6 +297,8 @@ class Results(Protocol):
 
     def gap_zones(self, params: WalkParams) -> gpd.GeoDataFrame: ...
 
+    def capacity(self, params: WalkParams) -> Capacity: ...
+
     def isochrones(
         self, kind: str, minutes: tuple[float, ...], params: WalkParams
     ) -> gpd.GeoDataFrame: ...
@@ -333,6 +336,20 @@ class Computed:
         result = analyze_areas(self.study, params)
         self.bar.update()
         return self.study, result
+
+    def capacity(self, params: WalkParams) -> Capacity:
+        """Each facility's supply shared among the compounds that reach it.
+
+        Parameters
+        ----------
+        params : WalkParams
+
+        Returns
+        -------
+        Capacity
+            :func:`~geo.analysis.capacity.capacity` of the study.
+        """
+        return capacity(self.study, params)
 
     def gap_zones(self, params: WalkParams) -> gpd.GeoDataFrame:
         """The ground no facility of a type reaches in time.
@@ -418,6 +435,8 @@ def dashboard_map(
     True
     """
     study, result = results.coverage(params)
+    if workbench:  # the panel's capacity colouring, in the page's first state
+        result = result.join(results.capacity(params).areas)
     zones = isochrone_layer = None
     inline = not served or len(study.layers["residential_areas"]) <= INLINE_LIMIT
     if study.network is not None and inline and not workbench:

@@ -10,6 +10,11 @@ coverage. The script applies every control by fetching JSON from the service (``
 Colours are relative to the threshold of the type shown (:data:`BANDS`): a charging point 8
 minutes away is "beyond" its 5-minute threshold, a clinic 8 minutes away is "within".
 
+The capacity colouring (``colour=capacity`` in the URL) paints a compound by its share of
+the type's supply within reach, relative to the study's average (``T_access_share`` of
+:mod:`geo.analysis.capacity`, :data:`CAPACITY_BANDS`), and marks the facilities whose load
+is above 1.5 times the study's (``/capacity``) with a ring.
+
 Own walking speed: ``/coverage`` takes only the named walkers, so the page asks it for the
 standard walker (4 km/h) with each threshold scaled by speed / 4 — the same metres,
 ``threshold × speed × 1000 / 60`` — and shows minutes as ``walk_m / (speed × 1000 / 60)``.
@@ -24,6 +29,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from geo.analysis.capacity import SPECS
 from geo.analysis.params import DEFAULT_MINUTES, MAX_MINUTES, PROFILES
 from geo.maps.base import (
     GLYPHS,
@@ -44,7 +50,10 @@ from geo.schema import FACILITY_LAYERS
 __all__ = [
     "BANDS",
     "BAND_COLOURS",
+    "CAPACITY_BANDS",
+    "CAPACITY_COLOURS",
     "GAP_COLUMNS",
+    "OVERLOADED",
     "UNREACHABLE",
     "WORDS",
     "add_workbench",
@@ -56,6 +65,12 @@ BANDS = (0.5, 1.0, 1.5)
 #: Okabe–Ito, distinguishable with the common kinds of colour blindness.
 BAND_COLOURS = ("#009E73", "#56B4E9", "#F0E442", "#D55E00")
 UNREACHABLE = "#999999"
+#: Capacity colour bands as multiples of the study's ratio: below ½ (under-served), below
+#: 1, below 2, 2 or more; grey where nothing with a recorded supply is reachable.
+CAPACITY_BANDS = (0.5, 1.0, 2.0)
+CAPACITY_COLOURS = ("#D55E00", "#F0E442", "#56B4E9", "#009E73")
+#: The ring round an overloaded facility.
+OVERLOADED = "#CC0000"
 #: The gap list's columns and their headers (Chinese, English): the panel and the downloads.
 GAP_COLUMNS = (
     ("id", ("编号", "ID")),
@@ -114,6 +129,19 @@ WORDS: dict[str, dict[str, str]] = {
         "collapse": "收起/展开面板",
         "none": "没有盲区小区",
         "now": "当前阈值",
+        "colour_by": "着色",
+        "by_walk": "步行时间",
+        "by_capacity": "容量（人均可达供给）",
+        "cap_legend": "容量：可达供给 ÷ 研究区平均",
+        "cap_under": "< ½ 平均（供不足）",
+        "cap_below": "½–1 倍平均",
+        "cap_above": "1–2 倍平均",
+        "cap_high": "≥ 2 倍平均",
+        "cap_none": "无可达供给数据",
+        "overloaded": "超负荷设施（负荷 > 1.5 倍平均）",
+        "access": "可达供给",
+        "average": "平均",
+        "load": "负荷",
     },
     "en": {
         "title": "15-minute community life circle",
@@ -157,6 +185,19 @@ WORDS: dict[str, dict[str, str]] = {
         "collapse": "collapse/expand the panel",
         "none": "no gap compounds",
         "now": "threshold",
+        "colour_by": "Colour by",
+        "by_walk": "walking time",
+        "by_capacity": "capacity (supply within reach)",
+        "cap_legend": "Capacity: supply within reach ÷ study average",
+        "cap_under": "< ½ average (under-served)",
+        "cap_below": "½–1 × average",
+        "cap_above": "1–2 × average",
+        "cap_high": "≥ 2 × average",
+        "cap_none": "no supply data within reach",
+        "overloaded": "overloaded facility (load > 1.5 × average)",
+        "access": "supply within reach",
+        "average": "average",
+        "load": "load",
     },
 }
 
@@ -173,9 +214,11 @@ def area_fields(kinds: tuple[str, ...] = FACILITY_LAYERS) -> list[str]:
     -------
     list of str
         The compound's name, subdistrict and counts, then per type ``T_walk_m``,
-        ``T_covered`` and ``T_name`` (the nearest facility).
+        ``T_covered``, ``T_name`` (the nearest facility) and its capacity: ``T_access``,
+        ``T_access_share`` and ``T_under_served``.
     """
-    return [*_AREA_FIELDS, *(f"{k}_{c}" for k in kinds for c in ("walk_m", "covered", "name"))]
+    columns = ("walk_m", "covered", "name", "access", "access_share", "under_served")
+    return [*_AREA_FIELDS, *(f"{k}_{c}" for k in kinds for c in columns)]
 
 
 def _coverage_data(areas: gpd.GeoDataFrame, result: pd.DataFrame) -> dict[str, Any]:
@@ -204,6 +247,8 @@ def _legend() -> dict[str, Any]:
             [k, GLYPHS[k], LAYER_COLOURS[k], LABELS[k][0], LABELS[k][1]] for k in FACILITY_LAYERS
         ],
         "stages": [[k, c, *STATUS_LABELS[k]] for k, c in STATUS_COLOURS.items()],
+        "capacity": list(CAPACITY_COLOURS),
+        "overloaded": OVERLOADED,
         "zones": "#D55E00",
         "isochrones": "#0072B2",
         "streets": "#6b6b6b",
@@ -266,6 +311,8 @@ def add_workbench(
         "fields": area_fields(),
         "columns": [[k, *v] for k, v in GAP_COLUMNS],
         "bands": list(BANDS),
+        "capacityBands": list(CAPACITY_BANDS),
+        "capacityUnits": {k: [*SPECS[k].unit, *SPECS[k].load] for k in FACILITY_LAYERS},
         "legend": _legend(),
         "subdistricts": subdistricts,
         "initial": initial,

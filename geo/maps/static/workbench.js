@@ -11,7 +11,9 @@
  * back button restores the previous state; a shared URL opens in it).
  *
  * Colours are relative to the threshold of the type shown: <= 1/2, <= 1, <= 1 1/2 of it,
- * beyond, unreachable. Own speed goes to the service as it is (speed=, km/h): it computes
+ * beyond, unreachable. Or, with "colour by capacity" (colour=capacity in the URL), relative
+ * to the type's supply within reach (E2SFCA, /coverage's T_access_share: 1 is the study's
+ * average), with a ring round every overloaded facility (/capacity). Own speed goes to the service as it is (speed=, km/h): it computes
  * the walker; minutes shown are walk_m / (speed x 1000 / 60).
  *
  * Settings are JSON in #lc-workbench-config, written by geo/maps/workbench.py. A page with
@@ -67,7 +69,7 @@
     function defaults() {
       var s = {type: config.state.type, profile: config.state.profile, speed: null,
         minutes: {}, subdistrict: config.state.subdistrict || "", lang: config.state.lang,
-        tiles: config.state.tiles};
+        tiles: config.state.tiles, colour: "walk"};
       types.forEach(function (t) { s.minutes[t] = config.defaults[t]; });
       return s;
     }
@@ -85,6 +87,7 @@
       if (q.has("subdistrict")) s.subdistrict = q.get("subdistrict");
       if (q.get("lang") === "en" || q.get("lang") === "zh") s.lang = q.get("lang");
       if (q.get("tiles")) s.tiles = q.get("tiles");
+      if (q.get("colour") === "capacity") s.colour = "capacity";
       return s;
     }
 
@@ -99,6 +102,7 @@
       if (s.subdistrict) q.set("subdistrict", s.subdistrict);
       q.set("lang", s.lang);
       if (s.tiles) q.set("tiles", s.tiles);
+      if (s.colour === "capacity") q.set("colour", "capacity");
       return "?" + q.toString();
     }
 
@@ -151,9 +155,30 @@
       return m <= limit * b[2] ? 2 : 3;
     }
 
+    // capacity: the share of the study's average supply within reach, in four bands
+    function capacityBand(p) {
+      var share = p[state.type + "_access_share"];
+      if (share === null || share === undefined) return 4;
+      var b = config.capacityBands;
+      for (var i = 0; i < b.length; i++) if (share < b[i]) return i;
+      return b.length;
+    }
+
     function colour(p) {
+      if (state.colour === "capacity") {
+        var c = capacityBand(p);
+        return c === 4 ? config.legend.unreachable : config.legend.capacity[c];
+      }
       var i = band(p);
       return i === 4 ? config.legend.unreachable : config.legend.bands[i];
+    }
+
+    function capacityText(p, t) {
+      var v = p[t + "_access"], share = p[t + "_access_share"], u = config.capacityUnits[t];
+      if (v === null || v === undefined || share === null || share === undefined) return null;
+      var w = words();
+      return (Math.round(v * 100) / 100) + " " + (state.lang === "en" ? u[1] : u[0]) + "（"
+        + (Math.round(share * 100) / 100) + " × " + w.average + "）";
     }
 
     function inScope(p) { return !state.subdistrict || p.subdistrict === state.subdistrict; }
@@ -185,6 +210,8 @@
         if (t[0] === state.type) text += p[t[0] + "_covered"] === false ? " ✗" : " ✓";
         row(state.lang === "en" ? t[2] : t[1], text);
       });
+      var supply = capacityText(p, state.type);
+      if (supply) row(w.access, supply);
       box.appendChild(table);
       return box;
     }
@@ -319,6 +346,43 @@
       });
     }
 
+    // ---- overloaded facilities (capacity colouring) ------------------------------------
+
+    var overloadGroup = L.layerGroup().addTo(map), overloadKey = null;
+
+    function refreshOverloaded() {
+      if (state.colour !== "capacity") {
+        overloadGroup.clearLayers();
+        overloadKey = null;
+        return;
+      }
+      var url = "/capacity?type=" + state.type + "&" + walkerQuery(state) + "&crs=" + crs;
+      if (overloadKey === url) return;
+      overloadKey = url;
+      overloadGroup.clearLayers();
+      getJSON(url).then(function (fc) {
+        if (overloadKey !== url) return;
+        var unit = config.capacityUnits[state.type], en = state.lang === "en";
+        var walker = fc.profile, shown = 0;
+        fc.features.forEach(function (f) {
+          var p = f.properties;
+          if (!p.overloaded || !f.geometry) return;
+          var c = f.geometry.coordinates, load = p["load_" + walker];
+          var marker = L.circleMarker([c[1], c[0]], {radius: 13, color: config.legend.overloaded,
+            weight: 3, fill: false, className: "lc-overloaded"});
+          marker.bindTooltip((p.name || "") + " · " + words().load + " "
+            + (Math.round(load * 10) / 10) + " " + (en ? unit[3] : unit[2]));
+          marker.addTo(overloadGroup);
+          shown += 1;
+        });
+        api.overloaded = shown;
+        document.documentElement.setAttribute("data-lc-overloaded", String(shown));
+      }).catch(function (e) {
+        overloadKey = null;
+        status(words().failed + " (" + e.message + ")");
+      });
+    }
+
     // ---- the panel ------------------------------------------------------------------------
 
     var panel = document.getElementById("lc-panel");
@@ -387,6 +451,14 @@
         }
       });
       controls.appendChild(field(w.threshold, minutes));
+
+      var by = el("select", {id: "lc-colour"});
+      [["walk", w.by_walk], ["capacity", w.by_capacity]].forEach(function (o) {
+        by.appendChild(el("option", {value: o[0]}, o[1]));
+      });
+      by.value = state.colour;
+      by.addEventListener("change", function () { change({colour: by.value}); });
+      controls.appendChild(field(w.colour_by, by));
 
       var sub = el("select", {id: "lc-subdistrict"});
       sub.appendChild(el("option", {value: ""}, w.all));
@@ -572,13 +644,25 @@
         d.appendChild(document.createTextNode(" " + text));
         box.appendChild(d);
       }
-      var names = [w.within_half, w.within, w.within_one_half, w.beyond];
-      lg.bands.forEach(function (c, i) {
-        var upto = i < 3 ? " (≤ " + (Math.round(t * b[i] * 10) / 10) + " " + w.minutes + ")"
-          : " (> " + (Math.round(t * b[2] * 10) / 10) + " " + w.minutes + ")";
-        line(swatch("background:" + c), names[i] + upto);
-      });
-      line(swatch("background:" + lg.unreachable), w.unreachable);
+      if (state.colour === "capacity") {
+        var unit = config.capacityUnits[state.type];
+        box.appendChild(el("div", {className: "lc-key-sub"}, w.cap_legend + " · "
+          + (zh ? unit[0] : unit[1])));
+        [w.cap_under, w.cap_below, w.cap_above, w.cap_high].forEach(function (name, i) {
+          line(swatch("background:" + lg.capacity[i]), name);
+        });
+        line(swatch("background:" + lg.unreachable), w.cap_none);
+        line(swatch("background:none;border:3px solid " + lg.overloaded + ";border-radius:50%"),
+          w.overloaded + " · " + (zh ? unit[2] : unit[3]));
+      } else {
+        var names = [w.within_half, w.within, w.within_one_half, w.beyond];
+        lg.bands.forEach(function (c, i) {
+          var upto = i < 3 ? " (≤ " + (Math.round(t * b[i] * 10) / 10) + " " + w.minutes + ")"
+            : " (> " + (Math.round(t * b[2] * 10) / 10) + " " + w.minutes + ")";
+          line(swatch("background:" + c), names[i] + upto);
+        });
+        line(swatch("background:" + lg.unreachable), w.unreachable);
+      }
       line(swatch("background:none;border:2px dashed #000"), w.gap_outline);
       lg.glyphs.forEach(function (g) {
         line(el("span", {className: "lc-glyph", style: "background:" + g[2]}, g[1]), zh ? g[3] : g[4]);
@@ -656,6 +740,7 @@
         if (openPopup) openPopup.update();
       }
       repaint();
+      refreshOverloaded();
       renderLegend();
       renderSummary();
       renderGaps();
