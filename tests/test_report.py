@@ -110,7 +110,8 @@ def test_the_workbook_holds_analyze_s_rows_with_headers_units_and_frozen_rows(
 ) -> None:
     book = load_workbook(io.BytesIO(to_xlsx(report)))
     assert book.sheetnames == ["封面", "主要指标", "覆盖缺口小区", "改造项目机会", "推荐位置",
-                               "改造进度", "季度进度", "加装电梯重点小区"]  # fmt: skip
+                               "改造进度", "季度进度", "加装电梯重点小区", "容量",
+                               "覆盖但供不足"]  # fmt: skip
     gaps = book["覆盖缺口小区"]
     assert gaps.freeze_panes == "A2"
     assert [c.value for c in gaps[1]][:6] == ["序号", "名称", "街道", "户数（户）", "人口（人）",
@@ -247,3 +248,28 @@ def test_a_scenario_saved_in_the_workbench_is_compared_by_name(tmp_path: Path) -
     assert rows == list(served.iter_rows(values_only=True))
     assert next(r for r in rows if r[0] == "充电桩")[3] > 0  # people newly covered
     assert main([*args, "--scenario", "没有这个"]) == 1
+
+
+def test_the_capacity_tables_are_the_e2sfca_of_the_study(
+    sample: Study, report, pdf_text: tuple[int, str, bytes]
+) -> None:
+    from geo.analysis.capacity import capacity, under_served
+    from geo.analysis.coverage import analyze_areas
+
+    result = capacity(sample)
+    table = report.tables["capacity"].set_index("type")
+    clinics = result.summary.set_index("type").loc["clinics"]
+    assert table.at["社区卫生服务中心/站", "supply"] == clinics["supply"] == 755
+    assert table.at["社区卫生服务中心/站", "ratio"] == clinics["study_ratio"]
+    assert table.at["社区卫生服务中心/站", "ratio_unit"] == "床位 / 千名老人"
+    assert table["standard"].str.contains("无经核实").all()  # nothing invented
+    areas = sample.layers["residential_areas"]
+    here = areas[areas["subdistrict"] == PLACE]
+    expected = under_served(here, analyze_areas(sample).loc[here.index], result)
+    rows = report.tables["under_served"]
+    assert rows["name"].tolist() == expected["name"].tolist()
+    assert rows["access"].tolist() == expected["access"].tolist()
+    _, text, _ = pdf_text
+    assert "E2SFCA" in text and "已覆盖但供不足" in text
+    for name in rows["name"].head(3):
+        assert name in text

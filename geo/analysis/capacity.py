@@ -484,10 +484,11 @@ def under_served(
     walker = result.areas.attrs.get("profile", "standard")
     rows = []
     for kind in types:
-        flag = result.areas.get(f"{kind}_under_served")
-        if flag is None:
+        column = f"{kind}_under_served"
+        if column not in result.areas:
             continue
-        hit = flag.astype(bool) & coverage[f"{kind}_covered"].astype(bool)
+        flag = result.areas.loc[coverage.index, column].astype(bool)
+        hit = flag & coverage[f"{kind}_covered"].astype(bool)
         index = hit[hit].index
         spec = SPECS[kind]
         rows.append(pd.DataFrame({

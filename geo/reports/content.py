@@ -23,6 +23,7 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
+from geo.analysis.capacity import SPECS, capacity, under_served
 from geo.analysis.coverage import ALL_TYPES, analyze_areas, gaps, in_subdistrict, summarize
 from geo.analysis.isochrones import gap_zones, opportunities
 from geo.analysis.params import PROFILES, Profile, WalkParams
@@ -92,6 +93,17 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "elderly_share": ("老人比例（%）", "elderly share (%)"),
     "retrofit_units": ("已启动加装电梯（台）", "elevators begun"),
     "units_completed": ("已完工（台）", "elevators completed"),
+    "supply": ("供给量", "supply"),
+    "supply_reached": ("可达供给量（有人步行可达）", "supply someone can walk to"),
+    "demand": ("需求（人或户）", "demand (people or households)"),
+    "ratio": ("研究区人均可达供给", "supply per demand, study-wide"),
+    "ratio_unit": ("单位", "unit"),
+    "areas_under_served": ("本街道供不足小区（个）", "under-served compounds here"),
+    "facilities_overloaded": ("超负荷设施（个）", "overloaded facilities"),
+    "facilities_with_supply": ("有供给数据的设施（个）", "facilities with a supply"),
+    "standard": ("人均配置标准", "per-capita standard"),
+    "walk_m": ("最近设施步行距离（米）", "walk to the nearest (m)"),
+    "access": ("可达供给", "supply within reach"),
 }
 
 
@@ -287,6 +299,44 @@ def _retrofit_table(areas: gpd.GeoDataFrame, projects: pd.DataFrame, lang: str) 
     )
 
 
+def _capacity_tables(
+    study: Study, params: WalkParams, chosen: gpd.GeoDataFrame, picked: pd.DataFrame, lang: str
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Supply shared among those who reach it (E2SFCA over the whole study: catchments cross
+    街道 lines), and this 街道's compounds covered but under-served, lowest supply first."""
+    result = capacity(study, params)
+    rows = []
+    for row in result.summary.to_dict("records"):
+        spec = SPECS[row["type"]]
+        unit = word(spec.unit, lang)
+        here = result.areas.loc[chosen.index, f"{row['type']}_under_served"]
+        rows.append({"type": word(TYPE_LABELS[row["type"]], lang), "supply": row["supply"],
+                     "supply_reached": row["supply_reached"], "demand": row["demand"],
+                     "ratio": row["study_ratio"] if row["facilities_with_supply"] else None,
+                     "ratio_unit": unit, "facilities_with_supply": row["facilities_with_supply"],
+                     "facilities_overloaded": row["facilities_overloaded"],
+                     "areas_under_served": int(here.sum()),
+                     "standard": word(tuple(row["standard_note"].split(" / ", 1)), lang)
+                     if row["standard"] is None else f"{row['standard']:g} {unit}"})  # fmt: skip
+    summary = pd.DataFrame(rows, columns=["type", "supply", "supply_reached", "demand", "ratio",
+                                          "ratio_unit", "facilities_with_supply",
+                                          "facilities_overloaded", "areas_under_served",
+                                          "standard"])  # fmt: skip
+    short = under_served(chosen, picked, result)
+    table = pd.DataFrame(
+        {
+            "rank": range(1, len(short) + 1),
+            "name": short["name"].astype(str).to_numpy(),
+            "type": [word(TYPE_LABELS[k], lang) for k in short["type"]],
+            "demand": pd.to_numeric(short["demand"], errors="coerce").fillna(0).astype(int),
+            "walk_m": short["walk_m"].to_numpy(),
+            "access": short["access"].to_numpy(),
+            "ratio_unit": [word(SPECS[k].unit, lang) for k in short["type"]],
+        }
+    )
+    return summary, table
+
+
 def _progress_tables(
     projects: pd.DataFrame, subdistrict: str | None, lang: str
 ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
@@ -396,6 +446,9 @@ def build_report(
         "quarterly": quarterly,
     }  # fmt: skip
     tables["retrofits"] = _retrofit_table(chosen, study.layers["renovation_projects"], lang)
+    tables["capacity"], tables["under_served"] = _capacity_tables(
+        study, params, chosen, picked, lang
+    )
     if scenario is not None:
         tables["scenario"] = _scenario_table(study, areas, scenario, params, group, lang)
     place = subdistrict or word(("全部街道", "all subdistricts"), lang)
@@ -413,6 +466,12 @@ def build_report(
         "retrofits": word(("加装电梯重点小区：4层及以上、无电梯，按老人比例排序",
                             "Where retrofits matter most: 4+ storeys, no lift, most elderly first"),
                            lang),
+        "capacity": word(("容量：设施供给由步行可达的居民分享（E2SFCA，Luo & Qi 2009）",
+                           "Capacity: supply shared among those who can walk to it (E2SFCA, "
+                           "Luo & Qi 2009)"), lang),
+        "under_served": word(("已覆盖但供不足的小区（人均可达供给低于研究区一半），按供给从低到高",
+                               "Covered but under-served compounds (below half the study's "
+                               "supply per person), lowest first"), lang),
         "quarterly": word(("改造进度（按季度，累计数量）", "Renovation progress by quarter "
                             "(cumulative units)"), lang),
     }  # fmt: skip

@@ -51,6 +51,8 @@ SHEETS = {
     "progress": ("改造进度", "renovation progress"),
     "quarterly": ("季度进度", "quarterly progress"),
     "retrofits": ("加装电梯重点小区", "retrofit candidates"),
+    "capacity": ("容量", "capacity"),
+    "under_served": ("覆盖但供不足", "covered but under-served"),
 }
 
 
@@ -188,6 +190,8 @@ def to_html(report: Report, figures: dict[str, bytes] | None = None) -> str:
 <section class="break"><h2>{caption["gaps"]}</h2>{_table(report.tables["gaps"], lang)}
 <h2>{caption["opportunities"]}</h2>{_table(report.tables["opportunities"], lang)}
 <h2>{caption["sites"]}</h2>{_table(report.tables["sites"], lang)}</section>
+<section class="break"><h2>{caption["capacity"]}</h2>{_table(report.tables["capacity"], lang)}
+<h2>{caption["under_served"]}</h2>{_table(report.tables["under_served"], lang)}</section>
 <section class="break"><h2>{caption["progress"]}</h2>{_table(report.tables["progress"], lang)}
 {picture("quarterly", caption["quarterly"])}
 <h3>{caption["quarterly"]}</h3>{_table(_recent(report.tables["quarterly"]), lang)}
