@@ -51,7 +51,7 @@ import shapely
 from scipy.spatial import cKDTree
 
 from geo.analysis.coverage import Origins, area_origins
-from geo.analysis.params import PROFILES, Profile, WalkParams
+from geo.analysis.params import PROFILES, Profile, Thresholds, WalkParams
 from geo.analysis.study import Study
 from geo.errors import QueryError
 from geo.network.routing import nearest_source, seeds_from_snap
@@ -356,6 +356,8 @@ def capacity(
     decay: str = "step",
     standards: Mapping[str, float | None] | None = None,
     types: tuple[str, ...] = FACILITY_LAYERS,
+    profile: str | Profile | None = None,
+    minutes: Thresholds = None,
 ) -> Capacity:
     """E2SFCA of every facility type, for the standard and elderly walkers (and ``params``').
 
@@ -363,7 +365,8 @@ def capacity(
     ----------
     study : Study
     params : WalkParams, optional
-        The walker whose flags are set, and the thresholds that are the catchments.
+        The walker whose flags are set, and the thresholds that are the catchments;
+        ``profile`` and ``minutes`` are shorthands for a notebook.
     decay : {"step", "gaussian"}
         See :func:`decay_weights`.
     standards : mapping of str to float, optional
@@ -371,6 +374,10 @@ def capacity(
         aged 60+) to judge by; default :data:`STANDARDS` (none verified).
     types : tuple of str
         Facility types.
+    profile : str or Profile, optional
+        Shorthand: the walker.
+    minutes : str or mapping, optional
+        Shorthand: thresholds per type.
 
     Returns
     -------
@@ -382,7 +389,7 @@ def capacity(
     >>> round(float(result.summary.set_index("type").at["clinics", "supply"]))
     755
     """
-    params = WalkParams.of(params)
+    params = WalkParams.of(params, profile=profile, minutes=minutes)
     given = {**STANDARDS, **(standards or {})}
     areas = study.layers["residential_areas"]
     out = pd.DataFrame(index=areas.index)
