@@ -254,3 +254,25 @@ def test_straight_line_capacity_shares_out_too(sample: Study) -> None:
     demand = plain.layers["residential_areas"]["elderly"].to_numpy(float)
     shared = float((result.areas["clinics_access_standard"].to_numpy() / 1000 * demand).sum())
     assert shared == pytest.approx(summary.at["clinics", "supply_reached"], rel=1e-3)
+
+
+def test_a_clinic_without_beds_within_reach_makes_the_ratio_a_lower_bound() -> None:
+    study = three_compounds()
+    clinics = study.layers["clinics"]
+    extra = facility_frame([("f2", "三号", 1900, 30), ("h", "医院", 700, 30)]).assign(
+        beds=[None, None], level=["community_health_centre", "hospital"]
+    )
+    import pandas as pd
+
+    layers = {**study.layers, "clinics": pd.concat([clinics, extra])}
+    result = capacity(study.with_layers(layers), WalkParams())
+    areas = result.areas
+    # c walks to f2 (no beds recorded): not judged; b walks to the hospital, whose beds are
+    # not the community's by rule: judged as before
+    assert areas["clinics_supply_unknown"].tolist() == [False, False, True]
+    assert not areas.at["c", "clinics_under_served"]
+    assert areas["clinics_access_share"].isna().tolist() == [False, False, True]
+    before = capacity(three_compounds(), WalkParams()).areas
+    assert areas["clinics_access_standard"].tolist() == before["clinics_access_standard"].tolist()
+    reasons = result.facilities.set_index("id")["reason"]
+    assert "no beds recorded" in reasons["f2"] and "not the community's" in reasons["h"]

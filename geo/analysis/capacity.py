@@ -35,8 +35,10 @@ primary text (GB 50180-2018, the Shanghai 15-minute life-circle guideline), so
 :data:`STANDARDS` holds none and says so. A planner may pass one (``standards=``), and a
 compound's ``T_shortfall`` is then what it lacks of it, in supply units. Without one the
 flags are relative to the study itself: a compound is *under-served* when its ratio is
-below half the study's (total supply ÷ total demand), a facility *overloaded* when its load
-is above 1.5 times the study's.
+below half the study's (supply someone reaches ÷ all demand), a facility *overloaded* when
+its load is above 1.5 times the study's. A compound within the catchment of a facility
+whose supply is not recorded is never called under-served (``T_supply_unknown``): its
+ratio is only a lower bound.
 """
 
 from __future__ import annotations
@@ -138,8 +140,9 @@ class Capacity:
         Indexed like the residential areas. Per type ``T``: ``T_access_<walker>`` (the
         ratio in :data:`SPECS` units) for the standard and elderly walkers and the
         analysis's own, ``T_access`` (the analysis's walker's) and ``T_access_share`` (that
-        ÷ the study's ratio: 1 is the study's average; NaN where nothing is supplied);
-        ``T_under_served`` (for the analysis's walker; False where the
+        ÷ the study's ratio: 1 is the study's average; NaN where nothing is supplied, or
+        where ``T_supply_unknown``: a facility within the catchment has no supply recorded,
+        so the ratio is only a lower bound); ``T_under_served`` (for the analysis's walker; False where the
         type has no supply at all) and, when a standard is given, ``T_shortfall``
         (supply units missing).
     facilities : pandas.DataFrame
@@ -149,8 +152,8 @@ class Capacity:
     summary : pandas.DataFrame
         One row per type: ``supply`` (all), ``supply_reached`` (of facilities some compound
         reaches), ``demand``, ``study_ratio`` (supply reached ÷ demand, in the ratio's
-        units), compounds under-served, facilities overloaded and with supply, and the
-        standard (or why there is none).
+        units), compounds under-served and with a supply unknown, facilities overloaded
+        and with supply, and the standard (or why there is none).
     """
 
     areas: pd.DataFrame
@@ -426,10 +429,17 @@ def capacity(
             table[f"demand_{name}"] = np.round(wanted, 1)
             table[f"load_{name}"] = np.round(load, 2)
             if name == walker:
-                mine_access, mine_load = access, load
+                mine_access, mine_load, mine_weight = access, load, weight
+        # a compound that walks to a facility whose supply is not recorded: its ratio is a
+        # lower bound, so it is not called under-served
+        missing = pd.Series(reason).astype(str).str.startswith("未填").to_numpy()
+        near = pairs["area"].to_numpy()[(mine_weight > 0) & missing[pairs["facility"].to_numpy()]]
+        unknown = np.zeros(len(areas), dtype=bool)
+        unknown[near] = True
         out[f"{kind}_access"] = np.round(mine_access * spec.per, 3)
         share = mine_access / study_ratio if study_ratio else np.full(len(areas), np.nan)
-        out[f"{kind}_access_share"] = np.round(share, 3)
+        out[f"{kind}_access_share"] = np.where(unknown, np.nan, np.round(share, 3))
+        out[f"{kind}_supply_unknown"] = unknown
         standard = given.get(kind)
         if standard is not None:
             per_person = standard / spec.per
@@ -439,7 +449,9 @@ def capacity(
         else:
             bar = UNDER_SERVED_FACTOR * study_ratio
             load_bar = OVERLOAD_FACTOR / study_ratio if study_ratio else np.inf
-        out[f"{kind}_under_served"] = (mine_access < bar) & (total_supply > 0) & (demand > 0)
+        out[f"{kind}_under_served"] = (
+            (mine_access < bar) & (total_supply > 0) & (demand > 0) & ~unknown
+        )
         overloaded = np.nan_to_num(mine_load, nan=0.0) > load_bar
         table["overloaded"] = overloaded
         table["reason"] = np.where(pd.isna(reason) & ~np.isfinite(mine_load),
@@ -454,6 +466,7 @@ def capacity(
             "facilities_with_supply": int(np.isfinite(supply).sum()),
             "facilities": len(frame), "facilities_overloaded": int(overloaded.sum()),
             "areas_under_served": int(out[f"{kind}_under_served"].sum()),
+            "areas_supply_unknown": int(unknown.sum()),
             "standard": standard, "standard_note": NO_STANDARD if standard is None else
             "使用者给定 / given by the user", "profile": walker, "decay": decay,
         })  # fmt: skip

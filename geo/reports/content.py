@@ -99,6 +99,10 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "ratio": ("研究区人均可达供给", "supply per demand, study-wide"),
     "ratio_unit": ("单位", "unit"),
     "areas_under_served": ("本街道供不足小区（个）", "under-served compounds here"),
+    "areas_supply_unknown": (
+        "本街道可达设施未填供给的小区（个）",
+        "compounds here reaching a facility with no supply recorded",
+    ),
     "facilities_overloaded": ("超负荷设施（个）", "overloaded facilities"),
     "facilities_with_supply": ("有供给数据的设施（个）", "facilities with a supply"),
     "standard": ("人均配置标准", "per-capita standard"),
@@ -310,18 +314,20 @@ def _capacity_tables(
         spec = SPECS[row["type"]]
         unit = word(spec.unit, lang)
         here = result.areas.loc[chosen.index, f"{row['type']}_under_served"]
+        unknown = result.areas.loc[chosen.index, f"{row['type']}_supply_unknown"]
         rows.append({"type": word(TYPE_LABELS[row["type"]], lang), "supply": row["supply"],
                      "supply_reached": row["supply_reached"], "demand": row["demand"],
                      "ratio": row["study_ratio"] if row["facilities_with_supply"] else None,
                      "ratio_unit": unit, "facilities_with_supply": row["facilities_with_supply"],
                      "facilities_overloaded": row["facilities_overloaded"],
                      "areas_under_served": int(here.sum()),
+                     "areas_supply_unknown": int(unknown.sum()),
                      "standard": word(tuple(row["standard_note"].split(" / ", 1)), lang)
                      if row["standard"] is None else f"{row['standard']:g} {unit}"})  # fmt: skip
     summary = pd.DataFrame(rows, columns=["type", "supply", "supply_reached", "demand", "ratio",
                                           "ratio_unit", "facilities_with_supply",
                                           "facilities_overloaded", "areas_under_served",
-                                          "standard"])  # fmt: skip
+                                          "areas_supply_unknown", "standard"])  # fmt: skip
     short = under_served(chosen, picked, result)
     table = pd.DataFrame(
         {
