@@ -276,7 +276,7 @@ def walk_pairs(study: Study, kind: str, cutoff_m: float) -> pd.DataFrame:
     areas = study.layers["residential_areas"]
     frame = study.facilities(kind)
     origins = area_origins(study, areas, kind)
-    best = np.full((len(areas), len(frame)), np.inf)
+    found: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
     if len(frame) and len(origins.owner):
         fx, fy = study.facility_xy(kind)
         if study.network is None:
@@ -284,30 +284,40 @@ def walk_pairs(study: Study, kind: str, cutoff_m: float) -> pd.DataFrame:
             near = tree.sparse_distance_matrix(
                 cKDTree(np.column_stack([fx, fy])), cutoff_m / study.circuity, output_type="ndarray"
             )
-            np.minimum.at(best, (origins.owner[near["i"]], near["j"]), near["v"] * study.circuity)
+            found.append((origins.owner[near["i"]], near["j"], near["v"] * study.circuity))
         else:
-            best = _network_walks(study, kind, origins, cutoff_m, best)
+            found += _network_walks(study, kind, origins, cutoff_m)
         metric = areas.geometry.to_crs(study.crs).to_numpy()
         inside_area, inside_fac = shapely.STRtree(shapely.points(fx, fy)).query(
             metric, predicate="intersects"
         )
-        best[inside_area, inside_fac] = 0.0
-    area, facility = np.nonzero(best <= cutoff_m + 1e-9)
-    metres = np.round(best[area, facility], 1)
-    return pd.DataFrame({"area": area, "facility": facility, "walk_m": metres})
+        found.append((inside_area, inside_fac, np.zeros(len(inside_area))))
+    if not found:
+        return pd.DataFrame({"area": np.empty(0, np.int64), "facility": np.empty(0, np.int64),
+                             "walk_m": np.empty(0)})  # fmt: skip
+    area, facility, metres = (np.concatenate(column) for column in zip(*found, strict=True))
+    # a pair's walk is its best origin's: sorted by area, facility, then metres, keep the first
+    order = np.lexsort((metres, facility, area))
+    area, facility, metres = area[order], facility[order], metres[order]
+    first = np.r_[True, (area[1:] != area[:-1]) | (facility[1:] != facility[:-1])]
+    return pd.DataFrame({"area": area[first].astype(np.int64),
+                         "facility": facility[first].astype(np.int64),
+                         "walk_m": np.round(metres[first], 1)})  # fmt: skip
 
 
 def _network_walks(
-    study: Study, kind: str, origins: Origins, cutoff_m: float, best: np.ndarray
-) -> np.ndarray:
+    study: Study, kind: str, origins: Origins, cutoff_m: float
+) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """(area, facility, metres) of every origin within ``cutoff_m`` of each facility."""
     net, o = study.network, origins.snap
     if net is None or o is None:
-        return best
+        return []
     snap = study.facility_snap(kind)
     ok = np.flatnonzero(o.ok)
     owner = origins.owner[ok]
     edge, offset, connector = o.edge[ok], o.offset[ok], o.distance[ok]
     seeds = seeds_from_snap(net, snap, np.arange(len(snap)))
+    found = []
     for j in np.flatnonzero(snap.ok):
         mine = seeds[2] == j
         dist, _ = nearest_source(net.indptr, net.indices, net.weights, seeds[0][mine],
@@ -318,8 +328,9 @@ def _network_walks(
         same = edge == snap.edge[j]  # on the facility's own edge: straight along it
         along = np.abs(offset - snap.offset[j]) + float(snap.distance[j])
         metres = np.where(same, np.minimum(metres, along), metres) + connector
-        np.minimum.at(best[:, j], owner, metres)
-    return best
+        keep = np.flatnonzero(metres <= cutoff_m + 1e-9)
+        found.append((owner[keep], np.full(len(keep), j), metres[keep]))
+    return found
 
 
 def _supply(kind: str, frame: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -408,7 +419,11 @@ def capacity(
         limits = {
             name: replace(params, profile=p).limit_m(kind) for name, p in _walkers(params).items()
         }
-        pairs = walk_pairs(study, kind, max(limits.values()))
+        reach = max(limits.values())
+        key = f"walk_pairs:{kind}:{reach:.3f}"  # the same for every walker and decay
+        if key not in study.memo:
+            study.memo[key] = walk_pairs(study, kind, reach)
+        pairs = study.memo[key]
         table = pd.DataFrame({"id": frame.index.astype(str), "type": kind,
                               "name": frame["name"].to_numpy() if len(frame) else [],
                               "supply": supply})  # fmt: skip
