@@ -71,9 +71,7 @@ __all__ = [
     "capacity",
     "decay_weights",
     "e2sfca",
-    "facility_table",
     "under_served",
-    "under_served_table",
     "walk_pairs",
 ]
 
@@ -299,7 +297,7 @@ def walk_pairs(study: Study, kind: str, cutoff_m: float) -> pd.DataFrame:
     # a pair's walk is its best origin's: sorted by area, facility, then metres, keep the first
     order = np.lexsort((metres, facility, area))
     area, facility, metres = area[order], facility[order], metres[order]
-    first = np.r_[True, (area[1:] != area[:-1]) | (facility[1:] != facility[:-1])]
+    first = np.r_[True, (area[1:] != area[:-1]) | (facility[1:] != facility[:-1])][: len(area)]
     return pd.DataFrame({"area": area[first].astype(np.int64),
                          "facility": facility[first].astype(np.int64),
                          "walk_m": np.round(metres[first], 1)})  # fmt: skip
@@ -539,73 +537,3 @@ def under_served(
                                      "access", "unit"])  # fmt: skip
     table = pd.concat(rows, ignore_index=True)
     return table.sort_values(["type", "access", "name"], kind="stable").reset_index(drop=True)
-
-
-def _walker_label(name: str) -> str:
-    profile = PROFILES.get(name)
-    return f"{profile.zh} {profile.speed_kmh:g} km/h / {profile.en}" if profile else name
-
-
-def facility_table(result: Capacity) -> pd.DataFrame:
-    """The facilities' loads with bilingual headers (Chinese first, units in each): for CSV
-    and Excel.
-
-    Parameters
-    ----------
-    result : Capacity
-        As :func:`capacity` returns it.
-
-    Returns
-    -------
-    pandas.DataFrame
-        One row per facility: id, type, name, supply and its unit, per walker the weighted
-        demand in reach and the load (people or households per unit of supply), overloaded,
-        and why a facility has no load.
-    """
-    frame = result.facilities
-    kinds = frame["type"] if len(frame) else pd.Series([], dtype=object)
-    table = pd.DataFrame({
-        "编号 / ID": frame.get("id"),
-        "类型 / type": kinds.map(lambda k: {"clinics": "社区卫生服务中心/站 / clinics",
-                                          "neighbor_centers": "睦邻中心 / neighbour centres",
-                                          "charging_points": "充电桩 / charging points"}[k]),
-        "名称 / name": frame.get("name"),
-        "供给量 / supply": frame.get("supply"),
-        "供给单位 / supply unit": kinds.map(lambda k: {"beds": "床 / beds",
-                                                     "floor_area_m2": "m²",
-                                                     "ports": "个充电口 / ports"}[SPECS[k].supply]),
-    })  # fmt: skip
-    for column in frame.columns:
-        if column.startswith(("demand_", "load_")):
-            name = column.split("_", 1)[1]
-            if column.startswith("demand_"):
-                header = f"可达需求（距离加权，人或户）/ demand in reach (weighted, people or households) · {_walker_label(name)}"
-            else:
-                header = f"负荷（人或户 / 单位供给）/ load (people or households per unit of supply) · {_walker_label(name)}"
-            table[header] = frame[column]
-    table["负荷单位 / load unit"] = kinds.map(lambda k: f"{SPECS[k].load[0]} / {SPECS[k].load[1]}")
-    table["超负荷 / overloaded"] = frame.get("overloaded")
-    table["说明 / note"] = frame.get("reason")
-    return table
-
-
-def under_served_table(table: pd.DataFrame) -> pd.DataFrame:
-    """:func:`under_served` with bilingual headers (Chinese first, units in each).
-
-    Parameters
-    ----------
-    table : pandas.DataFrame
-        As :func:`under_served` returns it.
-
-    Returns
-    -------
-    pandas.DataFrame
-        The same rows, headers ``编号 / ID``, ``小区 / compound``, … ``步行距离 m / walk m``,
-        ``可达供给 / supply per demand`` with its unit in the last column.
-    """
-    return table.rename(columns={
-        "id": "编号 / ID", "name": "小区 / compound", "subdistrict": "街道 / subdistrict",
-        "type": "设施类型 / facility type", "demand": "需求（人或户）/ demand (people or households)",
-        "walk_m": "最近设施步行距离 m / walk to the nearest, m",
-        "access": "可达供给（见单位）/ supply within reach (see unit)", "unit": "单位 / unit",
-    })  # fmt: skip

@@ -23,13 +23,7 @@ import geopandas as gpd
 import pandas as pd
 from tqdm import tqdm
 
-from geo.analysis.capacity import (
-    Capacity,
-    capacity,
-    facility_table,
-    under_served,
-    under_served_table,
-)
+from geo.analysis.capacity import SPECS, Capacity, capacity, under_served
 from geo.analysis.coverage import analyze_areas, area_origins, gaps, summarize
 from geo.analysis.isochrones import gap_zones, isochrones, opportunities
 from geo.analysis.params import PROFILES, WalkParams
@@ -312,9 +306,9 @@ def write_outputs(analysis: Analysis, out: str | os.PathLike[str]) -> list[Path]
     put("summary.json", json.dumps(summary, ensure_ascii=False, indent=2).encode("utf-8"))
     put("gap_areas.csv", _csv_bytes(analysis.gap_areas.rename_axis("id")))
     if analysis.capacity is not None:
-        put("capacity.csv", _csv_bytes(facility_table(analysis.capacity), index=False))
+        put("capacity.csv", _csv_bytes(_facility_table(analysis.capacity), index=False))
     if analysis.under_served is not None:
-        put("under_served.csv", _csv_bytes(under_served_table(analysis.under_served), index=False))
+        put("under_served.csv", _csv_bytes(_under_served_table(analysis.under_served), index=False))
     put("opportunities.geojson", to_feature_collection(analysis.opportunities))
     if analysis.gap_zones is not None:
         put("gaps.geojson", to_feature_collection(analysis.gap_zones))
@@ -323,3 +317,73 @@ def write_outputs(analysis: Analysis, out: str | os.PathLike[str]) -> list[Path]
     if analysis.facility_isochrones is not None:
         put("isochrones_per_facility.geojson", to_feature_collection(analysis.facility_isochrones))
     return written
+
+
+def _walker_label(name: str) -> str:
+    profile = PROFILES.get(name)
+    return f"{profile.zh} {profile.speed_kmh:g} km/h / {profile.en}" if profile else name
+
+
+def _facility_table(result: Capacity) -> pd.DataFrame:
+    """The facilities' loads with bilingual headers (Chinese first, units in each): for CSV
+    and Excel.
+
+    Parameters
+    ----------
+    result : Capacity
+        As :func:`capacity` returns it.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per facility: id, type, name, supply and its unit, per walker the weighted
+        demand in reach and the load (people or households per unit of supply), overloaded,
+        and why a facility has no load.
+    """
+    frame = result.facilities
+    kinds = frame["type"] if len(frame) else pd.Series([], dtype=object)
+    table = pd.DataFrame({
+        "编号 / ID": frame.get("id"),
+        "类型 / type": kinds.map(lambda k: {"clinics": "社区卫生服务中心/站 / clinics",
+                                          "neighbor_centers": "睦邻中心 / neighbour centres",
+                                          "charging_points": "充电桩 / charging points"}[k]),
+        "名称 / name": frame.get("name"),
+        "供给量 / supply": frame.get("supply"),
+        "供给单位 / supply unit": kinds.map(lambda k: {"beds": "床 / beds",
+                                                     "floor_area_m2": "m²",
+                                                     "ports": "个充电口 / ports"}[SPECS[k].supply]),
+    })  # fmt: skip
+    heads = {
+        "demand": "可达需求（距离加权，人或户）/ demand in reach (weighted, people or households)",
+        "load": "负荷（人或户 / 单位供给）/ load (people or households per unit of supply)",
+    }
+    for column in frame.columns:
+        what, _, walker = column.partition("_")
+        if what in heads:
+            table[f"{heads[what]} · {_walker_label(walker)}"] = frame[column]
+    table["负荷单位 / load unit"] = kinds.map(lambda k: f"{SPECS[k].load[0]} / {SPECS[k].load[1]}")
+    table["超负荷 / overloaded"] = frame.get("overloaded")
+    table["说明 / note"] = frame.get("reason")
+    return table
+
+
+def _under_served_table(table: pd.DataFrame) -> pd.DataFrame:
+    """:func:`under_served` with bilingual headers (Chinese first, units in each).
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        As :func:`under_served` returns it.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The same rows, headers ``编号 / ID``, ``小区 / compound``, … ``步行距离 m / walk m``,
+        ``可达供给 / supply per demand`` with its unit in the last column.
+    """
+    return table.rename(columns={
+        "id": "编号 / ID", "name": "小区 / compound", "subdistrict": "街道 / subdistrict",
+        "type": "设施类型 / facility type", "demand": "需求（人或户）/ demand (people or households)",
+        "walk_m": "最近设施步行距离 m / walk to the nearest, m",
+        "access": "可达供给（见单位）/ supply within reach (see unit)", "unit": "单位 / unit",
+    })  # fmt: skip
