@@ -31,10 +31,10 @@ from api.routes import (
 )
 from geo.layers.scenarios import scenario_shelf
 from geo.maps.base import STATIC
-from geo.settings import Settings, current
+from geo.settings import Settings, current, for_worker
 from geo.version import __version__
 
-__all__ = ["create_app"]
+__all__ = ["create_app", "create_worker_app"]
 
 DESCRIPTION = """\
 15分钟社区生活圈：上海社区设施步行覆盖。图层以 OGC API – Features 提供。
@@ -64,6 +64,17 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     if app.state.settings.warm:
         threading.Thread(target=_warm, args=(app.state.studies,), daemon=True).start()
     yield
+
+
+def create_worker_app() -> FastAPI:
+    """The app of one worker process of ``lifecircle serve --workers N`` (uvicorn's factory),
+    built with the settings the command handed over (:func:`geo.settings.for_worker`).
+
+    Returns
+    -------
+    fastapi.FastAPI
+    """
+    return create_app(for_worker())
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

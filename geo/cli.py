@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 
 from pydantic import ValidationError as PydanticValidationError
 
-from geo import cli_district
+from geo import cli_district, cli_store
 from geo.errors import LifecircleError, ValidationError
 from geo.layers.store import open_store
 from geo.schema import LAYER_NAMES
@@ -67,17 +67,13 @@ _EXAMPLES = {
         "lifecircle network info --file 路网.gpkg --layer roads --join-within 3",
         'lifecircle network fetch --place "杨浦区, 上海" --out streets.geojson',
     ],
-    "serve": [
-        "lifecircle serve                          # http://127.0.0.1:8000/",
-        "LIFECIRCLE_API_TOKEN=… lifecircle serve --host 0.0.0.0 --port 8080",
-    ],
     "schema": ["lifecircle schema > docs/schema.md"],
 }
 
 
 def _with_examples(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     for name, command in sub.choices.items():
-        lines = {**_EXAMPLES, **cli_district.EXAMPLES}.get(name)
+        lines = {**_EXAMPLES, **cli_district.EXAMPLES, **cli_store.EXAMPLES}.get(name)
         if not lines:
             continue
         command.formatter_class = argparse.RawDescriptionHelpFormatter
@@ -108,7 +104,10 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    data_help = "图层目录 / layer folder (default: $LIFECIRCLE_DATA, else the bundled data/layers)"
+    data_help = (
+        "图层存储：目录或 postgresql:// 地址 / layer store: a folder or a postgresql:// URL "
+        "(default: $LIFECIRCLE_STORE, else $LIFECIRCLE_DATA, else the bundled data/layers)"
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     p = sub.add_parser(
@@ -117,7 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="检查所有图层并输出一份报告；有错误时退出码为 1。 / Check every layer, "
         "print one report naming file, feature and field; exit status 1 on errors.",
     )
-    p.add_argument("--data", metavar="DIR", help=data_help)
+    p.add_argument("--data", "--store", dest="data", metavar="STORE", help=data_help)
     p.add_argument("--json", action="store_true", help="以 JSON 输出 / print the report as JSON")
 
     p = sub.add_parser(
@@ -135,7 +134,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("layer", choices=LAYER_NAMES, help="目标图层 / target layer")
     p.add_argument("file", help="源文件 / source file (.geojson .json .gpkg .shp .csv .xlsx)")
-    p.add_argument("--data", metavar="DIR", help=data_help)
+    p.add_argument("--data", "--store", dest="data", metavar="STORE", help=data_help)
     p.add_argument("--crs", help="源坐标系 / source CRS: wgs84, gcj02, bd09, cgcs2000, EPSG:xxxx")
     p.add_argument(
         "--encoding", help="属性表编码 / attribute encoding (utf-8, gbk, gb18030); auto by default"
@@ -190,7 +189,7 @@ def build_parser() -> argparse.ArgumentParser:
         "gcj02）。 / Export a layer, optionally in another CRS (gcj02 for Gaode-based tools).",
     )
     p.add_argument("layer", choices=LAYER_NAMES, help="图层 / layer")
-    p.add_argument("--data", metavar="DIR", help=data_help)
+    p.add_argument("--data", "--store", dest="data", metavar="STORE", help=data_help)
     p.add_argument(
         "--format",
         choices=("geojson", "gpkg", "shp", "csv"),
@@ -218,7 +217,7 @@ def build_parser() -> argparse.ArgumentParser:
         "  gap_areas.csv opportunities.geojson isochrones.geojson\n"
         "  isochrones_per_facility.geojson",
     )
-    p.add_argument("--data", metavar="DIR", help=data_help)
+    p.add_argument("--data", "--store", dest="data", metavar="STORE", help=data_help)
     p.add_argument(
         "--network",
         metavar="FILE",
@@ -281,7 +280,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="把覆盖地图写成一个独立的 HTML 文件（脚本内嵌，可离线打开）。 / Write the "
         "coverage dashboard as one standalone HTML file (scripts inlined: opens offline).",
     )
-    p.add_argument("--data", metavar="DIR", help=data_help)
+    p.add_argument("--data", "--store", dest="data", metavar="STORE", help=data_help)
     p.add_argument(
         "--type",
         choices=("clinics", "neighbor_centers", "charging_points"),
@@ -316,7 +315,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--join-within", type=float, metavar="METRES", help=join_help)
     p.add_argument("--json", action="store_true", help="以 JSON 输出 / print the report as JSON")
     p.add_argument("--place", help="地名 / place for fetch, e.g. '杨浦区, 上海'")
-    p.add_argument("--data", metavar="DIR", help=data_help)
+    p.add_argument("--data", "--store", dest="data", metavar="STORE", help=data_help)
     p.add_argument(
         "--out",
         default="streets.geojson",
@@ -324,21 +323,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     p = sub.add_parser(
-        "serve",
-        help="启动服务 / start the web service and map",
-        description="启动 HTTP 服务（地图、API）/ Start the HTTP service: map at /, API at "
-        "/collections, docs at /docs.",
-    )
-    p.add_argument("--data", metavar="DIR", help=data_help)
-    p.add_argument("--host", default="127.0.0.1", help="监听地址 / host (default 127.0.0.1)")
-    p.add_argument("--port", type=int, default=8000, help="端口 / port (default 8000)")
-
-    p = sub.add_parser(
         "schema",
         help="显示图层字段 / print the layer schema",
         description="以 Markdown 表格输出五个图层的字段 / Print the five layers' fields as Markdown.",
     )
     cli_district.add_parsers(sub, data_help)
+    cli_store.add_parsers(sub, data_help)
     _with_examples(sub)
     return parser
 
@@ -510,24 +500,6 @@ def _cmd_network(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
-    import logging
-
-    import uvicorn
-
-    from api.main import create_app
-
-    app = create_app(settings)  # the settings go in whole; nothing is passed through os.environ
-    print(
-        f"lifecircle: http://{args.host}:{args.port}/  (数据 / data: {app.state.layers.store.url})"
-    )
-    # One access line per request from the service's own middleware (with request ids);
-    # uvicorn's duplicate access log is turned off.
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    uvicorn.run(app, host=args.host, port=args.port, access_log=False)
-    return 0
-
-
 def _cmd_schema(args: argparse.Namespace, settings: Settings) -> int:
     from geo.schema import schema_markdown
 
@@ -537,8 +509,8 @@ def _cmd_schema(args: argparse.Namespace, settings: Settings) -> int:
 
 _COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
     "validate": _cmd_validate, "import": _cmd_import, "export": _cmd_export,
-    "analyze": _cmd_analyze, "map": _cmd_map, "network": _cmd_network, "serve": _cmd_serve,
-    "schema": _cmd_schema, **cli_district.COMMANDS,
+    "analyze": _cmd_analyze, "map": _cmd_map, "network": _cmd_network,
+    "schema": _cmd_schema, **cli_district.COMMANDS, **cli_store.COMMANDS,
 }  # fmt: skip
 
 
@@ -566,7 +538,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     args = build_parser().parse_args(argv)
     try:
-        # the one place the command line meets the environment: --data over $LIFECIRCLE_DATA
+        # the one place the command line meets the environment: --store/--data over the variables
         settings = current(data=getattr(args, "data", None))
     except PydanticValidationError as exc:
         wrong = "; ".join(

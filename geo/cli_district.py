@@ -53,7 +53,7 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser], data_h
         "projects and units per kind and stage: by current stage and cumulatively (signed "
         "includes completed); --as-of replays the stage dates to a past day.",
     )
-    p.add_argument("--data", metavar="DIR", help=data_help)
+    p.add_argument("--data", "--store", dest="data", metavar="STORE", help=data_help)
     p.add_argument("--subdistrict", metavar="街道", help="只统计这个街道 / one subdistrict")
     p.add_argument("--kind", metavar="KIND", help="只统计这类项目 / one kind, e.g. bike_shed")
     p.add_argument(
@@ -77,7 +77,7 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser], data_h
         "of coverage and gaps, the ranked gap list, renovation opportunities, recommended "
         "sites, renovation progress and a quarterly chart — the numbers of lifecircle analyze.",
     )
-    p.add_argument("--data", metavar="DIR", help=data_help)
+    p.add_argument("--data", "--store", dest="data", metavar="STORE", help=data_help)
     p.add_argument(
         "--subdistrict", metavar="街道", help="街道名称（默认全部）/ subdistrict (default all)"
     )

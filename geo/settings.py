@@ -7,7 +7,9 @@ themselves, as the tests do) and pass the values down; no other module reads
 =========================  =======================================================  ==============
 variable                   meaning                                                  default
 =========================  =======================================================  ==============
-``LIFECIRCLE_DATA``        the layer store: a folder, or a URL such as ``folder:…``  bundled sample
+``LIFECIRCLE_STORE``       the layer store: a folder, ``folder:…`` or               bundled sample
+                           ``postgresql://user:pass@host:5432/db`` (wins over DATA)
+``LIFECIRCLE_DATA``        the same, its older name (kept: scripts set it)          bundled sample
 ``LIFECIRCLE_CACHE``       where built walking networks are cached                  ``~/.cache/lifecircle``
 ``LIFECIRCLE_NETWORK``     ``auto`` (the store's streets), ``none``, or a file       ``auto``
 ``LIFECIRCLE_API_TOKEN``   bearer token that allows writes through the API          (writes off)
@@ -24,6 +26,9 @@ variable                   meaning                                              
 ``LIFECIRCLE_BODY_TIMEOUT_S`` seconds the service waits for more of a request body  30
 =========================  =======================================================  ==============
 
+``--store`` and ``--data`` on the command line win over both variables; when both variables
+are set, ``LIFECIRCLE_STORE`` wins (it is the newer, explicit name).
+
 The limits keep hostile or broken input from starving the machine: a file is refused
 by its size before it is read, a CSV by its longest line while it is scanned, so a 1 GB
 file fails at once in little memory. A planner's files are far smaller: Shanghai's ~13,000
@@ -39,8 +44,10 @@ Examples
 from __future__ import annotations
 
 import math
+import os
 from pathlib import Path
 
+from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = [
@@ -49,6 +56,8 @@ __all__ = [
     "SHANGHAI_BOUNDS",
     "Settings",
     "current",
+    "for_worker",
+    "hand_to_workers",
     "use_numba_cache",
 ]
 
@@ -65,10 +74,16 @@ _KM_PER_DEGREE = 111.32
 class Settings(BaseSettings):
     """What the CLI and the service may be told from outside (``LIFECIRCLE_*``)."""
 
-    model_config = SettingsConfigDict(env_prefix="LIFECIRCLE_", extra="ignore")
+    model_config = SettingsConfigDict(
+        env_prefix="LIFECIRCLE_", extra="ignore", populate_by_name=True
+    )
 
-    #: The layer store: a folder path or a store URL (see :func:`geo.layers.store.open_store`).
-    data: Path | str = DEFAULT_DATA_DIR
+    #: The layer store: a folder path or a store URL (see :func:`geo.layers.store.open_store`),
+    #: from ``LIFECIRCLE_STORE``, else ``LIFECIRCLE_DATA``.
+    data: Path | str = Field(
+        default=DEFAULT_DATA_DIR,
+        validation_alias=AliasChoices("LIFECIRCLE_STORE", "LIFECIRCLE_DATA"),
+    )
     #: Folder for cached walking networks (and numba's compiled kernels beside them).
     cache: Path = DEFAULT_CACHE_DIR
     #: Walking network: "auto" = the store's streets; "none" = straight lines; else a file.
@@ -145,6 +160,39 @@ def current(**overrides: object) -> Settings:
     """
     given = {key: value for key, value in overrides.items() if value is not None}
     return Settings(**given)  # type: ignore[arg-type]
+
+
+#: Where ``lifecircle serve --workers`` leaves its settings for the worker processes.
+_WORKER_VARIABLE = "LIFECIRCLE_SERVE_SETTINGS"
+
+
+def hand_to_workers(settings: Settings) -> None:
+    """Leave ``settings`` (with the command line's ``--store``) where the worker processes of
+    ``lifecircle serve --workers`` find them: one variable of this process's environment,
+    which uvicorn's workers inherit (an app factory takes no arguments).
+
+    Parameters
+    ----------
+    settings : Settings
+        The settings the service runs with.
+
+    Returns
+    -------
+    None
+    """
+    os.environ[_WORKER_VARIABLE] = settings.model_dump_json()
+
+
+def for_worker() -> Settings:
+    """The settings a worker of ``lifecircle serve --workers`` was handed
+    (:func:`hand_to_workers`), else those of the environment (:func:`current`).
+
+    Returns
+    -------
+    Settings
+    """
+    handed = os.environ.get(_WORKER_VARIABLE)
+    return Settings.model_validate_json(handed) if handed else current()
 
 
 class _CacheOnly(BaseSettings):

@@ -35,6 +35,8 @@ def _network_cache(tmp_path_factory: pytest.TempPathFactory):
 def _no_default_store(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """Keep $LIFECIRCLE_DATA from leaking in and keep default outputs in tmp_path."""
     monkeypatch.delenv("LIFECIRCLE_DATA", raising=False)
+    monkeypatch.delenv("LIFECIRCLE_STORE", raising=False)
+    monkeypatch.delenv("LIFECIRCLE_SERVE_SETTINGS", raising=False)
     monkeypatch.chdir(tmp_path)
 
 

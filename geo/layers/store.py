@@ -27,6 +27,7 @@ from geo.errors import Problem, StoreError
 from geo.layers.folder import FolderStore
 from geo.layers.geojson import layer_frame
 from geo.layers.offsets import layer_offset_warnings
+from geo.layers.postgis import PostgisStore
 from geo.layers.validate import is_missing, labels_of, raise_for_errors, validate_layer
 from geo.schema import get_layer
 from geo.settings import current
@@ -265,7 +266,11 @@ class LayerStore(Protocol):
 #: Something :func:`open_store` accepts: a store, a folder, or a store URL.
 Location = LayerStore | str | os.PathLike[str] | None
 
-_BACKENDS: dict[str, Callable[[str], LayerStore]] = {"folder": FolderStore}
+_BACKENDS: dict[str, Callable[[str], LayerStore]] = {
+    "folder": FolderStore,
+    "postgresql": PostgisStore,
+    "postgres": PostgisStore,
+}
 
 
 def register_backend(scheme: str, factory: Callable[[str], LayerStore]) -> None:
