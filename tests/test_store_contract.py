@@ -109,9 +109,10 @@ def test_a_held_lock_makes_another_writer_give_up(any_store: LayerStore) -> None
     thread.start()
     try:
         assert held.wait(10)
-        with pytest.raises(StoreError, match="locked by another writer"), any_store.transaction(
-            timeout=0.3
-        ) as transaction:
+        with (
+            pytest.raises(StoreError, match="locked by another writer"),
+            any_store.transaction(timeout=0.3) as transaction,
+        ):
             transaction.write("clinics", _frame([clinic("C1", "甲")]))
     finally:
         release.set()
@@ -171,8 +172,9 @@ def test_concurrent_processes_never_lose_updates(any_store: LayerStore) -> None:
     if "postgresql" in any_store.url:
         location = next(iter(_urls_of(any_store)))
     children = [
-        subprocess.Popen([sys.executable, "-c", textwrap.dedent(_WRITER_SCRIPT), location,
-                          str(w), str(rounds)])  # fmt: skip
+        subprocess.Popen(
+            [sys.executable, "-c", textwrap.dedent(_WRITER_SCRIPT), location, str(w), str(rounds)]
+        )
         for w in range(workers)
     ]
     assert [c.wait(timeout=120) for c in children] == [0] * workers
