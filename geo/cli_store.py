@@ -112,8 +112,11 @@ def _cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         # An app factory takes no arguments: the workers read the settings handed to them.
         hand_to_workers(settings)
         print(f"lifecircle: http://{args.host}:{args.port}/  ({args.workers} workers)")
+        # A worker that misses uvicorn's health check (default 5 s) is killed and replaced:
+        # importing geopandas and numba on a busy machine can take longer than that.
         uvicorn.run("api.main:create_worker_app", factory=True, workers=args.workers,
-                    host=args.host, port=args.port, access_log=False)  # fmt: skip
+                    host=args.host, port=args.port, access_log=False,
+                    timeout_worker_healthcheck=60)  # fmt: skip
         return 0
     app = create_app(settings)  # the settings go in whole; nothing is passed through os.environ
     print(

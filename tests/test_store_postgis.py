@@ -1,0 +1,270 @@
+"""The PostGIS store beyond the shared contract (tests/test_store_contract.py): its tables
+agree with the schema, the change log, copies that fail change nothing, OpenStreetMap
+streets kept whole, the settings that choose it, and the drill: several service processes
+on two ports writing through one database."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import psycopg
+import pytest
+from conftest import clinic
+from postgres import fresh_schema, require_postgres
+from served import free_port
+
+from geo.errors import StoreError, ValidationError
+from geo.layers.edit import create_feature, delete_feature, get_feature, patch_feature
+from geo.layers.store import open_store
+from geo.layers.transfer import copy_store, init_store
+from geo.layers.versions import feature_etag
+from geo.schema import LAYER_NAMES, get_layer
+from geo.settings import DEFAULT_DATA_DIR, current
+
+REPO = Path(__file__).resolve().parent.parent
+SQL_TYPES = {"str": "text", "int": "bigint", "float": "double precision", "bool": "boolean",
+             "date": "date", "year": "integer", "lonlat_list": "jsonb"}  # fmt: skip
+
+
+@pytest.fixture
+def pg_url() -> str:
+    with fresh_schema() as url:
+        yield url
+
+
+def _query(url: str, text: str, *params: object) -> list[tuple]:
+    base, _, schema = url.partition("?schema=")
+    with psycopg.connect(base, autocommit=True) as conn:
+        conn.execute(f'SET search_path TO "{schema}", public')
+        return conn.execute(text, params).fetchall()
+
+
+def test_tables_have_a_typed_column_per_field_and_a_spatial_index(pg_url: str) -> None:
+    for layer in LAYER_NAMES:
+        columns = dict(_query(pg_url, "SELECT column_name, data_type FROM "
+                              "information_schema.columns WHERE table_schema = current_schema() "
+                              "AND table_name = %s", layer))  # fmt: skip
+        for field in get_layer(layer).fields:
+            assert columns.pop(field.name) == SQL_TYPES[field.kind], (layer, field.name)
+        assert set(columns) == {"fid", "extra_properties", "geom", "feature_order",
+                                "feature_version"}  # fmt: skip
+        (srid,) = _query(
+            pg_url, "SELECT Find_SRID(current_schema()::text, %s::text, 'geom')", layer
+        )[0]
+        assert srid == 4326
+        indexes = _query(pg_url, "SELECT indexdef FROM pg_indexes WHERE schemaname = "
+                         "current_schema() AND tablename = %s", layer)  # fmt: skip
+        assert any("USING gist (geom)" in d for (d,) in indexes), layer
+    assert init_store(pg_url) == []  # applied once: a second init does nothing
+
+
+def test_every_change_is_logged_with_who_and_what(pg_url: str) -> None:
+    store = open_store(pg_url)
+    create_feature("clinics", clinic("C1", "甲", beds=3), store)
+    etag = feature_etag(get_feature("clinics", "C1", store))
+    patch_feature("clinics", "C1", {"properties": {"beds": 4}}, etag, store)
+    delete_feature("clinics", "C1", feature_etag(get_feature("clinics", "C1", store)), store)
+    log = _query(pg_url, "SELECT action, changed_by, application, feature->'properties'->>'beds', "
+                 "old_version, new_version, revision FROM change_log ORDER BY change_id")  # fmt: skip
+    assert [(a, who, app, beds) for a, who, app, beds, *_ in log] == [
+        ("insert", "lifecircle", "lifecircle", "3"),
+        ("update", "lifecircle", "lifecircle", "4"),
+        ("delete", "lifecircle", "lifecircle", None),
+    ]
+    assert log[1][4] == log[0][5] == etag and [r[6] for r in log] == [1, 2, 3]
+
+
+def test_a_copy_that_fails_changes_nothing(pg_url: str, store: Path, write_geojson) -> None:
+    copy_store(DEFAULT_DATA_DIR, pg_url)
+    target = open_store(pg_url)
+    before = {layer: target.version(layer) for layer in LAYER_NAMES}
+    streets_before = target.stamp("streets")
+    write_geojson(store / "clinics.geojson", [clinic("C1", "甲"), clinic("C9", "坏", level="x")])
+    with pytest.raises(ValidationError) as info:
+        copy_store(store, pg_url)
+    assert [(p.feature, p.field) for p in info.value.errors] == [("C9", "level")]
+    assert {layer: target.version(layer) for layer in LAYER_NAMES} == before
+    assert target.stamp("streets") == streets_before
+    # and back into a folder: the same files' content
+    out = store.parent / "back"
+    out.mkdir()
+    copy_store(pg_url, out)
+    sample = open_store(DEFAULT_DATA_DIR)
+    for layer in LAYER_NAMES:
+        assert open_store(out).read(layer).equals(sample.read(layer)), layer
+
+
+def test_openstreetmap_streets_are_kept_whole(pg_url: str, tmp_path: Path) -> None:
+    study = REPO / "data" / "studies" / "wujiaochang"
+    copy_store(study, pg_url)
+    snapshot = open_store(pg_url).streets()
+    assert snapshot is not None and snapshot.name.endswith(".osm")
+    assert snapshot.read_bytes() == (study / "streets.osm").read_bytes()
+    out = tmp_path / "out"
+    out.mkdir()
+    copy_store(pg_url, out)
+    assert (out / "streets.osm").read_bytes() == (study / "streets.osm").read_bytes()
+
+
+def test_store_setting_wins_and_errors_are_plain(monkeypatch: pytest.MonkeyPatch) -> None:
+    url = require_postgres()
+    monkeypatch.setenv("LIFECIRCLE_DATA", str(DEFAULT_DATA_DIR))
+    monkeypatch.setenv("LIFECIRCLE_STORE", url)
+    assert current().data == url and current(data="elsewhere").data == "elsewhere"
+    with pytest.raises(StoreError, match="store init"):
+        open_store(f"{url}?schema=never_initialised").read("clinics")
+    with pytest.raises(StoreError, match="cannot connect"):
+        open_store("postgresql://nobody:x@127.0.0.1:1/none").read("clinics")
+
+
+def _serve(url: str, port: int, workers: int, token: str, log: Path) -> subprocess.Popen:
+    env = {**os.environ, "LIFECIRCLE_STORE": url, "LIFECIRCLE_API_TOKEN": token,
+           "LIFECIRCLE_WARM": "0", "LIFECIRCLE_NETWORK": "none", "LIFECIRCLE_MAX_WRITES": "4",
+           "PYTHONPATH": str(REPO)}  # fmt: skip
+    env.pop("LIFECIRCLE_DATA", None)
+    command = [
+        sys.executable,
+        "-m",
+        "geo.cli",
+        "serve",
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+    ]
+    with log.open("w") as out:  # the child keeps its own copy of the file
+        return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=out)
+
+
+def _wait_up(base: str, process: subprocess.Popen, deadline: float) -> None:
+    while True:
+        assert process.poll() is None, "the service ended"
+        try:
+            if httpx.get(f"{base}/collections/clinics/items?limit=1", timeout=5).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        assert time.monotonic() < deadline, "the service did not start"
+        time.sleep(0.2)
+
+
+def test_drill_four_workers_and_a_second_host_lose_no_write(pg_url: str, tmp_path: Path) -> None:
+    """4 workers × 3 clients × N writes (N = $LIFECIRCLE_DRILL_WRITES; 50 by default, about a
+    minute on two busy cores; 500 is the full drill, several minutes) through
+    ``lifecircle serve --workers 4`` and a second server on another port, on one database:
+    every acknowledged write is counted exactly once, no feature is ever half of two
+    writes, and a stale If-Match is always 412."""
+    writes = int(os.environ.get("LIFECIRCLE_DRILL_WRITES", "50"))
+    features, clients_per_feature, token = 4, 3, "drill-token"
+    store = open_store(pg_url)
+    for f in range(features):
+        create_feature("clinics", clinic(f"D{f}", "计数 0", 121.55 + f * 0.001, beds=0), store)
+    ports = [free_port(), free_port()]
+    logs = [tmp_path / f"server-{n}.log" for n in range(2)]
+    servers = [_serve(pg_url, ports[0], 4, token, logs[0]),
+               _serve(pg_url, ports[1], 1, token, logs[1])]  # fmt: skip
+    results: list[dict[str, int]] = []
+    failures: list[str] = []
+    try:
+        deadline = time.monotonic() + 90
+        for port, server in zip(ports, servers, strict=True):
+            _wait_up(f"http://127.0.0.1:{port}", server, deadline)
+
+        def client(number: int) -> None:
+            feature = f"D{number % features}"
+            port = ports[1] if number % 4 == 3 else ports[0]  # 3 of 12 on the second host
+            count = dict(
+                acked=0,
+                conflicts=0,
+                busy=0,
+                stale=0,
+                stale_412=0,
+                torn=0,
+                feature=number % features,
+            )
+            auth = {
+                "Authorization": f"Bearer {token}",
+                "Content-Type": "application/merge-patch+json",
+            }
+            previous = None
+            url = f"http://127.0.0.1:{port}/collections/clinics/items/{feature}"
+            try:
+                with httpx.Client(timeout=30) as http:
+                    while count["acked"] < writes:
+                        got = http.get(url)
+                        got.raise_for_status()
+                        etag, props = got.headers["ETag"], got.json()["properties"]
+                        count["torn"] += props["name"] != f"计数 {props['beds']}"
+                        if previous is not None and count["acked"] % 10 == 1:
+                            stale = http.patch(url, json={"properties": {"note": "stale"}},
+                                               headers={**auth, "If-Match": previous})  # fmt: skip
+                            while stale.status_code == 503:  # busy: ask again until answered
+                                time.sleep(0.05)
+                                stale = http.patch(url, json={"properties": {"note": "stale"}},
+                                                   headers={**auth, "If-Match": previous})  # fmt: skip
+                            count["stale"] += 1
+                            count["stale_412"] += stale.status_code == 412
+                        beds = props["beds"] + 1
+                        sent = http.patch(url, json={"properties": {"beds": beds, "name": f"计数 {beds}"}},
+                                          headers={**auth, "If-Match": etag})  # fmt: skip
+                        if sent.status_code == 200:
+                            count["acked"] += 1
+                            previous = etag
+                        elif sent.status_code == 412:
+                            count["conflicts"] += 1
+                        elif sent.status_code == 503:
+                            count["busy"] += 1
+                            time.sleep(0.05)
+                        else:
+                            raise AssertionError(f"{sent.status_code}: {sent.text[:300]}")
+            except Exception as exc:  # reported below, with the numbers
+                failures.append(f"client {number}: {exc!r}")
+            results.append(count)
+
+        started = time.monotonic()
+        threads = [
+            threading.Thread(target=client, args=(n,))
+            for n in range(features * clients_per_feature)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=600)
+        elapsed = time.monotonic() - started
+    finally:
+        for server in servers:
+            server.terminate()
+        for server in servers:
+            try:
+                server.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
+    assert failures == [], "\n".join(log.read_text()[-3000:] for log in logs)
+    acked = sum(r["acked"] for r in results)
+    final = store.read("clinics")
+    lost = torn = 0
+    for f in range(features):
+        mine = sum(r["acked"] for r in results if r["feature"] == f)
+        beds = int(final.loc[f"D{f}", "beds"])
+        lost += mine - beds
+        torn += final.loc[f"D{f}", "name"] != f"计数 {beds}"
+        logged = _query(pg_url, "SELECT count(*) FROM change_log WHERE feature_id = %s AND "
+                        "action = 'update'", f"D{f}")[0][0]  # fmt: skip
+        assert logged == beds
+    torn += sum(r["torn"] for r in results)
+    stale = sum(r["stale"] for r in results)
+    stale_412 = sum(r["stale_412"] for r in results)
+    print(f"\ndrill: {len(results)} clients, {acked} acknowledged writes in {elapsed:.1f} s "
+          f"({acked / elapsed:.0f}/s); lost {lost}, torn {torn}; stale If-Match {stale} → 412 "
+          f"{stale_412}; lost races (412) {sum(r['conflicts'] for r in results)}, busy (503) "
+          f"{sum(r['busy'] for r in results)}")  # fmt: skip
+    assert acked == features * clients_per_feature * writes
+    assert (lost, torn) == (0, 0)
+    assert stale > 0 and stale_412 == stale
