@@ -268,3 +268,39 @@ def test_drill_four_workers_and_a_second_host_lose_no_write(pg_url: str, tmp_pat
     assert acked == features * clients_per_feature * writes
     assert (lost, torn) == (0, 0)
     assert stale > 0 and stale_412 == stale
+
+
+def test_the_cli_sets_up_and_fills_a_database(capsys: pytest.CaptureFixture[str]) -> None:
+    from geo.cli import main
+
+    with fresh_schema(init=False) as url:
+        assert main(["store", "init", "--store", url]) == 0
+        assert "001_layers.sql" in capsys.readouterr().out
+        assert main(["store", "init", "--store", url]) == 0
+        assert "already up to date" in capsys.readouterr().out
+        assert main(["store", "copy", str(DEFAULT_DATA_DIR), url]) == 0
+        assert "clinics 23" in capsys.readouterr().out
+        assert main(["validate", "--store", url]) == 0
+
+
+def test_the_service_and_the_network_are_the_same_on_either_store(pg_url: str) -> None:
+    from served import serving
+
+    from api.main import create_app
+    from geo.analysis.networks import resolve_network
+    from geo.settings import Settings
+
+    copy_store(DEFAULT_DATA_DIR, pg_url)
+    answers = []
+    for location in (str(DEFAULT_DATA_DIR), pg_url):
+        app = create_app(Settings(data=location, warm=False, network="none"))
+        with serving(app) as base:
+            got = httpx.get(f"{base}/collections/residential_areas/items?limit=100", timeout=30)
+            assert got.status_code == 200
+            answers.append(
+                [(f["id"], f["properties"], f["geometry"]) for f in got.json()["features"]]
+            )
+        network = resolve_network("auto", open_store(location))
+        assert network is not None
+        answers.append((network.node_x.size, network.edge_u.size))
+    assert answers[0] == answers[2] and answers[1] == answers[3]
