@@ -304,3 +304,32 @@ def test_the_service_and_the_network_are_the_same_on_either_store(pg_url: str) -
         assert network is not None
         answers.append((network.node_x.size, network.edge_u.size))
     assert answers[0] == answers[2] and answers[1] == answers[3]
+
+
+def test_edits_on_the_tables_themselves_are_seen_and_logged(pg_url: str) -> None:
+    """What QGIS does on a direct PostgreSQL connection: plain UPDATE and INSERT."""
+    from api.deps import LayerCache
+
+    store = open_store(pg_url)
+    create_feature("clinics", clinic("C1", "甲", beds=3), store)
+    cache = LayerCache(store)
+    frame, version = cache.get("clinics")
+    stamp = store.stamp("clinics")
+    base, _, schema = pg_url.partition("?schema=")
+    with psycopg.connect(base, autocommit=True, application_name="QGIS") as conn:
+        conn.execute(f'SET search_path TO "{schema}", public')
+        with conn.transaction():
+            conn.execute("UPDATE clinics SET beds = 9 WHERE id = 'C1'")
+            conn.execute("INSERT INTO clinics (id, name, level, geom) VALUES ('C2', '乙', "
+                         "'station', ST_SetSRID(ST_MakePoint(121.55, 31.29), 4326))")  # fmt: skip
+    assert store.stamp("clinics") != stamp
+    frame, new_version = cache.get("clinics")
+    assert new_version != version and frame.loc["C1", "beds"] == 9
+    assert frame.index.tolist() == ["C1", "C2"]  # a row added outside comes last
+    log = _query(pg_url, "SELECT action, feature_id, application, feature->'properties'->>'beds' "
+                 "FROM change_log WHERE application = 'QGIS' ORDER BY change_id")  # fmt: skip
+    assert log == [("update", "C1", "QGIS", "9"), ("insert", "C2", "QGIS", None)]
+    # and lifecircle goes on from there
+    etag = feature_etag(get_feature("clinics", "C2", store))
+    patch_feature("clinics", "C2", {"properties": {"beds": 4}}, etag, store)
+    assert store.read("clinics").loc["C2", "beds"] == 4

@@ -340,6 +340,8 @@ class PostgisStore:
         wait = 30.0 if timeout is None else timeout
         try:
             with self._pool.connection() as conn, conn.transaction():
+                # this transaction's writes log themselves (the tables' triggers log the others)
+                conn.execute("SELECT set_config('lifecircle.writing', 'on', true)")
                 conn.execute(
                     "SELECT set_config('lock_timeout', %s, true)", (f"{max(int(wait * 1000), 1)}",)
                 )
