@@ -19,7 +19,7 @@ from conftest import clinic
 from postgres import fresh_schema, require_postgres
 from served import free_port
 
-from geo.errors import StoreError, ValidationError
+from geo.errors import NotFoundError, StoreError, ValidationError
 from geo.layers.edit import create_feature, delete_feature, get_feature, patch_feature
 from geo.layers.store import open_store
 from geo.layers.transfer import copy_store, init_store
@@ -333,3 +333,19 @@ def test_edits_on_the_tables_themselves_are_seen_and_logged(pg_url: str) -> None
     etag = feature_etag(get_feature("clinics", "C2", store))
     patch_feature("clinics", "C2", {"properties": {"beds": 4}}, etag, store)
     assert store.read("clinics").loc["C2", "beds"] == 4
+
+
+def test_saved_scenarios_are_shared_through_the_database(pg_url: str) -> None:
+    from geo.layers.scenarios import TableShelf, scenario_shelf
+
+    shelf = scenario_shelf(open_store(pg_url))
+    assert isinstance(shelf, TableShelf) and shelf.persistent
+    add = [{"type": "charging_points", "lon": 121.55, "lat": 31.3}]
+    saved = shelf.save("新车棚", {"add": add})
+    other = scenario_shelf(open_store(pg_url))  # another process, another host
+    assert other.get("新车棚") == saved and other.get("新车棚")["add"] == add
+    assert [(s["name"], s["add"]) for s in other.list()] == [("新车棚", 1)]
+    other.delete("新车棚")
+    assert shelf.list() == []
+    with pytest.raises(NotFoundError):
+        shelf.get("新车棚")

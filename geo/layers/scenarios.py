@@ -3,8 +3,8 @@
 A scenario is the JSON ``POST /scenarios`` takes (``add``, ``move``, ``remove``,
 ``sites``); it changes no layer, so it is not written through the layer store's
 transaction. For a folder store (:class:`~geo.layers.folder.FolderStore`) each one is
-``<folder>/scenarios/<name>.json``, written atomically; any other backend keeps them in
-memory (:class:`MemoryShelf`) until it has a place of its own for them. This module keeps
+``<folder>/scenarios/<name>.json``, written atomically; a PostGIS store keeps them in its
+``scenarios`` table (:class:`TableShelf`); any other backend in memory (:class:`MemoryShelf`). This module keeps
 plain JSON: the scenario's entries are checked by :mod:`geo.analysis.planning` before a
 door saves one.
 
@@ -26,6 +26,7 @@ from typing import Any, Protocol
 from geo.atomic import atomic_write_bytes
 from geo.errors import NotFoundError, QueryError, StoreError
 from geo.layers.folder import FolderStore
+from geo.layers.postgis import PostgisStore
 
 __all__ = [
     "MAX_BYTES",
@@ -34,6 +35,7 @@ __all__ = [
     "FolderShelf",
     "MemoryShelf",
     "ScenarioShelf",
+    "TableShelf",
     "check_name",
     "scenario_record",
     "scenario_shelf",
@@ -419,8 +421,103 @@ class FolderShelf:
         return found
 
 
-def scenario_shelf(store: object) -> FolderShelf | MemoryShelf:
-    """Where ``store``'s scenarios are kept: beside a folder store's layers, else in memory.
+class TableShelf:
+    """Scenarios in a PostGIS store's ``scenarios`` table: every process and host sees them.
+
+    Parameters
+    ----------
+    store : PostgisStore
+        The database store (its ``scenarios`` table is made by ``lifecircle store init``).
+    """
+
+    persistent = True
+
+    def __init__(self, store: PostgisStore) -> None:
+        self.store = store
+
+    def save(self, name: str, scenario: dict[str, Any]) -> dict[str, Any]:
+        """Insert or replace the row ``name`` (see :meth:`ScenarioShelf.save`).
+
+        Parameters
+        ----------
+        name : str
+            Checked by :func:`check_name`.
+        scenario : dict
+            The four entry lists.
+
+        Returns
+        -------
+        dict
+            The record kept.
+        """
+        name = check_name(name)
+        record = _record(name, scenario)
+        with self.store.connection() as conn, conn.transaction():
+            # one saver at a time, so two cannot both take the last free place
+            conn.execute("LOCK TABLE scenarios IN SHARE ROW EXCLUSIVE MODE")
+            kept = conn.execute("SELECT count(*), count(*) FILTER (WHERE name = %s) FROM "
+                                "scenarios", (name,)).fetchone()  # fmt: skip
+            if kept is not None and not kept[1] and kept[0] >= MAX_SCENARIOS:
+                raise _full()
+            conn.execute(
+                "INSERT INTO scenarios (name, record) VALUES (%s, %s::json) ON CONFLICT (name) "
+                "DO UPDATE SET record = EXCLUDED.record, saved_at = now()",
+                (name, json.dumps(record, ensure_ascii=False)),
+            )
+        return record
+
+    def get(self, name: str) -> dict[str, Any]:
+        """The record kept under ``name``.
+
+        Parameters
+        ----------
+        name : str
+            A scenario's name.
+
+        Returns
+        -------
+        dict
+        """
+        name = check_name(name)
+        with self.store.connection() as conn:
+            row = conn.execute("SELECT record FROM scenarios WHERE name = %s", (name,)).fetchone()
+        if row is None:
+            raise _not_found(name)
+        return dict(row[0])
+
+    def delete(self, name: str) -> None:
+        """Delete the row ``name``.
+
+        Parameters
+        ----------
+        name : str
+            A scenario's name.
+
+        Returns
+        -------
+        None
+        """
+        name = check_name(name)
+        with self.store.connection() as conn:
+            gone = conn.execute("DELETE FROM scenarios WHERE name = %s RETURNING name", (name,))
+            if gone.fetchone() is None:
+                raise _not_found(name)
+
+    def list(self) -> list[dict[str, Any]]:
+        """Every kept scenario's summary, by name.
+
+        Returns
+        -------
+        list of dict
+        """
+        with self.store.connection() as conn:
+            rows = conn.execute("SELECT record FROM scenarios ORDER BY name").fetchall()
+        return [_summary(dict(row[0])) for row in rows]
+
+
+def scenario_shelf(store: object) -> FolderShelf | TableShelf | MemoryShelf:
+    """Where ``store``'s scenarios are kept: beside a folder store's layers, in a database
+    store's table, else in memory.
 
     Parameters
     ----------
@@ -429,10 +526,13 @@ def scenario_shelf(store: object) -> FolderShelf | MemoryShelf:
 
     Returns
     -------
-    FolderShelf or MemoryShelf
-        ``<folder>/scenarios`` for a :class:`~geo.layers.folder.FolderStore`; memory (a
+    FolderShelf, TableShelf or MemoryShelf
+        ``<folder>/scenarios`` for a :class:`~geo.layers.folder.FolderStore`, the
+        ``scenarios`` table for a :class:`~geo.layers.postgis.PostgisStore`; memory (a
         restart forgets them) for any other backend.
     """
     if isinstance(store, FolderStore):
         return FolderShelf(store.folder / FOLDER)
+    if isinstance(store, PostgisStore):
+        return TableShelf(store)
     return MemoryShelf()
