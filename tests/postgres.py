@@ -21,17 +21,20 @@ POSTGRES = os.environ.get("LIFECIRCLE_TEST_POSTGRES")
 
 
 def require_postgres() -> str:
-    """The test database's URL; skip the test without one (fail in CI)."""
+    """The test database's URL; skip the test (or the module) without one (fail in CI)."""
     if not POSTGRES:
         if os.environ.get("CI"):
             raise RuntimeError("LIFECIRCLE_TEST_POSTGRES is required in CI (.ci/run sets it)")
-        pytest.skip("no PostgreSQL: set LIFECIRCLE_TEST_POSTGRES=postgresql://… (see .ci/run)")
+        pytest.skip(
+            "no PostgreSQL: set LIFECIRCLE_TEST_POSTGRES=postgresql://… (see .ci/run)",
+            allow_module_level=True,
+        )
     try:
         import psycopg  # noqa: F401
     except ImportError:
         if os.environ.get("CI"):
             raise
-        pytest.skip("psycopg not installed (pip install -e '.[dev]')")
+        pytest.skip("psycopg not installed (pip install -e '.[dev]')", allow_module_level=True)
     return POSTGRES
 
 
