@@ -353,3 +353,16 @@ def test_saved_scenarios_are_shared_through_the_database(pg_url: str) -> None:
     assert shelf.list() == []
     with pytest.raises(NotFoundError):
         shelf.get("新车棚")
+
+
+def test_an_osm_pbf_keeps_its_name_both_ways(pg_url: str, store: Path, tmp_path: Path) -> None:
+    (store / "streets.osm.pbf").write_bytes(b"\x00\x00\x00\x0dOSMHeader pretend")
+    copy_store(store, pg_url)
+    assert open_store(pg_url).streets().name.endswith(".osm.pbf")
+    out = tmp_path / "out"
+    out.mkdir()
+    copy_store(pg_url, out)
+    assert sorted(p.name for p in out.iterdir() if p.name.startswith("streets")) == [
+        "streets.osm.pbf"
+    ]
+    assert (out / "streets.osm.pbf").read_bytes() == (store / "streets.osm.pbf").read_bytes()

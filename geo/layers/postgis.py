@@ -57,7 +57,8 @@ DEFAULT_SCHEMA = "lifecircle"
 #: The SQL files ``lifecircle store init`` applies, in name order, each once.
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 _STREETS = "streets"
-_OSM_SUFFIXES = (".osm", ".osm.pbf", ".pbf", ".osm.gz", ".osm.bz2")
+#: OpenStreetMap files kept whole in `street_files`, longest ending first.
+_OSM_SUFFIXES = (".osm.pbf", ".osm.bz2", ".osm.gz", ".osm", ".pbf")
 
 
 def _store_error(exc: Exception, url: str) -> StoreError:
@@ -371,7 +372,7 @@ class PostgisStore:
             version = self._version(conn, _STREETS)[1]
             key = hashlib.sha256(self._url.encode()).hexdigest()[:12]
             named = conn.execute("SELECT name FROM street_files LIMIT 1").fetchone()
-            suffix = next((s for s in _OSM_SUFFIXES[::-1] if named and named[0].endswith(s)),
+            suffix = next((s for s in _OSM_SUFFIXES if named and named[0].lower().endswith(s)),
                           ".geojson")  # fmt: skip
             path = self.cache_dir / f"postgis-streets-{key}-{version}{suffix}"
             if path.exists():
