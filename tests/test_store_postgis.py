@@ -126,20 +126,13 @@ def test_store_setting_wins_and_errors_are_plain(monkeypatch: pytest.MonkeyPatch
 
 
 def _serve(url: str, port: int, workers: int, token: str, log: Path) -> subprocess.Popen:
-    env = {**os.environ, "LIFECIRCLE_STORE": url, "LIFECIRCLE_API_TOKEN": token,
-           "LIFECIRCLE_WARM": "0", "LIFECIRCLE_NETWORK": "none", "LIFECIRCLE_MAX_WRITES": "4",
-           "PYTHONPATH": str(REPO)}  # fmt: skip
-    env.pop("LIFECIRCLE_DATA", None)
-    command = [
-        sys.executable,
-        "-m",
-        "geo.cli",
-        "serve",
-        "--port",
-        str(port),
-        "--workers",
-        str(workers),
-    ]
+    env = {**os.environ, "LIFECIRCLE_API_TOKEN": token, "LIFECIRCLE_WARM": "0",
+           "LIFECIRCLE_NETWORK": "none", "LIFECIRCLE_MAX_WRITES": "4", "PYTHONPATH": str(REPO)}  # fmt: skip
+    for name in ("LIFECIRCLE_DATA", "LIFECIRCLE_STORE"):
+        env.pop(name, None)
+    # --store on the command line only: the workers must get it from the command
+    command = [sys.executable, "-m", "geo.cli", "serve", "--store", url, "--port", str(port),
+               "--workers", str(workers)]  # fmt: skip
     with log.open("w") as out:  # the child keeps its own copy of the file
         return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=out)
 
