@@ -359,3 +359,38 @@ def test_an_osm_pbf_keeps_its_name_both_ways(pg_url: str, store: Path, tmp_path:
         "streets.osm.pbf"
     ]
     assert (out / "streets.osm.pbf").read_bytes() == (store / "streets.osm.pbf").read_bytes()
+
+
+def test_qgis_opens_the_tables_directly(pg_url: str, tmp_path: Path) -> None:
+    """Debian's QGIS, headless, through its PostgreSQL provider (docs/postgis.md)."""
+    import json
+    from urllib.parse import urlsplit
+
+    if (
+        not Path("/usr/bin/python3").exists()
+        or subprocess.run(
+            ["/usr/bin/python3", "-c", "import qgis.core"], capture_output=True
+        ).returncode
+    ):
+        if os.environ.get("CI"):
+            raise RuntimeError("QGIS is required in CI (.ci/run installs python3-qgis)")
+        pytest.skip("QGIS is not installed (apt-get install python3-qgis qgis-providers)")
+    copy_store(DEFAULT_DATA_DIR, pg_url)
+    parts = urlsplit(pg_url)
+    schema = parts.query.partition("schema=")[2]
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "XDG_RUNTIME_DIR": str(tmp_path)}
+    env.pop("PYTHONPATH", None)
+    done = subprocess.run(
+        ["/usr/bin/python3", str(REPO / "tools" / "qgis_table_check.py"), parts.hostname or "",
+         str(parts.port or 5432), parts.path.strip("/"), parts.username or "",
+         parts.password or "", schema, *LAYER_NAMES],
+        capture_output=True, text=True, timeout=300, env=env,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    rows = {row["table"]: row for row in map(json.loads, done.stdout.splitlines())}
+    sample = open_store(DEFAULT_DATA_DIR)
+    for layer in LAYER_NAMES:
+        row, frame = rows[layer], sample.read(layer)
+        assert row["valid"] and row["crs"] == "EPSG:4326", layer
+        assert row["ids"] == sorted(frame.index) and row["count"] == len(frame)
+        assert {f.name for f in get_layer(layer).fields} <= set(row["fields"])
