@@ -2,7 +2,10 @@
 
 - :mod:`~geo.layers.store` — the :class:`~geo.layers.store.LayerStore` protocol,
   :func:`~geo.layers.store.open_store` and the short forms ``read_layer``/``write_layer``;
-- :mod:`~geo.layers.folder` — the GeoJSON-folder store, its one implementation today;
+- :mod:`~geo.layers.folder` — the GeoJSON-folder store;
+- :mod:`~geo.layers.postgis` — the PostGIS store (rows: :mod:`~geo.layers.pgrows`, connections:
+  :mod:`~geo.layers.pgpool`); :mod:`~geo.layers.transfer` sets a database up and copies
+  between stores;
 - :mod:`~geo.layers.geojson` — the store's GeoJSON text ↔ frames (pure);
 - :mod:`~geo.layers.validate` — frames in, problems out (pure);
 - :mod:`~geo.layers.sources` — reading planners' files (GeoJSON, GPKG, SHP, CSV, XLSX);

@@ -1,5 +1,5 @@
-"""The folder store: ``<folder>/<layer>.geojson``, the one :class:`~geo.layers.store.LayerStore`
-implementation today.
+"""The folder store: ``<folder>/<layer>.geojson``, the default
+:class:`~geo.layers.store.LayerStore` (the other is :mod:`geo.layers.postgis`).
 
 Each layer is one GeoJSON file in the store's format (:mod:`geo.layers.geojson`). Writes go
 through :func:`geo.atomic.atomic_write_bytes` under a lock file in the folder

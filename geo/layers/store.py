@@ -5,9 +5,9 @@ export, edit, validation, the analysis and the web service. Nothing outside
 ``geo/layers/`` opens a layer file, stats it or takes the write lock.
 
 A store is chosen by a URL-like location (:func:`open_store`): a plain path, or
-``folder:/path``, is a :class:`~geo.layers.folder.FolderStore`. Another backend (PostGIS,
-say) plugs in by implementing the protocol and calling :func:`register_backend` with its
-scheme (``postgresql``); no caller changes.
+``folder:/path``, is a :class:`~geo.layers.folder.FolderStore`; ``postgresql://…`` is a
+:class:`~geo.layers.postgis.PostgisStore`. Another backend plugs in by implementing the
+protocol and calling :func:`register_backend` with its scheme; no caller changes.
 
 The functions below (:func:`read_layer`, :func:`write_layer`, …) are the short forms for a
 notebook or a script: each takes a location or a store and opens it.
@@ -102,7 +102,7 @@ class LayerTransaction(Protocol):
 
 @runtime_checkable
 class LayerStore(Protocol):
-    """Where the five layers live. One implementation today: the GeoJSON folder.
+    """Where the five layers live: the GeoJSON folder, or PostGIS tables.
 
     Attributes
     ----------
@@ -190,7 +190,8 @@ class LayerStore(Protocol):
         ...
 
     def stamp(self, layer: str) -> Hashable:
-        """A cheap token that changes when the layer may have changed (mtime and size).
+        """A cheap token that changes when the layer may have changed (a file's mtime and size, a
+        table's revision).
 
         Parameters
         ----------
@@ -276,8 +277,8 @@ _BACKENDS: dict[str, Callable[[str], LayerStore]] = {
 def register_backend(scheme: str, factory: Callable[[str], LayerStore]) -> None:
     """Make ``open_store("<scheme>:…")`` call ``factory`` with the whole location.
 
-    A backend module registers itself when imported (``register_backend("postgresql",
-    PostgisStore)`` at its end); whoever configures a ``postgresql:`` store imports it.
+    The folder and PostGIS stores are listed here already; another backend module registers
+    itself when imported (``register_backend("myscheme", MyStore)`` at its end).
 
     Parameters
     ----------
