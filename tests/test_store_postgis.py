@@ -394,3 +394,35 @@ def test_qgis_opens_the_tables_directly(pg_url: str, tmp_path: Path) -> None:
         assert row["valid"] and row["crs"] == "EPSG:4326", layer
         assert row["ids"] == sorted(frame.index) and row["count"] == len(frame)
         assert {f.name for f in get_layer(layer).fields} <= set(row["fields"])
+
+
+def test_a_write_through_one_worker_changes_the_analysis_of_another(pg_url: str) -> None:
+    """Two services on one database (two workers, two hosts): the coverage one of them has
+    cached is computed again after the other deleted every clinic."""
+    from served import serving
+
+    from api.main import create_app
+    from geo.settings import Settings
+
+    copy_store(DEFAULT_DATA_DIR, pg_url)
+
+    def clinics_covered(base: str) -> int:
+        summary = httpx.get(f"{base}/coverage/summary", timeout=60).json()["summary"]
+        return next(row["areas_covered"] for row in summary
+                    if row["type"] == "clinics" and row["subdistrict"] == "全部 / all")  # fmt: skip
+
+    settings = {"data": pg_url, "warm": False, "network": "none", "api_token": "t"}
+    with (
+        serving(create_app(Settings(**settings))) as one,
+        serving(create_app(Settings(**settings))) as other,
+    ):
+        assert clinics_covered(one) == 55
+        ids = [f["id"] for f in httpx.get(f"{other}/collections/clinics/items?limit=100").json()[
+            "features"]]  # fmt: skip
+        assert len(ids) == 23
+        for feature_id in ids:
+            gone = httpx.delete(f"{other}/collections/clinics/items/{feature_id}",
+                                headers={"Authorization": "Bearer t"})  # fmt: skip
+            assert gone.status_code == 204
+        assert clinics_covered(one) == 0
+        assert httpx.get(f"{one}/collections/clinics/items").json()["features"] == []
