@@ -37,12 +37,19 @@ class Pool:
         The store's URL without password, for messages.
     """
 
+    #: Connections kept open between requests.
     IDLE = 8
+    #: Connections one process has open at most (a server's ``max_connections`` is often 100,
+    #: shared by every worker of every host); more requests wait for one.
+    OPEN = 10
+    #: Seconds a request waits for a connection before it is told to retry.
+    WAIT_S = 30.0
 
     def __init__(self, conninfo: str, schema: str, url: str) -> None:
         self.conninfo, self.schema, self.url = conninfo, schema, url
         self._idle: list[Any] = []
         self._lock = threading.Lock()
+        self._open = threading.BoundedSemaphore(self.OPEN)
 
     @contextlib.contextmanager
     def connection(self) -> Iterator[Any]:
@@ -56,8 +63,21 @@ class Pool:
         Raises
         ------
         StoreError
-            The database cannot be reached.
+            The database cannot be reached, or every connection stayed busy for
+            :attr:`WAIT_S` seconds.
         """
+        if not self._open.acquire(timeout=self.WAIT_S):
+            raise StoreError(
+                f"数据库连接繁忙 / every connection to {self.url} is busy; try again shortly"
+            )
+        try:
+            with self._borrowed() as conn:
+                yield conn
+        finally:
+            self._open.release()
+
+    @contextlib.contextmanager
+    def _borrowed(self) -> Iterator[Any]:
         with self._lock:
             conn = self._idle.pop() if self._idle else None
         if conn is None or conn.closed:
