@@ -471,11 +471,11 @@ def _cmd_network(args: argparse.Namespace, settings: Settings) -> int:
     from geo.network.readers import layer_note
 
     if args.action == "info":
-        store = open_store(settings.data)
-        source = args.file or store.streets()
+        store = None if args.file else open_store(settings.data)
+        source = args.file or (store.streets() if store else None)
         if source is None:
             raise SourceReadError(
-                f"数据中没有路网 / the store {store.url} has no streets: "
+                f"数据中没有路网 / the store {store.url if store else ''} has no streets: "
                 "用 --file 指定路网文件 / name a network file with --file"
             )
         if note := layer_note(source, args.layer):  # a wrong --layer: its error lists the layers
