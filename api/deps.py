@@ -27,6 +27,7 @@ from geo.analysis.isochrones import gap_zones, isochrones
 from geo.analysis.networks import NetworkChoice, resolve_network
 from geo.analysis.params import WalkParams
 from geo.analysis.study import Study
+from geo.analysis.surface import Surface, surface
 from geo.layers.folder import FolderStore
 from geo.layers.query import FeatureIndex
 from geo.layers.store import LayerStore, Location, open_store
@@ -400,6 +401,17 @@ class StudyCache:
             ("isochrones", kind, walk.profile.name, walk.profile.speed_kmh, values),
             lambda study: isochrones(study, kind, values, walk),
         )
+
+    def surface(self) -> Surface:
+        """The accessibility surface of the current layers (100 m cells), computed once.
+
+        Returns
+        -------
+        Surface
+            :func:`~geo.analysis.surface.surface` of the current study: metres per cell and
+            type (minutes for any walker follow from them) and residents per cell.
+        """
+        return self.cached(("surface",), surface)
 
     def coverage_index(self) -> tuple[FeatureIndex, str]:
         """Default coverage joined to the areas, ready to serve as the ``coverage``

@@ -28,6 +28,7 @@ from api.routes import (
     planning,
     renovation,
     reports,
+    surface,
 )
 from geo.layers.scenarios import scenario_shelf
 from geo.maps.base import STATIC
@@ -137,6 +138,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         reports,
         docs,
         exports,
+        surface,
     ):
         app.include_router(module.router)
 

@@ -17,11 +17,17 @@ side by side. Peers, on the same data in the same run:
   against ours on the same facilities;
 - ``pyogrio.write_dataframe`` (GDAL's GeoJSON driver) writing the same output frames.
 
+The accessibility surface (``geo.analysis.surface``, 100 m cells) is timed after ``analyze``,
+on the same study (its facility tables are coverage's, so this is what the service pays once
+coverage is warm), and once more cold on a fresh study of the same layers and network (its
+own Dijkstras). ``--surface-only`` skips everything else (for the 1M-node city: minutes).
+
 Usage::
 
     python benchmarks/analyze.py            # grid20k and wujiaochang (~2 min here)
     python benchmarks/analyze.py --quick    # smaller grid city (5,000), fewer peer samples
     python benchmarks/analyze.py --big      # also the 1M-node city (several minutes more)
+    python benchmarks/analyze.py --cities city1m --surface-only   # the surface stage alone
 """
 
 from __future__ import annotations
@@ -166,7 +172,27 @@ def _pyogrio_peer(analysis, work: Path) -> tuple[float, float]:
     return peer, ours
 
 
-def child(city: str, quick: bool, peers: bool) -> dict:
+def _surface_stage(study, out: dict) -> None:
+    """Seconds, cells and memory of the 100 m surface: warm (tables shared), then cold."""
+    from geo.analysis.study import Study
+    from geo.analysis.surface import surface
+
+    before = _peak_mb()
+    start = time.perf_counter()
+    grid = surface(study)
+    out["surface"] = time.perf_counter() - start
+    out["surface_cells"] = len(grid)
+    out["surface_kept"] = int(grid.kept().sum())
+    out["surface_arrays_mb"] = sum(a.nbytes for d in (grid.metres, grid.facility, grid.counts)
+                                   for a in d.values()) / 2**20  # fmt: skip
+    fresh = Study(study.layers, study.network)
+    start = time.perf_counter()
+    surface(fresh)
+    out["surface_cold"] = time.perf_counter() - start
+    out["surface_peak_rise_mb"] = _peak_mb() - before
+
+
+def child(city: str, quick: bool, peers: bool, surface_only: bool = False) -> dict:
     """Analyse one city in this process; return its numbers."""
     import numpy as np
 
@@ -191,6 +217,10 @@ def child(city: str, quick: bool, peers: bool) -> dict:
             study = Study.load(ROOT / "data/studies/wujiaochang", cache_dir=work / "cache")
         out["load"] = time.perf_counter() - start
         out["nodes"] = study.network.n_nodes
+        if surface_only:
+            _surface_stage(study, out)
+            out["peak_mb"] = _peak_mb()
+            return out
         # numba compiles on first use (cached on disk after): a warm-up on a tiny call
         isochrones_at(study, *_lonlat(study), minutes=(1,))
         timings: dict[str, float] = {}
@@ -206,6 +236,7 @@ def child(city: str, quick: bool, peers: bool) -> dict:
         out["write"] = time.perf_counter() - start
         out["write_cpu"] = _cpu() - cpu
         out["end_to_end"] = out["load"] + out["analyze"] + out["write"]
+        _surface_stage(study, out)
         out["peak_mb"] = _peak_mb()
         params = WalkParams()
         limits = [m * params.profile.metres_per_minute for m in (5, 10, 15)]
@@ -248,8 +279,24 @@ def _verdict(ok: bool) -> str:
     return "PASS" if ok else "MISS"
 
 
+def _surface_lines(results: list[dict]) -> list[str]:
+    lines = ["| surface, 100 m cells | " + " | ".join(
+        f"{r['surface']:.2f} s warm, {r['surface_cold']:.2f} s cold ({r['surface_cells']:,} cells, "
+        f"{r['surface_kept']:,} kept, +{r['surface_peak_rise_mb']:.0f} MB peak)"
+        for r in results) + " |"]  # fmt: skip
+    for r in results:
+        if r["city"] == "city1m":
+            lines.append(f"{_verdict(r['surface_cold'] <= TARGET_BIG_S)}  city1m: surface "
+                         f"{r['surface_cold']:.1f} s cold = {100 * r['surface_cold'] / TARGET_BIG_S:.0f}% "
+                         f"of the {TARGET_BIG_S:g} s budget ({r['surface']:.1f} s after analyze)")  # fmt: skip
+    return lines
+
+
 def report(results: list[dict]) -> list[str]:
     """The stage table and the PASS/MISS lines."""
+    if all("analyze" not in r for r in results):  # --surface-only
+        return ["| stage | " + " | ".join(f"{r['city']} ({r['nodes']:,} nodes)" for r in results)
+                + " |", "|---" * (len(results) + 1) + "|", *_surface_lines(results)]  # fmt: skip
     stages = ["load", "coverage", "gap zones", "isochrones", "per facility", "opportunities",
               "write", "end to end"]  # fmt: skip
     head = "| stage | " + " | ".join(r["city"] + f" ({r['nodes']:,} nodes)" for r in results)
@@ -270,6 +317,7 @@ def report(results: list[dict]) -> list[str]:
     lines.append("| peak memory | " + " | ".join(f"{r['peak_mb']:.0f} MB" for r in results) + " |")
     lines.append("| one facility's isochrones | "
                  + " | ".join(f"{r['one_facility_ms']:.1f} ms" for r in results) + " |")  # fmt: skip
+    lines += _surface_lines(results)
     lines.append("")
     for r in results:
         name = r["city"]
@@ -304,10 +352,11 @@ def main() -> int:
     parser.add_argument("--no-peers", action="store_true", help="skip osmnx recipe and pyogrio")
     parser.add_argument("--cities", help="a comma-separated choice of grid20k,wujiaochang,city1m")
     parser.add_argument("--json", type=Path, help="also write the numbers here")
+    parser.add_argument("--surface-only", action="store_true", help="only the surface stage")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(child(args.child, args.quick, not args.no_peers)))
+        print(json.dumps(child(args.child, args.quick, not args.no_peers, args.surface_only)))
         return 0
     cities = ["grid20k", "wujiaochang"] + (["city1m"] if args.big else [])
     if args.cities:
@@ -318,6 +367,7 @@ def main() -> int:
         start = time.perf_counter()
         command = [sys.executable, __file__, "--child", city]
         command += ["--quick"] * args.quick + ["--no-peers"] * args.no_peers
+        command += ["--surface-only"] * args.surface_only
         done = subprocess.run(command, capture_output=True, text=True, check=False)
         if done.returncode:
             print(done.stderr[-3000:])

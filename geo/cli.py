@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 
 from pydantic import ValidationError as PydanticValidationError
 
-from geo import cli_district, cli_store
+from geo import cli_district, cli_store, cli_surface
 from geo.errors import LifecircleError, ValidationError
 from geo.layers.store import open_store
 from geo.schema import LAYER_NAMES
@@ -73,7 +73,12 @@ _EXAMPLES = {
 
 def _with_examples(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     for name, command in sub.choices.items():
-        lines = {**_EXAMPLES, **cli_district.EXAMPLES, **cli_store.EXAMPLES}.get(name)
+        lines = {
+            **_EXAMPLES,
+            **cli_district.EXAMPLES,
+            **cli_store.EXAMPLES,
+            **cli_surface.EXAMPLES,
+        }.get(name)
         if not lines:
             continue
         command.formatter_class = argparse.RawDescriptionHelpFormatter
@@ -329,6 +334,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     cli_district.add_parsers(sub, data_help)
     cli_store.add_parsers(sub, data_help)
+    cli_surface.add_parsers(sub, data_help)
     _with_examples(sub)
     return parser
 
@@ -512,6 +518,7 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
     "validate": _cmd_validate, "import": _cmd_import, "export": _cmd_export,
     "analyze": _cmd_analyze, "map": _cmd_map, "network": _cmd_network,
     "schema": _cmd_schema, **cli_district.COMMANDS, **cli_store.COMMANDS,
+    **cli_surface.COMMANDS,
 }  # fmt: skip
 
 

@@ -377,6 +377,7 @@ def surface_frame(
     profiles: tuple[str, ...] | None = None,
     bbox: tuple[float, float, float, float] | None = None,
     crs: str = "wgs84",
+    limit: int | None = None,
 ) -> gpd.GeoDataFrame:
     """The cells of the study (:meth:`Surface.kept`) as square polygons with their numbers.
 
@@ -392,6 +393,9 @@ def surface_frame(
     crs : str
         ``wgs84``, ``gcj02``, ``bd09`` (labelled EPSG:4326), or ``metric``: the grid's
         own CRS, where the cells are exact squares.
+    limit : int, optional
+        At most this many cells (the first in cell order); ``attrs["matched"]`` says how
+        many there were.
 
     Returns
     -------
@@ -407,13 +411,17 @@ def surface_frame(
         box = to_metric.transform_bounds(*bbox)
     cells = grid.cells_in(box)
     cells = cells[grid.kept()[cells]]
+    matched = len(cells)
+    cells = cells[:limit] if limit is not None else cells
     row, col = cells // grid.ncols, cells % grid.ncols
     left, top = grid.x0 + col * grid.cell_m, grid.y0 - row * grid.cell_m
     frame = pd.DataFrame({"row": row, "col": col, **_columns(grid, kinds, walkers, cells)},
                          index=pd.Index(cells, name="cell"))  # fmt: skip
     if crs == "metric":
         squares = shapely.box(left, top - grid.cell_m, left + grid.cell_m, top)
-        return gpd.GeoDataFrame(frame, geometry=squares, crs=grid.crs)
+        out = gpd.GeoDataFrame(frame, geometry=squares, crs=grid.crs)
+        out.attrs["matched"] = matched
+        return out
     to_wgs = pyproj.Transformer.from_crs(grid.crs, "EPSG:4326", always_xy=True)
     xs = np.column_stack([left, left + grid.cell_m, left + grid.cell_m, left, left])
     ys = np.column_stack([top, top, top - grid.cell_m, top - grid.cell_m, top])
@@ -422,7 +430,9 @@ def surface_frame(
         lon, lat = from_wgs84(np.asarray(lon), np.asarray(lat), crs)
     rings = np.stack([np.asarray(lon), np.asarray(lat)], axis=1).reshape(len(cells), 5, 2)
     squares = shapely.polygons(rings) if len(cells) else np.empty(0, dtype=object)
-    return gpd.GeoDataFrame(frame, geometry=squares, crs="EPSG:4326")
+    out = gpd.GeoDataFrame(frame, geometry=squares, crs="EPSG:4326")
+    out.attrs["matched"] = matched
+    return out
 
 
 def _band_descriptions(kinds: tuple[str, ...], walkers: tuple[str, ...]) -> list[tuple[str, str]]:
@@ -468,6 +478,7 @@ def surface_bytes(
     profiles: tuple[str, ...] | None = None,
     bbox: tuple[float, float, float, float] | None = None,
     crs: str = "wgs84",
+    limit: int | None = None,
 ) -> bytes:
     """The surface as a file: GeoJSON (WGS-84 polygons), GeoPackage or GeoTIFF (the grid's CRS).
 
@@ -482,6 +493,8 @@ def surface_bytes(
         WGS-84 box; GeoJSON and GeoPackage only (a GeoTIFF is the whole grid).
     crs : str
         GeoJSON only: ``wgs84``, ``gcj02`` or ``bd09``.
+    limit : int, optional
+        GeoJSON and GeoPackage: at most this many cells (``numberMatched`` says how many).
 
     Returns
     -------
@@ -503,16 +516,17 @@ def surface_bytes(
     if fmt == "tif":
         return _tif(grid, kinds, walkers)
     if fmt == "geojson":
-        frame = surface_frame(grid, kinds, walkers, bbox, crs)
+        frame = surface_frame(grid, kinds, walkers, bbox, crs, limit)
         members = {"cell_m": grid.cell_m, "method": grid.method, "crs_metric": grid.crs.to_string(),
-                   "numberReturned": len(frame)}  # fmt: skip
+                   "numberMatched": frame.attrs["matched"], "numberReturned": len(frame),
+                   "speeds_kmh": {k: p.speed_kmh for k, p in PROFILES.items()}}  # fmt: skip
         if crs != "wgs84":
             members["coordinates"] = crs
         return with_members(to_feature_collection(frame.assign(id=frame.index)), **members)
     if fmt == "gpkg":
         import pyogrio
 
-        frame = surface_frame(grid, kinds, walkers, bbox, "metric").reset_index()
+        frame = surface_frame(grid, kinds, walkers, bbox, "metric", limit).reset_index()
         with tempfile.TemporaryDirectory() as folder:
             path = Path(folder) / "surface.gpkg"
             pyogrio.write_dataframe(frame, path, layer="surface", driver="GPKG")
