@@ -178,17 +178,21 @@ def _surface_stage(study, out: dict) -> None:
     from geo.analysis.surface import surface
 
     before = _peak_mb()
+    cpu = _cpu()
     start = time.perf_counter()
     grid = surface(study)
     out["surface"] = time.perf_counter() - start
+    out["surface_cpu"] = _cpu() - cpu
     out["surface_cells"] = len(grid)
     out["surface_kept"] = int(grid.kept().sum())
     out["surface_arrays_mb"] = sum(a.nbytes for d in (grid.metres, grid.facility, grid.counts)
                                    for a in d.values()) / 2**20  # fmt: skip
     fresh = Study(study.layers, study.network)
+    cpu = _cpu()
     start = time.perf_counter()
     surface(fresh)
     out["surface_cold"] = time.perf_counter() - start
+    out["surface_cold_cpu"] = _cpu() - cpu
     out["surface_peak_rise_mb"] = _peak_mb() - before
 
 
@@ -281,7 +285,8 @@ def _verdict(ok: bool) -> str:
 
 def _surface_lines(results: list[dict]) -> list[str]:
     lines = ["| surface, 100 m cells | " + " | ".join(
-        f"{r['surface']:.2f} s warm, {r['surface_cold']:.2f} s cold ({r['surface_cells']:,} cells, "
+        f"{r['surface']:.2f} s warm (CPU {r['surface_cpu']:.1f} s), {r['surface_cold']:.2f} s cold "
+        f"(CPU {r['surface_cold_cpu']:.1f} s; {r['surface_cells']:,} cells, "
         f"{r['surface_kept']:,} kept, +{r['surface_peak_rise_mb']:.0f} MB peak)"
         for r in results) + " |"]  # fmt: skip
     for r in results:

@@ -39,6 +39,7 @@ from geo.analysis.params import PROFILES
 from geo.analysis.study import Study
 from geo.crs import from_wgs84
 from geo.errors import QueryError
+from geo.network.snapping import Snap
 from geo.schema import FACILITY_LAYERS
 
 __all__ = [
@@ -242,19 +243,10 @@ def surface(
     grid = Surface(study.crs, float(cell_m), x0, y0, nrows, ncols, {}, {}, np.empty(0), empty,
                    study.method)  # fmt: skip
     x, y = grid.centres()
-    snaps: dict[Any, Any] = {}
-    snap_m = np.zeros(len(x))
-    if study.network is not None:
-        snaps[study.pieces(None)] = study.snap(x, y, kind=None)
-        any_snap = snaps[study.pieces(None)]
-        snap_m = np.where(any_snap.ok, any_snap.distance, np.nan)
+    base = study.snap(x, y, kind=None) if study.network is not None else None
+    snap_m = np.where(base.ok, base.distance, np.nan) if base is not None else np.zeros(len(x))
     for kind in types:
-        snap = None
-        if study.network is not None:
-            pieces = study.pieces(kind)
-            if pieces not in snaps:
-                snaps[pieces] = study.snap(x, y, kind=kind)
-            snap = snaps[pieces]
+        snap = _snap_for(study, kind, base, x, y) if base is not None else None
         metres, label, _ = study.walk_metres(x, y, kind, 1, origin_snap=snap)
         metres, label = metres[:, 0], label[:, 0]
         fx, fy = study.facility_xy(kind)
@@ -277,6 +269,28 @@ def surface(
     counts = {name: allocated[:, i] for i, name in enumerate(_COUNTS)}
     return Surface(grid.crs, grid.cell_m, x0, y0, nrows, ncols, grid.metres, grid.facility,
                    snap_m, counts, study.method)  # fmt: skip
+
+
+def _snap_for(study: Study, kind: str, base: Snap, x: np.ndarray, y: np.ndarray) -> Snap:
+    """The cells' snap for walks to ``kind``, from their snap for any type: only cells that
+    joined a piece (a small fragment) holding other types but no ``kind`` are snapped again
+    (the pieces of ``kind`` are a subset, so every other cell keeps its street)."""
+    pieces = study.pieces(kind)
+    if pieces == study.pieces(None):
+        return base
+    net = study.network
+    assert net is not None
+    piece = net.component[net.edge_u[np.where(base.ok, base.edge, 0)]]
+    off = np.flatnonzero(base.ok & ~np.isin(piece, np.asarray(pieces)))
+    if not len(off):
+        return base
+    again = study.snap(x[off], y[off], kind=kind)
+    fields = {}
+    for name in ("edge", "offset", "distance", "ok", "reason"):
+        values = getattr(base, name).copy()
+        values[off] = getattr(again, name)
+        fields[name] = values
+    return Snap(**fields)
 
 
 def allocate_by_area(grid: Surface, shapes: np.ndarray, values: np.ndarray) -> np.ndarray:
@@ -444,8 +458,8 @@ def _tif(grid: Surface, kinds: tuple[str, ...], walkers: tuple[str, ...]) -> byt
     """A GeoTIFF in the grid's CRS: one float32 band of minutes per type and walker
     (:data:`NODATA` where unreachable), then residents and elderly per cell."""
     import rasterio
+    from affine import Affine
     from rasterio.io import MemoryFile
-    from rasterio.transform import from_origin
 
     bands = _band_descriptions(kinds, walkers)
     shape = (grid.nrows, grid.ncols)
@@ -455,7 +469,7 @@ def _tif(grid: Surface, kinds: tuple[str, ...], walkers: tuple[str, ...]) -> byt
     profile = {"driver": "GTiff", "height": grid.nrows, "width": grid.ncols,
                "count": len(bands), "dtype": "float32", "crs": rasterio.crs.CRS.from_wkt(
                    grid.crs.to_wkt()), "nodata": NODATA, "compress": "deflate",
-               "transform": from_origin(grid.x0, grid.y0, grid.cell_m, grid.cell_m)}  # fmt: skip
+               "transform": Affine(grid.cell_m, 0.0, grid.x0, 0.0, -grid.cell_m, grid.y0)}  # fmt: skip
     with MemoryFile() as memory:
         with memory.open(**profile) as raster:
             for i, (values, (name, unit)) in enumerate(zip(data, bands, strict=True), start=1):

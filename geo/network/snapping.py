@@ -143,8 +143,9 @@ def snap_points(
     offset = np.full(count, np.nan)
     distance = np.full(count, np.nan)
     reason = np.full(count, None, dtype=object)
-    valid = np.flatnonzero(np.isfinite(px) & np.isfinite(py))
-    reason[np.setdiff1d(np.arange(count), valid)] = _MISSING_XY
+    finite = np.isfinite(px) & np.isfinite(py)
+    valid = np.flatnonzero(finite)
+    reason[~finite] = _MISSING_XY  # (masks, not setdiff1d: numpy's set functions sort or hash)
     points = shapely.points(px[valid], py[valid])
     geoms = net.edge_geometry
 
@@ -168,7 +169,9 @@ def snap_points(
     offset[joined] = np.nan_to_num(fraction) * net.edge_length[chosen]
     distance[joined] = shapely.distance(geoms[chosen], points[at])
 
-    refused = np.setdiff1d(np.arange(len(points)), at)
+    left_out = np.ones(len(points), dtype=bool)
+    left_out[at] = False
+    refused = np.flatnonzero(left_out)
     if len(refused):
         (which, _), gap = net.edge_tree.query_nearest(
             points[refused], return_distance=True, all_matches=False
