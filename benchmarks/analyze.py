@@ -20,7 +20,8 @@ side by side. Peers, on the same data in the same run:
 The accessibility surface (``geo.analysis.surface``, 100 m cells) is timed after ``analyze``,
 on the same study (its facility tables are coverage's, so this is what the service pays once
 coverage is warm), and once more cold on a fresh study of the same layers and network (its
-own Dijkstras). ``--surface-only`` skips everything else (for the 1M-node city: minutes).
+own Dijkstras). ``--surface-only`` runs coverage, then the surface, and nothing else (the
+1M-node city in two minutes instead of fifteen).
 
 Usage::
 
@@ -221,7 +222,14 @@ def child(city: str, quick: bool, peers: bool, surface_only: bool = False) -> di
             study = Study.load(ROOT / "data/studies/wujiaochang", cache_dir=work / "cache")
         out["load"] = time.perf_counter() - start
         out["nodes"] = study.network.n_nodes
-        if surface_only:
+        if surface_only:  # coverage first, as in analyze: the tables the surface shares
+            from geo.analysis.coverage import analyze_areas
+
+            cpu = _cpu()
+            start = time.perf_counter()
+            analyze_areas(study)
+            out["coverage"] = time.perf_counter() - start
+            out["coverage_cpu"] = _cpu() - cpu
             _surface_stage(study, out)
             out["peak_mb"] = _peak_mb()
             return out
@@ -292,8 +300,9 @@ def _surface_lines(results: list[dict]) -> list[str]:
     for r in results:
         if r["city"] == "city1m":
             lines.append(f"{_verdict(r['surface_cold'] <= TARGET_BIG_S)}  city1m: surface "
-                         f"{r['surface_cold']:.1f} s cold = {100 * r['surface_cold'] / TARGET_BIG_S:.0f}% "
-                         f"of the {TARGET_BIG_S:g} s budget ({r['surface']:.1f} s after analyze)")  # fmt: skip
+                         f"{r['surface']:.1f} s after coverage (CPU {r['surface_cpu']:.1f} s = "
+                         f"{100 * r['surface_cpu'] / TARGET_BIG_S:.0f}% of the {TARGET_BIG_S:g} s "
+                         f"budget), {r['surface_cold']:.1f} s cold (CPU {r['surface_cold_cpu']:.1f} s)")  # fmt: skip
     return lines
 
 
@@ -301,7 +310,9 @@ def report(results: list[dict]) -> list[str]:
     """The stage table and the PASS/MISS lines."""
     if all("analyze" not in r for r in results):  # --surface-only
         return ["| stage | " + " | ".join(f"{r['city']} ({r['nodes']:,} nodes)" for r in results)
-                + " |", "|---" * (len(results) + 1) + "|", *_surface_lines(results)]  # fmt: skip
+                + " |", "|---" * (len(results) + 1) + "|", "| coverage | " + " | ".join(
+                    f"{r['coverage']:.2f} s (CPU {r['coverage_cpu']:.1f} s)" for r in results)
+                + " |", *_surface_lines(results)]  # fmt: skip
     stages = ["load", "coverage", "gap zones", "isochrones", "per facility", "opportunities",
               "write", "end to end"]  # fmt: skip
     head = "| stage | " + " | ".join(r["city"] + f" ({r['nodes']:,} nodes)" for r in results)

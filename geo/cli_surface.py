@@ -60,7 +60,9 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser], data_h
                    help="格网边长（米，10–1000）/ cell size, metres (default 100)")  # fmt: skip
     p.add_argument("--network", metavar="FILE", help="步行路网 / walking network (default: the "
                    "store's streets; 'none' for straight lines)")  # fmt: skip
-    p.add_argument("--out", metavar="FILE", help="输出文件 / output file (default surface.<format>)")
+    p.add_argument(
+        "--out", metavar="FILE", help="输出文件 / output file (default surface.<format>)"
+    )
 
 
 _SUFFIXES = {".geojson": "geojson", ".json": "geojson", ".gpkg": "gpkg", ".tif": "tif",

@@ -76,7 +76,9 @@ def _brute_metres(study: Study, kind: str, x: float, y: float) -> float:
             graph.add_edge(int(u), int(v), weight=float(length))
     edge, offset, reach = int(snap.edge[0]), float(snap.offset[0]), float(snap.distance[0])
     graph.add_edge("cell", int(net.edge_u[edge]), weight=offset + reach)
-    graph.add_edge("cell", int(net.edge_v[edge]), weight=float(net.edge_length[edge]) - offset + reach)
+    graph.add_edge(
+        "cell", int(net.edge_v[edge]), weight=float(net.edge_length[edge]) - offset + reach
+    )
     far = nx.single_source_dijkstra_path_length(graph, "cell", weight="weight")
     fsnap = study.facility_snap(kind)
     fx, fy = study.facility_xy(kind)
@@ -115,8 +117,14 @@ def test_every_cell_is_its_brute_force_walk(town: Study, cell_m: float) -> None:
                 continue
             assert got == pytest.approx(expected, abs=1e-6), (kind, i)
             for name, walker in PROFILES.items():  # minutes at each walker's speed, 0.1 min
-                want = round(expected / walker.metres_per_minute, 1) if np.isfinite(expected) else np.nan
-                assert grid.minutes(kind, walker.speed_kmh)[i] == pytest.approx(want, nan_ok=True), name
+                want = (
+                    round(expected / walker.metres_per_minute, 1)
+                    if np.isfinite(expected)
+                    else np.nan
+                )
+                assert grid.minutes(kind, walker.speed_kmh)[i] == pytest.approx(
+                    want, nan_ok=True
+                ), name
             checked += np.isfinite(expected)
     assert checked > 300  # most cells reach something; the far corners are unreachable
     # a cell whose centre is > 250 m from every street: unreachable, not far
@@ -211,7 +219,11 @@ def test_geotiff_read_by_gdal_and_rasterio(town: Study, tmp_path: Path) -> None:
     assert info["geoTransform"] == [grid.x0, 100.0, 0.0, grid.y0, 0.0, -100.0]
     assert info["size"] == [grid.ncols, grid.nrows]
     assert [b["description"] for b in info["bands"]] == [
-        "clinics_minutes_standard", "clinics_minutes_elderly", "population", "elderly"]
+        "clinics_minutes_standard",
+        "clinics_minutes_elderly",
+        "population",
+        "elderly",
+    ]
     # a value at a place: 50 m north of street A's 450 m mark, as gdallocationinfo reads it
     x, y = X0 + 450, Y0 + 50
     i = grid.cells_in((x, y, x, y))[0]
@@ -275,26 +287,28 @@ def test_surface_route_is_computed_once_per_data_version(sample: Path) -> None:
     again = studies.surface()
     assert again is not first and not np.array_equal(
         again.metres["clinics"], first.metres["clinics"], equal_nan=True)  # fmt: skip
-    with serving(create_app(Settings(data=sample, warm=False))) as url:
-        with httpx.Client(base_url=url, timeout=60) as client:
-            body = client.get("/surface", params={"type": "clinics", "profile": "elderly"}).json()
-            grid = surface(Study.load(sample))
-            by_id = {f["id"]: f["properties"] for f in body["features"]}
-            assert len(by_id) == grid.kept().sum()
-            minutes = grid.minutes("clinics", 3.0)
-            for i, props in list(by_id.items())[::50]:
-                assert props.get("clinics_minutes_elderly", np.nan) == pytest.approx(
-                    minutes[i], nan_ok=True)  # fmt: skip
-            small = client.get("/surface", params={"limit": 3, "crs": "gcj02"}).json()
-            assert small["numberReturned"] == 3 and small["numberMatched"] == len(by_id)
-            tif = client.get("/surface", params={"f": "tif"})
-            assert tif.headers["content-type"].startswith("image/tiff")
-            assert tif.content[:4] in (b"II*\x00", b"MM\x00*")
-            bad = client.get("/surface", params={"bbox": "1,2,3"})
-            assert bad.status_code == 400 and " / " in bad.json()["detail"]
+    app = create_app(Settings(data=sample, warm=False))
+    with serving(app) as url, httpx.Client(base_url=url, timeout=60) as client:
+        body = client.get("/surface", params={"type": "clinics", "profile": "elderly"}).json()
+        grid = surface(Study.load(sample))
+        by_id = {f["id"]: f["properties"] for f in body["features"]}
+        assert len(by_id) == grid.kept().sum()
+        minutes = grid.minutes("clinics", 3.0)
+        for i, props in list(by_id.items())[::50]:
+            assert props.get("clinics_minutes_elderly", np.nan) == pytest.approx(
+                minutes[i], nan_ok=True)  # fmt: skip
+        small = client.get("/surface", params={"limit": 3, "crs": "gcj02"}).json()
+        assert small["numberReturned"] == 3 and small["numberMatched"] == len(by_id)
+        tif = client.get("/surface", params={"f": "tif"})
+        assert tif.headers["content-type"].startswith("image/tiff")
+        assert tif.content[:4] in (b"II*\x00", b"MM\x00*")
+        bad = client.get("/surface", params={"bbox": "1,2,3"})
+        assert bad.status_code == 400 and " / " in bad.json()["detail"]
 
 
-def test_cli_writes_each_format(sample: Path, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+def test_cli_writes_each_format(
+    sample: Path, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
     out = tmp_path / "c.tif"
     assert main(["surface", "--data", str(sample), "--type", "clinics", "--out", str(out)]) == 0
     with rasterio.open(out) as raster:

@@ -61,14 +61,18 @@ def test_heatmap_per_type_with_a_bilingual_legend(page: Any, base_url: str, stud
     # another type: its own threshold (5 minutes) and its own walks
     page.check("#lc-surface input[data-type=charging_points]")
     serial = drawn(page, serial)
-    assert page.evaluate("window.lcSurface.fills()") == expected(study, "charging_points", "standard")
+    assert page.evaluate("window.lcSurface.fills()") == expected(
+        study, "charging_points", "standard"
+    )
     assert "≤ 2.5 分钟" in page.inner_text("#lc-surface-key")
     assert len(asked) == 2
 
     # the elderly walker: the same cells repainted, no new request
     page.select_option("#lc-walker", "elderly")
     serial = drawn(page, serial)
-    assert page.evaluate("window.lcSurface.fills()") == expected(study, "charging_points", "elderly")
+    assert page.evaluate("window.lcSurface.fills()") == expected(
+        study, "charging_points", "elderly"
+    )
     assert len(asked) == 2 and "3 km/h" in page.inner_text("#lc-surface-key")
 
     # English: the legend in minutes, "min", and the section's words

@@ -42,13 +42,19 @@ def surface_cells(
     ] = None,
     profile: Annotated[
         Literal["standard", "elderly"] | None,
-        Query(description="只要一种步行者 / one walker: standard 4 km/h, elderly 3 km/h "
-              "(default both)", examples=["elderly"]),  # fmt: skip
+        Query(
+            description="只要一种步行者 / one walker: standard 4 km/h, elderly 3 km/h "
+            "(default both)",
+            examples=["elderly"],
+        ),
     ] = None,
     bbox: Annotated[
         str | None,
-        Query(description="只要此范围内的格网（坐标系同 crs）/ only cells meeting this box, "
-              "minlon,minlat,maxlon,maxlat in the crs given", examples=["121.53,31.29,121.55,31.31"]),  # fmt: skip
+        Query(
+            description="只要此范围内的格网（坐标系同 crs）/ only cells meeting this box, "
+            "minlon,minlat,maxlon,maxlat in the crs given",
+            examples=["121.53,31.29,121.55,31.31"],
+        ),
     ] = None,
     crs: Annotated[
         Literal["wgs84", "gcj02", "bd09"],
@@ -56,10 +62,14 @@ def surface_cells(
     ] = "wgs84",
     f: Annotated[
         Literal["geojson", "gpkg", "tif"],
-        Query(description="格式 / format: geojson; gpkg and tif in the grid's UTM CRS (a tif "
-              "is the whole grid)"),  # fmt: skip
+        Query(
+            description="格式 / format: geojson; gpkg and tif in the grid's UTM CRS (a tif "
+            "is the whole grid)"
+        ),
     ] = "geojson",
-    limit: Annotated[int, Query(ge=1, le=MAX_CELLS, description="最多返回格网数 / at most")] = MAX_CELLS,
+    limit: Annotated[
+        int, Query(ge=1, le=MAX_CELLS, description="最多返回格网数 / at most")
+    ] = MAX_CELLS,
 ) -> Response:
     """Per cell of a 100 m grid over the study: walking metres and minutes (standard 4 km/h,
     elderly 3 km/h) from the cell's centre, via its nearest street, to the nearest facility

@@ -26,7 +26,6 @@ import math
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -228,7 +227,9 @@ def surface(
     (120.0, 2.4)
     """
     if not 10.0 <= cell_m <= 1000.0:
-        raise QueryError(f"格网边长须在 10–1000 米之间 / cell size must be 10–1000 m, got {cell_m:g}")
+        raise QueryError(
+            f"格网边长须在 10–1000 米之间 / cell size must be 10–1000 m, got {cell_m:g}"
+        )
     minx, miny, maxx, maxy = _extent(study)
     x0 = math.floor(minx / cell_m) * cell_m
     y0 = math.ceil(maxy / cell_m) * cell_m
@@ -349,8 +350,12 @@ def allocate_by_area(grid: Surface, shapes: np.ndarray, values: np.ndarray) -> n
     lone = np.flatnonzero(total <= 0)
     if len(lone):
         point = shapely.point_on_surface(shapes[lone])
-        col = np.clip(((shapely.get_x(point) - grid.x0) // grid.cell_m).astype(int), 0, grid.ncols - 1)
-        row = np.clip(((grid.y0 - shapely.get_y(point)) // grid.cell_m).astype(int), 0, grid.nrows - 1)
+        col = np.clip(
+            ((shapely.get_x(point) - grid.x0) // grid.cell_m).astype(int), 0, grid.ncols - 1
+        )
+        row = np.clip(
+            ((grid.y0 - shapely.get_y(point)) // grid.cell_m).astype(int), 0, grid.nrows - 1
+        )
         for j in range(values.shape[1]):
             np.add.at(out[:, j], row * grid.ncols + col, values[lone, j])
     return out
@@ -478,7 +483,8 @@ def _tif(grid: Surface, kinds: tuple[str, ...], walkers: tuple[str, ...]) -> byt
                 raster.update_tags(i, units=unit)
             raster.update_tags(
                 TITLE="15分钟社区生活圈可达性格网 / 15-minute life circle accessibility surface",
-                CELL_M=f"{grid.cell_m:g}", METHOD=grid.method,
+                CELL_M=f"{grid.cell_m:g}",
+                METHOD=grid.method,
                 MINUTES="从格网中心经最近道路步行到最近设施 / walk from the cell's centre via "
                 "its nearest street to the nearest facility",
             )
@@ -546,4 +552,3 @@ def surface_bytes(
             pyogrio.write_dataframe(frame, path, layer="surface", driver="GPKG")
             return path.read_bytes()
     raise QueryError(f"不支持的格式 / unknown format '{fmt}': {', '.join(FORMATS)}")
-
