@@ -154,8 +154,9 @@ def test_every_command_teaches_by_examples_that_parse() -> None:
     from geo.cli import _EXAMPLES, build_parser
     from geo.cli_district import EXAMPLES
     from geo.cli_store import EXAMPLES as STORE_EXAMPLES
+    from geo.cli_surface import EXAMPLES as SURFACE_EXAMPLES
 
-    examples = {**_EXAMPLES, **EXAMPLES, **STORE_EXAMPLES}
+    examples = {**_EXAMPLES, **EXAMPLES, **STORE_EXAMPLES, **SURFACE_EXAMPLES}
     parser = build_parser()
     commands = parser._subparsers._group_actions[0].choices
     assert set(examples) == set(commands)  # no command without examples

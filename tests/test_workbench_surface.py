@@ -6,15 +6,21 @@ Screenshots go to test-output/."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pytest
+from served import serving
 from workbench_fixtures import open_workbench, shot
 
+from api.main import create_app
 from geo.analysis.params import DEFAULT_MINUTES, PROFILES
 from geo.analysis.study import Study
 from geo.analysis.surface import surface
 from geo.maps.workbench import BAND_COLOURS, BANDS, UNREACHABLE
+from geo.settings import Settings
 
 
 def expected(study: Study, kind: str, profile: str) -> dict[str, str]:
@@ -87,4 +93,48 @@ def test_heatmap_per_type_with_a_bilingual_legend(page: Any, base_url: str, stud
     drawn(page, serial)
     assert page.evaluate("window.lcSurface.fills()") == {}
     assert page.is_hidden("#lc-surface-key")
+    assert page.lc_errors == []
+
+
+# --- a city too big to inline: the cells of the view --------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def city_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from city import write_city
+
+    from geo.maps.dashboard import INLINE_LIMIT
+
+    return write_city(tmp_path_factory.mktemp("city"), INLINE_LIMIT + 2000)
+
+
+@pytest.fixture(scope="module")
+def city_url(city_folder: Path) -> Iterator[str]:
+    with serving(create_app(Settings(data=city_folder))) as url:
+        yield url
+
+
+def test_a_large_city_asks_for_the_cells_of_the_view(
+    page: Any, city_url: str, city_folder: Path
+) -> None:
+    if page.lc_size == "phone":
+        pytest.skip("the view's loader is the same at both sizes")
+    asked: list[str] = []
+    page.on("request", lambda r: "/surface" in r.url and asked.append(r.url))
+    open_workbench(page, f"{city_url}/?tiles=none&type=clinics")
+    assert asked == []
+    serial = int(page.evaluate("document.documentElement.dataset.lcSurface || 0"))
+    page.check("#lc-surface input[data-type=clinics]")
+    serial = drawn(page, serial)
+    assert len(asked) == 1 and "bbox=" in asked[0]
+    fills = page.evaluate("window.lcSurface.fills()")
+    want = expected(Study.load(city_folder), "clinics", "standard")
+    assert len(fills) > 100 and {k: want[k] for k in fills} == fills
+    assert len(fills) < len(want)  # the view's cells, not the city's
+    page.evaluate(f"window.{page.evaluate('window.lcWorkbench.config.map')}.panBy([300, 0])")
+    drawn(page, serial)
+    assert len(asked) == 2 and asked[1] != asked[0]
+    moved = page.evaluate("window.lcSurface.fills()")
+    assert set(moved) != set(fills) and {k: want[k] for k in moved} == moved
+    shot(page, "surface-large-city")
     assert page.lc_errors == []
