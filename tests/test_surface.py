@@ -322,3 +322,15 @@ def test_cli_writes_each_format(
     assert "不符" in capsys.readouterr().err
     assert main(["surface", "--data", str(sample), "--cell", "5", "--out", str(out)]) == 1
     assert "10–1000" in capsys.readouterr().err
+
+
+def test_without_a_network_cells_are_straight_lines_times_the_circuity() -> None:
+    from geo.testing import drawn_study
+
+    drawn = drawn_study()
+    grid = surface(Study(drawn.layers, None))
+    i = grid.cells_in((X0 + 450, Y0 + 50, X0 + 450, Y0 + 50))[0]
+    # clinic c1 at (400, 20): 50 m west, 30 m south of the centre, x 1.25
+    assert grid.method == "straight_line"
+    assert grid.metres["clinics"][i] == pytest.approx(np.hypot(50, 30) * 1.25)
+    assert grid.kept().all() and (grid.snap_m == 0).all()
