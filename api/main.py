@@ -47,15 +47,16 @@ The five layers are served as OGC API – Features collections (GeoJSON, WGS-84)
 
 def _warm(studies: StudyCache) -> None:
     """Load the network and compute the default coverage, its capacity and its summary (the
-    dashboard's first requests), then the gap zones (seconds for a big city), so the first
-    visitors do not wait for them; a layer that fails to load is reported by the requests
-    that need it."""
+    dashboard's first requests), then the gap zones and the accessibility surface (seconds for
+    a big city), so the first visitors do not wait for them; a layer that fails to load is
+    reported by the requests that need it."""
     try:
         studies.coverage()
         studies.capacity()
         studies.summary()
         if studies.network() is not None:
             studies.gap_zones()
+            studies.surface()
     except Exception as error:  # start-up must not fail on bad data
         logging.getLogger("lifecircle").warning("预热失败 / warm-up failed: %s", error)
 

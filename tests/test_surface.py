@@ -334,3 +334,12 @@ def test_without_a_network_cells_are_straight_lines_times_the_circuity() -> None
     assert grid.method == "straight_line"
     assert grid.metres["clinics"][i] == pytest.approx(np.hypot(50, 30) * 1.25)
     assert grid.kept().all() and (grid.snap_m == 0).all()
+
+
+def test_a_bow_tie_compound_still_adds_up() -> None:
+    grid = surface(_town(), 100.0)
+    bow = shapely.Polygon([(X0 + 20, Y0 + 20), (X0 + 180, Y0 + 180), (X0 + 180, Y0 + 20),
+                           (X0 + 20, Y0 + 180)])  # fmt: skip
+    assert not shapely.is_valid(bow)
+    got = allocate_by_area(grid, np.array([bow]), np.array([[120.0]]))
+    assert got.sum() == pytest.approx(120.0) and (got > 0).sum() == 4

@@ -327,6 +327,10 @@ def allocate_by_area(grid: Surface, shapes: np.ndarray, values: np.ndarray) -> n
     if not len(present):
         return out
     shapes, values = shapes[present], values[present]
+    broken = ~shapely.is_valid(shapes)  # a self-touching outline: its area as drawn, made valid
+    if broken.any():
+        shapes = shapes.copy()
+        shapes[broken] = shapely.make_valid(shapes[broken])
     bounds = shapely.bounds(shapes)
     c0 = np.clip(np.floor((bounds[:, 0] - grid.x0) / grid.cell_m), 0, grid.ncols - 1).astype(int)
     c1 = np.clip(np.floor((bounds[:, 2] - grid.x0) / grid.cell_m), 0, grid.ncols - 1).astype(int)
