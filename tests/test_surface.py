@@ -61,20 +61,30 @@ def _town() -> Study:
     return Study(layers, net)
 
 
-def _brute_metres(study: Study, kind: str, x: float, y: float) -> float:
+def _brute_metres(study: Study, kind: str, x: float, y: float, own_snap: bool = False) -> float:
     """One cell by hand: snap its centre as a point query does, then a plain networkx Dijkstra
     from it to every facility (each attached to its edge's two ends, or walked along the same
     edge, or straight across when nearer than the street); the minimum."""
     net = study.network
     assert net is not None
-    snap = study.snap(np.array([x]), np.array([y]), kind=kind)
-    if not snap.ok[0]:
-        return np.nan
+    if own_snap:  # the nearest street of a piece that leads to this type, by looking at all
+        point = shapely.Point(x, y)
+        usable = np.isin(net.component[net.edge_u], study.pieces(kind))
+        gap = np.where(usable, shapely.distance(net.edge_geometry, point), np.inf)
+        if gap.min() > 250.0:
+            return np.nan
+        edge = int(np.argmin(gap))
+        offset = float(shapely.line_locate_point(net.edge_geometry[edge], point))
+        reach = float(gap[edge])
+    else:
+        snap = study.snap(np.array([x]), np.array([y]), kind=kind)
+        if not snap.ok[0]:
+            return np.nan
+        edge, offset, reach = int(snap.edge[0]), float(snap.offset[0]), float(snap.distance[0])
     graph = nx.Graph()
     for u, v, length in zip(net.edge_u, net.edge_v, net.edge_length, strict=True):
         if not graph.has_edge(u, v) or graph[u][v]["weight"] > length:
             graph.add_edge(int(u), int(v), weight=float(length))
-    edge, offset, reach = int(snap.edge[0]), float(snap.offset[0]), float(snap.distance[0])
     graph.add_edge("cell", int(net.edge_u[edge]), weight=offset + reach)
     graph.add_edge(
         "cell", int(net.edge_v[edge]), weight=float(net.edge_length[edge]) - offset + reach
@@ -130,6 +140,16 @@ def test_every_cell_is_its_brute_force_walk(town: Study, cell_m: float) -> None:
     # a cell whose centre is > 250 m from every street: unreachable, not far
     off = grid.cells_in((X0 + 1250, Y0 + 500, X0 + 1250, Y0 + 500))[0]
     assert np.isnan(grid.snap_m[off]) and np.isnan(grid.metres["clinics"][off])
+
+
+def test_cells_with_one_nearest_street_by_measuring_every_street(town: Study) -> None:
+    grid = surface(town, 70.0)
+    x, y = grid.centres()
+    plain = np.flatnonzero(_one_nearest_street(town, x, y))
+    for kind in ("clinics", "neighbor_centers", "charging_points"):
+        for i in plain:
+            expected = _brute_metres(town, kind, x[i], y[i], own_snap=True)
+            assert grid.metres[kind][i] == pytest.approx(expected, abs=1e-6, nan_ok=True), (kind, i)
 
 
 def _one_nearest_street(study: Study, x: np.ndarray, y: np.ndarray) -> np.ndarray:
