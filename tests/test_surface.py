@@ -24,6 +24,7 @@ from geo.analysis.params import PROFILES
 from geo.analysis.study import Study
 from geo.analysis.surface import NODATA, allocate_by_area, surface, surface_bytes, surface_frame
 from geo.cli import main
+from geo.crs import from_wgs84
 from geo.layers.store import write_layer
 from geo.settings import DEFAULT_DATA_DIR, Settings
 from geo.testing import X0, Y0, facility_frame, square
@@ -319,6 +320,10 @@ def test_surface_route_is_computed_once_per_data_version(sample: Path) -> None:
                 minutes[i], nan_ok=True)  # fmt: skip
         small = client.get("/surface", params={"limit": 3, "crs": "gcj02"}).json()
         assert small["numberReturned"] == 3 and small["numberMatched"] == len(by_id)
+        plain = client.get("/surface", params={"limit": 3}).json()
+        lon, lat = np.array(plain["features"][0]["geometry"]["coordinates"][0]).T
+        shifted = np.column_stack(from_wgs84(lon, lat, "gcj02"))
+        assert np.allclose(small["features"][0]["geometry"]["coordinates"][0], shifted, atol=2e-7)
         tif = client.get("/surface", params={"f": "tif"})
         assert tif.headers["content-type"].startswith("image/tiff")
         assert tif.content[:4] in (b"II*\x00", b"MM\x00*")
