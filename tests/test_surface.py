@@ -260,6 +260,19 @@ def test_geotiff_read_by_gdal_and_rasterio(town: Study, tmp_path: Path) -> None:
     expected = np.nan_to_num(grid.minutes("clinics", 4.0), nan=NODATA).reshape(grid.nrows, -1)
     assert np.allclose(minutes, expected, atol=1e-4)
     assert (minutes == NODATA).any() and population.sum() == pytest.approx(1153.0)
+    # a box: the rows and columns meeting it, placed where they are
+    lon0, lat0 = town._to_metric.transform(X0 + 120, Y0 + 120, direction="INVERSE")
+    lon1, lat1 = town._to_metric.transform(X0 + 380, Y0 + 280, direction="INVERSE")
+    path.write_bytes(
+        surface_bytes(grid, "tif", ("clinics",), ("elderly",), (lon0, lat0, lon1, lat1))
+    )
+    with rasterio.open(path) as raster:
+        assert (raster.width, raster.height, raster.count) == (3, 2, 3)
+        assert raster.transform.c == X0 + 100 and raster.transform.f == Y0 + 300
+        part = raster.read(1)
+    want = [grid.minutes("clinics", 3.0)[grid.cells_in((X0 + cx, Y0 + cy, X0 + cx, Y0 + cy))[0]]
+            for cy in (250, 150) for cx in (150, 250, 350)]  # fmt: skip
+    assert np.allclose(part.ravel(), np.nan_to_num(want, nan=NODATA), atol=1e-4)
 
 
 def test_geojson_and_geopackage(town: Study, tmp_path: Path) -> None:

@@ -62,10 +62,7 @@ def surface_cells(
     ] = "wgs84",
     f: Annotated[
         Literal["geojson", "gpkg", "tif"],
-        Query(
-            description="格式 / format: geojson; gpkg and tif in the grid's UTM CRS (a tif "
-            "is the whole grid)"
-        ),
+        Query(description="格式 / format: geojson; gpkg and tif (GeoTIFF) in the grid's UTM CRS"),
     ] = "geojson",
     limit: Annotated[
         int, Query(ge=1, le=MAX_CELLS, description="最多返回格网数 / at most")

@@ -463,26 +463,38 @@ def _band_descriptions(kinds: tuple[str, ...], walkers: tuple[str, ...]) -> list
     return [*bands, ("population", "persons"), ("elderly", "persons")]
 
 
-def _tif(grid: Surface, kinds: tuple[str, ...], walkers: tuple[str, ...]) -> bytes:
+def _tif(grid: Surface, kinds: tuple[str, ...], walkers: tuple[str, ...],
+         bbox: tuple[float, float, float, float] | None) -> bytes:  # fmt: skip
     """A GeoTIFF in the grid's CRS: one float32 band of minutes per type and walker
-    (:data:`NODATA` where unreachable), then residents and elderly per cell."""
+    (:data:`NODATA` where unreachable), then residents and elderly per cell; the rows and
+    columns meeting ``bbox`` (WGS-84) only, when given."""
     import rasterio
     from affine import Affine
     from rasterio.io import MemoryFile
 
+    rows, cols = slice(0, grid.nrows), slice(0, grid.ncols)
+    if bbox is not None:
+        to_metric = pyproj.Transformer.from_crs("EPSG:4326", grid.crs, always_xy=True)
+        cells = grid.cells_in(to_metric.transform_bounds(*bbox))
+        if not len(cells):
+            raise QueryError("bbox 与研究区不相交 / the bbox does not meet the study's grid")
+        rows = slice(int(cells[0] // grid.ncols), int(cells[-1] // grid.ncols) + 1)
+        cols = slice(int(cells[0] % grid.ncols), int(cells[-1] % grid.ncols) + 1)
     bands = _band_descriptions(kinds, walkers)
-    shape = (grid.nrows, grid.ncols)
     data = [np.nan_to_num(grid.minutes(kind, PROFILES[name].speed_kmh), nan=NODATA)
             for kind in kinds for name in walkers]  # fmt: skip
     data += [grid.counts["population"], grid.counts["elderly"]]
-    profile = {"driver": "GTiff", "height": grid.nrows, "width": grid.ncols,
-               "count": len(bands), "dtype": "float32", "crs": rasterio.crs.CRS.from_wkt(
-                   grid.crs.to_wkt()), "nodata": NODATA, "compress": "deflate",
-               "transform": Affine(grid.cell_m, 0.0, grid.x0, 0.0, -grid.cell_m, grid.y0)}  # fmt: skip
+    data = [values.reshape(grid.nrows, grid.ncols)[rows, cols] for values in data]
+    x0, y0 = grid.x0 + cols.start * grid.cell_m, grid.y0 - rows.start * grid.cell_m
+    profile = {"driver": "GTiff", "height": rows.stop - rows.start,
+               "width": cols.stop - cols.start, "count": len(bands), "dtype": "float32",
+               "crs": rasterio.crs.CRS.from_wkt(grid.crs.to_wkt()), "nodata": NODATA,
+               "compress": "deflate",
+               "transform": Affine(grid.cell_m, 0.0, x0, 0.0, -grid.cell_m, y0)}  # fmt: skip
     with MemoryFile() as memory:
         with memory.open(**profile) as raster:
             for i, (values, (name, unit)) in enumerate(zip(data, bands, strict=True), start=1):
-                raster.write(np.asarray(values, dtype=np.float32).reshape(shape), i)
+                raster.write(np.asarray(values, dtype=np.float32), i)
                 raster.set_band_description(i, name)
                 raster.update_tags(i, units=unit)
             raster.update_tags(
@@ -514,7 +526,7 @@ def surface_bytes(
     types, profiles : tuple of str, optional
         As :func:`surface_frame` (default: every type, both walkers).
     bbox : tuple of float, optional
-        WGS-84 box; GeoJSON and GeoPackage only (a GeoTIFF is the whole grid).
+        WGS-84 box: the cells meeting it (a GeoTIFF: the rows and columns that do).
     crs : str
         GeoJSON only: ``wgs84``, ``gcj02`` or ``bd09``.
     limit : int, optional
@@ -538,7 +550,7 @@ def surface_bytes(
 
     kinds, walkers = _choose(types, profiles, grid)
     if fmt == "tif":
-        return _tif(grid, kinds, walkers)
+        return _tif(grid, kinds, walkers, bbox)
     if fmt == "geojson":
         frame = surface_frame(grid, kinds, walkers, bbox, crs, limit)
         members = {"cell_m": grid.cell_m, "method": grid.method, "crs_metric": grid.crs.to_string(),
