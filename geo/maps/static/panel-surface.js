@@ -53,14 +53,14 @@
       failed: "could not load"
     }
   };
-  var MAX_CELLS = 40000;
+  var MAX_CELLS = 40000, KEEP = 6;
 
   window.lcPanels = window.lcPanels || [];
   window.lcPanels.push(function (api) {
     var map = api.map, config = api.config, el = api.el;
     var crs = config.state.crs, large = !!config.state.large;
     var shown = null, layer = null, drawnUrl = null, serial = 0;
-    var answers = {};  // url -> promise of the FeatureCollection
+    var answers = {}, order = [];  // url -> promise of the FeatureCollection, oldest first
     var out = {};
     window.lcSurface = out;
 
@@ -171,6 +171,9 @@
       var asked = url(), kind = shown;
       if (asked === drawnUrl) { restyle(); return; }
       if (!answers[asked]) {
+        // a few answers are kept (types switched back and forth, views returned to)
+        order.push(asked);
+        if (order.length > KEEP) delete answers[order.shift()];
         answers[asked] = api.getJSON(asked).catch(function (e) {
           delete answers[asked];
           throw e;
