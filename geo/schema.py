@@ -1,4 +1,4 @@
-"""The five layers: what each one holds, field by field.
+"""The six layers: what each one holds, field by field.
 
 This module is declarations only. :mod:`geo.layers.validate` checks data against them,
 :mod:`geo.layers.store` reads and writes them, and ``docs/schema.md`` is generated from
@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from geo.catalogue import CATALOGUE, CATEGORIES
 from geo.errors import UnknownLayerError
 
 __all__ = [
+    "CATALOGUE_LAYER",
     "ENUM_LABELS",
     "FACILITY_LAYERS",
     "LAYERS",
@@ -186,6 +188,7 @@ ENUM_LABELS: dict[str, tuple[str, str]] = {
     "bike_shed": ("非机动车棚", "bike shed"),
     "elevator_safety": ("电梯安全", "elevator safety"),
     "other": ("其他", "other"),
+    **{key: (kind.zh, kind.en) for key, kind in CATALOGUE.items() if key in CATEGORIES},
     "售后公房": ("售后公房", "ex-public, sold to tenants"),
     "商品房": ("商品房", "commercial housing"),
     "公房": ("公房", "public housing"),
@@ -398,8 +401,49 @@ LAYERS: dict[str, LayerSpec] = {
             zh="改造项目",
             en="renovation projects",
         ),
+        LayerSpec(
+            "facilities",
+            ("Point",),
+            (
+                _ID,
+                _NAME,
+                Field(
+                    "category",
+                    "str",
+                    True,
+                    CATEGORIES,
+                    zh="设施类别（见设施目录）",
+                    en="kind of facility, from geo/catalogue.toml",
+                ),
+                Field(
+                    "capacity",
+                    "int",
+                    minimum=0,
+                    zh="容量（学位/座位/床位，按类别）",
+                    en="capacity in the category's unit (places, seats…)",
+                    maximum=100_000,
+                ),
+                Field(
+                    "floor_area_m2",
+                    "float",
+                    unit="m²",
+                    minimum=0,
+                    zh="建筑/用地面积",
+                    en="floor or ground area",
+                    maximum=10_000_000,
+                ),
+                _subdistrict(False),
+                _ADDRESS,
+                _DISTRICT,
+                _NOTE,
+            ),
+            zh="其他设施（设施目录）",
+            en="other facilities (the catalogue)",
+        ),
     )
 }
+#: The layer holding every catalogue kind without a layer of its own, by ``category``.
+CATALOGUE_LAYER = "facilities"
 
 LAYER_NAMES: tuple[str, ...] = tuple(LAYERS)
 FACILITY_LAYERS: tuple[str, ...] = tuple(n for n, s in LAYERS.items() if s.facility)
@@ -420,7 +464,7 @@ def get_layer(name: str) -> LayerSpec:
     Raises
     ------
     UnknownLayerError
-        ``name`` is not one of the five layers; the message lists them.
+        ``name`` is not one of the layers; the message lists them.
 
     Examples
     --------

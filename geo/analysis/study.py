@@ -26,11 +26,13 @@ from geo.analysis.networks import NetworkChoice, resolve_network
 from geo.analysis.params import CIRCUITY, Profile, WalkParams
 from geo.crs import to_wgs84
 from geo.errors import LifecircleError, QueryError
+from geo.layers.geojson import empty_layer
 from geo.layers.store import Location, open_store, read_layers
 from geo.network.graph import WalkNetwork
 from geo.network.routing import FacilityTable, facility_table, query_table
 from geo.network.snapping import DEFAULT_SNAP_DISTANCE_M, Snap, pieces_to_prefer, snap_points
-from geo.schema import FACILITY_LAYERS, get_layer
+from geo.catalogue import CATEGORIES
+from geo.schema import CATALOGUE_LAYER, FACILITY_LAYERS, get_layer
 
 __all__ = ["NO_PATH", "Study", "nearest"]
 
@@ -166,7 +168,9 @@ class Study:
         Parameters
         ----------
         kind : str
-            One of :data:`~geo.schema.FACILITY_LAYERS`.
+            One of :data:`~geo.schema.FACILITY_LAYERS`, or a catalogue category
+            (:data:`~geo.catalogue.CATEGORIES`: that category's rows of the ``facilities``
+            layer, empty when the study has no such layer).
 
         Returns
         -------
@@ -180,6 +184,14 @@ class Study:
         QueryError
             ``kind`` is a layer but not a facility type (e.g. ``residential_areas``).
         """
+        if kind in CATEGORIES:  # a catalogue kind: its rows of the facilities layer
+            key = f"category:{kind}"
+            if key not in self.memo:
+                frame = self.layers.get(CATALOGUE_LAYER)
+                if frame is None or "category" not in frame:
+                    frame = empty_layer(CATALOGUE_LAYER)
+                self.memo[key] = frame[frame["category"] == kind]
+            return self.memo[key]
         if kind not in FACILITY_LAYERS:
             get_layer(kind)
             raise QueryError(
