@@ -46,7 +46,7 @@ def test_every_layer_is_in_the_switcher_chinese_first():
         "改造项目 Renovation projects",
     ):
         assert switcher(zh_en) in page
-    assert len(LAYER_NAMES) == 5 and "L.control.layers" in page
+    assert len(LAYER_NAMES) == 6 and "L.control.layers" in page
 
 
 def test_english_first_on_request():

@@ -8,13 +8,14 @@ from geo.schema import FACILITY_LAYERS, LAYER_NAMES, get_layer, schema_markdown
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def test_five_layers_with_their_geometry():
+def test_six_layers_with_their_geometry():
     assert LAYER_NAMES == (
         "residential_areas",
         "neighbor_centers",
         "clinics",
         "charging_points",
         "renovation_projects",
+        "facilities",
     )
     assert FACILITY_LAYERS == ("neighbor_centers", "clinics", "charging_points")
     assert get_layer("renovation_projects").geometry_types == ("Polygon", "MultiPolygon", "Point")
