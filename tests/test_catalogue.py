@@ -128,6 +128,11 @@ def test_completeness_by_hand_on_the_drawn_neighbourhood():
     assert lack.loc[("甲街道", "kindergarten"), "residents_without"] == 500
     assert lack.loc[("甲街道", "park"), "residents_without"] == 250
     assert lack.loc[("甲街道", "park"), "rank"] > lack.loc[("甲街道", "kindergarten"), "rank"]
+    # market and the neighbour centre are lacked by all 750 (a tie: by key); a kind the data
+    # has none of (a canteen) ranks after every kind it has
+    assert lack.loc[("甲街道", "market"), "rank"] == 1
+    assert lack.loc[("甲街道", "elderly_canteen"), "facilities"] == 0
+    assert lack.loc[("甲街道", "elderly_canteen"), "rank"] > lack.loc[("甲街道", "park"), "rank"]
 
 
 def test_per_kind_thresholds_come_from_the_catalogue_for_each_walker(tmp_path: Path):

@@ -72,7 +72,8 @@ def completeness(study: Study, catalogue: Mapping[str, Kind] = CATALOGUE) -> pd.
         ``basic_w`` and ``quality_w`` (kinds reached per tier), ``kinds_w`` (their sum),
         ``share_w`` (``kinds_w`` / kinds in the catalogue, 0–1) and ``missing_w`` (the keys of
         the kinds not reached, comma-separated). ``attrs`` holds the kinds' tiers and
-        thresholds.
+        thresholds (``kinds``) and how many facilities of each the study has
+        (``facilities``: 0 means the data has none, not that none exist).
     """
     kinds = tuple(catalogue)
     areas = study.layers["residential_areas"]
@@ -106,6 +107,7 @@ def completeness(study: Study, catalogue: Mapping[str, Kind] = CATALOGUE) -> pd.
         ]
     out.attrs.update(
         kinds={k: {"tier": catalogue[k].tier, "minutes": dict(catalogue[k].minutes)} for k in kinds},
+        facilities={k: len(study.facilities(k)) for k in kinds},
         method=study.method,
     )
     return out
@@ -191,10 +193,13 @@ def lacking(
     pandas.DataFrame
         ``subdistrict``, ``kind``, ``zh``, ``en``, ``tier``, ``minutes``, ``areas_without``,
         ``residents_without`` (population of the compounds not reaching it),
-        ``share_without`` (of the 街道's residents, 0–1) and ``rank`` (1 = lacked by the
-        most residents in that 街道; basic kinds first on a tie), every kind of every 街道.
+        ``share_without`` (of the 街道's residents, 0–1), ``facilities`` (of that kind in
+        the whole study; 0 = the data has none) and ``rank`` (1 = lacked by the most
+        residents in that 街道; kinds the data has none of rank after every kind it has,
+        basic kinds first on a tie), every kind of every 街道.
     """
     population = pd.to_numeric(areas["population"], errors="coerce").fillna(0)
+    counts = table.attrs.get("facilities", {})
     rows = []
     for group, index in _groups(areas)[1:]:
         total = float(population.loc[index].sum())
@@ -212,14 +217,17 @@ def lacking(
                     "areas_without": int(without.sum()),
                     "residents_without": int(people),
                     "share_without": round(people / total, 4) if total else 0.0,
+                    "facilities": int(counts.get(key, 0)),
                 }
             )
     frame = pd.DataFrame(rows)
     if frame.empty:
         return frame.assign(rank=pd.Series(dtype=int))
     frame["_basic"] = frame["tier"] != "基础保障"
+    frame["_none"] = frame["facilities"] == 0
     frame = frame.sort_values(
-        ["subdistrict", "share_without", "_basic", "kind"], ascending=[True, False, True, True]
+        ["subdistrict", "_none", "share_without", "_basic", "kind"],
+        ascending=[True, True, False, True, True],
     )
     frame["rank"] = frame.groupby("subdistrict").cumcount() + 1
-    return frame.drop(columns="_basic").reset_index(drop=True)
+    return frame.drop(columns=["_basic", "_none"]).reset_index(drop=True)
