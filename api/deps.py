@@ -22,6 +22,7 @@ from fastapi import Path as PathParam
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from geo.analysis.capacity import Capacity, capacity
+from geo.analysis.completeness import completeness
 from geo.analysis.coverage import analyze_areas, summarize
 from geo.analysis.isochrones import gap_zones, isochrones
 from geo.analysis.networks import NetworkChoice, resolve_network
@@ -373,6 +374,17 @@ class StudyCache:
         """
         walk = params if params is not None else WalkParams()
         return self.cached(("capacity", _result_key(walk)), lambda study: capacity(study, walk))
+
+    def completeness(self) -> pd.DataFrame:
+        """Which catalogue kinds each compound reaches, per tier and walker.
+
+        Returns
+        -------
+        pandas.DataFrame
+            :func:`~geo.analysis.completeness.completeness` of the current study (both
+            walkers at once: the thresholds are the catalogue's).
+        """
+        return self.cached(("completeness",), completeness)
 
     def isochrones(
         self, kind: str, minutes: tuple[float, ...], params: WalkParams | None = None

@@ -19,6 +19,7 @@ from api.routes import (
     analysis,
     catchment,
     collections,
+    completeness,
     docs,
     exports,
     health,
@@ -57,6 +58,7 @@ def _warm(studies: StudyCache) -> None:
         if studies.network() is not None:
             studies.gap_zones()
             studies.surface()
+        studies.completeness()
     except Exception as error:  # start-up must not fail on bad data
         logging.getLogger("lifecircle").warning("预热失败 / warm-up failed: %s", error)
 
@@ -133,6 +135,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         collections,
         items,
         analysis,
+        completeness,
         catchment,
         planning,
         renovation,

@@ -119,7 +119,11 @@ def _kind(key: str, entry: Any, file: str) -> Kind:
         raise _fail(file, key, "tier", f"未知层级 '{tier}'，可选 {' / '.join(TIERS)}",
                     f"unknown tier '{tier}'; use {' / '.join(TIERS)}")  # fmt: skip
     minutes = entry.get("minutes")
-    if not isinstance(minutes, Mapping) or set(minutes) - set(_WALKERS) or "standard" not in minutes:
+    if (
+        not isinstance(minutes, Mapping)
+        or set(minutes) - set(_WALKERS)
+        or "standard" not in minutes
+    ):
         raise _fail(file, key, "minutes", "须为 {standard = 分钟, elderly = 分钟}",
                     "must be {standard = minutes, elderly = minutes}")  # fmt: skip
     for walker, value in minutes.items():
@@ -190,7 +194,9 @@ def load_catalogue(path: Path | str = CATALOGUE_FILE) -> dict[str, Kind]:
     except OSError as exc:
         raise CatalogueError(f"无法读取目录 / cannot read the catalogue {file}: {exc}") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise CatalogueError(f"目录不是有效的 TOML / the catalogue {file} is not TOML: {exc}") from None
+        raise CatalogueError(
+            f"目录不是有效的 TOML / the catalogue {file} is not TOML: {exc}"
+        ) from None
     kinds = data.get("kinds")
     if not isinstance(kinds, Mapping) or not kinds:
         raise CatalogueError(f"{file.name}: 没有 [kinds.…] 条目 / no [kinds.…] entries")

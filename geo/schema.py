@@ -49,6 +49,8 @@ class Field:
     en: str = ""
     #: The largest plausible value; a larger one is refused (a typo, a unit mix-up, 1e308).
     maximum: float | None = None
+    #: Other spellings of allowed values, read as those values (``幼儿园`` → ``kindergarten``).
+    synonyms: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -413,7 +415,8 @@ LAYERS: dict[str, LayerSpec] = {
                     True,
                     CATEGORIES,
                     zh="设施类别（见设施目录）",
-                    en="kind of facility, from geo/catalogue.toml",
+                    en="kind of facility, from geo/catalogue.toml (its Chinese name is read too)",
+                    synonyms=tuple((CATALOGUE[c].zh, c) for c in CATEGORIES),
                 ),
                 Field(
                     "capacity",

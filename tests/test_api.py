@@ -72,10 +72,11 @@ def test_health_counts_every_layer(client: httpx.Client) -> None:
         "clinics": 5,
         "charging_points": 0,
         "renovation_projects": 0,
+        "facilities": 0,  # the catalogue's other kinds: absent, so empty
     }
 
 
-def test_collections_lists_the_five_layers_and_coverage(client: httpx.Client) -> None:
+def test_collections_lists_the_six_layers_and_coverage(client: httpx.Client) -> None:
     body = client.get("/collections").json()
     ids = [c["id"] for c in body["collections"]]
     assert ids == [
@@ -84,6 +85,7 @@ def test_collections_lists_the_five_layers_and_coverage(client: httpx.Client) ->
         "clinics",
         "charging_points",
         "renovation_projects",
+        "facilities",
         "renovation_projects_points",
         "renovation_projects_areas",
         "coverage",

@@ -18,7 +18,15 @@ GEO = ROOT / "geo"
 MAX_LINES = 600
 #: The wings, lowest first: a wing may import the ground floor and the wings before it.
 LAYERS_OF_THE_HOUSE = {
-    "ground": ["geo.errors", "geo.crs", "geo.schema", "geo.settings", "geo.atomic", "geo.version", "geo.catalogue"],
+    "ground": [
+        "geo.errors",
+        "geo.crs",
+        "geo.schema",
+        "geo.settings",
+        "geo.atomic",
+        "geo.version",
+        "geo.catalogue",
+    ],
     "layers": ["geo.layers"],
     "network": ["geo.network"],
     "analysis": ["geo.analysis"],

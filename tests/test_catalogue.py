@@ -26,7 +26,7 @@ from geo.layers.validate import validate_layer
 from geo.schema import get_layer
 from geo.testing import drawn_study, facility_frame
 
-GOOD = '''
+GOOD = """
 [kinds.market]
 zh = "菜市场"
 en = "food market"
@@ -36,12 +36,14 @@ source = "a test"
 capacity_field = ""
 capacity_unit = ["", ""]
 demand_group = "households"
-'''
+"""
 
 
 def _study():
     study = drawn_study()
-    extra = facility_frame([("k1", "幼儿园", 300, 20), ("m1", "菜场", 700, 20), ("g1", "绿地", 1020, 400)])
+    extra = facility_frame(
+        [("k1", "幼儿园", 300, 20), ("m1", "菜场", 700, 20), ("g1", "绿地", 1020, 400)]
+    )
     extra["category"] = ["kindergarten", "market", "park"]
     return study.with_layers({**study.layers, "facilities": extra})
 
@@ -70,7 +72,9 @@ def test_the_bundled_catalogue_has_every_kind_the_issue_names_with_a_source():
         (lambda t: t + 'colour = "red"\n', "colour"),
     ],
 )
-def test_a_bad_entry_is_refused_naming_the_entry_and_field_in_both_languages(tmp_path: Path, change, field):
+def test_a_bad_entry_is_refused_naming_the_entry_and_field_in_both_languages(
+    tmp_path: Path, change, field
+):
     (tmp_path / "ok.toml").write_text(GOOD, encoding="utf-8")
     assert load_catalogue(tmp_path / "ok.toml")["market"].minutes_for("elderly") == 12.0
     bad = tmp_path / "bad.toml"
@@ -85,7 +89,9 @@ def test_a_bad_entry_is_refused_naming_the_entry_and_field_in_both_languages(tmp
 def test_a_file_that_is_not_toml_is_a_clear_error(tmp_path: Path):
     bad = tmp_path / "broken.toml"
     bad.write_text("[kinds.market\n", encoding="utf-8")
-    with pytest.raises(CatalogueError, match="不是有效的 TOML / the catalogue .*broken.toml is not TOML"):
+    with pytest.raises(
+        CatalogueError, match=r"不是有效的 TOML / the catalogue .*broken\.toml is not TOML"
+    ):
         load_catalogue(bad)
 
 
@@ -113,7 +119,11 @@ def test_completeness_by_hand_on_the_drawn_neighbourhood():
     assert table.loc["remote", "basic_standard"] == 1  # its centre is inside it
     assert table.loc["island", "kinds_standard"] == 0
     assert (table["quality_standard"] == 0).all()  # no pharmacy or library drawn
-    assert gated["missing_elderly"].split(",")[:3] == ["neighbor_centers", "primary_school", "middle_school"]
+    assert gated["missing_elderly"].split(",")[:3] == [
+        "neighbor_centers",
+        "primary_school",
+        "middle_school",
+    ]
     assert gated["share_standard"] == round(3 / len(CATALOGUE), 4)
 
     areas = _study().layers["residential_areas"]
@@ -140,10 +150,16 @@ def test_per_kind_thresholds_come_from_the_catalogue_for_each_walker(tmp_path: P
     path = tmp_path / "c.toml"
     path.write_text(GOOD, encoding="utf-8")
     table = completeness(_study(), load_catalogue(path))
-    assert bool(table.loc["gated", "market_elderly"]) and bool(table.loc["gated", "market_standard"])
-    path.write_text(GOOD.replace("standard = 10, elderly = 12", "standard = 8, elderly = 12"), encoding="utf-8")
+    assert bool(table.loc["gated", "market_elderly"]) and bool(
+        table.loc["gated", "market_standard"]
+    )
+    path.write_text(
+        GOOD.replace("standard = 10, elderly = 12", "standard = 8, elderly = 12"), encoding="utf-8"
+    )
     table = completeness(_study(), load_catalogue(path))  # 8 min: 533 m < 600 m
-    assert not bool(table.loc["gated", "market_standard"]) and bool(table.loc["gated", "market_elderly"])
+    assert not bool(table.loc["gated", "market_standard"]) and bool(
+        table.loc["gated", "market_elderly"]
+    )
     assert list(table.filter(like="_walk_m").columns) == ["market_walk_m"]
 
 

@@ -57,20 +57,28 @@ class Rule:
 FCLASS_RULES = (
     Rule("kindergarten", "kindergarten"),
     Rule("school", "primary_school", keep="小学", why="小学 in the name (小学部 too)"),
-    Rule("school", "middle_school", keep="中学|初级中学", drop="国际部|进修",
-         why="中学 in the name: OSM cannot tell 初中 from 高中, so senior schools count too"),
+    Rule(
+        "school",
+        "middle_school",
+        keep="中学|初级中学",
+        drop="国际部|进修",
+        why="中学 in the name: OSM cannot tell 初中 from 高中, so senior schools count too",
+    ),
     Rule("school", None, why="no 小学/中学 in the name: colleges, dormitory gates, 进修学校"),
     Rule("market_place", "market"),
-    Rule("supermarket", None, keep="", drop="",
-         why="placeholder, replaced below"),
+    Rule("supermarket", None, keep="", drop="", why="placeholder, replaced below"),
     Rule("community_centre", "culture_centre", keep="文化", why="文化 in the name"),
     Rule("community_centre", None, why="youth or elderly clubs, unnamed: not culture centres"),
     Rule("sports_centre", "sports_ground"),
     Rule("stadium", "sports_ground"),
     Rule("swimming_pool", "sports_ground"),
     Rule("park", "park"),
-    Rule("library", "library", drop="大学|学院|文科|理科|英贤",
-         why="university libraries (大学, 文科/理科图书馆, 英贤图书馆) are not open to residents"),
+    Rule(
+        "library",
+        "library",
+        drop="大学|学院|文科|理科|英贤",
+        why="university libraries (大学, 文科/理科图书馆, 英贤图书馆) are not open to residents",
+    ),
     Rule("pharmacy", "pharmacy"),
 )
 #: Supermarkets count as 菜市场或生鲜超市 (GB 50180's words) unless a convenience chain.
@@ -120,7 +128,9 @@ def refresh(folder: Path) -> None:
     keep = both["fclass"].isin({r.fclass for r in FCLASS_RULES})
     both = both[keep].sort_values(["source", "osm_id"])
     out = gpd.GeoDataFrame(
-        both[["osm_id", "fclass", "name", "source", "area_m2"]], geometry=both.geometry, crs="EPSG:4326"
+        both[["osm_id", "fclass", "name", "source", "area_m2"]],
+        geometry=both.geometry,
+        crs="EPSG:4326",
     )
     POIS.parent.mkdir(parents=True, exist_ok=True)
     out.to_file(POIS, driver="GeoJSON", COORDINATE_PRECISION=7)

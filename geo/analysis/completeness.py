@@ -45,7 +45,7 @@ from geo.analysis.params import PROFILES, WalkParams
 from geo.analysis.study import Study
 from geo.catalogue import CATALOGUE, TIERS, Kind
 
-__all__ = ["WALKERS", "completeness", "completeness_summary", "lacking"]
+__all__ = ["WALKERS", "completeness", "completeness_summary", "completeness_table", "lacking"]
 
 #: The walkers every score is given for.
 WALKERS = ("standard", "elderly")
@@ -106,7 +106,9 @@ def completeness(study: Study, catalogue: Mapping[str, Kind] = CATALOGUE) -> pd.
             ",".join(k for k, hit in zip(kinds, row, strict=True) if not hit) for row in reached
         ]
     out.attrs.update(
-        kinds={k: {"tier": catalogue[k].tier, "minutes": dict(catalogue[k].minutes)} for k in kinds},
+        kinds={
+            k: {"tier": catalogue[k].tier, "minutes": dict(catalogue[k].minutes)} for k in kinds
+        },
         facilities={k: len(study.facilities(k)) for k in kinds},
         method=study.method,
     )
@@ -231,3 +233,51 @@ def lacking(
     )
     frame["rank"] = frame.groupby("subdistrict").cumcount() + 1
     return frame.drop(columns=["_basic", "_none"]).reset_index(drop=True)
+
+
+def completeness_table(
+    areas: gpd.GeoDataFrame, table: pd.DataFrame, catalogue: Mapping[str, Kind] = CATALOGUE
+) -> pd.DataFrame:
+    """:func:`completeness` with bilingual headers (Chinese first), for CSV and Excel.
+
+    Parameters
+    ----------
+    areas : geopandas.GeoDataFrame
+        Residential areas with ``name`` and ``subdistrict``.
+    table : pandas.DataFrame
+        :func:`completeness` of those areas.
+    catalogue : mapping of str to Kind
+        The kinds ``table`` was computed for.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per compound: id, name, 街道; per walker the kinds reached per tier, in all,
+        and those missing (Chinese names); per kind the walk to the nearest (m) and whether
+        each walker reaches it within the kind's minutes.
+    """
+    out = pd.DataFrame(
+        {
+            "编号 / ID": table.index.astype(str),
+            "小区 / compound": areas["name"].reindex(table.index).to_numpy(),
+            "街道 / subdistrict": areas["subdistrict"].reindex(table.index).to_numpy(),
+        }
+    )
+    zh = {k: v.zh for k, v in catalogue.items()}
+    for walker in WALKERS:
+        who = f"{PROFILES[walker].zh} / {PROFILES[walker].en}"
+        out[f"基础保障类可达数 / basic kinds reached · {who}"] = table[f"basic_{walker}"].to_numpy()
+        out[f"品质提升类可达数 / quality kinds reached · {who}"] = table[
+            f"quality_{walker}"
+        ].to_numpy()
+        out[f"可达类数 / kinds reached · {who}"] = table[f"kinds_{walker}"].to_numpy()
+        out[f"缺少 / missing · {who}"] = [
+            "、".join(zh[k] for k in text.split(",") if k) for text in table[f"missing_{walker}"]
+        ]
+    for key, kind in catalogue.items():
+        out[f"{kind.zh} 步行距离 m / {kind.en} walk m"] = table[f"{key}_walk_m"].to_numpy()
+        for walker in WALKERS:
+            minutes = kind.minutes_for(walker)
+            out[f"{kind.zh} {minutes:g}分钟内·{PROFILES[walker].zh} / {kind.en} within "
+                f"{minutes:g} min, {walker}"] = table[f"{key}_{walker}"].to_numpy()  # fmt: skip
+    return out

@@ -5,6 +5,8 @@ file atomically: ``coverage.geojson`` and ``coverage.csv`` (UTF-8 with BOM so th
 and WPS show Chinese), ``summary.json``, ``gaps.geojson`` (gap zones), ``gap_areas.csv``
 (uncovered compounds ranked by people affected), ``capacity.csv`` (each facility's load,
 :mod:`geo.analysis.capacity`) and ``under_served.csv`` (compounds covered but under-served),
+``completeness.csv`` (the catalogue kinds each compound reaches, per tier and walker,
+:mod:`geo.analysis.completeness`),
 ``opportunities.geojson`` and ``isochrones.geojson`` and ``isochrones_per_facility.geojson``
 (with a network).
 """
@@ -24,6 +26,12 @@ import pandas as pd
 from tqdm import tqdm
 
 from geo.analysis.capacity import SPECS, Capacity, capacity, under_served
+from geo.analysis.completeness import (
+    completeness,
+    completeness_summary,
+    completeness_table,
+    lacking,
+)
 from geo.analysis.coverage import analyze_areas, area_origins, gaps, summarize
 from geo.analysis.isochrones import gap_zones, isochrones, opportunities
 from geo.analysis.params import PROFILES, WalkParams
@@ -57,6 +65,8 @@ class Analysis:
     capacity: Capacity | None = None
     #: compounds covered by a type but under-served by it (:func:`under_served`)
     under_served: pd.DataFrame | None = None
+    #: which catalogue kinds each compound reaches (:mod:`geo.analysis.completeness`)
+    completeness: pd.DataFrame | None = None
 
 
 def analyze(
@@ -126,6 +136,8 @@ def analyze(
     ranked = gaps(areas, result, elderly_weight)
     short = under_served(areas, result, supply)
     clock.lap("coverage")
+    complete = completeness(study)
+    clock.lap("completeness")
     zones = iso = per_facility = None
     if network:
         zones = gap_zones(study, params)
@@ -166,7 +178,17 @@ def analyze(
     found = opportunities(study, result)
     clock.lap("opportunities")
     return Analysis(
-        coverage, summary, ranked, zones, iso, found, settings, per_facility, supply, short
+        coverage,
+        summary,
+        ranked,
+        zones,
+        iso,
+        found,
+        settings,
+        per_facility,
+        supply,
+        short,
+        complete,
     )
 
 
@@ -235,6 +257,14 @@ def summary_table(analysis: Analysis) -> str:
                 f"  {row.type:<18}{row.study_ratio:>10g} {row.unit_zh}"
                 f"{row.areas_under_served:>6}{row.facilities_overloaded:>6}{note}"
             )
+    if analysis.completeness is not None and len(analysis.completeness):
+        table = analysis.completeness
+        basic = sum(1 for k in table.attrs.get("kinds", {}).values() if k["tier"] == "基础保障")
+        lines.append(
+            f"生活圈完整度 / completeness: 基础保障类 {basic} 类中平均可达 / basic kinds reached "
+            f"of {basic}, mean per compound: 一般 / standard "
+            f"{table['basic_standard'].mean():.1f}, 老人 / elderly {table['basic_elderly'].mean():.1f}"
+        )
     return "\n".join(lines)
 
 
@@ -262,8 +292,8 @@ def write_outputs(analysis: Analysis, out: str | os.PathLike[str]) -> list[Path]
     -------
     list of pathlib.Path
         The files written, in order: ``coverage.geojson``, ``coverage.csv``,
-        ``summary.json``, ``gap_areas.csv``, ``capacity.csv`` and ``under_served.csv``
-        (when the analysis has them), ``opportunities.geojson``, then
+        ``summary.json``, ``gap_areas.csv``, ``capacity.csv``, ``under_served.csv`` and
+        ``completeness.csv`` (when the analysis has them), ``opportunities.geojson``, then
         ``gaps.geojson``, ``isochrones.geojson`` and ``isochrones_per_facility.geojson``
         when the analysis has them (it had a network).
 
@@ -303,12 +333,23 @@ def write_outputs(analysis: Analysis, out: str | os.PathLike[str]) -> list[Path]
         summary["capacity"] = json.loads(
             analysis.capacity.summary.to_json(orient="records", force_ascii=False)
         )
+    complete = analysis.completeness
+    if complete is not None:
+        areas = coverage.loc[complete.index]
+        lack = lacking(areas, complete, "elderly")
+        summary["completeness"] = {
+            "summary": _records(completeness_summary(areas, complete)),
+            "facilities": complete.attrs.get("facilities", {}),
+            "lacking_elderly": _records(lack[lack["rank"] <= 3]),
+        }
     put("summary.json", json.dumps(summary, ensure_ascii=False, indent=2).encode("utf-8"))
     put("gap_areas.csv", _csv_bytes(analysis.gap_areas.rename_axis("id")))
     if analysis.capacity is not None:
         put("capacity.csv", _csv_bytes(_facility_table(analysis.capacity), index=False))
     if analysis.under_served is not None:
         put("under_served.csv", _csv_bytes(_under_served_table(analysis.under_served), index=False))
+    if complete is not None:
+        put("completeness.csv", _csv_bytes(completeness_table(coverage, complete), index=False))
     put("opportunities.geojson", to_feature_collection(analysis.opportunities))
     if analysis.gap_zones is not None:
         put("gaps.geojson", to_feature_collection(analysis.gap_zones))
@@ -317,6 +358,10 @@ def write_outputs(analysis: Analysis, out: str | os.PathLike[str]) -> list[Path]
     if analysis.facility_isochrones is not None:
         put("isochrones_per_facility.geojson", to_feature_collection(analysis.facility_isochrones))
     return written
+
+
+def _records(frame: pd.DataFrame) -> list[Any]:
+    return list(json.loads(frame.to_json(orient="records", force_ascii=False)))
 
 
 def _walker_label(name: str) -> str:

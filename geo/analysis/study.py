@@ -24,6 +24,7 @@ from scipy.spatial import cKDTree
 from geo.analysis.nearby import with_direct_walks
 from geo.analysis.networks import NetworkChoice, resolve_network
 from geo.analysis.params import CIRCUITY, Profile, WalkParams
+from geo.catalogue import CATEGORIES
 from geo.crs import to_wgs84
 from geo.errors import LifecircleError, QueryError
 from geo.layers.geojson import empty_layer
@@ -31,7 +32,6 @@ from geo.layers.store import Location, open_store, read_layers
 from geo.network.graph import WalkNetwork
 from geo.network.routing import FacilityTable, facility_table, query_table
 from geo.network.snapping import DEFAULT_SNAP_DISTANCE_M, Snap, pieces_to_prefer, snap_points
-from geo.catalogue import CATEGORIES
 from geo.schema import CATALOGUE_LAYER, FACILITY_LAYERS, get_layer
 
 __all__ = ["NO_PATH", "Study", "nearest"]
@@ -168,9 +168,8 @@ class Study:
         Parameters
         ----------
         kind : str
-            One of :data:`~geo.schema.FACILITY_LAYERS`, or a catalogue category
-            (:data:`~geo.catalogue.CATEGORIES`: that category's rows of the ``facilities``
-            layer, empty when the study has no such layer).
+            One of :data:`~geo.schema.FACILITY_LAYERS`, or a catalogue category (its rows
+            of the ``facilities`` layer, which may be absent: :data:`~geo.catalogue.CATEGORIES`).
 
         Returns
         -------
@@ -184,14 +183,14 @@ class Study:
         QueryError
             ``kind`` is a layer but not a facility type (e.g. ``residential_areas``).
         """
-        if kind in CATEGORIES:  # a catalogue kind: its rows of the facilities layer
-            key = f"category:{kind}"
-            if key not in self.memo:
-                frame = self.layers.get(CATALOGUE_LAYER)
-                if frame is None or "category" not in frame:
-                    frame = empty_layer(CATALOGUE_LAYER)
-                self.memo[key] = frame[frame["category"] == kind]
-            return self.memo[key]
+        if kind in CATEGORIES:  # a catalogue kind: its rows of the facilities layer, once
+            if f"category:{kind}" not in self.memo:
+                rows = self.layers.get(CATALOGUE_LAYER)
+                rows = (
+                    empty_layer(CATALOGUE_LAYER) if rows is None or "category" not in rows else rows
+                )
+                self.memo[f"category:{kind}"] = rows[rows["category"] == kind]
+            return self.memo[f"category:{kind}"]
         if kind not in FACILITY_LAYERS:
             get_layer(kind)
             raise QueryError(
@@ -337,15 +336,9 @@ class Study:
         preferred = np.asarray(self.pieces(kind), dtype=np.int64) if prefer else None
         return snap_points(network, x, y, self.max_snap_m, prefer=preferred)
 
-    def walk_metres(
-        self,
-        x: np.ndarray,
-        y: np.ndarray,
-        kind: str,
-        k: int = 1,
-        cutoff: float = np.inf,
-        origin_snap: Snap | None = None,
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def walk_metres(self, x: np.ndarray, y: np.ndarray, kind: str, k: int = 1,
+                    cutoff: float = np.inf, origin_snap: Snap | None = None,
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
         """``(metres, facility position, reason)`` of the k nearest facilities: ``(p, k)``
         arrays (``inf`` / ``-1`` where none), and why an origin could not be reached.
 

@@ -66,6 +66,7 @@ HEADER_ALIASES: dict[str, tuple[str, ...]] = {
 LAYER_HEADER_ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
     "renovation_projects": {"households": ("受益户数", "户数")},
     "neighbor_centers": {"health_station": ("内设卫生站点", "卫生站点", "卫生站")},
+    "facilities": {"category": ("设施类别", "类别", "类型", "设施类型")},
 }
 #: A column whose values are all outside a field's allowed values is called a clash (one
 #: message for the column) from this many filled rows on; fewer are row errors as before.

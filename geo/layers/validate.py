@@ -90,7 +90,8 @@ def _coerce_value(value: Any, spec: Field) -> Any:
             value = int(value)  # ids read from Excel arrive as 12.0
         # Spaces only: a leading tab or line break is kept, so that text such as "\t=1+1"
         # stays what it was instead of becoming a live formula "=1+1" in a spreadsheet.
-        return str(value).strip(" \u3000")
+        text = str(value).strip(" \u3000")
+        return dict(spec.synonyms).get(text, text) if spec.synonyms else text
     if kind == "int":
         if isinstance(value, bool):
             raise ValueError("布尔值不是整数 / a yes/no is not a whole number")

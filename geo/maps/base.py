@@ -36,6 +36,7 @@ __all__ = [
     "GLYPHS",
     "LABELS",
     "LAYER_COLOURS",
+    "OTHER_COLOURS",
     "STATIC",
     "STATUS_COLOURS",
     "STATUS_LABELS",
@@ -72,9 +73,12 @@ LABELS = {
     "clinics": ("社区卫生服务中心/站", "Clinics"),
     "charging_points": ("充电桩", "Charging points"),
     "renovation_projects": ("改造项目", "Renovation projects"),
+    "facilities": ("其他设施（设施目录）", "Other facilities (catalogue)"),
 }
 # Okabe–Ito palette: distinguishable with the common kinds of colour blindness.
 LAYER_COLOURS = {"neighbor_centers": "#0072B2", "clinics": "#CC79A7", "charging_points": "#009E73"}
+#: The dots of the catalogue's other kinds (the ``facilities`` layer): no glyph of their own.
+OTHER_COLOURS = {"facilities": "#E69F00"}
 #: One glyph per facility type, so types differ by shape as well as colour.
 GLYPHS = {"clinics": "✚", "neighbor_centers": "⌂", "charging_points": "⚡"}
 #: The stages from light to dark as a project advances (ColorBrewer RdPu, which orders by
@@ -132,6 +136,8 @@ _FIELD_LABELS = {
     "end": ("完工", "End"),
     "hours": ("开放时间", "Hours"),
     "operator": ("运营方", "Operator"),
+    "category": ("类别", "Category"),
+    "capacity": ("容量", "Capacity"),
 }
 POPUP_FIELDS = {
     "residential_areas": ["subdistrict", "households", "population", "elderly", "built", "tenure"],
@@ -139,6 +145,7 @@ POPUP_FIELDS = {
     "clinics": ["level", "beds", "subdistrict", "address"],
     "charging_points": ["vehicle", "ports", "status", "operator"],
     "renovation_projects": ["kind", "status", "start", "end", "households"],
+    "facilities": ["category", "capacity", "subdistrict", "address"],
 }
 
 
@@ -510,7 +517,7 @@ def add_points(
 
     if not len(frame):
         return
-    fill = LAYER_COLOURS.get(layer, "#555555")
+    fill = LAYER_COLOURS.get(layer) or OTHER_COLOURS.get(layer, "#555555")
     if shape:
         first = frame.drop(columns=frame.geometry.name).iloc[0].to_dict()
         tint = colour(first) if colour else fill

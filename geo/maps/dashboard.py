@@ -43,7 +43,7 @@ from geo.maps.base import (
 )
 from geo.maps.streets import OSM_CREDIT, add_streets, from_openstreetmap, street_lines
 from geo.maps.workbench import add_workbench
-from geo.schema import FACILITY_LAYERS
+from geo.schema import CATALOGUE_LAYER, FACILITY_LAYERS
 
 __all__ = [
     "BINS",
@@ -269,6 +269,12 @@ def coverage_map(
             use_assets(parent, assets)
         add_points(shown[layer], layer, words, parent, glyph=GLYPHS[layer])
         facilities.add_to(fmap)
+
+    others = shown.get(CATALOGUE_LAYER)
+    if others is not None and len(others):  # the catalogue's other kinds, as dots
+        extra = folium.FeatureGroup(name=label(LABELS[CATALOGUE_LAYER], lang), show=True)
+        add_points(others, CATALOGUE_LAYER, words, extra)
+        extra.add_to(fmap)
 
     projects = folium.FeatureGroup(name=label(LABELS["renovation_projects"], lang), show=True)
     _add_projects(shown["renovation_projects"], words, projects)

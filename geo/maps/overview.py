@@ -105,7 +105,7 @@ def overview_map(
                 if layer == "charging_points":
                     parent = MarkerCluster(name=None).add_to(group)
                     use_assets(parent, assets)
-                add_points(frame, layer, lang, parent, glyph=GLYPHS[layer])
+                add_points(frame, layer, lang, parent, glyph=GLYPHS.get(layer))
         group.add_to(fmap)
     folium.LayerControl(collapsed=False).add_to(fmap)
     fmap.get_root().html.add_child(raw_html(_legend(lang)))

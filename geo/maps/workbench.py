@@ -52,6 +52,8 @@ __all__ = [
     "BAND_COLOURS",
     "CAPACITY_BANDS",
     "CAPACITY_COLOURS",
+    "COMPLETENESS_BANDS",
+    "COMPLETENESS_COLOURS",
     "GAP_COLUMNS",
     "OVERLOADED",
     "UNREACHABLE",
@@ -69,6 +71,10 @@ UNREACHABLE = "#999999"
 #: 1, below 2, 2 or more; grey where nothing with a recorded supply is reachable.
 CAPACITY_BANDS = (0.5, 1.0, 2.0)
 CAPACITY_COLOURS = ("#D55E00", "#F0E442", "#56B4E9", "#009E73")
+#: Completeness colour bands: the share of the catalogue's basic kinds (基础保障) a compound
+#: reaches for the walker: below ¼, ½, ¾, below all, all of them.
+COMPLETENESS_BANDS = (0.25, 0.5, 0.75, 1.0)
+COMPLETENESS_COLOURS = ("#D55E00", "#E69F00", "#F0E442", "#56B4E9", "#009E73")
 #: The ring round an overloaded facility.
 OVERLOADED = "#CC0000"
 #: The gap list's columns and their headers (Chinese, English): the panel and the downloads.
@@ -132,6 +138,13 @@ WORDS: dict[str, dict[str, str]] = {
         "colour_by": "着色",
         "by_walk": "步行时间",
         "by_capacity": "容量（人均可达供给）",
+        "by_completeness": "生活圈完整度（基础保障类）",
+        "comp_legend": "生活圈完整度：可达的基础保障类设施",
+        "comp_all": "全部",
+        "comp_basic": "基础保障类",
+        "comp_quality": "品质提升类",
+        "comp_missing": "缺少",
+        "comp_kinds": "类",
         "cap_legend": "容量：可达供给 ÷ 研究区平均",
         "cap_under": "< ½ 平均（供不足）",
         "cap_below": "½–1 倍平均",
@@ -188,6 +201,13 @@ WORDS: dict[str, dict[str, str]] = {
         "colour_by": "Colour by",
         "by_walk": "walking time",
         "by_capacity": "capacity (supply within reach)",
+        "by_completeness": "life-circle completeness (basic kinds)",
+        "comp_legend": "Completeness: basic kinds reached",
+        "comp_all": "all",
+        "comp_basic": "basic",
+        "comp_quality": "quality",
+        "comp_missing": "missing",
+        "comp_kinds": "kinds",
         "cap_legend": "Capacity: supply within reach ÷ study average",
         "cap_under": "< ½ average (under-served)",
         "cap_below": "½–1 × average",
@@ -248,6 +268,7 @@ def _legend() -> dict[str, Any]:
         ],
         "stages": [[k, c, *STATUS_LABELS[k]] for k, c in STATUS_COLOURS.items()],
         "capacity": list(CAPACITY_COLOURS),
+        "completeness": list(COMPLETENESS_COLOURS),
         "overloaded": OVERLOADED,
         "zones": "#D55E00",
         "isochrones": "#0072B2",
@@ -313,6 +334,7 @@ def add_workbench(
         "bands": list(BANDS),
         "capacityBands": list(CAPACITY_BANDS),
         "capacityUnits": {k: [*SPECS[k].unit, *SPECS[k].load] for k in FACILITY_LAYERS},
+        "completenessBands": list(COMPLETENESS_BANDS),
         "legend": _legend(),
         "subdistricts": subdistricts,
         "initial": initial,

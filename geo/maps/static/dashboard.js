@@ -86,7 +86,7 @@
       gaps.clearLayers();
       drawnLayer.eachLayer(function (layer) {
         var p = layer.feature.properties;
-        layer.setStyle({fillColor: w.colour(p), fillOpacity: w.opacity(p)});
+        layer.setStyle({fillColor: w.colour(p, layer.feature.id), fillOpacity: w.opacity(p)});
       });
       outlines(drawnData, w.isGap);
       w.drawn(drawnLayer);
@@ -142,7 +142,7 @@
             style: function (f) {
               if (w) {
                 return {color: "#333", weight: 1, fillOpacity: w.opacity(f.properties),
-                  fillColor: w.colour(f.properties)};
+                  fillColor: w.colour(f.properties, f.id)};
               }
               return {color: "#333", weight: 1, fillOpacity: 0.6,
                 fillColor: colour(f.properties[column])};
@@ -150,7 +150,7 @@
             onEachFeature: function (f, layer) {
               // a function, so a popup's elements are built only when it is opened
               if (w) {
-                layer.bindPopup(function () { return w.popup(layer.feature.properties); },
+                layer.bindPopup(function () { return w.popup(layer.feature.properties, layer.feature.id); },
                   w.popupOptions);
               }
               else layer.bindPopup(function () { return popup(f.properties); });

@@ -87,7 +87,7 @@
       if (q.has("subdistrict")) s.subdistrict = q.get("subdistrict");
       if (q.get("lang") === "en" || q.get("lang") === "zh") s.lang = q.get("lang");
       if (q.get("tiles")) s.tiles = q.get("tiles");
-      if (q.get("colour") === "capacity") s.colour = "capacity";
+      if (q.get("colour") === "capacity" || q.get("colour") === "completeness") s.colour = q.get("colour");
       return s;
     }
 
@@ -102,7 +102,7 @@
       if (s.subdistrict) q.set("subdistrict", s.subdistrict);
       q.set("lang", s.lang);
       if (s.tiles) q.set("tiles", s.tiles);
-      if (s.colour === "capacity") q.set("colour", "capacity");
+      if (s.colour !== "walk") q.set("colour", s.colour);
       return "?" + q.toString();
     }
 
@@ -164,7 +164,39 @@
       return b.length;
     }
 
-    function colour(p) {
+    // completeness: the share of the catalogue's basic kinds a compound reaches (/completeness)
+    var complete = null, completeAsked = null;
+
+    function loadCompleteness() {
+      if (!completeAsked) {
+        completeAsked = getJSON("/completeness").then(function (body) {
+          var byId = {};
+          body.areas.forEach(function (a) { byId[String(a.id)] = a; });
+          var names = {};
+          body.kinds.forEach(function (k) { names[k.key] = [k.zh, k.en]; });
+          var basic = body.kinds.filter(function (k) { return k.tier_en === "basic"; }).length;
+          complete = {byId: byId, names: names, basic: basic, quality: body.kinds.length - basic};
+          api.completeness = complete;
+          return complete;
+        }, function (e) { completeAsked = null; throw e; });
+      }
+      return completeAsked;
+    }
+
+    function completeWalker() { return state.speed ? "standard" : state.profile; }
+
+    function completenessBand(row) {
+      if (!row || !complete || !complete.basic) return -1;
+      var share = row["basic_" + completeWalker()] / complete.basic, b = config.completenessBands;
+      for (var i = 0; i < b.length; i++) if (share < b[i] - 1e-9) return i;
+      return b.length;
+    }
+
+    function colour(p, id) {
+      if (state.colour === "completeness") {
+        var row = complete && complete.byId[String(id)], c = completenessBand(row);
+        return c < 0 ? config.legend.unreachable : config.legend.completeness[c];
+      }
       if (state.colour === "capacity") {
         var c = capacityBand(p);
         return c === 4 ? config.legend.unreachable : config.legend.capacity[c];
@@ -189,7 +221,7 @@
       return m === null || m === undefined ? null : Math.ceil(m / perMinute(state) * 10 - 1e-6) / 10;
     }
 
-    function popup(p) {
+    function popup(p, id) {
       var w = words(), box = el("div", {className: "lc-popup"});
       box.appendChild(el("b", {className: "lc-popup-title"}, p.name || ""));
       var table = el("table");
@@ -212,6 +244,16 @@
       });
       var supply = capacityText(p, state.type);
       if (supply) row(w.access, supply);
+      var mine = complete && id !== undefined && complete.byId[String(id)];
+      if (mine) {
+        var who = completeWalker(), en = state.lang === "en";
+        row(w.comp_basic, mine["basic_" + who] + " / " + complete.basic + " " + w.comp_kinds);
+        row(w.comp_quality, mine["quality_" + who] + " / " + complete.quality + " " + w.comp_kinds);
+        var missing = (mine["missing_" + who] || "").split(",").filter(Boolean).map(function (k) {
+          return complete.names[k] ? complete.names[k][en ? 1 : 0] : k;
+        });
+        if (missing.length) row(w.comp_missing, missing.join(en ? ", " : "、"));
+      }
       box.appendChild(table);
       return box;
     }
@@ -256,11 +298,11 @@
         if (!p) return;
         byId[id] = layer;
         var mine = inScope(p);
-        layer.setStyle({fillColor: colour(p), fillOpacity: mine ? 0.6 : 0.12,
+        layer.setStyle({fillColor: colour(p, id), fillOpacity: mine ? 0.6 : 0.12,
           opacity: mine ? 1 : 0.35});
         if (!layer.lcPopup) {
           // built when opened, from the data of the state shown then
-          layer.bindPopup(function () { return popup(current[id]); }, popupOptions);
+          layer.bindPopup(function () { return popup(current[id], id); }, popupOptions);
           layer.lcPopup = true;
         }
         if (mine && covered(p) === false) gapGroup.addLayer(outline(layer));
@@ -290,6 +332,12 @@
     }
 
     function repaint() {
+      if (state.colour === "completeness" && !complete) {
+        status(words().loading);
+        loadCompleteness().then(function () { status(""); renderLegend(); repaint(); })
+          .catch(function (e) { status(words().failed + " (" + e.message + ")"); });
+        return;
+      }
       if (large) {
         document.dispatchEvent(new CustomEvent("lc-state"));
         return;
@@ -453,7 +501,7 @@
       controls.appendChild(field(w.threshold, minutes));
 
       var by = el("select", {id: "lc-colour"});
-      [["walk", w.by_walk], ["capacity", w.by_capacity]].forEach(function (o) {
+      [["walk", w.by_walk], ["capacity", w.by_capacity], ["completeness", w.by_completeness]].forEach(function (o) {
         by.appendChild(el("option", {value: o[0]}, o[1]));
       });
       by.value = state.colour;
@@ -644,7 +692,14 @@
         d.appendChild(document.createTextNode(" " + text));
         box.appendChild(d);
       }
-      if (state.colour === "capacity") {
+      if (state.colour === "completeness") {
+        var n = complete ? complete.basic : 0, cb = config.completenessBands;
+        box.appendChild(el("div", {className: "lc-key-sub"}, w.comp_legend + (n ? " (" + n + " "
+          + w.comp_kinds + ")" : "")));
+        var comp = [" < " + cb[0] * 100 + "%", " " + cb[0] * 100 + "–" + cb[1] * 100 + "%",
+          " " + cb[1] * 100 + "–" + cb[2] * 100 + "%", " ≥ " + cb[2] * 100 + "%", " " + w.comp_all];
+        comp.forEach(function (name, i) { line(swatch("background:" + lg.completeness[i]), name); });
+      } else if (state.colour === "capacity") {
         var unit = config.capacityUnits[state.type];
         box.appendChild(el("div", {className: "lc-key-sub"}, w.cap_legend + " · "
           + (zh ? unit[0] : unit[1])));
