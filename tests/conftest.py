@@ -81,6 +81,21 @@ def clinic(id_: str | None, name: str, lon: float = LON, lat: float = LAT, **ext
     return point_feature(lon, lat, **props)
 
 
+def catalogue_facilities() -> Any:
+    """Two facilities of the catalogue's ``facilities`` layer (the sample has none): a
+    kindergarten with its places and a park with its area, every field filled once."""
+    import geopandas as gpd
+
+    return gpd.GeoDataFrame(
+        {"id": ["f1", "f2"], "name": ["长白幼儿园", "长白公园"], "category": ["kindergarten", "park"],
+         "capacity": [180, None], "floor_area_m2": [None, 12000.5],
+         "subdistrict": ["长白新村街道", None], "address": ["长白路1号", None],
+         "district": ["杨浦区", "杨浦区"], "note": ["示例 / example", None]},
+        geometry=gpd.points_from_xy([LON, LON + 0.004], [LAT, LAT + 0.002]), crs=4326,
+        index=["f1", "f2"],
+    )  # fmt: skip
+
+
 def residential_area(id_: str, name: str, dx: float = 0.0, **extra: Any) -> dict[str, Any]:
     """A ~100 m square compound with one gate on its southern edge."""
     x, y = LON + dx, LAT

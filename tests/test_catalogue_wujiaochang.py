@@ -161,3 +161,22 @@ def test_the_dashboard_colours_by_completeness(page, base_url: str, folder: Path
     )
     assert page.evaluate("window.lcWorkbench.fills()") == expected_fills(table, "elderly")
     assert not page.lc_errors
+
+
+def test_the_report_lists_what_the_subdistrict_lacks_most(folder: Path):
+    from geo.analysis.completeness import lacking
+    from geo.reports.content import build_report
+    from geo.reports.render import to_html, to_xlsx
+
+    study = Study.load(folder)
+    report = build_report(folder, subdistrict="五角场街道", study=study)
+    table = report.tables["lacking"]
+    areas = study.layers["residential_areas"]
+    chosen = areas[areas["subdistrict"] == "五角场街道"]
+    expected = lacking(chosen, completeness(study).loc[chosen.index], "elderly")
+    assert table["rank"].tolist() == [1, 2, 3]
+    assert table["residents_without"].tolist() == expected["residents_without"].head(3).tolist()
+    assert table["service"].iloc[0] == CATALOGUE[expected["kind"].iloc[0]].zh
+    page = to_html(report)
+    assert "各街道最缺什么" in page and table["service"].iloc[0] in page
+    assert len(to_xlsx(report)) > 0

@@ -14,7 +14,7 @@ import pandas as pd
 import pyogrio
 import pytest
 import shapely
-from conftest import LAT, LON, clinic, residential_area
+from conftest import LAT, LON, catalogue_facilities, clinic, residential_area
 from pyproj import Geod
 
 from geo import crs as gcrs
@@ -22,7 +22,7 @@ from geo.errors import ImportFailedError, SourceReadError
 from geo.layers.exports import export_layer
 from geo.layers.imports import OptionError, import_layer
 from geo.layers.sources import read_source
-from geo.layers.store import read_layer
+from geo.layers.store import read_layer, write_layer
 from geo.schema import LAYER_NAMES
 
 GEOD = Geod(ellps="WGS84")
@@ -458,6 +458,7 @@ def test_bundled_sample_round_trips_through_every_format(
 ) -> None:
     fresh = tmp_path / "fresh"
     fresh.mkdir()
+    write_layer(catalogue_facilities(), "facilities", sample_store)  # the sample has none
     for layer in LAYER_NAMES:
         before = read_layer(layer, sample_store)
         if fmt == "shp" and len(set(before.geom_type)) > 1:

@@ -17,12 +17,13 @@ from pathlib import Path
 import httpx
 import pyogrio
 import pytest
+from conftest import catalogue_facilities
 from served import free_port, serving
 
 from api.main import create_app
 from api.routes.collections import VIEWS
 from geo.layers.folder import LOCK_NAME
-from geo.layers.store import read_layer
+from geo.layers.store import read_layer, write_layer
 from geo.schema import LAYER_NAMES, get_layer
 from geo.settings import DEFAULT_DATA_DIR, Settings
 
@@ -38,6 +39,7 @@ needs_gdal = pytest.mark.skipif(
 def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("ogc") / "data"
     shutil.copytree(DEFAULT_DATA_DIR, folder)
+    write_layer(catalogue_facilities(), "facilities", folder)  # the sample has none
     return folder
 
 

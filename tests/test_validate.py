@@ -40,7 +40,7 @@ def test_broken_json_names_file_line_and_column(store: Path) -> None:
     assert broken.file == str(path)
     assert "line 3, column" in broken.message and "not valid JSON" in broken.message
     # The other layers are still checked (here: missing, so warnings only).
-    assert sum(p.severity == "warning" for p in problems) == 4
+    assert sum(p.severity == "warning" for p in problems) == 5
 
 
 def test_self_intersecting_polygon_reports_reason() -> None:

@@ -24,6 +24,7 @@ import geopandas as gpd
 import pandas as pd
 
 from geo.analysis.capacity import SPECS, capacity, under_served
+from geo.analysis.completeness import completeness, lacking
 from geo.analysis.coverage import ALL_TYPES, analyze_areas, gaps, in_subdistrict, summarize
 from geo.analysis.isochrones import gap_zones, opportunities
 from geo.analysis.params import PROFILES, Profile, WalkParams
@@ -108,6 +109,13 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "standard": ("人均配置标准", "per-capita standard"),
     "walk_m": ("最近设施步行距离（米）", "walk to the nearest (m)"),
     "access": ("可达供给", "supply within reach"),
+    "service": ("设施类别", "kind of facility"),
+    "tier": ("层级", "tier"),
+    "minutes": ("阈值（分钟）", "threshold (min)"),
+    "areas_without": ("未达小区（个）", "compounds not reaching it"),
+    "residents_without": ("未达人口（人）", "residents not reaching it"),
+    "share_without": ("未达人口比例（%）", "residents not reaching it (%)"),
+    "facilities": ("研究区内设施（个）", "facilities in the study"),
 }
 
 
@@ -343,6 +351,35 @@ def _capacity_tables(
     return summary, table
 
 
+#: Kinds listed per 街道 in "what each 街道 lacks most".
+LACKING_TOP = 3
+
+
+def _lacking_table(study: Study, chosen: gpd.GeoDataFrame, lang: str) -> pd.DataFrame:
+    """What each 街道 lacks most, for the elderly walker: the catalogue kinds the most of its
+    residents cannot reach within the kind's minutes (kinds the data has none of after the
+    rest, with their count 0 shown), :data:`LACKING_TOP` per 街道."""
+    table = completeness(study).loc[chosen.index]
+    ranked = lacking(chosen, table, "elderly")
+    ranked = ranked[ranked["rank"] <= LACKING_TOP] if len(ranked) else ranked
+    tiers = {"基础保障": ("基础保障", "basic"), "品质提升": ("品质提升", "quality")}
+    return pd.DataFrame(
+        {
+            "subdistrict": ranked.get("subdistrict", pd.Series(dtype=str)).astype(str).to_numpy(),
+            "rank": ranked.get("rank", pd.Series(dtype=int)).to_numpy(),
+            "service": [word((r.zh, r.en), lang) for r in ranked.itertuples()],
+            "tier": [word(tiers[t], lang) for t in ranked.get("tier", [])],
+            "minutes": ranked.get("minutes", pd.Series(dtype=float)).to_numpy(),
+            "areas_without": ranked.get("areas_without", pd.Series(dtype=int)).to_numpy(),
+            "residents_without": ranked.get("residents_without", pd.Series(dtype=int)).to_numpy(),
+            "share_without": (100 * ranked.get("share_without", pd.Series(dtype=float)))
+            .round(1)
+            .to_numpy(),
+            "facilities": ranked.get("facilities", pd.Series(dtype=int)).to_numpy(),
+        }
+    )
+
+
 def _progress_tables(
     projects: pd.DataFrame, subdistrict: str | None, lang: str
 ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
@@ -455,6 +492,7 @@ def build_report(
     tables["capacity"], tables["under_served"] = _capacity_tables(
         study, params, chosen, picked, lang
     )
+    tables["lacking"] = _lacking_table(study, chosen, lang)
     if scenario is not None:
         tables["scenario"] = _scenario_table(study, areas, scenario, params, group, lang)
     place = subdistrict or word(("全部街道", "all subdistricts"), lang)
@@ -478,6 +516,11 @@ def build_report(
         "under_served": word(("已覆盖但供不足的小区（人均可达供给低于研究区一半），按供给从低到高",
                                "Covered but under-served compounds (below half the study's "
                                "supply per person), lowest first"), lang),
+        "lacking": word(("各街道最缺什么：老人步行（3 km/h）在阈值内到不了的设施类别，按未达人口排序"
+                         "（研究区内无数据的类别排在最后，设施数为 0）",
+                         "What each 街道 lacks most: the kinds of facility the elderly walker "
+                         "(3 km/h) cannot reach within their thresholds, most residents first "
+                         "(kinds the data has none of last, with 0 facilities)"), lang),
         "quarterly": word(("改造进度（按季度，累计数量）", "Renovation progress by quarter "
                             "(cumulative units)"), lang),
     }  # fmt: skip

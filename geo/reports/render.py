@@ -53,6 +53,7 @@ SHEETS = {
     "retrofits": ("加装电梯重点小区", "retrofit candidates"),
     "capacity": ("容量", "capacity"),
     "under_served": ("覆盖但供不足", "covered but under-served"),
+    "lacking": ("各街道最缺什么", "what each 街道 lacks"),
 }
 
 
@@ -192,6 +193,7 @@ def to_html(report: Report, figures: dict[str, bytes] | None = None) -> str:
 <h2>{caption["sites"]}</h2>{_table(report.tables["sites"], lang)}</section>
 <section class="break"><h2>{caption["capacity"]}</h2>{_table(report.tables["capacity"], lang)}
 <h2>{caption["under_served"]}</h2>{_table(report.tables["under_served"], lang)}</section>
+<section class="break"><h2>{caption["lacking"]}</h2>{_table(report.tables["lacking"], lang)}</section>
 <section class="break"><h2>{caption["progress"]}</h2>{_table(report.tables["progress"], lang)}
 {picture("quarterly", caption["quarterly"])}
 <h3>{caption["quarterly"]}</h3>{_table(_recent(report.tables["quarterly"]), lang)}
