@@ -40,6 +40,7 @@ __all__ = [
     "TIERS",
     "CatalogueError",
     "Kind",
+    "catalogue_markdown",
     "load_catalogue",
 ]
 
@@ -212,3 +213,32 @@ def load_catalogue(path: Path | str = CATALOGUE_FILE) -> dict[str, Kind]:
 CATALOGUE: dict[str, Kind] = load_catalogue()
 #: The kinds that are categories of the ``facilities`` layer (its ``category`` values).
 CATEGORIES: tuple[str, ...] = tuple(k for k, v in CATALOGUE.items() if v.layer == "facilities")
+
+
+def catalogue_markdown(catalogue: Mapping[str, Kind] = CATALOGUE) -> str:
+    """The catalogue as a Markdown table (``docs/catalogue.md``; a test keeps them equal).
+
+    Parameters
+    ----------
+    catalogue : mapping of str to Kind
+        Default the bundled one.
+
+    Returns
+    -------
+    str
+        One row per kind: key, names, tier, minutes per walker with the metres they make at
+        4.0 and 3.0 km/h, the layer, whether the source was verified, and the source.
+    """
+    rows = [
+        "| key | 中文 | English | tier 层级 | standard 一般 | elderly 老人 | layer | verified | source |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for key, kind in catalogue.items():
+        standard, elderly = kind.minutes_for("standard"), kind.minutes_for("elderly")
+        rows.append(
+            f"| `{key}` | {kind.zh} | {kind.en} | {kind.tier} ({kind.tier_en}) "
+            f"| {standard:g} min ≈ {standard * 4000 / 60:.0f} m | {elderly:g} min ≈ "
+            f"{elderly * 3000 / 60:.0f} m | `{kind.layer}` | {'yes' if kind.verified else '**no**'} "
+            f"| {kind.source} |"
+        )
+    return "\n".join(rows) + "\n"

@@ -21,7 +21,14 @@ import pytest
 
 from geo.analysis.completeness import completeness, completeness_summary, lacking
 from geo.analysis.params import DEFAULT_MINUTES
-from geo.catalogue import CATALOGUE, CATALOGUE_FILE, CATEGORIES, CatalogueError, load_catalogue
+from geo.catalogue import (
+    CATALOGUE,
+    CATALOGUE_FILE,
+    CATEGORIES,
+    CatalogueError,
+    catalogue_markdown,
+    load_catalogue,
+)
 from geo.layers.validate import validate_layer
 from geo.schema import get_layer
 from geo.testing import drawn_study, facility_frame
@@ -167,3 +174,12 @@ def test_a_study_without_a_facilities_layer_reaches_no_category():
     table = completeness(drawn_study())
     assert not table["kindergarten_standard"].any()
     assert table.loc["gated", "basic_standard"] == 1  # the clinic only
+
+
+def test_documented_catalogue_matches_the_file():
+    documented = (Path(__file__).resolve().parent.parent / "docs" / "catalogue.md").read_text(
+        encoding="utf-8"
+    )
+    assert catalogue_markdown() in documented, (
+        "paste geo.catalogue.catalogue_markdown() into docs/catalogue.md"
+    )

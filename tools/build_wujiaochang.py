@@ -484,7 +484,7 @@ change; `--help` says what it reads). The numbers below are measured by that scr
 
 ## 许可 / Licence
 
-Streets, compound outlines, clinics and neighbour centres come from **OpenStreetMap: © OpenStreetMap
+Streets, compound outlines, clinics, neighbour centres and the other facilities come from **OpenStreetMap: © OpenStreetMap
 contributors, ODbL 1.0** (<https://www.openstreetmap.org/copyright>): the osm.org export
 `wujiaochang.osm` (newest element 2023-11-05) and Geofabrik's free Shanghai layers
 (2026-03-29). This folder is a database derived from them and is offered under the **Open
@@ -502,6 +502,7 @@ position: Yangpu's official list of community health service centres, geocoded f
 | `neighbor_centers.geojson` | {centres} | **real**: named OSM community centres ({centre_names}); a district youth centre and unnamed ones are left out. OSM lists none of 五角场's 睦邻中心, so this layer is thin: add them with `lifecircle import`. |
 | `charging_points.geojson` | {chargers} | **drawn**: OSM has no e-bike chargers here; {chargers} e-bike points inside every n-th 五角场 compound, each `note`d as drawn. |
 | `renovation_projects.geojson` | {projects} | **drawn** examples (elevator retrofits, a smart bike shed), `note`d as drawn. |
+| `facilities.geojson` | 66 | **real**: Geofabrik/OSM POIs as the catalogue's other kinds (kindergartens 5, primary schools 9, middle schools 9, markets 4, culture centre 1, sports grounds 3, parks 34, library 1), made by `tools/build_facilities.py` from a copy of the POIs kept in `tools/data/` by the `fclass` → category table of [docs/catalogue.md](../../../docs/catalogue.md); each `note` credits OSM (ODbL). OSM has no 长者食堂, day care, 党群服务站 or pharmacy here. Not rebuilt by this script. |
 
 ## 覆盖 / Coverage (measured)
 
