@@ -111,7 +111,7 @@ def test_the_workbook_holds_analyze_s_rows_with_headers_units_and_frozen_rows(
     book = load_workbook(io.BytesIO(to_xlsx(report)))
     assert book.sheetnames == ["封面", "主要指标", "覆盖缺口小区", "改造项目机会", "推荐位置",
                                "改造进度", "季度进度", "加装电梯重点小区", "容量",
-                               "覆盖但供不足"]  # fmt: skip
+                               "覆盖但供不足", "各街道最缺什么"]  # fmt: skip
     gaps = book["覆盖缺口小区"]
     assert gaps.freeze_panes == "A2"
     assert [c.value for c in gaps[1]][:6] == ["序号", "名称", "街道", "户数（户）", "人口（人）",

@@ -23,7 +23,7 @@ router = APIRouter(tags=["analysis"])
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, object]]:
-    return frame.astype(object).where(frame.notna(), None).to_dict(orient="records")  # type: ignore[return-value]
+    return frame.astype(object).where(frame.notna(), None).to_dict(orient="records")
 
 
 @router.get("/completeness", summary="生活圈完整度 / life-circle completeness per compound")
