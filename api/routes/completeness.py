@@ -31,7 +31,10 @@ def completeness_route(
     studies: Studies,
     walker: Annotated[
         Literal["standard", "elderly"],
-        Query(description="“最缺什么”按此步行者排序 / whose walk ranks what each 街道 lacks"),
+        Query(
+            description="“最缺什么”按此步行者排序 / whose walk ranks what each 街道 lacks",
+            examples=["elderly"],
+        ),
     ] = "elderly",
     top: Annotated[
         int, Query(ge=1, le=len(CATALOGUE), description="每街道列出几类 / kinds per 街道")
