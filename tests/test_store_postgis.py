@@ -426,3 +426,23 @@ def test_a_write_through_one_worker_changes_the_analysis_of_another(pg_url: str)
             assert gone.status_code == 204
         assert clinics_covered(one) == 0
         assert httpx.get(f"{one}/collections/clinics/items").json()["features"] == []
+
+
+def test_the_catalogue_facilities_layer_lives_in_its_table(pg_url: str) -> None:
+    """The 五角场 study's facilities (migration 004) through the database: the same rows, the
+    same completeness as from the folder, and a direct edit of the table is seen."""
+    from geo.analysis.completeness import completeness
+    from geo.analysis.study import Study
+
+    study = REPO / "data" / "studies" / "wujiaochang"
+    copy_store(study, pg_url)
+    folder, database = open_store(study), open_store(pg_url)
+    assert database.read("facilities").equals(folder.read("facilities"))
+    assert len(database.read("facilities")) == 66
+    on_folder = completeness(Study.load(study, network="none"))
+    on_database = completeness(Study.load(pg_url, network="none"))
+    assert on_database.equals(on_folder) and on_database["kindergarten_standard"].any()
+    before = database.stamp("facilities")
+    _query(pg_url, "UPDATE facilities SET category = 'pharmacy' WHERE category = 'library' RETURNING id")
+    assert database.stamp("facilities") != before
+    assert (database.read("facilities")["category"] == "pharmacy").sum() == 1

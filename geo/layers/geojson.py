@@ -311,12 +311,16 @@ def layer_frame(frame: gpd.GeoDataFrame, layer: str) -> gpd.GeoDataFrame:
     -------
     geopandas.GeoDataFrame
         Added fields hold None; unless the frame is empty, the index is the ``id`` column.
+        An empty frame is :func:`empty_layer`'s, whatever file it was read from (a layer
+        with no features reads the same from every store).
 
     Raises
     ------
     UnknownLayerError
-        ``layer`` is not one of the five.
+        ``layer`` is not one of the layers.
     """
+    if not len(frame):
+        return empty_layer(layer)
     frame = frame.copy()
     for name in (f.name for f in get_layer(layer).fields):
         if name not in frame.columns:
