@@ -443,6 +443,9 @@ def test_the_catalogue_facilities_layer_lives_in_its_table(pg_url: str) -> None:
     on_database = completeness(Study.load(pg_url, network="none"))
     assert on_database.equals(on_folder) and on_database["kindergarten_standard"].any()
     before = database.stamp("facilities")
-    _query(pg_url, "UPDATE facilities SET category = 'pharmacy' WHERE category = 'library' RETURNING id")
+    _query(
+        pg_url,
+        "UPDATE facilities SET category = 'pharmacy' WHERE category = 'library' RETURNING id",
+    )
     assert database.stamp("facilities") != before
     assert (database.read("facilities")["category"] == "pharmacy").sum() == 1
