@@ -1,4 +1,4 @@
-"""lifecircle's library: the five layers, Chinese coordinate systems, walking coverage.
+"""lifecircle's library: the layers, Chinese coordinate systems, walking coverage.
 
 The CLI (``lifecircle``), the HTTP API (``api``), the maps and the notebooks all call
 this package, so they give the same answers. ``docs/architecture.md`` maps the house:

@@ -1,4 +1,4 @@
-"""The ``lifecircle`` command: import, export, validate and serve the five layers.
+"""The ``lifecircle`` command: import, export, validate and serve the layers.
 
 Every subcommand takes ``--data DIR`` (default: ``$LIFECIRCLE_DATA`` or the bundled
 sample in ``data/layers``). Bad input ends with a bilingual message and exit status 1
@@ -330,7 +330,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "schema",
         help="显示图层字段 / print the layer schema",
-        description="以 Markdown 表格输出五个图层的字段 / Print the five layers' fields as Markdown.",
+        description="以 Markdown 表格输出各图层的字段 / Print the layers' fields as Markdown.",
     )
     cli_district.add_parsers(sub, data_help)
     cli_store.add_parsers(sub, data_help)

@@ -47,7 +47,7 @@ class CRSError(LifecircleError, ValueError):
 
 
 class UnknownLayerError(LifecircleError, ValueError):
-    """A layer name that is not one of the five layers."""
+    """A layer name that is not one of the layers."""
 
 
 class SourceReadError(LifecircleError, ValueError):

@@ -382,7 +382,7 @@ def read_layer(layer: str, store: Location = None) -> gpd.GeoDataFrame:
 
 
 def read_layers(store: Location = None) -> dict[str, gpd.GeoDataFrame]:
-    """Read all five layers into a dict keyed by layer name (see :func:`read_layer`).
+    """Read every layer into a dict keyed by layer name (see :func:`read_layer`).
 
     Parameters
     ----------
@@ -404,8 +404,8 @@ def read_layers(store: Location = None) -> dict[str, gpd.GeoDataFrame]:
     Examples
     --------
     >>> layers = read_layers()
-    >>> len(layers), len(layers["clinics"])
-    (5, 23)
+    >>> len(layers), len(layers["clinics"]), len(layers["facilities"])  # the sample has none
+    (6, 23, 0)
     """
     opened = open_store(store)
     return {name: opened.read(name) for name in opened.layers()}
