@@ -46,9 +46,9 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser], data_h
         "store",
         help="数据库存储：初始化、复制 / set up a database store, copy layers between stores",
         description="init：在 PostgreSQL/PostGIS 数据库中建表（执行 geo/layers/migrations/*.sql，"
-        "可重复执行）；copy SRC DST：校验后复制五个图层和路网（目录 ↔ 数据库），失败则不做任何改动。 / "
+        "可重复执行）；copy SRC DST：校验后复制各图层和路网（目录 ↔ 数据库），失败则不做任何改动。 / "
         "init: create the tables in a PostGIS database (the SQL files of geo/layers/migrations, "
-        "each once); copy SRC DST: validate, then copy the five layers and the streets between "
+        "each once); copy SRC DST: validate, then copy every layer and the streets between "
         "a folder and a database, either way; a failed copy changes nothing.",
     )
     p.add_argument("action", choices=("init", "copy"), help="init 或 copy")
