@@ -99,16 +99,22 @@
 
     // the same view in a new state (threshold, walker): only the numbers are asked for
     // (skipGeometry), and the areas already drawn take them, a fraction of the bytes
+    var asking = null;  // the question in flight: asked twice (two listeners), sent once
+
     function renumber() {
-      var w = wb(), asked = w.query(), mine = ++serial;
+      var w = wb(), asked = w.query(), url = "/coverage?" + asked + "&" + w.view()
+        + "&skipGeometry=true&limit=" + MAX_VIEW + "&bbox=" + drawnBbox;
+      if (url === asking) return;
+      var mine = ++serial;
+      asking = url;
       say(words.loading);
-      fetch("/coverage?" + asked + "&" + w.view() + "&skipGeometry=true&limit=" + MAX_VIEW
-        + "&bbox=" + drawnBbox)
+      fetch(url)
         .then(function (r) {
           if (!r.ok) throw new Error(r.status);
           return r.json();
         })
         .then(function (data) {
+          if (asking === url) asking = null;
           if (mine !== serial) return;
           var now = {};
           data.features.forEach(function (f) { now[String(f.id)] = f.properties; });
@@ -121,20 +127,28 @@
           say(data.numberMatched > data.numberReturned ? words.zoom
             .replace("{n}", data.numberReturned).replace("{m}", data.numberMatched) : "");
         })
-        .catch(function (e) { say(words.failed + " (" + e.message + ")"); });
+        .catch(function (e) {
+          if (asking === url) asking = null;
+          say(words.failed + " (" + e.message + ")");
+        });
     }
 
     function load() {
-      var mine = ++serial, bbox = viewBbox();
-      say(words.loading);
+      var bbox = viewBbox();
       var w = wb(), asked = w ? w.query() : null;
-      var url = w ? "/coverage?" + asked + "&" + w.view() : "/coverage?" + query + "&" + config.view;
-      fetch(url + "&limit=" + MAX_VIEW + "&bbox=" + bbox)
+      var url = (w ? "/coverage?" + asked + "&" + w.view() : "/coverage?" + query + "&" + config.view)
+        + "&limit=" + MAX_VIEW + "&bbox=" + bbox;
+      if (url === asking) return;
+      var mine = ++serial;
+      asking = url;
+      say(words.loading);
+      fetch(url)
         .then(function (r) {
           if (!r.ok) throw new Error(r.status);
           return r.json();
         })
         .then(function (data) {
+          if (asking === url) asking = null;
           if (mine !== serial) return;
           group.clearLayers();
           gaps.clearLayers();
@@ -168,7 +182,10 @@
             .replace("{n}", data.numberReturned).replace("{m}", data.numberMatched) : "");
           if (w) w.drawn(drawn);
         })
-        .catch(function (e) { say(words.failed + " (" + e.message + ")"); });
+        .catch(function (e) {
+          if (asking === url) asking = null;
+          say(words.failed + " (" + e.message + ")");
+        });
     }
 
     // an overlay computed by the service only when someone first switches it on
