@@ -99,6 +99,8 @@
 
     // the same view in a new state (threshold, walker): only the numbers are asked for
     // (skipGeometry), and the areas already drawn take them, a fraction of the bytes
+    function walkerOf(q) { return q.split("&minutes=")[0]; }
+
     var asking = null;  // the question in flight: asked twice (two listeners), sent once
 
     function renumber() {
@@ -233,8 +235,24 @@
     // the workbench asks for the first view, in the state of the URL
     if (workbench) {
       document.addEventListener("lc-state", function () {
-        if (drawnLayer && wb().query() === drawnQuery) restyle();
-        else if (drawnLayer && viewBbox() === drawnBbox) renumber();
+        var w = wb();
+        if (drawnLayer && w.query() === drawnQuery) restyle();
+        else if (drawnLayer && viewBbox() === drawnBbox) {
+          if (w.byWalk() && walkerOf(w.query()) === walkerOf(drawnQuery)) {
+            // only thresholds changed: the walks are the same, so the page decides at once
+            // what geo decides (covered = reached and walk <= threshold), and shows it while
+            // the service's numbers are on their way
+            drawnLayer.eachLayer(function (layer) {
+              var p = layer.feature.properties;
+              w.types.forEach(function (t) {
+                var m = p[t + "_walk_m"];
+                if (m !== undefined) p[t + "_covered"] = m !== null && m <= w.limitM(t);
+              });
+            });
+            restyle();
+          }
+          renumber();
+        }
         else load();
       });
     }

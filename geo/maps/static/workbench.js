@@ -827,6 +827,13 @@
     api.isGap = function (p) { return inScope(p) && covered(p) === false; };
     api.opacity = function (p) { return inScope(p) ? 0.6 : 0.12; };
     api.kind = function () { return state.type; };
+    // whether the colours follow the walks alone (not capacity or completeness, which the
+    // service computes), and each type's threshold in metres for the walker shown: a large
+    // page repaints from the walks it has at once, as geo decides (walk <= threshold), then
+    // takes the service's numbers
+    api.byWalk = function () { return state.colour === "walk"; };
+    api.types = types;
+    api.limitM = function (t) { return state.minutes[t] * perMinute(state); };
     api.overlayUrl = overlayUrl;
     api.drawn = function (geojson) {
       byId = {};
