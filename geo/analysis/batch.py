@@ -186,6 +186,8 @@ def study_jobs(locations: Sequence[str | os.PathLike[str]], **options: Any) -> l
                 "是研究区目录吗？/ is it a study folder?"
             )
         name = _name_of(location)
+        if Path(location).exists():  # a folder: the same on a worker whose cwd differs
+            location = str(Path(location).resolve())
         seen[name] = seen.get(name, 0) + 1
         if seen[name] > 1:
             name = f"{name}-{seen[name]}"

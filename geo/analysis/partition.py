@@ -1,27 +1,31 @@
 """One study too big for one machine's time, in parts: compounds by 街道 (or grid cell),
 each part with the streets it can walk to plus a halo, computed apart and merged.
 
-Why a part gives the whole study's answer. A walk of ``d`` metres from a compound never
-leaves the disc of radius ``d`` around its start, and a walk starts at most the snapping
-limit ``s`` (250 m) from its compound's gate or outline, where it joins a street. A part
-therefore holds every street within ``reach + 3 s`` of its compounds and gates, and every
-facility within ``reach + 2 s`` (a facility joins a street at most ``s`` away): each walk of
-up to ``reach`` metres, and the facility at its end, lies wholly inside the part, and
-every walk inside the part is a walk of the whole network. So a compound's answer is exact
-wherever its nearest facility of every type is at most ``reach`` away, and ``within``
-counts (up to the threshold) are exact as ``reach`` is at least every threshold.
+Why a part gives the whole study's answer. A walk of ``d`` metres never leaves the disc of
+radius ``d`` around where it joins the street network, and that point is at most ``a``
+metres from the compound's gate or outline (``a``: the farthest any walk start of the
+study was attached to its street, 0 for the streets touching a compound) and a facility
+at most ``f`` metres from where it joins (the farthest any facility was attached, within
+the 250 m snapping limit). A part therefore holds every street within
+``reach + a + 2 f`` of its compounds and gates, and every facility within
+``reach + a + f``: each walk of up to ``reach`` metres, and the facility at its end, lies
+wholly inside the part, and every walk inside the part is a walk of the whole network.
+So a compound's answer is exact wherever its nearest facility of every type is at most
+``reach`` away, and its ``within`` counts are exact because ``reach`` is at least every
+threshold.
 
 Where two streets are equally near a facility or a gate the whole study's choice must be
-kept, so facilities and the compounds' walk starts are attached once, on the whole
-network, and given to the parts (edge numbers translated). A compound whose nearest
-facility of some type is farther than ``reach`` (or none is found) is computed again in a
-part with twice the reach, until the part is the whole study.
+kept (a facility 10 m off a street corner is as near to both streets), so facilities and
+the compounds' walk starts are attached once, on the whole network, and handed to the
+parts with their edges renumbered. A compound whose nearest facility of some type is
+farther than ``reach`` (or none is found) is computed again in a part with twice the
+reach, until the part is the whole study; ``reach`` starts at the largest threshold.
 
-What is shipped to a worker per part: its compounds, the facilities and the street
-arrays and lines within the halo, and the walk starts — for a 街道 of 2,000 compounds of
-the 20,000-compound grid city about a third of the city's streets (``benchmarks/batch.py``
-prints the sizes). The gap zones and isochrones are computed on the whole study, one task
-per stage and type (:func:`shape_tasks`).
+What is shipped to a worker per part: its compounds, the facilities and the streets
+(arrays and lines) within the halo, and the walk starts; ``benchmarks/batch.py`` prints
+their sizes. The gap zones and isochrones are computed on the whole study, one task per
+stage and type (:func:`shape_tasks`), because an area traced over the whole network is
+not the union of areas traced over overlapping parts to the byte.
 """
 
 from __future__ import annotations
