@@ -93,8 +93,10 @@ def _cmd_batch(args: argparse.Namespace, settings: Settings) -> int:
 
     params = WalkParams.parse(args.profile, args.minutes, args.metres, speed=args.speed)
     by = parse_partition(args.partition) if args.partition else "subdistrict"
+    # a local cluster shares this machine's network cache; remote workers use their own
+    cache = str(settings.cache) if args.scheduler in ("", "local") else None
     jobs = study_jobs(args.studies, params=params, network=args.network or settings.network,
-                      cache=str(settings.cache), circuity=args.circuity,
+                      cache=cache, circuity=args.circuity,
                       join_within=args.join_within, elderly_weight=args.elderly_weight)  # fmt: skip
     failed = 0
 
