@@ -49,16 +49,37 @@ def _files(folder: Path) -> dict[str, bytes]:
 
 
 def child(folders: list[str], out: str, workers: int | None) -> dict:
-    """Analyse the studies one after another in this process, as ``lifecircle analyze``."""
+    """Analyse the studies one after another in this process, as ``lifecircle analyze``
+    (``out`` ``warm``: only build their networks' cache and compile the kernels)."""
     from geo.analysis.batch import peak_mb
     from geo.analysis.run import analyze, write_outputs
     from geo.analysis.study import Study
 
-    start = time.perf_counter()
+    if out == "warm":
+        for folder in folders:
+            Study.load(folder)
+        analyze(Study.load(folders[0]), workers=1)
+        return {}
+    start, cpu = time.perf_counter(), _cpu()
     for folder in folders:
         study = Study.load(folder)
         write_outputs(analyze(study, workers=workers), Path(out) / Path(folder).name)
-    return {"seconds": time.perf_counter() - start, "peak_mb": peak_mb()}
+    return {"seconds": time.perf_counter() - start, "cpu": _cpu() - cpu, "peak_mb": peak_mb()}
+
+
+def _cpu() -> float:
+    """CPU seconds of this process and its finished children (forked isochrone workers)."""
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
+
+
+def _quiet(seconds: float) -> float:
+    """Wait up to ``seconds`` for a quiet machine (1-minute load average below 1); the
+    load average when the wait ended."""
+    end = time.monotonic() + seconds
+    while os.getloadavg()[0] > 1.0 and time.monotonic() < end:
+        time.sleep(5)
+    return os.getloadavg()[0]
 
 
 def _serial(folders: list[Path], out: Path, workers: int | None) -> dict:
@@ -70,9 +91,9 @@ def _serial(folders: list[Path], out: Path, workers: int | None) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def _warm(folder: Path) -> None:
+def _warm(folders: list[Path]) -> None:
     """Build the networks' cache and numba's compiled kernels once, before any timing."""
-    subprocess.run([sys.executable, __file__, "--child", str(folder / "warm"), str(folder)],
+    subprocess.run([sys.executable, __file__, "--child", "warm", *map(str, folders)],
                    capture_output=True, check=True)  # fmt: skip
 
 
@@ -81,6 +102,8 @@ def main() -> int:
     parser.add_argument("--size", type=int, default=2500, help="compounds per district")
     parser.add_argument("--no-parts", action="store_true", help="skip the 20k city in parts")
     parser.add_argument("--json", type=Path, help="also write the numbers here")
+    parser.add_argument("--wait-quiet", type=float, default=0.0, metavar="SECONDS",
+                        help="before each timing, wait up to this long for an idle machine")  # fmt: skip
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--child-workers", type=int, help=argparse.SUPPRESS)
     parser.add_argument("folders", nargs="*", help=argparse.SUPPRESS)
@@ -104,21 +127,26 @@ def main() -> int:
                    for i in range(DISTRICTS)]  # fmt: skip
         print(f"  {DISTRICTS} districts of {args.size:,}+ compounds; warming caches ...",
               flush=True)  # fmt: skip
-        for folder in folders:
-            _warm(folder)
+        _warm(folders)
+        numbers["load"] = {}
+        numbers["load"]["serial_default"] = _quiet(args.wait_quiet)
         print(f"  serial (analyze's default) ... load {os.getloadavg()[0]:.1f}", flush=True)
         numbers["serial_default"] = _serial(folders, work / "serial", None)
+        numbers["load"]["serial_one"] = _quiet(args.wait_quiet)
         print(f"  serial (one process) ... load {os.getloadavg()[0]:.1f}", flush=True)
         numbers["serial_one"] = _serial(folders, work / "serial1", 1)
+        numbers["load"]["batch"] = _quiet(args.wait_quiet)
         print(f"  batch on 2 workers ... load {os.getloadavg()[0]:.1f}", flush=True)
         start = time.perf_counter()
         with connect(None, 2) as client:
             numbers["cluster_start"] = time.perf_counter() - start
             jobs = study_jobs(folders)
             numbers["job_bytes"] = max(len(cloudpickle.dumps(job)) for job in jobs)
+            cpu = sum(client.run(_cpu).values())
             start = time.perf_counter()
             done = run_batch(jobs, work / "batch", client)
             numbers["batch"] = time.perf_counter() - start
+            numbers["batch_cpu"] = sum(client.run(_cpu).values()) - cpu
             numbers["worker_peak_mb"] = client.run(peak_mb)
             numbers["returned_mb"] = sum(
                 p.stat().st_size for p in (work / "batch").rglob("*") if p.is_file()
@@ -128,14 +156,14 @@ def main() -> int:
                        for f in folders)  # fmt: skip
             numbers["identical"] = same
             if not args.no_parts:
-                numbers["parts"] = _parts(work, client)
+                numbers["parts"] = _parts(work, client, args.wait_quiet)
     _report(numbers)
     if args.json:
         args.json.write_text(json.dumps(numbers, indent=2))
     return 0
 
 
-def _parts(work: Path, client) -> dict:
+def _parts(work: Path, client, wait: float) -> dict:
     import cloudpickle
     from city import write_city
 
@@ -146,9 +174,11 @@ def _parts(work: Path, client) -> dict:
     from geo.schema import FACILITY_LAYERS
 
     folder = write_city(work / "studies" / "city20k", 20_000)
-    _warm(folder)
+    _warm([folder])
+    _quiet(wait)
     print(f"  20k city whole ... load {os.getloadavg()[0]:.1f}", flush=True)
     whole = _serial([folder], work / "whole", None)
+    _quiet(wait)
     print(f"  20k city in parts on 2 workers ... load {os.getloadavg()[0]:.1f}", flush=True)
     start = time.perf_counter()
     done = run_partitioned(study_jobs([folder])[0], client, "subdistrict")
@@ -168,14 +198,17 @@ def _parts(work: Path, client) -> dict:
 def _report(n: dict) -> None:
     one, default = n["serial_one"]["seconds"], n["serial_default"]["seconds"]
     batch = n["batch"]
-    print(f"\n| {n['districts']} districts of {n['size']:,}+ compounds | wall s | peak MB |")
-    print("|---|---|---|")
+    load = n["load"]
+    print(f"\n| {n['districts']} districts of {n['size']:,}+ compounds | wall s | CPU s | peak MB "
+          "| load before |\n|---|---|---|---|---|")  # fmt: skip
     print(f"| serial, analyze's default (per-facility isochrones forked on 2 cores) | "
-          f"{default:.1f} | {n['serial_default']['peak_mb']:.0f} |")  # fmt: skip
-    print(f"| serial, one process | {one:.1f} | {n['serial_one']['peak_mb']:.0f} |")
+          f"{default:.1f} | {n['serial_default']['cpu']:.1f} | "
+          f"{n['serial_default']['peak_mb']:.0f} | {load['serial_default']:.1f} |")  # fmt: skip
+    print(f"| serial, one process | {one:.1f} | {n['serial_one']['cpu']:.1f} | "
+          f"{n['serial_one']['peak_mb']:.0f} | {load['serial_one']:.1f} |")  # fmt: skip
     peaks = ", ".join(f"{v:.0f}" for v in n["worker_peak_mb"].values())
     print(f"| batch, LocalCluster 2 workers x 1 thread | {batch:.1f} (+ {n['cluster_start']:.1f} "
-          f"start) | {peaks} per worker |")  # fmt: skip
+          f"start) | {n['batch_cpu']:.1f} | {peaks} per worker | {load['batch']:.1f} |")  # fmt: skip
     print(f"\nshipped per study: {n['job_bytes']} bytes of job; returned "
           f"{n['returned_mb']:.1f} MB of files")  # fmt: skip
     verdict = "PASS" if one / batch >= TARGET_SPEEDUP else "MISS"
