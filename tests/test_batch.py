@@ -83,12 +83,17 @@ def test_a_study_in_parts_on_the_cluster_writes_the_whole_runs_files(
         done = run_partitioned(jobs[0], client, "subdistrict")
         # and the plain batch of the same study through the library, for the same files
         run_batch(jobs, tmp_path / "batch", client)
+        # the command on an existing scheduler, by its address, waiting for its 2 workers
+        address = info["address"]
+        by_address = ["batch", str(districts[1]), "--out", str(tmp_path / "remote"), "--quiet"]
+        assert main([*by_address, "--scheduler", address, "--workers", "2"]) == 0
     assert done.error is None and done.peak_mb > 50
     serial = _serial(districts[1], tmp_path / "serial")
     assert sorted(done.files) == list(serial)
     for name, content in serial.items():
         assert done.files[name] == content, f"{name}: parts differ from the whole"
     assert _files(tmp_path / "batch" / districts[1].name) == serial
+    assert _files(tmp_path / "remote" / districts[1].name) == serial
 
 
 @pytest.fixture(scope="module")

@@ -25,6 +25,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import numpy as np
 import pandas as pd
@@ -48,6 +49,7 @@ __all__ = [
     "run_batch",
     "run_job",
     "run_partitioned",
+    "shown",
     "study_jobs",
 ]
 
@@ -139,10 +141,36 @@ def peak_mb() -> float:
 
 
 def _name_of(location: str) -> str:
-    scheme, colon, rest = location.partition(":")
-    path = rest if colon and len(scheme) > 1 and "/" not in scheme else location
-    name = Path(path.split("?")[0].rstrip("/")).name or Path(path).resolve().name
+    """A folder's name; a store URL's ``schema=`` (one per district on one database), else
+    the last part of its path (the database)."""
+    scheme, colon, _ = location.partition(":")
+    if colon and len(scheme) > 1 and "/" not in scheme:
+        url = urlsplit(location)
+        schema = parse_qs(url.query).get("schema")
+        name = schema[0] if schema else Path(url.path.rstrip("/")).name or (url.hostname or "")
+    else:
+        name = Path(location.rstrip("/")).name or Path(location).resolve().name
     return re.sub(r"[^\w.\-]+", "_", name) or "study"
+
+
+def shown(location: str) -> str:
+    """``location`` fit to print: a URL's password replaced by ``***``.
+
+    Parameters
+    ----------
+    location : str
+        A folder path or a store URL.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> shown("postgresql://planner:s3cret@db:5432/lifecircle?schema=yangpu")
+    'postgresql://planner:***@db:5432/lifecircle?schema=yangpu'
+    """
+    return re.sub(r"(://[^:/@]*:)[^@/]*@", r"\1***@", location)
 
 
 def study_jobs(locations: Sequence[str | os.PathLike[str]], **options: Any) -> list[BatchJob]:
@@ -164,7 +192,8 @@ def study_jobs(locations: Sequence[str | os.PathLike[str]], **options: Any) -> l
     Raises
     ------
     StoreError
-        A study is not a store: the message names it.
+        A study is not a store (a folder that does not exist, an unknown store type):
+        the message names it. A store without compounds fails in :func:`run_job`.
     QueryError
         No study was given.
     """
@@ -176,15 +205,10 @@ def study_jobs(locations: Sequence[str | os.PathLike[str]], **options: Any) -> l
     seen: dict[str, int] = {}
     for given in locations:
         location = os.fspath(given)
-        try:
-            store = open_store(location)
+        try:  # a missing folder or an unknown store type, before anything is sent
+            open_store(location)
         except StoreError as exc:
-            raise StoreError(f"研究区 / study {location}: {exc}") from None
-        if "residential_areas" not in store.layers():
-            raise StoreError(
-                f"研究区没有小区图层 / study {location} has no residential_areas layer: "
-                "是研究区目录吗？/ is it a study folder?"
-            )
+            raise StoreError(f"研究区 / study {shown(location)}: {exc}") from None
         name = _name_of(location)
         if Path(location).exists():  # a folder: the same on a worker whose cwd differs
             location = str(Path(location).resolve())
@@ -233,7 +257,7 @@ def run_job(job: BatchJob) -> StudyDone:
         done.files = encode_outputs(result)
         done.table = summary_table(result)
     except LifecircleError as exc:
-        done.error = f"{job.location}: {exc}"
+        done.error = f"{shown(job.location)}: {exc}"
     done.seconds = time.perf_counter() - start
     done.peak_mb = peak_mb()
     return done
@@ -480,6 +504,6 @@ def run_partitioned(
         done.table = summary_table(result)
         done.peak_mb = max(client.run(peak_mb).values())
     except LifecircleError as exc:
-        done.error = f"{job.location}: {exc}"
+        done.error = f"{shown(job.location)}: {exc}"
     done.seconds = time.perf_counter() - start
     return done
