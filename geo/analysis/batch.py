@@ -451,7 +451,8 @@ def run_partitioned(
 
     The client loads the study and cuts the parts (:mod:`geo.analysis.partition`), so it
     needs the memory of the whole study; the workers get the parts and, for the shapes,
-    the whole study once.
+    the whole study once. The capacity ratios (each facility shared among every compound
+    that walks to it, across parts) are computed by the client, on the whole study.
 
     Parameters
     ----------
