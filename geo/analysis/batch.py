@@ -403,11 +403,18 @@ def run_batch(
             for job in jobs:
                 finish(run_job(job))
         else:
-            from distributed import as_completed
+            from distributed import KilledWorker, as_completed
 
             futures = client.map(run_job, list(jobs), pure=False)
+            named = {future.key: job for future, job in zip(futures, jobs, strict=True)}
             for future in as_completed(futures):
-                finish(future.result())
+                try:
+                    result = future.result()
+                except KilledWorker:  # its workers died (out of memory, say): the others go on
+                    job = named[future.key]
+                    result = StudyDone(job.name, error=f"{shown(job.location)}: worker 进程退出 "
+                                       "/ its worker processes died (out of memory?)")  # fmt: skip
+                finish(result)
                 future.release()
     finally:
         bar.close()
