@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 
 from pydantic import ValidationError as PydanticValidationError
 
-from geo import cli_district, cli_store, cli_surface
+from geo import cli_batch, cli_district, cli_store, cli_surface
 from geo.errors import LifecircleError, ValidationError
 from geo.layers.store import open_store
 from geo.schema import LAYER_NAMES
@@ -78,6 +78,7 @@ def _with_examples(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
             **cli_district.EXAMPLES,
             **cli_store.EXAMPLES,
             **cli_surface.EXAMPLES,
+            **cli_batch.EXAMPLES,
         }.get(name)
         if not lines:
             continue
@@ -335,6 +336,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_district.add_parsers(sub, data_help)
     cli_store.add_parsers(sub, data_help)
     cli_surface.add_parsers(sub, data_help)
+    cli_batch.add_parsers(sub, data_help)
     _with_examples(sub)
     return parser
 
@@ -518,7 +520,7 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
     "validate": _cmd_validate, "import": _cmd_import, "export": _cmd_export,
     "analyze": _cmd_analyze, "map": _cmd_map, "network": _cmd_network,
     "schema": _cmd_schema, **cli_district.COMMANDS, **cli_store.COMMANDS,
-    **cli_surface.COMMANDS,
+    **cli_surface.COMMANDS, **cli_batch.COMMANDS,
 }  # fmt: skip
 
 

@@ -151,12 +151,13 @@ def test_help_in_a_real_subprocess() -> None:
 def test_every_command_teaches_by_examples_that_parse() -> None:
     import shlex
 
+    from geo import cli_batch
     from geo.cli import _EXAMPLES, build_parser
     from geo.cli_district import EXAMPLES
     from geo.cli_store import EXAMPLES as STORE_EXAMPLES
     from geo.cli_surface import EXAMPLES as SURFACE_EXAMPLES
 
-    examples = {**_EXAMPLES, **EXAMPLES, **STORE_EXAMPLES, **SURFACE_EXAMPLES}
+    examples = {**_EXAMPLES, **EXAMPLES, **STORE_EXAMPLES, **SURFACE_EXAMPLES, **cli_batch.EXAMPLES}
     parser = build_parser()
     commands = parser._subparsers._group_actions[0].choices
     assert set(examples) == set(commands)  # no command without examples

@@ -9,4 +9,6 @@
 - :mod:`~geo.analysis.routes` — the walk to a facility as a line;
 - :mod:`~geo.analysis.planning` — scenarios and recommended sites;
 - :mod:`~geo.analysis.run` — the whole ``lifecircle analyze`` run and its output files.
+- :mod:`~geo.analysis.batch` — ``lifecircle batch``: many studies on dask.distributed;
+- :mod:`~geo.analysis.partition` — one big study's coverage in parts with halos.
 """

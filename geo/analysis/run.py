@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -44,7 +44,14 @@ from geo.network.graph import components_report
 from geo.schema import FACILITY_LAYERS
 from geo.version import __version__
 
-__all__ = ["Analysis", "analyze", "available_cores", "summary_table", "write_outputs"]
+__all__ = [
+    "Analysis",
+    "analyze",
+    "available_cores",
+    "encode_outputs",
+    "summary_table",
+    "write_outputs",
+]
 
 
 @dataclass
@@ -78,6 +85,8 @@ def analyze(
     progress: bool = False,
     workers: int | None = None,
     timings: dict[str, float] | None = None,
+    area_results: pd.DataFrame | None = None,
+    shapes: bool = True,
 ) -> Analysis:
     """Run the whole analysis on a study.
 
@@ -98,6 +107,12 @@ def analyze(
     timings : dict, optional
         Filled with the seconds each stage took (``coverage``, ``gap zones``,
         ``isochrones``, ``per facility``, ``opportunities``), for benchmarks.
+    area_results : pandas.DataFrame, optional
+        :func:`~geo.analysis.coverage.analyze_areas` of the study's areas with ``params``,
+        when already computed (:mod:`geo.analysis.partition` computes it in parts).
+    shapes : bool
+        Compute the gap zones and isochrones (with a network); False leaves them None,
+        for a caller that computes them elsewhere.
 
     Returns
     -------
@@ -116,7 +131,8 @@ def analyze(
         raise QueryError(
             f"老人权重不能为负 / elderly weight cannot be negative, got {elderly_weight:g}"
         )
-    steps = ["coverage", "gaps", "isochrones", "per facility"] if network else ["coverage"]
+    shaped = network and shapes
+    steps = ["coverage", "gaps", "isochrones", "per facility"] if shaped else ["coverage"]
     bar = tqdm(total=len(steps), desc="分析 / analysing", unit="step", disable=not progress)
     areas = study.layers["residential_areas"]
     if not len(areas):
@@ -128,7 +144,7 @@ def analyze(
     clock = _Clock(timings)
     # gates snapped once per study (and fragment rule), kept in study.memo for every step
     origins = area_origins(study, areas)
-    result = analyze_areas(study, params)
+    result = area_results if area_results is not None else analyze_areas(study, params)
     bar.update()
     supply = capacity(study, params)
     coverage = areas.join(result).join(supply.areas)
@@ -139,7 +155,7 @@ def analyze(
     complete = completeness(study)
     clock.lap("completeness")
     zones = iso = per_facility = None
-    if network:
+    if shaped:
         zones = gap_zones(study, params)
         bar.update()
         clock.lap("gap zones")
@@ -278,13 +294,78 @@ def _csv_bytes(frame: pd.DataFrame, index: bool = True) -> bytes:
     return safe_table(frame).to_csv(index=index).encode("utf-8-sig")  # no runnable cell
 
 
-def write_outputs(analysis: Analysis, out: str | os.PathLike[str]) -> list[Path]:
-    """Write every output file into ``out`` (created if missing); return their paths.
+def encode_outputs(analysis: Analysis) -> dict[str, bytes]:
+    """Every output file's name and content, as :func:`write_outputs` writes them.
 
     Parameters
     ----------
     analysis : Analysis
         As :func:`analyze` returns it.
+
+    Returns
+    -------
+    dict of str to bytes
+        In the order of :func:`write_outputs`; what a worker of ``lifecircle batch``
+        sends back, so that no folder needs to be shared with it.
+    """
+    files: dict[str, bytes] = {}
+    coverage = analysis.coverage
+    files["coverage.geojson"] = to_feature_collection(coverage, "residential_areas")
+    table = pd.DataFrame(coverage.drop(columns=coverage.geometry.name))
+    centre = coverage.geometry.representative_point()
+    table.insert(0, "lat", centre.y.round(7))
+    table.insert(0, "lon", centre.x.round(7))
+    files["coverage.csv"] = _csv_bytes(table, index=False)
+    summary: dict[str, Any] = {
+        "settings": analysis.settings,
+        "summary": json.loads(analysis.summary.to_json(orient="records", force_ascii=False)),
+        "gap_areas": len(analysis.gap_areas),
+        "opportunities": len(analysis.opportunities),
+    }
+    if analysis.capacity is not None:
+        summary["capacity"] = json.loads(
+            analysis.capacity.summary.to_json(orient="records", force_ascii=False)
+        )
+    complete = analysis.completeness
+    if complete is not None:
+        areas = coverage.loc[complete.index]
+        lack = lacking(areas, complete, "elderly")
+        summary["completeness"] = {
+            "summary": _records(completeness_summary(areas, complete)),
+            "facilities": complete.attrs.get("facilities", {}),
+            "lacking_elderly": _records(lack[lack["rank"] <= 3]),
+        }
+    files["summary.json"] = json.dumps(summary, ensure_ascii=False, indent=2).encode("utf-8")
+    files["gap_areas.csv"] = _csv_bytes(analysis.gap_areas.rename_axis("id"))
+    if analysis.capacity is not None:
+        files["capacity.csv"] = _csv_bytes(_facility_table(analysis.capacity), index=False)
+    if analysis.under_served is not None:
+        files["under_served.csv"] = _csv_bytes(
+            _under_served_table(analysis.under_served), index=False
+        )
+    if complete is not None:
+        files["completeness.csv"] = _csv_bytes(completeness_table(coverage, complete), index=False)
+    files["opportunities.geojson"] = to_feature_collection(analysis.opportunities)
+    if analysis.gap_zones is not None:
+        files["gaps.geojson"] = to_feature_collection(analysis.gap_zones)
+    if analysis.isochrones is not None:
+        files["isochrones.geojson"] = to_feature_collection(analysis.isochrones)
+    if analysis.facility_isochrones is not None:
+        files["isochrones_per_facility.geojson"] = to_feature_collection(
+            analysis.facility_isochrones
+        )
+    return files
+
+
+def write_outputs(
+    analysis: Analysis | Mapping[str, bytes], out: str | os.PathLike[str]
+) -> list[Path]:
+    """Write every output file into ``out`` (created if missing); return their paths.
+
+    Parameters
+    ----------
+    analysis : Analysis or mapping of str to bytes
+        As :func:`analyze` returns it, or its files as :func:`encode_outputs` makes them.
     out : path-like
         The output folder; files already there with the same names are replaced.
 
@@ -310,53 +391,11 @@ def write_outputs(analysis: Analysis, out: str | os.PathLike[str]) -> list[Path]
             f"无法建立输出目录 / cannot make the output folder {folder}: {exc.strerror}; "
             "换一个 --out / choose another --out"
         ) from exc
+    files = analysis if not isinstance(analysis, Analysis) else encode_outputs(analysis)
     written: list[Path] = []
-
-    def put(name: str, content: bytes) -> None:
+    for name, content in files.items():
         atomic_write_bytes(folder / name, content)
         written.append(folder / name)
-
-    coverage = analysis.coverage
-    put("coverage.geojson", to_feature_collection(coverage, "residential_areas"))
-    table = pd.DataFrame(coverage.drop(columns=coverage.geometry.name))
-    centre = coverage.geometry.representative_point()
-    table.insert(0, "lat", centre.y.round(7))
-    table.insert(0, "lon", centre.x.round(7))
-    put("coverage.csv", _csv_bytes(table, index=False))
-    summary: dict[str, Any] = {
-        "settings": analysis.settings,
-        "summary": json.loads(analysis.summary.to_json(orient="records", force_ascii=False)),
-        "gap_areas": len(analysis.gap_areas),
-        "opportunities": len(analysis.opportunities),
-    }
-    if analysis.capacity is not None:
-        summary["capacity"] = json.loads(
-            analysis.capacity.summary.to_json(orient="records", force_ascii=False)
-        )
-    complete = analysis.completeness
-    if complete is not None:
-        areas = coverage.loc[complete.index]
-        lack = lacking(areas, complete, "elderly")
-        summary["completeness"] = {
-            "summary": _records(completeness_summary(areas, complete)),
-            "facilities": complete.attrs.get("facilities", {}),
-            "lacking_elderly": _records(lack[lack["rank"] <= 3]),
-        }
-    put("summary.json", json.dumps(summary, ensure_ascii=False, indent=2).encode("utf-8"))
-    put("gap_areas.csv", _csv_bytes(analysis.gap_areas.rename_axis("id")))
-    if analysis.capacity is not None:
-        put("capacity.csv", _csv_bytes(_facility_table(analysis.capacity), index=False))
-    if analysis.under_served is not None:
-        put("under_served.csv", _csv_bytes(_under_served_table(analysis.under_served), index=False))
-    if complete is not None:
-        put("completeness.csv", _csv_bytes(completeness_table(coverage, complete), index=False))
-    put("opportunities.geojson", to_feature_collection(analysis.opportunities))
-    if analysis.gap_zones is not None:
-        put("gaps.geojson", to_feature_collection(analysis.gap_zones))
-    if analysis.isochrones is not None:
-        put("isochrones.geojson", to_feature_collection(analysis.isochrones))
-    if analysis.facility_isochrones is not None:
-        put("isochrones_per_facility.geojson", to_feature_collection(analysis.facility_isochrones))
     return written
 
 
