@@ -26,7 +26,7 @@ from geo.analysis.completeness import completeness
 from geo.analysis.coverage import analyze_areas, summarize
 from geo.analysis.isochrones import gap_zones, isochrones
 from geo.analysis.networks import NetworkChoice, resolve_network
-from geo.analysis.params import WalkParams
+from geo.analysis.params import THRESHOLDS_PATTERN, WalkParams
 from geo.analysis.study import Study
 from geo.analysis.surface import Surface, surface
 from geo.layers.folder import FolderStore
@@ -546,7 +546,9 @@ _CRS = Query(
     examples=["gcj02"],
 )
 _MINUTES = Query(
-    description="阈值 / thresholds, e.g. clinics=15,charging_points=5 (default: 15/15/5)",
+    description="阈值（分钟，大于 0、至多 120）/ thresholds in minutes, more than 0 and at most "
+    "120, e.g. clinics=15,charging_points=5 (default: 15/15/5)",
+    json_schema_extra={"pattern": THRESHOLDS_PATTERN},  # checked by WalkParams.parse
     examples=["clinics=15,neighbor_centers=15,charging_points=5"],
 )
 _SPEED = Query(

@@ -22,7 +22,7 @@ from geo.errors import (
 )
 from geo.layers.edit import PreconditionRequiredError, StaleVersionError
 
-__all__ = ["STATUS", "problem", "register"]
+__all__ = ["STATUS", "RuleConflictError", "problem", "register"]
 
 PROBLEM_JSON = "application/problem+json"
 #: What a 503 tells the client to wait before trying again, seconds.
@@ -30,10 +30,18 @@ RETRY_AFTER_S = 2
 
 logger = logging.getLogger("lifecircle")
 
+
+class RuleConflictError(ValidationError):
+    """A write whose body matches the document's schema but breaks a layer rule the schema
+    cannot state (a ring crossing itself, a point outside the study region, values that
+    disagree): 409, not 422, since the document called the body valid."""
+
+
 #: Most specific first: the first class an error is an instance of decides its status.
 STATUS: list[tuple[type[LifecircleError], int, str]] = [
     (UnknownLayerError, 404, "Not Found"),
     (NotFoundError, 404, "Not Found"),
+    (RuleConflictError, 409, "Conflict with the layer rules"),
     (ValidationError, 422, "Invalid data"),
     (PreconditionRequiredError, 428, "Precondition Required"),
     (StaleVersionError, 412, "Precondition Failed"),

@@ -5,17 +5,52 @@ problems (:mod:`api.errors`); it leaves out the 404 of a path with an unknown id
 of a body over ``LIFECIRCLE_MAX_BODY_BYTES``. :func:`describe_errors` sets that right on the
 generated document, once: every error as ``application/problem+json`` with a
 :data:`PROBLEM_SCHEMA`.
+
+The document also says which requests are valid, so that a request it calls valid is
+accepted and one it calls invalid is refused (``schemathesis --checks all`` holds the
+service to it, ``benchmarks/api_schema.py``). The query strings with a form of their own
+(thresholds ``clinics=15,…``, isochrone minutes, ``properties``, dates, scenario names and
+entries, candidate points) carry the same regular expression the server parses them with
+(:data:`geo.analysis.params.THRESHOLDS_PATTERN` and the like). :func:`describe_collections`
+documents each collection's items on a path of its own, as pygeoapi does: its property
+filters, its Feature body (:func:`api.routes.collections.feature_schema`, which the write
+routes check) and an example its rules accept; the isochrones of a feature only for the
+facility layers. ``lon`` and ``lat`` of ``/isochrones`` come together or not at all: one
+exploded object parameter with ``dependentRequired``.
+
+What the data decides, the schema cannot state; those answers are chosen from what HTTP
+allows for a request that is well formed:
+
+- a 街道 the study does not have (``subdistrict=`` of the pages, ``/gaps*``, ``/reports``,
+  ``/renovation/progress``): 404, naming the 街道 there are — a named area not found;
+- a facility or renovation project a plan names that the layers do not have: 404 in the
+  query of ``GET /maps/scenario``, 409 in the body of ``POST``/``PUT /scenarios`` (a
+  conflict with the layers as they are now);
+- a Feature that matches its layer's schema but breaks a rule the schema cannot state (a
+  ring that crosses itself, a point outside the study region, a changed id, values that
+  disagree; any refused merge patch): 409 with the rules' bilingual ``errors``; a body that
+  does not match the schema stays a 422;
+- a point too far from every street (``/catchment``, ``/isochrones``): 200 with nothing
+  reached and the bilingual ``reason``, as ``/nearest`` answers;
+- ``candidates=points`` without ``points``: 200 with no site and the ``reason``; ``points``
+  with another source of candidates are checked and left aside.
 """
 
 from __future__ import annotations
 
+import copy
 import json
 from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
-__all__ = ["PROBLEM_SCHEMA", "describe_errors", "install"]
+from api.routes.analysis import COVERAGE_PROPERTIES
+from api.routes.collections import COLLECTIONS, COVERAGE, READ_ONLY, VIEWS, feature_schema
+from api.routes.items import FEATURE_EXAMPLES
+from geo.schema import FACILITY_LAYERS, get_layer
+
+__all__ = ["PROBLEM_SCHEMA", "describe_collections", "describe_errors", "install"]
 
 PROBLEM = "application/problem+json"
 #: RFC 9457 problem details, as :func:`api.errors.problem` writes them.
@@ -97,6 +132,133 @@ def _ours(response: dict[str, Any]) -> bool:
     return PROBLEM in response.get("content", {})
 
 
+_ITEMS = "/collections/{layer}/items"
+_ITEM = _ITEMS + "/{feature_id}"
+_ISOCHRONES = _ITEM + "/isochrones"
+_FILTER = "按属性筛选：等于（按文字，不分大小写）/ property filter: equal as text, ignoring case"
+#: Query parameters of ``/items`` that are not property filters.
+_NOT_FILTERS = {"limit", "offset", "bbox", "f", "crs", "bbox-crs", "datetime", "properties"}
+
+
+def _filters(collection: str) -> list[str]:
+    """The properties a collection's items can be filtered by (its queryables)."""
+    if collection == COVERAGE:  # the default coverage: no custom walker's column
+        return [name for name in COVERAGE_PROPERTIES if not name.endswith("_custom")]
+    layer = VIEWS[collection][0] if collection in VIEWS else collection
+    return [field.name for field in get_layer(layer).fields]
+
+
+def _feature_body(layer: str, replace: bool) -> dict[str, Any]:
+    example = copy.deepcopy(FEATURE_EXAMPLES[layer])
+    if replace:  # the id comes from the URL
+        example["properties"].pop("id", None)
+    content = {"schema": feature_schema(layer), "example": example}
+    return {"required": True, "content": {t: content for t in
+            ("application/geo+json", "application/json")}}  # fmt: skip
+
+
+def _patch_body(layer: str, operation: dict[str, Any]) -> None:
+    example = FEATURE_EXAMPLES[layer]
+    for content in operation.get("requestBody", {}).get("content", {}).values():
+        content.get("examples", {}).get("feature", {})["value"] = {
+            "properties": {"name": example["properties"]["name"]},
+            "geometry": example["geometry"],
+        }
+
+
+def _for(collection: str, path: str, operations: dict[str, Any]) -> dict[str, Any]:
+    """The operations of a ``{layer}`` path for one collection: no ``layer`` parameter, its
+    own filters and bodies, reads only for a read-only collection."""
+    out: dict[str, Any] = {}
+    for method, operation in operations.items():
+        if collection in READ_ONLY and method not in ("get", "head", "options"):
+            continue
+        operation = copy.deepcopy(operation)
+        params = [
+            p for p in operation.get("parameters", []) if p.get("name") not in ("layer", "filters")
+        ]
+        if path == _ITEMS and method == "get":
+            params += [{"name": name, "in": "query", "required": False, "description": _FILTER,
+                        "schema": {"type": "string"}}
+                       for name in _filters(collection) if name not in _NOT_FILTERS]  # fmt: skip
+        operation["parameters"] = params
+        if "operationId" in operation:
+            operation["operationId"] += f"_{collection}"
+        operation["summary"] = f"{operation.get('summary', '')} ({collection})"
+        if method in ("post", "put"):
+            operation["requestBody"] = _feature_body(collection, replace=method == "put")
+        if method == "patch":
+            _patch_body(collection, operation)
+        if method == "options":
+            writes = "" if collection in READ_ONLY else ", POST" if path == _ITEMS else (
+                ", PUT, PATCH, DELETE")  # fmt: skip
+            operation["responses"]["204"]["headers"] = {"Allow": {
+                "description": "允许的方法（写入仅当服务器设有令牌）/ the methods allowed (writes "
+                "only when the server has a token)",
+                "schema": {"type": "string"}, "example": f"GET, HEAD, OPTIONS{writes}"}}  # fmt: skip
+        out[method] = operation
+    return out
+
+
+def describe_collections(document: dict[str, Any]) -> dict[str, Any]:
+    """Give each collection its own ``/collections/<id>/items`` paths (pygeoapi's way):
+    its property filters, its Feature body with an example its rules accept, no write
+    methods for a read-only one, isochrones for a facility layer only.
+
+    Parameters
+    ----------
+    document : dict
+        An OpenAPI document as FastAPI generates it.
+
+    Returns
+    -------
+    dict
+        The same document, changed in place.
+    """
+    paths = document.get("paths", {})
+    templates = {path: paths.pop(path) for path in (_ITEMS, _ITEM, _ISOCHRONES) if path in paths}
+    for collection in COLLECTIONS:
+        for path, operations in templates.items():
+            if path == _ISOCHRONES and collection not in FACILITY_LAYERS:
+                continue
+            concrete = path.replace("{layer}", collection)
+            paths[concrete] = _for(collection, path, operations)
+    _paired(paths.get("/isochrones", {}).get("get"), "lon", "lat", "point")
+    return document
+
+
+def _paired(operation: dict[str, Any] | None, first: str, second: str, name: str) -> None:
+    """Two query parameters that come together or not at all, as one exploded object."""
+    if operation is None:
+        return
+    params = {p["name"]: p for p in operation.get("parameters", [])}
+    if first not in params or second not in params:
+        return
+
+    def plain(schema: dict[str, Any]) -> dict[str, Any]:
+        branches = [b for b in schema.get("anyOf", [schema]) if b.get("type") != "null"]
+        return {k: v for k, v in branches[0].items() if k != "title"}
+
+    pair = {
+        "name": name,
+        "in": "query",
+        "required": False,
+        "style": "form",
+        "explode": True,
+        "description": f"{first} 与 {second} 同时给出或都不给 / {first} and {second} "
+        "together, or neither",
+        "schema": {
+            "type": "object",
+            "properties": {first: plain(params[first]["schema"]),
+                           second: plain(params[second]["schema"])},
+            "dependentRequired": {first: [second], second: [first]},
+            "additionalProperties": False,
+        },
+    }  # fmt: skip
+    kept = [p for p in operation["parameters"] if p["name"] not in (first, second)]
+    operation["parameters"] = [pair, *kept]
+
+
 def install(app: FastAPI) -> None:
     """Make ``app.openapi()`` return the corrected document (built once, then cached).
 
@@ -114,7 +276,7 @@ def install(app: FastAPI) -> None:
         if app.openapi_schema is None:
             document = get_openapi(title=app.title, version=app.version,
                                    description=app.description, routes=app.routes)  # fmt: skip
-            app.openapi_schema = describe_errors(document)
+            app.openapi_schema = describe_errors(describe_collections(document))
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]

@@ -37,6 +37,7 @@ def main() -> int:
     parser.add_argument("--minutes", type=float, default=5.0, help="time budget (default 5)")
     parser.add_argument("--checks", default="all", help="schemathesis checks (default all)")
     parser.add_argument("--port", type=int, default=8790)
+    parser.add_argument("--log", type=Path, help="write schemathesis's whole output here")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp()) / "data"
     shutil.copytree(ROOT / "data" / "layers", folder)
@@ -57,14 +58,19 @@ def main() -> int:
         command = [str(st), "run", f"{base}/openapi.json", "--checks", args.checks,
                    "--phases", "examples,coverage,fuzzing,stateful",
                    "--max-time", str(int(args.minutes * 60)), "--continue-on-failure",
-                   "-H", f"Authorization: Bearer {TOKEN}", "--no-color"]  # fmt: skip
+                   "-H", f"Authorization: Bearer {TOKEN}", "--no-color",
+                   # a /reports PDF takes seconds, more on a busy machine (the default is 10)
+                   "--request-timeout", "60", "--max-response-time", "60"]  # fmt: skip
         print(" ".join(command), flush=True)
         started = time.perf_counter()
-        done = subprocess.run(command, capture_output=True, text=True)
+        # in the temporary folder: schemathesis keeps its cache (.schemathesis/) in its cwd
+        done = subprocess.run(command, capture_output=True, text=True, cwd=folder.parent)
         took = time.perf_counter() - started
     finally:
         server.terminate()
         server.wait(timeout=30)
+    if args.log:
+        args.log.write_text(done.stdout + done.stderr, encoding="utf-8")
     summary = (
         done.stdout[done.stdout.find("SUMMARY") :] if "SUMMARY" in done.stdout else done.stdout
     )

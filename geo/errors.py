@@ -21,6 +21,7 @@ __all__ = [
     "SourceReadError",
     "StoreError",
     "UnknownLayerError",
+    "UnreachableError",
     "ValidationError",
 ]
 
@@ -152,3 +153,7 @@ class NetworkError(LifecircleError, ValueError):
 
 class QueryError(LifecircleError, ValueError):
     """A query parameter that cannot be used (a malformed bbox, an unknown filter field)."""
+
+
+class UnreachableError(QueryError):
+    """A point too far from every street to start a walk from (the reason says how far)."""

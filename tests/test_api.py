@@ -134,13 +134,27 @@ def test_a_limit_above_the_cap_is_capped_not_refused(client: httpx.Client) -> No
     [
         {"bbox": "1,2,3"},
         {"bbox": "a,b,c,d"},
-        {"bbox": "121.6,31.2,121.5,31.3"},
+        {"bbox": "1e2,31.2,121.5,31.3"},  # plain decimals, as the document's pattern says
         {"limit": 0},
         {"offset": -1},
     ],
 )
 def test_bad_parameters_are_problems_not_500(client: httpx.Client, params: dict) -> None:
     assert_problem(client.get("/collections/clinics/items", params=params), 400)
+
+
+def test_a_bbox_west_of_its_east_edge_crosses_the_antimeridian(client: httpx.Client) -> None:
+    def matched(bbox: str) -> int:
+        answer = client.get("/collections/clinics/items", params={"bbox": bbox})
+        assert answer.status_code == 200, answer.text
+        return answer.json()["numberMatched"]
+
+    every = matched("-180,-90,180,90")
+    assert every > 0
+    assert matched("100,-90,-170,90") == every  # 100°E→180°, then −180°→−170°: Shanghai in
+    assert matched("170,-90,-170,90") == 0  # 170°E→180°→170°W: no clinic
+    assert matched("100,90,180,-90") == every  # latitudes in either order
+    assert matched("-999,-99,999,99") == every  # cut at the world's edges
 
 
 def test_unknown_layers_and_paths_never_reach_the_disk(client: httpx.Client) -> None:
@@ -185,3 +199,17 @@ def test_map_page_escapes_data(client: httpx.Client) -> None:
 def test_gzip_for_large_bodies(client: httpx.Client) -> None:
     response = client.get("/", headers={"Accept-Encoding": "gzip", **BROWSER})
     assert response.headers.get("content-encoding") == "gzip"
+
+
+def test_the_document_is_the_openapi_version_the_landing_page_and_conformance_say(
+    client: httpx.Client,
+) -> None:
+    document = client.get("/openapi.json").json()
+    assert document["openapi"].startswith("3.1.")
+    landing = client.get("/", headers={"Accept": "application/json"}).json()
+    (desc,) = [link for link in landing["links"] if link["rel"] == "service-desc"]
+    assert desc["type"].endswith("version=3.1")
+    # OGC API – Features Part 1's oas30 class is for an OpenAPI 3.0 document: not claimed
+    claims = client.get("/conformance").json()["conformsTo"]
+    assert not any(claim.endswith("/conf/oas30") for claim in claims)
+    assert any(claim.endswith("/conf/core") for claim in claims)

@@ -243,8 +243,10 @@ def test_isochrones_of_a_whole_type(client: httpx.Client, study: Study) -> None:
     assert polygons[1].contains(polygons[0].representative_point())
     for clinic in study.facilities("clinics").geometry.values[:3]:
         assert polygons[0].buffer(1e-4).contains(clinic)  # 5 minutes reach the clinic itself
-    assert client.get("/isochrones").status_code == 400
-    assert client.get("/isochrones", params={"lon": POINT[0], "type": "clinics"}).status_code == 400
+    # without a point, the type's (clinics by default); lon without lat is half a point
+    assert client.get("/isochrones", params={"minutes": "5,15"}).json() == body
+    lonely = client.get("/isochrones", params={"lon": POINT[0], "type": "clinics"})
+    assert lonely.status_code == 400 and "lon and lat together" in lonely.json()["detail"]
 
 
 def test_isochrones_and_opportunities(client: httpx.Client) -> None:
@@ -257,10 +259,13 @@ def test_isochrones_and_opportunities(client: httpx.Client) -> None:
     one = client.get("/collections/clinics/items/clinic-007/isochrones", params={"minutes": "10"})
     assert one.json()["features"][0]["properties"]["facility_id"] == "clinic-007"
     assert client.get("/collections/clinics/items/nope/isochrones").status_code == 404
-    assert (
-        client.get("/collections/residential_areas/items/ra-cb-001/isochrones").status_code == 400
-    )
-    assert client.get("/isochrones", params={"lon": 0, "lat": 0}).status_code == 400
+    # only a facility has isochrones: the path of a compound's is not there
+    compound = client.get("/collections/residential_areas/items/ra-cb-001/isochrones")
+    assert compound.status_code == 404 and "only facilities" in compound.json()["detail"]
+    # a point no street is near: nothing reached, and why (as /nearest)
+    far = client.get("/isochrones", params={"lon": 0, "lat": 0})
+    assert far.status_code == 200 and far.json()["features"] == []
+    assert "cannot be reached" in far.json()["reason"] and "无法到达" in far.json()["reason"]
     opportunities = client.get("/opportunities").json()["features"]
     assert opportunities and all(f["properties"]["missing"] for f in opportunities)
 
@@ -322,9 +327,18 @@ def test_openapi_has_examples_for_every_endpoint(client: httpx.Client) -> None:
         "/isochrones",
         "/opportunities",
         "/capacity",
-        "/collections/{layer}/items",
+        "/collections/clinics/items",
+        "/collections/coverage/items",
     ):
         assert path in spec["paths"], path
+    # a path per collection, with its own property filters (pygeoapi's way), writes only to
+    # a layer, isochrones only of a facility
+    assert "/collections/{layer}/items" not in spec["paths"]
+    filters = {p["name"] for p in spec["paths"]["/collections/clinics/items"]["get"]["parameters"]}
+    assert {"level", "beds"} <= filters and "status" not in filters
+    assert "post" not in spec["paths"]["/collections/coverage/items"]
+    assert "/collections/clinics/items/{feature_id}/isochrones" in spec["paths"]
+    assert "/collections/residential_areas/items/{feature_id}/isochrones" not in spec["paths"]
     schemas = spec["components"]["schemas"]
 
     def shown(node) -> str:  # the operation with its request-body models spelled out
@@ -372,9 +386,9 @@ def test_a_bug_is_a_logged_problem_with_the_request_id(client, monkeypatch, capl
     assert any("probe-42" in r.getMessage() and r.exc_info for r in caplog.records)
 
 
-def test_an_unknown_subdistrict_is_a_400_listing_the_known_ones(client: httpx.Client) -> None:
+def test_an_unknown_subdistrict_is_a_404_listing_the_known_ones(client: httpx.Client) -> None:
     answer = client.get("/", params={"subdistrict": "不存在街道", "tiles": "none", "f": "html"})
-    assert answer.status_code == 400
+    assert answer.status_code == 404
     assert answer.headers["content-type"] == "application/problem+json"
     assert "长白新村街道" in answer.json()["detail"]
     chosen = client.get("/", params={"subdistrict": "长白新村街道", "tiles": "none", "f": "html"})

@@ -55,9 +55,19 @@ def test_scenario_matches_the_library(served) -> None:
 
 def test_bad_scenario_is_400_naming_the_entry(served) -> None:
     client, _ = served
+    # well formed, but no such clinic: a conflict with the layers as they are (409)
     response = client.post("/scenarios", json={"remove": [{"type": "clinics", "id": "x"}]})
-    assert response.status_code == 400
-    assert "remove #1" in response.json()["detail"]
+    assert response.status_code == 409
+    assert (
+        "remove #1" in response.json()["detail"] and "no x in clinics" in response.json()["detail"]
+    )
+    # not as the document says (a key it does not list, a number as text): 400, naming it
+    for body, field in (({"remove": [{"type": "clinics", "id": "clinic-001", "why": 1}]}, "why"),
+                        ({"add": [{"type": "clinics", "lon": "121.5", "lat": 31.3}]}, "lon"),
+                        ({"plan": []}, "plan")):  # fmt: skip
+        answer = client.post("/scenarios", json=body)
+        assert answer.status_code == 400, body
+        assert any(field in e["field"] for e in answer.json()["errors"]), answer.json()
     assert (
         client.post(
             "/scenarios", content=b"[1,2]", headers={"content-type": "application/json"}
@@ -101,7 +111,14 @@ def test_recommendations_among_points_given_in_gaode_coordinates(served) -> None
     for bad in ("", "121.5", "121.5,31.3;abc", "500,31"):
         answer = client.get("/recommendations", params={"candidates": "points", "points": bad})
         assert answer.status_code == 400 and "lon,lat" in answer.json()["detail"]
-    assert client.get("/recommendations", params={"points": text}).status_code == 400
+    # points with another source of candidates: checked, then left aside
+    aside = client.get("/recommendations", params={"points": text})
+    assert aside.status_code == 200
+    assert aside.json() == client.get("/recommendations").json()
+    assert client.get("/recommendations", params={"points": "500,31"}).status_code == 400
+    # candidates=points without points: no candidate, no site, and why
+    none = client.get("/recommendations", params={"candidates": "points"}).json()
+    assert none["features"] == [] and "no candidate points" in none["reason"]
 
 
 def test_scenario_map_marks_the_new_site(served) -> None:
@@ -156,7 +173,7 @@ def test_saved_scenarios_outlive_the_service(tmp_path) -> None:
         assert client.put("/scenarios/bad", json={"add": "x"}).status_code == 400
         # an entry the layers refuse is not saved: the same message as POST /scenarios
         refused = client.put("/scenarios/bad", json={"remove": [{"type": "clinics", "id": "x"}]})
-        assert refused.status_code == 400 and "remove #1" in refused.json()["detail"]
+        assert refused.status_code == 409 and "remove #1" in refused.json()["detail"]
     files = sorted(p.name for p in (tmp_path / "scenarios").iterdir())
     assert files == ["228 新车棚.json"]  # nothing written for refused names or bodies
     shelf = FolderShelf(tmp_path / "scenarios")

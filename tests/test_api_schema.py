@@ -1,6 +1,8 @@
-"""Schemathesis over the service's own OpenAPI: no 5xx, no response that breaks the schema.
+"""Schemathesis over the service's own OpenAPI: no 5xx, no response that breaks the schema,
+every request the document calls valid accepted and every one it calls invalid refused.
 
-Runs against a real uvicorn server on loopback with the bundled sample.
+Runs against a real uvicorn server on loopback with the bundled sample. The long run, with
+every check and the stateful phase, is ``benchmarks/api_schema.py``.
 """
 
 from __future__ import annotations
@@ -11,11 +13,15 @@ from collections.abc import Iterator
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
+from hypothesis.errors import Unsatisfiable
+from schemathesis import GenerationMode
 from schemathesis.checks import (
     allow_header_conformance,
     content_type_conformance,
     missing_required_header,
+    negative_data_rejection,
     not_a_server_error,
+    positive_data_acceptance,
     response_headers_conformance,
     response_schema_conformance,
     status_code_conformance,
@@ -48,11 +54,23 @@ def test_no_server_errors_and_responses_match_the_schema(api_schema) -> None:
     checks = [not_a_server_error, response_schema_conformance, status_code_conformance,
               content_type_conformance, response_headers_conformance, allow_header_conformance,
               missing_required_header, unsupported_method]  # fmt: skip
+    # valid requests (as the document says) accepted, invalid ones refused: 2xx/404/409 …
+    # for the first, 4xx for the second (schemathesis's own lists of statuses)
+    modes = [(GenerationMode.POSITIVE, 9, [*checks, positive_data_acceptance]),
+             (GenerationMode.NEGATIVE, 4, [not_a_server_error, negative_data_rejection])]  # fmt: skip
     for operation in operations:
+        for mode, examples, checked in modes:
+            try:
+                _check(operation.as_strategy(generation_mode=mode), examples, checked)
+            except Unsatisfiable:  # nothing to make invalid: no parameters, no body
+                assert mode is GenerationMode.NEGATIVE, operation.label
 
-        @given(case=operation.as_strategy())
-        @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
-        def check(case: schemathesis.Case) -> None:
-            case.call_and_validate(checks=checks)
 
-        check()
+def _check(strategy, examples: int, checks: list) -> None:
+    @given(case=strategy)
+    @settings(max_examples=examples, deadline=None, database=None,
+              suppress_health_check=list(HealthCheck))  # fmt: skip
+    def check(case: schemathesis.Case) -> None:
+        case.call_and_validate(checks=checks)
+
+    check()

@@ -14,6 +14,7 @@ from served import serving
 
 from api.deps import LayerCache
 from api.main import create_app
+from api.routes.items import FEATURE_EXAMPLES
 from geo.crs import gcj02_to_wgs84, wgs84_to_gcj02
 from geo.layers.edit import feature_etag
 from geo.settings import Settings
@@ -384,7 +385,8 @@ def test_put_replaces_and_weak_or_star_if_match_is_accepted(client: httpx.Client
     renamed = client.put(
         "/collections/clinics/items/C2", json=clinic("C7", "延吉"), headers={"If-Match": "*"}
     )
-    assert [e["field"] for e in assert_problem(renamed, 422)["errors"]] == ["id"]
+    # a body the document calls valid, refused by a rule it cannot state: 409, with errors
+    assert [e["field"] for e in assert_problem(renamed, 409)["errors"]] == ["id"]
 
 
 def test_patch_null_removes_an_optional_property_but_not_a_required_one(
@@ -398,7 +400,8 @@ def test_patch_null_removes_an_optional_property_but_not_a_required_one(
     refused = client.patch(
         "/collections/clinics/items/C1", json={"level": None}, headers={"If-Match": "*"}
     )
-    assert [e["field"] for e in assert_problem(refused, 422)["errors"]] == ["level"]
+    # any object is a merge patch: a rule it breaks is a 409 (same bilingual errors)
+    assert [e["field"] for e in assert_problem(refused, 409)["errors"]] == ["level"]
 
 
 def test_delete_then_get_is_404(client: httpx.Client, folder: Path) -> None:
@@ -465,8 +468,8 @@ def test_layer_cache_forget_sees_a_same_size_rewrite_in_the_same_tick(folder: Pa
 def test_openapi_documents_the_writes(client: httpx.Client) -> None:
     paths = client.get("/openapi.json").json()["paths"]
     items, item = (
-        paths["/collections/{layer}/items"],
-        paths["/collections/{layer}/items/{feature_id}"],
+        paths["/collections/clinics/items"],
+        paths["/collections/clinics/items/{feature_id}"],
     )
     operations = [items["post"], item["put"], item["patch"], item["delete"]]
     for operation in operations:
@@ -476,7 +479,16 @@ def test_openapi_documents_the_writes(client: httpx.Client) -> None:
     assert set(items["post"]["responses"]) >= {"201", "401", "403", "409", "422"}
     assert set(item["patch"]["responses"]) >= {"200", "412", "428"}
     post_body = items["post"]["requestBody"]["content"][GEOJSON]
-    assert post_body["examples"]["clinic"]["value"]["type"] == "Feature"
+    assert post_body["example"]["type"] == "Feature"
+    assert post_body["schema"]["properties"]["properties"]["required"] == ["name", "level"]
+    put_body = item["put"]["requestBody"]["content"][GEOJSON]
+    assert "id" not in put_body["example"]["properties"]  # the URL's, not the body's
+    areas = paths["/collections/residential_areas/items"]["post"]["requestBody"]
+    assert areas["content"][GEOJSON]["example"]["geometry"]["type"] == "Polygon"
+    # the examples are features their layers accept
+    for layer, example in FEATURE_EXAMPLES.items():
+        made = client.post(f"/collections/{layer}/items", json=example)
+        assert made.status_code == 201, (layer, made.text)
     patch_types = item["patch"]["requestBody"]["content"]
     assert "application/merge-patch+json" in patch_types
     assert {"properties", "feature"} <= set(patch_types["application/json"]["examples"])

@@ -14,7 +14,7 @@ from served import serving
 from api.main import create_app
 from geo.analysis.progress import progress, progress_series, stages_as_of
 from geo.cli import main
-from geo.errors import QueryError
+from geo.errors import NotFoundError, QueryError
 from geo.layers.stages import check_stages
 from geo.layers.store import read_layer
 from geo.settings import DEFAULT_DATA_DIR, Settings
@@ -99,10 +99,14 @@ def test_a_quarterly_series_ends_each_quarter_and_stops_at_as_of() -> None:
 def test_unknown_kind_subdistrict_and_dates_are_refused_in_both_languages() -> None:
     with pytest.raises(QueryError, match=r"no project kind 'lift'.*elevator_retrofit"):
         progress(_dapuqiao(), kind="lift")
-    with pytest.raises(QueryError, match=r"没有街道 '长白'.*打浦桥街道"):
+    with pytest.raises(NotFoundError, match=r"没有街道 '长白'.*打浦桥街道"):  # a 404
         progress(_dapuqiao(), subdistrict="长白")
     with pytest.raises(QueryError, match="not a date"):
         progress(_dapuqiao(), as_of="28/02/2023")
+    for not_a_day in ("2023-02-29", "2023-04-31", "20230228", "2023-W09-2", "1899-12-31"):
+        with pytest.raises(QueryError, match="not a date"):  # the document's pattern too
+            progress(_dapuqiao(), as_of=not_a_day)
+    assert progress(_dapuqiao(), as_of="2024-02-29")["as_of"] == "2024-02-29"
 
 
 def test_stage_dates_must_follow_the_stages_and_the_status_and_not_lie_ahead() -> None:

@@ -7,6 +7,7 @@ same code as ``lifecircle analyze`` and the notebooks).
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from typing import Annotated, Any, Literal
 
@@ -15,7 +16,7 @@ import numpy as np
 import pandas as pd
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from api.deps import (
     FeatureId,
@@ -29,14 +30,14 @@ from api.deps import (
 )
 from geo.analysis.coverage import gaps
 from geo.analysis.isochrones import isochrones_at, opportunities
-from geo.analysis.params import WalkParams, parse_minutes_list
+from geo.analysis.params import MINUTES_LIST_PATTERN, WalkParams, parse_minutes_list
 from geo.analysis.routes import walking_paths
 from geo.analysis.study import Study
 from geo.crs import from_wgs84, geometries_from_wgs84, to_wgs84
-from geo.errors import NotFoundError, QueryError
+from geo.errors import NotFoundError, QueryError, UnreachableError
 from geo.layers.geojson import json_value, to_feature_collection
-from geo.layers.query import in_bbox, parse_bbox, with_members
-from geo.schema import FACILITY_LAYERS
+from geo.layers.query import BBOX_PATTERN, in_bbox, parse_bbox, with_members
+from geo.schema import FACILITY_LAYERS, get_layer
 
 router = APIRouter(tags=["analysis"])
 
@@ -49,6 +50,23 @@ MAX_POINTS = 10_000
 MAX_AREAS = 100_000
 
 _TYPE = Query(description="设施类型 / facility type", examples=["clinics"])
+_MINUTES_LIST = Query(
+    description="分钟，以逗号分隔 / minutes, comma-separated: 1–12 numbers in (0, 120]",
+    examples=["5,10,15"],
+    json_schema_extra={"pattern": MINUTES_LIST_PATTERN},  # checked by parse_minutes_list
+)
+#: What each facility type adds to a compound in ``/coverage`` (``clinics_walk_m`` …).
+_COVERAGE_COLUMNS = ("id", "name", "walk_m", "minutes_standard", "minutes_elderly",
+                     "minutes_custom", "covered", "within", "method", "reason")  # fmt: skip
+#: Every property ``/coverage`` can answer: the compounds' fields and the computed ones.
+COVERAGE_PROPERTIES = (
+    *(field.name for field in get_layer("residential_areas").fields),
+    *(f"{kind}_{column}" for kind in FACILITY_LAYERS for column in _COVERAGE_COLUMNS),
+    "all_covered",
+)
+_PROPERTY = "(?:" + "|".join(sorted(COVERAGE_PROPERTIES, key=len, reverse=True)) + ")"
+#: ``name,population,clinics_walk_m``: names of :data:`COVERAGE_PROPERTIES`, comma-separated.
+PROPERTIES_PATTERN = f"^{_PROPERTY}(?: *, *{_PROPERTY})*$"
 
 
 def _geojson(frame: gpd.GeoDataFrame, crs: str = "wgs84", **members: Any) -> Response:
@@ -136,8 +154,9 @@ async def nearest_get(
     return JSONResponse(body, media_type=GEOJSON)
 
 
-Lon = Annotated[float, Field(ge=-180, le=180)]
-Lat = Annotated[float, Field(ge=-90, le=90)]
+# strict: false is not a latitude, "1" not a k (the document says numbers)
+Lon = Annotated[float, Field(ge=-180, le=180, strict=True)]
+Lat = Annotated[float, Field(ge=-90, le=90, strict=True)]
 
 
 class NearestBatch(BaseModel):
@@ -150,6 +169,14 @@ class NearestBatch(BaseModel):
     k: int = Field(1, ge=1, le=50)
     profile: Profile = "standard"
     crs: OutputCRS = "wgs84"
+
+    @field_validator("k", mode="before")
+    @classmethod
+    def _a_number(cls, value: Any) -> Any:
+        # a JSON integer (12 or 12.0, as JSON Schema counts them), not true or "12"
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ValueError("k 应为整数 / k must be a whole number")
+        return value
 
 
 #: Work of a batch: points × k results. Up to this many for anyone; above it (up to
@@ -229,6 +256,7 @@ def coverage(
             description="只要此范围内的小区（坐标系同 crs）/ only areas meeting this box, "
             "minlon,minlat,maxlon,maxlat in the crs given",
             examples=["121.53,31.29,121.55,31.31"],
+            json_schema_extra={"pattern": BBOX_PATTERN},  # checked by parse_bbox
         ),
     ] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_AREAS, description="最多返回 / at most")] = MAX_AREAS,
@@ -236,8 +264,9 @@ def coverage(
         str | None,
         Query(
             description="只返回这些属性 / only these properties, comma-separated "
-            "(OGC API – Features Part 6)",
+            "(OGC API – Features Part 6); one of another type than `type` is left out",
             examples=["name,population,clinics_minutes_standard"],
+            json_schema_extra={"pattern": PROPERTIES_PATTERN},
         ),
     ] = None,
     skip_geometry: Annotated[
@@ -268,14 +297,15 @@ def coverage(
         result = result[keep]
     areas = study.layers["residential_areas"]
     if properties is not None:
-        wanted = [name.strip() for name in properties.split(",") if name.strip()]
-        known = [c for c in (*areas.columns, *result.columns) if c != areas.geometry.name]
-        unknown = [name for name in wanted if name not in known]
-        if unknown:
+        wanted = [name.strip() for name in properties.split(",")]
+        unknown = [name for name in wanted if name not in COVERAGE_PROPERTIES]
+        if unknown or not re.fullmatch(PROPERTIES_PATTERN, properties):
             raise QueryError(
-                f"未知属性 / unknown properties: {', '.join(unknown)}; "
-                f"可用 / available: {', '.join(known)}"
+                f"未知属性 / unknown properties: {', '.join(unknown) or repr(properties)}; "
+                f"可用 / available: {', '.join(COVERAGE_PROPERTIES)}"
             )
+        # a property this answer has not (another type's, a field no compound fills) is
+        # left out, as a feature leaves out a property without a value
         kept = ("id", areas.geometry.name)  # a feature's identity is not a property to drop
         areas = areas[[c for c in areas.columns if c in wanted or c in kept]]
         result = result[[c for c in result.columns if c in wanted]]
@@ -379,6 +409,10 @@ def gap_areas(
     return _geojson(frame.assign(id=frame.index), crs)
 
 
+#: The isochrones of a point no walk starts from: none (its ``reason`` goes beside them).
+_NO_RINGS = gpd.GeoDataFrame({"minutes": [], "profile": []}, geometry=[], crs="EPSG:4326")
+
+
 def _minutes(text: str) -> list[float]:
     return list(parse_minutes_list(text))  # the rule of geo.analysis.isochrones, once
 
@@ -395,25 +429,30 @@ def isochrones_point(
     lon: Annotated[float | None, Query(ge=-180, le=180, examples=[121.5405])] = None,
     lat: Annotated[float | None, Query(ge=-90, le=90, examples=[31.299])] = None,
     type: Annotated[
-        FacilityType | None,
+        FacilityType,
         Query(description="不给点时：某类全部设施的等时圈 / without a point: all of one type"),
-    ] = None,
-    minutes: Annotated[str, Query(examples=["5,10,15"])] = "5,10,15",
+    ] = "clinics",
+    minutes: Annotated[str, _MINUTES_LIST] = "5,10,15",
 ) -> Response:
-    """Areas within the given minutes' walk of a point (``lon``, ``lat``), or of every
-    facility of one ``type``, along the streets. ``crs`` applies to the point given and to
-    the polygons returned."""
+    """Areas within the given minutes' walk of a point (``lon`` and ``lat``, together), or
+    of every facility of one ``type`` (default clinics) without a point, along the
+    streets. ``crs`` applies to the point given and to the polygons returned. A point too
+    far from every street has no isochrones: an empty collection with the ``reason``."""
     values = _minutes(minutes)
     study, crs = studies.study(), params.crs
+    if (lon is None) != (lat is None):
+        raise QueryError(
+            "请同时给出 lon 和 lat，或都不给 / give lon and lat together, or neither (then "
+            "type's isochrones): /isochrones?lon=121.54&lat=31.30 or /isochrones?type=clinics"
+        )
     if lon is not None and lat is not None:
         if crs != "wgs84":
             lon, lat = to_wgs84(lon, lat, crs)
-        return _geojson(isochrones_at(study, lon, lat, values, params), crs)
-    if type is None or lon is not None or lat is not None:
-        raise QueryError(
-            "请给出 lon 和 lat，或只给 type / give lon and lat, or type alone: "
-            "/isochrones?lon=121.54&lat=31.30 or /isochrones?type=clinics"
-        )
+        try:
+            rings = isochrones_at(study, lon, lat, values, params)
+        except UnreachableError as unreachable:  # as /nearest: no walk starts there
+            return _geojson(_NO_RINGS, crs, reason=str(unreachable))
+        return _geojson(rings, crs)
     return _geojson(studies.isochrones(type, tuple(values), params), crs)
 
 
@@ -428,22 +467,26 @@ def isochrones_facility(
     feature_id: FeatureId,
     studies: Studies,
     params: Walker,
-    minutes: Annotated[str, Query(examples=["5,10,15"])] = "5,10,15",
+    minutes: Annotated[str, _MINUTES_LIST] = "5,10,15",
 ) -> Response:
     """Areas within the given minutes' walk of one facility (clinics, neighbour centres,
-    charging points)."""
+    charging points; another layer has no such resource: 404)."""
     study = studies.study()
     if layer not in FACILITY_LAYERS:
-        study.facilities(layer)  # raises the right error for an unknown or non-facility layer
+        raise NotFoundError(
+            f"只有设施有等时圈 / only facilities have isochrones: {layer} is not one of "
+            f"{', '.join(FACILITY_LAYERS)}"
+        )
     frame = study.facilities(layer)
     if feature_id not in frame.index:
         raise NotFoundError(f"图层 {layer} 中没有要素 {feature_id} / no feature '{feature_id}'")
     point = frame.geometry.loc[feature_id].representative_point()
-    return _geojson(
-        isochrones_at(study, point.x, point.y, _minutes(minutes), params).assign(
-            facility_id=feature_id, type=layer
-        )
-    )
+    values = _minutes(minutes)
+    try:
+        rings = isochrones_at(study, point.x, point.y, values, params)
+    except UnreachableError as unreachable:
+        return _geojson(_NO_RINGS, reason=str(unreachable))
+    return _geojson(rings.assign(facility_id=feature_id, type=layer))
 
 
 @router.get(

@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse
 
 from api.deps import Studies, WalkerCRS
 from geo.analysis.catchment import catchment, start_point
-from geo.analysis.params import parse_minutes_list
+from geo.analysis.params import MINUTES_LIST_PATTERN, parse_minutes_list
 from geo.crs import from_wgs84, to_wgs84
 
 __all__ = ["router"]
@@ -20,6 +20,11 @@ __all__ = ["router"]
 router = APIRouter(tags=["analysis"])
 
 FacilityType = Literal["clinics", "neighbor_centers", "charging_points"]
+_MINUTES_LIST = Query(
+    description="分钟，以逗号分隔 / minutes, comma-separated: 1–12 numbers in (0, 120]",
+    examples=["7.5,15"],
+    json_schema_extra={"pattern": MINUTES_LIST_PATTERN},  # checked by parse_minutes_list
+)
 
 
 @router.get("/catchment", summary="某点的集水区（可步行到达的小区与人口）/ catchment of a point")
@@ -28,7 +33,7 @@ def catchment_point(
     params: WalkerCRS,
     lon: Annotated[float, Query(ge=-180, le=180, examples=[121.5405])],
     lat: Annotated[float, Query(ge=-90, le=90, examples=[31.299])],
-    minutes: Annotated[str, Query(examples=["7.5,15"])] = "7.5,15",
+    minutes: Annotated[str, _MINUTES_LIST] = "7.5,15",
 ) -> JSONResponse:
     """The compounds within each minutes' walk of a point, with their households,
     population and elderly summed. ``crs`` applies to the point given.
@@ -48,7 +53,9 @@ def catchment_point(
     -------
     fastapi.responses.JSONResponse
         ``{"profile", "speed_kmh", "method", "catchments": [{"minutes", "limit_m",
-        "compounds", "households", "population", "elderly", "ids"}, ...]}``.
+        "compounds", "households", "population", "elderly", "ids"}, ...]}``, and
+        ``reason`` (bilingual) when the point is too far from every street to walk from:
+        then every catchment is empty.
     """
     values = list(parse_minutes_list(minutes))  # a bilingual 400 when bad
     if params.crs != "wgs84":
@@ -56,14 +63,15 @@ def catchment_point(
         lon, lat = float(x), float(y)
     study = studies.study()
     table = catchment(study, lon, lat, values, params)
-    return JSONResponse(
-        {
-            "profile": params.profile.name,
-            "speed_kmh": params.profile.speed_kmh,
-            "method": study.method,
-            "catchments": table.to_dict(orient="records"),
-        }
-    )
+    body = {
+        "profile": params.profile.name,
+        "speed_kmh": params.profile.speed_kmh,
+        "method": study.method,
+        "catchments": table.to_dict(orient="records"),
+    }
+    if "reason" in table.attrs:  # a point no walk starts from: empty, and why (as /nearest)
+        body["reason"] = table.attrs["reason"]
+    return JSONResponse(body)
 
 
 @router.get("/catchment/start", summary="小区步行起点 / where a compound's walk starts")

@@ -32,7 +32,9 @@ from api.ogc import (
 from geo.errors import NotFoundError
 from geo.layers.edit import feature_etag
 from geo.layers.query import (
+    BBOX_PATTERN,
     FeatureIndex,
+    clamp_box,
     layer_extent,
     parse_bbox,
     to_geojson_dict,
@@ -289,8 +291,10 @@ async def items(
     bbox: Annotated[
         str | None,
         Query(
-            description="minlon,minlat,maxlon,maxlat (WGS-84; 6 numbers with heights accepted)",
+            description="minlon,minlat,maxlon,maxlat (WGS-84, or bbox-crs; 6 numbers with "
+            "heights accepted; west above east crosses the antimeridian)",
             examples=["121.53,31.29,121.56,31.31"],
+            json_schema_extra={"pattern": BBOX_PATTERN},  # checked by parse_bbox
         ),
     ] = None,
     crs: Annotated[CrsURI | None, _CRS_QUERY] = None,
@@ -306,7 +310,7 @@ async def items(
     box_crs = parse_ogc_crs(bbox_crs, "bbox-crs")
     box = parse_bbox(bbox, check_range=box_crs == CRS84)
     if box is not None and box_crs != CRS84:
-        box = parse_bbox(",".join(map(str, bbox_to_crs84(box, box_crs))))
+        box = clamp_box(bbox_to_crs84(box, box_crs))
     filters = {k: v for k, v in request.query_params.items() if k not in _RESERVED}
     positions, matched = index.select(box, filters, limit, offset)
     members = {
@@ -416,6 +420,75 @@ def _property_schema(spec: Field) -> dict[str, Any]:
     if spec.name == "id":
         prop["x-ogc-role"] = "id"
     return prop
+
+
+#: Besides its JSON type, what a write may send for a field of a kind (coerced by the rules).
+_AS_TEXT = {"int": ("string",), "float": ("string",), "bool": ("string", "integer"),
+            "str": ("number",), "lonlat_list": ("string",)}  # fmt: skip
+#: A feature id: part of its web address, so no ``/ \\ ?``, control characters, surrounding
+#: spaces, ``.`` or ``..``, at most 128 characters (:mod:`geo.layers.validate`'s rule).
+ID_PATTERN = (
+    r"^(?!\.\.?$)[^/\\?\x00-\x1f\x7f ](?:[^/\\?\x00-\x1f\x7f]{0,126}[^/\\?\x00-\x1f\x7f ])?$"
+)
+
+
+def feature_schema(layer: str) -> dict[str, Any]:
+    """The JSON Schema of a Feature a write to ``layer`` sends (POST, PUT): what the
+    document gives as the request body and the write routes check before the layer rules.
+
+    Parameters
+    ----------
+    layer : str
+        One of the five layers.
+
+    Returns
+    -------
+    dict
+        ``type`` ``Feature``; a ``geometry`` of one of the layer's types with its
+        coordinates; ``properties`` with the layer's fields (types, allowed values,
+        minimums; those not required may be ``null``), the required ones but ``id`` (made
+        when absent, taken from the URL by PUT). Whether a polygon is valid, a point lies
+        in the study region or values agree with each other is the layer rules' to say.
+    """
+    spec = get_layer(layer)
+    fields: dict[str, Any] = {}
+    for field in spec.fields:
+        prop = {k: v for k, v in _property_schema(field).items() if not k.startswith("x-")}
+        kinds = prop.get("type")
+        kinds = kinds if isinstance(kinds, list) else [kinds]
+        if "enum" not in prop:  # text for a number or yes/no, as lifecircle import reads them
+            kinds = [*kinds, *(k for k in _AS_TEXT.get(field.kind, ()) if k not in kinds)]
+        if not field.required or field.name == "id":
+            kinds = [*kinds, "null"]
+            if "enum" in prop:
+                prop["enum"] = [*prop["enum"], None]
+        prop["type"] = kinds if len(kinds) > 1 else kinds[0]
+        if field.name == "id":
+            prop["pattern"] = ID_PATTERN
+        fields[field.name] = prop
+    scalar = {"type": ["string", "number", "boolean", "null"]}
+    return {
+        "type": "object",
+        "required": ["type", "geometry", "properties"],
+        "properties": {
+            "type": {"const": "Feature"},
+            "id": {"type": ["string", "integer", "null"]},
+            "geometry": {
+                "type": "object",
+                "required": ["type", "coordinates"],
+                "properties": {
+                    "type": {"enum": list(spec.geometry_types)},
+                    "coordinates": {"type": "array", "minItems": 1},
+                },
+            },
+            "properties": {
+                "type": "object",
+                "required": [name for name in spec.required if name != "id"],
+                "properties": fields,
+                "additionalProperties": scalar if spec.extra_fields_allowed else False,
+            },
+        },
+    }
 
 
 def _dtype_schema(column: Any) -> dict[str, Any]:

@@ -10,6 +10,7 @@ without it the last writer wins, as OGC API – Features Part 4 allows, unless t
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import math
 from collections.abc import Callable
@@ -18,17 +19,29 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, Response
 from fastapi.responses import JSONResponse
+from jsonschema import Draft202012Validator
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import FeatureId, LayerCache, LayerName, get_cache, require_writer, settings_of
-from api.errors import PROBLEM_JSON, RETRY_AFTER_S
-from api.routes.collections import COVERAGE, GEOJSON, READ_ONLY
-from geo.errors import LifecircleError, SourceReadError
+from api.errors import PROBLEM_JSON, RETRY_AFTER_S, RuleConflictError
+from api.routes.collections import COVERAGE, GEOJSON, READ_ONLY, feature_schema
+from geo.errors import LifecircleError, Problem, SourceReadError, ValidationError
 from geo.layers import edit
 from geo.layers.query import with_every_property
 from geo.schema import get_layer
 
-router = APIRouter(tags=["collections"], dependencies=[Depends(require_writer)])
+
+def _not_read_only(request: Request) -> None:
+    """405 for a write to a read-only collection, before the token or the query is looked
+    at: the method is not one the collection has (its paths in the document list none)."""
+    layer = request.path_params.get("layer", "")
+    if layer in READ_ONLY:
+        _writable(layer)
+
+
+router = APIRouter(
+    tags=["collections"], dependencies=[Depends(_not_read_only), Depends(require_writer)]
+)
 
 MERGE_PATCH = "application/merge-patch+json"
 _FEATURE_TYPES = (GEOJSON, "application/json")
@@ -56,40 +69,42 @@ IfMatch = Annotated[
     ),
 ]
 
-_CLINIC = {
-    "type": "Feature",
-    "geometry": {"type": "Point", "coordinates": [121.5405, 31.2990]},
-    "properties": {
-        "id": "clinic-101",
-        "name": "长白新村街道卫生服务站",
-        "level": "station",
-        "beds": 0,
-        "subdistrict": "长白新村街道",
-        "district": "杨浦区",
+#: A feature each layer accepts (the document's example for POST; PUT sends it without the id).
+FEATURE_EXAMPLES: dict[str, dict[str, Any]] = {
+    "clinics": {
+        "type": "Feature",
+        "geometry": {"type": "Point", "coordinates": [121.5405, 31.2990]},
+        "properties": {"id": "clinic-101", "name": "长白新村街道卫生服务站", "level": "station",
+                       "beds": 0, "subdistrict": "长白新村街道", "district": "杨浦区"},
     },
-}
-_CLINIC_GCJ02 = {
-    "type": "Feature",
-    "geometry": {"type": "Point", "coordinates": [121.54503, 31.29705]},
-    "properties": {"name": "延吉家庭医生工作室", "level": "family_doctor_station"},
-}
-
-
-def _feature_body(summary: str) -> dict[str, Any]:
-    examples = {
-        "clinic": {"summary": summary, "value": _CLINIC},
-        "gcj02": {
-            "summary": "高德坐标，无 id（自动生成）/ Gaode coordinates (?crs=gcj02), no id",
-            "value": _CLINIC_GCJ02,
-        },
-    }
-    schema = {"type": "object", "required": ["type", "geometry", "properties"]}
-    return {
-        "requestBody": {
-            "required": True,
-            "content": {t: {"schema": schema, "examples": examples} for t in _FEATURE_TYPES},
-        }
-    }
+    "neighbor_centers": {
+        "type": "Feature",
+        "geometry": {"type": "Point", "coordinates": [121.5430, 31.2985]},
+        "properties": {"name": "228街坊睦邻点", "subdistrict": "长白新村街道", "kind": "point",
+                       "health_station": False},
+    },
+    "charging_points": {
+        "type": "Feature",
+        "geometry": {"type": "Point", "coordinates": [121.5525, 31.3030]},
+        "properties": {"name": "长白二村非机动车充电棚", "vehicle": "ebike", "ports": 20,
+                       "status": "planned"},
+    },
+    "residential_areas": {
+        "type": "Feature",
+        "geometry": {"type": "Polygon", "coordinates": [[
+            [121.5410, 31.3000], [121.5420, 31.3000], [121.5420, 31.3008],
+            [121.5410, 31.3008], [121.5410, 31.3000]]]},
+        "properties": {"name": "长白二村（示例）", "subdistrict": "长白新村街道",
+                       "district": "杨浦区", "households": 800, "population": 2000,
+                       "elderly": 700, "built": 1956, "tenure": "售后公房"},
+    },
+    "renovation_projects": {
+        "type": "Feature",
+        "geometry": {"type": "Point", "coordinates": [121.5415, 31.3004]},
+        "properties": {"name": "长白二村3号加装电梯", "kind": "elevator_retrofit",
+                       "status": "planned"},
+    },
+}  # fmt: skip
 
 
 _PATCH_BODY = {
@@ -101,7 +116,7 @@ _PATCH_BODY = {
                 "examples": {
                     "properties": {
                         "summary": "只改属性 / properties only (null removes one)",
-                        "value": {"beds": 12, "note": None},
+                        "value": {"note": "2026年复核 / checked in 2026"},
                     },
                     "feature": {
                         "summary": "属性和位置 / properties and position",
@@ -124,10 +139,13 @@ def _problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
         401: "缺少或错误的令牌 / missing or wrong token",
         403: "服务器未开启写入 / writes are disabled (no LIFECIRCLE_API_TOKEN)",
         404: "没有该图层或要素 / no such layer or feature",
-        409: "编号已存在 / the id exists already",
+        409: "编号已存在，或要素符合文档中的结构却违反图层规则（见 errors）/ the id exists "
+        "already, or the body matches the document's schema but breaks a layer rule the schema "
+        "cannot state (see errors)",
         412: "要素已被他人修改 / the feature changed since you read it: GET it again",
         415: "不支持的 Content-Type / unsupported Content-Type",
-        422: "数据不符合图层规则（见 errors）/ breaks the layer rules (see errors)",
+        422: "不符合文档中的要素结构（见 errors）/ does not match the document's Feature "
+        "schema (see errors)",
         428: "缺少 If-Match（仅当服务器要求时）/ If-Match required (only when the server sets "
         "LIFECIRCLE_REQUIRE_IF_MATCH=1)",
         503: "写入繁忙或数据被占用，稍后重试 / busy: too many writes, or another writer holds "
@@ -190,6 +208,49 @@ async def _json_body(request: Request, accepted: tuple[str, ...]) -> Any:
         raise SourceReadError("请求体不是 UTF-8 / the body is not UTF-8 (RFC 8259)") from None
     except ValueError as exc:
         raise SourceReadError(f"请求体无法读取 / the body cannot be read: {exc}") from None
+
+
+@functools.cache
+def _validator(layer: str) -> Draft202012Validator:
+    return Draft202012Validator(feature_schema(layer))
+
+
+def _as_documented(request: Request, layer: str, feature: Any, feature_id: str | None,
+                   crs: str) -> None:  # fmt: skip
+    """Refuse a body that does not match the layer's Feature schema in the document (422):
+    with the layer rules' own bilingual problems when they refuse it too, else with where
+    it departs from the schema."""
+    departures = list(_validator(layer).iter_errors(feature))
+    if not departures:
+        return
+    edit.check_feature(layer, feature, feature_id, crs, settings=settings_of(request))
+    where = f"GET /collections/{layer}/schema"
+    raise ValidationError(
+        [Problem(edit.REQUEST, feature_id, _field(list(d.absolute_path)),
+                 f"不符合文档中的要素结构 / not as the document's Feature schema says: "
+                 f"{d.message[:300]}", f"字段见 / the fields: {where}")
+         for d in departures[:20]],
+        f"要素不符合 {layer} 的结构，未写入 / the feature does not match the {layer} schema "
+        "of /openapi.json; nothing written",
+    )  # fmt: skip
+
+
+def _field(path: list[Any]) -> str:
+    """Where in the body: a property's name (as the layer rules name it), else the path."""
+    if len(path) >= 2 and path[0] == "properties":
+        return str(path[1])
+    return "/".join(map(str, path)) or "(body)"
+
+
+async def _ruled(write: Any) -> Any:
+    """Await a write of a documented body: a layer rule it breaks is a 409 (the document
+    called it valid), with the same problems."""
+    try:
+        return await write
+    except RuleConflictError:
+        raise
+    except ValidationError as broken:
+        raise RuleConflictError(broken.problems, broken.summary) from None
 
 
 def _feature_response(
@@ -280,7 +341,6 @@ async def _write(
         },
         **_problems(400, 401, 403, 404, 409, 415, 422, 503),
     },
-    openapi_extra=_feature_body("新增一个卫生服务站 / add a clinic"),
 )
 async def create_item(
     layer: LayerName,
@@ -292,9 +352,11 @@ async def create_item(
     from layer, name and position; an id already in the layer is a 409."""
     _writable(layer)
     feature = await _json_body(request, _FEATURE_TYPES)
-    stored = await _write(
-        request, cache, layer, edit.create_feature, layer, feature, crs=crs, versioned=False
-    )
+    _as_documented(request, layer, feature, None, crs)
+    stored = await _ruled(
+        _write(request, cache, layer, edit.create_feature, layer, feature, crs=crs,
+               versioned=False)
+    )  # fmt: skip
     return _feature_response(request, layer, stored, 201)
 
 
@@ -304,9 +366,8 @@ async def create_item(
     response_class=JSONResponse,
     responses={
         200: {"description": "已保存的要素 / the feature as stored", "content": {GEOJSON: {}}},
-        **_problems(400, 401, 403, 404, 412, 415, 422, 428, 503),
+        **_problems(400, 401, 403, 404, 409, 412, 415, 422, 428, 503),
     },
-    openapi_extra=_feature_body("替换为 / replace with"),
 )
 async def replace_item(
     layer: LayerName,
@@ -320,9 +381,11 @@ async def replace_item(
     against overwriting someone else's change (412 when stale)."""
     _writable(layer)
     feature = await _json_body(request, _FEATURE_TYPES)
-    stored = await _write(
-        request, cache, layer, edit.replace_feature, layer, feature_id, feature, if_match, crs=crs
-    )
+    _as_documented(request, layer, feature, feature_id, crs)
+    stored = await _ruled(
+        _write(request, cache, layer, edit.replace_feature, layer, feature_id, feature,
+               if_match, crs=crs)
+    )  # fmt: skip
     return _feature_response(request, layer, stored, 200)
 
 
@@ -332,7 +395,7 @@ async def replace_item(
     response_class=JSONResponse,
     responses={
         200: {"description": "已保存的要素 / the feature as stored", "content": {GEOJSON: {}}},
-        **_problems(400, 401, 403, 404, 412, 415, 422, 428, 503),
+        **_problems(400, 401, 403, 404, 409, 412, 415, 422, 428, 503),
     },
     openapi_extra=_PATCH_BODY,
 )
@@ -348,9 +411,10 @@ async def patch_item(
     properties alone; ``null`` removes an optional property. ``If-Match`` as for PUT."""
     _writable(layer)
     patch = await _json_body(request, _PATCH_TYPES)
-    stored = await _write(
-        request, cache, layer, edit.patch_feature, layer, feature_id, patch, if_match, crs=crs
-    )
+    stored = await _ruled(
+        _write(request, cache, layer, edit.patch_feature, layer, feature_id, patch, if_match,
+               crs=crs)
+    )  # fmt: skip
     return _feature_response(request, layer, stored, 200)
 
 

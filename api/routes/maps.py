@@ -9,11 +9,13 @@ from fastapi.responses import HTMLResponse
 
 from api.deps import Layers, Studies, Walker
 from api.routes.pages import Basemap, FacilityType, dashboard_page
-from geo.errors import QueryError
 from geo.maps.renovation import renovation_map
-from geo.schema import get_layer
 
 router = APIRouter(tags=["pages"])
+
+#: A renovation stage (``planned`` … ``completed``), as the layer's schema lists them.
+Stage = Literal["planned", "survey", "consultation", "signed", "tendering", "awaiting_start",
+                "under_construction", "completed"]  # fmt: skip
 
 
 @router.get("/maps/coverage", response_class=HTMLResponse, summary="覆盖地图 / coverage map")
@@ -36,7 +38,7 @@ def renovation(
     cache: Layers,
     studies: Studies,
     status: Annotated[
-        list[str] | None,
+        list[Stage] | None,
         Query(description="只看这些阶段 / stages", examples=[["under_construction", "completed"]]),
     ] = None,
     lang: Annotated[Literal["zh", "en"], Query()] = "zh",
@@ -46,13 +48,9 @@ def renovation(
     per stage (current and cumulative, projects and 台/个/户), filters by kind and 街道 (kept in
     the page's URL: ``kind``, ``subdistrict``, ``month``, ``view=compounds``), the compounds
     and the walking network for context, and the compound view of lift retrofit candidates."""
-    stage = get_layer("renovation_projects").field("status")
-    allowed = stage.enum if stage is not None else ()
-    for value in status or []:
-        if value not in allowed:
-            raise QueryError(f"未知阶段 '{value}' / unknown stage; use {', '.join(allowed)}")
     projects, _ = cache.get("renovation_projects")
     areas, _ = cache.get("residential_areas")
-    page = renovation_map(projects, lang, tiles, "service", status, areas=areas,
+    stages: list[str] | None = list(status) if status else None
+    page = renovation_map(projects, lang, tiles, "service", stages, areas=areas,
                           network=studies.network())  # fmt: skip
     return HTMLResponse(page.get_root().render())

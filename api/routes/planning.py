@@ -3,22 +3,47 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Annotated, Any, Literal
 
 import numpy as np
 from fastapi import APIRouter, Body, Path, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
+from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import Studies, StudyCache, WalkerMinutes
 from api.routes.pages import Basemap
 from geo.analysis.planning import Scenario, apply_scenario, compare, recommend_sites
 from geo.crs import to_wgs84
-from geo.errors import QueryError
+from geo.errors import ConflictError, NotFoundError, QueryError
 from geo.layers.geojson import to_feature_collection
-from geo.layers.scenarios import ScenarioShelf, scenario_record
+from geo.layers.scenarios import NAME_PATTERN, ScenarioShelf, scenario_record
 from geo.maps.scenario import scenario_map
+from geo.schema import FACILITY_LAYERS
 
 router = APIRouter(tags=["planning"])
+
+_KIND = "(?:" + "|".join(FACILITY_LAYERS) + ")"
+_LON = r"-?(?:180(?:\.0+)?|(?:1[0-7][0-9]|[1-9]?[0-9])(?:\.[0-9]+)?)"
+_LAT = r"-?(?:90(?:\.0+)?|[1-8]?[0-9](?:\.[0-9]+)?)"
+#: ``lon,lat`` in degrees (WGS-84 or the CRS asked), as a query string writes a position.
+POSITION = f"{_LON} *, *{_LAT}"
+_PART = "[^;:]*[^;: ][^;:]*"  # an id or project between colons: not empty
+_ENTRY_FORMS = {
+    "add": f" *{_KIND} *: *{POSITION} *(?::[^;]*)?",
+    "remove": f" *{_KIND} *(?::{_PART})+",
+    "move": f" *{_KIND} *(?::{_PART})+: *{POSITION} *",
+    "sites": f"{_PART}: *{_KIND} *(?::[^;]*)?",
+}
+_MAX_ENTRIES = 200
+#: One value of ``add``, ``remove``, ``move`` or ``sites``: entries of the form separated by
+#: ``;`` (empty ones are skipped), at most 200.
+ENTRY_PATTERNS = {
+    param: f"^(?:{form}| *)(?:;(?:{form}| *)){{0,{_MAX_ENTRIES - 1}}}$"
+    for param, form in _ENTRY_FORMS.items()
+}
+#: ``lon,lat;lon,lat;…``: 1–1000 candidate positions.
+POINTS_PATTERN = f"^ *{POSITION} *(?:; *{POSITION} *){{0,999}}$"
 
 GEOJSON = "application/geo+json"
 _EXAMPLE = {
@@ -30,11 +55,87 @@ _EXAMPLE = {
 }
 
 
-@router.post("/scenarios", summary="方案比较 / what-if scenario against today")
+Kind = Literal["clinics", "neighbor_centers", "charging_points"]
+Lon = Annotated[float, Field(ge=-180, le=180)]
+Lat = Annotated[float, Field(ge=-90, le=90)]
+Id = Annotated[str, Field(min_length=1)]
+
+
+class _Strict(BaseModel):
+    # what the document says is what is accepted: no other keys, no "1" for 1 or 1 for "1"
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class Added(_Strict):
+    """A new facility at a position (WGS-84)."""
+
+    type: Kind
+    lon: Lon
+    lat: Lat
+    name: str | None = None
+
+
+class Moved(_Strict):
+    """A facility moved to a position (WGS-84)."""
+
+    type: Kind
+    id: Id
+    lon: Lon
+    lat: Lat
+
+
+class Removed(_Strict):
+    """A facility closed."""
+
+    type: Kind
+    id: Id
+
+
+class Site(_Strict):
+    """A facility opened at a renovation project."""
+
+    project_id: Id
+    type: Kind
+    name: str | None = None
+
+
+class ScenarioBody(_Strict):
+    """A what-if plan: ``add``, ``move``, ``remove``, ``sites`` (each may be left out);
+    ``name`` and ``saved`` as ``GET /scenarios/{name}`` answers them."""
+
+    name: str | None = None
+    saved: str | None = None
+    add: list[Added] | None = None
+    move: list[Moved] | None = None
+    remove: list[Removed] | None = None
+    sites: list[Site] | None = None
+
+
+def _plan(body: ScenarioBody, name: str | None = None) -> Scenario:
+    """The plan of a body (its entries' form checked by the model already)."""
+    data = body.model_dump(exclude_none=True)
+    return Scenario.from_dict({**data, "name": name} if name is not None else data)
+
+
+def _applied(studies: StudyCache, scenario: Scenario) -> None:
+    """Check a plan against the layers: naming a facility or project they have not is a
+    409, a conflict with the data as it is now (the document cannot list their ids)."""
+    try:
+        apply_scenario(studies.study(), scenario)
+    except NotFoundError as missing:
+        raise ConflictError(str(missing)) from None
+
+
+_CONFLICT: dict[int | str, dict[str, Any]] = {409: {"description": "方案中的设施或改造项目不在图层中 / the plan names facilities "
+                  "or renovation projects the layers do not have"}}  # fmt: skip
+
+
+@router.post("/scenarios", summary="方案比较 / what-if scenario against today",
+             responses=_CONFLICT)  # fmt: skip
 def scenarios(
     studies: Studies,
     params: WalkerMinutes,
-    body: Annotated[dict[str, Any], Body(examples=[_EXAMPLE])],
+    body: Annotated[ScenarioBody, Body(examples=[_EXAMPLE])],
     f: Annotated[Literal["json", "html"], Query(description="html: the scenario's map")] = "json",
     lang: Annotated[Literal["zh", "en"], Query()] = "zh",
     tiles: Annotated[Basemap, Query(description="f=html 的底图 / basemap; none = offline")] = (
@@ -55,7 +156,8 @@ def scenarios(
     scenario, new sites starred (as ``GET /maps/scenario``, a link's form of it);
     ``facilities=TYPE`` adds that type's facilities as the scenario leaves them."""
     study = studies.study()
-    scenario = Scenario.from_dict(body)
+    scenario = _plan(body)
+    _applied(studies, scenario)
     if f == "html":
         return _scenario_page(studies, scenario, lang, tiles)
     result = compare(study, scenario, params)
@@ -65,7 +167,7 @@ def scenarios(
     areas = study.layers["residential_areas"][["id", "name", "subdistrict", "geometry"]]
     frame = areas.join(result.changes)[changed.to_numpy()]
     answer = {
-        "scenario": body.get("name") or "scenario",
+        "scenario": body.name or "scenario",
         "profile": params.profile.name,
         "by_subdistrict": result.by_subdistrict.to_dict(orient="records"),
         "changed_areas": json.loads(to_feature_collection(frame)),
@@ -110,15 +212,26 @@ def scenario_page(
         Query(
             description="新增 / type:lon,lat[:name];…",
             examples=["charging_points:121.5525,31.3030;clinics:121.5410,31.2960"],
+            max_length=_MAX_ENTRIES,
+            json_schema_extra={"items": {"type": "string", "pattern": ENTRY_PATTERNS["add"]}},
         ),
     ] = None,
     remove: Annotated[
-        list[str] | None, Query(description="关闭 / type:id;…", examples=["clinics:clinic-001"])
+        list[str] | None,
+        Query(
+            description="关闭 / type:id;…",
+            examples=["clinics:clinic-001"],
+            max_length=_MAX_ENTRIES,
+            json_schema_extra={"items": {"type": "string", "pattern": ENTRY_PATTERNS["remove"]}},
+        ),
     ] = None,
     move: Annotated[
         list[str] | None,
         Query(
-            description="迁址 / type:id:lon,lat;…", examples=["clinics:clinic-001:121.5470,31.3050"]
+            description="迁址 / type:id:lon,lat;…",
+            examples=["clinics:clinic-001:121.5470,31.3050"],
+            max_length=_MAX_ENTRIES,
+            json_schema_extra={"items": {"type": "string", "pattern": ENTRY_PATTERNS["move"]}},
         ),
     ] = None,
     sites: Annotated[
@@ -126,6 +239,8 @@ def scenario_page(
         Query(
             description="在改造项目处新设 / project_id:type[:name];…",
             examples=["rp-020:neighbor_centers"],
+            max_length=_MAX_ENTRIES,
+            json_schema_extra={"items": {"type": "string", "pattern": ENTRY_PATTERNS["sites"]}},
         ),
     ] = None,
     name: Annotated[
@@ -168,8 +283,9 @@ def recommendations(
         str | None,
         Query(
             description="候选坐标 / candidate sites for candidates=points: lon,lat;lon,lat;… "
-            "(in crs)",
+            "(in crs), 1–1000 of them; left aside for another source of candidates",
             examples=["121.5525,31.3030;121.5410,31.2960;121.5470,31.3050"],
+            json_schema_extra={"pattern": POINTS_PATTERN},
         ),
     ] = None,
     crs: Annotated[
@@ -184,14 +300,18 @@ def recommendations(
     """The ``k`` sites that newly cover the most people not covered today (maximal
     covering), in order, with the population and elderly each one adds, for the walker and
     thresholds given (``minutes``, as ``POST /scenarios`` takes them)."""
-    given = None
-    if candidates == "points":
-        given = _points(points)
-        if crs != "wgs84":
-            lon, lat = to_wgs84(given[:, 0], given[:, 1], crs)
-            given = np.column_stack([lon, lat])
-    elif points is not None:
-        raise QueryError("points 只用于 candidates=points / points go with candidates=points")
+    given, reason = None, None
+    if points is not None:
+        parsed = _points(points)  # checked whatever the source, so a typo is never silent
+        if candidates == "points":
+            given = parsed
+    if candidates == "points" and given is None:
+        given = np.empty((0, 2))  # no candidate: no site
+        reason = ("没有给出候选坐标 / no candidate points given: add points=lon,lat;… "
+                  "for candidates=points")  # fmt: skip
+    if candidates == "points" and given is not None and crs != "wgs84" and len(given):
+        lon, lat = to_wgs84(given[:, 0], given[:, 1], crs)
+        given = np.column_stack([lon, lat])
     rec = recommend_sites(
         studies.study(), type, k, candidates, given, method=method,
         elderly_weight=elderly_weight, params=params,
@@ -202,27 +322,31 @@ def recommendations(
         covered_population=rec.covered_population,
         covered_elderly=rec.covered_elderly,
     )
+    if reason is not None:
+        body["reason"] = reason
     return JSONResponse(body, media_type=GEOJSON)
 
 
 def _points(text: str | None) -> np.ndarray:
     """``"lon,lat;lon,lat"`` → an (n, 2) array, or a QueryError saying what is wrong."""
-    try:
-        pairs = [[float(v) for v in part.split(",")] for part in (text or "").split(";")
-                 if part.strip()]  # fmt: skip
-        xy = np.asarray(pairs, dtype=float).reshape(-1, 2)
-    except ValueError:
-        xy = np.empty((0, 2))
-    if not len(xy) or len(xy) > 1000 or not np.isfinite(xy).all() or (
-            np.abs(xy[:, 0]) > 180).any() or (np.abs(xy[:, 1]) > 90).any():  # fmt: skip
+    if not re.fullmatch(POINTS_PATTERN, text or ""):
         raise QueryError(
             "points 应为 1–1000 个 经度,纬度，以 ; 分隔 / points must be 1–1000 lon,lat pairs "
             f"separated by ';', e.g. 121.5525,31.3030;121.5410,31.2960 — got '{text}'"
         )
-    return xy
+    pairs = [[float(v) for v in part.split(",")] for part in (text or "").split(";")]
+    return np.asarray(pairs, dtype=float).reshape(-1, 2)
 
 
-ScenarioName = Annotated[str, Path(description="方案名 / name", examples=["228街坊睦邻中心"])]
+ScenarioName = Annotated[
+    str,
+    Path(
+        description="方案名 / name: letters, digits, spaces and - _ . ( ) （ ） · + # &, not "
+        "starting with '.', at most 80 characters",
+        examples=["228街坊睦邻中心"],
+        json_schema_extra={"pattern": NAME_PATTERN},  # checked by check_name
+    ),
+]
 
 
 _LISTED = {
@@ -258,12 +382,13 @@ def saved_scenarios(request: Request) -> JSONResponse:
     return JSONResponse({"persistent": shelf.persistent, "scenarios": shelf.list()})
 
 
-@router.put("/scenarios/{name}", summary="保存方案 / save a what-if plan by name")
+@router.put("/scenarios/{name}", summary="保存方案 / save a what-if plan by name",
+            responses=_CONFLICT)  # fmt: skip
 def keep_scenario(
     request: Request,
     studies: Studies,
     name: ScenarioName,
-    body: Annotated[dict[str, Any], Body(examples=[_EXAMPLE])],
+    body: Annotated[ScenarioBody, Body(examples=[_EXAMPLE])],
 ) -> JSONResponse:
     """Save a what-if plan's JSON under ``name``, replacing one of that name: beside the
     layers (``scenarios/<name>.json`` in the data folder), so it outlives a restart; in
@@ -279,7 +404,7 @@ def keep_scenario(
         The layers every entry is checked against (types, ids, projects, positions).
     name : str
         The scenario's name.
-    body : dict
+    body : ScenarioBody
         The scenario as ``POST /scenarios`` takes it; checked before it is saved.
 
     Returns
@@ -287,11 +412,11 @@ def keep_scenario(
     JSONResponse
         The scenario as saved, with ``name`` and ``saved`` (UTC, ISO 8601).
     """
-    scenario = Scenario.from_dict({**body, "name": name})
+    scenario = _plan(body, name)
     entries = {"add": scenario.add, "move": scenario.move, "remove": scenario.remove,
                "sites": scenario.sites}  # fmt: skip
     scenario_record(name, entries)  # the name and the size first: cheap
-    apply_scenario(studies.study(), scenario)  # every entry, as POST /scenarios would
+    _applied(studies, scenario)  # every entry, as POST /scenarios would
     return JSONResponse(_shelf(request).save(name, entries))
 
 
@@ -349,7 +474,6 @@ _FORMS = {
     "move": ("type:id:lon,lat", "clinics:clinic-001:121.5470,31.3050"),
     "sites": ("project_id:type[:name]", "rp-020:neighbor_centers"),
 }
-_MAX_ENTRIES = 200
 
 
 def scenario_from_query(
@@ -385,9 +509,14 @@ def scenario_from_query(
     """
     parsed: dict[str, list[dict[str, Any]]] = {}
     for param, values in (("add", add), ("remove", remove), ("move", move), ("sites", sites)):
-        entries = [part.strip() for value in values or [] for part in value.split(";")]
+        entries = [part.strip(" ") for value in values or [] for part in value.split(";")]
         entries = [entry for entry in entries if entry]
-        if len(entries) > _MAX_ENTRIES:
+        for n, entry in enumerate(entries, 1):
+            if not re.fullmatch(_ENTRY_FORMS[param], entry):
+                _entry(param, n, "", shown=entry)  # a QueryError naming the entry and form
+        if len(entries) > _MAX_ENTRIES or any(
+            not re.fullmatch(ENTRY_PATTERNS[param], value) for value in values or []
+        ):
             raise QueryError(
                 f"{param} 最多 {_MAX_ENTRIES} 项 / {param} takes at most {_MAX_ENTRIES} entries"
             )
@@ -395,9 +524,9 @@ def scenario_from_query(
     return Scenario(**parsed, name=name.strip() or "scenario")
 
 
-def _entry(param: str, n: int, text: str) -> dict[str, Any]:
+def _entry(param: str, n: int, text: str, shown: str | None = None) -> dict[str, Any]:
     """One entry of ``param`` as a dict of :class:`Scenario`, or a QueryError naming it."""
-    parts = [p.strip() for p in text.split(":")]
+    parts = [p.strip(" ") for p in text.split(":")]
     entry: dict[str, Any] | None = None
     if param == "add" and len(parts) >= 2 and parts[0]:
         position = _lonlat(parts[1])
@@ -419,6 +548,7 @@ def _entry(param: str, n: int, text: str) -> dict[str, Any]:
     if entry is None:
         form, example = _FORMS[param]
         wgs84 = ("（经度,纬度为 WGS-84）", " (lon,lat in WGS-84)") if "lon" in form else ("", "")
+        text = shown if shown is not None else text
         raise QueryError(
             f"{param} 第 {n} 项 '{text}' 应为 {form}{wgs84[0]} / {param} entry {n} "
             f"'{text}' must be {form}{wgs84[1]}, e.g. {param}={example}"
@@ -427,11 +557,8 @@ def _entry(param: str, n: int, text: str) -> dict[str, Any]:
 
 
 def _lonlat(text: str) -> tuple[float, float] | None:
-    """``"lon,lat"`` → floats, or None when it is not a WGS-84 position."""
-    try:
-        lon, lat = (float(v) for v in text.split(","))
-    except ValueError:
+    """``"lon,lat"`` → floats, or None when it is not a position (:data:`POSITION`)."""
+    if not re.fullmatch(POSITION, text):
         return None
-    if not (np.isfinite(lon) and np.isfinite(lat) and abs(lon) <= 180 and abs(lat) <= 90):
-        return None
+    lon, lat = (float(v) for v in text.split(","))
     return lon, lat

@@ -7,7 +7,8 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query
 
 from api.deps import Layers
-from geo.analysis.progress import progress, progress_series
+from geo.analysis.progress import AS_OF_PATTERN, progress, progress_series
+from geo.schema import PROJECT_KINDS
 
 router = APIRouter(tags=["analysis"])
 
@@ -15,6 +16,12 @@ _AS_OF = Query(
     description="统计日期 YYYY-MM-DD（默认今天）；按阶段日期回放 / the date, default today; the "
     "stage history is replayed",
     examples=["2023-02-28"],
+    json_schema_extra={"pattern": AS_OF_PATTERN},  # checked by parse_as_of
+)
+_KIND = Query(
+    description="项目类型 / project kind",
+    examples=["elevator_retrofit"],
+    json_schema_extra={"enum": list(PROJECT_KINDS)},  # checked by progress
 )
 
 
@@ -24,10 +31,10 @@ _AS_OF = Query(
 )
 def renovation_progress(
     cache: Layers,
-    subdistrict: Annotated[str | None, Query(description="街道 / subdistrict")] = None,
-    kind: Annotated[
-        str | None, Query(description="项目类型 / project kind", examples=["elevator_retrofit"])
+    subdistrict: Annotated[
+        str | None, Query(description="街道 / subdistrict (404 for one without projects)")
     ] = None,
+    kind: Annotated[str | None, _KIND] = None,
     as_of: Annotated[str | None, _AS_OF] = None,
     series: Annotated[
         Literal["quarter", "month", "year"] | None,

@@ -19,7 +19,7 @@ import shapely
 from geo.analysis.coverage import area_origins
 from geo.analysis.params import WalkParams, parse_minutes_list
 from geo.analysis.study import Study
-from geo.errors import NotFoundError, QueryError
+from geo.errors import NotFoundError, QueryError, UnreachableError
 from geo.network.graph import WalkNetwork
 from geo.network.routing import nearest_source, seeds_from_snap
 from geo.network.snapping import Snap
@@ -76,7 +76,7 @@ def area_walks(study: Study, lon: float, lat: float, cutoff: float = np.inf) -> 
     x, y = study.project([lon], [lat])
     snap = study.snap(x, y)
     if not snap.ok[0]:
-        raise QueryError(f"该点无法到达 / the point cannot be reached: {snap.reason[0]}")
+        raise UnreachableError(f"该点无法到达 / the point cannot be reached: {snap.reason[0]}")
     seeds = seeds_from_snap(net, snap, np.array([0]))
     dist, _ = nearest_source(net.indptr, net.indices, net.weights, *seeds, cutoff=cutoff)
     origins = area_origins(study, areas)
@@ -124,12 +124,13 @@ def catchment(
     pandas.DataFrame
         One row per minutes value: ``minutes``, ``limit_m`` (the walk's metres),
         ``compounds``, ``households``, ``population``, ``elderly`` (sums, ints) and
-        ``ids`` (the compounds' ids, nearest first).
+        ``ids`` (the compounds' ids, nearest first). For a point too far from every
+        street, no compound, and ``attrs["reason"]`` says why (bilingual).
 
     Raises
     ------
     QueryError
-        Bad minutes, no network, or a point too far from every street.
+        Bad minutes, or no network.
 
     Examples
     --------
@@ -144,8 +145,12 @@ def catchment(
     walker = WalkParams.of(params).profile
     values = list(parse_minutes_list(minutes))
     limits = [value * walker.metres_per_minute for value in values]
-    walks = area_walks(study, lon, lat, cutoff=max(limits))
     areas = study.layers["residential_areas"]
+    reason = None
+    try:
+        walks = area_walks(study, lon, lat, cutoff=max(limits))
+    except UnreachableError as unreachable:  # no walk starts there: nothing is within reach
+        walks, reason = pd.Series(np.inf, index=areas.index, name="walk_m"), str(unreachable)
     order = walks.sort_values(kind="stable")
     rows = []
     for value, limit in zip(values, limits, strict=True):
@@ -160,7 +165,10 @@ def catchment(
             row[column] = int(total) if total == total else 0
         row["ids"] = [str(i) for i in within]
         rows.append(row)
-    return pd.DataFrame(rows)
+    table = pd.DataFrame(rows)
+    if reason is not None:
+        table.attrs["reason"] = reason
+    return table
 
 
 def start_point(study: Study, area_id: str, kind: str) -> tuple[float, float]:

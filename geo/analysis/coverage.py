@@ -22,7 +22,7 @@ import shapely
 from geo.analysis.params import PROFILES, Profile, Thresholds, WalkParams
 from geo.analysis.study import NO_PATH, Study
 from geo.crs import geometries_from_wgs84
-from geo.errors import QueryError
+from geo.errors import NotFoundError
 from geo.network.snapping import Snap
 from geo.schema import FACILITY_LAYERS
 
@@ -432,7 +432,7 @@ def in_subdistrict(areas: gpd.GeoDataFrame, subdistrict: str | None) -> gpd.GeoD
 
     Raises
     ------
-    QueryError
+    NotFoundError
         No compound is in ``subdistrict``.
 
     Examples
@@ -444,14 +444,14 @@ def in_subdistrict(areas: gpd.GeoDataFrame, subdistrict: str | None) -> gpd.GeoD
     >>> in_subdistrict(areas, "丙街道")
     Traceback (most recent call last):
     ...
-    geo.errors.QueryError: 没有街道 '丙街道' / no subdistrict '丙街道'; 可选 / choose from: 乙街道, 甲街道
+    geo.errors.NotFoundError: 本研究中没有街道 '丙街道' / no subdistrict '丙街道' in this study; 可选 / choose from: 乙街道, 甲街道
     """
     if not subdistrict:
         return areas
     known = sorted(areas["subdistrict"].dropna().unique()) if "subdistrict" in areas else []
     if subdistrict not in known:
-        raise QueryError(
-            f"没有街道 '{subdistrict}' / no subdistrict '{subdistrict}'; "
+        raise NotFoundError(
+            f"本研究中没有街道 '{subdistrict}' / no subdistrict '{subdistrict}' in this study; "
             f"可选 / choose from: {', '.join(known) or '—'}"
         )
     return areas[areas["subdistrict"] == subdistrict]

@@ -32,7 +32,7 @@ from shapely.ops import substring
 
 from geo.analysis.params import Profile, Thresholds, WalkParams, parse_minutes_list
 from geo.analysis.study import Study
-from geo.errors import QueryError
+from geo.errors import QueryError, UnreachableError
 from geo.network.graph import WalkNetwork
 from geo.network.reach import SourceWalker, Spans, gap_area, reach_area, shared_walker
 from geo.network.routing import nearest_source, seeds_from_snap
@@ -353,7 +353,7 @@ def isochrones_at(
     x, y = study.project([lon], [lat])
     snap = study.snap(x, y)
     if not snap.ok[0]:
-        raise QueryError(f"该点无法到达 / the point cannot be reached: {snap.reason[0]}")
+        raise UnreachableError(f"该点无法到达 / the point cannot be reached: {snap.reason[0]}")
     limits = np.array([value * walker.metres_per_minute for value in values])
     with shared_walker(net) as source_walker:
         (areas,) = _walk_areas(source_walker, snap, [0], limits)

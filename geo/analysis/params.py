@@ -30,6 +30,7 @@ True
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
@@ -43,9 +44,12 @@ __all__ = [
     "CIRCUITY",
     "DEFAULT_MINUTES",
     "GB50180_METRES",
+    "MAX_LEVELS",
     "MAX_METRES",
     "MAX_MINUTES",
+    "MINUTES_LIST_PATTERN",
     "PROFILES",
+    "THRESHOLDS_PATTERN",
     "Profile",
     "Thresholds",
     "WalkParams",
@@ -149,12 +153,24 @@ def profile_of(profile: str | Profile) -> Profile:
 #: The longest threshold accepted: two hours' walk is far past any life circle, and a bound
 #: keeps an infinite or absurd number out of the results.
 MAX_MINUTES = 120.0
+#: The most isochrone levels one request draws.
+MAX_LEVELS = 12
+# One number of minutes as a query string writes it: more than 0, at most 120 (15, 7.5, 0.5,
+# 120.0); no sign, exponent or leading zero. The service's OpenAPI document gives the same
+# patterns, so what it calls valid is what is accepted here.
+_MINUTE = r"(?:0\.[0-9]*[1-9][0-9]*|(?:[1-9]|[1-9][0-9]|1[01][0-9])(?:\.[0-9]+)?|120(?:\.0+)?)"
+_TYPE = "(?:" + "|".join(FACILITY_LAYERS) + ")"
+_ITEM = f"{_TYPE} *= *{_MINUTE}"
+#: ``clinics=15,charging_points=5``: facility types with their minutes, or nothing.
+THRESHOLDS_PATTERN = f"^(?:{_ITEM}(?: *, *{_ITEM})*)?$"
+#: ``5,10,15``: 1 to :data:`MAX_LEVELS` isochrone minutes.
+MINUTES_LIST_PATTERN = f"^{_MINUTE}(?: *, *{_MINUTE}){{0,{MAX_LEVELS - 1}}}$"
 
 
 def _per_type(text: Thresholds, unit: tuple[str, str], most: float,
-              example: str) -> dict[str, float]:  # fmt: skip
+              example: str, pattern: str | None = None) -> dict[str, float]:  # fmt: skip
     """``"clinics=15,…"`` → ``{type: number}``, each in (0, ``most``]; ``unit`` is
-    (中文, English) for the messages."""
+    (中文, English) for the messages; text must match ``pattern`` as well, when given."""
     if not text:
         return {}
     items = text.items() if isinstance(text, Mapping) else (
@@ -181,6 +197,11 @@ def _per_type(text: Thresholds, unit: tuple[str, str], most: float,
                 f"most {most:g} {unit[1]}; got '{raw}'"
             )
         values[name] = number
+    if pattern is not None and isinstance(text, str) and not re.fullmatch(pattern, text):
+        raise QueryError(
+            f"写法应为 {example},charging_points=5（数字如 15 或 7.5，无空项）/ write them as "
+            f"{example},charging_points=5 (numbers like 15 or 7.5, no empty items); got '{text}'"
+        )
     return values
 
 
@@ -208,7 +229,7 @@ def parse_thresholds(text: Thresholds) -> dict[str, float]:
     >>> parse_thresholds("clinics=10")
     {'clinics': 10.0, 'neighbor_centers': 15.0, 'charging_points': 5.0}
     """
-    given = _per_type(text, ("分钟", "minutes"), MAX_MINUTES, "clinics=15")
+    given = _per_type(text, ("分钟", "minutes"), MAX_MINUTES, "clinics=15", THRESHOLDS_PATTERN)
     return {**DEFAULT_MINUTES, **given}
 
 
@@ -240,10 +261,13 @@ def parse_minutes_list(values: str | Iterable[float]) -> tuple[float, ...]:
         numbers = sorted({float(v) for v in items if str(v).strip()})
     except (TypeError, ValueError):
         numbers = []
-    if not numbers or not all(0 < v <= MAX_MINUTES for v in numbers):  # NaN fails too
+    written = not isinstance(values, str) or re.fullmatch(MINUTES_LIST_PATTERN, values)
+    if (not numbers or len(numbers) > MAX_LEVELS or not written
+            or not all(0 < v <= MAX_MINUTES for v in numbers)):  # NaN fails too  # fmt: skip
         raise QueryError(
-            f"minutes 应为大于 0、不超过 {MAX_MINUTES:g} 的数字列表 / minutes must be numbers "
-            f"more than 0 and at most {MAX_MINUTES:g}, e.g. 5,10,15: '{values}'"
+            f"minutes 应为 1–{MAX_LEVELS} 个大于 0、不超过 {MAX_MINUTES:g} 的数字，以逗号分隔 / "
+            f"minutes must be 1–{MAX_LEVELS} numbers more than 0 and at most {MAX_MINUTES:g}, "
+            f"separated by commas, e.g. 5,10,15: '{values}'"
         )
     return tuple(numbers)
 

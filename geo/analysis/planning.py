@@ -20,7 +20,7 @@ import shapely
 from geo.analysis.coverage import Origins, analyze_areas, area_origins
 from geo.analysis.params import Profile, Thresholds, WalkParams
 from geo.analysis.study import Study
-from geo.errors import QueryError
+from geo.errors import NotFoundError, QueryError
 from geo.schema import FACILITY_LAYERS
 
 __all__ = [
@@ -80,11 +80,10 @@ class Scenario:
         -------
         Scenario
         """
-        unknown = set(data) - {"add", "move", "remove", "sites", "name", "saved"}
+        unknown = ", ".join(sorted(set(data) - {"add", "move", "remove", "sites", "name", "saved"}))
         if unknown:
             raise QueryError(
-                f"方案中有未知项 / unknown scenario keys: {', '.join(sorted(unknown))}; "
-                "use add, move, remove, sites"
+                f"方案中有未知项 / unknown scenario keys: {unknown}; use add, move, remove, sites"
             )
         lists = {key: data.get(key) or [] for key in ("add", "move", "remove", "sites")}
         for key, value in lists.items():
@@ -141,23 +140,23 @@ def apply_scenario(study: Study, scenario: Scenario) -> Study:
     Raises
     ------
     QueryError
-        Any entry lacks a required key, names an unknown type, facility or renovation
-        project, or has a lon/lat that is not a coordinate; every problem is listed.
+        An entry lacks a required key, names an unknown type, or has a lon/lat that is not
+        a coordinate; NotFoundError: they name a facility or project the layers have not.
     """
     layers = {name: frame.copy() for name, frame in study.layers.items()}
-    problems: list[str] = []
+    problems, missing = list[str](), list[str]()  # missing: well formed, not in the layers
     for n, entry in enumerate(scenario.remove, 1):
         _check(entry, f"remove #{n}", ("type", "id"), problems)
         kind, fid = entry.get("type"), str(entry.get("id"))
         if kind in FACILITY_LAYERS and fid not in layers[kind].index:
-            problems.append(f"remove #{n}: {kind} 中没有 {fid} / no {fid} in {kind}")
+            missing.append(f"remove #{n}: {kind} 中没有 {fid} / no {fid} in {kind}")
         elif kind in FACILITY_LAYERS:
             layers[kind] = layers[kind].drop(index=fid)
     for n, entry in enumerate(scenario.move, 1):
         _check(entry, f"move #{n}", ("type", "id", "lon", "lat"), problems)
         kind, fid = entry.get("type"), str(entry.get("id"))
         if kind in FACILITY_LAYERS and fid not in layers[kind].index:
-            problems.append(f"move #{n}: {kind} 中没有 {fid} / no {fid} in {kind}")
+            missing.append(f"move #{n}: {kind} 中没有 {fid} / no {fid} in {kind}")
         elif kind in FACILITY_LAYERS and not problems:
             frame = layers[kind]
             geometry = frame.geometry.copy()
@@ -175,13 +174,14 @@ def apply_scenario(study: Study, scenario: Scenario) -> Study:
         _check(entry, f"sites #{n}", ("project_id", "type"), problems)
         pid = str(entry.get("project_id"))
         if pid not in projects.index:
-            problems.append(f"sites #{n}: 没有改造项目 {pid} / no renovation project {pid}")
+            missing.append(f"sites #{n}: 没有改造项目 {pid} / no renovation project {pid}")
         elif not problems:
             point = projects.geometry.loc[pid].representative_point()
             name = entry.get("name") or f"{projects.at[pid, 'name']}（新设施 / new site）"
             added.append((entry["type"], {"name": name, "note": f"site of {pid}"}, point))
-    if problems:
-        raise QueryError("方案无效 / invalid scenario: " + "; ".join(problems))
+    if problems or missing:
+        error = QueryError if problems else NotFoundError
+        raise error("方案无效 / invalid scenario: " + "; ".join(problems + missing))
     for n, (kind, props, point) in enumerate(added, 1):
         fid = f"{scenario.name}-{kind}-{n}"
         row = gpd.GeoDataFrame(

@@ -23,20 +23,30 @@ day construction started.
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from geo.errors import QueryError
+from geo.errors import NotFoundError, QueryError
 from geo.schema import PROJECT_KINDS, PROJECT_STATUSES, PROJECT_UNITS, STAGE_DATE_FIELDS
 
-__all__ = ["SERIES", "parse_as_of", "progress", "progress_series", "stages_as_of"]
+__all__ = ["AS_OF_PATTERN", "SERIES", "parse_as_of", "progress", "progress_series", "stages_as_of"]
 
 #: The periods of a series, as pandas names them.
 SERIES = {"quarter": "Q", "month": "M", "year": "Y"}
 _NOT_BEGUN, _UNDATED = -1, -2
+
+
+_YEAR = "(?:19|20)[0-9]{2}"
+_LEAP = "(?:(?:19|20)(?:0[48]|[2468][048]|[13579][26])|2000)"
+_DAY = ("(?:(?:0[1-9]|1[0-2])-(?:0[1-9]|1[0-9]|2[0-8])|(?:0[13-9]|1[0-2])-(?:29|30)"
+        "|(?:0[13578]|1[02])-31)")  # fmt: skip
+#: A day ``YYYY-MM-DD`` or a month ``YYYY-MM`` of the years 1900–2099, only real days (the
+#: OpenAPI document gives the same pattern).
+AS_OF_PATTERN = f"^(?:{_YEAR}-{_DAY}|{_LEAP}-02-29|{_YEAR}-(?:0[1-9]|1[0-2]))$"
 
 
 def parse_as_of(value: str | date | None) -> date | None:
@@ -67,6 +77,8 @@ def parse_as_of(value: str | date | None) -> date | None:
         return None
     text = str(value).strip()
     try:
+        if not re.fullmatch(AS_OF_PATTERN, text):
+            raise ValueError(text)
         if len(text) == 7:
             return (pd.Period(text, "M").end_time).date()
         return date.fromisoformat(text)
@@ -128,25 +140,28 @@ def stages_as_of(
 
 def _counts(stages: pd.Series, units: pd.Series, kind: str) -> dict[str, Any]:
     order = list(PROJECT_STATUSES)
-    known = stages.isin(order)
-    rank = stages[known].map({s: i for i, s in enumerate(order)})
-    unit_values = pd.to_numeric(units[known], errors="coerce")
-    exclusive = {s: int((stages[known] == s).sum()) for s in order}
-    cumulative = {s: int((rank >= i).sum()) for i, s in enumerate(order)}
-    units_exclusive = {s: int(unit_values[stages[known] == s].sum()) for s in order}
-    units_cumulative = {s: int(unit_values[rank >= i].sum()) for i, s in enumerate(order)}
+    rank_of = {s: i for i, s in enumerate(order)}
+    labels = stages.to_numpy(dtype=object)
+    rank = np.fromiter((rank_of.get(s, -1) for s in labels), dtype=int, count=len(labels))
+    known = rank >= 0
+    unit_values = pd.to_numeric(units, errors="coerce").to_numpy(dtype=float)[known]
+    counted = np.nan_to_num(unit_values)  # a project without units adds none
+    per_stage = np.bincount(rank[known], minlength=len(order))
+    units_per_stage = np.bincount(rank[known], weights=counted, minlength=len(order))
+    reached = per_stage[::-1].cumsum()[::-1]  # at this stage or a later one
+    units_reached = units_per_stage[::-1].cumsum()[::-1]
     zh, en, _ = PROJECT_UNITS.get(kind, ("个", "items", ""))
     return {
         "projects": int(known.sum()),
-        "units": int(unit_values.sum()),
+        "units": int(counted.sum()),
         "unit": {"zh": zh, "en": en},
-        "units_missing": int(unit_values.isna().sum()),
-        "not_begun": int((stages == "not_begun").sum()),
-        "undated": int((stages == "undated").sum()),
-        "exclusive": exclusive,
-        "cumulative": cumulative,
-        "units_exclusive": units_exclusive,
-        "units_cumulative": units_cumulative,
+        "units_missing": int(np.isnan(unit_values).sum()),
+        "not_begun": int((labels == "not_begun").sum()),
+        "undated": int((labels == "undated").sum()),
+        "exclusive": {s: int(per_stage[i]) for i, s in enumerate(order)},
+        "cumulative": {s: int(reached[i]) for i, s in enumerate(order)},
+        "units_exclusive": {s: int(units_per_stage[i]) for i, s in enumerate(order)},
+        "units_cumulative": {s: int(units_reached[i]) for i, s in enumerate(order)},
     }
 
 
@@ -161,7 +176,7 @@ def _select(projects: pd.DataFrame, subdistrict: str | None, kind: str | None) -
     if subdistrict:
         known = sorted({str(s) for s in projects.get("subdistrict", pd.Series()).dropna()})
         if subdistrict not in known:
-            raise QueryError(
+            raise NotFoundError(
                 f"没有街道 '{subdistrict}' 的改造项目 / no renovation projects in subdistrict "
                 f"'{subdistrict}'; 有 / there are: {', '.join(known) or '-'}"
             )
@@ -269,10 +284,15 @@ def progress_series(
     first = dates[~np.isnat(dates)].min() if (~np.isnat(dates)).any() else np.datetime64(end)
     periods = pd.period_range(pd.Timestamp(first), pd.Timestamp(end), freq=SERIES[series])
     out = []
+    present = None  # from today on every stage is the status: counted once
     for period in periods:
         when = min(period.end_time.date(), end)
-        point = progress(chosen, kind=kind, as_of=when, today=today)
-        out.append({"period": str(period), "as_of": when.isoformat(), "by_kind": point["by_kind"]})
+        if when >= today:
+            present = present or progress(chosen, kind=kind, as_of=when, today=today)
+            by_kind = present["by_kind"]
+        else:
+            by_kind = progress(chosen, kind=kind, as_of=when, today=today)["by_kind"]
+        out.append({"period": str(period), "as_of": when.isoformat(), "by_kind": by_kind})
     return {
         "series": series,
         "subdistrict": subdistrict,

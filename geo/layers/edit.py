@@ -46,6 +46,7 @@ _ABSENT = object()
 __all__ = [
     "PreconditionRequiredError",
     "StaleVersionError",
+    "check_feature",
     "create_feature",
     "delete_feature",
     "feature_etag",
@@ -90,6 +91,32 @@ def get_feature(layer: str, feature_id: str, folder: Location = None) -> dict[st
     'community_health_centre'
     """
     return _stored(open_store(folder).read(layer), layer, feature_id)
+
+
+def check_feature(
+    layer: str,
+    feature: Any,
+    feature_id: str | None = None,
+    crs: str = "wgs84",
+    *,
+    settings: Settings | None = None,
+) -> None:
+    """Check ``feature`` alone as :func:`create_feature` (with ``feature_id``,
+    :func:`replace_feature`) would, without the store: SourceReadError, ValidationError.
+
+    Parameters
+    ----------
+    layer, feature, crs, settings
+        As for :func:`create_feature`.
+    feature_id : str, optional
+        The id the feature must keep (a replacement); None for a new feature.
+
+    Returns
+    -------
+    None
+    """
+    get_layer(layer)
+    _checked(_feature_in_wgs84(feature, crs, settings), layer, feature_id, settings)
 
 
 def create_feature(

@@ -6,7 +6,7 @@ Pure functions over frames; the HTTP layer only parses the request and calls the
 from __future__ import annotations
 
 import json
-import math
+import re
 from typing import Any
 
 import geopandas as gpd
@@ -18,7 +18,10 @@ from geo.layers.geojson import to_feature_collection
 from geo.schema import get_layer
 
 __all__ = [
+    "BBOX_PATTERN",
     "FeatureIndex",
+    "box_shapes",
+    "clamp_box",
     "in_bbox",
     "layer_extent",
     "parse_bbox",
@@ -29,21 +32,31 @@ __all__ = [
 ]
 
 
+_NUMBER = "-?[0-9]{1,9}(?:\\.[0-9]+)?"
+_N = f" *{_NUMBER} *"
+#: An OGC API ``bbox``: four numbers, or six with heights, comma-separated (plain decimals,
+#: nine digits before the point at most). The OpenAPI document gives the same pattern.
+BBOX_PATTERN = f"^{_N},{_N},{_N},{_N}(?:,{_N},{_N})?$"
+
+
 def parse_bbox(
     text: str | None, check_range: bool = True
 ) -> tuple[float, float, float, float] | None:
     """``"minlon,minlat,maxlon,maxlat"`` → a tuple, or a :class:`QueryError` saying what is wrong.
 
     Six numbers (``minlon,minlat,minheight,maxlon,maxlat,maxheight``, OGC API's 3D box) are
-    read as the 2D box: these layers have no heights.
+    read as the 2D box: these layers have no heights. Latitudes may come in either order.
+    A longitude box whose west edge is east of its east edge crosses the antimeridian, as
+    OGC API – Features reads it (:func:`box_shapes`); a box beyond the world's edges is cut
+    at them.
 
     Parameters
     ----------
     text : str or None
-        An OGC API ``bbox``: WGS-84 degrees, lower-left corner first.
+        An OGC API ``bbox`` (:data:`BBOX_PATTERN`): WGS-84 degrees, lower-left corner first.
     check_range : bool
-        Check the numbers are longitudes and latitudes (off for a box in another CRS, which
-        is checked after conversion).
+        The numbers are longitudes and latitudes (off for a box in another CRS, converted
+        afterwards: then both axes are put in order and nothing is cut).
 
     Returns
     -------
@@ -53,8 +66,7 @@ def parse_bbox(
     Raises
     ------
     QueryError
-        Not four or six finite numbers, outside −180–180 / −90–90, or a minimum above its
-        maximum.
+        Not four or six numbers written as :data:`BBOX_PATTERN` says.
 
     Examples
     --------
@@ -62,29 +74,72 @@ def parse_bbox(
     (121.5, 31.2, 121.6, 31.3)
     >>> parse_bbox("121.5,31.2,0,121.6,31.3,100")
     (121.5, 31.2, 121.6, 31.3)
+    >>> parse_bbox("121.5,31.3,200,31.2")
+    (121.5, 31.2, 180.0, 31.3)
     """
     if text is None or text == "":
         return None
-    parts = text.split(",")
-    try:
-        values = [float(p) for p in parts]
-    except ValueError:
-        values = []
-    if len(values) not in (4, 6) or not all(math.isfinite(v) for v in values):
+    if not re.fullmatch(BBOX_PATTERN, text):
         raise QueryError(
             "bbox 应为 4 个（或 6 个）数字 / bbox must be 4 numbers minlon,minlat,maxlon,maxlat "
-            f"(or 6 with heights); got '{text[:80]}'"
+            f"(or 6 with heights), plain decimals; got '{text[:80]}'"
         )
+    values = [float(p) for p in text.split(",")]
     if len(values) == 6:
         values = [values[0], values[1], values[3], values[4]]
     minx, miny, maxx, maxy = values
-    in_range = -180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90
-    if (check_range and not in_range) or minx > maxx or miny > maxy:
-        raise QueryError(
-            f"bbox 超出范围或顺序颠倒 / bbox out of range or min > max: '{text[:80]}' "
-            "(WGS-84 lon/lat, lower-left corner first)"
-        )
-    return minx, miny, maxx, maxy
+    miny, maxy = min(miny, maxy), max(miny, maxy)
+    if not check_range:
+        return min(minx, maxx), miny, max(minx, maxx), maxy
+    return clamp_box((minx, miny, maxx, maxy))
+
+
+def clamp_box(box: tuple[float, float, float, float]) -> tuple[float, float, float, float]:
+    """A WGS-84 box cut at the world's edges (an infinite or missing number: the edge).
+
+    Parameters
+    ----------
+    box : tuple of float
+        ``(minlon, minlat, maxlon, maxlat)``, maybe beyond ±180 / ±90.
+
+    Returns
+    -------
+    tuple of float
+        The same box within −180–180 and −90–90.
+
+    Examples
+    --------
+    >>> clamp_box((-999.0, 31.0, 121.6, float("inf")))
+    (-180.0, 31.0, 121.6, 90.0)
+    """
+    minx, miny, maxx, maxy = (float(np.nan_to_num(v, nan=edge)) for v, edge in
+                              zip(box, (-180.0, -90.0, 180.0, 90.0), strict=True))  # fmt: skip
+    return (min(max(minx, -180.0), 180.0), min(max(miny, -90.0), 90.0),
+            min(max(maxx, -180.0), 180.0), min(max(maxy, -90.0), 90.0))  # fmt: skip
+
+
+def box_shapes(box: tuple[float, float, float, float]) -> list[shapely.Polygon]:
+    """The box as rectangles: two when it crosses the antimeridian (west edge east of the
+    east edge), else one.
+
+    Parameters
+    ----------
+    box : tuple of float
+        ``(minlon, minlat, maxlon, maxlat)``.
+
+    Returns
+    -------
+    list of shapely.Polygon
+
+    Examples
+    --------
+    >>> [r.bounds for r in box_shapes((170.0, -10.0, -170.0, 10.0))]
+    [(170.0, -10.0, 180.0, 10.0), (-180.0, -10.0, -170.0, 10.0)]
+    """
+    minx, miny, maxx, maxy = box
+    if minx <= maxx:
+        return [shapely.box(minx, miny, maxx, maxy)]
+    return [shapely.box(minx, miny, 180.0, maxy), shapely.box(-180.0, miny, maxx, maxy)]
 
 
 def _as_text(value: Any) -> str:
@@ -285,13 +340,16 @@ class FeatureIndex:
         """
         keep = np.ones(len(self), dtype=bool)
         if bbox is not None and len(self):
-            minx, miny, maxx, maxy = bbox
             b = self.bounds
-            keep &= (b[:, 0] <= maxx) & (b[:, 2] >= minx) & (b[:, 1] <= maxy) & (b[:, 3] >= miny)
-            candidates = np.flatnonzero(keep)
-            if len(candidates):  # bounding boxes overlap: confirm with the real shapes
-                geoms = np.asarray(self.frame.geometry.values, dtype=object)[candidates]
-                keep[candidates] = shapely.intersects(geoms, shapely.box(*bbox))
+            meets = np.zeros(len(self), dtype=bool)
+            for shape in box_shapes(bbox):  # two across the antimeridian
+                minx, miny, maxx, maxy = shape.bounds
+                near = (b[:, 0] <= maxx) & (b[:, 2] >= minx) & (b[:, 1] <= maxy) & (b[:, 3] >= miny)
+                candidates = np.flatnonzero(near & ~meets)
+                if len(candidates):  # bounding boxes overlap: confirm with the real shapes
+                    geoms = np.asarray(self.frame.geometry.values, dtype=object)[candidates]
+                    meets[candidates] = shapely.intersects(geoms, shape)
+            keep &= meets
         spec = get_layer(self.layer)
         for field, wanted in (filters or {}).items():
             if spec.field(field) is None and field not in self.frame.columns:
@@ -379,4 +437,5 @@ def in_bbox(frame: gpd.GeoDataFrame, bbox: tuple[float, float, float, float]) ->
     >>> in_bbox(frame, (1, 1, 6, 6)).tolist()
     [1, 2]
     """
-    return np.sort(frame.sindex.query(shapely.box(*bbox), "intersects"))
+    found = [frame.sindex.query(shape, "intersects") for shape in box_shapes(bbox)]
+    return np.unique(np.concatenate(found)) if found else np.empty(0, dtype=int)

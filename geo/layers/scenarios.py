@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import threading
 import unicodedata
 from datetime import UTC, datetime
@@ -32,6 +33,7 @@ __all__ = [
     "MAX_BYTES",
     "MAX_NAME",
     "MAX_SCENARIOS",
+    "NAME_PATTERN",
     "FolderShelf",
     "MemoryShelf",
     "ScenarioShelf",
@@ -52,6 +54,16 @@ MAX_SCENARIOS = 500
 #: The folder, beside a folder store's layers, that holds the scenarios.
 FOLDER = "scenarios"
 _PUNCTUATION = frozenset(" -_.()（）·+#&")
+# Letters and digits a plan's name may hold, spelled out (a regex's \w differs between
+# engines): ASCII, Latin letters with accents, CJK ideographs and 〇, full-width letters and
+# digits.
+_LETTERS = ("A-Za-z0-9\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f\u3007\u3400-\u4dbf"
+            "\u4e00-\u9fff\uf900-\ufaff\uff10-\uff19\uff21-\uff3a\uff41-\uff5a")  # fmt: skip
+_OTHERS = r"\-_()（）·+#&"
+#: A name as it may be sent: letters, digits, spaces and ``- _ . ( ) （ ） · + # &``, not
+#: starting with a dot, at most :data:`MAX_NAME` characters between surrounding spaces. The
+#: OpenAPI document gives the same pattern.
+NAME_PATTERN = f"^ *[{_LETTERS}{_OTHERS}][{_LETTERS}{_OTHERS}. ]{{0,{MAX_NAME - 1}}} *$"
 _ENTRIES = ("add", "move", "remove", "sites")
 
 
@@ -86,12 +98,7 @@ def check_name(name: str) -> str:
     """
     kept = unicodedata.normalize("NFC", str(name)).strip()
     allowed = " ".join(sorted(_PUNCTUATION - {" "}, key="-_.()（）·+#&".index))
-    if (
-        not kept
-        or len(kept) > MAX_NAME
-        or kept.startswith(".")
-        or not all(c.isalnum() or c in _PUNCTUATION for c in kept)
-    ):
+    if not re.fullmatch(NAME_PATTERN, str(name)):
         raise QueryError(
             f"方案名 '{name}' 不可用：只能用文字、数字、空格和 {allowed}，不能以 . 开头，"
             f"最多 {MAX_NAME} 字 / scenario name '{name}' is not allowed: use letters, digits, "

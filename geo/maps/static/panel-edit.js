@@ -6,8 +6,8 @@
  * markers (from /collections/{layer}/items); a click on a marker, or on a compound, opens a
  * form built from /collections/{layer}/schema (inputs by kind, required marked, Chinese or
  * English labels). The form starts from GET /collections/{layer}/items/{id}, whose ETag goes
- * back as If-Match: a 412 says someone changed the feature and offers a reload, a 422 puts
- * each of the server's messages at the field it names, 401/403 say how to give the token or
+ * back as If-Match: a 412 says someone changed the feature and offers a reload, a 422 (or a
+ * 409 with errors: a rule of the layer) puts each of the server's messages at the field it names, 401/403 say how to give the token or
  * that writes are off. Adding: "添加 / add", then a click on the map. Moving: drag the marker,
  * or "移动 / move" and a click on the map, then save.
  *
@@ -465,7 +465,9 @@
           renderTop();
           return;
         }
-        general.appendChild(el("div", {className: "lc-edit-error"}, status === 422 ? words.invalid : detail));
+        // 422: not the layer's Feature form; 409 with errors: a layer rule the form cannot state
+        var broken = status === 422 || (status === 409 && (problem.errors || []).length > 0);
+        general.appendChild(el("div", {className: "lc-edit-error"}, broken ? words.invalid : detail));
         (problem.errors || []).forEach(function (p) {
           var text = p.message + (p.hint ? " → " + p.hint : "");
           var at = p.field && messages[p.field];
