@@ -13,7 +13,7 @@ service to it, ``benchmarks/api_schema.py``). The query strings with a form of t
 entries, candidate points) carry the same regular expression the server parses them with
 (:data:`geo.analysis.params.THRESHOLDS_PATTERN` and the like). :func:`describe_collections`
 documents each collection's items on a path of its own, as pygeoapi does: its property
-filters, its Feature body (:func:`api.routes.collections.feature_schema`, which the write
+filters, its Feature body (:func:`api.schemas.feature_schema`, which the write
 routes check) and an example its rules accept; the isochrones of a feature only for the
 facility layers. ``lon`` and ``lat`` of ``/isochrones`` come together or not at all: one
 exploded object parameter with ``dependentRequired``.
@@ -33,7 +33,14 @@ allows for a request that is well formed:
 - a point too far from every street (``/catchment``, ``/isochrones``): 200 with nothing
   reached and the bilingual ``reason``, as ``/nearest`` answers;
 - ``candidates=points`` without ``points``: 200 with no site and the ``reason``; ``points``
-  with another source of candidates are checked and left aside.
+  with another source of candidates are checked and left aside;
+- an ``If-Match`` of well-formed entity tags none of which is the feature's: 412, as RFC 9110
+  §13.1.1 and OGC API – Features Part 4 ask (which tag is current is the data's to say; the
+  long run expects 412 on those three operations, ``benchmarks/schemathesis.toml``); a
+  malformed one is a 400.
+
+The Feature bodies follow the service's settings (the longest text, the study region), so
+each service's document says what that service accepts (:mod:`api.schemas`).
 """
 
 from __future__ import annotations
@@ -46,9 +53,11 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from api.routes.analysis import COVERAGE_PROPERTIES
-from api.routes.collections import COLLECTIONS, COVERAGE, READ_ONLY, VIEWS, feature_schema
+from api.routes.collections import COLLECTIONS, COVERAGE, READ_ONLY, VIEWS
 from api.routes.items import FEATURE_EXAMPLES
+from api.schemas import feature_schema
 from geo.schema import FACILITY_LAYERS, get_layer
+from geo.settings import Settings
 
 __all__ = ["PROBLEM_SCHEMA", "describe_collections", "describe_errors", "install"]
 
@@ -148,11 +157,11 @@ def _filters(collection: str) -> list[str]:
     return [field.name for field in get_layer(layer).fields]
 
 
-def _feature_body(layer: str, replace: bool) -> dict[str, Any]:
+def _feature_body(layer: str, replace: bool, settings: Settings) -> dict[str, Any]:
     example = copy.deepcopy(FEATURE_EXAMPLES[layer])
     if replace:  # the id comes from the URL
         example["properties"].pop("id", None)
-    content = {"schema": feature_schema(layer), "example": example}
+    content = {"schema": feature_schema(layer, settings), "example": example}
     return {"required": True, "content": {t: content for t in
             ("application/geo+json", "application/json")}}  # fmt: skip
 
@@ -166,7 +175,9 @@ def _patch_body(layer: str, operation: dict[str, Any]) -> None:
         }
 
 
-def _for(collection: str, path: str, operations: dict[str, Any]) -> dict[str, Any]:
+def _for(
+    collection: str, path: str, operations: dict[str, Any], settings: Settings
+) -> dict[str, Any]:
     """The operations of a ``{layer}`` path for one collection: no ``layer`` parameter, its
     own filters and bodies, reads only for a read-only collection."""
     out: dict[str, Any] = {}
@@ -186,7 +197,7 @@ def _for(collection: str, path: str, operations: dict[str, Any]) -> dict[str, An
             operation["operationId"] += f"_{collection}"
         operation["summary"] = f"{operation.get('summary', '')} ({collection})"
         if method in ("post", "put"):
-            operation["requestBody"] = _feature_body(collection, replace=method == "put")
+            operation["requestBody"] = _feature_body(collection, method == "put", settings)
         if method == "patch":
             _patch_body(collection, operation)
         if method == "options":
@@ -200,7 +211,7 @@ def _for(collection: str, path: str, operations: dict[str, Any]) -> dict[str, An
     return out
 
 
-def describe_collections(document: dict[str, Any]) -> dict[str, Any]:
+def describe_collections(document: dict[str, Any], settings: Settings) -> dict[str, Any]:
     """Give each collection its own ``/collections/<id>/items`` paths (pygeoapi's way):
     its property filters, its Feature body with an example its rules accept, no write
     methods for a read-only one, isochrones for a facility layer only.
@@ -209,6 +220,8 @@ def describe_collections(document: dict[str, Any]) -> dict[str, Any]:
     ----------
     document : dict
         An OpenAPI document as FastAPI generates it.
+    settings : Settings
+        The service's (the Feature bodies follow its text limit and study region).
 
     Returns
     -------
@@ -222,7 +235,7 @@ def describe_collections(document: dict[str, Any]) -> dict[str, Any]:
             if path == _ISOCHRONES and collection not in FACILITY_LAYERS:
                 continue
             concrete = path.replace("{layer}", collection)
-            paths[concrete] = _for(collection, path, operations)
+            paths[concrete] = _for(collection, path, operations, settings)
     _paired(paths.get("/isochrones", {}).get("get"), "lon", "lat", "point")
     return document
 
@@ -276,7 +289,8 @@ def install(app: FastAPI) -> None:
         if app.openapi_schema is None:
             document = get_openapi(title=app.title, version=app.version,
                                    description=app.description, routes=app.routes)  # fmt: skip
-            app.openapi_schema = describe_errors(describe_collections(document))
+            settings = app.state.settings
+            app.openapi_schema = describe_errors(describe_collections(document, settings))
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]

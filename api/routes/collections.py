@@ -29,6 +29,7 @@ from api.ogc import (
     parse_ogc_crs,
     wants_html,
 )
+from api.schemas import property_schema
 from geo.errors import NotFoundError
 from geo.layers.edit import feature_etag
 from geo.layers.query import (
@@ -42,7 +43,7 @@ from geo.layers.query import (
     with_members,
 )
 from geo.maps.base import LABELS
-from geo.schema import ENUM_LABELS, LAYER_NAMES, Field, get_layer
+from geo.schema import LAYER_NAMES, get_layer
 
 router = APIRouter(tags=["collections"])
 
@@ -389,108 +390,6 @@ def item(
     return _answer(request, f, feature, f"{layer} / {feature_id}", GEOJSON, headers)
 
 
-_JSON_TYPES = {"str": "string", "int": "integer", "float": "number", "bool": "boolean"}
-
-
-def _property_schema(spec: Field) -> dict[str, Any]:
-    """One field as a JSON Schema property, with its Chinese and English titles."""
-    prop: dict[str, Any] = {
-        "title": f"{spec.zh} / {spec.en}" if spec.zh else spec.en,
-        "x-lc-title": {"zh": spec.zh or spec.en, "en": spec.en or spec.zh},
-        "x-lc-kind": spec.kind,
-    }
-    if spec.kind == "date":
-        prop.update(type="string", format="date")
-    elif spec.kind == "year":
-        prop.update(type=["integer", "string"], pattern="^[0-9]{4}s?$")
-    elif spec.kind == "lonlat_list":
-        pair = {"type": "array", "items": {"type": "number"}, "minItems": 2, "maxItems": 2}
-        prop.update(type="array", items=pair)
-    else:
-        prop["type"] = _JSON_TYPES[spec.kind]
-    if spec.enum:
-        prop["enum"] = list(spec.enum)
-        prop["x-lc-enum-titles"] = {
-            v: dict(zip(("zh", "en"), ENUM_LABELS.get(v, (v, v)), strict=True)) for v in spec.enum
-        }
-    if spec.minimum is not None:
-        prop["minimum"] = int(spec.minimum) if spec.kind == "int" else spec.minimum
-    if spec.unit:
-        prop["x-ogc-unit"] = spec.unit
-    if spec.name == "id":
-        prop["x-ogc-role"] = "id"
-    return prop
-
-
-#: Besides its JSON type, what a write may send for a field of a kind (coerced by the rules).
-_AS_TEXT = {"int": ("string",), "float": ("string",), "bool": ("string", "integer"),
-            "str": ("number",), "lonlat_list": ("string",)}  # fmt: skip
-#: A feature id: part of its web address, so no ``/ \\ ?``, control characters, surrounding
-#: spaces, ``.`` or ``..``, at most 128 characters (:mod:`geo.layers.validate`'s rule).
-ID_PATTERN = (
-    r"^(?!\.\.?$)[^/\\?\x00-\x1f\x7f ](?:[^/\\?\x00-\x1f\x7f]{0,126}[^/\\?\x00-\x1f\x7f ])?$"
-)
-
-
-def feature_schema(layer: str) -> dict[str, Any]:
-    """The JSON Schema of a Feature a write to ``layer`` sends (POST, PUT): what the
-    document gives as the request body and the write routes check before the layer rules.
-
-    Parameters
-    ----------
-    layer : str
-        One of the five layers.
-
-    Returns
-    -------
-    dict
-        ``type`` ``Feature``; a ``geometry`` of one of the layer's types with its
-        coordinates; ``properties`` with the layer's fields (types, allowed values,
-        minimums; those not required may be ``null``), the required ones but ``id`` (made
-        when absent, taken from the URL by PUT). Whether a polygon is valid, a point lies
-        in the study region or values agree with each other is the layer rules' to say.
-    """
-    spec = get_layer(layer)
-    fields: dict[str, Any] = {}
-    for field in spec.fields:
-        prop = {k: v for k, v in _property_schema(field).items() if not k.startswith("x-")}
-        kinds = prop.get("type")
-        kinds = kinds if isinstance(kinds, list) else [kinds]
-        if "enum" not in prop:  # text for a number or yes/no, as lifecircle import reads them
-            kinds = [*kinds, *(k for k in _AS_TEXT.get(field.kind, ()) if k not in kinds)]
-        if not field.required or field.name == "id":
-            kinds = [*kinds, "null"]
-            if "enum" in prop:
-                prop["enum"] = [*prop["enum"], None]
-        prop["type"] = kinds if len(kinds) > 1 else kinds[0]
-        if field.name == "id":
-            prop["pattern"] = ID_PATTERN
-        fields[field.name] = prop
-    scalar = {"type": ["string", "number", "boolean", "null"]}
-    return {
-        "type": "object",
-        "required": ["type", "geometry", "properties"],
-        "properties": {
-            "type": {"const": "Feature"},
-            "id": {"type": ["string", "integer", "null"]},
-            "geometry": {
-                "type": "object",
-                "required": ["type", "coordinates"],
-                "properties": {
-                    "type": {"enum": list(spec.geometry_types)},
-                    "coordinates": {"type": "array", "minItems": 1},
-                },
-            },
-            "properties": {
-                "type": "object",
-                "required": [name for name in spec.required if name != "id"],
-                "properties": fields,
-                "additionalProperties": scalar if spec.extra_fields_allowed else False,
-            },
-        },
-    }
-
-
 def _dtype_schema(column: Any) -> dict[str, Any]:
     """A computed column (the coverage results) as a JSON Schema property, from its values."""
     kind = column.dtype.kind
@@ -516,7 +415,7 @@ def _schema(
         geometry = "multipolygon"
     properties: dict[str, Any] = {
         "geometry": {"x-ogc-role": "primary-geometry", "format": f"geometry-{geometry}"},
-        **{f.name: _property_schema(f) for f in spec.fields},
+        **{f.name: property_schema(f) for f in spec.fields},
     }
     for name in index.keys:
         if name not in properties:

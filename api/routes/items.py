@@ -10,9 +10,9 @@ without it the last writer wins, as OGC API – Features Part 4 allows, unless t
 from __future__ import annotations
 
 import asyncio
-import functools
 import json
 import math
+import re
 from collections.abc import Callable
 from typing import Annotated, Any, Literal
 from urllib.parse import quote
@@ -24,7 +24,8 @@ from starlette.concurrency import run_in_threadpool
 
 from api.deps import FeatureId, LayerCache, LayerName, get_cache, require_writer, settings_of
 from api.errors import PROBLEM_JSON, RETRY_AFTER_S, RuleConflictError
-from api.routes.collections import COVERAGE, GEOJSON, READ_ONLY, feature_schema
+from api.routes.collections import COVERAGE, GEOJSON, READ_ONLY
+from api.schemas import feature_schema
 from geo.errors import LifecircleError, Problem, SourceReadError, ValidationError
 from geo.layers import edit
 from geo.layers.query import with_every_property
@@ -58,16 +59,36 @@ Crs = Annotated[
         ),
     ),
 ]
-IfMatch = Annotated[
+_TAG = r'(?:W/)?(?:"[\x21\x23-\x7e\x80-\xff]*"|[\x21\x23-\x2b\x2d-\x7e]+)'
+#: ``If-Match``: ``*``, or entity tags (quoted, or bare as some clients send them; ``W/``
+#: allowed), comma-separated; blank is none.
+IF_MATCH_PATTERN = f"^ *(?:\\*|{_TAG}(?: *, *{_TAG})*)? *$"
+IfMatchHeader = Annotated[
     str | None,
     Header(
+        alias="If-Match",
         description=(
             '要素的 ETag / the ETag of the version you read, e.g. "3f2a…" (W/ accepted); '
             "* for any version. Optional: without it the last writer wins (412 when stale; "
             "required only when the server sets LIFECIRCLE_REQUIRE_IF_MATCH=1)"
         ),
+        json_schema_extra={"pattern": IF_MATCH_PATTERN},
     ),
 ]
+
+
+def _if_match(if_match: IfMatchHeader = None) -> str | None:
+    """``If-Match`` as sent, or a 400 when it is not entity tags (nothing could match it)."""
+    if if_match is not None and not re.fullmatch(IF_MATCH_PATTERN, if_match):
+        raise HTTPException(
+            400,
+            f'If-Match 应为 ETag（带引号）或 * / If-Match must be entity tags ("…", W/ allowed, '
+            f"comma-separated) or *, as the ETag header gave them: '{if_match[:80]}'",
+        )
+    return if_match
+
+
+IfMatch = Annotated[str | None, Depends(_if_match)]
 
 #: A feature each layer accepts (the document's example for POST; PUT sends it without the id).
 FEATURE_EXAMPLES: dict[str, dict[str, Any]] = {
@@ -112,7 +133,11 @@ _PATCH_BODY = {
         "required": True,
         "content": {
             t: {
-                "schema": {"type": "object"},
+                "schema": {
+                    "type": "object",
+                    "description": "JSON Merge Patch (RFC 7396) of the feature, or of its "
+                    "properties alone; the merged feature must keep the layer rules (else 409)",
+                },
                 "examples": {
                     "properties": {
                         "summary": "只改属性 / properties only (null removes one)",
@@ -210,9 +235,16 @@ async def _json_body(request: Request, accepted: tuple[str, ...]) -> Any:
         raise SourceReadError(f"请求体无法读取 / the body cannot be read: {exc}") from None
 
 
-@functools.cache
-def _validator(layer: str) -> Draft202012Validator:
-    return Draft202012Validator(feature_schema(layer))
+_VALIDATORS: dict[tuple[int, str], Draft202012Validator] = {}
+
+
+def _validator(request: Request, layer: str) -> Draft202012Validator:
+    """The layer's Feature schema under this service's settings, as its document gives it."""
+    settings = settings_of(request)
+    key = (id(settings), layer)
+    if key not in _VALIDATORS:
+        _VALIDATORS[key] = Draft202012Validator(feature_schema(layer, settings))
+    return _VALIDATORS[key]
 
 
 def _as_documented(request: Request, layer: str, feature: Any, feature_id: str | None,
@@ -220,7 +252,7 @@ def _as_documented(request: Request, layer: str, feature: Any, feature_id: str |
     """Refuse a body that does not match the layer's Feature schema in the document (422):
     with the layer rules' own bilingual problems when they refuse it too, else with where
     it departs from the schema."""
-    departures = list(_validator(layer).iter_errors(feature))
+    departures = list(_validator(request, layer).iter_errors(feature))
     if not departures:
         return
     edit.check_feature(layer, feature, feature_id, crs, settings=settings_of(request))
@@ -374,7 +406,7 @@ async def replace_item(
     feature_id: FeatureId,
     request: Request,
     cache: Annotated[LayerCache, Depends(get_cache)],
-    if_match: IfMatch = None,
+    if_match: IfMatch,
     crs: Crs = "wgs84",
 ) -> Response:
     """Replace the whole feature (its id stays). ``If-Match`` with the ETag you read guards
@@ -404,7 +436,7 @@ async def patch_item(
     feature_id: FeatureId,
     request: Request,
     cache: Annotated[LayerCache, Depends(get_cache)],
-    if_match: IfMatch = None,
+    if_match: IfMatch,
     crs: Crs = "wgs84",
 ) -> Response:
     """JSON Merge Patch (RFC 7396): ``{"properties": {...}, "geometry": ...}`` or the
@@ -430,7 +462,7 @@ async def delete_item(
     feature_id: FeatureId,
     request: Request,
     cache: Annotated[LayerCache, Depends(get_cache)],
-    if_match: IfMatch = None,
+    if_match: IfMatch,
 ) -> Response:
     """Delete the feature; with ``If-Match`` only if it is still the version you read."""
     _writable(layer)

@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 import numpy as np
 from fastapi import APIRouter, Body, Path, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from api.deps import Studies, StudyCache, WalkerMinutes
 from api.routes.pages import Basemap
@@ -17,7 +17,7 @@ from geo.analysis.planning import Scenario, apply_scenario, compare, recommend_s
 from geo.crs import to_wgs84
 from geo.errors import ConflictError, NotFoundError, QueryError
 from geo.layers.geojson import to_feature_collection
-from geo.layers.scenarios import NAME_PATTERN, ScenarioShelf, scenario_record
+from geo.layers.scenarios import NAME_PATTERN, ScenarioShelf, check_name, scenario_record
 from geo.maps.scenario import scenario_map
 from geo.schema import FACILITY_LAYERS
 
@@ -103,12 +103,18 @@ class ScenarioBody(_Strict):
     """A what-if plan: ``add``, ``move``, ``remove``, ``sites`` (each may be left out);
     ``name`` and ``saved`` as ``GET /scenarios/{name}`` answers them."""
 
-    name: str | None = None
+    name: Annotated[str | None, Field(json_schema_extra={"pattern": NAME_PATTERN})] = None
     saved: str | None = None
     add: list[Added] | None = None
     move: list[Moved] | None = None
     remove: list[Removed] | None = None
     sites: list[Site] | None = None
+
+    @field_validator("name")
+    @classmethod
+    def _a_plan_name(cls, value: str | None) -> str | None:
+        # the name a saved plan would have (PUT /scenarios/{name}), not any text
+        return None if value is None else check_name(value) and value
 
 
 def _plan(body: ScenarioBody, name: str | None = None) -> Scenario:

@@ -555,7 +555,7 @@ def recommend_sites(
     area, candidate = coverage_sets(study, pool, kind, limit_m) if len(pool) else (
         np.empty(0, int), np.empty(0, int))  # fmt: skip
     solve = greedy_sites if method == "greedy" else optimal_sites
-    chosen = solve(weights, area, candidate, len(pool), k)
+    chosen = solve(weights, area, candidate, len(pool), k) if len(pool) else []
     if method == "exact":  # list the optimal set in the order of what each adds
         among = np.isin(candidate, chosen)
         chosen = greedy_sites(weights, area[among], candidate[among], len(pool), len(chosen))

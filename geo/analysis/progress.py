@@ -44,9 +44,9 @@ _YEAR = "(?:19|20)[0-9]{2}"
 _LEAP = "(?:(?:19|20)(?:0[48]|[2468][048]|[13579][26])|2000)"
 _DAY = ("(?:(?:0[1-9]|1[0-2])-(?:0[1-9]|1[0-9]|2[0-8])|(?:0[13-9]|1[0-2])-(?:29|30)"
         "|(?:0[13578]|1[02])-31)")  # fmt: skip
-#: A day ``YYYY-MM-DD`` or a month ``YYYY-MM`` of the years 1900–2099, only real days (the
-#: OpenAPI document gives the same pattern).
-AS_OF_PATTERN = f"^(?:{_YEAR}-{_DAY}|{_LEAP}-02-29|{_YEAR}-(?:0[1-9]|1[0-2]))$"
+#: A day ``YYYY-MM-DD`` or a month ``YYYY-MM`` of the years 1900–2099, only real days, or
+#: nothing (today). The OpenAPI document gives the same pattern.
+AS_OF_PATTERN = f"^(?:{_YEAR}-{_DAY}|{_LEAP}-02-29|{_YEAR}-(?:0[1-9]|1[0-2]))?$"
 
 
 def parse_as_of(value: str | date | None) -> date | None:
@@ -77,7 +77,7 @@ def parse_as_of(value: str | date | None) -> date | None:
         return None
     text = str(value).strip()
     try:
-        if not re.fullmatch(AS_OF_PATTERN, text):
+        if not re.fullmatch(AS_OF_PATTERN, str(value)) or not text:
             raise ValueError(text)
         if len(text) == 7:
             return (pd.Period(text, "M").end_time).date()

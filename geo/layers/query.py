@@ -35,8 +35,9 @@ __all__ = [
 _NUMBER = "-?[0-9]{1,9}(?:\\.[0-9]+)?"
 _N = f" *{_NUMBER} *"
 #: An OGC API ``bbox``: four numbers, or six with heights, comma-separated (plain decimals,
-#: nine digits before the point at most). The OpenAPI document gives the same pattern.
-BBOX_PATTERN = f"^{_N},{_N},{_N},{_N}(?:,{_N},{_N})?$"
+#: nine digits before the point at most); empty is no box. The OpenAPI document gives the
+#: same pattern.
+BBOX_PATTERN = f"^(?:{_N},{_N},{_N},{_N}(?:,{_N},{_N})?)?$"
 
 
 def parse_bbox(
