@@ -486,3 +486,32 @@ def test_coverage_and_capacity_carry_the_librarys_e2sfca(client, study) -> None:
     spec = client.get("/openapi.json").json()
     assert "E2SFCA" in spec["paths"]["/coverage"]["get"]["description"]
     assert "/capacity" in spec["paths"]
+
+
+def test_what_the_document_calls_valid_is_accepted_and_the_rest_refused(
+    client: httpx.Client,
+) -> None:
+    spec = client.get("/openapi.json").json()
+
+    def pattern(path: str, name: str) -> str:
+        (param,) = [p for p in spec["paths"][path]["get"]["parameters"] if p["name"] == name]
+        return param["schema"]["pattern"]
+
+    thresholds = pattern("/coverage", "minutes")
+    for text, valid in (("clinics=10,charging_points=7.5", True), ("", True),
+                        ("clinics=1e1", False), ("clinics=10,,", False), ("clinics=120.5", False)):  # fmt: skip
+        assert bool(re.search(thresholds, text)) is valid, text
+        answer = client.get("/coverage/summary", params={"minutes": text})
+        assert (answer.status_code == 200) is valid, (text, answer.text[:200])
+    # a property of another type than the one asked is left out, not refused
+    answer = client.get("/coverage", params={"type": "charging_points", "skipGeometry": "true",
+                                             "properties": "name,clinics_walk_m"})  # fmt: skip
+    assert answer.status_code == 200
+    assert {k for f in answer.json()["features"] for k in f["properties"]} <= {"id", "name"}
+    assert client.get("/coverage", params={"properties": "name,colour"}).status_code == 400
+    # a facility a linked plan names that the layers have not: 404, naming it
+    missing = client.get("/maps/scenario", params={"remove": "clinics:clinic-999", "tiles": "none"})
+    assert missing.status_code == 404 and "clinic-999" in missing.json()["detail"]
+    # a 街道 the study has not: 404 with those it has, for the gap list too
+    gaps = client.get("/gaps.json", params={"subdistrict": "长海路街道"})
+    assert gaps.status_code == 404 and "长白新村街道" in gaps.json()["detail"]

@@ -532,6 +532,21 @@ API_GALLERY: list[tuple[str, bytes, int, list[str]]] = [
 ]  # fmt: skip
 
 
+@pytest.mark.parametrize("gates", [[[{}, 0]], [["a", "b"]], [[[1], [2]]], [[None, 31.3]]])
+def test_gates_that_are_not_pairs_of_numbers_are_a_422_not_a_500(
+    served: tuple[httpx.Client, str], gates: Any
+) -> None:
+    http, _ = served
+    ring = [[LON, LAT], [LON + 0.001, LAT], [LON + 0.001, LAT + 0.001], [LON, LAT]]
+    area = {"type": "Feature", "geometry": {"type": "Polygon", "coordinates": [ring]},
+            "properties": {"name": "小区", "subdistrict": "长白新村街道", "district": "杨浦区",
+                           "households": 10, "population": 20, "elderly": 5, "built": 1990,
+                           "tenure": "商品房", "entrances": gates}}  # fmt: skip
+    answer = http.post("/collections/residential_areas/items", json=area)
+    assert answer.status_code == 422, answer.text[:300]
+    assert any(e["field"] == "entrances" for e in answer.json()["errors"])
+
+
 @pytest.mark.parametrize(
     ("body", "status", "words"), [c[1:] for c in API_GALLERY], ids=[c[0] for c in API_GALLERY]
 )

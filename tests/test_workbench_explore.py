@@ -63,10 +63,11 @@ def test_a_point_on_the_origins_edge_walks_straight_along_it() -> None:
     assert area_walks(drawn, *lonlat(160, 0))["gated"] == pytest.approx(40.0, abs=0.01)
 
 
-def test_catchment_refuses_an_unreachable_point_and_bad_minutes() -> None:
+def test_an_unreachable_point_reaches_nobody_and_says_why_and_bad_minutes_are_refused() -> None:
     drawn = drawn_study()
-    with pytest.raises(QueryError, match="无法到达"):
-        catchment(drawn, *lonlat(2500, 2500))
+    far = catchment(drawn, *lonlat(2500, 2500), minutes=(5, 30))
+    assert far["compounds"].tolist() == [0, 0] and far["population"].tolist() == [0, 0]
+    assert "无法到达" in far.attrs["reason"] and "cannot be reached" in far.attrs["reason"]
     with pytest.raises(QueryError):
         catchment(drawn, *lonlat(600, 0), minutes=(-1,))
 
@@ -101,13 +102,24 @@ def test_the_catchment_route_is_catchment(client: httpx.Client) -> None:
 
 @pytest.mark.parametrize(
     "query",
-    ["lon=121.54&lat=31.3&minutes=abc", "lon=500&lat=31.3", "lon=0&lat=0", "lat=31.3"],
-)
+    ["lon=121.54&lat=31.3&minutes=abc", "lon=500&lat=31.3", "lat=31.3",
+     "lon=121.54&lat=31.3&minutes=5,1e1", "lon=121.54&lat=31.3&minutes=" + ",".join(["5"] * 13)],
+)  # fmt: skip
 def test_bad_catchment_requests_are_bilingual_400s(client: httpx.Client, query: str) -> None:
     answer = client.get(f"/catchment?{query}")
     assert answer.status_code == 400
     detail = answer.json()["detail"]
     assert " / " in detail and any("\u4e00" <= ch <= "\u9fff" for ch in detail)
+
+
+def test_a_point_far_from_every_street_has_an_empty_catchment_and_the_reason(
+    client: httpx.Client,
+) -> None:
+    # as /nearest answers it: 200, nothing reached, why in both languages
+    body = client.get("/catchment", params={"lon": 0, "lat": 0, "minutes": "5,10"}).json()
+    assert [row["compounds"] for row in body["catchments"]] == [0, 0]
+    assert [row["ids"] for row in body["catchments"]] == [[], []]
+    assert "无法到达" in body["reason"] and "cannot be reached" in body["reason"]
 
 
 def test_start_of_an_unknown_compound_is_404(client: httpx.Client) -> None:

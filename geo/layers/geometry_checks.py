@@ -184,7 +184,7 @@ def _check_entrances(
             continue
         try:
             xy = np.asarray(gates, dtype=float).reshape(-1, 2)
-        except ValueError:
+        except (TypeError, ValueError):  # not pairs of numbers: said by coerce_layer
             continue
         bad = ~(np.isfinite(xy).all(axis=1) & (np.abs(xy[:, 0]) <= 180) & (np.abs(xy[:, 1]) <= 90))
         # Shanghai's latitude (~31) where a longitude (~121) belongs: the pair was swapped

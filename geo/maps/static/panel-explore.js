@@ -272,6 +272,8 @@
         });
         result.appendChild(el("b", {}, words.catchment + " · " + typeName(kind) + " "
           + words.threshold + " " + t + " " + words.minutes));
+        // a point no street is near: nothing within reach, and why (bilingual, from the server)
+        if (body.reason) result.appendChild(el("div", {id: "lc-explore-reason"}, body.reason));
         var wrap = el("div", {className: "lc-table-wrap"});
         wrap.appendChild(table);
         result.appendChild(wrap);
