@@ -3,16 +3,21 @@
     python benchmarks/api_schema.py [--minutes 5] [--checks all]
 
 Starts ``lifecircle serve`` on a copy of the bundled sample (writes on, with a token that
-schemathesis sends), then runs schemathesis's command line (``st run``) against
-``/openapi.json`` with ``--checks`` (default ``all``) and the examples, coverage, fuzzing and
-stateful phases for ``--minutes``, and prints its summary: failures per check, the number of
-test cases, and PASS only when there are none. ``tests/test_api_schema.py`` is the short run
-in ``make test`` (server errors, response schemas, status codes, content types, headers,
-Allow, a missing token, unsupported methods).
+schemathesis sends), then runs schemathesis's command line (``st run``, in a temporary folder so
+its cache stays out of the repository) against ``/openapi.json`` with ``--checks`` (default
+``all``) and the examples, coverage, fuzzing and stateful phases for ``--minutes``, and prints
+its summary: failures per check, the number of test cases, and PASS only when there are none.
+``--log`` keeps schemathesis's whole output. ``tests/test_api_schema.py`` is the short run in
+``make test`` (a few cases per operation: server errors, response schemas, status codes,
+content types, headers, Allow, a missing token, unsupported methods, valid requests accepted
+and invalid ones refused).
 
-Known to fail today (see the README): ``positive_data_acceptance`` — a request the schema
-allows but the data refuses (a 街道 that is not in the study, a point 299 m from any street)
-is a 400, not a 2xx; the schema cannot list the study's own 街道.
+Settings (``schemathesis.toml`` beside this file, and the command line): 412 is expected for a
+stale ``If-Match`` on PUT, PATCH and DELETE of a feature, the one status added to those of a
+schema-valid request (RFC 9110 and OGC API – Features Part 4 ask for it; which entity tag is
+current is the data's to say); requests may take 60 s (a ``/reports`` PDF takes seconds, more
+on a busy machine). Measured on 2026-12-01 (5 minutes): 10,290 test cases, 0 failures (3
+minutes before the document and the service were made to agree: 26 failures).
 """
 
 from __future__ import annotations
