@@ -195,7 +195,7 @@ def test_the_api_serves_the_same_report(client: httpx.Client, report) -> None:
     sheet = client.get("/reports", params={"subdistrict": PLACE, "f": "xlsx"})
     assert sheet.status_code == 200 and sheet.content[:2] == b"PK"
     bad = client.get("/reports", params={"subdistrict": "不存在街道"})
-    assert bad.status_code == 400 and "choose from" in bad.json()["detail"]
+    assert bad.status_code == 404 and "choose from" in bad.json()["detail"]  # not in the study
 
 
 def test_long_tables_are_cut_in_print_and_whole_in_the_workbook(report) -> None:

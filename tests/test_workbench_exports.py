@@ -84,9 +84,13 @@ def test_xlsx_opens_with_the_same_rows(client: httpx.Client) -> None:
 
 
 def test_bad_queries_are_bilingual_400s(client: httpx.Client) -> None:
-    for query in ("subdistrict=nowhere", "speed=20", "minutes=clinics=0", "type=bakeries"):
+    for query in ("speed=20", "minutes=clinics=0", "type=bakeries"):
         answer = client.get(f"/gaps.csv?{query}")
         assert answer.status_code in (400, 422), query
+    # a 街道 the study does not have is not found (404), the ones it has listed
+    nowhere = client.get("/gaps.csv?subdistrict=nowhere")
+    assert nowhere.status_code == 404 and "长白新村街道" in nowhere.json()["detail"]
+    assert "没有街道" in nowhere.json()["detail"] and "no subdistrict" in nowhere.json()["detail"]
 
 
 def test_the_served_dashboard_carries_the_workbench(client: httpx.Client) -> None:
