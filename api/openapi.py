@@ -52,7 +52,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
-from api.routes.analysis import COVERAGE_PROPERTIES
+from api.routes.analysis import COVERAGE_COLLECTION
 from api.routes.collections import COLLECTIONS, COVERAGE, READ_ONLY, VIEWS
 from api.routes.items import FEATURE_EXAMPLES
 from api.schemas import feature_schema
@@ -151,8 +151,8 @@ _NOT_FILTERS = {"limit", "offset", "bbox", "f", "crs", "bbox-crs", "datetime", "
 
 def _filters(collection: str) -> list[str]:
     """The properties a collection's items can be filtered by (its queryables)."""
-    if collection == COVERAGE:  # the default coverage: no custom walker's column
-        return [name for name in COVERAGE_PROPERTIES if not name.endswith("_custom")]
+    if collection == COVERAGE:  # the default walker's coverage
+        return list(COVERAGE_COLLECTION)
     layer = VIEWS[collection][0] if collection in VIEWS else collection
     return [field.name for field in get_layer(layer).fields]
 

@@ -547,6 +547,22 @@ def test_gates_that_are_not_pairs_of_numbers_are_a_422_not_a_500(
     assert any(e["field"] == "entrances" for e in answer.json()["errors"])
 
 
+def test_a_ring_whose_heights_differ_at_its_ends_is_no_500(
+    served: tuple[httpx.Client, str],
+) -> None:
+    # closed in plan, not in 3D: transformed for the plausibility checks it used to break
+    http, _ = served
+    ring = [[LON, LAT, 0], [LON + 0.001, LAT, 1], [LON + 0.001, LAT + 0.001, 2], [LON, LAT, 9]]
+    degenerate = [[LON, LAT], [LON, LAT], [LON, LAT, 3], [LON, LAT, 4]]
+    for rings in ([ring], [degenerate]):
+        area = {"type": "Feature", "geometry": {"type": "Polygon", "coordinates": rings},
+                "properties": {"name": "小区", "subdistrict": "长白新村街道", "district": "杨浦区",
+                               "households": 10, "population": 20, "elderly": 5, "built": 1990,
+                               "tenure": "商品房"}}  # fmt: skip
+        answer = http.post("/collections/residential_areas/items", json=area)
+        assert answer.status_code in (201, 409, 422), answer.text[:300]
+
+
 @pytest.mark.parametrize(
     ("body", "status", "words"), [c[1:] for c in API_GALLERY], ids=[c[0] for c in API_GALLERY]
 )

@@ -55,15 +55,25 @@ _MINUTES_LIST = Query(
     examples=["5,10,15"],
     json_schema_extra={"pattern": MINUTES_LIST_PATTERN},  # checked by parse_minutes_list
 )
-#: What each facility type adds to a compound in ``/coverage`` (``clinics_walk_m`` …).
+#: What each facility type adds to a compound: its coverage (``clinics_walk_m`` …) and its
+#: capacity (E2SFCA, ``clinics_access_elderly`` …).
 _COVERAGE_COLUMNS = ("id", "name", "walk_m", "minutes_standard", "minutes_elderly",
                      "minutes_custom", "covered", "within", "method", "reason")  # fmt: skip
+_CAPACITY_COLUMNS = ("access_standard", "access_elderly", "access_custom", "access",
+                     "access_share", "supply_unknown", "under_served")  # fmt: skip
+_AREA_FIELDS = tuple(field.name for field in get_layer("residential_areas").fields)
+
+
+def _per_type(columns: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(f"{kind}_{column}" for kind in FACILITY_LAYERS for column in columns)
+
+
 #: Every property ``/coverage`` can answer: the compounds' fields and the computed ones.
-COVERAGE_PROPERTIES = (
-    *(field.name for field in get_layer("residential_areas").fields),
-    *(f"{kind}_{column}" for kind in FACILITY_LAYERS for column in _COVERAGE_COLUMNS),
-    "all_covered",
-)
+COVERAGE_PROPERTIES = (*_AREA_FIELDS, *_per_type(_COVERAGE_COLUMNS),
+                       *_per_type(_CAPACITY_COLUMNS), "all_covered")  # fmt: skip
+#: The properties of the ``coverage`` collection (the default walker's coverage).
+COVERAGE_COLLECTION = (*_AREA_FIELDS, *_per_type(_COVERAGE_COLUMNS[:5] + _COVERAGE_COLUMNS[6:]),
+                       "all_covered")  # fmt: skip
 _PROPERTY = "(?:" + "|".join(sorted(COVERAGE_PROPERTIES, key=len, reverse=True)) + ")"
 #: ``name,population,clinics_walk_m``: names of :data:`COVERAGE_PROPERTIES`, comma-separated.
 PROPERTIES_PATTERN = f"^{_PROPERTY}(?: *, *{_PROPERTY})*$"

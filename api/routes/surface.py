@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse, Response
 from api.deps import Studies
 from geo.analysis.surface import surface_bytes
 from geo.crs import to_wgs84
-from geo.layers.query import parse_bbox
+from geo.layers.query import BBOX_PATTERN, parse_bbox
 
 __all__ = ["router"]
 
@@ -54,6 +54,7 @@ def surface_cells(
             description="只要此范围内的格网（坐标系同 crs）/ only cells meeting this box, "
             "minlon,minlat,maxlon,maxlat in the crs given",
             examples=["121.53,31.29,121.55,31.31"],
+            json_schema_extra={"pattern": BBOX_PATTERN},  # checked by parse_bbox
         ),
     ] = None,
     crs: Annotated[

@@ -81,7 +81,9 @@ def check_plausibility(
         usable &= (bounds[:, 1] >= -90) & (bounds[:, 3] <= 90)
     metric = np.full(len(frame), None, dtype=object)
     if usable.any():
-        series = gpd.GeoSeries(geoms[usable], crs="EPSG:4326").to_crs(_METRIC_CRS)
+        # flat: a ring whose heights differ at its ends would not close once transformed
+        flat = shapely.force_2d(geoms[usable])
+        series = gpd.GeoSeries(flat, crs="EPSG:4326").to_crs(_METRIC_CRS)
         metric[usable] = np.asarray(series.values, dtype=object)
     problems: list[Problem] = []
     if layer == "residential_areas":
