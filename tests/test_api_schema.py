@@ -68,7 +68,8 @@ def test_no_server_errors_and_responses_match_the_schema(api_schema) -> None:
 
 def _check(strategy, examples: int, checks: list) -> None:
     @given(case=strategy)
-    @settings(max_examples=examples, deadline=None, database=None,
+    # the same cases every run (the long run, benchmarks/api_schema.py, draws new ones)
+    @settings(max_examples=examples, deadline=None, database=None, derandomize=True,
               suppress_health_check=list(HealthCheck))  # fmt: skip
     def check(case: schemathesis.Case) -> None:
         case.call_and_validate(checks=checks)

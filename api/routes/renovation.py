@@ -19,9 +19,9 @@ _AS_OF = Query(
     json_schema_extra={"pattern": AS_OF_PATTERN},  # checked by parse_as_of
 )
 _KIND = Query(
-    description="项目类型 / project kind",
+    description="项目类型 / project kind (empty: every kind)",
     examples=["elevator_retrofit"],
-    json_schema_extra={"enum": list(PROJECT_KINDS)},  # checked by progress
+    json_schema_extra={"enum": ["", *PROJECT_KINDS]},  # checked by progress
 )
 
 
