@@ -17,6 +17,7 @@ from api.main import create_app
 from api.routes.items import FEATURE_EXAMPLES
 from geo.crs import gcj02_to_wgs84, wgs84_to_gcj02
 from geo.layers.edit import feature_etag
+from geo.schema import LAYER_NAMES
 from geo.settings import Settings
 
 TOKEN = "s3cret-令牌-only-for-tests".encode().hex()  # any text; hex keeps it ASCII for headers
@@ -485,7 +486,8 @@ def test_openapi_documents_the_writes(client: httpx.Client) -> None:
     assert "id" not in put_body["example"]["properties"]  # the URL's, not the body's
     areas = paths["/collections/residential_areas/items"]["post"]["requestBody"]
     assert areas["content"][GEOJSON]["example"]["geometry"]["type"] == "Polygon"
-    # the examples are features their layers accept
+    # the examples are features their layers accept, one for every layer
+    assert set(FEATURE_EXAMPLES) == set(LAYER_NAMES)
     for layer, example in FEATURE_EXAMPLES.items():
         made = client.post(f"/collections/{layer}/items", json=example)
         assert made.status_code == 201, (layer, made.text)

@@ -119,6 +119,11 @@ FEATURE_EXAMPLES: dict[str, dict[str, Any]] = {
                        "district": "杨浦区", "households": 800, "population": 2000,
                        "elderly": 700, "built": 1956, "tenure": "售后公房"},
     },
+    "facilities": {
+        "type": "Feature",
+        "geometry": {"type": "Point", "coordinates": [121.5435, 31.2995]},
+        "properties": {"name": "长白新村街道老年助餐点", "category": "elderly_canteen"},
+    },
     "renovation_projects": {
         "type": "Feature",
         "geometry": {"type": "Point", "coordinates": [121.5415, 31.3004]},
