@@ -106,7 +106,7 @@ class LayerCache:
         Parameters
         ----------
         layer : str
-            One of the five layers.
+            One of the layers.
 
         Returns
         -------
@@ -128,7 +128,7 @@ class LayerCache:
         Parameters
         ----------
         layer : str
-            One of the five layers.
+            One of the layers.
 
         Returns
         -------
@@ -253,7 +253,7 @@ class StudyCache:
         Returns
         -------
         Study
-            The five layers as stored now, with the walking network of :meth:`network`.
+            The layers as stored now, with the walking network of :meth:`network`.
         """
         return self._current()[1]
 
@@ -433,7 +433,7 @@ class StudyCache:
         -------
         tuple of (FeatureIndex, str)
             The residential areas with their default coverage columns, and the ETag (a
-            hash of the five layers' ETags).
+            hash of the layers' ETags).
         """
         study, result = self.coverage()
         stamp = self._study[0] if self._study is not None else ()

@@ -42,7 +42,7 @@ DESCRIPTION = """\
 15分钟社区生活圈：上海社区设施步行覆盖。图层以 OGC API – Features 提供。
 
 15-minute community life circle: walking coverage of community services in Shanghai.
-The five layers are served as OGC API – Features collections (GeoJSON, WGS-84).
+The layers are served as OGC API – Features collections (GeoJSON, WGS-84).
 """
 
 

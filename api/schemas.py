@@ -118,7 +118,7 @@ def feature_schema(layer: str, settings: Settings) -> dict[str, Any]:
     Parameters
     ----------
     layer : str
-        One of the five layers.
+        One of the layers.
     settings : Settings
         The service's: texts at most ``max_text_chars`` long, positions within the study
         region and its margin (:meth:`~geo.settings.Settings.study_box`).

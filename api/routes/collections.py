@@ -156,7 +156,7 @@ _CLINICS_EXAMPLE = {
 
 @router.get(
     "/collections",
-    summary="图层列表 / the five layers",
+    summary="图层列表 / the layers",
     responses={200: {"content": {"application/json": {"example": {
         "collections": [_CLINICS_EXAMPLE],
         "links": [{"href": "http://127.0.0.1:8000/collections", "rel": "self",

@@ -66,7 +66,7 @@ def get_feature(layer: str, feature_id: str, folder: Location = None) -> dict[st
     Parameters
     ----------
     layer : str
-        One of the five layers.
+        One of the layers.
     feature_id : str
         The feature's id.
     folder : LayerStore, path or URL, optional
@@ -83,7 +83,7 @@ def get_feature(layer: str, feature_id: str, folder: Location = None) -> dict[st
     NotFoundError
         No feature ``feature_id`` in the layer.
     UnknownLayerError, StoreError
-        ``layer`` is not one of the five; the store cannot be opened.
+        ``layer`` is not one of the layers; the store cannot be opened.
 
     Examples
     --------
@@ -133,7 +133,7 @@ def create_feature(
     Parameters
     ----------
     layer : str
-        One of the five layers.
+        One of the layers.
     feature : dict
         A GeoJSON Feature. Its id is ``properties.id`` or the Feature's ``id``; without one,
         the id is made as ``lifecircle import`` makes it (from layer, name and position), so
@@ -212,7 +212,7 @@ def replace_feature(
     Parameters
     ----------
     layer : str
-        One of the five layers.
+        One of the layers.
     feature_id : str
         The id of the stored feature.
     feature : dict
@@ -288,7 +288,7 @@ def patch_feature(
     Parameters
     ----------
     layer : str
-        One of the five layers.
+        One of the layers.
     feature_id : str
         The id of the stored feature.
     patch : dict
@@ -376,7 +376,7 @@ def delete_feature(
     Parameters
     ----------
     layer : str
-        One of the five layers.
+        One of the layers.
     feature_id : str
         The id of the stored feature.
     if_match : str or None

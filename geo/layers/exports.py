@@ -83,7 +83,7 @@ def export_layer(
     CRSError
         ``crs`` is not a CRS lifecircle knows.
     UnknownLayerError
-        ``layer`` is not one of the five.
+        ``layer`` is not one of the layers.
     StoreError
         The store cannot be opened.
     SourceReadError, ValidationError

@@ -152,7 +152,7 @@ class FolderStore:
         return f"FolderStore({str(self.folder)!r})"
 
     def layers(self) -> tuple[str, ...]:
-        """The layer names: the schema's five, whichever files the folder holds.
+        """The layer names: every layer of the schema, whichever files the folder holds.
 
         Returns
         -------
@@ -166,7 +166,7 @@ class FolderStore:
         Parameters
         ----------
         layer : str
-            One of the five layers.
+            One of the layers.
 
         Returns
         -------
@@ -176,7 +176,7 @@ class FolderStore:
         Raises
         ------
         UnknownLayerError
-            ``layer`` is not one of the five.
+            ``layer`` is not one of the layers.
         """
         return self.folder / f"{get_layer(layer).name}.geojson"
 
@@ -186,7 +186,7 @@ class FolderStore:
         Parameters
         ----------
         layer : str
-            One of the five layers.
+            One of the layers.
 
         Returns
         -------
@@ -216,7 +216,7 @@ class FolderStore:
         Parameters
         ----------
         layer : str
-            One of the five layers.
+            One of the layers.
 
         Returns
         -------
@@ -249,7 +249,7 @@ class FolderStore:
         Parameters
         ----------
         layer : str
-            One of the five layers.
+            One of the layers.
 
         Returns
         -------
@@ -266,7 +266,7 @@ class FolderStore:
         Parameters
         ----------
         layer : str
-            One of the five layers.
+            One of the layers.
 
         Returns
         -------
@@ -289,7 +289,7 @@ class FolderStore:
         Parameters
         ----------
         layer : str
-            One of the five layers.
+            One of the layers.
 
         Returns
         -------
@@ -362,7 +362,7 @@ class FolderTransaction:
         Parameters
         ----------
         layer : str
-            One of the five layers.
+            One of the layers.
 
         Returns
         -------
@@ -376,7 +376,7 @@ class FolderTransaction:
         Parameters
         ----------
         layer : str
-            One of the five layers.
+            One of the layers.
 
         Returns
         -------
@@ -393,7 +393,7 @@ class FolderTransaction:
         Parameters
         ----------
         layer : str
-            One of the five layers.
+            One of the layers.
         frame : geopandas.GeoDataFrame
             The whole new layer, WGS-84.
 
@@ -404,6 +404,6 @@ class FolderTransaction:
         Raises
         ------
         UnknownLayerError
-            ``layer`` is not one of the five.
+            ``layer`` is not one of the layers.
         """
         atomic_write_bytes(self.store.location(layer), to_feature_collection(frame, layer))

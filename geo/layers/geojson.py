@@ -270,7 +270,7 @@ def empty_layer(layer: str) -> gpd.GeoDataFrame:
     Parameters
     ----------
     layer : str
-        One of the five layers.
+        One of the layers.
 
     Returns
     -------
@@ -280,7 +280,7 @@ def empty_layer(layer: str) -> gpd.GeoDataFrame:
     Raises
     ------
     UnknownLayerError
-        ``layer`` is not one of the five.
+        ``layer`` is not one of the layers.
 
     Examples
     --------

@@ -395,7 +395,7 @@ def import_layer(
     CRSError
         ``crs`` is not a CRS lifecircle knows.
     UnknownLayerError
-        ``layer`` is not one of the five.
+        ``layer`` is not one of the layers.
     StoreError
         The store cannot be opened, or its write lock not taken in time.
 

@@ -143,7 +143,7 @@ def table_rows(frame: gpd.GeoDataFrame, layer: str, where: str) -> list[TableRow
     frame : geopandas.GeoDataFrame
         The whole layer, WGS-84.
     layer : str
-        One of the five layers.
+        One of the layers.
     where : str
         The table, for messages.
 

@@ -147,7 +147,7 @@ class PostgisStore:
             raise _store_error(exc, self._url) from None
 
     def layers(self) -> tuple[str, ...]:
-        """The layer names: the schema's five.
+        """The layer names: the schema's.
 
         Returns
         -------
@@ -161,7 +161,7 @@ class PostgisStore:
         Parameters
         ----------
         layer : str
-            One of the five layers.
+            One of the layers.
 
         Returns
         -------
@@ -170,7 +170,7 @@ class PostgisStore:
         Raises
         ------
         UnknownLayerError
-            ``layer`` is not one of the five.
+            ``layer`` is not one of the layers.
         """
         return f"{self._url}#{self.schema}.{get_layer(layer).name}"
 
@@ -210,7 +210,7 @@ class PostgisStore:
         Parameters
         ----------
         layer : str
-            One of the five layers.
+            One of the layers.
 
         Returns
         -------
@@ -230,7 +230,7 @@ class PostgisStore:
         Parameters
         ----------
         layer : str
-            One of the five layers.
+            One of the layers.
 
         Returns
         -------
@@ -249,7 +249,7 @@ class PostgisStore:
         Parameters
         ----------
         layer : str
-            One of the five layers.
+            One of the layers.
 
         Returns
         -------
@@ -279,7 +279,7 @@ class PostgisStore:
         Parameters
         ----------
         layer : str
-            One of the five layers.
+            One of the layers.
 
         Returns
         -------
@@ -297,7 +297,7 @@ class PostgisStore:
         Parameters
         ----------
         layer : str
-            One of the five layers (or ``"streets"``).
+            One of the layers (or ``"streets"``).
 
         Returns
         -------
@@ -430,7 +430,7 @@ class PostgisTransaction:
         Parameters
         ----------
         layer : str
-            One of the five layers.
+            One of the layers.
 
         Returns
         -------
@@ -444,7 +444,7 @@ class PostgisTransaction:
         Parameters
         ----------
         layer : str
-            One of the five layers.
+            One of the layers.
 
         Returns
         -------
@@ -462,7 +462,7 @@ class PostgisTransaction:
         Parameters
         ----------
         layer : str
-            One of the five layers.
+            One of the layers.
         frame : geopandas.GeoDataFrame
             The whole new layer, WGS-84.
 

@@ -1,4 +1,4 @@
-"""The layer store: the one seam between lifecircle and wherever the five layers live.
+"""The layer store: the one seam between lifecircle and wherever the layers live.
 
 Everything that reads or writes layer data goes through a :class:`LayerStore`: import,
 export, edit, validation, the analysis and the web service. Nothing outside
@@ -56,7 +56,7 @@ class LayerTransaction(Protocol):
         Parameters
         ----------
         layer : str
-            One of the five layers.
+            One of the layers.
 
         Returns
         -------
@@ -71,7 +71,7 @@ class LayerTransaction(Protocol):
         Parameters
         ----------
         layer : str
-            One of the five layers.
+            One of the layers.
 
         Returns
         -------
@@ -89,7 +89,7 @@ class LayerTransaction(Protocol):
         Parameters
         ----------
         layer : str
-            One of the five layers.
+            One of the layers.
         frame : geopandas.GeoDataFrame
             The whole new layer, WGS-84, indexed by feature id.
 
@@ -102,7 +102,7 @@ class LayerTransaction(Protocol):
 
 @runtime_checkable
 class LayerStore(Protocol):
-    """Where the five layers live: the GeoJSON folder, or PostGIS tables.
+    """Where the layers live: the GeoJSON folder, or PostGIS tables.
 
     Attributes
     ----------
@@ -116,7 +116,7 @@ class LayerStore(Protocol):
         ...
 
     def layers(self) -> tuple[str, ...]:
-        """The layer names (the schema's five).
+        """The layer names (the schema's).
 
         Returns
         -------
@@ -130,7 +130,7 @@ class LayerStore(Protocol):
         Parameters
         ----------
         layer : str
-            One of the five layers.
+            One of the layers.
 
         Returns
         -------
@@ -144,7 +144,7 @@ class LayerStore(Protocol):
         Parameters
         ----------
         layer : str
-            One of the five layers.
+            One of the layers.
 
         Returns
         -------
@@ -163,7 +163,7 @@ class LayerStore(Protocol):
         Parameters
         ----------
         layer : str
-            One of the five layers.
+            One of the layers.
 
         Returns
         -------
@@ -181,7 +181,7 @@ class LayerStore(Protocol):
         Parameters
         ----------
         layer : str
-            One of the five layers.
+            One of the layers.
 
         Returns
         -------
@@ -196,7 +196,7 @@ class LayerStore(Protocol):
         Parameters
         ----------
         layer : str
-            One of the five layers.
+            One of the layers.
 
         Returns
         -------
@@ -233,7 +233,7 @@ class LayerStore(Protocol):
         Parameters
         ----------
         layer : str
-            One of the five layers.
+            One of the layers.
 
         Returns
         -------
@@ -353,7 +353,7 @@ def read_layer(layer: str, store: Location = None) -> gpd.GeoDataFrame:
     Parameters
     ----------
     layer : str
-        One of the five layers.
+        One of the layers.
     store : LayerStore, path or URL, optional
         Default: the settings' store (:func:`open_store`).
 
@@ -365,7 +365,7 @@ def read_layer(layer: str, store: Location = None) -> gpd.GeoDataFrame:
     Raises
     ------
     UnknownLayerError
-        ``layer`` is not one of the five.
+        ``layer`` is not one of the layers.
     StoreError
         The store cannot be opened.
     SourceReadError, ValidationError
@@ -458,7 +458,7 @@ def write_checked(transaction: LayerTransaction, layer: str, frame: gpd.GeoDataF
     transaction : LayerTransaction
         An open transaction of the store (its lock held).
     layer : str
-        One of the five layers.
+        One of the layers.
     frame : geopandas.GeoDataFrame
         The whole new layer, WGS-84, indexed by feature id.
 

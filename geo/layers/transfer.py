@@ -1,7 +1,7 @@
 """Setting up a database store and copying every layer between stores, all or nothing.
 
 :func:`init_store` applies the plain SQL files of ``geo/layers/migrations/`` to a PostGIS
-database (``lifecircle store init``); :func:`copy_store` copies the five layers and the
+database (``lifecircle store init``); :func:`copy_store` copies the layers and the
 streets from one store to another, a folder or a database either way (``lifecircle store
 copy SRC DST``), after validating the source: a copy that fails changes nothing.
 """
@@ -92,7 +92,7 @@ def _street_name(source: Path) -> str:
 
 
 def copy_store(source: Location, target: Location) -> dict[str, int]:
-    """Copy the five layers and the streets of ``source`` into ``target``, replacing its.
+    """Copy the layers and the streets of ``source`` into ``target``, replacing its.
 
     The source is validated first (every error of every layer, in one report); each layer
     is checked again as it is written. Into a database, everything is one transaction;

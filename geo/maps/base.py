@@ -1,6 +1,6 @@
 """Interactive maps (folium): frames in, a map out.
 
-- :func:`overview_map`: the five layers with a layer switcher.
+- :func:`overview_map`: the layers with a layer switcher.
 - :func:`geo.maps.dashboard.coverage_map` / :func:`geo.maps.renovation.renovation_map` (the planners'
   dashboard and the 加装电梯地图) build on the helpers here.
 

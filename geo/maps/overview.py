@@ -1,4 +1,4 @@
-"""The overview map: the five layers with a layer switcher and a legend."""
+"""The overview map: the layers with a layer switcher and a legend."""
 
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ def overview_map(
     tiles: str = "openstreetmap",
     assets: str = "cdn",
 ) -> Any:
-    """A folium map of the five layers with a layer switcher and a legend.
+    """A folium map of the layers with a layer switcher and a legend.
 
     Parameters
     ----------
