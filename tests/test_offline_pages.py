@@ -176,8 +176,7 @@ def _unnamed(page: str) -> str:
         ("remove=clinics", "remove entry 1"),
         ("move=clinics:clinic-001:500,31", "move entry 1"),
         ("sites=rp-020", "sites entry 1"),
-        ("add=shops:121.55,31.30", "add #1"),
-        ("remove=clinics:nope", "remove #1"),
+        ("add=shops:121.55,31.30", "add entry 1"),
     ],
 )
 def test_a_bad_link_is_a_bilingual_400_naming_the_parameter(
@@ -188,6 +187,15 @@ def test_a_bad_link_is_a_bilingual_400_naming_the_parameter(
     assert answer.headers["content-type"].startswith("application/problem+json")
     detail = answer.json()["detail"]
     assert named in detail and " / " in detail  # Chinese / English
+
+
+def test_a_link_naming_a_missing_facility_is_a_bilingual_404(base_url: str) -> None:
+    """Well formed, but the layers have no such clinic: not found, naming the entry."""
+    answer = httpx.get(f"{base_url}/maps/scenario?remove=clinics:nope", timeout=60)
+    assert answer.status_code == 404
+    assert answer.headers["content-type"].startswith("application/problem+json")
+    detail = answer.json()["detail"]
+    assert "remove #1" in detail and "clinics 中没有 nope / no nope in clinics" in detail
 
 
 def test_a_scenario_name_cannot_inject_markup(page, base_url: str) -> None:

@@ -15,11 +15,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from conftest import catalogue_facilities
 from served import serving
 
 from api.main import create_app
 from api.routes.collections import COLLECTIONS, VIEWS
-from geo.layers.store import read_layer
+from geo.layers.store import read_layer, write_layer
 from geo.schema import get_layer
 from geo.settings import DEFAULT_DATA_DIR, Settings
 
@@ -44,6 +45,7 @@ pytestmark = pytest.mark.skipif(
 def opened(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[dict, Path]]:
     folder = tmp_path_factory.mktemp("qgis") / "data"
     shutil.copytree(DEFAULT_DATA_DIR, folder)
+    write_layer(catalogue_facilities(), "facilities", folder)  # the sample has none
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "XDG_RUNTIME_DIR": str(folder.parent)}
     env.pop("PYTHONPATH", None)
     with serving(create_app(Settings(data=folder, warm=False))) as url:
