@@ -13,21 +13,17 @@ import csv
 import io
 import json
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import pytest
-from served import serving
 from workbench_fixtures import centre_is, open_workbench, output, painted, shot, wait_painted
 
-from api.main import create_app
 from geo.analysis.coverage import analyze_areas, gaps, summarize
 from geo.analysis.params import WalkParams
 from geo.analysis.study import Study
 from geo.maps.base import LABELS, popup_html
 from geo.maps.workbench import BAND_COLOURS, GAP_COLUMNS, UNREACHABLE
-from geo.settings import Settings
 
 
 def navigations(page) -> int:
@@ -308,21 +304,6 @@ def test_a_shared_url_opens_in_its_state(page, base_url: str, study: Study) -> N
 
 
 # --- a city too big to inline -----------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def city_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from city import write_city
-
-    from geo.maps.dashboard import INLINE_LIMIT
-
-    return write_city(tmp_path_factory.mktemp("city"), INLINE_LIMIT + 2000)
-
-
-@pytest.fixture(scope="module")
-def city_url(city_folder: Path) -> Iterator[str]:
-    with serving(create_app(Settings(data=city_folder))) as url:
-        yield url
 
 
 def test_a_large_city_follows_the_controls(page, city_url: str, city_folder: Path) -> None:

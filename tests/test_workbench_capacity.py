@@ -4,19 +4,13 @@ legend, and the state in the URL."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
-from served import serving
 from workbench_fixtures import open_workbench, painted, shot, wait_painted
 
-from api.main import create_app
 from geo.analysis.capacity import capacity
 from geo.analysis.params import WalkParams
 from geo.analysis.study import Study
 from geo.maps.workbench import CAPACITY_BANDS, CAPACITY_COLOURS, UNREACHABLE
-from geo.settings import Settings
 
 
 def expected_fills(study: Study, kind: str, params: WalkParams) -> dict[str, str]:
@@ -81,21 +75,6 @@ def test_a_shared_capacity_url_opens_coloured(page, base_url: str, study: Study)
     assert fills == expected_fills(study, "clinics", WalkParams())
     assert page.input_value("#lc-colour") == "capacity"
     assert page.lc_errors == []
-
-
-@pytest.fixture(scope="module")
-def city_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from city import write_city
-
-    from geo.maps.dashboard import INLINE_LIMIT
-
-    return write_city(tmp_path_factory.mktemp("city"), INLINE_LIMIT + 2000)
-
-
-@pytest.fixture(scope="module")
-def city_url(city_folder: Path) -> Iterator[str]:
-    with serving(create_app(Settings(data=city_folder))) as url:
-        yield url
 
 
 def test_a_large_city_is_coloured_by_capacity_view_by_view(page, city_url, city_folder) -> None:

@@ -6,21 +6,17 @@ Screenshots go to test-output/."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
-from served import serving
 from workbench_fixtures import open_workbench, shot
 
-from api.main import create_app
 from geo.analysis.params import DEFAULT_MINUTES, PROFILES
 from geo.analysis.study import Study
 from geo.analysis.surface import surface
 from geo.maps.workbench import BAND_COLOURS, BANDS, UNREACHABLE
-from geo.settings import Settings
 
 
 def expected(study: Study, kind: str, profile: str) -> dict[str, str]:
@@ -97,21 +93,6 @@ def test_heatmap_per_type_with_a_bilingual_legend(page: Any, base_url: str, stud
 
 
 # --- a city too big to inline: the cells of the view --------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def city_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from city import write_city
-
-    from geo.maps.dashboard import INLINE_LIMIT
-
-    return write_city(tmp_path_factory.mktemp("city"), INLINE_LIMIT + 2000)
-
-
-@pytest.fixture(scope="module")
-def city_url(city_folder: Path) -> Iterator[str]:
-    with serving(create_app(Settings(data=city_folder))) as url:
-        yield url
 
 
 def test_a_large_city_asks_for_the_cells_of_the_view(

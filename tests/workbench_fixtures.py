@@ -119,3 +119,20 @@ def centre_is(page: Any, selector: str) -> bool:
         " const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);"
         " return !!hit && (hit === e || e.contains(hit)); }",
     )
+
+
+@pytest.fixture(scope="module")
+def city_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A synthetic city too big to inline in the page (its views load from /coverage)."""
+    from city import write_city
+
+    from geo.maps.dashboard import INLINE_LIMIT
+
+    return write_city(tmp_path_factory.mktemp("city"), INLINE_LIMIT + 2000)
+
+
+@pytest.fixture(scope="module")
+def city_url(city_folder: Path) -> Iterator[str]:
+    """The service on :func:`city_folder`, for the module's tests."""
+    with serving(create_app(Settings(data=city_folder))) as url:
+        yield url
