@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 import shapely
 from conftest import LAT, LON, clinic, residential_area
+from test_store_contract import _WRITER_SCRIPT  # the same writers, here watched for torn files
 
 from geo.errors import SourceReadError, ValidationError
 from geo.layers.geojson import parse_feature_collection, to_feature_collection
@@ -144,26 +145,8 @@ def test_sigkill_during_write_keeps_old_file(clinics_store: Path, tmp_path: Path
     assert not [p for p in validate_store(clinics_store) if p.severity == "error"]
 
 
-_WRITER_SCRIPT = """
-import sys
-import geopandas as gpd, pandas as pd, shapely
-from geo.layers.store import open_store
-folder, worker, rounds = sys.argv[1], sys.argv[2], int(sys.argv[3])
-store = open_store(folder)
-for r in range(rounds):
-    with store.transaction() as transaction:
-        frame = transaction.read("clinics")
-        fid = f"W{worker}-{r}"
-        new = gpd.GeoDataFrame(
-            {"id": [fid], "name": [fid], "level": ["station"]},
-            geometry=[shapely.Point(121.4 + int(worker) * 0.01, 31.2 + r * 0.001)],
-            crs="EPSG:4326", index=[fid])
-        merged = pd.concat([frame, new]) if len(frame) else new
-        transaction.write("clinics", merged)
-"""
-
-
 def test_concurrent_writers_never_tear_or_lose_updates(store: Path) -> None:
+    """The contract test's writers on a folder, its file read all the while: never torn."""
     workers, rounds = 4, 6
     children = [
         subprocess.Popen(
