@@ -220,8 +220,9 @@ def build_parser() -> argparse.ArgumentParser:
         "  a point more than 250 m from any street is unreachable, never snapped across water\n"
         "  without a network: straight line x 1.25 (labelled straight_line)\n\n"
         "outputs / 输出: coverage.geojson coverage.csv summary.json gaps.geojson\n"
-        "  gap_areas.csv opportunities.geojson isochrones.geojson\n"
-        "  isochrones_per_facility.geojson",
+        "  gap_areas.csv capacity.csv under_served.csv completeness.csv\n"
+        "  opportunities.geojson isochrones.geojson\n"
+        "  isochrones_per_facility.geojson (with --per-facility)",
     )
     p.add_argument("--data", "--store", dest="data", metavar="STORE", help=data_help)
     p.add_argument(
@@ -272,6 +273,13 @@ def build_parser() -> argparse.ArgumentParser:
         type=float,
         default=1.0,
         help="盲区排序时老人权重 / weight of residents 60+ when ranking gaps (default 1)",
+    )
+    p.add_argument(
+        "--per-facility",
+        action="store_true",
+        help="另写每个设施的等时圈 isochrones_per_facility.geojson / also write one isochrone "
+        "per facility and minutes value (off by default: on a city it is most of the run and "
+        "of the output; the map and the API draw any one facility's on request)",
     )
     p.add_argument(
         "--out",
@@ -431,7 +439,8 @@ def _cmd_analyze(args: argparse.Namespace, settings: Settings) -> int:
             f"straight-line estimates (x {args.circuity:g}), labelled straight_line",
             file=sys.stderr,
         )
-    result = analyze(study, params, elderly_weight=args.elderly_weight, progress=not args.quiet)
+    result = analyze(study, params, elderly_weight=args.elderly_weight, progress=not args.quiet,
+                     per_facility=args.per_facility)  # fmt: skip
     paths = write_outputs(result, args.out)
     unreached, total = result.settings["areas_unreached"], len(result.coverage)
     if study.network is not None and unreached > total / 2:

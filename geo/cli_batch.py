@@ -83,6 +83,8 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser], data_h
                    help="无路网时的绕行系数 / without a network: straight line x this")  # fmt: skip
     p.add_argument("--elderly-weight", type=float, default=1.0,
                    help="盲区排序时老人权重 / weight of residents 60+ when ranking gaps")  # fmt: skip
+    p.add_argument("--per-facility", action="store_true", help="另写每个设施的等时圈 / also "
+                   "the per-facility isochrones, as analyze --per-facility")  # fmt: skip
     p.add_argument("--quiet", action="store_true", help="不显示进度条 / no progress bar")
 
 
@@ -97,7 +99,8 @@ def _cmd_batch(args: argparse.Namespace, settings: Settings) -> int:
     cache = str(settings.cache) if args.scheduler in ("", "local") else None
     jobs = study_jobs(args.studies, params=params, network=args.network or settings.network,
                       cache=cache, circuity=args.circuity,
-                      join_within=args.join_within, elderly_weight=args.elderly_weight)  # fmt: skip
+                      join_within=args.join_within, elderly_weight=args.elderly_weight,
+                      per_facility=args.per_facility)  # fmt: skip
     failed = 0
 
     def report(done: StudyDone) -> None:

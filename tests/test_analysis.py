@@ -89,7 +89,7 @@ def test_own_speed_distance_mode_and_per_facility_isochrones(
     out = tmp_path / "own"
     args = ["analyze", "--data", str(sample_store), "--out", str(out), "--quiet",
             "--speed", "3.5", "--metres", "clinics=500"]  # fmt: skip
-    assert main(args) == 0
+    assert main([*args, "--per-facility"]) == 0
     table = pd.read_csv(out / "coverage.csv", encoding="utf-8-sig")
     # minutes at 3.5 km/h = metres / 58.33…, next to the two named walkers
     walked = table["neighbor_centers_walk_m"]
@@ -119,6 +119,11 @@ def test_own_speed_distance_mode_and_per_facility_isochrones(
     where = clinics.geometry.to_crs(32651)
     for facility, polygon in five.items():
         assert polygon.distance(where.loc[facility]) <= max(gap[facility] - 50.0, 0.0) + 0.5
+    # without --per-facility (the default) the file is not made, and the earlier run's is
+    # removed: the folder never mixes two runs
+    assert main(args) == 0
+    assert not (out / "isochrones_per_facility.geojson").exists()
+    assert (out / "isochrones.geojson").exists()
 
 
 def test_circuity_scales_straight_line_walks(sample_store: Path, tmp_path: Path) -> None:

@@ -47,7 +47,7 @@ def test_batch_writes_the_files_of_a_serial_analyze_and_leaves_no_process(
     before = {p.pid for p in psutil.Process().children(recursive=True)}
     out = tmp_path / "batch"
     args = ["batch", *map(str, districts), "--out", str(out), "--workers", "2", "--quiet"]
-    assert main([*args, "--profile", "elderly"]) == 0
+    assert main([*args, "--profile", "elderly", "--per-facility"]) == 0
     # the cluster is gone with its workers (multiprocessing's one resource tracker, started
     # with the first spawned process, stays until this process ends: it is not a worker)
     left = [
@@ -60,7 +60,9 @@ def test_batch_writes_the_files_of_a_serial_analyze_and_leaves_no_process(
     assert "http://127.0.0.1:" in printed.err  # the dashboard, on this machine only
     assert "已完成 / done: 2 / 2" in printed.out
     for study in districts:
-        serial = _serial(study, tmp_path / "serial" / study.name, "--profile", "elderly")
+        serial = _serial(
+            study, tmp_path / "serial" / study.name, "--profile", "elderly", "--per-facility"
+        )
         batch = _files(out / study.name)
         assert list(batch) == list(serial)
         assert {"capacity.csv", "isochrones_per_facility.geojson"} <= set(batch)

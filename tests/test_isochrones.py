@@ -17,12 +17,15 @@ from geo.analysis.isochrones import (
     isochrones_at,
     opportunities,
     reachable_segments,
+    type_shapes,
     unreachable_segments,
 )
+from geo.analysis.params import PROFILES, WalkParams
 from geo.analysis.study import Study
 from geo.errors import QueryError
 from geo.network.reach import CELL_M
 from geo.network.routing import nearest_source, seeds_from_snap
+from geo.schema import FACILITY_LAYERS
 from geo.testing import X0, Y0, drawn_study, lonlat, square
 
 
@@ -109,6 +112,24 @@ def test_isochrones_per_facility_and_at_a_point():
     assert metric(at).iloc[0].area == pytest.approx(metric(per).iloc[0].area / 2, rel=0.6)
     with pytest.raises(QueryError, match="250 m"):
         isochrones_at(study, *lonlat(500, -400))
+
+
+def test_type_shapes_on_two_processes_are_the_serial_gap_zones_and_isochrones():
+    study = Study.load()  # the bundled sample: three types with facilities
+    params = WalkParams(profile=PROFILES["elderly"])
+    zones, iso = type_shapes(study, params, (5, 10), workers=2)
+    assert zones["type"].tolist() == list(params.minutes)
+    assert iso[["type", "minutes"]].values.tolist() == [
+        [kind, m] for kind in FACILITY_LAYERS for m in (5.0, 10.0)
+    ]
+    serial_zones = gap_zones(study, params)
+    serial_iso = [isochrones(study, kind, (5, 10), params) for kind in FACILITY_LAYERS]
+    assert zones.drop(columns="geometry").equals(serial_zones.drop(columns="geometry"))
+    assert shapely.equals_exact(zones.geometry.values, serial_zones.geometry.values, 0).all()
+    for kind, frame in zip(FACILITY_LAYERS, serial_iso, strict=True):
+        mine = iso[iso["type"] == kind]
+        assert shapely.equals_exact(mine.geometry.values, frame.geometry.values, 0).all()
+        assert (mine["profile"] == "elderly").all()
 
 
 def test_gap_zones_are_streets_beyond_the_threshold():

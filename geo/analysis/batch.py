@@ -84,6 +84,8 @@ class BatchJob:
         Join dead ends this many metres short of another street.
     elderly_weight : float
         Weight of residents 60+ when ranking gap areas.
+    per_facility : bool
+        Also the per-facility isochrones (``lifecircle analyze --per-facility``).
     """
 
     location: str
@@ -94,6 +96,7 @@ class BatchJob:
     circuity: float = CIRCUITY
     join_within: float | None = None
     elderly_weight: float = 1.0
+    per_facility: bool = False
 
 
 @dataclass
@@ -246,8 +249,9 @@ def run_job(job: BatchJob) -> StudyDone:
             done.notes.append(
                 f"已连接 / joined {len(joined)} near misses (≤ {job.join_within:g} m)"
             )
-        # one process per worker: the per-facility isochrones are not forked again inside it
-        result = analyze(study, job.params, elderly_weight=job.elderly_weight, workers=1)
+        # one process per worker: the shapes are not forked again inside it
+        result = analyze(study, job.params, elderly_weight=job.elderly_weight, workers=1,
+                         per_facility=job.per_facility)  # fmt: skip
         unreached, total = result.settings["areas_unreached"], len(result.coverage)
         if study.network is not None and unreached > total / 2:
             done.notes.append(
@@ -494,7 +498,8 @@ def run_partitioned(
             bare = client.scatter(Study(study.layers, study.network, study.max_snap_m,
                                         study.circuity))  # fmt: skip
             shapes = {name: client.submit(call, bare, *args[1:], pure=False)
-                      for name, (call, args) in shape_tasks(study, job.params).items()}  # fmt: skip
+                      for name, (call, args)
+                      in shape_tasks(study, job.params, per_facility=job.per_facility).items()}  # fmt: skip
         coverage = partitioned_coverage(study, job.params, by=by,
                                         run=cluster_runner(client, progress=progress))  # fmt: skip
         result = analyze(study, job.params, elderly_weight=job.elderly_weight, workers=1,
@@ -505,9 +510,10 @@ def run_partitioned(
             result.isochrones = pd.concat(
                 [made[f"isochrones:{k}"] for k in FACILITY_LAYERS], ignore_index=True
             )
-            result.facility_isochrones = pd.concat(
-                [made[f"per facility:{k}"] for k in FACILITY_LAYERS], ignore_index=True
-            )
+            if job.per_facility:
+                result.facility_isochrones = pd.concat(
+                    [made[f"per facility:{k}"] for k in FACILITY_LAYERS], ignore_index=True
+                )
         done.files = encode_outputs(result)
         done.table = summary_table(result)
         done.peak_mb = max(client.run(peak_mb).values())

@@ -37,6 +37,7 @@ from geo.network.graph import WalkNetwork
 from geo.network.reach import SourceWalker, Spans, gap_area, reach_area, shared_walker
 from geo.network.routing import nearest_source, seeds_from_snap
 from geo.network.snapping import Snap
+from geo.schema import FACILITY_LAYERS
 
 __all__ = [
     "STREET_REACH_M",
@@ -45,6 +46,7 @@ __all__ = [
     "isochrones_at",
     "opportunities",
     "reachable_segments",
+    "type_shapes",
     "unreachable_segments",
 ]
 
@@ -414,6 +416,72 @@ def gap_zones(
             }
         )
     return _frame(records, study)
+
+
+#: What forked workers of :func:`type_shapes` read (set just before the fork).
+_SHAPES_FORKED: tuple[Study, WalkParams, tuple[float, ...]] | None = None
+
+
+def _shape_task(task: tuple[str, str]) -> gpd.GeoDataFrame:
+    assert _SHAPES_FORKED is not None
+    return _shape_of(*_SHAPES_FORKED, task)
+
+
+def type_shapes(
+    study: Study,
+    params: WalkParams,
+    minutes: Iterable[float] = (5, 10, 15),
+    *,
+    workers: int = 1,
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """The gap zones of every type and the isochrones of every facility layer, as
+    :func:`gap_zones` and :func:`isochrones` give them, each type's a task of its own shared
+    among ``workers`` forked processes (the tracing holds the GIL; fork shares the study
+    unpickled). Same frames, in the same order, whatever ``workers`` is.
+
+    Parameters
+    ----------
+    study : Study
+        With a network.
+    params : WalkParams
+    minutes : iterable of float
+        The isochrones' minutes.
+    workers : int
+        Processes; 1 computes everything here.
+
+    Returns
+    -------
+    (geopandas.GeoDataFrame, geopandas.GeoDataFrame)
+        The gap zones (one row per type of ``params``) and the isochrones (per facility
+        layer, then minutes).
+    """
+    global _SHAPES_FORKED
+    values = tuple(_minutes_list(minutes))
+    gaps = [("gaps", kind) for kind in params.minutes]
+    isos = [("isochrones", kind) for kind in FACILITY_LAYERS]
+    tasks = isos + gaps  # the longer ones first: two processes end together
+    if workers < 2 or "fork" not in mp.get_all_start_methods():
+        frames = [_shape_of(study, params, values, task) for task in tasks]
+    else:
+        _SHAPES_FORKED = (study, params, values)
+        try:
+            with mp.get_context("fork").Pool(min(workers, len(tasks))) as pool:
+                frames = pool.map(_shape_task, tasks, chunksize=1)
+        finally:
+            _SHAPES_FORKED = None
+    made = dict(zip(tasks, frames, strict=True))
+    zones = pd.concat([made[t] for t in gaps], ignore_index=True)
+    iso = pd.concat([made[t] for t in isos], ignore_index=True)
+    return zones, iso
+
+
+def _shape_of(
+    study: Study, params: WalkParams, minutes: tuple[float, ...], task: tuple[str, str]
+) -> gpd.GeoDataFrame:
+    what, kind = task
+    if what == "gaps":
+        return gap_zones(study, params, types=(kind,))
+    return isochrones(study, kind, minutes, params)
 
 
 def opportunities(study: Study, result: pd.DataFrame) -> gpd.GeoDataFrame:

@@ -371,7 +371,11 @@ def partitioned_coverage(
 
 
 def shape_tasks(
-    study: Study, params: WalkParams, minutes: tuple[float, ...] = (5, 10, 15)
+    study: Study,
+    params: WalkParams,
+    minutes: tuple[float, ...] = (5, 10, 15),
+    *,
+    per_facility: bool = False,
 ) -> dict[str, tuple[Callable[..., Any], tuple[Any, ...]]]:
     """The gap zones and isochrones of ``analyze`` as independent calls (one per stage and
     type), to run side by side on workers; :func:`~geo.analysis.run.analyze` order.
@@ -383,18 +387,21 @@ def shape_tasks(
     params : WalkParams
     minutes : tuple of float
         The isochrone minutes.
+    per_facility : bool
+        Also the per-facility isochrones.
 
     Returns
     -------
     dict of str to (callable, args)
-        ``gaps``, ``isochrones:T`` and ``per facility:T`` for every type ``T``.
+        ``gaps``, ``isochrones:T`` and (with ``per_facility``) ``per facility:T`` for every
+        type ``T``.
     """
     tasks: dict[str, tuple[Callable[..., Any], tuple[Any, ...]]] = {
         "gaps": (gap_zones, (study, params))
     }
     for kind in FACILITY_LAYERS:
         tasks[f"isochrones:{kind}"] = (isochrones, (study, kind, minutes, params))
-    for kind in FACILITY_LAYERS:
+    for kind in FACILITY_LAYERS if per_facility else ():
         tasks[f"per facility:{kind}"] = (_per_facility, (study, kind, minutes, params))
     return tasks
 

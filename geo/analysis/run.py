@@ -33,7 +33,7 @@ from geo.analysis.completeness import (
     lacking,
 )
 from geo.analysis.coverage import analyze_areas, area_origins, gaps, summarize
-from geo.analysis.isochrones import gap_zones, isochrones, opportunities
+from geo.analysis.isochrones import isochrones, opportunities, type_shapes
 from geo.analysis.params import PROFILES, WalkParams
 from geo.analysis.study import Study
 from geo.atomic import atomic_write_bytes
@@ -45,6 +45,7 @@ from geo.schema import FACILITY_LAYERS
 from geo.version import __version__
 
 __all__ = [
+    "OUTPUT_FILES",
     "Analysis",
     "analyze",
     "available_cores",
@@ -76,6 +77,14 @@ class Analysis:
     completeness: pd.DataFrame | None = None
 
 
+#: Every file :func:`write_outputs` may write.
+OUTPUT_FILES = (
+    "coverage.geojson", "coverage.csv", "summary.json", "gap_areas.csv", "capacity.csv",
+    "under_served.csv", "completeness.csv", "opportunities.geojson", "gaps.geojson",
+    "isochrones.geojson", "isochrones_per_facility.geojson",
+)  # fmt: skip
+
+
 def analyze(
     study: Study,
     params: WalkParams | None = None,
@@ -87,6 +96,7 @@ def analyze(
     timings: dict[str, float] | None = None,
     area_results: pd.DataFrame | None = None,
     shapes: bool = True,
+    per_facility: bool = False,
 ) -> Analysis:
     """Run the whole analysis on a study.
 
@@ -99,20 +109,27 @@ def analyze(
     elderly_weight : float
         Weight of residents 60+ when ranking gap areas.
     isochrone_minutes : iterable of float
-        Isochrones per type and, in :attr:`Analysis.facility_isochrones`, per facility.
+        Isochrones per type and, with ``per_facility``, per facility.
     progress : bool
         Show a progress bar.
     workers : int, optional
-        Processes for the per-facility isochrones; default every core this process may use.
+        Processes for the gap zones, isochrones and per-facility isochrones (forked); default
+        every core this process may use.
     timings : dict, optional
-        Filled with the seconds each stage took (``coverage``, ``gap zones``,
-        ``isochrones``, ``per facility``, ``opportunities``), for benchmarks.
+        Filled with the seconds each stage took (``coverage``, ``completeness``,
+        ``gap zones + isochrones``, ``per facility``, ``opportunities``), for benchmarks.
     area_results : pandas.DataFrame, optional
         :func:`~geo.analysis.coverage.analyze_areas` of the study's areas with ``params``,
         when already computed (:mod:`geo.analysis.partition` computes it in parts).
     shapes : bool
         Compute the gap zones and isochrones (with a network); False leaves them None,
         for a caller that computes them elsewhere.
+    per_facility : bool
+        Also one isochrone per facility and minutes value
+        (:attr:`Analysis.facility_isochrones`, ``isochrones_per_facility.geojson``). Off by
+        default: on a city it is most of the time and of the output (75 MB and two thirds of
+        the run for 20,000 compounds and ~1,000 facilities), and the service draws any one
+        facility's isochrones on request in milliseconds.
 
     Returns
     -------
@@ -132,7 +149,8 @@ def analyze(
             f"老人权重不能为负 / elderly weight cannot be negative, got {elderly_weight:g}"
         )
     shaped = network and shapes
-    steps = ["coverage", "gaps", "isochrones", "per facility"] if shaped else ["coverage"]
+    steps = ["coverage", "gaps + isochrones"] if shaped else ["coverage"]
+    steps += ["per facility"] if shaped and per_facility else []
     bar = tqdm(total=len(steps), desc="分析 / analysing", unit="step", disable=not progress)
     areas = study.layers["residential_areas"]
     if not len(areas):
@@ -154,18 +172,13 @@ def analyze(
     clock.lap("coverage")
     complete = completeness(study)
     clock.lap("completeness")
-    zones = iso = per_facility = None
+    zones = iso = facility_iso = None
     if shaped:
-        zones = gap_zones(study, params)
+        zones, iso = type_shapes(study, params, isochrone_minutes, workers=workers)
         bar.update()
-        clock.lap("gap zones")
-        iso = pd.concat(
-            [isochrones(study, kind, isochrone_minutes, params) for kind in FACILITY_LAYERS],
-            ignore_index=True,
-        )
-        bar.update()
-        clock.lap("isochrones")
-        per_facility = pd.concat(
+        clock.lap("gap zones + isochrones")
+    if shaped and per_facility:
+        facility_iso = pd.concat(
             [isochrones(study, kind, isochrone_minutes, params, per_facility=True,
                         workers=workers) for kind in FACILITY_LAYERS],
             ignore_index=True,
@@ -201,7 +214,7 @@ def analyze(
         iso,
         found,
         settings,
-        per_facility,
+        facility_iso,
         supply,
         short,
         complete,
@@ -367,7 +380,10 @@ def write_outputs(
     analysis : Analysis or mapping of str to bytes
         As :func:`analyze` returns it, or its files as :func:`encode_outputs` makes them.
     out : path-like
-        The output folder; files already there with the same names are replaced.
+        The output folder; files already there with the same names are replaced, and an
+        output file of an earlier run that this one does not make (the per-facility
+        isochrones of a run with ``per_facility``, the shapes of a run with a network) is
+        removed, so that the folder never mixes two runs.
 
     Returns
     -------
@@ -396,6 +412,8 @@ def write_outputs(
     for name, content in files.items():
         atomic_write_bytes(folder / name, content)
         written.append(folder / name)
+    for name in sorted(set(OUTPUT_FILES) - set(files)):
+        (folder / name).unlink(missing_ok=True)
     return written
 
 

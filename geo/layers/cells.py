@@ -88,11 +88,18 @@ def safe_table(frame: pd.DataFrame) -> pd.DataFrame:
     """
     out = frame.copy()
     for position, _column in enumerate(out.columns):
-        if not pd.api.types.is_numeric_dtype(out.iloc[:, position].dtype) or (
-            pd.api.types.is_bool_dtype(out.iloc[:, position].dtype)
-        ):
-            values = [safe_cell(v) for v in out.iloc[:, position].tolist()]
-            out.isetitem(position, pd.Series(values, index=out.index, dtype=object))
+        dtype = out.iloc[:, position].dtype
+        if pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype):
+            continue
+        values = out.iloc[:, position].tolist()
+        try:  # a column repeats its texts (街道, types, yes/no): each distinct one once
+            # keyed with the type too: True, 1 and 1.0 are equal keys but different cells
+            keys = [(type(v), v) for v in values]
+            safe = {key: safe_cell(key[1]) for key in set(keys)}
+            cells = [safe[key] for key in keys]
+        except TypeError:  # unhashable cells (lists): one at a time
+            cells = [safe_cell(v) for v in values]
+        out.isetitem(position, pd.Series(cells, index=out.index, dtype=object))
     out.columns = pd.Index([safe_cell(c) if isinstance(c, str) else c for c in out.columns])
     if not pd.api.types.is_numeric_dtype(out.index.dtype):
         out.index = pd.Index([safe_cell(v) for v in out.index], name=safe_cell(out.index.name))

@@ -17,6 +17,7 @@ from typing import Any
 
 import geopandas as gpd
 import numpy as np
+import orjson
 import pandas as pd
 import shapely
 
@@ -378,19 +379,34 @@ def _round_geometries(geoms: gpd.GeoSeries) -> np.ndarray:
     return shapely.orient_polygons(rounded, exterior_cw=False)
 
 
+def _json_bytes(value: Any) -> bytes:
+    """``value`` as compact UTF-8 JSON (what ``json.dumps(ensure_ascii=False)`` writes);
+    what orjson cannot hold (an integer beyond 64 bits, a key that is not text) by json."""
+    try:
+        return orjson.dumps(value)
+    except TypeError:  # orjson.JSONEncodeError is a TypeError
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
 _TYPE_NAMES = {0: "Point", 1: "LineString", 3: "Polygon", 4: "MultiPoint",
                5: "MultiLineString", 6: "MultiPolygon"}  # fmt: skip
 
 
-def _geometry_texts(geometries: np.ndarray) -> list[str | None]:
+def _ranges_text(dump: bytes, starts: np.ndarray, ends: np.ndarray, a: int, b: int) -> bytes:
+    """The text of positions ``a``..``b-1`` of a dumped array of pairs, comma-separated."""
+    return dump[starts[a] : ends[b - 1]] if b > a else b""
+
+
+def _geometry_texts(geometries: np.ndarray) -> list[bytes | None]:
     """Each geometry's GeoJSON text, None where missing or empty.
 
-    One ``to_ragged_array`` per geometry type and one ``tolist`` of all coordinates, nested
-    by the offsets and written by ``json.dumps`` (whose float text is the shortest that reads
-    back the same; GEOS's own writer sometimes gives 17 digits): no per-feature parse and
-    re-encode.
+    One ``to_ragged_array`` per geometry type and one ``orjson`` dump of all its coordinates
+    (floats written in C as the shortest text that reads back the same; GEOS's own writer
+    sometimes gives 17 digits), cut into rings and parts by the offsets: no per-feature
+    parse and re-encode, no Python float per coordinate (three times faster than a
+    ``tolist`` and ``json.dumps``, measured on the 20,000-compound city's outputs).
     """
-    texts: list[str | None] = [None] * len(geometries)
+    texts: list[bytes | None] = [None] * len(geometries)
     kinds = shapely.get_type_id(geometries)
     kinds[shapely.is_empty(geometries)] = -1
     for kind in np.unique(kinds).tolist():
@@ -398,16 +414,30 @@ def _geometry_texts(geometries: np.ndarray) -> list[str | None]:
         if kind not in _TYPE_NAMES:  # missing, empty, or a collection: the plain way
             for row in rows.tolist() if kind >= 0 else []:
                 geometry = json.loads(shapely.to_geojson(geometries[row]))
-                texts[row] = json.dumps(geometry, separators=(",", ":"))
+                texts[row] = orjson.dumps(geometry)
             continue
         _, coords, offsets = shapely.to_ragged_array(geometries[rows])
-        nested: list[Any] = coords.tolist()
-        for level in offsets:
-            bounds = level.tolist()
-            nested = [nested[a:b] for a, b in itertools.pairwise(bounds)]
-        head = f'{{"type":"{_TYPE_NAMES[kind]}","coordinates":'
+        dump = orjson.dumps(np.ascontiguousarray(coords), option=orjson.OPT_SERIALIZE_NUMPY)
+        # "[[x,y],[x,y],…]": pair k starts at the (k+1)-th "[" and ends before its comma
+        brackets = np.flatnonzero(np.frombuffer(dump, dtype=np.uint8) == ord("["))
+        starts = brackets[1:]
+        ends = np.append(starts[1:] - 1, len(dump) - 1)
+        head = b'{"type":"' + _TYPE_NAMES[kind].encode() + b'","coordinates":'
+        if not offsets:  # points: one pair each
+            for row, a, b in zip(rows.tolist(), starts.tolist(), ends.tolist(), strict=True):
+                texts[row] = head + dump[a:b] + b"}"
+            continue
+        bounds = offsets[0].tolist()
+        nested: list[bytes] = [
+            _ranges_text(dump, starts, ends, a, b) for a, b in itertools.pairwise(bounds)
+        ]
+        for level in offsets[1:]:
+            nested = [
+                b",".join([b"[" + item + b"]" for item in nested[a:b]])
+                for a, b in itertools.pairwise(level.tolist())
+            ]
         for row, value in zip(rows.tolist(), nested, strict=True):
-            texts[row] = head + json.dumps(value, separators=(",", ":")) + "}"
+            texts[row] = head + b"[" + value + b"]}"
     return texts
 
 
@@ -487,16 +517,16 @@ def to_feature_collection(frame: gpd.GeoDataFrame, layer: str | None = None) -> 
     columns += [c for c in frame.columns if c not in columns and c != frame.geometry.name]
     geometries: Any = _round_geometries(frame.geometry) if len(frame) else []
     texts = _geometry_texts(np.asarray(geometries, dtype=object))
-    lines = []
     values = [_column_values(frame[c], c in whole_numbers, c in positions) for c in columns]
+    lines = []
     for row, text in zip(zip(*values, strict=True) if columns else [()] * len(frame), texts,
                          strict=True):  # fmt: skip
         props = {key: value for key, value in zip(columns, row, strict=True) if value is not None}
-        ident = json.dumps(props.get("id"), ensure_ascii=False)
-        body = json.dumps(props, ensure_ascii=False, separators=(",", ":"))
         lines.append(
-            f'{{"type":"Feature","id":{ident},"geometry":{text or "null"},"properties":{body}}}'
-        )
-    body = ",\n".join(lines)
-    text = '{"type":"FeatureCollection","features":[\n' + body + ("\n" if lines else "") + "]}\n"
-    return text.encode("utf-8")
+            b'{"type":"Feature","id":' + _json_bytes(props.get("id")) + b',"geometry":'
+            + (text or b"null") + b',"properties":' + _json_bytes(props) + b"}"
+        )  # fmt: skip
+    body = b",\n".join(lines)
+    return (
+        b'{"type":"FeatureCollection","features":[\n' + body + (b"\n" if lines else b"") + b"]}\n"
+    )
