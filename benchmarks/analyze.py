@@ -291,6 +291,9 @@ def child(city: str, quick: bool, peers: bool, surface_only: bool = False) -> di
         )
         _surface_stage(study, out)
         out["peak_mb"] = _peak_mb()
+        start = time.perf_counter()  # the shapes on one core, beside analyze's on every core
+        iso_module.type_shapes(study, params, (5, 10, 15), workers=1)
+        out["shapes_serial"] = time.perf_counter() - start
         start = time.perf_counter()
         for kind in FACILITY_LAYERS:
             iso_module.isochrones(study, kind, (5, 10, 15), params, per_facility=True, workers=1)
@@ -367,6 +370,8 @@ def report(results: list[dict]) -> list[str]:
                 extra = (" (network from the cache)" if "load_built" not in r else
                          f" (network from the cache; {r['load_built']:.2f} s the first time, "
                          "building it)")  # fmt: skip
+            if stage == "gap zones + isochrones":
+                extra = f" (serial {r['shapes_serial']:.2f} s, {r['cores']} cores)"
             if stage == "end to end" and "load_built" in r:
                 extra = f" ({r['end_to_end'] - r['load'] + r['load_built']:.2f} s the first time)"
             cells.append(f"{value:.2f} s{extra}")

@@ -124,6 +124,10 @@ def load_json(text: str | bytes, source: str, max_depth: int | None = None) -> A
     )
     if max_depth is not None and json_too_deep(text, max_depth):
         raise SourceReadError(too_deep)
+    try:  # orjson reads three times faster; what it refuses, json reads or explains
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        pass
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
