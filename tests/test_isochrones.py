@@ -116,20 +116,27 @@ def test_isochrones_per_facility_and_at_a_point():
 
 def test_type_shapes_on_two_processes_are_the_serial_gap_zones_and_isochrones():
     study = Study.load()  # the bundled sample: three types with facilities
-    params = WalkParams(profile=PROFILES["elderly"])
-    zones, iso = type_shapes(study, params, (5, 10), workers=2)
+    params = WalkParams(profile=PROFILES["elderly"])  # clinics: 15 minutes, chargers: 5
+    zones, iso = type_shapes(study, params, (5, 10, 15), workers=2)
     assert zones["type"].tolist() == list(params.minutes)
     assert iso[["type", "minutes"]].values.tolist() == [
-        [kind, m] for kind in FACILITY_LAYERS for m in (5.0, 10.0)
+        [kind, m] for kind in FACILITY_LAYERS for m in (5.0, 10.0, 15.0)
     ]
     serial_zones = gap_zones(study, params)
-    serial_iso = [isochrones(study, kind, (5, 10), params) for kind in FACILITY_LAYERS]
     assert zones.drop(columns="geometry").equals(serial_zones.drop(columns="geometry"))
     assert shapely.equals_exact(zones.geometry.values, serial_zones.geometry.values, 0).all()
-    for kind, frame in zip(FACILITY_LAYERS, serial_iso, strict=True):
-        mine = iso[iso["type"] == kind]
-        assert shapely.equals_exact(mine.geometry.values, frame.geometry.values, 0).all()
+    for kind in FACILITY_LAYERS:
+        mine = iso[iso["type"] == kind].set_index("minutes")
+        alone = isochrones(study, kind, (5, 10, 15), params).set_index("minutes")
         assert (mine["profile"] == "elderly").all()
+        for m in (5.0, 10.0, 15.0):
+            a, b = metric(mine.loc[[m]]).iloc[0], metric(alone.loc[[m]]).iloc[0]
+            if m != params.minutes[kind]:  # traced alone: the same to the last bit
+                assert shapely.equals_exact(mine.geometry[m], alone.geometry[m], 0)
+            # at the threshold, traced with the gap zone: the same polygon up to rounding
+            assert shapely.symmetric_difference(a, b).area <= 1e-6 * b.area
+            assert shapely.hausdorff_distance(a, b) < 1e-3
+    assert type_shapes(study, params, (5, 10, 15), workers=1)[1].geometry.equals(iso.geometry)
 
 
 def test_gap_zones_are_streets_beyond_the_threshold():

@@ -34,7 +34,14 @@ from geo.analysis.params import Profile, Thresholds, WalkParams, parse_minutes_l
 from geo.analysis.study import Study
 from geo.errors import QueryError, UnreachableError
 from geo.network.graph import WalkNetwork
-from geo.network.reach import SourceWalker, Spans, gap_area, reach_area, shared_walker
+from geo.network.reach import (
+    SourceWalker,
+    Spans,
+    gap_area,
+    reach_area,
+    reach_area_and_gap,
+    shared_walker,
+)
 from geo.network.routing import nearest_source, seeds_from_snap
 from geo.network.snapping import Snap
 from geo.schema import FACILITY_LAYERS
@@ -405,26 +412,58 @@ def gap_zones(
         whole, spans = _reached_spans(net, dist, snap, limit)
         beyond = _as_spans(net, *_complement(net, whole, spans))
         gap = gap_area(net, beyond, _as_spans(net, whole, spans), STREET_REACH_M)
-        records.append(
-            {
-                "type": kind,
-                "minutes": None if kind in params.metres else params.minutes[kind],
-                "metres": round(limit, 1),
-                "profile": params.profile.name,
-                "area_km2": round(gap.area / 1e6, 3),
-                "geometry": gap,
-            }
-        )
+        records.append(_gap_record(params, kind, gap))
     return _frame(records, study)
+
+
+def _gap_record(params: WalkParams, kind: str, gap: shapely.Geometry) -> dict:
+    return {
+        "type": kind,
+        "minutes": None if kind in params.metres else params.minutes[kind],
+        "metres": round(params.limit_m(kind), 1),
+        "profile": params.profile.name,
+        "area_km2": round(gap.area / 1e6, 3),
+        "geometry": gap,
+    }
 
 
 #: What forked workers of :func:`type_shapes` read (set just before the fork).
 _SHAPES_FORKED: tuple[Study, WalkParams, tuple[float, ...]] | None = None
 
 
-def _shape_task(task: tuple[str, str]) -> gpd.GeoDataFrame:
+def _shape_task(task: tuple[str, str]) -> dict:
     assert _SHAPES_FORKED is not None
-    return _shape_of(*_SHAPES_FORKED, task)
+    return _shapes_of(*_SHAPES_FORKED, task)
+
+
+def _shapes_of(
+    study: Study, params: WalkParams, minutes: tuple[float, ...], task: tuple[str, str]
+) -> dict:
+    """One task of :func:`type_shapes`: ``("gap", T)`` the gap zone of type T and its
+    isochrone at the threshold, when one is wanted (the two share a distance field);
+    ``("isochrones", T)`` its other isochrones. Keys: ``"gap"`` and the minutes values."""
+    what, kind = task
+    net = _require_network(study)
+    snap = study.facility_snap(kind)
+    metres_per_minute = params.profile.metres_per_minute
+    limits = {m: m * metres_per_minute for m in minutes}
+    if what == "gap":
+        limit = params.limit_m(kind)
+        shared = [m for m, v in limits.items() if v == limit and kind in FACILITY_LAYERS][:1]
+        dist = _distances(net, snap, np.arange(len(snap)), limit)
+        whole, spans = _reached_spans(net, dist, snap, limit)
+        beyond = _as_spans(net, *_complement(net, whole, spans))
+        reached = _as_spans(net, whole, spans)
+        if not shared:
+            return {"gap": gap_area(net, beyond, reached, STREET_REACH_M)}
+        area, gap = reach_area_and_gap(net, reached, beyond, STREET_REACH_M)
+        return {"gap": gap, shared[0]: area}
+    if kind in params.minutes:  # the one at the threshold comes with the gap zone
+        limits = {m: v for m, v in limits.items() if v != params.limit_m(kind)}
+    if not limits:
+        return {}
+    dist = _distances(net, snap, np.arange(len(snap)), max(limits.values()))
+    return {m: _reached_area(net, dist, snap, limit) for m, limit in limits.items()}
 
 
 def type_shapes(
@@ -435,9 +474,14 @@ def type_shapes(
     workers: int = 1,
 ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
     """The gap zones of every type and the isochrones of every facility layer, as
-    :func:`gap_zones` and :func:`isochrones` give them, each type's a task of its own shared
-    among ``workers`` forked processes (the tracing holds the GIL; fork shares the study
-    unpickled). Same frames, in the same order, whatever ``workers`` is.
+    :func:`gap_zones` and :func:`isochrones` give them (the same rows in the same order),
+    two tasks per type shared among ``workers`` forked processes (the tracing holds the
+    GIL; fork shares the study unpickled).
+
+    A type's isochrone at its own threshold (15 minutes for clinics by default) is traced
+    with its gap zone, from the one distance field both need: a fifth less tracing. That
+    isochrone is traced on the gap zone's lattice, so its vertices may differ from
+    :func:`isochrones`'s by rounding; the gap zones are :func:`gap_zones`'s to the last bit.
 
     Parameters
     ----------
@@ -457,31 +501,28 @@ def type_shapes(
     """
     global _SHAPES_FORKED
     values = tuple(_minutes_list(minutes))
-    gaps = [("gaps", kind) for kind in params.minutes]
-    isos = [("isochrones", kind) for kind in FACILITY_LAYERS]
-    tasks = isos + gaps  # the longer ones first: two processes end together
+    walker = params.profile
+    tasks = [("gap", kind) for kind in params.minutes]
+    tasks += [("isochrones", kind) for kind in FACILITY_LAYERS]
     if workers < 2 or "fork" not in mp.get_all_start_methods():
-        frames = [_shape_of(study, params, values, task) for task in tasks]
+        made = [_shapes_of(study, params, values, task) for task in tasks]
     else:
         _SHAPES_FORKED = (study, params, values)
         try:
             with mp.get_context("fork").Pool(min(workers, len(tasks))) as pool:
-                frames = pool.map(_shape_task, tasks, chunksize=1)
+                made = pool.map(_shape_task, tasks, chunksize=1)
         finally:
             _SHAPES_FORKED = None
-    made = dict(zip(tasks, frames, strict=True))
-    zones = pd.concat([made[t] for t in gaps], ignore_index=True)
-    iso = pd.concat([made[t] for t in isos], ignore_index=True)
-    return zones, iso
-
-
-def _shape_of(
-    study: Study, params: WalkParams, minutes: tuple[float, ...], task: tuple[str, str]
-) -> gpd.GeoDataFrame:
-    what, kind = task
-    if what == "gaps":
-        return gap_zones(study, params, types=(kind,))
-    return isochrones(study, kind, minutes, params)
+    areas: dict[tuple[str, float], shapely.Geometry] = {}
+    gaps = []
+    for (what, kind), done in zip(tasks, made, strict=True):
+        gap = done.pop("gap", None)
+        areas.update({(kind, m): area for m, area in done.items()})
+        if what == "gap":
+            gaps.append(_gap_record(params, kind, gap))
+    iso = [{"type": kind, "minutes": m, "profile": walker.name, "geometry": areas[kind, m]}
+           for kind in FACILITY_LAYERS for m in values]  # fmt: skip
+    return _frame(gaps, study), _frame(iso, study)
 
 
 def opportunities(study: Study, result: pd.DataFrame) -> gpd.GeoDataFrame:

@@ -59,6 +59,7 @@ __all__ = [
     "StreetArrays",
     "gap_area",
     "reach_area",
+    "reach_area_and_gap",
     "shared_walker",
     "street_arrays",
 ]
@@ -262,6 +263,69 @@ def _thinned(area: shapely.Geometry, cell: float) -> shapely.Geometry:
     return shapely.MultiPolygon(np.where(shapely.is_valid(thin_parts), thin_parts, parts))
 
 
+def _tiles(
+    arrays: StreetArrays, every: np.ndarray, reach: float, cell: float
+) -> Iterator[tuple[float, float, int, int, int, int, float, float, float, float]]:
+    """The tiles of one lattice over the spans' edges ``every``: origin, first column and
+    row, size, and the box (padded by the reach) whose spans matter to the tile."""
+    pad = reach + 2 * cell
+    x0, y0, nx, ny = _lattice(arrays, every, pad, cell)
+    step = TILE_NODES - 1  # neighbouring tiles share a row / column of nodes
+    for j0 in range(0, max(ny - 1, 1), step):
+        for i0 in range(0, max(nx - 1, 1), step):
+            tx, ty = min(TILE_NODES, nx - i0), min(TILE_NODES, ny - j0)
+            left, bottom = x0 + i0 * cell - pad, y0 + j0 * cell - pad
+            right, top = x0 + (i0 + tx - 1) * cell + pad, y0 + (j0 + ty - 1) * cell + pad
+            yield x0, y0, i0, j0, tx, ty, left, bottom, right, top
+
+
+def _field(
+    arrays: StreetArrays,
+    spans: Spans,
+    tile: tuple[float, float, int, int, int, int, float, float, float, float],
+    reach: float,
+    cell: float,
+) -> np.ndarray:
+    """The squared distances from the tile's nodes to the ``spans`` near it."""
+    x0, y0, i0, j0, tx, ty, left, bottom, right, top = tile
+    box = arrays.box[spans.edge]
+    near = (box[:, 0] <= right) & (box[:, 2] >= left)
+    near &= (box[:, 1] <= top) & (box[:, 3] >= bottom)
+    chosen = (spans.edge[near], spans.start[near], spans.end[near])
+    lattice = (x0, y0, cell, i0, j0, tx, ty, reach)
+    return distance_field_kernel(arrays.ptr, arrays.x, arrays.y, arrays.cum, *chosen, *lattice)
+
+
+def _traced(
+    field: np.ndarray,
+    tile: tuple[float, float, int, int, int, int, float, float, float, float],
+    cell: float,
+    lower: float,
+    upper: float,
+) -> shapely.Geometry | None:
+    if field.min() > upper:
+        return None
+    x0, y0, i0, j0 = tile[:4]
+    first = np.array([i0, j0], dtype=float)
+    return _polygons(field, np.array([x0, y0]), first, cell, lower, upper)
+
+
+def _merged(pieces: list[shapely.Geometry], cell: float) -> shapely.Geometry:
+    """The tiles' polygons as one area, thinned; one part reads as a Polygon."""
+    if not pieces:
+        return shapely.MultiPolygon()
+    if len(pieces) == 1:
+        area = pieces[0]
+    else:
+        try:  # tiles of one lattice share their border vertices exactly: a coverage
+            area = shapely.coverage_union_all(pieces)
+        except shapely.errors.GEOSException:  # should they not: overlay them
+            area = shapely.union_all(pieces)
+    area = _thinned(shapely.MultiPolygon(shapely.get_parts(area)), cell)
+    # one part reads as a Polygon, as a buffer union gives it
+    return shapely.get_geometry(area, 0) if shapely.get_num_geometries(area) == 1 else area
+
+
 def _fields(
     arrays: StreetArrays,
     groups: list[Spans],
@@ -275,43 +339,67 @@ def _fields(
     every = np.concatenate([g.edge for g in groups])
     if len(every) == 0:
         return shapely.MultiPolygon()
-    pad = reach + 2 * cell
-    x0, y0, nx, ny = _lattice(arrays, every, pad, cell)
-    step = TILE_NODES - 1  # neighbouring tiles share a row / column of nodes
     pieces = []
-    for j0 in range(0, max(ny - 1, 1), step):
-        for i0 in range(0, max(nx - 1, 1), step):
-            tx, ty = min(TILE_NODES, nx - i0), min(TILE_NODES, ny - j0)
-            left, bottom = x0 + i0 * cell - pad, y0 + j0 * cell - pad
-            right, top = x0 + (i0 + tx - 1) * cell + pad, y0 + (j0 + ty - 1) * cell + pad
-            fields = []
-            for g in groups:
-                box = arrays.box[g.edge]
-                near = (box[:, 0] <= right) & (box[:, 2] >= left)
-                near &= (box[:, 1] <= top) & (box[:, 3] >= bottom)
-                spans = (g.edge[near], g.start[near], g.end[near])
-                lattice = (x0, y0, cell, i0, j0, tx, ty, reach)
-                street = (arrays.ptr, arrays.x, arrays.y, arrays.cum)
-                fields.append(distance_field_kernel(*street, *spans, *lattice))
-            field = combine(*fields)  # type: ignore[operator]
-            if field.min() > upper:
-                continue
-            first = np.array([i0, j0], dtype=float)
-            piece = _polygons(field, np.array([x0, y0]), first, cell, lower, upper)
-            if piece is not None:
-                pieces.append(piece)
-    if not pieces:
-        return shapely.MultiPolygon()
-    if len(pieces) == 1:
-        area = pieces[0]
-    else:
-        try:  # tiles of one lattice share their border vertices exactly: a coverage
-            area = shapely.coverage_union_all(pieces)
-        except shapely.errors.GEOSException:  # should they not: overlay them
-            area = shapely.union_all(pieces)
-    area = _thinned(shapely.MultiPolygon(shapely.get_parts(area)), cell)
-    # one part reads as a Polygon, as a buffer union gives it
-    return shapely.get_geometry(area, 0) if shapely.get_num_geometries(area) == 1 else area
+    for tile in _tiles(arrays, every, reach, cell):
+        field = combine(*[_field(arrays, g, tile, reach, cell) for g in groups])  # type: ignore[operator]
+        piece = _traced(field, tile, cell, lower, upper)
+        if piece is not None:
+            pieces.append(piece)
+    return _merged(pieces, cell)
+
+
+def _gap_combine(level: float) -> Any:
+    def combine(far: np.ndarray, near: np.ndarray) -> np.ndarray:
+        # inside both conditions where <= 0: near "beyond", and not near "reached"
+        far -= level  # in place: these are the size of the whole lattice
+        np.subtract(level, near, out=near)
+        return np.maximum(far, near, out=far)
+
+    return combine
+
+
+def reach_area_and_gap(
+    net: WalkNetwork, reached: Spans, beyond: Spans, reach: float, cell: float = CELL_M
+) -> tuple[shapely.Geometry, shapely.Geometry]:
+    """:func:`reach_area` of ``reached`` and :func:`gap_area` of ``beyond`` and ``reached``,
+    with the distance field of ``reached`` computed once for both (a type's isochrone at its
+    threshold and its gap zone share it).
+
+    Both are traced on the gap zone's lattice: the gap zone is the separate call's to the
+    last bit; the area, on a lattice that may reach farther, has the same exact node values
+    and differs from the separate call's by rounding at most (and by where tiles split it).
+
+    Parameters
+    ----------
+    net : WalkNetwork
+    reached, beyond : Spans
+    reach : float
+        Metres either side.
+    cell : float
+        Lattice step, metres.
+
+    Returns
+    -------
+    (shapely.Geometry, shapely.Geometry)
+        The area near ``reached``, and the gap zone (each a (Multi)Polygon, maybe empty).
+    """
+    if len(beyond) == 0:
+        return reach_area(net, reached, reach, cell), shapely.MultiPolygon()
+    arrays = street_arrays(net)
+    level = reach * reach
+    pieces: list[shapely.Geometry] = []
+    gap_pieces: list[shapely.Geometry] = []
+    every = np.concatenate([beyond.edge, reached.edge])
+    for tile in _tiles(arrays, every, reach, cell):
+        far = _field(arrays, beyond, tile, reach, cell)
+        near = _field(arrays, reached, tile, reach, cell)
+        piece = _traced(near, tile, cell, -1.0, level) if len(reached) else None
+        if piece is not None:
+            pieces.append(piece)
+        piece = _traced(_gap_combine(level)(far, near), tile, cell, -2 * level - 1, 0.0)
+        if piece is not None:
+            gap_pieces.append(piece)
+    return _merged(pieces, cell), _merged(gap_pieces, cell)
 
 
 def reach_area(
@@ -362,11 +450,4 @@ def gap_area(
         return shapely.MultiPolygon()
     arrays = street_arrays(net)
     level = reach * reach
-
-    def combine(far: np.ndarray, near: np.ndarray) -> np.ndarray:
-        # inside both conditions where <= 0: near "beyond", and not near "reached"
-        far -= level  # in place: these are the size of the whole lattice
-        np.subtract(level, near, out=near)
-        return np.maximum(far, near, out=far)
-
-    return _fields(arrays, [beyond, reached], combine, reach, cell, -2 * level - 1, 0.0)
+    return _fields(arrays, [beyond, reached], _gap_combine(level), reach, cell, -2 * level - 1, 0.0)
