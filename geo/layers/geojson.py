@@ -239,7 +239,7 @@ def parse_feature_collection(
                 problems.append(Problem(source, label, "geometry", "缺少几何 / no geometry"))
             continue
         try:
-            geoms.append(shapely.from_geojson(json.dumps(geometry)))
+            geoms.append(shapely.from_geojson(_json_bytes(geometry)))
         except (shapely.errors.GEOSException, ValueError, TypeError, RecursionError) as exc:
             geoms.append(None)
             problems.append(
