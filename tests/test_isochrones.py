@@ -10,6 +10,7 @@ import pytest
 import shapely
 
 from geo.analysis.coverage import analyze_areas
+from geo.analysis import isochrones as isochrones_module
 from geo.analysis.isochrones import (
     STREET_REACH_M,
     gap_zones,
@@ -114,8 +115,9 @@ def test_isochrones_per_facility_and_at_a_point():
         isochrones_at(study, *lonlat(500, -400))
 
 
-def test_type_shapes_on_two_processes_are_the_serial_gap_zones_and_isochrones():
+def test_type_shapes_on_two_processes_are_the_serial_gap_zones_and_isochrones(monkeypatch):
     study = Study.load()  # the bundled sample: three types with facilities
+    monkeypatch.setattr(isochrones_module, "FORK_NODES", 0)  # forked, small as it is
     params = WalkParams(profile=PROFILES["elderly"])  # clinics: 15 minutes, chargers: 5
     zones, iso = type_shapes(study, params, (5, 10, 15), workers=2)
     assert zones["type"].tolist() == list(params.minutes)
