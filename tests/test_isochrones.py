@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 import shapely
 
-from geo.analysis.coverage import analyze_areas
 from geo.analysis import isochrones as isochrones_module
+from geo.analysis.coverage import analyze_areas
 from geo.analysis.isochrones import (
     STREET_REACH_M,
     gap_zones,
