@@ -445,6 +445,10 @@ def _geometry_texts(geometries: np.ndarray) -> list[bytes | None]:
     return texts
 
 
+#: Cell types :func:`json_value` would give back unchanged (but a float NaN).
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+
+
 def _column_values(column: pd.Series, whole_number: bool, positions: bool) -> list[Any]:
     """A column's values as JSON-ready Python values (see :func:`json_value`), converted a
     column at a time where the dtype allows it rather than a value at a time."""
@@ -459,7 +463,12 @@ def _column_values(column: pd.Series, whole_number: bool, positions: bool) -> li
         return out
     if kind in "iub" and isinstance(column.dtype, np.dtype):
         return column.to_numpy().tolist()
-    out = [json_value(v) for v in column.tolist()]
+    values = column.tolist()
+    kinds = set(map(type, values))
+    if kinds <= _PLAIN:  # text and numbers as Python has them: only NaN needs a look
+        out = [None if type(v) is float and math.isnan(v) else v for v in values]
+    else:
+        out = [json_value(v) for v in values]
     if whole_number:
         out = [int(v) if isinstance(v, float) and v.is_integer() else v for v in out]
     elif positions:
