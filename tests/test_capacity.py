@@ -20,10 +20,11 @@ from geo.analysis.capacity import (
     under_served,
     walk_pairs,
 )
-from geo.analysis.coverage import analyze_areas
+from geo.analysis.coverage import analyze_areas, area_origins
 from geo.analysis.params import WalkParams
 from geo.analysis.study import Study
 from geo.network.lines import from_lines
+from geo.network.routing import nearest_source, seeds_from_snap
 from geo.testing import X0, Y0, facility_frame, lonlat, square
 
 WUJIAOCHANG = Path(__file__).resolve().parents[1] / "data" / "studies" / "wujiaochang"
@@ -276,3 +277,42 @@ def test_a_clinic_without_beds_within_reach_makes_the_ratio_a_lower_bound() -> N
     assert areas["clinics_access_standard"].tolist() == before["clinics_access_standard"].tolist()
     reasons = result.facilities.set_index("id")["reason"]
     assert "no beds recorded" in reasons["f2"] and "not the community's" in reasons["h"]
+
+
+@pytest.mark.parametrize("which", ["sample", "wujiaochang"])
+def test_walk_pairs_are_every_facility_s_whole_network_search(
+    which: str, request: pytest.FixtureRequest
+) -> None:
+    """The bounded walks (touching only what they reach) give the pairs that one full
+    Dijkstra per facility over the whole network gives, metre for metre."""
+    study = request.getfixturevalue(which)
+    net = study.network
+    areas = study.layers["residential_areas"]
+    for kind in SPECS:
+        cutoff = 1000.0
+        pairs = walk_pairs(study, kind, cutoff)
+        origins = area_origins(study, areas, kind)
+        o, snap = origins.snap, study.facility_snap(kind)
+        seeds = seeds_from_snap(net, snap, np.arange(len(snap)))
+        expected = {}
+        for j in np.flatnonzero(snap.ok):
+            mine = seeds[2] == j
+            dist, _ = nearest_source(net.indptr, net.indices, net.weights, seeds[0][mine],
+                                     seeds[1][mine], seeds[2][mine], cutoff=cutoff)  # fmt: skip
+            for i in np.flatnonzero(o.ok):
+                e, off = o.edge[i], o.offset[i]
+                walk = min(
+                    dist[net.edge_u[e]] + off, dist[net.edge_v[e]] + net.edge_length[e] - off
+                )
+                if e == snap.edge[j]:
+                    walk = min(walk, abs(off - snap.offset[j]) + snap.distance[j])
+                walk += o.distance[i]
+                key = (int(origins.owner[i]), int(j))
+                if walk <= cutoff + 1e-9 and walk < expected.get(key, np.inf):
+                    expected[key] = walk
+        found = {(a, f): w for a, f, w in pairs.itertuples(index=False)}
+        inside = {key for key, w in found.items() if w == 0}  # a facility in its compound
+        assert expected, kind
+        assert set(found) - inside == set(expected) - inside, kind
+        for key in set(expected) - inside:
+            assert found[key] == pytest.approx(round(expected[key], 1), abs=1e-9), (kind, key)

@@ -56,7 +56,7 @@ from geo.analysis.coverage import Origins, area_origins
 from geo.analysis.params import PROFILES, Profile, Thresholds, WalkParams
 from geo.analysis.study import Study
 from geo.errors import QueryError
-from geo.network.routing import nearest_source, seeds_from_snap
+from geo.network.routing import BoundedSearch, seeds_from_snap
 from geo.schema import FACILITY_LAYERS
 
 __all__ = [
@@ -315,19 +315,34 @@ def _network_walks(
     owner = origins.owner[ok]
     edge, offset, connector = o.edge[ok], o.offset[ok], o.distance[ok]
     seeds = seeds_from_snap(net, snap, np.arange(len(snap)))
+    # which origins sit on an edge at each node, and on each edge: a walk looks only at those
+    ends = np.concatenate([net.edge_u[edge], net.edge_v[edge]])
+    at_node = np.tile(np.arange(len(edge)), 2)[np.argsort(ends, kind="stable")]
+    node_ptr = np.searchsorted(np.sort(ends), np.arange(net.n_nodes + 1))
+    on_edge = np.argsort(edge, kind="stable")
+    edge_sorted = edge[on_edge]
+    metres_at = np.full(net.n_nodes, np.inf)  # a walk's metres, reset after each facility
+    search = BoundedSearch(net.indptr, net.indices, net.weights)
     found = []
     for j in np.flatnonzero(snap.ok):
         mine = seeds[2] == j
-        dist, _ = nearest_source(net.indptr, net.indices, net.weights, seeds[0][mine],
-                                 seeds[1][mine], seeds[2][mine], cutoff=cutoff_m)  # fmt: skip
-        via_u = dist[net.edge_u[edge]] + offset
-        via_v = dist[net.edge_v[edge]] + net.edge_length[edge] - offset
+        nodes, walked = search.walk(seeds[0][mine], seeds[1][mine], cutoff_m)
+        counts = node_ptr[nodes + 1] - node_ptr[nodes]
+        starts = np.repeat(node_ptr[nodes] - np.cumsum(counts) + counts, counts)
+        near = at_node[starts + np.arange(counts.sum())]
+        lo, hi = np.searchsorted(edge_sorted, [snap.edge[j], snap.edge[j] + 1])
+        near = np.unique(np.concatenate([near, on_edge[lo:hi]]))
+        metres_at[nodes] = walked
+        e, off = edge[near], offset[near]
+        via_u = metres_at[net.edge_u[e]] + off
+        via_v = metres_at[net.edge_v[e]] + net.edge_length[e] - off
+        metres_at[nodes] = np.inf
         metres = np.minimum(via_u, via_v)
-        same = edge == snap.edge[j]  # on the facility's own edge: straight along it
-        along = np.abs(offset - snap.offset[j]) + float(snap.distance[j])
-        metres = np.where(same, np.minimum(metres, along), metres) + connector
-        keep = np.flatnonzero(metres <= cutoff_m + 1e-9)
-        found.append((owner[keep], np.full(len(keep), j), metres[keep]))
+        same = e == snap.edge[j]  # on the facility's own edge: straight along it
+        along = np.abs(off - snap.offset[j]) + float(snap.distance[j])
+        metres = np.where(same, np.minimum(metres, along), metres) + connector[near]
+        keep = metres <= cutoff_m + 1e-9
+        found.append((owner[near[keep]], np.full(int(keep.sum()), j), metres[keep]))
     return found
 
 

@@ -49,7 +49,8 @@ import numpy as np
 import shapely
 from shapely import GeometryType
 
-from geo.network._kernels import distance_field_kernel, keep_vertices_kernel, reach_kernel
+from geo.network._kernels import reach_kernel
+from geo.network._lattice import distance_field_kernel, keep_vertices_kernel
 from geo.network.graph import WalkNetwork
 
 __all__ = [
