@@ -33,6 +33,7 @@ from api.routes import (
 )
 from geo.layers.scenarios import scenario_shelf
 from geo.maps.base import STATIC
+from geo.schema import LAYER_NAMES
 from geo.settings import Settings, current, for_worker
 from geo.version import __version__
 
@@ -49,7 +50,8 @@ The layers are served as OGC API – Features collections (GeoJSON, WGS-84).
 def warm_up(studies: StudyCache) -> None:
     """What the service computes in the background at start-up, so the first visitors do not
     wait for it: the network, the default coverage, its capacity and its summary, the page
-    ``/`` serves by default (:func:`api.routes.pages.warm_pages`), then the gap zones and
+    ``/`` serves by default (:func:`api.routes.pages.warm_pages`) and the layers' feature
+    indexes (the page's panels read the layers' items when it opens), then the gap zones and
     the accessibility surface (seconds for a big city) and completeness. A layer that fails
     to load is reported by the requests that need it.
 
@@ -63,6 +65,8 @@ def warm_up(studies: StudyCache) -> None:
         studies.capacity()
         studies.summary()
         pages.warm_pages(studies)
+        for layer in LAYER_NAMES:
+            studies.layers.index(layer)
         if studies.network() is not None:
             studies.gap_zones()
             studies.surface()
