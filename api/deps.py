@@ -136,12 +136,13 @@ class LayerCache:
             The index and the ETag of the frame it was built from; a new ETag rebuilds it.
         """
         frame, etag = self.get(layer)
-        with self._lock:
-            cached = self._indexes.get(layer)
-            if cached is None or cached[0] != etag:
-                cached = (etag, FeatureIndex(frame, layer))
+        cached = self._indexes.get(layer)  # one dict read: atomic
+        if cached is None or cached[0] != etag:
+            # not under the lock every read takes: a city's 20,000 compounds take a second
+            cached = (etag, FeatureIndex(frame, layer))
+            with self._lock:
                 self._indexes[layer] = cached
-            return cached[1], etag
+        return cached[1], etag
 
     def all(self) -> dict[str, gpd.GeoDataFrame]:
         """Every layer of the store, as :meth:`get` gives it.

@@ -33,10 +33,11 @@ from api.routes import (
 )
 from geo.layers.scenarios import scenario_shelf
 from geo.maps.base import STATIC
+from geo.schema import LAYER_NAMES
 from geo.settings import Settings, current, for_worker
 from geo.version import __version__
 
-__all__ = ["create_app", "create_worker_app"]
+__all__ = ["create_app", "create_worker_app", "warm_up"]
 
 DESCRIPTION = """\
 15分钟社区生活圈：上海社区设施步行覆盖。图层以 OGC API – Features 提供。
@@ -46,15 +47,26 @@ The layers are served as OGC API – Features collections (GeoJSON, WGS-84).
 """
 
 
-def _warm(studies: StudyCache) -> None:
-    """Load the network and compute the default coverage, its capacity and its summary (the
-    dashboard's first requests), then the gap zones and the accessibility surface (seconds for
-    a big city), so the first visitors do not wait for them; a layer that fails to load is
-    reported by the requests that need it."""
+def warm_up(studies: StudyCache) -> None:
+    """What the service computes in the background at start-up, so the first visitors do not
+    wait for it: the network, the default coverage, its capacity and its summary, the page
+    ``/`` serves by default (:func:`api.routes.pages.warm_pages`) and the layers' feature
+    indexes (the page's panels read the layers' items when it opens), then the gap zones and
+    the accessibility surface (seconds for a big city) and completeness. A layer that fails
+    to load is reported by the requests that need it.
+
+    Parameters
+    ----------
+    studies : StudyCache
+        The service's study cache, which keeps what is computed until a layer changes.
+    """
     try:
         studies.coverage()
         studies.capacity()
         studies.summary()
+        pages.warm_pages(studies)
+        for layer in LAYER_NAMES:
+            studies.layers.index(layer)
         if studies.network() is not None:
             studies.gap_zones()
             studies.surface()
@@ -66,7 +78,7 @@ def _warm(studies: StudyCache) -> None:
 @contextlib.asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     if app.state.settings.warm:
-        threading.Thread(target=_warm, args=(app.state.studies,), daemon=True).start()
+        threading.Thread(target=warm_up, args=(app.state.studies,), daemon=True).start()
     yield
 
 

@@ -8,8 +8,8 @@ stores — the bundled sample (``data/layers``), the real 五角场 study
 (``data/studies/wujiaochang``), both copied to a temporary folder, and a synthetic grid city
 of ``--areas`` compounds (``tests/city.py``, as ``benchmarks/dashboard.py`` writes it) — it
 starts ONE uvicorn worker on the store (its network cache in a temporary folder too), waits
-for ``/health`` and for the whole start-up warm-up (network, coverage, gap zones, surface,
-completeness), then drives
+for ``/health`` and for the whole start-up warm-up (network, coverage, the default page, gap
+zones, surface, completeness), then drives
 headless Chromium (Debian's, through Playwright), each run in a fresh browser context
 (nothing cached in the browser). Every page is ``/?tiles=none`` (no basemap tiles: this
 machine has no internet, and tiles are not the workbench's work). Stages, per run:
@@ -332,7 +332,7 @@ def main() -> int:
                                     what_if(browser, url, timeout_ms, errors).items()})  # fmt: skip
                         results[name].append(got)
                         say(clock, f"{labels[name]} run {run + 1}: " + describe(got))
-                    # measured after the runs, so the first run renders the page itself
+                    # measured after the runs, so the runs find the page as the warm-up left it
                     html = {"Accept": "text/html"}
                     size = len(httpx.get(f"{url}/?tiles=none", headers=html, timeout=60).content)
                     note = (f"{labels[name]}: /health {up:.1f} s, network + coverage "

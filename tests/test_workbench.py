@@ -62,10 +62,34 @@ def expected_fills(study: Study, kind: str, params: WalkParams) -> dict[str, str
 TIMINGS: dict[str, float] = {}
 
 
+# the drawn compounds whose dashed gap outline shows, and how many dashed outlines the map's
+# SVG strokes (a hidden one has stroke="none")
+OUTLINED = """() => {
+  const config = JSON.parse(document.getElementById('lc-workbench-config').textContent);
+  const ids = [];
+  const visit = layer => layer.eachLayer ? layer.eachLayer(visit)
+    : layer.lcOutline && layer.lcOutline.options.stroke && ids.push(String(layer.feature.id));
+  window[config.areas].eachLayer(visit);
+  const stroked = document.querySelectorAll('path[stroke-dasharray="6 4"]:not([stroke=none])');
+  return {ids: ids, stroked: stroked.length};
+}"""
+
+
+def assert_gaps_outlined(page, result, kind: str) -> None:
+    """The drawn compounds not covered for ``kind`` (as geo computes it) are outlined, and
+    only they."""
+    drawn = set(fills(page))
+    want = {key for key in drawn if not bool(result.at[key, f"{kind}_covered"])}
+    got = page.evaluate(OUTLINED)
+    assert want and set(got["ids"]) == want and got["stroked"] == len(want)
+
+
 def test_changing_the_type_repaints_in_place(page, base_url: str, study: Study) -> None:
     open_workbench(page, f"{base_url}/?tiles=none&type=clinics")
     shot(page, "clinics")
     assert fills(page) == expected_fills(study, "clinics", WalkParams())
+    result = analyze_areas(study, WalkParams())
+    assert_gaps_outlined(page, result, "clinics")
     documents, entries, before = len(page.lc_documents), navigations(page), painted(page)
     page.click("a.lc-type[data-type=charging_points]")
     wait_painted(page, before)
@@ -75,6 +99,7 @@ def test_changing_the_type_repaints_in_place(page, base_url: str, study: Study) 
     # a charger 5–7.5 minutes away is past its 5-minute threshold: yellow, not "covered"
     assert fills(page) == expected_fills(study, "charging_points", WalkParams())
     assert "#F0E442" in fills(page).values()
+    assert_gaps_outlined(page, result, "charging_points")
     # the threshold: a fetch of /coverage, still no reload
     before = painted(page)
     page.fill("#lc-minutes", "8")
@@ -312,6 +337,10 @@ def test_a_large_city_follows_the_controls(page, city_url: str, city_folder: Pat
     open_workbench(page, f"{city_url}/?tiles=none&type=clinics")
     count = page.locator("path.leaflet-interactive").count()
     assert 100 < count < 5000
+    city = Study.load(city_folder)
+    result = analyze_areas(city, WalkParams())
+    result.index = result.index.astype(str)
+    assert_gaps_outlined(page, result, "clinics")
     entries, before = navigations(page), painted(page)
     colours = fills(page)
     page.click("a.lc-type[data-type=charging_points]")
@@ -320,6 +349,15 @@ def test_a_large_city_follows_the_controls(page, city_url: str, city_folder: Pat
     after = fills(page)
     assert navigations(page) == entries
     assert any(colours[k] != after[k] for k in set(colours) & set(after))
+    assert_gaps_outlined(page, result, "charging_points")
+    # and back: the outlines made for clinics are shown again, the chargers' hidden
+    before = painted(page)
+    page.click("a.lc-type[data-type=clinics]")
+    wait_painted(page, before)
+    assert_gaps_outlined(page, result, "clinics")
+    before = painted(page)
+    page.click("a.lc-type[data-type=charging_points]")
+    wait_painted(page, before)
     page.wait_for_function("() => window.lcWorkbench.gaps.type === 'charging_points'")
     totals, _ = gap_list(page)
     assert totals["compounds"] == len(page.evaluate("window.lcWorkbench.gaps.rows"))
@@ -333,11 +371,13 @@ def test_a_large_city_follows_the_controls(page, city_url: str, city_folder: Pat
     wait_painted(page, before)
     TIMINGS["threshold-large-city"] = change_ms(page)
     assert asked and all("skipGeometry=true" in url for url in asked), asked
-    expected = expected_fills(
-        Study.load(city_folder), "charging_points", WalkParams.parse(minutes="charging_points=8")
-    )
+    eight = WalkParams.parse(minutes="charging_points=8")
+    expected = expected_fills(city, "charging_points", eight)
     shown = fills(page)
     assert len(shown) > 100 and {k: expected[k] for k in shown} == shown
+    result = analyze_areas(city, eight)
+    result.index = result.index.astype(str)
+    assert_gaps_outlined(page, result, "charging_points")
     assert navigations(page) == entries
     shot(page, "large-city")
     (output() / "workbench-timing.json").write_text(json.dumps(TIMINGS, indent=1))

@@ -72,23 +72,35 @@
     var serial = 0;
     // what is drawn, and the workbench's query it answered: a change of type alone is
     // repainted from it, with no request
-    var drawnQuery = null, drawnData = null, drawnLayer = null, drawnBbox = null;
+    var drawnQuery = null, drawnLayer = null, drawnBbox = null;
 
-    function outlines(data, isGap) {
-      L.geoJSON({type: "FeatureCollection", features: data.features.filter(function (f) {
-        return isGap(f.properties);
-      })}, {interactive: false,
-        style: {color: "#000", weight: 3, dashArray: "6 4", fill: false}}).addTo(gaps);
+    // the dashed outline of a gap: one per drawn area, made the first time it is a gap and
+    // then shown or hidden, never made again (a type change outlines thousands of areas,
+    // and making their layers anew was most of its repaint)
+    var OUTLINE = {interactive: false, pmIgnore: true, fill: false, color: "#000", weight: 3,
+      dashArray: "6 4"};
+
+    function outlines(drawn, isGap) {
+      drawn.eachLayer(function (layer) {
+        var gap = isGap(layer.feature.properties), line = layer.lcOutline;
+        if (gap === !!(line && line.options.stroke)) return;
+        if (line) line.setStyle({stroke: gap});
+        else {
+          layer.lcOutline = L.polygon(layer.getLatLngs(), OUTLINE);
+          gaps.addLayer(layer.lcOutline);
+        }
+      });
     }
 
     function restyle() {
       var w = wb();
-      gaps.clearLayers();
       drawnLayer.eachLayer(function (layer) {
-        var p = layer.feature.properties;
-        layer.setStyle({fillColor: w.colour(p, layer.feature.id), fillOpacity: w.opacity(p)});
+        var p = layer.feature.properties, fill = w.colour(p, layer.feature.id), opacity = w.opacity(p);
+        if (layer.options.fillColor !== fill || layer.options.fillOpacity !== opacity) {
+          layer.setStyle({fillColor: fill, fillOpacity: opacity});
+        }
       });
-      outlines(drawnData, w.isGap);
+      outlines(drawnLayer, w.isGap);
       w.drawn(drawnLayer);
     }
 
@@ -175,9 +187,8 @@
               layer.bindTooltip(tip);
             }
           }).addTo(group);
-          outlines(data, w ? w.isGap : function (p) { return p.all_covered === false; });
+          outlines(drawn, w ? w.isGap : function (p) { return p.all_covered === false; });
           drawnQuery = asked;
-          drawnData = data;
           drawnLayer = drawn;
           drawnBbox = bbox;
           say(data.numberMatched > data.numberReturned ? words.zoom

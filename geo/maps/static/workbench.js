@@ -282,20 +282,32 @@
       }
     }
 
-    function outline(layer) {
-      return L.polygon(layer.getLatLngs(), {interactive: false, fill: false,
-        color: "#000", weight: 3, dashArray: "6 4"});
+    // a compound's dashed gap outline: made the first time it is a gap, then shown or hidden
+    // (as static/dashboard.js does for a large page)
+    function outline(layer, gap) {
+      var line = layer.lcOutline;
+      if (gap === !!(line && line.options.stroke)) return;
+      if (line) line.setStyle({stroke: gap});
+      else {
+        layer.lcOutline = L.polygon(layer.getLatLngs(), {interactive: false, pmIgnore: true,
+          fill: false, color: "#000", weight: 3, dashArray: "6 4"});
+        gapGroup.addLayer(layer.lcOutline);
+      }
     }
 
     var current = {};
 
+    if (!large) gapGroup.clearLayers();  // folium's outlines of all types: ours follow the type
+
     function paint(data) {
       current = data;
-      gapGroup.clearLayers();
       byId = {};
       eachArea(function (layer) {
         var id = String(layer.feature && layer.feature.id), p = data[id];
-        if (!p) return;
+        if (!p) {
+          outline(layer, false);
+          return;
+        }
         byId[id] = layer;
         var mine = inScope(p);
         layer.setStyle({fillColor: colour(p, id), fillOpacity: mine ? 0.6 : 0.12,
@@ -305,7 +317,7 @@
           layer.bindPopup(function () { return popup(current[id], id); }, popupOptions);
           layer.lcPopup = true;
         }
-        if (mine && covered(p) === false) gapGroup.addLayer(outline(layer));
+        outline(layer, mine && covered(p) === false);
       });
       painted();
     }
@@ -446,15 +458,39 @@
       return wrap;
     }
 
+    // the controls are built once per language and then only set to the state: rebuilding
+    // them removed the link just clicked, and Chrome then worked out the style of the whole
+    // page (every compound's shape) before the repaint could start
+    var built = {lang: null};
+
     function renderControls() {
+      if (built.lang !== state.lang) buildControls();
+      built.types.forEach(function (a) {
+        var type = a.getAttribute("data-type");
+        a.className = "lc-type" + (type === state.type ? " lc-current" : "");
+        a.setAttribute("href", search(Object.assign({}, state, {type: type})));
+      });
+      built.walker.value = state.speed ? "custom" : state.profile;
+      built.speed.value = String(state.speed || config.speeds[state.profile]);
+      built.speed.hidden = !state.speed;
+      built.minutes.value = String(threshold(state));
+      built.by.value = state.colour;
+      built.sub.value = state.subdistrict;
+      built.langs.forEach(function (b) {
+        var mine = b.getAttribute("data-lang") === state.lang;
+        b.className = "lc-lang" + (mine ? " lc-current" : "");
+        b.setAttribute("aria-pressed", String(mine));
+      });
+    }
+
+    function buildControls() {
       var w = words();
+      built = {lang: state.lang, types: [], langs: []};
       controls.textContent = "";
       // facility type: links (they work without this script too), applied in place
       var typeRow = el("div", {className: "lc-types", role: "group", "aria-label": w.type});
       config.types.forEach(function (t) {
-        var next = Object.assign({}, state, {type: t[0]});
-        var a = el("a", {className: "lc-type" + (t[0] === state.type ? " lc-current" : ""),
-          "data-type": t[0], href: search(next)});
+        var a = el("a", {className: "lc-type", "data-type": t[0]});
         var glyph = config.legend.glyphs.filter(function (g) { return g[0] === t[0]; })[0];
         a.appendChild(el("span", {className: "lc-glyph", style: "background:" + glyph[2]}, glyph[1]));
         a.appendChild(document.createTextNode(" " + (state.lang === "en" ? t[2] : t[1])));
@@ -464,6 +500,7 @@
           change({type: t[0]});
         });
         typeRow.appendChild(a);
+        built.types.push(a);
       });
       controls.appendChild(typeRow);
 
@@ -471,10 +508,7 @@
       [["standard", w.standard], ["elderly", w.elderly], ["custom", w.custom]].forEach(function (o) {
         walker.appendChild(el("option", {value: o[0]}, o[1]));
       });
-      walker.value = state.speed ? "custom" : state.profile;
-      var speed = el("input", {id: "lc-speed", type: "number", min: "1", max: "8", step: "0.1",
-        value: String(state.speed || config.speeds[state.profile])});
-      speed.hidden = !state.speed;
+      var speed = el("input", {id: "lc-speed", type: "number", min: "1", max: "8", step: "0.1"});
       walker.addEventListener("change", function () {
         if (walker.value === "custom") change({speed: parseFloat(speed.value) || 3.5});
         else change({speed: null, profile: walker.value});
@@ -488,8 +522,7 @@
       walkerBox.appendChild(speed);
       controls.appendChild(field(w.walker, walkerBox));
 
-      var minutes = el("input", {id: "lc-minutes", type: "number", min: "1", max: "60",
-        step: "1", value: String(threshold(state))});
+      var minutes = el("input", {id: "lc-minutes", type: "number", min: "1", max: "60", step: "1"});
       minutes.addEventListener("change", function () {
         var v = parseFloat(minutes.value);
         if (v > 0 && v <= 60) {
@@ -504,7 +537,6 @@
       [["walk", w.by_walk], ["capacity", w.by_capacity], ["completeness", w.by_completeness]].forEach(function (o) {
         by.appendChild(el("option", {value: o[0]}, o[1]));
       });
-      by.value = state.colour;
       by.addEventListener("change", function () { change({colour: by.value}); });
       controls.appendChild(field(w.colour_by, by));
 
@@ -513,19 +545,23 @@
       config.subdistricts.forEach(function (s) {
         sub.appendChild(el("option", {value: s[0]}, s[0] + " (" + s[1] + ")"));
       });
-      sub.value = state.subdistrict;
       sub.addEventListener("change", function () { change({subdistrict: sub.value}, true); });
       controls.appendChild(field(w.subdistrict, sub));
 
       var langs = el("div", {className: "lc-inline", role: "group", "aria-label": w.language});
       [["zh", "中文"], ["en", "English"]].forEach(function (l) {
-        var b = el("button", {type: "button", className: "lc-lang" + (state.lang === l[0] ? " lc-current" : ""),
-          "data-lang": l[0], "aria-pressed": String(state.lang === l[0])}, l[1]);
+        var b = el("button", {type: "button", className: "lc-lang", "data-lang": l[0]}, l[1]);
         b.addEventListener("click", function () { change({lang: l[0]}); });
         langs.appendChild(b);
+        built.langs.push(b);
       });
       controls.appendChild(field(w.language, langs));
       controls.appendChild(statusLine);
+      built.walker = walker;
+      built.speed = speed;
+      built.minutes = minutes;
+      built.by = by;
+      built.sub = sub;
     }
 
     var summaries = {};
