@@ -99,6 +99,27 @@ def test_tiles_meet_as_one_polygon(monkeypatch):
     assert shapely.hausdorff_distance(one, tiled) < 0.1 * reach.CELL_M * 2
 
 
+def test_tiled_gap_zone_and_shared_field_meet_the_whole_ones(monkeypatch):
+    net = network(CROSS)
+    # reached: the west arm and 100 m of the east one; beyond: the rest of the east arm and
+    # the north and south arms
+    reached = Spans(np.array([0, 1]), np.array([0.0, 0.0]), np.array([300.0, 100.0]))
+    beyond = Spans(np.array([1, 2, 3]), np.array([100.0, 0.0, 0.0]),
+                   np.array([300.0, 300.0, 300.0]))  # fmt: skip
+    one = gap_area(net, beyond, reached, STREET_REACH_M)
+    near, gap = reach.reach_area_and_gap(net, reached, beyond, STREET_REACH_M)
+    assert shapely.equals_exact(gap, one, 0)  # the shared field: the same gap zone
+    assert shapely.symmetric_difference(near, reach_area(net, reached, STREET_REACH_M)).area < 1e-6
+    monkeypatch.setattr(reach, "TILE_NODES", 40)  # 160 m tiles
+    tiled = gap_area(net, beyond, reached, STREET_REACH_M)
+    near_tiled, gap_tiled = reach.reach_area_and_gap(net, reached, beyond, STREET_REACH_M)
+    for a, b in ((tiled, one), (gap_tiled, one), (near_tiled, near)):
+        # merged across the seams: as many parts as the whole one, the same area
+        assert shapely.get_num_geometries(a) == shapely.get_num_geometries(b)
+        assert shapely.symmetric_difference(a, b).area < 0.005 * b.area
+        assert shapely.hausdorff_distance(a, b) < 0.1 * reach.CELL_M * 2
+
+
 def test_one_walk_per_source_reaches_what_the_multi_source_walk_does():
     study = Study.load()
     net, snap = study.network, study.facility_snap("clinics")

@@ -78,7 +78,7 @@ def distance_field_kernel(
 
 
 @njit(cache=True, nogil=True)
-def keep_vertices_kernel(x, y, ring_offsets, tolerance):
+def keep_vertices_kernel(x, y, ring_offsets, tolerance, forced):
     """Which vertices of closed rings to keep so that every dropped one lies within
     ``tolerance`` of the segment that replaces it (a greedy one-pass thinning, linear time
     for the straight runs a lattice leaves; each ring keeps at least four points).
@@ -91,6 +91,9 @@ def keep_vertices_kernel(x, y, ring_offsets, tolerance):
         Where each ring starts in ``x, y``, and the end.
     tolerance : float
         Metres.
+    forced : numpy.ndarray
+        bool, one per vertex: kept whatever the run (a tile's border, which its neighbour's
+        polygons must meet vertex for vertex).
 
     Returns
     -------
@@ -121,7 +124,7 @@ def keep_vertices_kernel(x, y, ring_offsets, tolerance):
                 if ll == 0.0 or cross * cross > tol2 * ll:
                     ok = False
                     break
-            if not ok or i - anchor > 64:
+            if not ok or i - anchor > 64 or forced[i]:
                 keep[i] = True
                 kept += 1
                 anchor = i

@@ -260,12 +260,21 @@ def _polygons(
     return shapely.from_ragged_array(GeometryType.MULTIPOLYGON, xy, whole)[0]
 
 
-def _thinned(area: shapely.Geometry, cell: float) -> shapely.Geometry:
+def _thinned(
+    area: shapely.Geometry, cell: float, border: tuple[float, float, float, float] | None = None
+) -> shapely.Geometry:
     """``area`` without the vertices the lattice leaves every cell along straight runs
     (those within 0.1 cell of the line that replaces them); a part that this would make
-    invalid is kept as it was."""
+    invalid is kept as it was. Vertices on the lines of ``border`` (left, bottom, right, top)
+    are all kept."""
     _, xy, (ring_offsets, polygon_offsets, part_offsets) = shapely.to_ragged_array([area])
-    keep = keep_vertices_kernel(xy[:, 0], xy[:, 1], ring_offsets, 0.1 * cell)
+    forced = np.zeros(len(xy), dtype=bool)
+    if border is not None:
+        left, bottom, right, top = border
+        eps = 1e-6 * cell
+        forced = (np.abs(xy[:, 0] - left) < eps) | (np.abs(xy[:, 0] - right) < eps)
+        forced |= (np.abs(xy[:, 1] - bottom) < eps) | (np.abs(xy[:, 1] - top) < eps)
+    keep = keep_vertices_kernel(xy[:, 0], xy[:, 1], ring_offsets, 0.1 * cell, forced)
     kept = np.concatenate([[0], np.cumsum(keep)])
     offsets = (kept[ring_offsets], polygon_offsets, part_offsets)
     thin = shapely.from_ragged_array(GeometryType.MULTIPOLYGON, xy[keep], offsets)[0]
@@ -322,10 +331,10 @@ def _traced(
 def _merged(pieces: list[tuple[shapely.Geometry, _Tile]], cell: float) -> shapely.Geometry:
     """The tiles' polygons as one area, thinned; one part reads as a Polygon.
 
-    Only the parts that reach their tile's border can continue in the next tile: those are
-    merged (a coverage union: tiles of one lattice share their border vertices exactly), the
-    others are kept as they are. On a 1M-node city the union of whole tiles took half the
-    time of a gap zone.
+    Each tile's polygons are thinned first, keeping every vertex on the tile's border; then
+    only the parts that reach the border are merged (a coverage union: tiles of one lattice
+    share their border vertices exactly), the others are kept as they are. On a 1M-node city
+    the union of whole, unthinned tiles took half the time of a gap zone.
     """
     if not pieces:
         return shapely.MultiPolygon()
@@ -334,10 +343,11 @@ def _merged(pieces: list[tuple[shapely.Geometry, _Tile]], cell: float) -> shapel
     else:
         inner, border = [], []
         for piece, (x0, y0, i0, j0, tx, ty, *_) in pieces:
-            parts = shapely.get_parts(piece)
-            box = shapely.bounds(parts)
             left, bottom = x0 + i0 * cell, y0 + j0 * cell
             right, top = x0 + (i0 + tx - 1) * cell, y0 + (j0 + ty - 1) * cell
+            # thinned first (far fewer vertices to merge), its border kept vertex for vertex
+            parts = shapely.get_parts(_thinned(piece, cell, (left, bottom, right, top)))
+            box = shapely.bounds(parts)
             edge = (box[:, 0] <= left + cell / 2) | (box[:, 2] >= right - cell / 2)
             edge |= (box[:, 1] <= bottom + cell / 2) | (box[:, 3] >= top - cell / 2)
             inner.append(parts[~edge])
