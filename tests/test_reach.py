@@ -3,6 +3,7 @@ the bundled sample and the 五角场 study."""
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import numpy as np
@@ -118,6 +119,27 @@ def test_tiled_gap_zone_and_shared_field_meet_the_whole_ones(monkeypatch):
         assert shapely.get_num_geometries(a) == shapely.get_num_geometries(b)
         assert shapely.symmetric_difference(a, b).area < 0.005 * b.area
         assert shapely.hausdorff_distance(a, b) < 0.1 * reach.CELL_M * 2
+
+
+def test_tiles_keep_the_holes_of_blocks_inside_them_and_across_them(monkeypatch):
+    # a street with three 120 m blocks on it: the middle of each block (20 m square) is more
+    # than 50 m from every street, a hole. With 156 m tiles (borders at x = 96, 252, …, y = 96)
+    # the first and last holes lie inside one tile, in parts that go on into the next tile;
+    # the middle one lies across a border
+    blocks = ((0.0, 120.0), (190.0, 310.0), (600.0, 720.0))
+    stops = [0.0, 120.0, 190.0, 310.0, 600.0, 720.0]
+    lines = [[(a, 0.0), (b, 0.0)] for a, b in itertools.pairwise(stops)]
+    lines += [[(left, 0.0), (left, 120.0), (right, 120.0), (right, 0.0)] for left, right in blocks]
+    net = network(lines)
+    whole = Spans(np.arange(net.n_edges), np.zeros(net.n_edges), net.edge_length)
+    one = reach_area(net, whole, STREET_REACH_M)
+    assert shapely.get_num_interior_rings(one) == 3
+    monkeypatch.setattr(reach, "TILE_NODES", 40)
+    tiled = reach_area(net, whole, STREET_REACH_M)
+    assert tiled.geom_type == "Polygon" and shapely.is_valid(tiled)
+    assert shapely.get_num_interior_rings(tiled) == 3
+    assert shapely.symmetric_difference(one, tiled).area < 0.005 * one.area
+    assert shapely.hausdorff_distance(one, tiled) < 0.1 * reach.CELL_M * 2
 
 
 def test_one_walk_per_source_reaches_what_the_multi_source_walk_does():

@@ -352,15 +352,44 @@ def _merged(pieces: list[tuple[shapely.Geometry, _Tile]], cell: float) -> shapel
             edge |= (box[:, 1] <= bottom + cell / 2) | (box[:, 3] >= top - cell / 2)
             inner.append(parts[~edge])
             border.append(parts[edge])
-        crossing = np.concatenate(border)
-        try:
-            joined = shapely.coverage_union_all(crossing)
-        except shapely.errors.GEOSException:  # should they not share their borders: overlay
-            joined = shapely.union_all(crossing)
-        area = shapely.MultiPolygon([*np.concatenate(inner), *shapely.get_parts(joined)])
+        joined = _joined(np.concatenate(border))
+        area = shapely.MultiPolygon([*np.concatenate(inner), *joined])
+        if not shapely.is_valid(area):  # parts of two tiles that touch at one point
+            area = shapely.make_valid(area, method="structure", keep_collapsed=False)
     area = _thinned(shapely.MultiPolygon(shapely.get_parts(area)), cell)
     # one part reads as a Polygon, as a buffer union gives it
     return shapely.get_geometry(area, 0) if shapely.get_num_geometries(area) == 1 else area
+
+
+def _joined(parts: np.ndarray) -> np.ndarray:
+    """The union of polygons that meet along tile borders, as polygons.
+
+    Their outlines are merged (a coverage union: they share border vertices exactly), then
+    each part's holes are put back into the polygon that now holds it: a hole never reaches
+    a tile's border, and GEOS placing 100,000 holes of a city's gap zone itself took 17 s
+    of the 18.
+    """
+    shells = shapely.polygons(shapely.get_exterior_ring(parts))
+    try:
+        merged = shapely.get_parts(shapely.coverage_union_all(shells))
+    except shapely.errors.GEOSException:  # should they not share their borders: overlay
+        merged = shapely.get_parts(shapely.union_all(shells))
+    holder = np.zeros(len(parts), dtype=np.int64)
+    part, hit = shapely.STRtree(merged).query(shapely.point_on_surface(shells), "intersects")
+    holder[part[::-1]] = hit[::-1]  # the first hit of each part
+    holes: list[list[shapely.Geometry]] = [[] for _ in merged]
+    for i in np.flatnonzero(shapely.get_num_interior_rings(parts)):
+        count = shapely.get_num_interior_rings(parts[i])
+        holes[holder[i]] += list(shapely.get_interior_ring(parts[i], np.arange(count)))
+    out = []
+    for polygon, extra in zip(merged, holes, strict=True):
+        if extra:
+            own = shapely.get_interior_ring(
+                polygon, np.arange(shapely.get_num_interior_rings(polygon))
+            )
+            polygon = shapely.Polygon(shapely.get_exterior_ring(polygon), [*own, *extra])
+        out.append(polygon)
+    return np.array(out, dtype=object)
 
 
 def _fields(
