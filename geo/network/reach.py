@@ -354,8 +354,6 @@ def _merged(pieces: list[tuple[shapely.Geometry, _Tile]], cell: float) -> shapel
             border.append(parts[edge])
         joined = _joined(np.concatenate(border))
         area = shapely.MultiPolygon([*np.concatenate(inner), *joined])
-        if not shapely.is_valid(area):  # parts of two tiles that touch at one point
-            area = shapely.make_valid(area, method="structure", keep_collapsed=False)
     area = _thinned(shapely.MultiPolygon(shapely.get_parts(area)), cell)
     # one part reads as a Polygon, as a buffer union gives it
     return shapely.get_geometry(area, 0) if shapely.get_num_geometries(area) == 1 else area
