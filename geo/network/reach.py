@@ -237,14 +237,23 @@ def _polygons(
     cell: float,
     lower: float,
     upper: float,
+    grids: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] | None = None,
 ) -> shapely.Geometry | None:
     # contoured in lattice units, then placed (contourpy need not copy coordinate arrays);
     # a tile's border nodes land where its neighbour's do, to the last bit
     # the class itself, not contour_generator(): that one first copies the field into a
     # masked array to look for NaN, which a distance field never holds (a tenth of a second
-    # for a city's 18M nodes); the lattice coordinates are its column and row numbers
+    # for a city's 18M nodes); the lattice coordinates are its column and row numbers, the
+    # same for every whole tile: ``grids`` keeps the last ones (two 300 MB arrays per tile
+    # of a city, made again for each of its 32 tracings, were 6 of a gap zone's 45 s)
     ny, nx = field.shape
-    x, y = np.meshgrid(np.arange(nx, dtype=float), np.arange(ny, dtype=float))
+    if grids is not None and (ny, nx) in grids:
+        x, y = grids[ny, nx]
+    else:
+        x, y = np.meshgrid(np.arange(nx, dtype=float), np.arange(ny, dtype=float))
+        if grids is not None:
+            grids.clear()
+            grids[ny, nx] = (x, y)
     generator = contourpy.SerialContourGenerator(
         x, y, field, None,  # type: ignore[arg-type]  # no mask: contour_generator's own call
         corner_mask=True, line_type=contourpy.LineType.Separate,
@@ -320,12 +329,13 @@ def _traced(
     cell: float,
     lower: float,
     upper: float,
+    grids: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] | None = None,
 ) -> shapely.Geometry | None:
     if field.min() > upper:
         return None
     x0, y0, i0, j0 = tile[:4]
     first = np.array([i0, j0], dtype=float)
-    return _polygons(field, np.array([x0, y0]), first, cell, lower, upper)
+    return _polygons(field, np.array([x0, y0]), first, cell, lower, upper, grids)
 
 
 def _merged(pieces: list[tuple[shapely.Geometry, _Tile]], cell: float) -> shapely.Geometry:
@@ -404,9 +414,10 @@ def _fields(
     if len(every) == 0:
         return shapely.MultiPolygon()
     pieces: list[tuple[shapely.Geometry, _Tile]] = []
+    grids: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = {}  # this call's only
     for tile in _tiles(arrays, every, reach, cell):
         field = combine(*[_field(arrays, g, tile, reach, cell) for g in groups])  # type: ignore[operator]
-        piece = _traced(field, tile, cell, lower, upper)
+        piece = _traced(field, tile, cell, lower, upper, grids)
         if piece is not None:
             pieces.append((piece, tile))
     return _merged(pieces, cell)
@@ -453,14 +464,16 @@ def reach_area_and_gap(
     level = reach * reach
     pieces: list[tuple[shapely.Geometry, _Tile]] = []
     gap_pieces: list[tuple[shapely.Geometry, _Tile]] = []
+    grids: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = {}  # this call's only
     every = np.concatenate([beyond.edge, reached.edge])
     for tile in _tiles(arrays, every, reach, cell):
         far = _field(arrays, beyond, tile, reach, cell)
         near = _field(arrays, reached, tile, reach, cell)
-        piece = _traced(near, tile, cell, -1.0, level) if len(reached) else None
+        piece = _traced(near, tile, cell, -1.0, level, grids) if len(reached) else None
         if piece is not None:
             pieces.append((piece, tile))
-        piece = _traced(_gap_combine(level)(far, near), tile, cell, -2 * level - 1, 0.0)
+        gap = _gap_combine(level)(far, near)
+        piece = _traced(gap, tile, cell, -2 * level - 1, 0.0, grids)
         if piece is not None:
             gap_pieces.append((piece, tile))
     return _merged(pieces, cell), _merged(gap_pieces, cell)
