@@ -9,6 +9,7 @@ parts here (the cluster path is covered by the small cities' file comparison).
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import psutil
@@ -58,6 +59,7 @@ def test_batch_writes_the_files_of_a_serial_analyze_and_leaves_no_process(
     assert not left, f"processes left running: {left}"
     printed = capsys.readouterr()
     assert "http://127.0.0.1:" in printed.err  # the dashboard, on this machine only
+    assert "2 workers ready in" in printed.err
     assert "已完成 / done: 2 / 2" in printed.out
     for study in districts:
         serial = _serial(
@@ -72,6 +74,18 @@ def test_batch_writes_the_files_of_a_serial_analyze_and_leaves_no_process(
     assert _files(out / districts[0].name) != _files(out / districts[1].name)
 
 
+#: The compiled kernels a study's analysis calls (each loaded from numba's cache on first use).
+KERNELS = {"component_labels", "k_nearest_kernel", "combine_kernel", "nearest_kernel",
+           "distance_field_kernel", "keep_vertices_kernel", "reach_kernel"}  # fmt: skip
+
+
+def _loaded_kernels() -> set[str]:
+    """The compiled kernels this process has loaded so far."""
+    kernels = sys.modules.get("geo.network._kernels")
+    found = vars(kernels).items() if kernels is not None else []
+    return {name for name, kernel in found if getattr(kernel, "signatures", None)}
+
+
 def test_a_study_in_parts_on_the_cluster_writes_the_whole_runs_files(
     districts: list[Path], tmp_path: Path
 ) -> None:
@@ -80,6 +94,9 @@ def test_a_study_in_parts_on_the_cluster_writes_the_whole_runs_files(
         info = client.scheduler_info()
         addresses = [info["address"], *info["workers"]]
         assert all(a.startswith("tcp://127.0.0.1:") for a in addresses), addresses
+        # warm before any study is sent: every kernel a study needs is loaded on each worker
+        loaded = client.run(_loaded_kernels)
+        assert len(loaded) == 2 and all(names >= KERNELS for names in loaded.values()), loaded
         # four 街道 of the grid city, so the coverage really is computed in parts
         assert len(partition_areas(Study.load(districts[1]).layers["residential_areas"])) >= 4
         done = run_partitioned(jobs[0], client, "subdistrict")

@@ -4,10 +4,11 @@ Each study is one task. What is shipped to a worker is a :class:`BatchJob`: the 
 store as text (a folder path or a store URL such as ``postgresql://…``), the walk
 parameters and the options of ``lifecircle analyze`` — a few hundred bytes. The worker
 opens the store itself, builds (or takes from its cache) the walking network, runs
-:func:`~geo.analysis.run.analyze` and sends back the output files' bytes
-(:func:`~geo.analysis.run.encode_outputs`, a few MB for 20,000 compounds), which the
-client writes to ``OUT/<study>/``: the workers need to reach the stores, not the output
-folder. Every file is the one a serial ``lifecircle analyze`` of that study writes.
+:func:`~geo.analysis.run.analyze` and writes the files to ``OUT/<study>/`` when it shares
+the client's disk (a ``LocalCluster``); a remote worker sends their bytes back
+(:func:`~geo.analysis.run.encode_outputs`, ~22 MB for 2,500 compounds) for the client to
+write, so it needs to reach the stores, not the output folder. Every file is the one a
+serial ``lifecircle analyze`` of that study writes.
 
 dask is imported inside the functions that need it (the ``scale`` extra), so the rest of
 lifecircle runs without it. :mod:`geo.analysis.partition` splits one big study instead.
@@ -22,7 +23,7 @@ import resource
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -34,12 +35,14 @@ from geo.analysis.params import CIRCUITY, WalkParams
 from geo.analysis.partition import Part, part_coverage, partitioned_coverage, shape_tasks
 from geo.analysis.run import analyze, available_cores, encode_outputs, summary_table, write_outputs
 from geo.analysis.study import Study
+from geo.analysis.warmup import warm_up
 from geo.errors import LifecircleError, StoreError
 from geo.layers.store import open_store
 from geo.schema import FACILITY_LAYERS
 
 __all__ = [
     "INSTALL_HINT",
+    "LOCAL_CLUSTER_CONFIG",
     "BatchJob",
     "SchedulerError",
     "StudyDone",
@@ -51,11 +54,23 @@ __all__ = [
     "run_partitioned",
     "shown",
     "study_jobs",
+    "warm_workers",
 ]
 
 INSTALL_HINT = (
     "需要 dask 与 distributed / needs dask and distributed: pip install 'lifecircle[scale]'"
 )
+
+
+#: dask settings of the local cluster (its workers' share of two cores, measured in
+#: docs/scale.md): the statistical profiler samples every task's stack 100 times a
+#: second, ~7 % of a study's CPU here; dask's nanny sets MALLOC_TRIM_THRESHOLD_ to 64 kB
+#: so that freed memory goes back at once, ~3 % more in page faults. A worker holds one
+#: study at a time, as ``lifecircle analyze`` does, so glibc's default is kept instead.
+LOCAL_CLUSTER_CONFIG: dict[str, Any] = {
+    "distributed.worker.profile.enabled": False,
+    "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None,
+}
 
 
 class SchedulerError(LifecircleError):
@@ -86,6 +101,9 @@ class BatchJob:
         Weight of residents 60+ when ranking gap areas.
     per_facility : bool
         Also the per-facility isochrones (``lifecircle analyze --per-facility``).
+    out : str or None
+        A folder the worker writes ``<out>/<name>/`` to itself (a local cluster shares
+        this machine's disk); None sends the files back to the client.
     """
 
     location: str
@@ -97,6 +115,7 @@ class BatchJob:
     join_within: float | None = None
     elderly_weight: float = 1.0
     per_facility: bool = False
+    out: str | None = None
 
 
 @dataclass
@@ -108,7 +127,8 @@ class StudyDone:
     name : str
         The job's name.
     files : dict of str to bytes
-        Output file names and contents (empty when the study failed).
+        Output file names and contents (empty when the study failed; the contents empty
+        when the worker wrote them, ``written``).
     error : str or None
         The bilingual message of a study that could not be analysed.
     notes : list of str
@@ -121,6 +141,8 @@ class StudyDone:
         The worker process's peak resident memory so far (MB).
     worker : str
         The worker's address (``local`` without dask).
+    written : bool
+        The worker wrote the files to the job's ``out`` itself.
     """
 
     name: str
@@ -131,6 +153,7 @@ class StudyDone:
     seconds: float = 0.0
     peak_mb: float = 0.0
     worker: str = "local"
+    written: bool = False
 
 
 def peak_mb() -> float:
@@ -260,6 +283,9 @@ def run_job(job: BatchJob) -> StudyDone:
             )
         done.files = encode_outputs(result)
         done.table = summary_table(result)
+        if job.out is not None:  # 22 MB for 2,500 compounds: not sent when not needed
+            write_outputs(done.files, Path(job.out) / job.name)
+            done.files, done.written = {name: b"" for name in done.files}, True
     except LifecircleError as exc:
         done.error = f"{shown(job.location)}: {exc}"
     done.seconds = time.perf_counter() - start
@@ -283,11 +309,13 @@ def connect(
     *,
     timeout: float = 10.0,
     echo: Callable[[str], Any] | None = None,
+    warm: bool = True,
 ) -> Iterator[Any]:
     """A dask client: a new ``LocalCluster`` on this machine, or an existing scheduler.
 
     The local cluster has ``workers`` processes of one thread each, listens on 127.0.0.1
-    only and is shut down on leaving, with its worker processes.
+    only and is shut down on leaving, with its worker processes; its workers run with
+    :data:`LOCAL_CLUSTER_CONFIG`. Every worker is then warmed (:func:`warm_workers`).
 
     Parameters
     ----------
@@ -300,7 +328,10 @@ def connect(
     timeout : float
         Seconds to wait for a scheduler (and for its workers).
     echo : callable, optional
-        Called with one line naming the dashboard's address.
+        Called with one line naming the dashboard's address (and one when the workers
+        are warm).
+    warm : bool
+        Warm the workers before yielding (False: the caller may time it apart).
 
     Yields
     ------
@@ -313,6 +344,7 @@ def connect(
         come; the message names the address.
     """
     try:
+        import dask
         from distributed import Client, LocalCluster
     except ImportError:
         raise SchedulerError(INSTALL_HINT) from None
@@ -321,14 +353,15 @@ def connect(
     if scheduler in (None, "", "local"):
         count = workers or available_cores()
         try:
-            cluster = LocalCluster(
-                n_workers=count,
-                threads_per_worker=1,  # the analysis holds the GIL: processes, not threads
-                processes=True,
-                host="127.0.0.1",
-                dashboard_address="127.0.0.1:0",  # any free port, this machine only
-                silence_logs=logging.ERROR,
-            )
+            with dask.config.set(LOCAL_CLUSTER_CONFIG):  # the nannies copy it to the workers
+                cluster = LocalCluster(
+                    n_workers=count,
+                    threads_per_worker=1,  # the analysis holds the GIL: processes, not threads
+                    processes=True,
+                    host="127.0.0.1",
+                    dashboard_address="127.0.0.1:0",  # any free port, this machine only
+                    silence_logs=logging.ERROR,
+                )
         except OSError as exc:
             raise SchedulerError(
                 f"无法启动本地 dask 集群 / cannot start a local dask cluster: {exc}"
@@ -336,6 +369,8 @@ def connect(
         with cluster, Client(cluster) as client:
             if echo is not None:
                 echo(f"dask 仪表盘 / dashboard: {client.dashboard_link}  ({count} workers)")
+            if warm:
+                _warm(client, echo)
             yield client
         return
     try:
@@ -356,7 +391,50 @@ def connect(
                 ) from None
         if echo is not None:
             echo(f"dask 仪表盘 / dashboard: {client.dashboard_link}")
+        if warm:
+            _warm(client, echo)
         yield client
+
+
+def _warm(client: Any, echo: Callable[[str], Any] | None) -> None:
+    start = time.perf_counter()
+    warmed = warm_workers(client)
+    if echo is not None and warmed:
+        echo(f"worker 已就绪 / {len(warmed)} workers ready in {time.perf_counter() - start:.1f} s "
+             "(库与编译核已载入 / libraries and compiled kernels loaded)")  # fmt: skip
+
+
+def warm_workers(client: Any) -> dict[str, float]:
+    """Import the libraries and load the compiled kernels on every worker, once.
+
+    A worker plugin runs :func:`~geo.analysis.warmup.warm_up` on every worker now and on
+    every worker that joins later (one restarted after running out of memory, say), so a
+    study's task costs the same on a new worker as on a used one.
+
+    Parameters
+    ----------
+    client : distributed.Client
+
+    Returns
+    -------
+    dict of str to float
+        Each worker's address and the seconds its warm-up took.
+    """
+    from distributed import WorkerPlugin
+
+    class Warm(WorkerPlugin):
+        name = "lifecircle-warm-up"
+        seconds = 0.0
+
+        def setup(self, worker: Any) -> None:
+            self.seconds = warm_up()
+
+    client.register_plugin(Warm())
+    return dict(client.run(_warmed))
+
+
+def _warmed(dask_worker: Any) -> float:
+    return float(getattr(dask_worker.plugins.get("lifecircle-warm-up"), "seconds", 0.0))
 
 
 def run_batch(
@@ -376,7 +454,9 @@ def run_batch(
     out : path-like
         The output folder.
     client : distributed.Client, optional
-        Where to run (:func:`connect`); None runs the jobs here, one after another.
+        Where to run (:func:`connect`); None runs the jobs here, one after another. The
+        workers of a ``LocalCluster`` write their files to ``out`` themselves; others
+        send them back.
     progress : bool
         Show a progress bar (one step per study).
     on_done : callable, optional
@@ -394,7 +474,7 @@ def run_batch(
     bar = tqdm(total=len(jobs), desc="研究区 / studies", unit="study", disable=not progress)
 
     def finish(result: StudyDone) -> None:
-        if result.error is None:
+        if result.error is None and not result.written:
             write_outputs(result.files, folder / result.name)
         result.files = {name: b"" for name in result.files}  # written: do not keep them
         done[result.name] = result
@@ -407,8 +487,10 @@ def run_batch(
             for job in jobs:
                 finish(run_job(job))
         else:
-            from distributed import KilledWorker, as_completed
+            from distributed import KilledWorker, LocalCluster, as_completed
 
+            if isinstance(getattr(client, "cluster", None), LocalCluster):  # this machine's disk
+                jobs = [replace(job, out=str(folder.resolve())) for job in jobs]
             futures = client.map(run_job, list(jobs), pure=False)
             named = {future.key: job for future, job in zip(futures, jobs, strict=True)}
             for future in as_completed(futures):
