@@ -180,11 +180,12 @@ def main() -> int:
             numbers["warm"] = time.perf_counter() - start
             jobs = study_jobs(folders)
             numbers["job_bytes"] = max(len(cloudpickle.dumps(job)) for job in jobs)
-            cpu, client_cpu = sum(client.run(_cpu).values()), _self_cpu()
+            cpu, client_cpu = client.run(_cpu), _self_cpu()
             start = time.perf_counter()
             done = run_batch(jobs, work / "batch", client)
             numbers["batch"] = time.perf_counter() - start
-            numbers["batch_cpu"] = sum(client.run(_cpu).values()) - cpu
+            numbers["worker_cpu"] = {k: v - cpu[k] for k, v in client.run(_cpu).items()}
+            numbers["batch_cpu"] = sum(numbers["worker_cpu"].values())
             numbers["client_cpu"] = _self_cpu() - client_cpu
             numbers["worker_peak_mb"] = client.run(peak_mb)
             numbers["returned_mb"] = sum(
@@ -257,8 +258,8 @@ def _report(n: dict) -> None:
           f"{n['client_cpu']:.1f} client | {peaks} per worker | {load['batch']:.1f} |")  # fmt: skip
     print("\n(ready: importing the libraries and loading the compiled kernels, once per process;"
           " batch's start and warm-up are the same for its workers)")  # fmt: skip
-    print(f"shipped per study: {n['job_bytes']} bytes of job; returned "
-          f"{n['returned_mb']:.1f} MB of files")  # fmt: skip
+    print(f"shipped per study: {n['job_bytes']} bytes of job; its {n['returned_mb']:.1f} MB of "
+          "files written by the worker (a remote worker sends them back)")  # fmt: skip
     verdict = "PASS" if one / batch >= TARGET_SPEEDUP else "MISS"
     print(f"{verdict}  speed-up vs serial one process, both ready: {one / batch:.2f}x "
           f"(target >= {TARGET_SPEEDUP}x on 2 cores)")  # fmt: skip
@@ -269,6 +270,14 @@ def _report(n: dict) -> None:
           f"{commands['seconds'] / (batch + started):.2f}x")  # fmt: skip
     print(f"      vs serial analyze's default, both ready: {default / batch:.2f}x "
           f"(it already forks one stage over both cores)")  # fmt: skip
+    # the speed-up is the cores the batch got over the serial run's, times the CPU a study
+    # costs serially over what it costs in the batch (workers and client)
+    shares = [v / batch for v in n["worker_cpu"].values()]
+    serial_share = n["serial_one"]["cpu"] / one
+    efficiency = n["serial_one"]["cpu"] / (n["batch_cpu"] + n["client_cpu"])
+    print(f"      ~ cores: the workers were on a core {' and '.join(f'{v:.2f}' for v in shares)} "
+          f"of the time (serial: {serial_share:.2f}) x CPU: a study cost {1 / efficiency:.2f}x "
+          "its serial CPU in the batch, workers and client")  # fmt: skip
     print(f"{'PASS' if n['identical'] else 'MISS'}  every batch file identical to the serial runs'")
     if "parts" in n:
         p = n["parts"]
