@@ -156,7 +156,8 @@ def main() -> int:
         return 0
     from city import write_city
 
-    from geo.analysis.batch import connect, peak_mb, run_batch, study_jobs, warm_workers
+    from geo.analysis.batch import connect, peak_mb, run_batch, study_jobs
+    from geo.analysis.warmup import warm_workers
 
     # the workers are new interpreters: they must import this checkout's geo
     os.environ["PYTHONPATH"] = os.pathsep.join(

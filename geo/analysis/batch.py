@@ -35,7 +35,7 @@ from geo.analysis.params import CIRCUITY, WalkParams
 from geo.analysis.partition import Part, part_coverage, partitioned_coverage, shape_tasks
 from geo.analysis.run import analyze, available_cores, encode_outputs, summary_table, write_outputs
 from geo.analysis.study import Study
-from geo.analysis.warmup import warm_up
+from geo.analysis.warmup import warm_workers
 from geo.errors import LifecircleError, StoreError
 from geo.layers.store import open_store
 from geo.schema import FACILITY_LAYERS
@@ -54,7 +54,6 @@ __all__ = [
     "run_partitioned",
     "shown",
     "study_jobs",
-    "warm_workers",
 ]
 
 INSTALL_HINT = (
@@ -315,7 +314,8 @@ def connect(
 
     The local cluster has ``workers`` processes of one thread each, listens on 127.0.0.1
     only and is shut down on leaving, with its worker processes; its workers run with
-    :data:`LOCAL_CLUSTER_CONFIG`. Every worker is then warmed (:func:`warm_workers`).
+    :data:`LOCAL_CLUSTER_CONFIG`. Every worker is then warmed
+    (:func:`~geo.analysis.warmup.warm_workers`).
 
     Parameters
     ----------
@@ -398,43 +398,15 @@ def connect(
 
 def _warm(client: Any, echo: Callable[[str], Any] | None) -> None:
     start = time.perf_counter()
-    warmed = warm_workers(client)
+    try:
+        warmed = warm_workers(client)
+    except (LifecircleError, OSError) as exc:  # each study then loads what it needs itself
+        warmed = {}
+        if echo is not None:
+            echo(f"警告 / warning: worker 预热失败 / warming the workers failed: {exc}")
     if echo is not None and warmed:
         echo(f"worker 已就绪 / {len(warmed)} workers ready in {time.perf_counter() - start:.1f} s "
              "(库与编译核已载入 / libraries and compiled kernels loaded)")  # fmt: skip
-
-
-def warm_workers(client: Any) -> dict[str, float]:
-    """Import the libraries and load the compiled kernels on every worker, once.
-
-    A worker plugin runs :func:`~geo.analysis.warmup.warm_up` on every worker now and on
-    every worker that joins later (one restarted after running out of memory, say), so a
-    study's task costs the same on a new worker as on a used one.
-
-    Parameters
-    ----------
-    client : distributed.Client
-
-    Returns
-    -------
-    dict of str to float
-        Each worker's address and the seconds its warm-up took.
-    """
-    from distributed import WorkerPlugin
-
-    class Warm(WorkerPlugin):
-        name = "lifecircle-warm-up"
-        seconds = 0.0
-
-        def setup(self, worker: Any) -> None:
-            self.seconds = warm_up()
-
-    client.register_plugin(Warm())
-    return dict(client.run(_warmed))
-
-
-def _warmed(dask_worker: Any) -> float:
-    return float(getattr(dask_worker.plugins.get("lifecircle-warm-up"), "seconds", 0.0))
 
 
 def run_batch(

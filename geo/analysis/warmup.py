@@ -6,7 +6,7 @@ cache — about 2 CPU seconds here, the same for a study of 200 compounds or 20,
 :func:`warm_up` pays it at once by analysing a study of four compounds written to a
 temporary folder, along the path of a real study (read the store, build the network,
 analyse, encode the files). ``lifecircle batch`` runs it on every dask worker as the
-cluster starts (:func:`geo.analysis.batch.warm_workers`), so that the first study on a
+cluster starts (:func:`warm_workers`), so that the first study on a
 worker costs what the others do.
 """
 
@@ -15,6 +15,7 @@ from __future__ import annotations
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import shapely
@@ -24,7 +25,7 @@ from geo.analysis.study import Study
 from geo.layers.geojson import to_feature_collection
 from geo.layers.store import write_layer
 
-__all__ = ["warm_up", "write_small_study"]
+__all__ = ["warm_up", "warm_workers", "write_small_study"]
 
 _BLOCK = 120.0
 _X0, _Y0 = 360_000.0, 3_462_000.0  # UTM 51N, near 长白新村
@@ -106,3 +107,36 @@ def warm_up() -> float:
         study = Study.load(write_small_study(tmp), cache_dir=Path(tmp))
         encode_outputs(analyze(study, workers=1))
     return time.perf_counter() - start
+
+
+def warm_workers(client: Any) -> dict[str, float]:
+    """Import the libraries and load the compiled kernels on every worker, once.
+
+    A worker plugin runs :func:`~geo.analysis.warmup.warm_up` on every worker now and on
+    every worker that joins later (one restarted after running out of memory, say), so a
+    study's task costs the same on a new worker as on a used one.
+
+    Parameters
+    ----------
+    client : distributed.Client
+
+    Returns
+    -------
+    dict of str to float
+        Each worker's address and the seconds its warm-up took.
+    """
+    from distributed import WorkerPlugin
+
+    class Warm(WorkerPlugin):
+        name = "lifecircle-warm-up"
+        seconds = 0.0
+
+        def setup(self, worker: Any) -> None:
+            self.seconds = warm_up()
+
+    client.register_plugin(Warm())
+    return dict(client.run(_warmed))
+
+
+def _warmed(dask_worker: Any) -> float:
+    return float(getattr(dask_worker.plugins.get("lifecircle-warm-up"), "seconds", 0.0))
