@@ -74,16 +74,17 @@ def test_batch_writes_the_files_of_a_serial_analyze_and_leaves_no_process(
     assert _files(out / districts[0].name) != _files(out / districts[1].name)
 
 
-#: The compiled kernels a study's analysis calls (each loaded from numba's cache on first use).
-KERNELS = {"component_labels", "k_nearest_kernel", "combine_kernel", "nearest_kernel",
-           "distance_field_kernel", "keep_vertices_kernel", "reach_kernel"}  # fmt: skip
-
-
 def _loaded_kernels() -> set[str]:
     """The compiled kernels this process has loaded so far."""
-    kernels = sys.modules.get("geo.network._kernels")
-    found = vars(kernels).items() if kernels is not None else []
-    return {name for name, kernel in found if getattr(kernel, "signatures", None)}
+    found: set[str] = set()
+    for name in ("geo.network._kernels", "geo.network._lattice"):
+        module = sys.modules.get(name)
+        found |= (
+            {k for k, v in vars(module).items() if getattr(v, "signatures", None)}
+            if module
+            else set()
+        )
+    return found
 
 
 def test_a_study_in_parts_on_the_cluster_writes_the_whole_runs_files(
@@ -94,14 +95,16 @@ def test_a_study_in_parts_on_the_cluster_writes_the_whole_runs_files(
         info = client.scheduler_info()
         addresses = [info["address"], *info["workers"]]
         assert all(a.startswith("tcp://127.0.0.1:") for a in addresses), addresses
-        # warm before any study is sent: every kernel a study needs is loaded on each worker
-        loaded = client.run(_loaded_kernels)
-        assert len(loaded) == 2 and all(names >= KERNELS for names in loaded.values()), loaded
+        # warm before any study is sent: the kernels are loaded on each worker, and the
+        # studies below load none that the warm-up did not
+        warm = client.run(_loaded_kernels)
+        assert len(warm) == 2 and all(len(names) >= 5 for names in warm.values()), warm
         # four 街道 of the grid city, so the coverage really is computed in parts
         assert len(partition_areas(Study.load(districts[1]).layers["residential_areas"])) >= 4
         done = run_partitioned(jobs[0], client, "subdistrict")
         # and the plain batch of the same study through the library, for the same files
         run_batch(jobs, tmp_path / "batch", client)
+        assert client.run(_loaded_kernels) == warm
         # the command on an existing scheduler, by its address, waiting for its 2 workers
         address = info["address"]
         by_address = ["batch", str(districts[1]), "--out", str(tmp_path / "remote"), "--quiet"]
