@@ -6,7 +6,7 @@ each with its own streets and facilities), written as study folders.
 
 - **serial, as a user types it**: ``lifecircle analyze --data STUDY`` once per study, a new
   process each (every one imports the libraries and loads the compiled kernels again, and
-  forks the per-facility isochrones over every core, ``analyze``'s default);
+  forks each type's gap zones and isochrones over every core, ``analyze``'s default);
 - **serial in one process**: one child process runs what ``lifecircle analyze`` runs (load,
   analyze, write) for each district in turn, twice: with ``analyze``'s default and with
   ``workers=1``. The child is made ready first (``geo.analysis.warmup``: libraries
@@ -270,7 +270,7 @@ def _report(n: dict) -> None:
     print(f"| serial, `lifecircle analyze` once per study (8 new processes, its default fork) | "
           f"{commands['seconds']:.1f} | {commands['cpu']:.1f} | {commands['peak_mb']:.0f} | "
           f"{load['commands']:.1f} |")  # fmt: skip
-    print(f"| serial, analyze's default in one process (per-facility isochrones forked on 2 "
+    print(f"| serial, analyze's default in one process (the shapes forked over both "
           f"cores) | {default:.1f} (+ {n['serial_default']['ready']:.1f} ready) | "
           f"{n['serial_default']['cpu']:.1f} | {n['serial_default']['peak_mb']:.0f} | "
           f"{load['serial_default']:.1f} |")  # fmt: skip
@@ -294,7 +294,7 @@ def _report(n: dict) -> None:
     print(f"      vs `lifecircle analyze` per study, batch's start counted: "
           f"{commands['seconds'] / (batch + started):.2f}x")  # fmt: skip
     print(f"      vs serial analyze's default, both ready: {default / batch:.2f}x "
-          f"(it already forks one stage over both cores)")  # fmt: skip
+          f"(it already forks its shapes over both cores)")  # fmt: skip
     # the speed-up is the cores the batch got over the serial run's, times the CPU a study
     # costs serially over what it costs in the batch (workers and client)
     shares = [v / batch for v in n["worker_cpu"].values()]
