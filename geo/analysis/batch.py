@@ -6,7 +6,7 @@ parameters and the options of ``lifecircle analyze`` — a few hundred bytes. Th
 opens the store itself, builds (or takes from its cache) the walking network, runs
 :func:`~geo.analysis.run.analyze` and writes the files to ``OUT/<study>/`` when it shares
 the client's disk (a ``LocalCluster``); a remote worker sends their bytes back
-(:func:`~geo.analysis.run.encode_outputs`, ~22 MB for 2,500 compounds) for the client to
+(:func:`~geo.analysis.run.encode_outputs`, ~12 MB for 2,500 compounds) for the client to
 write, so it needs to reach the stores, not the output folder. Every file is the one a
 serial ``lifecircle analyze`` of that study writes.
 
@@ -282,7 +282,7 @@ def run_job(job: BatchJob) -> StudyDone:
             )
         done.files = encode_outputs(result)
         done.table = summary_table(result)
-        if job.out is not None:  # 22 MB for 2,500 compounds: not sent when not needed
+        if job.out is not None:  # 12 MB for 2,500 compounds: not sent when not needed
             write_outputs(done.files, Path(job.out) / job.name)
             done.files, done.written = {name: b"" for name in done.files}, True
     except LifecircleError as exc:
