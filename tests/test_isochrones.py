@@ -197,3 +197,19 @@ def test_opportunities_name_the_missing_types():
     assert found.loc["rp2", "missing"] == ["neighbor_centers"]
     assert found.loc["rp2", "area_id"] == "gated"
     assert found.loc["rp1", "area_name"] == "临街小区"
+
+
+def test_opportunities_of_projects_without_a_compound_id_column():
+    # a study built in memory whose projects have no residential_area_id column at all: each
+    # project belongs to the compound it lies in
+    study = drawn_study()
+    projects = gpd.GeoDataFrame(
+        {"id": ["rp2"], "name": ["美丽家园"], "kind": ["beautiful_homes"], "status": ["completed"]},
+        geometry=[square(110, 40, 190, 120)],
+        crs="EPSG:4326",
+        index=["rp2"],
+    )
+    study = Study({**study.layers, "renovation_projects": projects}, study.network)
+    found = opportunities(study, analyze_areas(study))
+    assert found.loc["rp2", "area_id"] == "gated"
+    assert found.loc["rp2", "missing"] == ["neighbor_centers"]

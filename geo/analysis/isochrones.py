@@ -560,7 +560,9 @@ def opportunities(study: Study, result: pd.DataFrame) -> gpd.GeoDataFrame:
     ]
     if not len(projects) or not len(areas):
         return projects.iloc[0:0].assign(missing=[], area_name=[])
-    linked = projects.get("residential_area_id", pd.Series(None, index=projects.index))
+    linked = projects.get(
+        "residential_area_id", pd.Series(None, index=projects.index, dtype=object)
+    )
     area_of = linked.where(linked.isin(areas.index))
     unlinked = area_of.isna()
     if unlinked.any():
