@@ -418,33 +418,8 @@ def reach_kernel(
     """
     cutoff = limits[limits.shape[0] - 1]
     touched = np.empty(heap_n.shape[0], dtype=np.int64)
-    n_touched = 0
-    size = 0
-    for s in range(seed_node.shape[0]):
-        node, d = seed_node[s], seed_dist[s]
-        if d <= cutoff and d < dist[node]:
-            if dist[node] == np.inf:
-                touched[n_touched] = node
-                n_touched += 1
-            dist[node] = d
-            _sift_up(heap_d, heap_n, heap_n, size, d, node, node)
-            size += 1
-    while size > 0:
-        d, node = heap_d[0], heap_n[0]
-        size -= 1
-        _sift_down_last(heap_d, heap_n, heap_n, size)
-        if d > dist[node]:
-            continue
-        for arc in range(indptr[node], indptr[node + 1]):
-            nb = indices[arc]
-            nd = d + weights[arc]
-            if nd < dist[nb] and nd <= cutoff:
-                if dist[nb] == np.inf:
-                    touched[n_touched] = nb
-                    n_touched += 1
-                dist[nb] = nd
-                _sift_up(heap_d, heap_n, heap_n, size, nd, nb, nb)
-                size += 1
+    n_touched = bounded_kernel(indptr, indices, weights, seed_node, seed_dist, cutoff, dist,
+                               heap_d, heap_n, touched)  # fmt: skip
     # the edges at reached nodes, each once
     arcs = 0
     for t in range(n_touched):
