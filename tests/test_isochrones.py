@@ -16,11 +16,11 @@ from geo.analysis.isochrones import (
     gap_zones,
     isochrones,
     isochrones_at,
-    opportunities,
     reachable_segments,
     type_shapes,
     unreachable_segments,
 )
+from geo.analysis.opportunities import opportunities
 from geo.analysis.params import PROFILES, WalkParams
 from geo.analysis.study import Study
 from geo.errors import QueryError

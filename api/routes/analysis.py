@@ -29,7 +29,8 @@ from api.deps import (
     has_writer_token,
 )
 from geo.analysis.coverage import gaps
-from geo.analysis.isochrones import isochrones_at, opportunities
+from geo.analysis.isochrones import isochrones_at
+from geo.analysis.opportunities import opportunities
 from geo.analysis.params import MINUTES_LIST_PATTERN, WalkParams, parse_minutes_list
 from geo.analysis.routes import walking_paths
 from geo.analysis.study import Study

@@ -31,6 +31,7 @@ from urllib.parse import parse_qs, urlsplit
 import numpy as np
 import pandas as pd
 
+from geo.analysis.isochrones import assemble_shapes, shape_tasks_of
 from geo.analysis.params import CIRCUITY, WalkParams
 from geo.analysis.partition import Part, part_coverage, partitioned_coverage, shape_tasks
 from geo.analysis.run import analyze, available_cores, encode_outputs, summary_table, write_outputs
@@ -43,6 +44,7 @@ from geo.schema import FACILITY_LAYERS
 __all__ = [
     "INSTALL_HINT",
     "LOCAL_CLUSTER_CONFIG",
+    "SHAPE_MINUTES",
     "BatchJob",
     "SchedulerError",
     "StudyDone",
@@ -55,6 +57,9 @@ __all__ = [
     "shown",
     "study_jobs",
 ]
+
+#: The isochrones' minutes of a study in parts: ``analyze``'s default.
+SHAPE_MINUTES = (5.0, 10.0, 15.0)
 
 INSTALL_HINT = (
     "需要 dask 与 distributed / needs dask and distributed: pip install 'lifecircle[scale]'"
@@ -553,16 +558,17 @@ def run_partitioned(
                                         study.circuity))  # fmt: skip
             shapes = {name: client.submit(call, bare, *args[1:], pure=False)
                       for name, (call, args)
-                      in shape_tasks(study, job.params, per_facility=job.per_facility).items()}  # fmt: skip
+                      in shape_tasks(study, job.params, SHAPE_MINUTES,
+                                     per_facility=job.per_facility).items()}  # fmt: skip
         coverage = partitioned_coverage(study, job.params, by=by,
                                         run=cluster_runner(client, progress=progress))  # fmt: skip
         result = analyze(study, job.params, elderly_weight=job.elderly_weight, workers=1,
                          area_results=coverage, shapes=False)  # fmt: skip
         if shapes:
             made = dict(zip(shapes, client.gather(list(shapes.values())), strict=True))
-            result.gap_zones = made["gaps"]
-            result.isochrones = pd.concat(
-                [made[f"isochrones:{k}"] for k in FACILITY_LAYERS], ignore_index=True
+            tasks = shape_tasks_of(job.params)
+            result.gap_zones, result.isochrones = assemble_shapes(
+                study, job.params, SHAPE_MINUTES, tasks, [made[f"shapes:{w}:{k}"] for w, k in tasks]
             )
             if job.per_facility:
                 result.facility_isochrones = pd.concat(

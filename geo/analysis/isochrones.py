@@ -1,4 +1,4 @@
-"""Isochrones, gap zones and renovation opportunities, built from reachable street segments.
+"""Isochrones and gap zones, built from reachable street segments.
 
 An isochrone is the part of the street network reachable within a time, widened by
 :data:`STREET_REACH_M` on each side (the buildings and gates that line a street are reached
@@ -26,7 +26,6 @@ from collections.abc import Iterable
 
 import geopandas as gpd
 import numpy as np
-import pandas as pd
 import shapely
 from shapely.ops import substring
 
@@ -48,11 +47,13 @@ from geo.schema import FACILITY_LAYERS
 
 __all__ = [
     "STREET_REACH_M",
+    "assemble_shapes",
     "gap_zones",
     "isochrones",
     "isochrones_at",
-    "opportunities",
     "reachable_segments",
+    "shape_task",
+    "shape_tasks_of",
     "type_shapes",
     "unreachable_segments",
 ]
@@ -436,15 +437,48 @@ _SHAPES_FORKED: tuple[Study, WalkParams, tuple[float, ...]] | None = None
 
 def _shape_task(task: tuple[str, str]) -> dict:
     assert _SHAPES_FORKED is not None
-    return _shapes_of(*_SHAPES_FORKED, task)
+    return shape_task(*_SHAPES_FORKED, task)
 
 
-def _shapes_of(
+def shape_tasks_of(params: WalkParams) -> list[tuple[str, str]]:
+    """The tasks of :func:`type_shapes`, in its order: ``("gap", T)`` for every type of
+    ``params``, then ``("isochrones", T)`` for every facility layer.
+
+    Parameters
+    ----------
+    params : WalkParams
+
+    Returns
+    -------
+    list of (str, str)
+    """
+    return [("gap", kind) for kind in params.minutes] + [
+        ("isochrones", kind) for kind in FACILITY_LAYERS
+    ]
+
+
+def shape_task(
     study: Study, params: WalkParams, minutes: tuple[float, ...], task: tuple[str, str]
 ) -> dict:
-    """One task of :func:`type_shapes`: ``("gap", T)`` the gap zone of type T and its
-    isochrone at the threshold, when one is wanted (the two share a distance field);
-    ``("isochrones", T)`` its other isochrones. Keys: ``"gap"`` and the minutes values."""
+    """One task of :func:`type_shapes`, to run anywhere (a forked process, a dask worker).
+
+    Parameters
+    ----------
+    study : Study
+        With a network.
+    params : WalkParams
+    minutes : tuple of float
+        The isochrones' minutes.
+    task : (str, str)
+        ``("gap", T)``: the gap zone of type T and its isochrone at the threshold, when one
+        is wanted (the two share a distance field); ``("isochrones", T)``: its other
+        isochrones.
+
+    Returns
+    -------
+    dict
+        ``"gap"`` and the minutes values, to their polygons (the study's CRS).
+    """
     what, kind = task
     net = _require_network(study)
     snap = study.facility_snap(kind)
@@ -504,12 +538,10 @@ def type_shapes(
     """
     global _SHAPES_FORKED
     values = tuple(_minutes_list(minutes))
-    walker = params.profile
-    tasks = [("gap", kind) for kind in params.minutes]
-    tasks += [("isochrones", kind) for kind in FACILITY_LAYERS]
+    tasks = shape_tasks_of(params)
     net = _require_network(study)
     if workers < 2 or net.n_nodes < FORK_NODES or "fork" not in mp.get_all_start_methods():
-        made = [_shapes_of(study, params, values, task) for task in tasks]
+        made = [shape_task(study, params, values, task) for task in tasks]
     else:
         _SHAPES_FORKED = (study, params, values)
         try:
@@ -517,67 +549,42 @@ def type_shapes(
                 made = pool.map(_shape_task, tasks, chunksize=1)
         finally:
             _SHAPES_FORKED = None
-    areas: dict[tuple[str, float], shapely.Geometry] = {}
-    gaps = []
-    for (what, kind), done in zip(tasks, made, strict=True):
-        gap = done.pop("gap", None)
-        areas.update({(kind, m): area for m, area in done.items()})
-        if what == "gap":
-            gaps.append(_gap_record(params, kind, gap))
-    iso = [{"type": kind, "minutes": m, "profile": walker.name, "geometry": areas[kind, m]}
-           for kind in FACILITY_LAYERS for m in values]  # fmt: skip
-    return _frame(gaps, study), _frame(iso, study)
+    return assemble_shapes(study, params, values, tasks, made)
 
 
-def opportunities(study: Study, result: pd.DataFrame) -> gpd.GeoDataFrame:
-    """Renovation projects in compounds that miss a facility type: a chance to add it.
-
-    A project belongs to a compound by ``residential_area_id``, else by lying inside it.
-    ``missing`` lists the uncovered types there.
+def assemble_shapes(
+    study: Study,
+    params: WalkParams,
+    minutes: tuple[float, ...],
+    tasks: list[tuple[str, str]],
+    made: list[dict],
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """The frames of :func:`type_shapes` from its tasks' results.
 
     Parameters
     ----------
     study : Study
-        Its ``renovation_projects`` and ``residential_areas`` layers are used.
-    result : pandas.DataFrame
-        :func:`~geo.analysis.coverage.analyze_areas` of the study's areas; the types are
-        read from its ``T_covered`` columns.
+    params : WalkParams
+    minutes : tuple of float
+        As given to :func:`shape_task`.
+    tasks : list of (str, str)
+        :func:`shape_tasks_of`.
+    made : list of dict
+        :func:`shape_task` of each.
 
     Returns
     -------
-    geopandas.GeoDataFrame
-        The projects (WGS-84, their own columns) whose compound misses at least one type,
-        with ``missing``, ``area_id`` and ``area_name`` added; projects in no compound are
-        left out. Empty (with ``missing`` and ``area_name``) when there are no projects or
-        no areas.
+    (geopandas.GeoDataFrame, geopandas.GeoDataFrame)
+        The gap zones and the isochrones, WGS-84.
     """
-    projects = study.layers["renovation_projects"]
-    areas = study.layers["residential_areas"]
-    kinds = [
-        c[: -len("_covered")]
-        for c in result.columns
-        if c.endswith("_covered") and c != "all_covered"
-    ]
-    if not len(projects) or not len(areas):
-        return projects.iloc[0:0].assign(missing=[], area_name=[])
-    linked = projects.get(
-        "residential_area_id", pd.Series(None, index=projects.index, dtype=object)
-    )
-    area_of = linked.where(linked.isin(areas.index))
-    unlinked = area_of.isna()
-    if unlinked.any():
-        points = projects.geometry[unlinked].representative_point()
-        hit_point, hit_area = shapely.STRtree(areas.geometry.values).query(
-            points.values, predicate="within"
-        )
-        area_of.iloc[np.flatnonzero(unlinked)[hit_point]] = areas.index[hit_area]
-    missing = [
-        [k for k in kinds if not bool(result.at[a, f"{k}_covered"])] if isinstance(a, str) else []
-        for a in area_of
-    ]
-    out = projects.assign(
-        missing=missing,
-        area_id=area_of,
-        area_name=[areas.at[a, "name"] if isinstance(a, str) else None for a in area_of],
-    )
-    return out[out["missing"].map(len) > 0]
+    areas: dict[tuple[str, float], shapely.Geometry] = {}
+    gaps = []
+    for (what, kind), done in zip(tasks, made, strict=True):
+        done = dict(done)
+        gap = done.pop("gap", None)
+        areas.update({(kind, m): area for m, area in done.items()})
+        if what == "gap":
+            gaps.append(_gap_record(params, kind, gap))
+    iso = [{"type": kind, "minutes": m, "profile": params.profile.name,
+            "geometry": areas[kind, m]} for kind in FACILITY_LAYERS for m in minutes]  # fmt: skip
+    return _frame(gaps, study), _frame(iso, study)

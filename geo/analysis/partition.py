@@ -40,7 +40,7 @@ import pandas as pd
 import shapely
 
 from geo.analysis.coverage import Origins, analyze_areas, area_origins
-from geo.analysis.isochrones import gap_zones, isochrones
+from geo.analysis.isochrones import isochrones, shape_task, shape_tasks_of
 from geo.analysis.params import WalkParams
 from geo.analysis.study import Study
 from geo.errors import QueryError
@@ -377,8 +377,10 @@ def shape_tasks(
     *,
     per_facility: bool = False,
 ) -> dict[str, tuple[Callable[..., Any], tuple[Any, ...]]]:
-    """The gap zones and isochrones of ``analyze`` as independent calls (one per stage and
-    type), to run side by side on workers; :func:`~geo.analysis.run.analyze` order.
+    """The gap zones and isochrones of ``analyze`` as independent calls, to run side by
+    side on workers: the tasks of :func:`~geo.analysis.isochrones.type_shapes` (two per
+    type), whose results :func:`~geo.analysis.isochrones.assemble_shapes` puts together as
+    ``analyze`` has them, to the last bit.
 
     Parameters
     ----------
@@ -393,14 +395,15 @@ def shape_tasks(
     Returns
     -------
     dict of str to (callable, args)
-        ``gaps``, ``isochrones:T`` and (with ``per_facility``) ``per facility:T`` for every
-        type ``T``.
+        ``shapes:W:T`` for each task ``(W, T)`` of
+        :func:`~geo.analysis.isochrones.shape_tasks_of`, in its order, and (with
+        ``per_facility``) ``per facility:T`` for every type ``T``.
     """
+    values = tuple(float(m) for m in minutes)
     tasks: dict[str, tuple[Callable[..., Any], tuple[Any, ...]]] = {
-        "gaps": (gap_zones, (study, params))
+        f"shapes:{what}:{kind}": (shape_task, (study, params, values, (what, kind)))
+        for what, kind in shape_tasks_of(params)
     }
-    for kind in FACILITY_LAYERS:
-        tasks[f"isochrones:{kind}"] = (isochrones, (study, kind, minutes, params))
     for kind in FACILITY_LAYERS if per_facility else ():
         tasks[f"per facility:{kind}"] = (_per_facility, (study, kind, minutes, params))
     return tasks

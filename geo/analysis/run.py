@@ -33,7 +33,8 @@ from geo.analysis.completeness import (
     lacking,
 )
 from geo.analysis.coverage import analyze_areas, area_origins, gaps, summarize
-from geo.analysis.isochrones import isochrones, opportunities, type_shapes
+from geo.analysis.isochrones import isochrones, type_shapes
+from geo.analysis.opportunities import opportunities
 from geo.analysis.params import PROFILES, WalkParams
 from geo.analysis.study import Study
 from geo.atomic import atomic_write_bytes

@@ -26,7 +26,8 @@ import pandas as pd
 from geo.analysis.capacity import SPECS, capacity, under_served
 from geo.analysis.completeness import completeness, lacking
 from geo.analysis.coverage import ALL_TYPES, analyze_areas, gaps, in_subdistrict, summarize
-from geo.analysis.isochrones import gap_zones, opportunities
+from geo.analysis.isochrones import gap_zones
+from geo.analysis.opportunities import opportunities
 from geo.analysis.params import PROFILES, Profile, WalkParams
 from geo.analysis.planning import Scenario, compare, recommend_sites
 from geo.analysis.progress import progress, progress_series
