@@ -31,7 +31,7 @@ from urllib.parse import parse_qs, urlsplit
 import numpy as np
 import pandas as pd
 
-from geo.analysis.isochrones import assemble_shapes, shape_tasks_of
+from geo.analysis.isochrones import ISOCHRONE_MINUTES, assemble_shapes, shape_tasks_of
 from geo.analysis.params import CIRCUITY, WalkParams
 from geo.analysis.partition import Part, part_coverage, partitioned_coverage, shape_tasks
 from geo.analysis.run import analyze, available_cores, encode_outputs, summary_table, write_outputs
@@ -44,7 +44,6 @@ from geo.schema import FACILITY_LAYERS
 __all__ = [
     "INSTALL_HINT",
     "LOCAL_CLUSTER_CONFIG",
-    "SHAPE_MINUTES",
     "BatchJob",
     "SchedulerError",
     "StudyDone",
@@ -57,9 +56,6 @@ __all__ = [
     "shown",
     "study_jobs",
 ]
-
-#: The isochrones' minutes of a study in parts: ``analyze``'s default.
-SHAPE_MINUTES = (5.0, 10.0, 15.0)
 
 INSTALL_HINT = (
     "需要 dask 与 distributed / needs dask and distributed: pip install 'lifecircle[scale]'"
@@ -249,6 +245,21 @@ def study_jobs(locations: Sequence[str | os.PathLike[str]], **options: Any) -> l
     return jobs
 
 
+def _load_study(job: BatchJob, done: StudyDone) -> Study:
+    """The job's study as ``lifecircle analyze`` loads it, near misses joined when asked
+    (noted in ``done``)."""
+    cache = Path(job.cache) if job.cache else None
+    study = Study.load(job.location, network=job.network, circuity=job.circuity,
+                       cache_dir=cache)  # fmt: skip
+    if study.network is not None and job.join_within is not None:
+        from geo.network.quality import join_near_misses
+
+        network, joined = join_near_misses(study.network, job.join_within)
+        study = Study(study.layers, network, study.max_snap_m, study.circuity)
+        done.notes.append(f"已连接 / joined {len(joined)} near misses (≤ {job.join_within:g} m)")
+    return study
+
+
 def run_job(job: BatchJob) -> StudyDone:
     """Analyse one study as ``lifecircle analyze`` does; return its files (runs on a worker).
 
@@ -265,17 +276,7 @@ def run_job(job: BatchJob) -> StudyDone:
     start = time.perf_counter()
     done = StudyDone(job.name, worker=_worker_address())
     try:
-        cache = Path(job.cache) if job.cache else None
-        study = Study.load(job.location, network=job.network, circuity=job.circuity,
-                           cache_dir=cache)  # fmt: skip
-        if study.network is not None and job.join_within is not None:
-            from geo.network.quality import join_near_misses
-
-            network, joined = join_near_misses(study.network, job.join_within)
-            study = Study(study.layers, network, study.max_snap_m, study.circuity)
-            done.notes.append(
-                f"已连接 / joined {len(joined)} near misses (≤ {job.join_within:g} m)"
-            )
+        study = _load_study(job, done)
         # one process per worker: the shapes are not forked again inside it
         result = analyze(study, job.params, elderly_weight=job.elderly_weight, workers=1,
                          per_facility=job.per_facility)  # fmt: skip
@@ -541,24 +542,14 @@ def run_partitioned(
     start = time.perf_counter()
     done = StudyDone(job.name, worker="cluster")
     try:
-        cache = Path(job.cache) if job.cache else None
-        study = Study.load(job.location, network=job.network, circuity=job.circuity,
-                           cache_dir=cache)  # fmt: skip
-        if study.network is not None and job.join_within is not None:
-            from geo.network.quality import join_near_misses
-
-            network, joined = join_near_misses(study.network, job.join_within)
-            study = Study(study.layers, network, study.max_snap_m, study.circuity)
-            done.notes.append(
-                f"已连接 / joined {len(joined)} near misses (≤ {job.join_within:g} m)"
-            )
+        study = _load_study(job, done)
         shapes: dict[str, Any] = {}
         if study.network is not None:
             bare = client.scatter(Study(study.layers, study.network, study.max_snap_m,
                                         study.circuity))  # fmt: skip
             shapes = {name: client.submit(call, bare, *args[1:], pure=False)
                       for name, (call, args)
-                      in shape_tasks(study, job.params, SHAPE_MINUTES,
+                      in shape_tasks(study, job.params, ISOCHRONE_MINUTES,
                                      per_facility=job.per_facility).items()}  # fmt: skip
         coverage = partitioned_coverage(study, job.params, by=by,
                                         run=cluster_runner(client, progress=progress))  # fmt: skip
@@ -568,7 +559,11 @@ def run_partitioned(
             made = dict(zip(shapes, client.gather(list(shapes.values())), strict=True))
             tasks = shape_tasks_of(job.params)
             result.gap_zones, result.isochrones = assemble_shapes(
-                study, job.params, SHAPE_MINUTES, tasks, [made[f"shapes:{w}:{k}"] for w, k in tasks]
+                study,
+                job.params,
+                ISOCHRONE_MINUTES,
+                tasks,
+                [made[f"shapes:{w}:{k}"] for w, k in tasks],
             )
             if job.per_facility:
                 result.facility_isochrones = pd.concat(

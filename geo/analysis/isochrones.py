@@ -22,7 +22,8 @@ keep the pieces as lines for anyone who wants the exact GEOS buffers.
 from __future__ import annotations
 
 import multiprocessing as mp
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -46,6 +47,7 @@ from geo.network.snapping import Snap
 from geo.schema import FACILITY_LAYERS
 
 __all__ = [
+    "ISOCHRONE_MINUTES",
     "STREET_REACH_M",
     "assemble_shapes",
     "gap_zones",
@@ -61,6 +63,8 @@ __all__ = [
 #: How far either side of a reachable street counts as reached: half the depth of a typical
 #: Shanghai residential block (~100 m between streets), so two reached streets close a block.
 STREET_REACH_M = 50.0
+#: The isochrones drawn unless asked otherwise: GB 50180-2018's 5-, 10- and 15-minute circles.
+ISOCHRONE_MINUTES = (5.0, 10.0, 15.0)
 
 
 def _reached_spans(
@@ -205,13 +209,34 @@ def _walk_areas(
     return out
 
 
-#: What forked workers read (set just before the fork, so nothing is pickled to them).
-_FORKED: tuple[WalkNetwork, Snap, np.ndarray] | None = None
+#: What forked workers read: the call and its shared arguments (set just before the fork,
+#: so nothing is pickled to them).
+_FORKED: tuple[Callable[..., Any], tuple[Any, ...]] | None = None
 
 
-def _forked_chunk(rows: np.ndarray) -> list[list[shapely.Geometry]]:
+def _run_forked(item: Any) -> Any:
     assert _FORKED is not None
-    net, snap, limits = _FORKED
+    call, shared = _FORKED
+    return call(*shared, item)
+
+
+def _forked_map(
+    call: Callable[..., Any], shared: tuple[Any, ...], items: list[Any], workers: int
+) -> list[Any]:
+    """``[call(*shared, item) for item in items]`` on ``workers`` forked processes (the
+    tracing holds the GIL, so threads would not help; fork shares ``shared`` unpickled)."""
+    global _FORKED
+    _FORKED = (call, shared)
+    try:
+        with mp.get_context("fork").Pool(min(workers, len(items))) as pool:
+            return pool.map(_run_forked, items, chunksize=1)
+    finally:
+        _FORKED = None
+
+
+def _chunk_areas(
+    net: WalkNetwork, snap: Snap, limits: np.ndarray, rows: np.ndarray
+) -> list[list[shapely.Geometry]]:
     return _walk_areas(SourceWalker(net), snap, rows.tolist(), limits)
 
 
@@ -221,19 +246,13 @@ def _facility_areas(
     """Per facility, its area within each of ``limits``: one bounded walk per facility,
     shared among ``workers`` forked processes when there are enough facilities (the
     tracing holds the GIL, so threads would not help; fork shares the network unpickled)."""
-    global _FORKED
     ordered = np.asarray(limits, dtype=float)
     rows = np.arange(len(snap))
     if workers < 2 or len(rows) < 16 * workers or "fork" not in mp.get_all_start_methods():
         return _walk_areas(SourceWalker(net), snap, rows.tolist(), ordered)
-    _FORKED = (net, snap, ordered)
-    try:
-        # interleaved chunks: facilities listed by district get an even share of dense ones
-        chunks = [rows[k :: 4 * workers] for k in range(4 * workers)]
-        with mp.get_context("fork").Pool(workers) as pool:
-            parts = pool.map(_forked_chunk, chunks)
-    finally:
-        _FORKED = None
+    # interleaved chunks: facilities listed by district get an even share of dense ones
+    chunks = [rows[k :: 4 * workers] for k in range(4 * workers)]
+    parts = _forked_map(_chunk_areas, (net, snap, ordered), chunks, workers)
     out: list[list[shapely.Geometry]] = [[] for _ in rows]
     for chunk, part in zip(chunks, parts, strict=True):
         for row, areas in zip(chunk.tolist(), part, strict=True):
@@ -269,7 +288,7 @@ def _minutes_list(minutes: Iterable[float]) -> list[float]:
 def isochrones(
     study: Study,
     kind: str,
-    minutes: Iterable[float] = (5, 10, 15),
+    minutes: Iterable[float] = ISOCHRONE_MINUTES,
     params: WalkParams | None = None,
     *,
     per_facility: bool = False,
@@ -331,7 +350,7 @@ def isochrones_at(
     study: Study,
     lon: float,
     lat: float,
-    minutes: Iterable[float] = (5, 10, 15),
+    minutes: Iterable[float] = ISOCHRONE_MINUTES,
     params: WalkParams | None = None,
     *,
     profile: str | Profile | None = None,
@@ -431,13 +450,6 @@ def _gap_record(params: WalkParams, kind: str, gap: shapely.Geometry) -> dict:
 #: Streets below which :func:`type_shapes` does not fork: on 五角场 (2,956 nodes) the
 #: whole tracing takes 0.7 s on one core, less than starting and feeding the workers.
 FORK_NODES = 10_000
-#: What forked workers of :func:`type_shapes` read (set just before the fork).
-_SHAPES_FORKED: tuple[Study, WalkParams, tuple[float, ...]] | None = None
-
-
-def _shape_task(task: tuple[str, str]) -> dict:
-    assert _SHAPES_FORKED is not None
-    return shape_task(*_SHAPES_FORKED, task)
 
 
 def shape_tasks_of(params: WalkParams) -> list[tuple[str, str]]:
@@ -506,7 +518,7 @@ def shape_task(
 def type_shapes(
     study: Study,
     params: WalkParams,
-    minutes: Iterable[float] = (5, 10, 15),
+    minutes: Iterable[float] = ISOCHRONE_MINUTES,
     *,
     workers: int = 1,
 ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
@@ -536,19 +548,13 @@ def type_shapes(
         The gap zones (one row per type of ``params``) and the isochrones (per facility
         layer, then minutes).
     """
-    global _SHAPES_FORKED
     values = tuple(_minutes_list(minutes))
     tasks = shape_tasks_of(params)
     net = _require_network(study)
     if workers < 2 or net.n_nodes < FORK_NODES or "fork" not in mp.get_all_start_methods():
         made = [shape_task(study, params, values, task) for task in tasks]
     else:
-        _SHAPES_FORKED = (study, params, values)
-        try:
-            with mp.get_context("fork").Pool(min(workers, len(tasks))) as pool:
-                made = pool.map(_shape_task, tasks, chunksize=1)
-        finally:
-            _SHAPES_FORKED = None
+        made = _forked_map(shape_task, (study, params, values), tasks, workers)
     return assemble_shapes(study, params, values, tasks, made)
 
 

@@ -40,7 +40,7 @@ import pandas as pd
 import shapely
 
 from geo.analysis.coverage import Origins, analyze_areas, area_origins
-from geo.analysis.isochrones import isochrones, shape_task, shape_tasks_of
+from geo.analysis.isochrones import ISOCHRONE_MINUTES, isochrones, shape_task, shape_tasks_of
 from geo.analysis.params import WalkParams
 from geo.analysis.study import Study
 from geo.errors import QueryError
@@ -373,7 +373,7 @@ def partitioned_coverage(
 def shape_tasks(
     study: Study,
     params: WalkParams,
-    minutes: tuple[float, ...] = (5, 10, 15),
+    minutes: tuple[float, ...] = ISOCHRONE_MINUTES,
     *,
     per_facility: bool = False,
 ) -> dict[str, tuple[Callable[..., Any], tuple[Any, ...]]]:

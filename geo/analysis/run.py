@@ -33,7 +33,7 @@ from geo.analysis.completeness import (
     lacking,
 )
 from geo.analysis.coverage import analyze_areas, area_origins, gaps, summarize
-from geo.analysis.isochrones import isochrones, type_shapes
+from geo.analysis.isochrones import ISOCHRONE_MINUTES, isochrones, type_shapes
 from geo.analysis.opportunities import opportunities
 from geo.analysis.params import PROFILES, WalkParams
 from geo.analysis.study import Study
@@ -91,7 +91,7 @@ def analyze(
     params: WalkParams | None = None,
     *,
     elderly_weight: float = 1.0,
-    isochrone_minutes: Iterable[float] = (5, 10, 15),
+    isochrone_minutes: Iterable[float] = ISOCHRONE_MINUTES,
     progress: bool = False,
     workers: int | None = None,
     timings: dict[str, float] | None = None,
