@@ -125,7 +125,9 @@ def test_tiles_keep_the_holes_of_blocks_inside_them_and_across_them(monkeypatch)
     # a street with three 120 m blocks on it: the middle of each block (20 m square) is more
     # than 50 m from every street, a hole. With 156 m tiles (borders at x = 96, 252, …, y = 96)
     # the first and last holes lie inside one tile, in parts that go on into the next tile;
-    # the middle one lies across a border
+    # the middle one lies across a border. On this grid of whole metres a tile's border node
+    # lies exactly at the level (x = 360 m, 50 m east of the street at x = 310): contourpy's
+    # ring touched itself there and the tiles did not merge until such nodes were moved
     blocks = ((0.0, 120.0), (190.0, 310.0), (600.0, 720.0))
     stops = [0.0, 120.0, 190.0, 310.0, 600.0, 720.0]
     lines = [[(a, 0.0), (b, 0.0)] for a, b in itertools.pairwise(stops)]
@@ -140,6 +142,28 @@ def test_tiles_keep_the_holes_of_blocks_inside_them_and_across_them(monkeypatch)
     assert shapely.get_num_interior_rings(tiled) == 3
     assert shapely.symmetric_difference(one, tiled).area < 0.005 * one.area
     assert shapely.hausdorff_distance(one, tiled) < 0.1 * reach.CELL_M * 2
+
+
+def test_tiles_are_of_one_size_and_share_their_borders(monkeypatch):
+    # 700 m of street: 4 m cells and a 54 m pad make a lattice of 207 columns
+    net = network([[(0.0, 0.0), (700.0, 0.0)], [(0.0, 0.0), (0.0, 300.0)]])
+    arrays = reach.street_arrays(net)
+    monkeypatch.setattr(reach, "TILE_NODES", 40)
+    tiles = list(reach._tiles(arrays, np.arange(net.n_edges), STREET_REACH_M, reach.CELL_M))
+    x0, y0, nx, ny = reach._lattice(arrays, np.arange(net.n_edges), STREET_REACH_M + 8, 4.0)
+    assert {t[4:6] for t in tiles} == {tiles[0][4:6]}  # one size: one grid of coordinates
+    tx, ty = tiles[0][4:6]
+    assert tx <= 40 and ty <= 40
+    columns = sorted({t[2] for t in tiles})
+    rows = sorted({t[3] for t in tiles})
+    # each tile starts on its neighbour's last column / row; together they cover the lattice
+    assert all(b - a == tx - 1 for a, b in itertools.pairwise(columns))
+    assert all(b - a == ty - 1 for a, b in itertools.pairwise(rows))
+    assert columns[0] == rows[0] == 0
+    assert columns[-1] + tx >= nx and rows[-1] + ty >= ny
+    assert len(tiles) == len(columns) * len(rows)
+    # and within a few nodes of the lattice: no tile of padding only
+    assert columns[-1] + tx - nx < len(columns) and rows[-1] + ty - ny < len(rows)
 
 
 def test_one_walk_per_source_reaches_what_the_multi_source_walk_does():

@@ -41,6 +41,7 @@ from geo.network.reach import (
     reach_area,
     reach_area_and_gap,
     shared_walker,
+    tracing_process,
 )
 from geo.network.routing import nearest_source, seeds_from_snap
 from geo.network.snapping import Snap
@@ -224,11 +225,12 @@ def _forked_map(
     call: Callable[..., Any], shared: tuple[Any, ...], items: list[Any], workers: int
 ) -> list[Any]:
     """``[call(*shared, item) for item in items]`` on ``workers`` forked processes (the
-    tracing holds the GIL, so threads would not help; fork shares ``shared`` unpickled)."""
+    tracing holds the GIL, so threads would not help; fork shares ``shared`` unpickled).
+    The workers keep the memory one field frees for the next (:func:`tracing_process`)."""
     global _FORKED
     _FORKED = (call, shared)
     try:
-        with mp.get_context("fork").Pool(min(workers, len(items))) as pool:
+        with mp.get_context("fork").Pool(min(workers, len(items)), tracing_process) as pool:
             return pool.map(_run_forked, items, chunksize=1)
     finally:
         _FORKED = None

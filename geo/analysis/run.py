@@ -301,7 +301,10 @@ def summary_table(analysis: Analysis) -> str:
 def _csv_bytes(frame: pd.DataFrame, index: bool = True) -> bytes:
     frame = frame.copy()
     for column in frame.columns:
-        if frame[column].dtype == object and frame[column].map(lambda v: isinstance(v, list)).any():
+        values = frame[column]
+        if values.dtype != object or pd.api.types.infer_dtype(values) == "string":
+            continue  # no lists in numbers or in text
+        if values.map(lambda v: isinstance(v, list)).any():
             frame[column] = frame[column].map(
                 lambda v: json.dumps(v, ensure_ascii=False) if isinstance(v, list) else v
             )

@@ -17,6 +17,7 @@ import math
 import re
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 __all__ = ["FORMULA_TRIGGERS", "safe_cell", "safe_table"]
@@ -91,7 +92,15 @@ def safe_table(frame: pd.DataFrame) -> pd.DataFrame:
         dtype = out.iloc[:, position].dtype
         if pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype):
             continue
-        values = out.iloc[:, position].tolist()
+        column = out.iloc[:, position]
+        if pd.api.types.infer_dtype(column, skipna=True) in ("string", "empty"):
+            # text and missing cells only (most columns): each distinct text made safe once,
+            # in C (pd.factorize); missing cells (None, NaN) are code -1, an empty cell
+            codes, uniques = pd.factorize(column)
+            safe_texts = np.array([safe_cell(u) for u in uniques] + [None], dtype=object)
+            out.isetitem(position, pd.Series(safe_texts[codes], index=out.index, dtype=object))
+            continue
+        values = column.tolist()
         try:  # a column repeats its texts (街道, types, yes/no): each distinct one once
             # keyed with the type too: True, 1 and 1.0 are equal keys but different cells
             keys = [(type(v), v) for v in values]

@@ -37,6 +37,8 @@ the whole network. contourpy holds the GIL, so many facilities are shared among 
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import threading
 import weakref
 from collections.abc import Iterator
@@ -63,6 +65,7 @@ __all__ = [
     "reach_area_and_gap",
     "shared_walker",
     "street_arrays",
+    "tracing_process",
 ]
 
 #: Lattice step of the distance field, metres: area within 1 % of the exact buffer union,
@@ -230,6 +233,46 @@ def _lattice(
     return float(x0), float(y0), nx, ny
 
 
+#: A grid's lattice coordinates, by its shape (:func:`_polygons`).
+_Grids = dict[tuple[int, int], tuple[np.ndarray, np.ndarray]]
+#: The grids kept from one call to the next in a process that only traces
+#: (:func:`tracing_process`); elsewhere each call keeps its own, freed when it returns.
+_KEPT_GRIDS: _Grids | None = None
+#: glibc's ``mallopt`` parameters (malloc.h): how many blocks may be mapped on their own, and
+#: how much free memory at the top of the heap is kept rather than handed back.
+_M_MMAP_MAX, _M_TRIM_THRESHOLD = -4, -1
+
+
+def _grids() -> _Grids:
+    return _KEPT_GRIDS if _KEPT_GRIDS is not None else {}
+
+
+def tracing_process() -> None:
+    """Make this process keep, for its next field, the memory a field frees.
+
+    For a worker that only traces and then exits (the forked workers of
+    :mod:`geo.analysis.isochrones`). A city's tile is a 300 MB field, a copy for the gap
+    zone and contourpy's own 150 MB; glibc maps each such block anew and hands it back when
+    freed, and the kernel zeroes every page again on first touch: 0.2–0.4 s a field here,
+    a quarter of a 1M-node city's gap zone. With blocks taken from the heap and the heap
+    not trimmed, the next field reuses those pages (0.05 s). The lattice coordinates of the
+    last grid are kept between calls too. Not for a long-lived process: what it frees stays
+    its own until it exits. Where ``mallopt`` is missing (not glibc), only the grids are kept.
+
+    Returns
+    -------
+    None
+    """
+    global _KEPT_GRIDS
+    _KEPT_GRIDS = {}
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c"))
+        libc.mallopt(_M_MMAP_MAX, 0)
+        libc.mallopt(_M_TRIM_THRESHOLD, 2**31 - 1)
+    except (OSError, AttributeError, TypeError):  # no C library by that name, or no mallopt
+        pass
+
+
 def _polygons(
     field: np.ndarray,
     origin: np.ndarray,
@@ -237,15 +280,16 @@ def _polygons(
     cell: float,
     lower: float,
     upper: float,
-    grids: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] | None = None,
+    grids: _Grids | None = None,
 ) -> shapely.Geometry | None:
     # contoured in lattice units, then placed (contourpy need not copy coordinate arrays);
     # a tile's border nodes land where its neighbour's do, to the last bit
     # the class itself, not contour_generator(): that one first copies the field into a
     # masked array to look for NaN, which a distance field never holds (a tenth of a second
     # for a city's 18M nodes); the lattice coordinates are its column and row numbers, the
-    # same for every whole tile: ``grids`` keeps the last ones (two 300 MB arrays per tile
-    # of a city, made again for each of its 32 tracings, were 6 of a gap zone's 45 s)
+    # same for every tile of a lattice (its tiles are of one size): ``grids`` keeps the last
+    # ones (two 300 MB arrays per tile of a city, made again for each of its 32 tracings,
+    # were 6 of a gap zone's 45 s)
     ny, nx = field.shape
     if grids is not None and (ny, nx) in grids:
         x, y = grids[ny, nx]
@@ -294,13 +338,18 @@ def _thinned(
 
 def _tiles(arrays: StreetArrays, every: np.ndarray, reach: float, cell: float) -> Iterator[_Tile]:
     """The tiles of one lattice over the spans' edges ``every``: origin, first column and
-    row, size, and the box (padded by the reach) whose spans matter to the tile."""
+    row, size, and the box (padded by the reach) whose spans matter to the tile.
+
+    The lattice is cut into tiles of one size (it is widened by a few nodes if need be), so
+    that one grid of coordinates serves every tile of it (:func:`_polygons`)."""
     pad = reach + 2 * cell
     x0, y0, nx, ny = _lattice(arrays, every, pad, cell)
-    step = TILE_NODES - 1  # neighbouring tiles share a row / column of nodes
-    for j0 in range(0, max(ny - 1, 1), step):
-        for i0 in range(0, max(nx - 1, 1), step):
-            tx, ty = min(TILE_NODES, nx - i0), min(TILE_NODES, ny - j0)
+    # neighbouring tiles share a row / column of nodes: a side of n tiles has n * step + 1
+    across, up = -(-max(nx - 1, 1) // (TILE_NODES - 1)), -(-max(ny - 1, 1) // (TILE_NODES - 1))
+    step_x, step_y = -(-max(nx - 1, 1) // across), -(-max(ny - 1, 1) // up)
+    tx, ty = (step_x + 1, step_y + 1) if across > 1 or up > 1 else (nx, ny)
+    for j0 in range(0, up * step_y, step_y):
+        for i0 in range(0, across * step_x, step_x):
             left, bottom = x0 + i0 * cell - pad, y0 + j0 * cell - pad
             right, top = x0 + (i0 + tx - 1) * cell + pad, y0 + (j0 + ty - 1) * cell + pad
             yield x0, y0, i0, j0, tx, ty, left, bottom, right, top
@@ -329,10 +378,15 @@ def _traced(
     cell: float,
     lower: float,
     upper: float,
-    grids: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] | None = None,
+    grids: _Grids | None = None,
 ) -> shapely.Geometry | None:
     if field.min() > upper:
         return None
+    # a node on the tile's border exactly at the level makes contourpy close the ring through
+    # it and back, touching itself, and the tiles then do not merge: such nodes go just
+    # outside, alike in both tiles that share them (grids of whole metres meet the level)
+    for side in (field[0], field[-1], field[:, 0], field[:, -1]):
+        side[side == upper] = np.nextafter(upper, np.inf)
     x0, y0, i0, j0 = tile[:4]
     first = np.array([i0, j0], dtype=float)
     return _polygons(field, np.array([x0, y0]), first, cell, lower, upper, grids)
@@ -349,7 +403,7 @@ def _merged(pieces: list[tuple[shapely.Geometry, _Tile]], cell: float) -> shapel
     if not pieces:
         return shapely.MultiPolygon()
     if len(pieces) == 1:
-        area = pieces[0][0]
+        area = _thinned(shapely.MultiPolygon(shapely.get_parts(pieces[0][0])), cell)
     else:
         inner, border = [], []
         for piece, (x0, y0, i0, j0, tx, ty, *_) in pieces:
@@ -362,9 +416,12 @@ def _merged(pieces: list[tuple[shapely.Geometry, _Tile]], cell: float) -> shapel
             edge |= (box[:, 1] <= bottom + cell / 2) | (box[:, 3] >= top - cell / 2)
             inner.append(parts[~edge])
             border.append(parts[edge])
+        # the parts inside a tile are thinned already; the joined ones still hold the
+        # vertices kept on the borders (thinning all again cost a second validity check)
         joined = _joined(np.concatenate(border))
+        if len(joined):
+            joined = shapely.get_parts(_thinned(shapely.MultiPolygon(joined), cell))
         area = shapely.MultiPolygon([*np.concatenate(inner), *joined])
-    area = _thinned(shapely.MultiPolygon(shapely.get_parts(area)), cell)
     # one part reads as a Polygon, as a buffer union gives it
     return shapely.get_geometry(area, 0) if shapely.get_num_geometries(area) == 1 else area
 
@@ -414,7 +471,7 @@ def _fields(
     if len(every) == 0:
         return shapely.MultiPolygon()
     pieces: list[tuple[shapely.Geometry, _Tile]] = []
-    grids: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = {}  # this call's only
+    grids = _grids()
     for tile in _tiles(arrays, every, reach, cell):
         field = combine(*[_field(arrays, g, tile, reach, cell) for g in groups])  # type: ignore[operator]
         piece = _traced(field, tile, cell, lower, upper, grids)
@@ -464,7 +521,7 @@ def reach_area_and_gap(
     level = reach * reach
     pieces: list[tuple[shapely.Geometry, _Tile]] = []
     gap_pieces: list[tuple[shapely.Geometry, _Tile]] = []
-    grids: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = {}  # this call's only
+    grids = _grids()
     every = np.concatenate([beyond.edge, reached.edge])
     for tile in _tiles(arrays, every, reach, cell):
         far = _field(arrays, beyond, tile, reach, cell)
