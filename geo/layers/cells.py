@@ -93,6 +93,11 @@ def safe_table(frame: pd.DataFrame) -> pd.DataFrame:
         if pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype):
             continue
         column = out.iloc[:, position]
+        if dtype == bool:  # yes/no columns: Python's True and False, as safe_cell gives them
+            out.isetitem(
+                position, pd.Series(column.to_numpy().tolist(), index=out.index, dtype=object)
+            )
+            continue
         if pd.api.types.infer_dtype(column, skipna=True) in ("string", "empty"):
             # text and missing cells only (most columns): each distinct text made safe once,
             # in C (pd.factorize); missing cells (None, NaN) are code -1, an empty cell
