@@ -93,7 +93,8 @@ def safe_table(frame: pd.DataFrame) -> pd.DataFrame:
         if pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype):
             continue
         column = out.iloc[:, position]
-        if dtype == bool:  # yes/no columns: Python's True and False, as safe_cell gives them
+        if isinstance(dtype, np.dtype) and dtype.kind == "b":
+            # yes/no columns: Python's True and False, as safe_cell gives them
             out.isetitem(
                 position, pd.Series(column.to_numpy().tolist(), index=out.index, dtype=object)
             )
