@@ -440,7 +440,7 @@ def _cmd_analyze(args: argparse.Namespace, settings: Settings) -> int:
             file=sys.stderr,
         )
     result = analyze(study, params, elderly_weight=args.elderly_weight, progress=not args.quiet,
-                     per_facility=args.per_facility)  # fmt: skip
+                     per_facility=args.per_facility, encode_tables=True)  # fmt: skip
     paths = write_outputs(result, args.out)
     unreached, total = result.settings["areas_unreached"], len(result.coverage)
     if study.network is not None and unreached > total / 2:

@@ -222,16 +222,24 @@ def _run_forked(item: Any) -> Any:
 
 
 def _forked_map(
-    call: Callable[..., Any], shared: tuple[Any, ...], items: list[Any], workers: int
+    call: Callable[..., Any],
+    shared: tuple[Any, ...],
+    items: list[Any],
+    workers: int,
+    meanwhile: Callable[[], object] | None = None,
 ) -> list[Any]:
     """``[call(*shared, item) for item in items]`` on ``workers`` forked processes (the
-    tracing holds the GIL, so threads would not help; fork shares ``shared`` unpickled).
-    The workers keep the memory one field frees for the next (:func:`tracing_process`)."""
+    tracing holds the GIL, so threads would not help; fork shares ``shared`` unpickled),
+    while this process runs ``meanwhile()``. The workers keep the memory one field frees
+    for the next (:func:`tracing_process`)."""
     global _FORKED
     _FORKED = (call, shared)
     try:
         with mp.get_context("fork").Pool(min(workers, len(items)), tracing_process) as pool:
-            return pool.map(_run_forked, items, chunksize=1)
+            results = pool.map_async(_run_forked, items, chunksize=1)
+            if meanwhile is not None:
+                meanwhile()
+            return results.get()
     finally:
         _FORKED = None
 
@@ -523,6 +531,7 @@ def type_shapes(
     minutes: Iterable[float] = ISOCHRONE_MINUTES,
     *,
     workers: int = 1,
+    meanwhile: Callable[[], object] | None = None,
 ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
     """The gap zones of every type and the isochrones of every facility layer, as
     :func:`gap_zones` and :func:`isochrones` give them (the same rows in the same order),
@@ -543,6 +552,9 @@ def type_shapes(
         The isochrones' minutes.
     workers : int
         Processes; 1 computes everything here.
+    meanwhile : callable, optional
+        Other work for this process, called while the workers trace (first, when there
+        are none): ``analyze`` encodes its tables there.
 
     Returns
     -------
@@ -554,9 +566,11 @@ def type_shapes(
     tasks = shape_tasks_of(params)
     net = _require_network(study)
     if workers < 2 or net.n_nodes < FORK_NODES or "fork" not in mp.get_all_start_methods():
+        if meanwhile is not None:
+            meanwhile()
         made = [shape_task(study, params, values, task) for task in tasks]
     else:
-        made = _forked_map(shape_task, (study, params, values), tasks, workers)
+        made = _forked_map(shape_task, (study, params, values), tasks, workers, meanwhile)
     return assemble_shapes(study, params, values, tasks, made)
 
 

@@ -17,7 +17,7 @@ import json
 import os
 import time
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -76,6 +76,9 @@ class Analysis:
     under_served: pd.DataFrame | None = None
     #: which catalogue kinds each compound reaches (:mod:`geo.analysis.completeness`)
     completeness: pd.DataFrame | None = None
+    #: output files already encoded (``analyze(encode_tables=True)``: the tables, made
+    #: while the shapes were traced); :func:`encode_outputs` takes them as they are
+    encoded: dict[str, bytes] = field(default_factory=dict)
 
 
 #: Every file :func:`write_outputs` may write.
@@ -98,6 +101,7 @@ def analyze(
     area_results: pd.DataFrame | None = None,
     shapes: bool = True,
     per_facility: bool = False,
+    encode_tables: bool = False,
 ) -> Analysis:
     """Run the whole analysis on a study.
 
@@ -118,7 +122,9 @@ def analyze(
         every core this process may use.
     timings : dict, optional
         Filled with the seconds each stage took (``coverage``, ``completeness``,
-        ``gap zones + isochrones``, ``per facility``, ``opportunities``), for benchmarks.
+        ``gap zones + isochrones``, ``per facility``, ``opportunities``), for benchmarks;
+        with ``encode_tables``, also the part of a stage spent encoding the tables
+        (``tables, encoded meanwhile``).
     area_results : pandas.DataFrame, optional
         :func:`~geo.analysis.coverage.analyze_areas` of the study's areas with ``params``,
         when already computed (:mod:`geo.analysis.partition` computes it in parts).
@@ -131,6 +137,12 @@ def analyze(
         default: on a city it is most of the time and of the output (75 MB and two thirds of
         the run for 20,000 compounds and ~1,000 facilities), and the service draws any one
         facility's isochrones on request in milliseconds.
+    encode_tables : bool
+        Also encode the files that do not depend on the shapes (``coverage.geojson`` and
+        the CSV tables, :attr:`Analysis.encoded`) while other cores trace the shapes, so
+        that :func:`write_outputs` only writes them: what ``lifecircle analyze`` does. It
+        keeps their bytes in memory (55 MB for 20,000 compounds) until the analysis is
+        dropped.
 
     Returns
     -------
@@ -174,10 +186,23 @@ def analyze(
     complete = completeness(study)
     clock.lap("completeness")
     zones = iso = facility_iso = None
+    encoded: dict[str, bytes] = {}
+
+    def encode() -> None:
+        start = time.perf_counter()
+        encoded.update(_table_files(coverage, ranked, supply, short, complete))
+        if timings is not None:
+            timings["tables, encoded meanwhile"] = time.perf_counter() - start
+
     if shaped:
-        zones, iso = type_shapes(study, params, isochrone_minutes, workers=workers)
+        zones, iso = type_shapes(
+            study, params, isochrone_minutes, workers=workers,
+            meanwhile=encode if encode_tables else None,
+        )  # fmt: skip
         bar.update()
         clock.lap("gap zones + isochrones")
+    elif encode_tables:
+        encode()
     if shaped and per_facility:
         facility_iso = pd.concat(
             [isochrones(study, kind, isochrone_minutes, params, per_facility=True,
@@ -219,6 +244,7 @@ def analyze(
         supply,
         short,
         complete,
+        encoded,
     )
 
 
@@ -325,14 +351,12 @@ def encode_outputs(analysis: Analysis) -> dict[str, bytes]:
         In the order of :func:`write_outputs`; what a worker of ``lifecircle batch``
         sends back, so that no folder needs to be shared with it.
     """
-    files: dict[str, bytes] = {}
+    tables = analysis.encoded or _table_files(
+        analysis.coverage, analysis.gap_areas, analysis.capacity, analysis.under_served,
+        analysis.completeness,
+    )  # fmt: skip
+    files = {name: tables[name] for name in ("coverage.geojson", "coverage.csv")}
     coverage = analysis.coverage
-    files["coverage.geojson"] = to_feature_collection(coverage, "residential_areas")
-    table = pd.DataFrame(coverage.drop(columns=coverage.geometry.name))
-    centre = coverage.geometry.representative_point()
-    table.insert(0, "lat", centre.y.round(7))
-    table.insert(0, "lon", centre.x.round(7))
-    files["coverage.csv"] = _csv_bytes(table, index=False)
     summary: dict[str, Any] = {
         "settings": analysis.settings,
         "summary": json.loads(analysis.summary.to_json(orient="records", force_ascii=False)),
@@ -353,15 +377,9 @@ def encode_outputs(analysis: Analysis) -> dict[str, bytes]:
             "lacking_elderly": _records(lack[lack["rank"] <= 3]),
         }
     files["summary.json"] = json.dumps(summary, ensure_ascii=False, indent=2).encode("utf-8")
-    files["gap_areas.csv"] = _csv_bytes(analysis.gap_areas.rename_axis("id"))
-    if analysis.capacity is not None:
-        files["capacity.csv"] = _csv_bytes(_facility_table(analysis.capacity), index=False)
-    if analysis.under_served is not None:
-        files["under_served.csv"] = _csv_bytes(
-            _under_served_table(analysis.under_served), index=False
-        )
-    if complete is not None:
-        files["completeness.csv"] = _csv_bytes(completeness_table(coverage, complete), index=False)
+    for name in ("gap_areas.csv", "capacity.csv", "under_served.csv", "completeness.csv"):
+        if name in tables:
+            files[name] = tables[name]
     files["opportunities.geojson"] = to_feature_collection(analysis.opportunities)
     if analysis.gap_zones is not None:
         files["gaps.geojson"] = to_feature_collection(analysis.gap_zones)
@@ -371,6 +389,31 @@ def encode_outputs(analysis: Analysis) -> dict[str, bytes]:
         files["isochrones_per_facility.geojson"] = to_feature_collection(
             analysis.facility_isochrones
         )
+    return files
+
+
+def _table_files(
+    coverage: gpd.GeoDataFrame,
+    gap_areas: pd.DataFrame,
+    supply: Capacity | None,
+    short: pd.DataFrame | None,
+    complete: pd.DataFrame | None,
+) -> dict[str, bytes]:
+    """The output files that do not depend on the shapes: ``coverage.geojson`` and the
+    CSV tables."""
+    files = {"coverage.geojson": to_feature_collection(coverage, "residential_areas")}
+    table = pd.DataFrame(coverage.drop(columns=coverage.geometry.name))
+    centre = coverage.geometry.representative_point()
+    table.insert(0, "lat", centre.y.round(7))
+    table.insert(0, "lon", centre.x.round(7))
+    files["coverage.csv"] = _csv_bytes(table, index=False)
+    files["gap_areas.csv"] = _csv_bytes(gap_areas.rename_axis("id"))
+    if supply is not None:
+        files["capacity.csv"] = _csv_bytes(_facility_table(supply), index=False)
+    if short is not None:
+        files["under_served.csv"] = _csv_bytes(_under_served_table(short), index=False)
+    if complete is not None:
+        files["completeness.csv"] = _csv_bytes(completeness_table(coverage, complete), index=False)
     return files
 
 
