@@ -22,6 +22,7 @@ from geo.analysis.isochrones import (
 )
 from geo.analysis.opportunities import opportunities
 from geo.analysis.params import PROFILES, WalkParams
+from geo.analysis.run import analyze, encode_outputs
 from geo.analysis.study import Study
 from geo.errors import QueryError
 from geo.network.reach import CELL_M
@@ -213,3 +214,18 @@ def test_opportunities_of_projects_without_a_compound_id_column():
     found = opportunities(study, analyze_areas(study))
     assert found.loc["rp2", "area_id"] == "gated"
     assert found.loc["rp2", "missing"] == ["neighbor_centers"]
+
+
+def test_tables_encoded_while_the_shapes_are_traced_are_the_files_written_after(monkeypatch):
+    study = Study.load()
+    monkeypatch.setattr(isochrones_module, "FORK_NODES", 0)  # forked, small as it is
+    timings: dict[str, float] = {}
+    early = analyze(study, workers=2, encode_tables=True, timings=timings)
+    assert set(early.encoded) == {"coverage.geojson", "coverage.csv", "gap_areas.csv",
+                                  "capacity.csv", "under_served.csv", "completeness.csv"}  # fmt: skip
+    assert timings["tables, encoded meanwhile"] > 0
+    late = analyze(study, workers=1)
+    assert late.encoded == {}
+    files = encode_outputs(early)
+    assert list(files) == list(encode_outputs(late))  # the same files in the same order
+    assert files == encode_outputs(late)  # and the same bytes

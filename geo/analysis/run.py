@@ -328,7 +328,7 @@ def _csv_bytes(frame: pd.DataFrame, index: bool = True) -> bytes:
     frame = frame.copy()
     for column in frame.columns:
         values = frame[column]
-        if values.dtype != object or pd.api.types.infer_dtype(values) == "string":
+        if values.dtype != object or pd.api.types.infer_dtype(values) in ("string", "empty"):
             continue  # no lists in numbers or in text
         if values.map(lambda v: isinstance(v, list)).any():
             frame[column] = frame[column].map(

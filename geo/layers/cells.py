@@ -51,6 +51,9 @@ def safe_cell(value: Any) -> Any:
     >>> safe_cell("\\t=1+1"), safe_cell("长白新村")
     ("'\\t=1+1", '长白新村')
     """
+    if type(value) is str:  # most cells: text, checked first
+        text = _NOT_XML.sub("\ufffd", value)
+        return "'" + text if text.startswith(FORMULA_TRIGGERS) else text
     if value is None or value is pd.NA or value is pd.NaT:
         return None
     if isinstance(value, float) and math.isnan(value):
