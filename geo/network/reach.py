@@ -77,6 +77,9 @@ CELL_M = 4.0
 TILE_NODES = 6144
 #: A tile: lattice origin, first column and row, size, and the box whose spans matter to it.
 _Tile = tuple[float, float, int, int, int, int, float, float, float, float]
+#: Polygons as flat arrays (shapely's ragged layout, as contourpy traces them): vertices,
+#: where each ring starts (and the end), where each polygon's rings start (and the end).
+_Ragged = tuple[np.ndarray, np.ndarray, np.ndarray]
 
 
 @dataclass(frozen=True)
@@ -281,7 +284,7 @@ def _polygons(
     lower: float,
     upper: float,
     grids: _Grids | None = None,
-) -> shapely.Geometry | None:
+) -> _Ragged | None:
     # contoured in lattice units, then placed (contourpy need not copy coordinate arrays);
     # a tile's border nodes land where its neighbour's do, to the last bit
     # the class itself, not contour_generator(): that one first copies the field into a
@@ -308,19 +311,27 @@ def _polygons(
     if filled[0][0] is None:
         return None
     xy, ring_offsets, outer_offsets = filled[0][0], filled[1][0], filled[2][0]
-    xy = origin + (xy + first) * cell
-    whole = (ring_offsets, outer_offsets, np.array([0, len(outer_offsets) - 1]))
-    return shapely.from_ragged_array(GeometryType.MULTIPOLYGON, xy, whole)[0]
+    return origin + (xy + first) * cell, ring_offsets, outer_offsets
 
 
-def _thinned(
-    area: shapely.Geometry, cell: float, border: tuple[float, float, float, float] | None = None
-) -> shapely.Geometry:
-    """``area`` without the vertices the lattice leaves every cell along straight runs
-    (those within 0.1 cell of the line that replaces them); a part that this would make
-    invalid is kept as it was. Vertices on the lines of ``border`` (left, bottom, right, top)
-    are all kept."""
-    _, xy, (ring_offsets, polygon_offsets, part_offsets) = shapely.to_ragged_array([area])
+def _ragged(area: shapely.Geometry) -> _Ragged:
+    """A MultiPolygon's flat arrays."""
+    _, xy, (ring_offsets, polygon_offsets, _) = shapely.to_ragged_array([area])
+    return xy, ring_offsets, polygon_offsets
+
+
+def _thin(
+    polygons: _Ragged, cell: float, border: tuple[float, float, float, float] | None = None
+) -> np.ndarray:
+    """The ``polygons`` (flat arrays, as traced) as Polygons, without the vertices the
+    lattice leaves every cell along straight runs (those within 0.1 cell of the line that
+    replaces them); a polygon that this would make invalid is kept as it was. Vertices on
+    the lines of ``border`` (left, bottom, right, top) are all kept.
+
+    Built from the flat arrays once, thinned: the traced polygons are made into shapely
+    geometries only where thinning broke one (a city's isochrone made twice was a tenth of
+    its tracing)."""
+    xy, ring_offsets, polygon_offsets = polygons
     forced = np.zeros(len(xy), dtype=bool)
     if border is not None:
         left, bottom, right, top = border
@@ -329,16 +340,24 @@ def _thinned(
         forced |= (np.abs(xy[:, 1] - bottom) < eps) | (np.abs(xy[:, 1] - top) < eps)
     keep = keep_vertices_kernel(xy[:, 0], xy[:, 1], ring_offsets, 0.1 * cell, forced)
     kept = np.concatenate([[0], np.cumsum(keep)])
-    offsets = (kept[ring_offsets], polygon_offsets, part_offsets)
-    thin = shapely.from_ragged_array(GeometryType.MULTIPOLYGON, xy[keep], offsets)[0]
-    # a part that thinning made invalid (rings within 0.4 m of each other) stays as it was
-    parts, thin_parts = shapely.get_parts(area), shapely.get_parts(thin)
-    valid = _surely_valid(thin_parts)
-    valid[~valid] = shapely.is_valid(thin_parts[~valid])
-    return shapely.MultiPolygon(np.where(valid, thin_parts, parts))
+    ring_of = np.repeat(np.arange(len(ring_offsets) - 1), np.diff(kept[ring_offsets]))
+    polygon_of = np.repeat(np.arange(len(polygon_offsets) - 1), np.diff(polygon_offsets))
+    rings = shapely.linearrings(xy[keep], indices=ring_of)
+    parts = shapely.polygons(rings, indices=polygon_of)
+    # a polygon that thinning made invalid (rings within 0.4 m of each other) stays as it was
+    valid = _surely_valid(parts, rings, polygon_of)
+    valid[~valid] = shapely.is_valid(parts[~valid])
+    if not valid.all():
+        traced = shapely.from_ragged_array(
+            GeometryType.POLYGON, xy, (ring_offsets, polygon_offsets)
+        )
+        parts[~valid] = traced[~valid]
+    return parts
 
 
-def _surely_valid(parts: np.ndarray) -> np.ndarray:
+def _surely_valid(
+    parts: np.ndarray, rings: np.ndarray | None = None, part: np.ndarray | None = None
+) -> np.ndarray:
     """True for each polygon whose rings meet nowhere (none crosses or touches another or
     itself: GEOS's ``is_simple`` of them together), each still a ring of four points or
     more, whose holes lie in its shell and not in each other: then it is valid. False may
@@ -346,7 +365,8 @@ def _surely_valid(parts: np.ndarray) -> np.ndarray:
 
     Ten times faster than ``is_valid`` on a city's polygons: that one spent most of its time
     placing every hole (0.75 s for one isochrone with 18,000 holes, against 0.07 s)."""
-    rings, part = shapely.get_rings(parts, return_index=True)
+    if rings is None or part is None:  # else: the polygons' rings, and the polygon of each
+        rings, part = shapely.get_rings(parts, return_index=True)
     ok = np.ones(len(parts), dtype=bool)
     if not len(rings):
         return ok
@@ -414,7 +434,7 @@ def _traced(
     lower: float,
     upper: float,
     grids: _Grids | None = None,
-) -> shapely.Geometry | None:
+) -> _Ragged | None:
     if field.min() > upper:
         return None
     # a node on the tile's border exactly at the level makes contourpy close the ring through
@@ -427,7 +447,7 @@ def _traced(
     return _polygons(field, np.array([x0, y0]), first, cell, lower, upper, grids)
 
 
-def _merged(pieces: list[tuple[shapely.Geometry, _Tile]], cell: float) -> shapely.Geometry:
+def _merged(pieces: list[tuple[_Ragged, _Tile]], cell: float) -> shapely.Geometry:
     """The tiles' polygons as one area, thinned; one part reads as a Polygon.
 
     Each tile's polygons are thinned first, keeping every vertex on the tile's border; then
@@ -438,14 +458,14 @@ def _merged(pieces: list[tuple[shapely.Geometry, _Tile]], cell: float) -> shapel
     if not pieces:
         return shapely.MultiPolygon()
     if len(pieces) == 1:
-        area = _thinned(shapely.MultiPolygon(shapely.get_parts(pieces[0][0])), cell)
+        area = shapely.MultiPolygon(_thin(pieces[0][0], cell))
     else:
         inner, border = [], []
         for piece, (x0, y0, i0, j0, tx, ty, *_) in pieces:
             left, bottom = x0 + i0 * cell, y0 + j0 * cell
             right, top = x0 + (i0 + tx - 1) * cell, y0 + (j0 + ty - 1) * cell
             # thinned first (far fewer vertices to merge), its border kept vertex for vertex
-            parts = shapely.get_parts(_thinned(piece, cell, (left, bottom, right, top)))
+            parts = _thin(piece, cell, (left, bottom, right, top))
             box = shapely.bounds(parts)
             edge = (box[:, 0] <= left + cell / 2) | (box[:, 2] >= right - cell / 2)
             edge |= (box[:, 1] <= bottom + cell / 2) | (box[:, 3] >= top - cell / 2)
@@ -455,7 +475,7 @@ def _merged(pieces: list[tuple[shapely.Geometry, _Tile]], cell: float) -> shapel
         # vertices kept on the borders (thinning all again cost a second validity check)
         joined = _joined(np.concatenate(border))
         if len(joined):
-            joined = shapely.get_parts(_thinned(shapely.MultiPolygon(joined), cell))
+            joined = _thin(_ragged(shapely.MultiPolygon(joined)), cell)
         area = shapely.MultiPolygon([*np.concatenate(inner), *joined])
     # one part reads as a Polygon, as a buffer union gives it
     return shapely.get_geometry(area, 0) if shapely.get_num_geometries(area) == 1 else area
@@ -505,7 +525,7 @@ def _fields(
     every = np.concatenate([g.edge for g in groups])
     if len(every) == 0:
         return shapely.MultiPolygon()
-    pieces: list[tuple[shapely.Geometry, _Tile]] = []
+    pieces: list[tuple[_Ragged, _Tile]] = []
     grids = _grids()
     for tile in _tiles(arrays, every, reach, cell):
         field = combine(*[_field(arrays, g, tile, reach, cell) for g in groups])  # type: ignore[operator]
@@ -554,8 +574,8 @@ def reach_area_and_gap(
         return reach_area(net, reached, reach, cell), shapely.MultiPolygon()
     arrays = street_arrays(net)
     level = reach * reach
-    pieces: list[tuple[shapely.Geometry, _Tile]] = []
-    gap_pieces: list[tuple[shapely.Geometry, _Tile]] = []
+    pieces: list[tuple[_Ragged, _Tile]] = []
+    gap_pieces: list[tuple[_Ragged, _Tile]] = []
     grids = _grids()
     every = np.concatenate([beyond.edge, reached.edge])
     for tile in _tiles(arrays, every, reach, cell):
