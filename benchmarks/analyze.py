@@ -11,9 +11,10 @@ Cities (each analysed in its own child process, so that its peak memory is its o
   ``benchmarks/coverage.py``'s generator, 15,000 compounds and 1,000 facilities per type.
 
 Every stage of ``geo.analysis.run.analyze`` is timed (``timings=``), then ``write_outputs``.
-``analyze`` runs as ``lifecircle analyze`` runs it (``encode_tables=True``): while the
-workers trace the shapes, this process encodes the tables (``coverage.geojson``, the CSVs),
-so ``write`` is what is left: the shapes' files, ``summary.json``, and writing to disk.
+``analyze`` runs as ``lifecircle analyze`` runs it (``encode_tables=True``): forked workers
+trace the shapes from the start while this process computes coverage, completeness and the
+tables (``coverage.geojson``, the CSVs); the shapes' row is the wait left after those (their
+whole time beside it), and ``write`` is the rest: the shapes' files, ``summary.json``, disk.
 Per-facility isochrones are opt-in (``analyze --per-facility``): they are timed after the
 default run, with their file, and the end-to-end time with them is shown on its own line and
 judged against the same target. They run on both cores (forked workers) and once more
@@ -365,8 +366,8 @@ def report(results: list[dict]) -> list[str]:
                 + " |", "|---" * (len(results) + 1) + "|", "| coverage | " + " | ".join(
                     f"{r['coverage']:.2f} s (CPU {r['coverage_cpu']:.1f} s)" for r in results)
                 + " |", *_surface_lines(results)]  # fmt: skip
-    stages = ["load", "coverage", "completeness", "gap zones + isochrones", "opportunities",
-              "write", "end to end"]  # fmt: skip
+    stages = ["load", "coverage", "completeness", "tables", "gap zones + isochrones",
+              "opportunities", "write", "end to end"]  # fmt: skip
     head = "| stage | " + " | ".join(r["city"] + f" ({r['nodes']:,} nodes)" for r in results)
     lines = [head + " |", "|---" * (len(results) + 1) + "|"]
     for stage in stages:
@@ -380,12 +381,17 @@ def report(results: list[dict]) -> list[str]:
                 extra = (" (network from the cache)" if "load_built" not in r else
                          f" (network from the cache; {r['load_built']:.2f} s the first time, "
                          "building it)")  # fmt: skip
-            if stage == "gap zones + isochrones":
-                extra = (f" (serial {r['shapes_serial']:.2f} s, {r['cores']} cores; this "
-                         "process meanwhile encoded the tables in "
-                         f"{r['stages'].get('tables, encoded meanwhile', 0.0):.2f} s)")  # fmt: skip
+            whole = r["stages"].get("gap zones + isochrones, from the start")
+            if stage == "gap zones + isochrones" and whole is not None:
+                extra = (f" left to wait for (traced from the start by {r['cores']} workers "
+                         f"while coverage ran: {whole:.2f} s in all; serial "
+                         f"{r['shapes_serial']:.2f} s)")  # fmt: skip
+            elif stage == "gap zones + isochrones":
+                extra = f" (serial {r['shapes_serial']:.2f} s)"
+            if stage == "tables":
+                extra = " (coverage.geojson and the CSVs, encoded before writing)"
             if stage == "write":
-                extra = " (the tables encoded before)"
+                extra = " (the rest: the shapes' files, summary.json, to disk)"
             if stage == "end to end" and "load_built" in r:
                 extra = f" ({r['end_to_end'] - r['load'] + r['load_built']:.2f} s the first time)"
             cells.append(f"{value:.2f} s{extra}")

@@ -12,6 +12,7 @@ import shapely
 from shapely.ops import substring
 from test_isochrones import same_area
 
+import geo.network.contours as contours
 import geo.network.reach as reach
 from geo.analysis.isochrones import STREET_REACH_M, isochrones, reachable_segments
 from geo.analysis.study import Study
@@ -182,7 +183,7 @@ def test_the_quick_validity_check_never_passes_an_invalid_polygon():
         shapely.Polygon(shell, [[(5, 0), (7, 3), (3, 3)]]),  # a hole touching the shell
         shapely.Polygon([(0, 0), (10, 0), (5, 0), (5, 5)]),  # a spike back along itself
     ]
-    quick = reach._surely_valid(np.array(valid + invalid, dtype=object))
+    quick = contours.surely_valid(np.array(valid + invalid, dtype=object))
     assert quick.tolist() == [True] * len(valid) + [False] * len(invalid)
     assert not any(shapely.is_valid(invalid[:4] + invalid[5:]))
     # the one GEOS accepts (rings touching at a point) is left to it: False is not "invalid"
@@ -202,7 +203,7 @@ def test_the_quick_validity_check_never_passes_an_invalid_polygon():
     coarse = np.array(moved, dtype=object)
     exact = shapely.is_valid(coarse)
     assert not exact.all() and exact.any()
-    assert not (reach._surely_valid(coarse) & ~exact).any()
+    assert not (contours.surely_valid(coarse) & ~exact).any()
 
 
 def test_one_walk_per_source_reaches_what_the_multi_source_walk_does():

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import multiprocessing as mp
 from collections.abc import Callable, Iterable
-from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -33,6 +32,7 @@ from shapely.ops import substring
 from geo.analysis.params import Profile, Thresholds, WalkParams, parse_minutes_list
 from geo.analysis.study import Study
 from geo.errors import QueryError, UnreachableError
+from geo.network.contours import forked_map
 from geo.network.graph import WalkNetwork
 from geo.network.reach import (
     SourceWalker,
@@ -41,7 +41,6 @@ from geo.network.reach import (
     reach_area,
     reach_area_and_gap,
     shared_walker,
-    tracing_process,
 )
 from geo.network.routing import nearest_source, seeds_from_snap
 from geo.network.snapping import Snap
@@ -210,40 +209,6 @@ def _walk_areas(
     return out
 
 
-#: What forked workers read: the call and its shared arguments (set just before the fork,
-#: so nothing is pickled to them).
-_FORKED: tuple[Callable[..., Any], tuple[Any, ...]] | None = None
-
-
-def _run_forked(item: Any) -> Any:
-    assert _FORKED is not None
-    call, shared = _FORKED
-    return call(*shared, item)
-
-
-def _forked_map(
-    call: Callable[..., Any],
-    shared: tuple[Any, ...],
-    items: list[Any],
-    workers: int,
-    meanwhile: Callable[[], object] | None = None,
-) -> list[Any]:
-    """``[call(*shared, item) for item in items]`` on ``workers`` forked processes (the
-    tracing holds the GIL, so threads would not help; fork shares ``shared`` unpickled),
-    while this process runs ``meanwhile()``. The workers keep the memory one field frees
-    for the next (:func:`tracing_process`)."""
-    global _FORKED
-    _FORKED = (call, shared)
-    try:
-        with mp.get_context("fork").Pool(min(workers, len(items)), tracing_process) as pool:
-            results = pool.map_async(_run_forked, items, chunksize=1)
-            if meanwhile is not None:
-                meanwhile()
-            return results.get()
-    finally:
-        _FORKED = None
-
-
 def _chunk_areas(
     net: WalkNetwork, snap: Snap, limits: np.ndarray, rows: np.ndarray
 ) -> list[list[shapely.Geometry]]:
@@ -262,7 +227,7 @@ def _facility_areas(
         return _walk_areas(SourceWalker(net), snap, rows.tolist(), ordered)
     # interleaved chunks: facilities listed by district get an even share of dense ones
     chunks = [rows[k :: 4 * workers] for k in range(4 * workers)]
-    parts = _forked_map(_chunk_areas, (net, snap, ordered), chunks, workers)
+    parts = forked_map(_chunk_areas, (net, snap, ordered), chunks, workers)
     out: list[list[shapely.Geometry]] = [[] for _ in rows]
     for chunk, part in zip(chunks, parts, strict=True):
         for row, areas in zip(chunk.tolist(), part, strict=True):
@@ -570,7 +535,7 @@ def type_shapes(
             meanwhile()
         made = [shape_task(study, params, values, task) for task in tasks]
     else:
-        made = _forked_map(shape_task, (study, params, values), tasks, workers, meanwhile)
+        made = forked_map(shape_task, (study, params, values), tasks, workers, meanwhile)
     return assemble_shapes(study, params, values, tasks, made)
 
 

@@ -121,10 +121,12 @@ def analyze(
         Processes for the gap zones, isochrones and per-facility isochrones (forked); default
         every core this process may use.
     timings : dict, optional
-        Filled with the seconds each stage took (``coverage``, ``completeness``,
-        ``gap zones + isochrones``, ``per facility``, ``opportunities``), for benchmarks;
-        with ``encode_tables``, also the part of a stage spent encoding the tables
-        (``tables, encoded meanwhile``).
+        Filled with the seconds each stage took, for benchmarks: ``coverage``,
+        ``completeness``, ``tables`` (with ``encode_tables``), ``gap zones + isochrones``,
+        ``per facility``, ``opportunities``. With a network, the shapes are traced by
+        other processes from the start, while this one runs the stages before them: then
+        ``gap zones + isochrones`` is the wait that is left, and ``gap zones + isochrones,
+        from the start`` their whole time.
     area_results : pandas.DataFrame, optional
         :func:`~geo.analysis.coverage.analyze_areas` of the study's areas with ``params``,
         when already computed (:mod:`geo.analysis.partition` computes it in parts).
@@ -139,9 +141,9 @@ def analyze(
         facility's isochrones on request in milliseconds.
     encode_tables : bool
         Also encode the files that do not depend on the shapes (``coverage.geojson`` and
-        the CSV tables, :attr:`Analysis.encoded`) while other cores trace the shapes, so
-        that :func:`write_outputs` only writes them: what ``lifecircle analyze`` does. It
-        keeps their bytes in memory (55 MB for 20,000 compounds) until the analysis is
+        the CSV tables, :attr:`Analysis.encoded`) while other processes trace the shapes,
+        so that :func:`write_outputs` only writes them: what ``lifecircle analyze`` does.
+        It keeps their bytes in memory (55 MB for 20,000 compounds) until the analysis is
         dropped.
 
     Returns
@@ -173,36 +175,49 @@ def analyze(
         )
     workers = workers if workers is not None else available_cores()
     clock = _Clock(timings)
-    # gates snapped once per study (and fragment rule), kept in study.memo for every step
-    origins = area_origins(study, areas)
-    result = area_results if area_results is not None else analyze_areas(study, params)
-    bar.update()
-    supply = capacity(study, params)
-    coverage = areas.join(result).join(supply.areas)
-    summary = summarize(areas, result)
-    ranked = gaps(areas, result, elderly_weight)
-    short = under_served(areas, result, supply)
-    clock.lap("coverage")
-    complete = completeness(study)
-    clock.lap("completeness")
-    zones = iso = facility_iso = None
-    encoded: dict[str, bytes] = {}
+    done: dict[str, Any] = {}
 
-    def encode() -> None:
-        start = time.perf_counter()
-        encoded.update(_table_files(coverage, ranked, supply, short, complete))
-        if timings is not None:
-            timings["tables, encoded meanwhile"] = time.perf_counter() - start
-
-    if shaped:
-        zones, iso = type_shapes(
-            study, params, isochrone_minutes, workers=workers,
-            meanwhile=encode if encode_tables else None,
+    def tables() -> None:
+        # gates snapped once per study (and fragment rule), kept in study.memo for every step
+        done["origins"] = area_origins(study, areas)
+        result = area_results if area_results is not None else analyze_areas(study, params)
+        bar.update()
+        supply = capacity(study, params)
+        done.update(
+            result=result, supply=supply, coverage=areas.join(result).join(supply.areas),
+            summary=summarize(areas, result), ranked=gaps(areas, result, elderly_weight),
+            short=under_served(areas, result, supply),
         )  # fmt: skip
+        clock.lap("coverage")
+        done["complete"] = completeness(study)
+        clock.lap("completeness")
+        done["encoded"] = {}
+        if encode_tables:
+            done["encoded"] = _table_files(
+                done["coverage"], done["ranked"], supply, done["short"], done["complete"]
+            )
+            clock.lap("tables")
+
+    zones = iso = facility_iso = None
+    if shaped:
+        # the shapes need only the network and the facilities: the workers trace them from
+        # the start, while this process computes coverage and the tables (facilities snapped
+        # first, so that the workers inherit them)
+        for kind in FACILITY_LAYERS:
+            study.facility_snap(kind)
+        start = time.perf_counter()
+        zones, iso = type_shapes(study, params, isochrone_minutes, workers=workers,
+                                 meanwhile=tables)  # fmt: skip
         bar.update()
         clock.lap("gap zones + isochrones")
-    elif encode_tables:
-        encode()
+        if timings is not None:
+            timings["gap zones + isochrones, from the start"] = time.perf_counter() - start
+    else:
+        tables()
+    origins, result, coverage, summary, ranked = (
+        done[k] for k in ("origins", "result", "coverage", "summary", "ranked")
+    )
+    supply, short, complete = done["supply"], done["short"], done["complete"]
     if shaped and per_facility:
         facility_iso = pd.concat(
             [isochrones(study, kind, isochrone_minutes, params, per_facility=True,
@@ -244,7 +259,7 @@ def analyze(
         supply,
         short,
         complete,
-        encoded,
+        done["encoded"],
     )
 
 

@@ -16,18 +16,19 @@ raster's usual loss:
    so every lattice edge the level crosses has exact values at both ends);
 4. contourpy traces the level ``reach`` of that field (marching squares, interpolated
    between nodes) into polygons with holes, outer rings anticlockwise as RFC 7946 wants;
-5. after tiles are merged, the vertices the lattice leaves along straight runs are dropped
-   (a greedy one-pass thinning in compiled code, 0.1 cell; GEOS's simplify took minutes on
-   a whole city's polygon).
+5. the vertices the lattice leaves along straight runs are dropped (a greedy one-pass
+   thinning in compiled code, 0.1 cell; GEOS's simplify took minutes on a whole city's
+   polygon), each tile's before the tiles are merged; a polygon that thinning would make
+   invalid is kept as traced. Steps 4 and 5 are :mod:`geo.network.contours`.
 
 The boundary is the true distance level interpolated on a 4 m lattice: where it differs from
 GEOS's buffer union (whose arcs are themselves 16-gons, up to 1 m inside the circle) it is by
 a band no wider than one cell plus that 1 m, and by well under 1 % in area
 (tests/test_reach.py and tests/test_isochrones.py check both on hand-drawn graphs, the
 bundled sample and the 五角场 study). A crescent that tapers to nothing (a gap zone beside
-the end of a reached span) is traced only where it is about a cell wide. Large extents are cut into tiles of one
-lattice that share their border nodes, so the tiles' polygons meet exactly and are merged as a
-coverage (``coverage_union_all``).
+the end of a reached span) is traced only where it is about a cell wide. Large extents are
+cut into tiles of one size on one lattice that share their border nodes, so the tiles'
+polygons meet exactly and are merged as a coverage (``coverage_union_all``).
 
 A facility's spans for every minutes value come from one Dijkstra bounded by the largest
 (:class:`SourceWalker`), which touches only the nodes it reaches: no per-facility pass over
@@ -37,8 +38,6 @@ the whole network. contourpy holds the GIL, so many facilities are shared among 
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import threading
 import weakref
 from collections.abc import Iterator
@@ -46,13 +45,20 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-import contourpy
 import numpy as np
 import shapely
-from shapely import GeometryType
 
 from geo.network._kernels import reach_kernel
-from geo.network._lattice import distance_field_kernel, keep_vertices_kernel
+from geo.network._lattice import distance_field_kernel
+from geo.network.contours import (
+    Grids,
+    Ragged,
+    join_tiles,
+    lattice_grids,
+    ragged,
+    thin,
+    trace,
+)
 from geo.network.graph import WalkNetwork
 
 __all__ = [
@@ -65,7 +71,6 @@ __all__ = [
     "reach_area_and_gap",
     "shared_walker",
     "street_arrays",
-    "tracing_process",
 ]
 
 #: Lattice step of the distance field, metres: area within 1 % of the exact buffer union,
@@ -77,9 +82,6 @@ CELL_M = 4.0
 TILE_NODES = 6144
 #: A tile: lattice origin, first column and row, size, and the box whose spans matter to it.
 _Tile = tuple[float, float, int, int, int, int, float, float, float, float]
-#: Polygons as flat arrays (shapely's ragged layout, as contourpy traces them): vertices,
-#: where each ring starts (and the end), where each polygon's rings start (and the end).
-_Ragged = tuple[np.ndarray, np.ndarray, np.ndarray]
 
 
 @dataclass(frozen=True)
@@ -236,161 +238,6 @@ def _lattice(
     return float(x0), float(y0), nx, ny
 
 
-#: A grid's lattice coordinates, by its shape (:func:`_polygons`).
-_Grids = dict[tuple[int, int], tuple[np.ndarray, np.ndarray]]
-#: The grids kept from one call to the next in a process that only traces
-#: (:func:`tracing_process`); elsewhere each call keeps its own, freed when it returns.
-_KEPT_GRIDS: _Grids | None = None
-#: glibc's ``mallopt`` parameters (malloc.h): how many blocks may be mapped on their own, and
-#: how much free memory at the top of the heap is kept rather than handed back.
-_M_MMAP_MAX, _M_TRIM_THRESHOLD = -4, -1
-
-
-def _grids() -> _Grids:
-    return _KEPT_GRIDS if _KEPT_GRIDS is not None else {}
-
-
-def tracing_process() -> None:
-    """Make this process keep, for its next field, the memory a field frees.
-
-    For a worker that only traces and then exits (the forked workers of
-    :mod:`geo.analysis.isochrones`). A city's tile is a 300 MB field, a copy for the gap
-    zone and contourpy's own 150 MB; glibc maps each such block anew and hands it back when
-    freed, and the kernel zeroes every page again on first touch: 0.2–0.4 s a field here,
-    a quarter of a 1M-node city's gap zone. With blocks taken from the heap and the heap
-    not trimmed, the next field reuses those pages (0.05 s). The lattice coordinates of the
-    last grid are kept between calls too. Not for a long-lived process: what it frees stays
-    its own until it exits. Where ``mallopt`` is missing (not glibc), only the grids are kept.
-
-    Returns
-    -------
-    None
-    """
-    global _KEPT_GRIDS
-    _KEPT_GRIDS = {}
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c"))
-        libc.mallopt(_M_MMAP_MAX, 0)
-        libc.mallopt(_M_TRIM_THRESHOLD, 2**31 - 1)
-    except (OSError, AttributeError, TypeError):  # no C library by that name, or no mallopt
-        pass
-
-
-def _polygons(
-    field: np.ndarray,
-    origin: np.ndarray,
-    first: np.ndarray,
-    cell: float,
-    lower: float,
-    upper: float,
-    grids: _Grids | None = None,
-) -> _Ragged | None:
-    # contoured in lattice units, then placed (contourpy need not copy coordinate arrays);
-    # a tile's border nodes land where its neighbour's do, to the last bit
-    # the class itself, not contour_generator(): that one first copies the field into a
-    # masked array to look for NaN, which a distance field never holds (a tenth of a second
-    # for a city's 18M nodes); the lattice coordinates are its column and row numbers, the
-    # same for every tile of a lattice (its tiles are of one size): ``grids`` keeps the last
-    # ones (two 300 MB arrays per tile of a city, made again for each of its 32 tracings,
-    # were 6 of a gap zone's 45 s)
-    ny, nx = field.shape
-    if grids is not None and (ny, nx) in grids:
-        x, y = grids[ny, nx]
-    else:
-        x, y = np.meshgrid(np.arange(nx, dtype=float), np.arange(ny, dtype=float))
-        if grids is not None:
-            grids.clear()
-            grids[ny, nx] = (x, y)
-    generator = contourpy.SerialContourGenerator(
-        x, y, field, None,  # type: ignore[arg-type]  # no mask: contour_generator's own call
-        corner_mask=True, line_type=contourpy.LineType.Separate,
-        fill_type=contourpy.FillType.ChunkCombinedOffsetOffset, quad_as_tri=False,
-        z_interp=contourpy.ZInterp.Linear, x_chunk_size=nx - 1, y_chunk_size=ny - 1,
-    )  # fmt: skip
-    filled: Any = generator.filled(lower, upper)  # (points, ring offsets, outer offsets)
-    if filled[0][0] is None:
-        return None
-    xy, ring_offsets, outer_offsets = filled[0][0], filled[1][0], filled[2][0]
-    return origin + (xy + first) * cell, ring_offsets, outer_offsets
-
-
-def _ragged(area: shapely.Geometry) -> _Ragged:
-    """A MultiPolygon's flat arrays."""
-    _, xy, (ring_offsets, polygon_offsets, _) = shapely.to_ragged_array([area])
-    return xy, ring_offsets, polygon_offsets
-
-
-def _thin(
-    polygons: _Ragged, cell: float, border: tuple[float, float, float, float] | None = None
-) -> np.ndarray:
-    """The ``polygons`` (flat arrays, as traced) as Polygons, without the vertices the
-    lattice leaves every cell along straight runs (those within 0.1 cell of the line that
-    replaces them); a polygon that this would make invalid is kept as it was. Vertices on
-    the lines of ``border`` (left, bottom, right, top) are all kept.
-
-    Built from the flat arrays once, thinned: the traced polygons are made into shapely
-    geometries only where thinning broke one (a city's isochrone made twice was a tenth of
-    its tracing)."""
-    xy, ring_offsets, polygon_offsets = polygons
-    forced = np.zeros(len(xy), dtype=bool)
-    if border is not None:
-        left, bottom, right, top = border
-        eps = 1e-6 * cell
-        forced = (np.abs(xy[:, 0] - left) < eps) | (np.abs(xy[:, 0] - right) < eps)
-        forced |= (np.abs(xy[:, 1] - bottom) < eps) | (np.abs(xy[:, 1] - top) < eps)
-    keep = keep_vertices_kernel(xy[:, 0], xy[:, 1], ring_offsets, 0.1 * cell, forced)
-    kept = np.concatenate([[0], np.cumsum(keep)])
-    ring_of = np.repeat(np.arange(len(ring_offsets) - 1), np.diff(kept[ring_offsets]))
-    polygon_of = np.repeat(np.arange(len(polygon_offsets) - 1), np.diff(polygon_offsets))
-    rings = shapely.linearrings(xy[keep], indices=ring_of)
-    parts = shapely.polygons(rings, indices=polygon_of)
-    # a polygon that thinning made invalid (rings within 0.4 m of each other) stays as it was
-    valid = _surely_valid(parts, rings, polygon_of)
-    valid[~valid] = shapely.is_valid(parts[~valid])
-    if not valid.all():
-        traced = shapely.from_ragged_array(
-            GeometryType.POLYGON, xy, (ring_offsets, polygon_offsets)
-        )
-        parts[~valid] = traced[~valid]
-    return parts
-
-
-def _surely_valid(
-    parts: np.ndarray, rings: np.ndarray | None = None, part: np.ndarray | None = None
-) -> np.ndarray:
-    """True for each polygon whose rings meet nowhere (none crosses or touches another or
-    itself: GEOS's ``is_simple`` of them together), each still a ring of four points or
-    more, whose holes lie in its shell and not in each other: then it is valid. False may
-    still be valid (rings touching at a point), for ``is_valid`` to decide.
-
-    Ten times faster than ``is_valid`` on a city's polygons: that one spent most of its time
-    placing every hole (0.75 s for one isochrone with 18,000 holes, against 0.07 s)."""
-    if rings is None or part is None:  # else: the polygons' rings, and the polygon of each
-        rings, part = shapely.get_rings(parts, return_index=True)
-    ok = np.ones(len(parts), dtype=bool)
-    if not len(rings):
-        return ok
-    ok[part[shapely.get_num_coordinates(rings) < 4]] = False
-    ok &= shapely.is_simple(shapely.multilinestrings(rings, indices=part))
-    first = np.r_[True, part[1:] != part[:-1]]  # the shell comes first in each part
-    holes, hole_part = rings[~first], part[~first]
-    if len(holes):
-        shells = shapely.polygons(rings[first])
-        shapely.prepare(shells)
-        xy, ring = shapely.get_coordinates(holes, return_index=True)
-        x, y = xy[np.r_[True, ring[1:] != ring[:-1]]].T  # each hole's first vertex
-        ok[hole_part[~shapely.contains_xy(shells[hole_part], x, y)]] = False
-        # a hole inside another hole of its polygon (rings that do not meet are nested or
-        # apart): boxes first, then the few holes whose box meets another's
-        hole_polygons = shapely.polygons(holes)
-        hole, other = shapely.STRtree(hole_polygons).query(hole_polygons)
-        maybe = (hole != other) & (hole_part[hole] == hole_part[other])
-        hole, other = hole[maybe], other[maybe]
-        inside = shapely.contains_xy(hole_polygons[other], x[hole], y[hole])
-        ok[hole_part[hole[inside]]] = False
-    return ok
-
-
 def _tiles(arrays: StreetArrays, every: np.ndarray, reach: float, cell: float) -> Iterator[_Tile]:
     """The tiles of one lattice over the spans' edges ``every``: origin, first column and
     row, size, and the box (padded by the reach) whose spans matter to the tile.
@@ -433,8 +280,8 @@ def _traced(
     cell: float,
     lower: float,
     upper: float,
-    grids: _Grids | None = None,
-) -> _Ragged | None:
+    grids: Grids | None = None,
+) -> Ragged | None:
     if field.min() > upper:
         return None
     # a node on the tile's border exactly at the level makes contourpy close the ring through
@@ -444,10 +291,10 @@ def _traced(
         side[side == upper] = np.nextafter(upper, np.inf)
     x0, y0, i0, j0 = tile[:4]
     first = np.array([i0, j0], dtype=float)
-    return _polygons(field, np.array([x0, y0]), first, cell, lower, upper, grids)
+    return trace(field, np.array([x0, y0]), first, cell, lower, upper, grids)
 
 
-def _merged(pieces: list[tuple[_Ragged, _Tile]], cell: float) -> shapely.Geometry:
+def _merged(pieces: list[tuple[Ragged, _Tile]], cell: float) -> shapely.Geometry:
     """The tiles' polygons as one area, thinned; one part reads as a Polygon.
 
     Each tile's polygons are thinned first, keeping every vertex on the tile's border; then
@@ -458,14 +305,14 @@ def _merged(pieces: list[tuple[_Ragged, _Tile]], cell: float) -> shapely.Geometr
     if not pieces:
         return shapely.MultiPolygon()
     if len(pieces) == 1:
-        area = shapely.MultiPolygon(_thin(pieces[0][0], cell))
+        area = shapely.MultiPolygon(thin(pieces[0][0], cell))
     else:
         inner, border = [], []
         for piece, (x0, y0, i0, j0, tx, ty, *_) in pieces:
             left, bottom = x0 + i0 * cell, y0 + j0 * cell
             right, top = x0 + (i0 + tx - 1) * cell, y0 + (j0 + ty - 1) * cell
             # thinned first (far fewer vertices to merge), its border kept vertex for vertex
-            parts = _thin(piece, cell, (left, bottom, right, top))
+            parts = thin(piece, cell, (left, bottom, right, top))
             box = shapely.bounds(parts)
             edge = (box[:, 0] <= left + cell / 2) | (box[:, 2] >= right - cell / 2)
             edge |= (box[:, 1] <= bottom + cell / 2) | (box[:, 3] >= top - cell / 2)
@@ -473,43 +320,12 @@ def _merged(pieces: list[tuple[_Ragged, _Tile]], cell: float) -> shapely.Geometr
             border.append(parts[edge])
         # the parts inside a tile are thinned already; the joined ones still hold the
         # vertices kept on the borders (thinning all again cost a second validity check)
-        joined = _joined(np.concatenate(border))
+        joined = join_tiles(np.concatenate(border))
         if len(joined):
-            joined = _thin(_ragged(shapely.MultiPolygon(joined)), cell)
+            joined = thin(ragged(shapely.MultiPolygon(joined)), cell)
         area = shapely.MultiPolygon([*np.concatenate(inner), *joined])
     # one part reads as a Polygon, as a buffer union gives it
     return shapely.get_geometry(area, 0) if shapely.get_num_geometries(area) == 1 else area
-
-
-def _joined(parts: np.ndarray) -> np.ndarray:
-    """The union of polygons that meet along tile borders, as polygons.
-
-    Their outlines are merged (a coverage union: they share border vertices exactly), then
-    each part's holes are put back into the polygon that now holds it: a hole never reaches
-    a tile's border, and GEOS placing 100,000 holes of a city's gap zone itself took 17 s
-    of the 18.
-    """
-    shells = shapely.polygons(shapely.get_exterior_ring(parts))
-    try:
-        merged = shapely.get_parts(shapely.coverage_union_all(shells))
-    except shapely.errors.GEOSException:  # should they not share their borders: overlay
-        merged = shapely.get_parts(shapely.union_all(shells))
-    holder = np.zeros(len(parts), dtype=np.int64)
-    part, hit = shapely.STRtree(merged).query(shapely.point_on_surface(shells), "intersects")
-    holder[part[::-1]] = hit[::-1]  # the first hit of each part
-    holes: list[list[shapely.Geometry]] = [[] for _ in merged]
-    for i in np.flatnonzero(shapely.get_num_interior_rings(parts)):
-        count = shapely.get_num_interior_rings(parts[i])
-        holes[holder[i]] += list(shapely.get_interior_ring(parts[i], np.arange(count)))
-    out = []
-    for polygon, extra in zip(merged, holes, strict=True):
-        if extra:
-            own = shapely.get_interior_ring(
-                polygon, np.arange(shapely.get_num_interior_rings(polygon))
-            )
-            polygon = shapely.Polygon(shapely.get_exterior_ring(polygon), [*own, *extra])
-        out.append(polygon)
-    return np.array(out, dtype=object)
 
 
 def _fields(
@@ -525,8 +341,8 @@ def _fields(
     every = np.concatenate([g.edge for g in groups])
     if len(every) == 0:
         return shapely.MultiPolygon()
-    pieces: list[tuple[_Ragged, _Tile]] = []
-    grids = _grids()
+    pieces: list[tuple[Ragged, _Tile]] = []
+    grids = lattice_grids()
     for tile in _tiles(arrays, every, reach, cell):
         field = combine(*[_field(arrays, g, tile, reach, cell) for g in groups])  # type: ignore[operator]
         piece = _traced(field, tile, cell, lower, upper, grids)
@@ -574,9 +390,9 @@ def reach_area_and_gap(
         return reach_area(net, reached, reach, cell), shapely.MultiPolygon()
     arrays = street_arrays(net)
     level = reach * reach
-    pieces: list[tuple[_Ragged, _Tile]] = []
-    gap_pieces: list[tuple[_Ragged, _Tile]] = []
-    grids = _grids()
+    pieces: list[tuple[Ragged, _Tile]] = []
+    gap_pieces: list[tuple[Ragged, _Tile]] = []
+    grids = lattice_grids()
     every = np.concatenate([beyond.edge, reached.edge])
     for tile in _tiles(arrays, every, reach, cell):
         far = _field(arrays, beyond, tile, reach, cell)
