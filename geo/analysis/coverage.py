@@ -155,8 +155,7 @@ def _area_origins(study: Study, areas: gpd.GeoDataFrame, kind: str | None) -> Or
     net = study.network
     gate_snap = study.snap(gx, gy, kind=kind)
     # Streets touching or crossing compounds without gates.
-    zone = shapely.buffer(metric[no_gate], TOUCH_M)
-    which, edges = net.edge_tree.query(zone, predicate="intersects")
+    which, edges = net.edge_tree.query(metric[no_gate], predicate="dwithin", distance=TOUCH_M)
     street_owner = no_gate[which]
     lines = net.edge_geometry[edges]
     fraction = shapely.line_locate_point(lines, centre[street_owner], normalized=True)
