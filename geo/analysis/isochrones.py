@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import multiprocessing as mp
 from collections.abc import Callable, Iterable
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -250,8 +251,12 @@ def _require_network(study: Study) -> WalkNetwork:
     return study.network
 
 
-def _frame(records: list[dict], study: Study) -> gpd.GeoDataFrame:
+def _frame(records: list[dict], study: Study | None = None) -> gpd.GeoDataFrame:
+    """The records as a WGS-84 frame; their geometries in the study's CRS, or in WGS-84
+    already without one."""
     geometry = [r.pop("geometry") for r in records]
+    if study is None:
+        return gpd.GeoDataFrame(records, geometry=geometry, crs="EPSG:4326")
     frame = gpd.GeoDataFrame(records, geometry=geometry, crs=study.crs)
     return frame.to_crs("EPSG:4326")
 
@@ -411,13 +416,15 @@ def gap_zones(
     return _frame(records, study)
 
 
-def _gap_record(params: WalkParams, kind: str, gap: shapely.Geometry) -> dict:
+def _gap_record(
+    params: WalkParams, kind: str, gap: shapely.Geometry, area_m2: float | None = None
+) -> dict:
     return {
         "type": kind,
         "minutes": None if kind in params.metres else params.minutes[kind],
         "metres": round(params.limit_m(kind), 1),
         "profile": params.profile.name,
-        "area_km2": round(gap.area / 1e6, 3),
+        "area_km2": round((gap.area if area_m2 is None else area_m2) / 1e6, 3),
         "geometry": gap,
     }
 
@@ -464,7 +471,8 @@ def shape_task(
     Returns
     -------
     dict
-        ``"gap"`` and the minutes values, to their polygons (the study's CRS).
+        ``"gap"`` and the minutes values, to their polygons (WGS-84), and ``"gap_m2"``
+        the gap zone's area.
     """
     what, kind = task
     net = _require_network(study)
@@ -479,15 +487,27 @@ def shape_task(
         beyond = _as_spans(net, *_complement(net, whole, spans))
         reached = _as_spans(net, whole, spans)
         if not shared:
-            return {"gap": gap_area(net, beyond, reached, STREET_REACH_M)}
+            return _in_wgs84(study, {"gap": gap_area(net, beyond, reached, STREET_REACH_M)})
         area, gap = reach_area_and_gap(net, reached, beyond, STREET_REACH_M)
-        return {"gap": gap, shared[0]: area}
+        return _in_wgs84(study, {"gap": gap, shared[0]: area})
     if kind in params.minutes:  # the one at the threshold comes with the gap zone
         limits = {m: v for m, v in limits.items() if v != params.limit_m(kind)}
     if not limits:
         return {}
     dist = _distances(net, snap, np.arange(len(snap)), max(limits.values()))
-    return {m: _reached_area(net, dist, snap, limit) for m, limit in limits.items()}
+    return _in_wgs84(
+        study, {m: _reached_area(net, dist, snap, limit) for m, limit in limits.items()}
+    )
+
+
+def _in_wgs84(study: Study, made: dict) -> dict:
+    """A task's polygons in WGS-84, reprojected where the task ran (not all at the end by
+    the process that waits for them), with the gap zone's area in m² (``"gap_m2"``)."""
+    keys = list(made)
+    out: dict[Any, Any] = {"gap_m2": float(made["gap"].area)} if "gap" in made else {}
+    wgs84 = gpd.GeoSeries([made[k] for k in keys], crs=study.crs).to_crs("EPSG:4326")
+    out.update(zip(keys, wgs84.to_numpy(), strict=True))
+    return out
 
 
 def type_shapes(
@@ -568,10 +588,10 @@ def assemble_shapes(
     gaps = []
     for (what, kind), done in zip(tasks, made, strict=True):
         done = dict(done)
-        gap = done.pop("gap", None)
+        gap, gap_m2 = done.pop("gap", None), done.pop("gap_m2", 0.0)
         areas.update({(kind, m): area for m, area in done.items()})
         if what == "gap":
-            gaps.append(_gap_record(params, kind, gap))
+            gaps.append(_gap_record(params, kind, gap, gap_m2))
     iso = [{"type": kind, "minutes": m, "profile": params.profile.name,
             "geometry": areas[kind, m]} for kind in FACILITY_LAYERS for m in minutes]  # fmt: skip
-    return _frame(gaps, study), _frame(iso, study)
+    return _frame(gaps), _frame(iso)  # already in WGS-84 (_in_wgs84)
