@@ -256,6 +256,7 @@ def child(city: str, quick: bool, peers: bool, surface_only: bool = False) -> di
         else:
             study = _loads(ROOT / "data/studies/wujiaochang", work, out)
         out["nodes"] = study.network.n_nodes
+        out["forked"] = out["cores"] > 1 and out["nodes"] >= iso_module.FORK_NODES
         if surface_only:  # coverage first, as in analyze: the tables the surface shares
             from geo.analysis.coverage import analyze_areas
 
@@ -382,7 +383,9 @@ def report(results: list[dict]) -> list[str]:
                          f" (network from the cache; {r['load_built']:.2f} s the first time, "
                          "building it)")  # fmt: skip
             whole = r["stages"].get("gap zones + isochrones, from the start")
-            if stage == "gap zones + isochrones" and whole is not None:
+            if stage == "gap zones + isochrones" and not r.get("forked", True):
+                extra = " (on one core after the tables: a network this small is not forked)"
+            elif stage == "gap zones + isochrones" and whole is not None:
                 extra = (f" left to wait for (traced from the start by {r['cores']} workers "
                          f"while coverage ran: {whole:.2f} s in all; serial "
                          f"{r['shapes_serial']:.2f} s)")  # fmt: skip
