@@ -206,6 +206,17 @@ def test_the_quick_validity_check_never_passes_an_invalid_polygon():
     assert not (contours.surely_valid(coarse) & ~exact).any()
 
 
+def test_thinning_keeps_the_same_polygons_whichever_check_decides(monkeypatch):
+    # the quick check decides polygons with many holes, GEOS alone those with few: on the
+    # 五角场 study's 15-minute isochrones of clinics both must keep the same polygons
+    study = Study.load(WUJIAOCHANG)
+    by_geos = isochrones(study, "clinics", [15.0]).geometry.iloc[0]
+    monkeypatch.setattr(contours, "QUICK_CHECK_HOLES", 0)
+    by_quick_check = isochrones(study, "clinics", [15.0]).geometry.iloc[0]
+    assert shapely.get_num_interior_rings(shapely.get_parts(by_geos)).sum() > 0
+    assert shapely.equals_exact(by_geos, by_quick_check, 0)
+
+
 def test_one_walk_per_source_reaches_what_the_multi_source_walk_does():
     study = Study.load()
     net, snap = study.network, study.facility_snap("clinics")
