@@ -12,7 +12,6 @@ import shapely
 from shapely.ops import substring
 from test_isochrones import same_area
 
-import geo.network.contours as contours
 import geo.network.reach as reach
 from geo.analysis.isochrones import STREET_REACH_M, isochrones, reachable_segments
 from geo.analysis.study import Study
@@ -165,56 +164,6 @@ def test_tiles_are_of_one_size_and_share_their_borders(monkeypatch):
     assert len(tiles) == len(columns) * len(rows)
     # and within a few nodes of the lattice: no tile of padding only
     assert columns[-1] + tx - nx < len(columns) and rows[-1] + ty - ny < len(rows)
-
-
-def test_the_quick_validity_check_never_passes_an_invalid_polygon():
-    box = shapely.box
-    shell = [(0, 0), (10, 0), (10, 10), (0, 10)]
-    valid = [
-        box(0, 0, 10, 10),
-        shapely.Polygon(shell, [[(2, 2), (4, 2), (4, 4), (2, 4)], [(6, 6), (8, 6), (8, 8)]]),
-        shapely.Polygon(shell, [[(1, 1), (9, 1), (9, 9), (1, 9)]]),  # a thin frame
-    ]
-    invalid = [
-        shapely.Polygon(shell, [[(12, 2), (14, 2), (14, 4)]]),  # the hole outside the shell
-        shapely.Polygon(shell, [[(1, 1), (9, 1), (9, 9), (1, 9)], [(2, 2), (3, 2), (3, 3)]]),
-        shapely.Polygon(shell, [[(2, 2), (6, 2), (6, 6), (2, 6)], [(4, 4), (8, 4), (8, 8)]]),
-        shapely.Polygon([(0, 0), (10, 10), (10, 0), (0, 10)]),  # a bow tie
-        shapely.Polygon(shell, [[(5, 0), (7, 3), (3, 3)]]),  # a hole touching the shell
-        shapely.Polygon([(0, 0), (10, 0), (5, 0), (5, 5)]),  # a spike back along itself
-    ]
-    quick = contours.surely_valid(np.array(valid + invalid, dtype=object))
-    assert quick.tolist() == [True] * len(valid) + [False] * len(invalid)
-    assert not any(shapely.is_valid(invalid[:4] + invalid[5:]))
-    # the one GEOS accepts (rings touching at a point) is left to it: False is not "invalid"
-    assert shapely.is_valid(invalid[4])
-    # and on real polygons (the 五角场 study's isochrones of clinics, their vertices moved
-    # by up to 1-8 m, so that many break): never True where GEOS says invalid
-    study = Study.load(WUJIAOCHANG)
-    areas = isochrones(study, "clinics", [5.0, 10.0, 15.0]).to_crs(study.network.crs).geometry
-    parts = shapely.get_parts(areas.to_numpy())
-    rng = np.random.default_rng(15)
-    kind, xy, (rings, polygons) = shapely.to_ragged_array(parts)
-    moved = []
-    for shift in (1.0, 2.0, 4.0, 8.0):
-        nudged = xy + rng.uniform(-shift, shift, xy.shape)
-        nudged[rings[1:] - 1] = nudged[rings[:-1]]  # rings stay closed
-        moved += list(shapely.from_ragged_array(kind, nudged, (rings, polygons)))
-    coarse = np.array(moved, dtype=object)
-    exact = shapely.is_valid(coarse)
-    assert not exact.all() and exact.any()
-    assert not (contours.surely_valid(coarse) & ~exact).any()
-
-
-def test_thinning_keeps_the_same_polygons_whichever_check_decides(monkeypatch):
-    # the quick check decides polygons with many holes, GEOS alone those with few: on the
-    # 五角场 study's 15-minute isochrones of clinics both must keep the same polygons
-    study = Study.load(WUJIAOCHANG)
-    by_geos = isochrones(study, "clinics", [15.0]).geometry.iloc[0]
-    monkeypatch.setattr(contours, "QUICK_CHECK_HOLES", 0)
-    by_quick_check = isochrones(study, "clinics", [15.0]).geometry.iloc[0]
-    assert shapely.get_num_interior_rings(shapely.get_parts(by_geos)).sum() > 0
-    assert shapely.equals_exact(by_geos, by_quick_check, 0)
 
 
 def test_one_walk_per_source_reaches_what_the_multi_source_walk_does():

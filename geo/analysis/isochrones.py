@@ -251,14 +251,17 @@ def _require_network(study: Study) -> WalkNetwork:
     return study.network
 
 
-def _frame(records: list[dict], study: Study | None = None) -> gpd.GeoDataFrame:
-    """The records as a WGS-84 frame; their geometries in the study's CRS, or in WGS-84
-    already without one."""
+def _frame(records: list[dict], study: Study) -> gpd.GeoDataFrame:
+    """The records, their geometries in the study's CRS, as a WGS-84 frame."""
     geometry = [r.pop("geometry") for r in records]
-    if study is None:
-        return gpd.GeoDataFrame(records, geometry=geometry, crs="EPSG:4326")
     frame = gpd.GeoDataFrame(records, geometry=geometry, crs=study.crs)
     return frame.to_crs("EPSG:4326")
+
+
+def _wgs84_frame(records: list[dict]) -> gpd.GeoDataFrame:
+    """The records, their geometries in WGS-84 already, as a frame."""
+    geometry = [r.pop("geometry") for r in records]
+    return gpd.GeoDataFrame(records, geometry=geometry, crs="EPSG:4326")
 
 
 def _minutes_list(minutes: Iterable[float]) -> list[float]:
@@ -588,10 +591,10 @@ def assemble_shapes(
     gaps = []
     for (what, kind), done in zip(tasks, made, strict=True):
         done = dict(done)
-        gap, gap_m2 = done.pop("gap", None), done.pop("gap_m2", 0.0)
-        areas.update({(kind, m): area for m, area in done.items()})
         if what == "gap":
+            gap, gap_m2 = done.pop("gap"), done.pop("gap_m2")
             gaps.append(_gap_record(params, kind, gap, gap_m2))
+        areas.update({(kind, m): area for m, area in done.items()})
     iso = [{"type": kind, "minutes": m, "profile": params.profile.name,
             "geometry": areas[kind, m]} for kind in FACILITY_LAYERS for m in minutes]  # fmt: skip
-    return _frame(gaps), _frame(iso)  # already in WGS-84 (_in_wgs84)
+    return _wgs84_frame(gaps), _wgs84_frame(iso)  # reprojected by the tasks (_in_wgs84)

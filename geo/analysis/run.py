@@ -77,7 +77,8 @@ class Analysis:
     #: which catalogue kinds each compound reaches (:mod:`geo.analysis.completeness`)
     completeness: pd.DataFrame | None = None
     #: output files already encoded (``analyze(encode_tables=True)``: the tables, made
-    #: while the shapes were traced); :func:`encode_outputs` takes them as they are
+    #: while the shapes were traced); :func:`encode_outputs` takes them as they are, so a
+    #: caller that changes :attr:`coverage` or the tables afterwards must empty this
     encoded: dict[str, bytes] = field(default_factory=dict)
 
 
@@ -123,10 +124,13 @@ def analyze(
     timings : dict, optional
         Filled with the seconds each stage took, for benchmarks: ``coverage``,
         ``completeness``, ``tables`` (with ``encode_tables``), ``gap zones + isochrones``,
-        ``per facility``, ``opportunities``. With a network, the shapes are traced by
-        other processes from the start, while this one runs the stages before them: then
-        ``gap zones + isochrones`` is the wait that is left, and ``gap zones + isochrones,
-        from the start`` their whole time.
+        ``per facility``, ``opportunities``. With a network the shapes are timed twice:
+        ``gap zones + isochrones`` after the stages before them, ``gap zones + isochrones,
+        from the start`` with them. Where the shapes are forked (2+ workers, a network of
+        :data:`~geo.analysis.isochrones.FORK_NODES` nodes or more, a system that forks),
+        the workers trace them from the start while this process runs the stages before
+        them, so the first is only the wait that is left; elsewhere everything runs here,
+        one after the other.
     area_results : pandas.DataFrame, optional
         :func:`~geo.analysis.coverage.analyze_areas` of the study's areas with ``params``,
         when already computed (:mod:`geo.analysis.partition` computes it in parts).
@@ -200,9 +204,9 @@ def analyze(
 
     zones = iso = facility_iso = None
     if shaped:
-        # the shapes need only the network and the facilities: the workers trace them from
-        # the start, while this process computes coverage and the tables (facilities snapped
-        # first, so that the workers inherit them)
+        # the shapes need only the network and the facilities: forked workers trace them
+        # from the start, while this process computes coverage and the tables (facilities
+        # snapped first, so that the workers inherit them); unforked, one after the other
         for kind in FACILITY_LAYERS:
             study.facility_snap(kind)
         start = time.perf_counter()

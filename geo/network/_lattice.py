@@ -14,6 +14,7 @@ __all__ = ["distance_field_kernel", "keep_vertices_kernel"]
 @njit(cache=True, nogil=True)
 def distance_field_kernel(
     ptr, px, py, cum, span_edge, span_start, span_end, x0, y0, cell, i0, j0, nx, ny, reach,
+    above,
 ):  # fmt: skip
     """Squared metres from each node of a grid to the nearest of some street spans.
 
@@ -36,6 +37,10 @@ def distance_field_kernel(
         The tile: its first column and row on the lattice, and its size.
     reach : float
         Metres.
+    above : float
+        What a node exactly at the level ``reach * reach`` gets instead: the next float
+        above it (a node exactly at the level makes contourpy trace a ring that touches
+        itself there, or one of no area).
 
     Returns
     -------
@@ -43,6 +48,7 @@ def distance_field_kernel(
         float64 (ny, nx) squared metres.
     """
     cap = (reach + 2 * cell) ** 2
+    level = reach * reach
     field = np.full((ny, nx), cap)
     near = reach + cell
     for k in range(span_edge.shape[0]):
@@ -73,7 +79,7 @@ def distance_field_kernel(
                     qx, qy = ax + t * dx - x, ay + t * dy - y
                     d2 = qx * qx + qy * qy
                     if d2 < field[j, i]:
-                        field[j, i] = d2
+                        field[j, i] = d2 if d2 != level else above
     return field
 
 

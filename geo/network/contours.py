@@ -12,7 +12,6 @@ frees for the next (:func:`tracing_process`).
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import multiprocessing as mp
 from collections.abc import Callable
 from typing import Any
@@ -26,6 +25,7 @@ from geo.network._lattice import keep_vertices_kernel
 
 __all__ = [
     "QUICK_CHECK_HOLES",
+    "REPAIR_VERTICES",
     "Grids",
     "Ragged",
     "forked_map",
@@ -38,10 +38,14 @@ __all__ = [
     "tracing_process",
 ]
 
-#: Holes from which :func:`surely_valid` checks thinned polygons before GEOS's ``is_valid``:
-#: below, ``is_valid`` alone is quicker (a facility's isochrone, ~50 holes: 0.23 ms against
-#: 0.33); above, it is the slower (a city's, 18,000 holes: four times).
+#: Holes (in all the polygons of one :func:`thin`) from which :func:`surely_valid` checks
+#: them before GEOS's ``is_valid``: below, ``is_valid`` alone is quicker (a facility's
+#: isochrone, ~50 holes: 0.23 ms against 0.33); above, it is the slower (a city's, 18,000
+#: holes: four times).
 QUICK_CHECK_HOLES = 500
+#: Vertices up to which a traced polygon that is itself invalid is repaired with GEOS's
+#: ``make_valid`` (a city's merged gap zone of 4M vertices took 200 s: left as it is).
+REPAIR_VERTICES = 100_000
 #: Polygons as flat arrays (shapely's ragged layout, as contourpy traces them): vertices,
 #: where each ring starts (and the end), where each polygon's rings start (and the end).
 Ragged = tuple[np.ndarray, np.ndarray, np.ndarray]
@@ -86,7 +90,7 @@ def tracing_process() -> None:
     global _KEPT_GRIDS
     _KEPT_GRIDS = {}
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c"))
+        libc = ctypes.CDLL(None)  # the C library this process already runs on
         libc.mallopt(_M_MMAP_MAX, 0)
         libc.mallopt(_M_TRIM_THRESHOLD, 2**31 - 1)
     except (OSError, AttributeError, TypeError):  # no C library by that name, or no mallopt
@@ -173,8 +177,9 @@ def thin(
 ) -> np.ndarray:
     """The ``polygons`` (flat arrays, as traced) as Polygons, without the vertices the
     lattice leaves every cell along straight runs (those within 0.1 cell of the line that
-    replaces them); a polygon that this would make invalid is kept as it was. Vertices on
-    the lines of ``border`` (left, bottom, right, top) are all kept.
+    replaces them); a polygon that this would make invalid is kept as traced, and one
+    traced invalid (rare: a ring touching itself) is repaired up to :data:`REPAIR_VERTICES`.
+    Vertices on the lines of ``border`` (left, bottom, right, top) are all kept.
 
     Built from the flat arrays once, thinned: the traced polygons are made into shapely
     geometries only where thinning broke one (a city's isochrone made twice was a tenth of
@@ -213,12 +218,25 @@ def thin(
     else:
         valid = surely_valid(parts, rings, polygon_of)
         valid[~valid] = shapely.is_valid(parts[~valid])
-    if not valid.all():
-        traced = shapely.from_ragged_array(
-            GeometryType.POLYGON, xy, (ring_offsets, polygon_offsets)
-        )
-        parts[~valid] = traced[~valid]
+    if valid.all():
+        return parts
+    traced = shapely.from_ragged_array(GeometryType.POLYGON, xy, (ring_offsets, polygon_offsets))
+    parts[~valid] = traced[~valid]
+    # rarely the tracing itself is invalid (a ring touching itself at a saddle of the
+    # field): such a polygon is repaired, unless it is so large that GEOS would take minutes
+    broken = np.flatnonzero(~valid)
+    broken = broken[~shapely.is_valid(parts[broken])]
+    small = broken[shapely.get_num_coordinates(parts[broken]) <= REPAIR_VERTICES]
+    if len(small):
+        repaired = shapely.get_parts(shapely.get_parts(shapely.make_valid(parts[small])))
+        parts = np.concatenate([np.delete(parts, small), _polygons_of(repaired)])
     return parts
+
+
+def _polygons_of(parts: np.ndarray) -> np.ndarray:
+    """The polygons among ``parts`` (what make_valid leaves of a polygon may hold lines)."""
+    polygonal = parts[shapely.get_type_id(parts) == GeometryType.POLYGON]
+    return polygonal[shapely.area(polygonal) > 0]
 
 
 def surely_valid(
@@ -251,18 +269,25 @@ def surely_valid(
     if not len(rings):
         return ok
     ok[part[shapely.get_num_coordinates(rings) < 4]] = False
-    ok &= shapely.is_simple(shapely.multilinestrings(rings, indices=part))
+    # one MultiLineString per polygon; an empty polygon's is None, never simple
+    together = shapely.multilinestrings(
+        rings, indices=part, out=np.full(len(parts), None, dtype=object)
+    )
+    ok &= shapely.is_simple(together)
+    ring_polygons = shapely.polygons(rings)
+    ok[part[shapely.area(ring_polygons) == 0]] = False  # a ring of no area: one point, a spike
     first = np.r_[True, part[1:] != part[:-1]]  # the shell comes first in each part
     holes, hole_part = rings[~first], part[~first]
     if len(holes):
-        shells = shapely.polygons(rings[first])
+        shells = np.full(len(parts), None, dtype=object)  # by polygon (some may be empty)
+        shells[part[first]] = ring_polygons[first]
         shapely.prepare(shells)
         xy, ring = shapely.get_coordinates(holes, return_index=True)
         x, y = xy[np.r_[True, ring[1:] != ring[:-1]]].T  # each hole's first vertex
         ok[hole_part[~shapely.contains_xy(shells[hole_part], x, y)]] = False
         # a hole inside another hole of its polygon (rings that do not meet are nested or
         # apart): boxes first, then the few holes whose box meets another's
-        hole_polygons = shapely.polygons(holes)
+        hole_polygons = ring_polygons[~first]
         hole, other = shapely.STRtree(hole_polygons).query(hole_polygons)
         maybe = (hole != other) & (hole_part[hole] == hole_part[other])
         hole, other = hole[maybe], other[maybe]
@@ -354,6 +379,10 @@ def forked_map(
         The results, in the order of ``items``.
     """
     global _FORKED
+    if not items:
+        if meanwhile is not None:
+            meanwhile()
+        return []
     _FORKED = (call, shared)
     try:
         with mp.get_context("fork").Pool(min(workers, len(items)), tracing_process) as pool:

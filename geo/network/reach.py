@@ -243,13 +243,13 @@ def _tiles(arrays: StreetArrays, every: np.ndarray, reach: float, cell: float) -
     row, size, and the box (padded by the reach) whose spans matter to the tile.
 
     The lattice is cut into tiles of one size (it is widened by a few nodes if need be), so
-    that one grid of coordinates serves every tile of it (:func:`_polygons`)."""
+    that one grid of coordinates serves every tile of it (:func:`~geo.network.contours.trace`)."""
     pad = reach + 2 * cell
     x0, y0, nx, ny = _lattice(arrays, every, pad, cell)
     # neighbouring tiles share a row / column of nodes: a side of n tiles has n * step + 1
     across, up = -(-max(nx - 1, 1) // (TILE_NODES - 1)), -(-max(ny - 1, 1) // (TILE_NODES - 1))
     step_x, step_y = -(-max(nx - 1, 1) // across), -(-max(ny - 1, 1) // up)
-    tx, ty = (step_x + 1, step_y + 1) if across > 1 or up > 1 else (nx, ny)
+    tx, ty = step_x + 1, step_y + 1  # one tile: the whole lattice (nx, ny >= 2, padded)
     for j0 in range(0, up * step_y, step_y):
         for i0 in range(0, across * step_x, step_x):
             left, bottom = x0 + i0 * cell - pad, y0 + j0 * cell - pad
@@ -270,7 +270,11 @@ def _field(
     near = (box[:, 0] <= right) & (box[:, 2] >= left)
     near &= (box[:, 1] <= top) & (box[:, 3] >= bottom)
     chosen = (spans.edge[near], spans.start[near], spans.end[near])
-    lattice = (x0, y0, cell, i0, j0, tx, ty, reach)
+    # nodes exactly at the level are moved just outside it, alike in every field and tile
+    # (grids of whole metres meet it): contourpy would trace a ring through such a node
+    # that touches itself, or has no area, and tiles sharing it would not merge
+    above = float(np.nextafter(reach * reach, np.inf))
+    lattice = (x0, y0, cell, i0, j0, tx, ty, reach, above)
     return distance_field_kernel(arrays.ptr, arrays.x, arrays.y, arrays.cum, *chosen, *lattice)
 
 
@@ -284,11 +288,6 @@ def _traced(
 ) -> Ragged | None:
     if field.min() > upper:
         return None
-    # a node on the tile's border exactly at the level makes contourpy close the ring through
-    # it and back, touching itself, and the tiles then do not merge: such nodes go just
-    # outside, alike in both tiles that share them (grids of whole metres meet the level)
-    for side in (field[0], field[-1], field[:, 0], field[:, -1]):
-        side[side == upper] = np.nextafter(upper, np.inf)
     x0, y0, i0, j0 = tile[:4]
     first = np.array([i0, j0], dtype=float)
     return trace(field, np.array([x0, y0]), first, cell, lower, upper, grids)

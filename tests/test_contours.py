@@ -1,0 +1,100 @@
+"""Tracing, thinning and checking polygons on a lattice (geo.network.contours)."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import shapely
+from test_reach import WUJIAOCHANG, network
+
+import geo.network.contours as contours
+import geo.network.reach as reach
+from geo.analysis.isochrones import STREET_REACH_M, isochrones
+from geo.analysis.study import Study
+from geo.network.reach import Spans, gap_area, reach_area
+
+
+def test_the_quick_validity_check_never_passes_an_invalid_polygon():
+    box = shapely.box
+    shell = [(0, 0), (10, 0), (10, 10), (0, 10)]
+    valid = [
+        box(0, 0, 10, 10),
+        shapely.Polygon(shell, [[(2, 2), (4, 2), (4, 4), (2, 4)], [(6, 6), (8, 6), (8, 8)]]),
+        shapely.Polygon(shell, [[(1, 1), (9, 1), (9, 9), (1, 9)]]),  # a thin frame
+    ]
+    invalid = [
+        shapely.Polygon(shell, [[(12, 2), (14, 2), (14, 4)]]),  # the hole outside the shell
+        shapely.Polygon(shell, [[(1, 1), (9, 1), (9, 9), (1, 9)], [(2, 2), (3, 2), (3, 3)]]),
+        shapely.Polygon(shell, [[(2, 2), (6, 2), (6, 6), (2, 6)], [(4, 4), (8, 4), (8, 8)]]),
+        shapely.Polygon([(0, 0), (10, 10), (10, 0), (0, 10)]),  # a bow tie
+        shapely.Polygon(shell, [[(5, 0), (7, 3), (3, 3)]]),  # a hole touching the shell
+        shapely.Polygon([(0, 0), (10, 0), (5, 0), (5, 5)]),  # a spike back along itself
+        shapely.Polygon([(1, 1)] * 4),  # a ring of one point
+        shapely.Polygon(shell, [[(5, 5)] * 4]),  # a hole of one point
+    ]
+    quick = contours.surely_valid(np.array(valid + invalid, dtype=object))
+    assert quick.tolist() == [True] * len(valid) + [False] * len(invalid)
+    assert not any(shapely.is_valid(invalid[:4] + invalid[5:]))
+    # empty polygons among them get their own answer (left to GEOS), not a neighbour's
+    mixed = np.array([shapely.Polygon(), valid[0], shapely.Polygon(), invalid[0]], dtype=object)
+    assert contours.surely_valid(mixed).tolist() == [False, True, False, False]
+    # the one GEOS accepts (rings touching at a point) is left to it: False is not "invalid"
+    assert shapely.is_valid(invalid[4])
+    # and on real polygons (the 五角场 study's isochrones of clinics, their vertices moved
+    # by up to 1-8 m, so that many break): never True where GEOS says invalid
+    study = Study.load(WUJIAOCHANG)
+    areas = isochrones(study, "clinics", [5.0, 10.0, 15.0]).to_crs(study.network.crs).geometry
+    parts = shapely.get_parts(areas.to_numpy())
+    rng = np.random.default_rng(15)
+    kind, xy, (rings, polygons) = shapely.to_ragged_array(parts)
+    moved = []
+    for shift in (1.0, 2.0, 4.0, 8.0):
+        nudged = xy + rng.uniform(-shift, shift, xy.shape)
+        nudged[rings[1:] - 1] = nudged[rings[:-1]]  # rings stay closed
+        moved += list(shapely.from_ragged_array(kind, nudged, (rings, polygons)))
+    coarse = np.array(moved, dtype=object)
+    exact = shapely.is_valid(coarse)
+    assert not exact.all() and exact.any()
+    assert not (contours.surely_valid(coarse) & ~exact).any()
+
+
+def test_thinning_keeps_the_same_polygons_whichever_check_decides(monkeypatch):
+    # the quick check decides polygons with many holes, GEOS alone those with few: on the
+    # 五角场 study's 15-minute isochrones of clinics both must keep the same polygons
+    study = Study.load(WUJIAOCHANG)
+    by_geos = isochrones(study, "clinics", [15.0]).geometry.iloc[0]
+    monkeypatch.setattr(contours, "QUICK_CHECK_HOLES", 0)
+    by_quick_check = isochrones(study, "clinics", [15.0]).geometry.iloc[0]
+    assert shapely.get_num_interior_rings(shapely.get_parts(by_geos)).sum() > 0
+    assert shapely.equals_exact(by_geos, by_quick_check, 0)
+
+
+def test_nodes_exactly_at_the_level_are_moved_just_outside():
+    # a street along y = 2 m: the lattice (4 m, from the padded box) has whole rows of nodes
+    # exactly 50 m from it, and a node exactly 50 m beyond its end (30² + 40² = 50²)
+    net = network([[(0.0, 2.0), (400.0, 2.0)]])
+    spans = Spans(np.arange(1), np.zeros(1), net.edge_length)
+    arrays = reach.street_arrays(net)
+    tile = next(reach._tiles(arrays, spans.edge, STREET_REACH_M, reach.CELL_M))
+    field = reach._field(arrays, spans, tile, STREET_REACH_M, reach.CELL_M)
+    level = STREET_REACH_M**2
+    assert not (field == level).any()
+    assert (field == np.nextafter(level, np.inf)).sum() >= 2 * 100  # two rows of 100 nodes
+    assert shapely.is_valid(reach_area(net, spans, STREET_REACH_M))
+
+
+def test_gap_zones_of_streets_on_a_grid_of_whole_metres_are_valid():
+    # streets drawn on a 5 m grid meet the level at lattice nodes and saddles: every gap
+    # zone and reached area must still be valid polygons (once, a tenth of them were not)
+    rng = np.random.default_rng(7)
+    for _ in range(40):
+        points = rng.integers(0, 60, size=(9, 2)) * 5.0
+        lines = [[tuple(a), tuple(b)] for a, b in itertools.pairwise(points) if (a != b).any()]
+        net = network(lines)
+        cut = rng.uniform(0.2, 0.8) * net.edge_length
+        reached = Spans(np.arange(net.n_edges), np.zeros(net.n_edges), cut)
+        beyond = Spans(np.arange(net.n_edges), cut, net.edge_length)
+        for area in (gap_area(net, beyond, reached, STREET_REACH_M),
+                     reach_area(net, reached, STREET_REACH_M)):  # fmt: skip
+            assert shapely.is_valid(area), shapely.is_valid_reason(area)
