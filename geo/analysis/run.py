@@ -19,7 +19,7 @@ import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import geopandas as gpd
 import pandas as pd
@@ -32,7 +32,7 @@ from geo.analysis.completeness import (
     completeness_table,
     lacking,
 )
-from geo.analysis.coverage import analyze_areas, area_origins, gaps, summarize
+from geo.analysis.coverage import Origins, analyze_areas, area_origins, gaps, summarize
 from geo.analysis.isochrones import ISOCHRONE_MINUTES, isochrones, type_shapes
 from geo.analysis.opportunities import opportunities
 from geo.analysis.params import PROFILES, WalkParams
@@ -80,6 +80,20 @@ class Analysis:
     #: while the shapes were traced); :func:`encode_outputs` takes them as they are, so a
     #: caller that changes :attr:`coverage` or the tables afterwards must empty this
     encoded: dict[str, bytes] = field(default_factory=dict)
+
+
+class _Tables(NamedTuple):
+    """What :func:`analyze` computes before the shapes (beside them, where they are forked)."""
+
+    origins: Origins
+    result: pd.DataFrame
+    supply: Capacity
+    coverage: gpd.GeoDataFrame
+    summary: pd.DataFrame
+    ranked: pd.DataFrame
+    short: pd.DataFrame
+    complete: pd.DataFrame
+    encoded: dict[str, bytes]
 
 
 #: Every file :func:`write_outputs` may write.
@@ -179,29 +193,27 @@ def analyze(
         )
     workers = workers if workers is not None else available_cores()
     clock = _Clock(timings)
-    done: dict[str, Any] = {}
 
-    def tables() -> None:
+    def tables() -> _Tables:
         # gates snapped once per study (and fragment rule), kept in study.memo for every step
-        done["origins"] = area_origins(study, areas)
+        origins = area_origins(study, areas)
         result = area_results if area_results is not None else analyze_areas(study, params)
         bar.update()
         supply = capacity(study, params)
-        done.update(
-            result=result, supply=supply, coverage=areas.join(result).join(supply.areas),
-            summary=summarize(areas, result), ranked=gaps(areas, result, elderly_weight),
-            short=under_served(areas, result, supply),
-        )  # fmt: skip
+        coverage = areas.join(result).join(supply.areas)
+        summary, ranked = summarize(areas, result), gaps(areas, result, elderly_weight)
+        short = under_served(areas, result, supply)
         clock.lap("coverage")
-        done["complete"] = completeness(study)
+        complete = completeness(study)
         clock.lap("completeness")
-        done["encoded"] = {}
+        encoded = {}
         if encode_tables:
-            done["encoded"] = _table_files(
-                done["coverage"], done["ranked"], supply, done["short"], done["complete"]
-            )
+            encoded = _table_files(coverage, ranked, supply, short, complete)
             clock.lap("tables")
+        return _Tables(origins, result, supply, coverage, summary, ranked, short, complete,
+                       encoded)  # fmt: skip
 
+    made: list[_Tables] = []
     zones = iso = facility_iso = None
     if shaped:
         # the shapes need only the network and the facilities: forked workers trace them
@@ -211,17 +223,14 @@ def analyze(
             study.facility_snap(kind)
         start = time.perf_counter()
         zones, iso = type_shapes(study, params, isochrone_minutes, workers=workers,
-                                 meanwhile=tables)  # fmt: skip
+                                 meanwhile=lambda: made.append(tables()))  # fmt: skip
         bar.update()
         clock.lap("gap zones + isochrones")
         if timings is not None:
             timings["gap zones + isochrones, from the start"] = time.perf_counter() - start
     else:
-        tables()
-    origins, result, coverage, summary, ranked = (
-        done[k] for k in ("origins", "result", "coverage", "summary", "ranked")
-    )
-    supply, short, complete = done["supply"], done["short"], done["complete"]
+        made.append(tables())
+    origins, result, supply, coverage, summary, ranked, short, complete, encoded = made[0]
     if shaped and per_facility:
         facility_iso = pd.concat(
             [isochrones(study, kind, isochrone_minutes, params, per_facility=True,
@@ -263,7 +272,7 @@ def analyze(
         supply,
         short,
         complete,
-        done["encoded"],
+        encoded,
     )
 
 
