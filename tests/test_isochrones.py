@@ -221,8 +221,10 @@ def test_tables_encoded_while_the_shapes_are_traced_are_the_files_written_after(
     monkeypatch.setattr(isochrones_module, "FORK_NODES", 0)  # forked, small as it is
     timings: dict[str, float] = {}
     early = analyze(study, workers=2, encode_tables=True, timings=timings)
+    # the tables while the shapes were traced, the shapes' files as they came in
     assert set(early.encoded) == {"coverage.geojson", "coverage.csv", "gap_areas.csv",
-                                  "capacity.csv", "under_served.csv", "completeness.csv"}  # fmt: skip
+                                  "capacity.csv", "under_served.csv", "completeness.csv",
+                                  "gaps.geojson", "isochrones.geojson"}  # fmt: skip
     # the shapes traced from the start, coverage and the tables meanwhile: all timed
     assert {"coverage", "completeness", "tables", "gap zones + isochrones"} <= set(timings)
     assert timings["gap zones + isochrones, from the start"] >= timings["gap zones + isochrones"]

@@ -520,6 +520,7 @@ def type_shapes(
     *,
     workers: int = 1,
     meanwhile: Callable[[], object] | None = None,
+    each: Callable[[int, dict], object] | None = None,
 ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
     """The gap zones of every type and the isochrones of every facility layer, as
     :func:`gap_zones` and :func:`isochrones` give them (the same rows in the same order),
@@ -542,7 +543,9 @@ def type_shapes(
         Processes; 1 computes everything here.
     meanwhile : callable, optional
         Other work for this process, called while the workers trace (first, when there
-        are none): ``analyze`` encodes its tables there.
+        are none): ``analyze`` computes coverage and encodes its tables there.
+    each : callable, optional
+        ``each(i, result)`` as task ``i`` is done: ``analyze`` encodes the shapes there.
 
     Returns
     -------
@@ -553,12 +556,9 @@ def type_shapes(
     values = tuple(_minutes_list(minutes))
     tasks = shape_tasks_of(params)
     net = _require_network(study)
-    if workers < 2 or net.n_nodes < FORK_NODES or "fork" not in mp.get_all_start_methods():
-        if meanwhile is not None:
-            meanwhile()
-        made = [shape_task(study, params, values, task) for task in tasks]
-    else:
-        made = forked_map(shape_task, (study, params, values), tasks, workers, meanwhile)
+    if net.n_nodes < FORK_NODES or "fork" not in mp.get_all_start_methods():
+        workers = 1  # all here: meanwhile first, then the tasks
+    made = forked_map(shape_task, (study, params, values), tasks, workers, meanwhile, each)
     return assemble_shapes(study, params, values, tasks, made)
 
 

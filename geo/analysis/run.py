@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
@@ -40,7 +41,7 @@ from geo.analysis.study import Study
 from geo.atomic import atomic_write_bytes
 from geo.errors import QueryError, StoreError
 from geo.layers.cells import safe_table
-from geo.layers.geojson import to_feature_collection
+from geo.layers.geojson import geometry_texts, to_feature_collection
 from geo.network.graph import components_report
 from geo.schema import FACILITY_LAYERS
 from geo.version import __version__
@@ -77,8 +78,9 @@ class Analysis:
     #: which catalogue kinds each compound reaches (:mod:`geo.analysis.completeness`)
     completeness: pd.DataFrame | None = None
     #: output files already encoded (``analyze(encode_tables=True)``: the tables, made
-    #: while the shapes were traced); :func:`encode_outputs` takes them as they are, so a
-    #: caller that changes :attr:`coverage` or the tables afterwards must empty this
+    #: while the shapes were traced, and the shapes' files, as they came in);
+    #: :func:`encode_outputs` takes them as they are, so a caller that changes a frame
+    #: afterwards must empty this
     encoded: dict[str, bytes] = field(default_factory=dict)
 
 
@@ -160,7 +162,8 @@ def analyze(
     encode_tables : bool
         Also encode the files that do not depend on the shapes (``coverage.geojson`` and
         the CSV tables, :attr:`Analysis.encoded`) while other processes trace the shapes,
-        so that :func:`write_outputs` only writes them: what ``lifecircle analyze`` does.
+        and each shape as it comes in, so that :func:`write_outputs` has little left to
+        do but write: what ``lifecircle analyze`` does.
         It keeps their bytes in memory (55 MB for 20,000 compounds) until the analysis is
         dropped.
 
@@ -214,6 +217,12 @@ def analyze(
                        encoded)  # fmt: skip
 
     made: list[_Tables] = []
+    shape_texts: dict[int, bytes | None] = {}  # each shape's GeoJSON geometry, by its id()
+
+    def encode_shapes(_: int, done: dict) -> None:  # as each shape task comes in
+        shapes = np.array([g for key, g in done.items() if key != "gap_m2"], dtype=object)
+        shape_texts.update(zip(map(id, shapes), geometry_texts(shapes), strict=True))
+
     zones = iso = facility_iso = None
     if shaped:
         # the shapes need only the network and the facilities: forked workers trace them
@@ -223,7 +232,8 @@ def analyze(
             study.facility_snap(kind)
         start = time.perf_counter()
         zones, iso = type_shapes(study, params, isochrone_minutes, workers=workers,
-                                 meanwhile=lambda: made.append(tables()))  # fmt: skip
+                                 meanwhile=lambda: made.append(tables()),
+                                 each=encode_shapes if encode_tables else None)  # fmt: skip
         bar.update()
         clock.lap("gap zones + isochrones")
         if timings is not None:
@@ -231,6 +241,11 @@ def analyze(
     else:
         made.append(tables())
     origins, result, supply, coverage, summary, ranked, short, complete, encoded = made[0]
+    for name, frame in (("gaps.geojson", zones), ("isochrones.geojson", iso)):
+        geometries = frame.geometry.values if frame is not None else []
+        texts = [shape_texts.get(id(g), b"") for g in geometries]  # the same shapely objects
+        if texts and b"" not in texts:  # every shape encoded as it came in
+            encoded[name] = to_feature_collection(frame, geometries=texts)
     if shaped and per_facility:
         facility_iso = pd.concat(
             [isochrones(study, kind, isochrone_minutes, params, per_facility=True,
@@ -410,9 +425,13 @@ def encode_outputs(analysis: Analysis) -> dict[str, bytes]:
             files[name] = tables[name]
     files["opportunities.geojson"] = to_feature_collection(analysis.opportunities)
     if analysis.gap_zones is not None:
-        files["gaps.geojson"] = to_feature_collection(analysis.gap_zones)
+        files["gaps.geojson"] = analysis.encoded.get("gaps.geojson") or to_feature_collection(
+            analysis.gap_zones
+        )
     if analysis.isochrones is not None:
-        files["isochrones.geojson"] = to_feature_collection(analysis.isochrones)
+        files["isochrones.geojson"] = analysis.encoded.get(
+            "isochrones.geojson"
+        ) or to_feature_collection(analysis.isochrones)
     if analysis.facility_isochrones is not None:
         files["isochrones_per_facility.geojson"] = to_feature_collection(
             analysis.facility_isochrones

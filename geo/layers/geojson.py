@@ -27,6 +27,7 @@ from geo.schema import get_layer
 __all__ = [
     "COORD_DECIMALS",
     "empty_layer",
+    "geometry_texts",
     "json_too_deep",
     "json_value",
     "layer_frame",
@@ -376,8 +377,8 @@ def json_value(value: Any) -> Any:
     return value
 
 
-def _round_geometries(geoms: gpd.GeoSeries) -> np.ndarray:
-    values = np.asarray(geoms.values, dtype=object)
+def _round_geometries(geoms: gpd.GeoSeries | np.ndarray) -> np.ndarray:
+    values = np.asarray(geoms.values if isinstance(geoms, gpd.GeoSeries) else geoms, dtype=object)
     rounded = shapely.transform(values, lambda xy: np.round(xy, COORD_DECIMALS))
     # RFC 7946 §3.1.6: exterior rings counter-clockwise, holes clockwise.
     return shapely.orient_polygons(rounded, exterior_cw=False)
@@ -486,7 +487,31 @@ def _column_values(column: pd.Series, whole_number: bool, positions: bool) -> li
     return out
 
 
-def to_feature_collection(frame: gpd.GeoDataFrame, layer: str | None = None) -> bytes:
+def geometry_texts(geometries: np.ndarray) -> list[bytes | None]:
+    """Each WGS-84 geometry's GeoJSON text as :func:`to_feature_collection` writes it
+    (coordinates rounded, rings oriented), for a caller that encodes the geometries of a
+    frame before the frame exists (``analyze`` does, as the shapes come in).
+
+    Parameters
+    ----------
+    geometries : numpy.ndarray
+        Shapely geometries in WGS-84.
+
+    Returns
+    -------
+    list of bytes or None
+        None where a geometry is missing or empty.
+    """
+    if not len(geometries):
+        return []
+    return _geometry_texts(np.asarray(_round_geometries(geometries), dtype=object))
+
+
+def to_feature_collection(
+    frame: gpd.GeoDataFrame,
+    layer: str | None = None,
+    geometries: list[bytes | None] | None = None,
+) -> bytes:
     """Serialise a WGS-84 frame as the store's GeoJSON bytes (one feature per line).
 
     Property order follows the layer schema, then any extra properties; missing values
@@ -501,6 +526,9 @@ def to_feature_collection(frame: gpd.GeoDataFrame, layer: str | None = None) -> 
         Orders the properties by this layer's schema and writes its whole-number fields
         as integers (pandas holds an int column with gaps as floats). None keeps the
         frame's column order.
+    geometries : list of bytes or None, optional
+        The rows' geometries already encoded by :func:`geometry_texts` (of this frame's
+        geometries, in WGS-84, in its order); None encodes them here.
 
     Returns
     -------
@@ -528,8 +556,9 @@ def to_feature_collection(frame: gpd.GeoDataFrame, layer: str | None = None) -> 
     positions = {f.name for f in fields if f.kind == "lonlat_list"}
     columns = [c for c in order if c in frame.columns]
     columns += [c for c in frame.columns if c not in columns and c != frame.geometry.name]
-    geometries: Any = _round_geometries(frame.geometry) if len(frame) else []
-    texts = _geometry_texts(np.asarray(geometries, dtype=object))
+    if geometries is not None and len(geometries) != len(frame):
+        raise ValueError(f"{len(geometries)} geometries for {len(frame)} rows")
+    texts = geometries if geometries is not None else geometry_texts(frame.geometry.values)
     values = [_column_values(frame[c], c in whole_numbers, c in positions) for c in columns]
     lines = []
     for row, text in zip(zip(*values, strict=True) if columns else [()] * len(frame), texts,

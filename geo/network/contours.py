@@ -342,10 +342,10 @@ def join_tiles(parts: np.ndarray) -> np.ndarray:
 _FORKED: tuple[Callable[..., Any], tuple[Any, ...]] | None = None
 
 
-def _run_forked(item: Any) -> Any:
+def _run_forked(numbered: tuple[int, Any]) -> tuple[int, Any]:
     assert _FORKED is not None
     call, shared = _FORKED
-    return call(*shared, item)
+    return numbered[0], call(*shared, numbered[1])
 
 
 def forked_map(
@@ -354,6 +354,7 @@ def forked_map(
     items: list[Any],
     workers: int,
     meanwhile: Callable[[], object] | None = None,
+    each: Callable[[int, Any], object] | None = None,
 ) -> list[Any]:
     """``[call(*shared, item) for item in items]`` on ``workers`` forked processes (the
     tracing holds the GIL, so threads would not help; fork shares ``shared`` unpickled),
@@ -369,9 +370,13 @@ def forked_map(
     items : list
         One task each (pickled to a worker).
     workers : int
-        Processes, at most one per item.
+        Processes, at most one per item; below 2 (or for one item), everything runs in
+        this process, ``meanwhile`` first.
     meanwhile : callable, optional
         Work for this process while the workers run.
+    each : callable, optional
+        ``each(i, result)`` in this process as each item's result comes in (after
+        ``meanwhile``), while the workers go on with the others.
 
     Returns
     -------
@@ -379,16 +384,26 @@ def forked_map(
         The results, in the order of ``items``.
     """
     global _FORKED
-    if not items:
+    if workers < 2 or len(items) < 2:  # all here, one after the other
         if meanwhile is not None:
             meanwhile()
-        return []
+        results = []
+        for i, item in enumerate(items):
+            results.append(call(*shared, item))
+            if each is not None:
+                each(i, results[-1])
+        return results
     _FORKED = (call, shared)
     try:
         with mp.get_context("fork").Pool(min(workers, len(items)), tracing_process) as pool:
-            results = pool.map_async(_run_forked, items, chunksize=1)
+            coming = pool.imap_unordered(_run_forked, list(enumerate(items)), chunksize=1)
             if meanwhile is not None:
                 meanwhile()
-            return results.get()
+            results = [None] * len(items)
+            for i, result in coming:
+                results[i] = result
+                if each is not None:
+                    each(i, result)
+            return results
     finally:
         _FORKED = None
