@@ -392,9 +392,10 @@ def report(results: list[dict]) -> list[str]:
             elif stage == "gap zones + isochrones":
                 extra = f" (serial {r['shapes_serial']:.2f} s)"
             if stage == "tables":
-                extra = " (coverage.geojson and the CSVs, encoded before writing)"
+                extra = (" (the files encoded before writing: coverage.geojson and the CSVs "
+                         "beside the workers, the shapes' as they came in)")  # fmt: skip
             if stage == "write":
-                extra = " (the rest: the shapes' files, summary.json, to disk)"
+                extra = " (the rest: summary.json, and every file to disk)"
             if stage == "end to end" and "load_built" in r:
                 extra = f" ({r['end_to_end'] - r['load'] + r['load_built']:.2f} s the first time)"
             cells.append(f"{value:.2f} s{extra}")

@@ -246,6 +246,7 @@ def analyze(
         texts = [shape_texts.get(id(g), b"") for g in geometries]  # the same shapely objects
         if texts and b"" not in texts:  # every shape encoded as it came in
             encoded[name] = to_feature_collection(frame, geometries=texts)
+            clock.lap("tables")
     if shaped and per_facility:
         facility_iso = pd.concat(
             [isochrones(study, kind, isochrone_minutes, params, per_facility=True,
