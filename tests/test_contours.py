@@ -98,3 +98,15 @@ def test_gap_zones_of_streets_on_a_grid_of_whole_metres_are_valid():
         for area in (gap_area(net, beyond, reached, STREET_REACH_M),
                      reach_area(net, reached, STREET_REACH_M)):  # fmt: skip
             assert shapely.is_valid(area), shapely.is_valid_reason(area)
+
+
+def test_vertices_on_a_tiles_outer_lines_are_placed_alike_from_either_tile():
+    # a 4 x 5 field; the level 3 crossed on the first row between columns 2 and 3, on the
+    # last column between rows 1 and 2, and inside; contourpy may place the outer ones from
+    # either end (in the last bits), the neighbouring tile from the other: one formula here
+    field = np.full((4, 5), 10.0)
+    field[0, 2], field[0, 3] = 2.0, 4.0
+    field[1, 4], field[2, 4] = 1.0, 5.0
+    xy = np.array([[2.4999999999, 0.0], [4.0, 1.5000000001], [1.3, 1.7], [3.0, 3.0]])
+    contours._on_the_border_alike(xy, field, 3.0)
+    assert xy.tolist() == [[2.5, 0.0], [4.0, 1.5], [1.3, 1.7], [3.0, 3.0]]
