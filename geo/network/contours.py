@@ -31,7 +31,6 @@ __all__ = [
     "forked_map",
     "join_tiles",
     "lattice_grids",
-    "ragged",
     "surely_valid",
     "thin",
     "trace",
@@ -178,22 +177,6 @@ def _on_the_border_alike(xy: np.ndarray, field: np.ndarray, level: float) -> Non
         xy[at[crossing], along] = start[crossing] + (level - z0[crossing]) / (
             z1[crossing] - z0[crossing]
         )
-
-
-def ragged(area: shapely.Geometry) -> Ragged:
-    """A MultiPolygon's flat arrays.
-
-    Parameters
-    ----------
-    area : shapely.MultiPolygon
-
-    Returns
-    -------
-    (numpy.ndarray, numpy.ndarray, numpy.ndarray)
-        :data:`Ragged`.
-    """
-    _, xy, (ring_offsets, polygon_offsets, _) = shapely.to_ragged_array([area])
-    return xy, ring_offsets, polygon_offsets
 
 
 def thin(
