@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 
+import contourpy
 import numpy as np
 import shapely
 from test_reach import WUJIAOCHANG, network
@@ -110,3 +111,63 @@ def test_vertices_on_a_tiles_outer_lines_are_placed_alike_from_either_tile():
     xy = np.array([[2.4999999999, 0.0], [4.0, 1.5000000001], [1.3, 1.7], [3.0, 3.0]])
     contours._on_the_border_alike(xy, field, 3.0)
     assert xy.tolist() == [[2.5, 0.0], [4.0, 1.5], [1.3, 1.7], [3.0, 3.0]]
+
+
+def _traced(field: np.ndarray, level: float) -> np.ndarray:
+    """The polygons ``trace`` makes of ``field <= level`` (lattice units)."""
+    traced = contours.trace(field, np.zeros(2), np.zeros(2), 1.0, level)
+    if traced is None:
+        return np.array([], dtype=object)
+    xy, rings, parts = traced
+    return shapely.from_ragged_array(shapely.GeometryType.POLYGON, xy, (rings, parts))
+
+
+def test_a_field_inside_its_border_is_traced_by_hand_computed_rings():
+    # one node inside: a diamond through the midpoints of its four lattice edges
+    field = np.full((5, 5), 2.0)
+    field[2, 2] = 0.0
+    (diamond,) = _traced(field, 1.0)
+    assert diamond.area == 0.5
+    assert shapely.is_ccw(diamond.exterior)  # outer rings anticlockwise (RFC 7946)
+    assert sorted(map(tuple, shapely.get_coordinates(diamond)[:-1])) == [
+        (1.5, 2.0), (2.0, 1.5), (2.0, 2.5), (2.5, 2.0),
+    ]  # fmt: skip
+    # a ring of inside nodes around an outside one, and an island inside that hole's hole
+    field = np.full((11, 11), 2.0)
+    field[2:9, 2:9] = 0.0  # a 7 x 7 square of inside nodes ...
+    field[3:8, 3:8] = 2.0  # ... with a 5 x 5 hole ...
+    field[5, 5] = 0.0  # ... and one inside node in the hole's middle
+    frame, island = sorted(_traced(field, 1.0), key=lambda p: -p.area)
+    assert len(frame.interiors) == 1 and not shapely.is_ccw(frame.interiors[0])
+    # 1.5 .. 8.5 square less a hole 2.5 .. 7.5; each corner cut by a diagonal of half cells
+    assert frame.area == (7**2 - 4 * 0.125) - (5**2 - 4 * 0.125)
+    assert island.area == 0.5 and island.within(shapely.Polygon(frame.interiors[0]))
+
+
+def test_a_field_inside_its_border_is_traced_as_contourpy_traces_it():
+    rng = np.random.default_rng(15)
+    for trial in range(200):
+        ny, nx = rng.integers(3, 40, 2)
+        field = rng.random((ny, nx))
+        if trial % 2:  # smooth: long rings, holes and islands; else noise: many saddles
+            field = (field + np.roll(field, 1, 0) + np.roll(field, 1, 1)) / 3
+        level = float(np.quantile(field, rng.uniform(0.1, 0.9)))
+        field[[0, -1], :] = field[:, [0, -1]] = level + 1  # the border outside
+        ours = _traced(field, level)
+        generator = contourpy.contour_generator(
+            z=field, fill_type=contourpy.FillType.OuterOffset, corner_mask=True
+        )
+        points, offsets = generator.filled(-np.inf, level)
+        theirs = np.array([
+            shapely.Polygon(p[: o[1]], [p[o[h] : o[h + 1]] for h in range(1, len(o) - 1)])
+            for p, o in zip(points, offsets, strict=True)
+        ], dtype=object)  # fmt: skip
+        assert len(ours) == len(theirs)
+        assert (
+            shapely.get_num_interior_rings(ours).sum()
+            == shapely.get_num_interior_rings(theirs).sum()
+        )
+        assert shapely.get_num_coordinates(ours).sum() == shapely.get_num_coordinates(theirs).sum()
+        assert shapely.is_valid(ours).all()
+        apart = shapely.symmetric_difference(shapely.union_all(ours), shapely.union_all(theirs))
+        assert apart.area < 1e-9

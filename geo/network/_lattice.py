@@ -1,6 +1,7 @@
-"""Compiled kernels on a lattice: exact distances from lattice nodes to street spans, and
-the thinning of the rings traced from them. Used by :mod:`geo.network.reach`, which documents
-what they compute; kept apart from the graph kernels of :mod:`geo.network._kernels`.
+"""Compiled kernels on a lattice: exact distances from lattice nodes to street spans, the
+rings of a level of such a field, and their thinning. Used by :mod:`geo.network.reach`,
+which documents what they compute; kept apart from the graph kernels of
+:mod:`geo.network._kernels`.
 """
 
 from __future__ import annotations
@@ -8,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-__all__ = ["distance_field_kernel", "keep_vertices_kernel"]
+__all__ = ["band_trace_kernel", "distance_field_kernel", "keep_vertices_kernel"]
 
 
 @njit(cache=True, nogil=True)
@@ -66,20 +67,20 @@ def distance_field_kernel(
             bx, by = px[s] + t1 * dx, py[s] + t1 * dy
             dx, dy = bx - ax, by - ay
             dd = dx * dx + dy * dy
+            inverse = 1.0 / dd if dd > 0 else 0.0
             c_lo = max(0, int(np.ceil((min(ax, bx) - near - x0) / cell)) - i0)
             c_hi = min(nx - 1, int(np.floor((max(ax, bx) + near - x0) / cell)) - i0)
             r_lo = max(0, int(np.ceil((min(ay, by) - near - y0) / cell)) - j0)
             r_hi = min(ny - 1, int(np.floor((max(ay, by) + near - y0) / cell)) - j0)
             for j in range(r_lo, r_hi + 1):
-                y = y0 + (j0 + j) * cell
-                for i in range(c_lo, c_hi + 1):
-                    x = x0 + (i0 + i) * cell
-                    t = ((x - ax) * dx + (y - ay) * dy) / dd if dd > 0 else 0.0
-                    t = min(1.0, max(0.0, t))
-                    qx, qy = ax + t * dx - x, ay + t * dy - y
+                ry = y0 + (j0 + j) * cell - ay
+                row = field[j]
+                for i in range(c_lo, c_hi + 1):  # no branch in here
+                    rx = x0 + (i0 + i) * cell - ax
+                    t = min(1.0, max(0.0, (rx * dx + ry * dy) * inverse))
+                    qx, qy = rx - t * dx, ry - t * dy
                     d2 = qx * qx + qy * qy
-                    if d2 < field[j, i]:
-                        field[j, i] = d2 if d2 != level else above
+                    row[i] = min(row[i], above if d2 == level else d2)
     return field
 
 
@@ -139,3 +140,106 @@ def keep_vertices_kernel(x, y, ring_offsets, tolerance, forced):
             for i in range(first, last + 1):
                 keep[i] = True
     return keep
+
+
+@njit(cache=True, nogil=True)
+def band_trace_kernel(z, level):
+    """The rings of the level ``level`` of a field whose outer rows and columns all lie
+    above it: marching squares over the cells the level crosses, each ring with the area
+    ``z <= level`` on its left (outer rings anticlockwise, holes clockwise).
+
+    Unchecked. A crossing is interpolated linearly along its lattice edge from the edge's
+    lower node, so the two cells that share an edge place it alike. A saddle cell joins its
+    two inside corners when the mean of its four corners is inside (contourpy's rule).
+
+    Parameters
+    ----------
+    z : numpy.ndarray
+        float64 (rows, columns).
+    level : float
+
+    Returns
+    -------
+    (numpy.ndarray, numpy.ndarray, numpy.ndarray)
+        Vertices (column, row; float64 (n, 2)), each ring closed; where each ring starts
+        (and the end); and each ring's signed area, lattice units (positive: outer).
+    """
+    ny, nx = z.shape
+    # a cell's corners anticlockwise: bottom-left, bottom-right, top-right, top-left (bits
+    # 0-3 of its case when inside); its edge k runs from corner k to corner k + 1, and
+    # "leaves" the inside when corner k is in and k + 1 out: a ring's segment starts there
+    leaving = np.zeros((ny - 1, nx - 1), dtype=np.uint8)
+    starts = 0
+    for j in range(ny - 1):
+        bottom_left = z[j, 0] <= level
+        top_left = z[j + 1, 0] <= level
+        for i in range(nx - 1):
+            bottom_right = z[j, i + 1] <= level
+            top_right = z[j + 1, i + 1] <= level
+            if bottom_left != bottom_right or top_left != top_right or bottom_left != top_left:
+                case = bottom_left | (bottom_right << 1) | (top_right << 2) | (top_left << 3)
+                out = case & ~((case >> 1) | ((case & 1) << 3))  # corner k in, k + 1 out
+                leaving[j, i] = out
+                starts += 1 + (case == 5 or case == 10)
+            bottom_left, top_left = bottom_right, top_right
+    rings = starts // 4 + 1
+    xy = np.empty((starts + rings, 2))  # every start's vertex, and each ring's closing one
+    offsets = np.zeros(rings + 1, dtype=np.int64)
+    areas = np.zeros(rings)
+    n = 0
+    ring = 0
+    dj = (-1, 0, 1, 0)  # the neighbour across edge k, entered by its edge (k + 2) % 4
+    di = (0, 1, 0, -1)
+    for j0 in range(ny - 1):
+        for i0 in range(nx - 1):
+            if leaving[j0, i0] == 0:
+                continue
+            for k0 in range(4):
+                if not (leaving[j0, i0] >> k0) & 1:
+                    continue
+                j, i, k = j0, i0, k0  # a ring starts here: followed back to this edge
+                first = n
+                area = 0.0
+                while True:
+                    leaving[j, i] &= ~np.uint8(1 << k)
+                    # the vertex on edge k, interpolated from the edge's lower node
+                    if k == 0 or k == 2:
+                        r = j + (k == 2)
+                        z0, z1 = z[r, i], z[r, i + 1]
+                        frac = (z1 - level) / (z1 - z0)
+                        xy[n, 0] = i * frac + (i + 1) * (1.0 - frac)
+                        xy[n, 1] = r
+                    else:
+                        c = i + (k == 1)
+                        z0, z1 = z[j, c], z[j + 1, c]
+                        frac = (z1 - level) / (z1 - z0)
+                        xy[n, 0] = c
+                        xy[n, 1] = j * frac + (j + 1) * (1.0 - frac)
+                    if n > first:
+                        area += xy[n - 1, 0] * xy[n, 1] - xy[n, 0] * xy[n - 1, 1]
+                    n += 1
+                    corners = (
+                        (z[j, i] <= level)
+                        | ((z[j, i + 1] <= level) << 1)
+                        | ((z[j + 1, i + 1] <= level) << 2)
+                        | ((z[j + 1, i] <= level) << 3)
+                    )
+                    # it leaves the cell by an edge that enters the inside: at a saddle the
+                    # next one anticlockwise when the middle is inside, else the one before
+                    if corners == 5 or corners == 10:
+                        middle = 0.25 * (z[j, i] + z[j, i + 1] + z[j + 1, i + 1] + z[j + 1, i])
+                        out = (k + 1) % 4 if middle <= level else (k + 3) % 4
+                    else:
+                        out = (k + 1) % 4
+                        while (corners >> out) & 1 or not (corners >> ((out + 1) % 4)) & 1:
+                            out = (out + 1) % 4
+                    j, i, k = j + dj[out], i + di[out], (out + 2) % 4
+                    if j == j0 and i == i0 and k == k0:
+                        break
+                xy[n] = xy[first]
+                area += xy[n - 1, 0] * xy[n, 1] - xy[n, 0] * xy[n - 1, 1]
+                n += 1
+                areas[ring] = 0.5 * area
+                ring += 1
+                offsets[ring] = n
+    return xy[:n], offsets[: ring + 1], areas[:ring]

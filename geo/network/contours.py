@@ -1,8 +1,9 @@
 """Polygons traced from a field on a lattice, thinned, checked and joined across tiles: the
 tracing half of :mod:`geo.network.reach`, which documents what the fields hold.
 
-contourpy traces the filled level of a field (marching squares, interpolated between nodes)
-into flat arrays; :func:`thin` drops the vertices the lattice leaves along straight runs and
+:func:`trace` traces the filled level of a field (marching squares, interpolated between
+nodes) into flat arrays: our own compiled tracer where the field's border lies outside the
+level, contourpy on a tile whose polygons reach its border; :func:`thin` drops the vertices the lattice leaves along straight runs and
 makes them shapely polygons once, keeping a polygon as traced where thinning would break it
 (:func:`surely_valid` decides most of them, GEOS's ``is_valid`` the rest); :func:`join_tiles`
 merges the parts of neighbouring tiles. A worker that only traces keeps the memory one field
@@ -21,7 +22,7 @@ import numpy as np
 import shapely
 from shapely import GeometryType
 
-from geo.network._lattice import keep_vertices_kernel
+from geo.network._lattice import band_trace_kernel, keep_vertices_kernel
 
 __all__ = [
     "QUICK_CHECK_HOLES",
@@ -101,12 +102,21 @@ def trace(
     origin: np.ndarray,
     first: np.ndarray,
     cell: float,
-    lower: float,
-    upper: float,
+    level: float,
     grids: Grids | None = None,
 ) -> Ragged | None:
-    """The area where ``lower < field <= upper``, as contourpy traces it (outer rings
-    anticlockwise, holes clockwise).
+    """The area where ``field <= level``, traced (outer rings anticlockwise, holes
+    clockwise).
+
+    A field whose outer rows and columns all lie above the level (a lattice padded beyond
+    the reach: a single tile's) is traced by our own marching squares
+    (:func:`~geo.network._lattice.band_trace_kernel`): one pass over the nodes, then only
+    the cells the level crosses. contourpy's generator passes over every node twice and
+    needs two coordinate grids as large as the field; its tracing was 2.7 ms of a 1 km
+    isochrone's 6.3 ms, and ours takes 0.7 ms. The polygons are the same: the same
+    crossings, interpolated the same way, and contourpy's rule at a saddle (a test compares
+    them on 200 fields). A tile of a larger lattice, whose polygons reach its border, is
+    traced by contourpy, which closes them along it.
 
     Parameters
     ----------
@@ -116,16 +126,23 @@ def trace(
         The lattice's origin (x, y, metres) and the field's first column and row on it.
     cell : float
         The lattice step, metres.
-    lower, upper : float
-        The levels.
+    level : float
+        The level.
     grids : dict, optional
-        Lattice coordinates kept between calls (:func:`lattice_grids`).
+        Lattice coordinates kept between calls (:func:`lattice_grids`), for contourpy.
 
     Returns
     -------
     (numpy.ndarray, numpy.ndarray, numpy.ndarray) or None
-        Flat arrays (:data:`Ragged`), in metres; None when nothing is within the levels.
+        Flat arrays (:data:`Ragged`), in metres; None when nothing is within the level.
     """
+    sides = (field[0], field[-1], field[:, 0], field[:, -1])
+    if min(float(side.min()) for side in sides) > level:  # nothing reaches the border
+        xy, ring_offsets, areas = band_trace_kernel(field, level)
+        if not len(areas):
+            return None
+        xy, ring_offsets, outer_offsets = _polygons(xy, ring_offsets, areas)
+        return origin + (xy + first) * cell, ring_offsets, outer_offsets
     # contoured in lattice units, then placed (contourpy need not copy coordinate arrays);
     # a tile's border nodes land where its neighbour's do, to the last bit
     # the class itself, not contour_generator(): that one first copies the field into a
@@ -148,12 +165,42 @@ def trace(
         fill_type=contourpy.FillType.ChunkCombinedOffsetOffset, quad_as_tri=False,
         z_interp=contourpy.ZInterp.Linear, x_chunk_size=nx - 1, y_chunk_size=ny - 1,
     )  # fmt: skip
-    filled: Any = generator.filled(lower, upper)  # (points, ring offsets, outer offsets)
+    filled: Any = generator.filled(-np.inf, level)  # (points, ring offsets, outer offsets)
     if filled[0][0] is None:
         return None
     xy, ring_offsets, outer_offsets = filled[0][0], filled[1][0], filled[2][0]
-    _on_the_border_alike(xy, field, upper)
+    _on_the_border_alike(xy, field, level)
     return origin + (xy + first) * cell, ring_offsets, outer_offsets
+
+
+def _polygons(xy: np.ndarray, offsets: np.ndarray, areas: np.ndarray) -> Ragged:
+    """Rings (outer ones of positive area, holes of negative) as polygons: each outer ring
+    followed by its holes. A hole belongs to the smallest outer ring around it (rings of one
+    level never cross, so its first vertex tells)."""
+    outer = areas > 0
+    shells = np.flatnonzero(outer)
+    if len(shells) == 1 and shells[0] == 0:  # the usual: one part, traced first
+        return xy, offsets, np.array([0, len(areas)], dtype=np.int64)
+    polygon = np.zeros(len(areas), dtype=np.int64)
+    polygon[shells] = np.arange(len(shells))
+    holes = np.flatnonzero(~outer)
+    if len(holes) and len(shells) > 1:
+        vertex_ring = np.repeat(np.arange(len(areas)), np.diff(offsets))
+        mine = outer[vertex_ring]
+        rings = shapely.linearrings(xy[mine], indices=polygon[vertex_ring[mine]])
+        shell_polygons = shapely.polygons(rings)
+        hole, shell = shapely.STRtree(shell_polygons).query(
+            shapely.points(xy[offsets[holes]]), predicate="within"
+        )
+        # the smallest shell around a hole is assigned last
+        by = np.lexsort((-areas[shells][shell], hole))
+        polygon[holes[hole[by]]] = shell[by]
+    order = np.lexsort((~outer, polygon))  # by polygon, its outer ring first
+    sizes = np.diff(offsets)[order]
+    ring_offsets = np.concatenate([[0], np.cumsum(sizes)])
+    take = np.repeat(offsets[order] - ring_offsets[:-1], sizes) + np.arange(ring_offsets[-1])
+    counts = np.bincount(polygon, minlength=len(shells))
+    return xy[take], ring_offsets, np.concatenate([[0], np.cumsum(counts)])
 
 
 def _on_the_border_alike(xy: np.ndarray, field: np.ndarray, level: float) -> None:

@@ -14,8 +14,8 @@ raster's usual loss:
 3. the kernel writes the *exact* squared distance from each node of a :data:`CELL_M` lattice
    to the nearest span (only nodes within ``reach`` plus one cell of a segment are visited,
    so every lattice edge the level crosses has exact values at both ends);
-4. contourpy traces the level ``reach`` of that field (marching squares, interpolated
-   between nodes) into polygons with holes, outer rings anticlockwise as RFC 7946 wants;
+4. the level ``reach`` of that field is traced (marching squares, interpolated between
+   nodes) into polygons with holes, outer rings anticlockwise as RFC 7946 wants;
 5. the vertices the lattice leaves along straight runs are dropped (a greedy one-pass
    thinning in compiled code, 0.1 cell; GEOS's simplify took minutes on a whole city's
    polygon), each tile's before the tiles are merged; a polygon that thinning would make
@@ -32,7 +32,7 @@ polygons meet exactly and are merged as a coverage (``coverage_union_all``).
 
 A facility's spans for every minutes value come from one Dijkstra bounded by the largest
 (:class:`SourceWalker`), which touches only the nodes it reaches: no per-facility pass over
-the whole network. contourpy holds the GIL, so many facilities are shared among processes
+the whole network. The tracing holds the GIL, so many facilities are shared among processes
 (:mod:`geo.analysis.isochrones`), not threads.
 """
 
@@ -281,15 +281,12 @@ def _traced(
     field: np.ndarray,
     tile: _Tile,
     cell: float,
-    lower: float,
-    upper: float,
+    level: float,
     grids: Grids | None = None,
 ) -> Ragged | None:
-    if field.min() > upper:
-        return None
     x0, y0, i0, j0 = tile[:4]
     first = np.array([i0, j0], dtype=float)
-    return trace(field, np.array([x0, y0]), first, cell, lower, upper, grids)
+    return trace(field, np.array([x0, y0]), first, cell, level, grids)
 
 
 def _merged(pieces: list[tuple[Ragged, _Tile]], cell: float) -> shapely.Geometry:
@@ -332,10 +329,9 @@ def _fields(
     combine: object,
     reach: float,
     cell: float,
-    lower: float,
-    upper: float,
+    level: float,
 ) -> shapely.Geometry:
-    """Contour ``combine(field of each group)`` over tiles of one lattice, merged."""
+    """Trace ``combine(field of each group) <= level`` over tiles of one lattice, merged."""
     every = np.concatenate([g.edge for g in groups])
     if len(every) == 0:
         return shapely.MultiPolygon()
@@ -343,7 +339,7 @@ def _fields(
     grids = lattice_grids()
     for tile in _tiles(arrays, every, reach, cell):
         field = combine(*[_field(arrays, g, tile, reach, cell) for g in groups])  # type: ignore[operator]
-        piece = _traced(field, tile, cell, lower, upper, grids)
+        piece = _traced(field, tile, cell, level, grids)
         if piece is not None:
             pieces.append((piece, tile))
     return _merged(pieces, cell)
@@ -395,11 +391,11 @@ def reach_area_and_gap(
     for tile in _tiles(arrays, every, reach, cell):
         far = _field(arrays, beyond, tile, reach, cell)
         near = _field(arrays, reached, tile, reach, cell)
-        piece = _traced(near, tile, cell, -1.0, level, grids) if len(reached) else None
+        piece = _traced(near, tile, cell, level, grids) if len(reached) else None
         if piece is not None:
             pieces.append((piece, tile))
         gap = _gap_combine(level)(far, near)
-        piece = _traced(gap, tile, cell, -2 * level - 1, 0.0, grids)
+        piece = _traced(gap, tile, cell, 0.0, grids)
         if piece is not None:
             gap_pieces.append((piece, tile))
     return _merged(pieces, cell), _merged(gap_pieces, cell)
@@ -426,7 +422,7 @@ def reach_area(
         A (Multi)Polygon; empty when there are no spans of positive length.
     """
     arrays = street_arrays(net)
-    return _fields(arrays, [spans], lambda f: f, reach, cell, -1.0, reach * reach)
+    return _fields(arrays, [spans], lambda f: f, reach, cell, reach * reach)
 
 
 def gap_area(
@@ -453,4 +449,4 @@ def gap_area(
         return shapely.MultiPolygon()
     arrays = street_arrays(net)
     level = reach * reach
-    return _fields(arrays, [beyond, reached], _gap_combine(level), reach, cell, -2 * level - 1, 0.0)
+    return _fields(arrays, [beyond, reached], _gap_combine(level), reach, cell, 0.0)
