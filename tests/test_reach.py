@@ -15,6 +15,7 @@ from test_isochrones import same_area
 import geo.network.reach as reach
 from geo.analysis.isochrones import STREET_REACH_M, isochrones, reachable_segments
 from geo.analysis.study import Study
+from geo.network._kernels import fresh_spans_kernel
 from geo.network.graph import WalkNetwork
 from geo.network.reach import Spans, gap_area, reach_area, shared_walker
 from geo.network.routing import nearest_source, seeds_from_snap
@@ -182,6 +183,38 @@ def test_one_walk_per_source_reaches_what_the_multi_source_walk_does():
             pieces = [substring(net.edge_geometry[e], a, b)
                       for e, a, b in zip(got.edge, got.start, got.end, strict=True)]  # fmt: skip
             assert shapely.union_all(pieces).length == pytest.approx(want, rel=1e-9, abs=1e-6)
+
+
+def test_a_walks_fresh_pieces_are_its_spans_less_the_limit_befores():
+    # limit 0: edge 3 from 0 to 10 m and around a source on edge 5; limit 1 adds edge 3's
+    # 10-30 m, edge 4 whole, and widens the source's piece on both sides (overlapping)
+    edge, start, end, limit = fresh_spans_kernel(
+        np.array([3, 5, 4, 3, 5, 5]), np.array([0.0, 40.0, 0.0, 0.0, 20.0, 45.0]),
+        np.array([10.0, 60.0, 80.0, 30.0, 50.0, 70.0]), np.array([0, 0, 1, 1, 1, 1]),
+    )  # fmt: skip
+    got = sorted(zip(limit.tolist(), edge.tolist(), start.tolist(), end.tolist(), strict=True))
+    assert got == [(0, 3, 0.0, 10.0), (0, 5, 40.0, 60.0), (1, 3, 10.0, 30.0),
+                   (1, 4, 0.0, 80.0), (1, 5, 20.0, 40.0), (1, 5, 60.0, 70.0)]  # fmt: skip
+
+
+@pytest.mark.parametrize("data", [None, WUJIAOCHANG], ids=["sample", "wujiaochang"])
+def test_one_walks_areas_on_one_field_are_the_separate_ones(data):
+    study = Study.load(data)
+    net, snap = study.network, study.facility_snap("clinics")
+    limits = np.array([200.0, 700.0, 1000.0])
+    with shared_walker(net) as walker:
+        for i in np.flatnonzero(snap.ok)[:6]:
+            e = snap.edge[i : i + 1]
+            to_u = snap.offset[i] + snap.distance[i]
+            to_v = net.edge_length[e[0]] - snap.offset[i] + snap.distance[i]
+            nested = walker.spans(np.array([net.edge_u[e[0]], net.edge_v[e[0]]]),
+                                  np.array([to_u, to_v]), e, snap.offset[i : i + 1],
+                                  snap.distance[i : i + 1], limits)  # fmt: skip
+            together = reach.reach_areas(net, nested, STREET_REACH_M)
+            for spans, area in zip(nested, together, strict=True):
+                alone = reach_area(net, spans, STREET_REACH_M)
+                assert area.geom_type == alone.geom_type and area.is_valid
+                assert shapely.symmetric_difference(area, alone).area < 1e-6 * alone.area
 
 
 @pytest.mark.parametrize("data", [None, WUJIAOCHANG], ids=["sample", "wujiaochang"])

@@ -19,6 +19,7 @@ __all__ = [
     "bounded_kernel",
     "combine_kernel",
     "component_labels",
+    "fresh_spans_kernel",
     "k_nearest_kernel",
     "nearest_kernel",
     "reach_kernel",
@@ -472,3 +473,60 @@ def reach_kernel(
     for t in range(n_touched):
         dist[touched[t]] = np.inf
     return span_edge[:k], span_start[:k], span_end[:k], span_limit[:k]
+
+
+@njit(cache=True)
+def fresh_spans_kernel(span_edge, span_start, span_end, span_limit):
+    """Each limit's spans less those of the limit before it (the first limit's whole): the
+    pieces of street a walk adds as its limit grows. Spans of one limit may overlap.
+
+    Unchecked; the spans as :func:`reach_kernel` returns them (each limit's spans hold the
+    previous limit's).
+
+    Parameters
+    ----------
+    span_edge, span_start, span_end, span_limit : numpy.ndarray
+        The spans: edge, metres from ``edge_u`` where each starts and ends, limit index.
+
+    Returns
+    -------
+    span_edge, span_start, span_end, span_limit : numpy.ndarray
+        The fresh pieces, by limit.
+    """
+    n = span_edge.shape[0]
+    order = np.argsort(span_start, kind="mergesort")
+    order = order[np.argsort(span_edge[order], kind="mergesort")]
+    order = order[np.argsort(span_limit[order], kind="mergesort")]
+    edge, start, end, limit = (
+        span_edge[order],
+        span_start[order],
+        span_end[order],
+        span_limit[order],
+    )
+    key = limit * (edge.max() + 1 if n else 1) + edge  # ascending: by limit, then edge
+    out_edge = np.empty(4 * n, dtype=np.int64)
+    out_start = np.empty(4 * n)
+    out_end = np.empty(4 * n)
+    out_limit = np.empty(4 * n, dtype=np.int64)
+    k = 0
+    for s in range(n):
+        e, a, b, li = edge[s], start[s], end[s], limit[s]
+        lo = hi = 0
+        if li > 0:  # the previous limit's spans on this edge, by start
+            before = key[s] - (edge.max() + 1)
+            lo = np.searchsorted(key, before, side="left")
+            hi = np.searchsorted(key, before, side="right")
+        at = a
+        for p in range(lo, hi):
+            if end[p] <= at:
+                continue
+            if start[p] >= b:
+                break
+            if start[p] > at:
+                out_edge[k], out_start[k], out_end[k], out_limit[k] = e, at, start[p], li
+                k += 1
+            at = max(at, end[p])
+        if at < b:
+            out_edge[k], out_start[k], out_end[k], out_limit[k] = e, at, b, li
+            k += 1
+    return out_edge[:k], out_start[:k], out_end[:k], out_limit[:k]

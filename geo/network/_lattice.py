@@ -14,17 +14,19 @@ __all__ = ["band_trace_kernel", "distance_field_kernel", "keep_vertices_kernel"]
 
 @njit(cache=True, nogil=True)
 def distance_field_kernel(
-    ptr, px, py, cum, span_edge, span_start, span_end, x0, y0, cell, i0, j0, nx, ny, reach,
-    above,
+    ptr, px, py, cum, span_edge, span_start, span_end, x0, y0, cell, i0, j0, reach, above,
+    field,
 ):  # fmt: skip
-    """Squared metres from each node of a grid to the nearest of some street spans.
+    """Squared metres from each node of a grid to the nearest of some street spans, where
+    nearer than the grid holds already (in place).
 
     Unchecked. Edge ``e`` is the polyline ``px, py[ptr[e]:ptr[e+1]]`` with ``cum`` metres
     from its start at each vertex; a span is ``span_start..span_end`` metres of it. The grid's
     node ``(j, i)`` is at ``(x0 + (i0 + i) * cell, y0 + (j0 + j) * cell)``: tiles of one
     lattice compute their shared nodes exactly alike. Nodes up to one cell beyond ``reach``
     get their exact distance too (every lattice edge that crosses the level ``reach`` then
-    has exact values at both ends); farther ones get ``(reach + 2 * cell) ** 2``.
+    has exact values at both ends); farther ones keep what they hold (a new grid: filled
+    with ``(reach + 2 * cell) ** 2``, what a node that far reads as).
 
     Parameters
     ----------
@@ -34,23 +36,23 @@ def distance_field_kernel(
         The spans.
     x0, y0, cell : float
         The lattice's origin and step, metres.
-    i0, j0, nx, ny : int
-        The tile: its first column and row on the lattice, and its size.
+    i0, j0 : int
+        The grid's first column and row on the lattice.
     reach : float
         Metres.
     above : float
         What a node exactly at the level ``reach * reach`` gets instead: the next float
         above it (a node exactly at the level makes contourpy trace a ring that touches
         itself there, or one of no area).
+    field : numpy.ndarray
+        float64 (rows, columns) squared metres: lowered where a span is nearer.
 
     Returns
     -------
-    numpy.ndarray
-        float64 (ny, nx) squared metres.
+    None
     """
-    cap = (reach + 2 * cell) ** 2
+    ny, nx = field.shape
     level = reach * reach
-    field = np.full((ny, nx), cap)
     near = reach + cell
     for k in range(span_edge.shape[0]):
         e, a, b = span_edge[k], span_start[k], span_end[k]
@@ -81,7 +83,6 @@ def distance_field_kernel(
                     qx, qy = rx - t * dx, ry - t * dy
                     d2 = qx * qx + qy * qy
                     row[i] = min(row[i], above if d2 == level else d2)
-    return field
 
 
 @njit(cache=True, nogil=True)

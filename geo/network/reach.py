@@ -48,7 +48,7 @@ from typing import Any
 import numpy as np
 import shapely
 
-from geo.network._kernels import reach_kernel
+from geo.network._kernels import fresh_spans_kernel, reach_kernel
 from geo.network._lattice import distance_field_kernel
 from geo.network.contours import (
     Grids,
@@ -68,6 +68,7 @@ __all__ = [
     "gap_area",
     "reach_area",
     "reach_area_and_gap",
+    "reach_areas",
     "shared_walker",
     "street_arrays",
 ]
@@ -262,19 +263,24 @@ def _field(
     tile: _Tile,
     reach: float,
     cell: float,
+    field: np.ndarray | None = None,
 ) -> np.ndarray:
-    """The squared distances from the tile's nodes to the ``spans`` near it."""
+    """The squared distances from the tile's nodes to the ``spans`` near it (a new field, or
+    ``field`` lowered where they are nearer)."""
     x0, y0, i0, j0, tx, ty, left, bottom, right, top = tile
+    if field is None:
+        field = np.full((ty, tx), (reach + 2 * cell) ** 2)  # what a node that far reads as
     box = arrays.box[spans.edge]
     near = (box[:, 0] <= right) & (box[:, 2] >= left)
     near &= (box[:, 1] <= top) & (box[:, 3] >= bottom)
     chosen = (spans.edge[near], spans.start[near], spans.end[near])
     # nodes exactly at the level are moved just outside it, alike in every field and tile
-    # (grids of whole metres meet it): contourpy would trace a ring through such a node
+    # (grids of whole metres meet it): the tracing would pass a ring through such a node
     # that touches itself, or has no area, and tiles sharing it would not merge
     above = float(np.nextafter(reach * reach, np.inf))
-    lattice = (x0, y0, cell, i0, j0, tx, ty, reach, above)
-    return distance_field_kernel(arrays.ptr, arrays.x, arrays.y, arrays.cum, *chosen, *lattice)
+    lattice = (x0, y0, cell, i0, j0, reach, above, field)
+    distance_field_kernel(arrays.ptr, arrays.x, arrays.y, arrays.cum, *chosen, *lattice)
+    return field
 
 
 def _traced(
@@ -423,6 +429,63 @@ def reach_area(
     """
     arrays = street_arrays(net)
     return _fields(arrays, [spans], lambda f: f, reach, cell, reach * reach)
+
+
+def reach_areas(
+    net: WalkNetwork, nested: list[Spans], reach: float, cell: float = CELL_M
+) -> list[shapely.Geometry]:
+    """:func:`reach_area` of each of ``nested``, where each holds the one before it (one
+    walk's spans within ascending limits, as :meth:`SourceWalker.spans` gives them).
+
+    On one lattice and one field: the first spans' distances are computed, the area traced
+    from the part of the lattice they need, then the next spans' fresh pieces lower the
+    same field, and so on. Every street piece is visited once, where separate calls visited
+    the first spans three times for three limits (one facility's three isochrones: 2.9 →
+    xx ms). Each area is the separate call's: the same nodes of one lattice, the same values.
+
+    Parameters
+    ----------
+    net : WalkNetwork
+    nested : list of Spans
+        Each holding the one before.
+    reach : float
+        Metres either side.
+    cell : float
+        Lattice step, metres.
+
+    Returns
+    -------
+    list of shapely.Geometry
+        One (Multi)Polygon per spans, maybe empty.
+    """
+    arrays = street_arrays(net)
+    if not nested or not len(nested[-1]):
+        return [reach_area(net, spans, reach, cell) for spans in nested]
+    tiles = list(_tiles(arrays, nested[-1].edge, reach, cell))
+    if len(tiles) > 1:  # a walk wider than a tile: each area on its own
+        return [reach_area(net, spans, reach, cell) for spans in nested]
+    (tile,) = tiles
+    x0, y0, i0, j0, tx, ty = tile[:6]
+    limit = np.repeat(np.arange(len(nested)), [len(spans) for spans in nested])
+    flat = [np.concatenate([getattr(s, f) for s in nested]) for f in ("edge", "start", "end")]
+    edge, start, end, fresh = fresh_spans_kernel(*flat, limit)
+    field = np.full((ty, tx), (reach + 2 * cell) ** 2)
+    level = reach * reach
+    areas = []
+    for k, spans in enumerate(nested):
+        piece = Spans(edge[fresh == k], start[fresh == k], end[fresh == k])
+        _field(arrays, piece, tile, reach, cell, field)
+        if not len(spans):
+            areas.append(shapely.MultiPolygon())
+            continue
+        # the part of the lattice these spans need: their own lattice's, on this one
+        sx0, sy0, sx, sy = _lattice(arrays, spans.edge, reach + 2 * cell, cell)
+        col, row = round((sx0 - x0) / cell) - i0, round((sy0 - y0) / cell) - j0
+        part = field[max(row, 0) : row + sy, max(col, 0) : col + sx]
+        first = np.array([i0 + max(col, 0), j0 + max(row, 0)], dtype=float)
+        traced = trace(part, np.array([x0, y0]), first, cell, level)
+        areas.append(_merged([(traced, tile)] if traced is not None else [], cell))
+    return areas
 
 
 def gap_area(
