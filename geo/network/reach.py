@@ -467,8 +467,12 @@ def reach_areas(
     (tile,) = tiles
     x0, y0, i0, j0, tx, ty = tile[:6]
     limit = np.repeat(np.arange(len(nested)), [len(spans) for spans in nested])
-    flat = [np.concatenate([getattr(s, f) for s in nested]) for f in ("edge", "start", "end")]
-    edge, start, end, fresh = fresh_spans_kernel(*flat, limit)
+    edge, start, end, fresh = fresh_spans_kernel(
+        np.concatenate([spans.edge for spans in nested]),
+        np.concatenate([spans.start for spans in nested]),
+        np.concatenate([spans.end for spans in nested]),
+        limit,
+    )
     field = np.full((ty, tx), (reach + 2 * cell) ** 2)
     level = reach * reach
     areas = []
