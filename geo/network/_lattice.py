@@ -169,6 +169,7 @@ def band_trace_kernel(z, level):
     # a cell's corners anticlockwise: bottom-left, bottom-right, top-right, top-left (bits
     # 0-3 of its case when inside); its edge k runs from corner k to corner k + 1, and
     # "leaves" the inside when corner k is in and k + 1 out: a ring's segment starts there
+    # (bits 0-3 of ``leaving``, cleared once traced; the case is kept in bits 4-7)
     leaving = np.zeros((ny - 1, nx - 1), dtype=np.uint8)
     starts = 0
     for j in range(ny - 1):
@@ -180,7 +181,7 @@ def band_trace_kernel(z, level):
             if bottom_left != bottom_right or top_left != top_right or bottom_left != top_left:
                 case = bottom_left | (bottom_right << 1) | (top_right << 2) | (top_left << 3)
                 out = case & ~((case >> 1) | ((case & 1) << 3))  # corner k in, k + 1 out
-                leaving[j, i] = out
+                leaving[j, i] = out | (case << 4)  # and the case itself, above
                 starts += 1 + (case == 5 or case == 10)
             bottom_left, top_left = bottom_right, top_right
     rings = starts // 4 + 1
@@ -189,11 +190,18 @@ def band_trace_kernel(z, level):
     areas = np.zeros(rings)
     n = 0
     ring = 0
-    dj = (-1, 0, 1, 0)  # the neighbour across edge k, entered by its edge (k + 2) % 4
-    di = (0, 1, 0, -1)
+    dj = np.array([-1, 0, 1, 0])  # the neighbour across edge k, entered by its edge k + 2
+    di = np.array([0, 1, 0, -1])
+    # the edge a segment leaves a cell by, from the cell's case (no saddle): the one edge
+    # that enters the inside, corner k out and k + 1 in
+    exit_edge = np.zeros(16, dtype=np.int64)
+    for case in range(16):
+        for k in range(4):
+            if not (case >> k) & 1 and (case >> ((k + 1) % 4)) & 1:
+                exit_edge[case] = k
     for j0 in range(ny - 1):
         for i0 in range(nx - 1):
-            if leaving[j0, i0] == 0:
+            if leaving[j0, i0] & 15 == 0:
                 continue
             for k0 in range(4):
                 if not (leaving[j0, i0] >> k0) & 1:
@@ -201,39 +209,35 @@ def band_trace_kernel(z, level):
                 j, i, k = j0, i0, k0  # a ring starts here: followed back to this edge
                 first = n
                 area = 0.0
+                px = py = 0.0
                 while True:
-                    leaving[j, i] &= ~np.uint8(1 << k)
+                    cell = leaving[j, i]
+                    leaving[j, i] = cell & ~np.uint8(1 << k)
                     # the vertex on edge k, interpolated from the edge's lower node
                     if k == 0 or k == 2:
                         r = j + (k == 2)
                         z0, z1 = z[r, i], z[r, i + 1]
                         frac = (z1 - level) / (z1 - z0)
-                        xy[n, 0] = i * frac + (i + 1) * (1.0 - frac)
-                        xy[n, 1] = r
+                        x, y = i * frac + (i + 1) * (1.0 - frac), float(r)
                     else:
                         c = i + (k == 1)
                         z0, z1 = z[j, c], z[j + 1, c]
                         frac = (z1 - level) / (z1 - z0)
-                        xy[n, 0] = c
-                        xy[n, 1] = j * frac + (j + 1) * (1.0 - frac)
+                        x, y = float(c), j * frac + (j + 1) * (1.0 - frac)
+                    xy[n, 0] = x
+                    xy[n, 1] = y
                     if n > first:
-                        area += xy[n - 1, 0] * xy[n, 1] - xy[n, 0] * xy[n - 1, 1]
+                        area += px * y - x * py
+                    px, py = x, y
                     n += 1
-                    corners = (
-                        (z[j, i] <= level)
-                        | ((z[j, i + 1] <= level) << 1)
-                        | ((z[j + 1, i + 1] <= level) << 2)
-                        | ((z[j + 1, i] <= level) << 3)
-                    )
+                    corners = cell >> 4
                     # it leaves the cell by an edge that enters the inside: at a saddle the
                     # next one anticlockwise when the middle is inside, else the one before
                     if corners == 5 or corners == 10:
                         middle = 0.25 * (z[j, i] + z[j, i + 1] + z[j + 1, i + 1] + z[j + 1, i])
                         out = (k + 1) % 4 if middle <= level else (k + 3) % 4
                     else:
-                        out = (k + 1) % 4
-                        while (corners >> out) & 1 or not (corners >> ((out + 1) % 4)) & 1:
-                            out = (out + 1) % 4
+                        out = exit_edge[corners]
                     j, i, k = j + dj[out], i + di[out], (out + 2) % 4
                     if j == j0 and i == i0 and k == k0:
                         break

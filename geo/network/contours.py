@@ -34,6 +34,7 @@ __all__ = [
     "lattice_grids",
     "surely_valid",
     "thin",
+    "thin_each",
     "trace",
     "tracing_process",
 ]
@@ -285,6 +286,42 @@ def thin(
         repaired = shapely.get_parts(shapely.get_parts(shapely.make_valid(parts[small])))
         parts = np.concatenate([np.delete(parts, small), _polygons_of(repaired)])
     return parts
+
+
+def thin_each(pieces: list[Ragged | None], cell: float) -> list[np.ndarray]:
+    """:func:`thin` of each of ``pieces`` (None: nothing traced), in one call where all
+    come out valid: one facility's three isochrones cost one round of GEOS calls, not three.
+
+    Parameters
+    ----------
+    pieces : list of Ragged or None
+        Polygons as traced.
+    cell : float
+        The lattice step, metres.
+
+    Returns
+    -------
+    list of numpy.ndarray
+        Polygons, one array per piece.
+    """
+    traced = [piece for piece in pieces if piece is not None]
+    if len(traced) < 2:
+        return [thin(p, cell) if p is not None else np.array([], dtype=object) for p in pieces]
+    points = np.concatenate([xy for xy, _, _ in traced])
+    shift = np.cumsum([0] + [len(xy) for xy, _, _ in traced[:-1]])  # where each one starts
+    ring_shift = np.cumsum([0] + [len(rings) - 1 for _, rings, _ in traced[:-1]])
+    rings = np.concatenate(
+        [[0]] + [r[1:] + at for (_, r, _), at in zip(traced, shift, strict=True)]
+    )
+    parts = np.concatenate(
+        [[0]] + [p[1:] + at for (_, _, p), at in zip(traced, ring_shift, strict=True)]
+    )
+    counts = [len(p) - 1 for _, _, p in traced]
+    polygons = thin((points, rings, parts), cell)
+    if len(polygons) != sum(counts):  # one was repaired into more parts or none: one by one
+        return [thin(p, cell) if p is not None else np.array([], dtype=object) for p in pieces]
+    split = iter(np.split(polygons, np.cumsum(counts)[:-1]))
+    return [next(split) if p is not None else np.array([], dtype=object) for p in pieces]
 
 
 def _polygons_of(parts: np.ndarray) -> np.ndarray:

@@ -56,6 +56,7 @@ from geo.network.contours import (
     join_tiles,
     lattice_grids,
     thin,
+    thin_each,
     trace,
 )
 from geo.network.graph import WalkNetwork
@@ -306,27 +307,24 @@ def _merged(pieces: list[tuple[Ragged, _Tile]], cell: float) -> shapely.Geometry
     if not pieces:
         return shapely.MultiPolygon()
     if len(pieces) == 1:
-        area = shapely.MultiPolygon(thin(pieces[0][0], cell))
-    else:
-        inner, border = [], []
-        for piece, (x0, y0, i0, j0, tx, ty, *_) in pieces:
-            left, bottom = x0 + i0 * cell, y0 + j0 * cell
-            right, top = x0 + (i0 + tx - 1) * cell, y0 + (j0 + ty - 1) * cell
-            # thinned first (far fewer vertices to merge), its border kept vertex for vertex
-            parts = thin(piece, cell, (left, bottom, right, top))
-            box = shapely.bounds(parts)
-            edge = (box[:, 0] <= left + cell / 2) | (box[:, 2] >= right - cell / 2)
-            edge |= (box[:, 1] <= bottom + cell / 2) | (box[:, 3] >= top - cell / 2)
-            inner.append(parts[~edge])
-            border.append(parts[edge])
-        # every part is thinned already, but for the vertices kept on the borders; the
-        # joined ones keep those too: thinning them again made a city's gap zone one
-        # polygon of 3.7M vertices that only GEOS's is_valid could check (a minute), and
-        # the union of a valid coverage of valid parts is valid as it is
-        joined = join_tiles(np.concatenate(border))
-        area = shapely.MultiPolygon([*np.concatenate(inner), *joined])
-    # one part reads as a Polygon, as a buffer union gives it
-    return shapely.get_geometry(area, 0) if shapely.get_num_geometries(area) == 1 else area
+        return _one_area(thin(pieces[0][0], cell))
+    inner, border = [], []
+    for piece, (x0, y0, i0, j0, tx, ty, *_) in pieces:
+        left, bottom = x0 + i0 * cell, y0 + j0 * cell
+        right, top = x0 + (i0 + tx - 1) * cell, y0 + (j0 + ty - 1) * cell
+        # thinned first (far fewer vertices to merge), its border kept vertex for vertex
+        parts = thin(piece, cell, (left, bottom, right, top))
+        box = shapely.bounds(parts)
+        edge = (box[:, 0] <= left + cell / 2) | (box[:, 2] >= right - cell / 2)
+        edge |= (box[:, 1] <= bottom + cell / 2) | (box[:, 3] >= top - cell / 2)
+        inner.append(parts[~edge])
+        border.append(parts[edge])
+    # every part is thinned already, but for the vertices kept on the borders; the
+    # joined ones keep those too: thinning them again made a city's gap zone one
+    # polygon of 3.7M vertices that only GEOS's is_valid could check (a minute), and
+    # the union of a valid coverage of valid parts is valid as it is
+    joined = join_tiles(np.concatenate(border))
+    return _one_area(np.concatenate([*inner, joined]))
 
 
 def _fields(
@@ -475,21 +473,25 @@ def reach_areas(
     )
     field = np.full((ty, tx), (reach + 2 * cell) ** 2)
     level = reach * reach
-    areas = []
+    traced: list[Ragged | None] = []
     for k, spans in enumerate(nested):
         piece = Spans(edge[fresh == k], start[fresh == k], end[fresh == k])
         _field(arrays, piece, tile, reach, cell, field)
         if not len(spans):
-            areas.append(shapely.MultiPolygon())
+            traced.append(None)
             continue
         # the part of the lattice these spans need: their own lattice's, on this one
         sx0, sy0, sx, sy = _lattice(arrays, spans.edge, reach + 2 * cell, cell)
         col, row = round((sx0 - x0) / cell) - i0, round((sy0 - y0) / cell) - j0
         part = field[max(row, 0) : row + sy, max(col, 0) : col + sx]
         first = np.array([i0 + max(col, 0), j0 + max(row, 0)], dtype=float)
-        traced = trace(part, np.array([x0, y0]), first, cell, level)
-        areas.append(_merged([(traced, tile)] if traced is not None else [], cell))
-    return areas
+        traced.append(trace(part, np.array([x0, y0]), first, cell, level))
+    return [_one_area(parts) for parts in thin_each(traced, cell)]
+
+
+def _one_area(parts: np.ndarray) -> shapely.Geometry:
+    """Polygons as one area: one part reads as a Polygon, as a buffer union gives it."""
+    return parts[0] if len(parts) == 1 else shapely.MultiPolygon(list(parts))
 
 
 def gap_area(
