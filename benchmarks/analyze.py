@@ -24,7 +24,8 @@ serially, shown side by side. Peers, on the same data in the same run:
   by distance from the facility's nearest node; reached nodes and edges buffered, edges
   looked up one by one; union), the target's peer, and the same recipe vectorised with
   shapely 2 (edges buffered at once), a stronger one, both for a sample of facilities
-  against ours on the same facilities;
+  against ours on the same facilities, on both cores as ``analyze --per-facility`` runs
+  them (the targets are for 2 cores; the recipe as written is one process) and on one;
 - ``pyogrio.write_dataframe`` (GDAL's GeoJSON driver) writing the same output frames.
 
 The accessibility surface (``geo.analysis.surface``, 100 m cells) is timed after ``analyze``,
@@ -65,7 +66,7 @@ TARGET_BIG_MB = 6 * 1024.0
 TARGET_PEER_RATIO = 20.0
 TARGET_WRITE_RATIO = 1.5
 TARGET_ONE_MS = 50.0
-OSMNX_SAMPLE = 30
+OSMNX_SAMPLE = 60  # clinics: enough for ours to fork its two workers (16 a worker)
 
 
 def _cpu() -> float:
@@ -369,6 +370,10 @@ def child(city: str, quick: bool, peers: bool, surface_only: bool = False) -> di
             start = time.perf_counter()
             iso_module._facility_areas(study.network, sub, limits, workers=1)
             out["ours_same_s"] = time.perf_counter() - start
+            start = time.perf_counter()  # on every core, as analyze --per-facility runs it
+            iso_module._facility_areas(study.network, sub, limits, workers=out["cores"])
+            out["ours_same_cores_s"] = time.perf_counter() - start
+            out["ours_same_forked"] = len(rows) >= 16 * out["cores"] > 16
             out["peer_sample"] = len(rows)
             out["pyogrio_s"], out["ours_write_s"] = _pyogrio_peer(analysis, work)
     return out
@@ -467,11 +472,21 @@ def report(results: list[dict]) -> list[str]:
                          f"facility's isochrones {r['one_facility_ms']:.1f} ms (target <= "
                          f"{TARGET_ONE_MS:g} ms, library call + GeoJSON, no HTTP)")  # fmt: skip
         if "osmnx_s" in r:
-            ratio = r["gallery_s"] / r["ours_same_s"]
-            lines.append(f"{_verdict(ratio >= TARGET_PEER_RATIO)}  {name}: per-facility "
-                         f"isochrones {ratio:.1f}x faster than the osmnx gallery's recipe "
-                         f"({r['peer_sample']} clinics x 3 minutes: {r['gallery_s']:.2f} s vs "
-                         f"{r['ours_same_s']:.2f} s serial; target >= {TARGET_PEER_RATIO:g}x)")  # fmt: skip
+            serial = r["gallery_s"] / r["ours_same_s"]
+            cores = r["gallery_s"] / r.get("ours_same_cores_s", r["ours_same_s"])
+            if r.get("ours_same_forked"):  # the target's 2 cores; serial beside
+                lines.append(f"{_verdict(cores >= TARGET_PEER_RATIO)}  {name}: per-facility "
+                             f"isochrones {cores:.1f}x faster than the osmnx gallery's recipe "
+                             f"on {r['cores']} cores, {serial:.1f}x on one ({r['peer_sample']} "
+                             f"clinics x 3 minutes: {r['gallery_s']:.2f} s, its one process, vs "
+                             f"{r['ours_same_cores_s']:.2f} s; serial {r['ours_same_s']:.2f} s; "
+                             f"target >= {TARGET_PEER_RATIO:g}x)")  # fmt: skip
+            else:
+                lines.append(f"{_verdict(serial >= TARGET_PEER_RATIO)}  {name}: per-facility "
+                             f"isochrones {serial:.1f}x faster than the osmnx gallery's recipe "
+                             f"({r['peer_sample']} clinics x 3 minutes, too few to fork: "
+                             f"{r['gallery_s']:.2f} s vs {r['ours_same_s']:.2f} s on one core; "
+                             f"target >= {TARGET_PEER_RATIO:g}x)")  # fmt: skip
             ratio = r["osmnx_s"] / r["ours_same_s"]
             lines.append(f"{_verdict(ratio >= TARGET_PEER_RATIO)}  {name}: per-facility "
                          f"isochrones {ratio:.1f}x faster than that recipe vectorised with "

@@ -190,9 +190,18 @@ def _polygons(xy: np.ndarray, offsets: np.ndarray, areas: np.ndarray) -> Ragged:
         mine = outer[vertex_ring]
         rings = shapely.linearrings(xy[mine], indices=polygon[vertex_ring[mine]])
         shell_polygons = shapely.polygons(rings)
-        hole, shell = shapely.STRtree(shell_polygons).query(
-            shapely.points(xy[offsets[holes]]), predicate="within"
-        )
+        x, y = xy[offsets[holes]].T
+        # shells whose box holds the hole's vertex; where more than one, those that hold it
+        # (prepared: a city's one shell of a million vertices around 18,000 holes)
+        hole, shell = shapely.STRtree(shell_polygons).query(shapely.points(x, y))
+        several = np.bincount(hole, minlength=len(holes))[hole] > 1
+        if several.any():
+            shapely.prepare(shell_polygons)
+            inside = shapely.contains_xy(shell_polygons[shell[several]], x[hole[several]],
+                                         y[hole[several]])  # fmt: skip
+            keep = ~several
+            keep[np.flatnonzero(several)[inside]] = True
+            hole, shell = hole[keep], shell[keep]
         # the smallest shell around a hole is assigned last
         by = np.lexsort((-areas[shells][shell], hole))
         polygon[holes[hole[by]]] = shell[by]
