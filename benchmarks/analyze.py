@@ -66,7 +66,7 @@ TARGET_BIG_MB = 6 * 1024.0
 TARGET_PEER_RATIO = 20.0
 TARGET_WRITE_RATIO = 1.5
 TARGET_ONE_MS = 50.0
-OSMNX_SAMPLE = 60  # clinics: enough for ours to fork its two workers (16 a worker)
+OSMNX_SAMPLE = 60  # clinics (ours forks only from 64 a worker: these run on one core)
 
 
 def _cpu() -> float:
@@ -373,7 +373,8 @@ def child(city: str, quick: bool, peers: bool, surface_only: bool = False) -> di
             start = time.perf_counter()  # on every core, as analyze --per-facility runs it
             iso_module._facility_areas(study.network, sub, limits, workers=out["cores"])
             out["ours_same_cores_s"] = time.perf_counter() - start
-            out["ours_same_forked"] = len(rows) >= 16 * out["cores"] > 16
+            forks = iso_module.FORK_FACILITIES * out["cores"]
+            out["ours_same_forked"] = out["cores"] > 1 and len(rows) >= forks
             out["peer_sample"] = len(rows)
             out["pyogrio_s"], out["ours_write_s"] = _pyogrio_peer(analysis, work)
     return out

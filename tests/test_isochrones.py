@@ -142,6 +142,21 @@ def test_type_shapes_on_two_processes_are_the_serial_gap_zones_and_isochrones(mo
     assert type_shapes(study, params, (5, 10, 15), workers=1)[1].geometry.equals(iso.geometry)
 
 
+def test_per_facility_areas_on_two_processes_are_the_serial_ones(monkeypatch):
+    study = Study.load()
+    forks = []
+    monkeypatch.setattr(isochrones_module, "FORK_FACILITIES", 1)  # forked, few as they are
+    real = isochrones_module.forked_map
+    monkeypatch.setattr(isochrones_module, "forked_map", lambda *a: forks.append(a[3]) or real(*a))
+    for kind in ("clinics", "neighbor_centers"):
+        forked = isochrones(study, kind, (5, 10, 15), per_facility=True, workers=2)
+        serial = isochrones(study, kind, (5, 10, 15), per_facility=True, workers=1)
+        assert len(forked) == 3 * len(study.facilities(kind)) > 3
+        assert forked.drop(columns="geometry").equals(serial.drop(columns="geometry"))
+        assert shapely.equals_exact(forked.geometry.values, serial.geometry.values, 0).all()
+    assert forks == [2, 2]
+
+
 def test_gap_zones_are_streets_beyond_the_threshold():
     study = drawn_study()
     zones = gap_zones(study, minutes={"clinics": 15}, types=("clinics",))

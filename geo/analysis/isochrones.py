@@ -190,10 +190,14 @@ def _reached_area(
 
 
 def _walk_areas(
-    walker: SourceWalker, snap: Snap, rows: Iterable[int], limits: np.ndarray
+    net: WalkNetwork,
+    snap: Snap,
+    limits: np.ndarray,
+    rows: Iterable[int],
+    walker: SourceWalker | None = None,
 ) -> list[list[shapely.Geometry]]:
-    """For each point ``rows`` of ``snap``, its area within each of ``limits``."""
-    net = walker.net
+    """Each point ``rows`` of ``snap``'s area within each of ``limits`` (``walker``'s walk)."""
+    walker = walker or SourceWalker(net)
     out = []
     for i in rows:
         if not snap.ok[i]:
@@ -210,12 +214,6 @@ def _walk_areas(
     return out
 
 
-def _chunk_areas(
-    net: WalkNetwork, snap: Snap, limits: np.ndarray, rows: np.ndarray
-) -> list[list[shapely.Geometry]]:
-    return _walk_areas(SourceWalker(net), snap, rows.tolist(), limits)
-
-
 def _facility_areas(
     net: WalkNetwork, snap: Snap, limits: list[float], workers: int = 1
 ) -> list[list[shapely.Geometry]]:
@@ -224,11 +222,12 @@ def _facility_areas(
     tracing holds the GIL, so threads would not help; fork shares the network unpickled)."""
     ordered = np.asarray(limits, dtype=float)
     rows = np.arange(len(snap))
-    if workers < 2 or len(rows) < 16 * workers or "fork" not in mp.get_all_start_methods():
-        return _walk_areas(SourceWalker(net), snap, rows.tolist(), ordered)
+    few = len(rows) < FORK_FACILITIES * workers
+    if workers < 2 or few or "fork" not in mp.get_all_start_methods():
+        return _walk_areas(net, snap, ordered, rows.tolist())
     # interleaved chunks: facilities listed by district get an even share of dense ones
     chunks = [rows[k :: 4 * workers] for k in range(4 * workers)]
-    parts = forked_map(_chunk_areas, (net, snap, ordered), chunks, workers)
+    parts = forked_map(_walk_areas, (net, snap, ordered), chunks, workers)
     out: list[list[shapely.Geometry]] = [[] for _ in rows]
     for chunk, part in zip(chunks, parts, strict=True):
         for row, areas in zip(chunk.tolist(), part, strict=True):
@@ -251,17 +250,11 @@ def _require_network(study: Study) -> WalkNetwork:
     return study.network
 
 
-def _frame(records: list[dict], study: Study) -> gpd.GeoDataFrame:
-    """The records, their geometries in the study's CRS, as a WGS-84 frame."""
+def _frame(records: list[dict], crs: Any = "EPSG:4326") -> gpd.GeoDataFrame:
+    """The records as a WGS-84 frame, their geometries given in ``crs``."""
     geometry = [r.pop("geometry") for r in records]
-    frame = gpd.GeoDataFrame(records, geometry=geometry, crs=study.crs)
-    return frame.to_crs("EPSG:4326")
-
-
-def _wgs84_frame(records: list[dict]) -> gpd.GeoDataFrame:
-    """The records, their geometries in WGS-84 already, as a frame."""
-    geometry = [r.pop("geometry") for r in records]
-    return gpd.GeoDataFrame(records, geometry=geometry, crs="EPSG:4326")
+    frame = gpd.GeoDataFrame(records, geometry=geometry, crs=crs)
+    return frame if crs == "EPSG:4326" else frame.to_crs("EPSG:4326")
 
 
 def _minutes_list(minutes: Iterable[float]) -> list[float]:
@@ -321,12 +314,12 @@ def isochrones(
                     "type": kind, "minutes": value, "profile": walker.name, "geometry": area,
                     "facility_id": frame.index[facility], "name": frame["name"].iloc[facility],
                 })  # fmt: skip
-        return _frame(records, study)
+        return _frame(records, study.crs)
     dist = _distances(net, snap, np.arange(len(frame)), limits[-1])
     for value, limit in zip(values, limits, strict=True):
         records.append({"type": kind, "minutes": value, "profile": walker.name,
                         "geometry": _reached_area(net, dist, snap, limit)})  # fmt: skip
-    return _frame(records, study)
+    return _frame(records, study.crs)
 
 
 def isochrones_at(
@@ -368,12 +361,12 @@ def isochrones_at(
         raise UnreachableError(f"该点无法到达 / the point cannot be reached: {snap.reason[0]}")
     limits = np.array([value * walker.metres_per_minute for value in values])
     with shared_walker(net) as source_walker:
-        (areas,) = _walk_areas(source_walker, snap, [0], limits)
+        (areas,) = _walk_areas(net, snap, limits, [0], source_walker)
     records = [
         {"minutes": value, "profile": walker.name, "geometry": area}
         for value, area in zip(values, areas, strict=True)
     ]
-    return _frame(records, study)
+    return _frame(records, study.crs)
 
 
 def gap_zones(
@@ -416,7 +409,7 @@ def gap_zones(
         beyond = _as_spans(net, *_complement(net, whole, spans))
         gap = gap_area(net, beyond, _as_spans(net, whole, spans), STREET_REACH_M)
         records.append(_gap_record(params, kind, gap))
-    return _frame(records, study)
+    return _frame(records, study.crs)
 
 
 def _gap_record(
@@ -435,6 +428,9 @@ def _gap_record(
 #: Streets below which :func:`type_shapes` does not fork: on 五角场 (2,956 nodes) the
 #: whole tracing takes 0.7 s on one core, less than starting and feeding the workers.
 FORK_NODES = 10_000
+#: Facilities per worker below which per-facility areas are not forked: the grid city's 60
+#: clinics took 0.25 s on one core, 0.28 s on two (starting a pool costs half of it).
+FORK_FACILITIES = 64
 
 
 def shape_tasks_of(params: WalkParams) -> list[tuple[str, str]]:
@@ -597,4 +593,4 @@ def assemble_shapes(
         areas.update({(kind, m): area for m, area in done.items()})
     iso = [{"type": kind, "minutes": m, "profile": params.profile.name,
             "geometry": areas[kind, m]} for kind in FACILITY_LAYERS for m in minutes]  # fmt: skip
-    return _wgs84_frame(gaps), _wgs84_frame(iso)  # reprojected by the tasks (_in_wgs84)
+    return _frame(gaps), _frame(iso)  # reprojected by the tasks (_in_wgs84)
