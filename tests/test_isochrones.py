@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from functools import partial
 
 import geopandas as gpd
@@ -142,19 +143,19 @@ def test_type_shapes_on_two_processes_are_the_serial_gap_zones_and_isochrones(mo
     assert type_shapes(study, params, (5, 10, 15), workers=1)[1].geometry.equals(iso.geometry)
 
 
-def test_per_facility_areas_on_two_processes_are_the_serial_ones(monkeypatch):
+def test_per_facility_areas_on_two_threads_are_the_serial_ones(monkeypatch):
     study = Study.load()
-    forks = []
-    monkeypatch.setattr(isochrones_module, "FORK_FACILITIES", 1)  # forked, few as they are
-    real = isochrones_module.forked_map
-    monkeypatch.setattr(isochrones_module, "forked_map", lambda *a: forks.append(a[3]) or real(*a))
+    threads = set()
+    walk = isochrones_module._walk_areas
+    monkeypatch.setattr(isochrones_module, "_walk_areas",
+                        lambda *a: threads.add(threading.get_ident()) or walk(*a))  # fmt: skip
     for kind in ("clinics", "neighbor_centers"):
-        forked = isochrones(study, kind, (5, 10, 15), per_facility=True, workers=2)
+        threaded = isochrones(study, kind, (5, 10, 15), per_facility=True, workers=2)
         serial = isochrones(study, kind, (5, 10, 15), per_facility=True, workers=1)
-        assert len(forked) == 3 * len(study.facilities(kind)) > 3
-        assert forked.drop(columns="geometry").equals(serial.drop(columns="geometry"))
-        assert shapely.equals_exact(forked.geometry.values, serial.geometry.values, 0).all()
-    assert forks == [2, 2]
+        assert len(threaded) == 3 * len(study.facilities(kind)) > 3
+        assert threaded.drop(columns="geometry").equals(serial.drop(columns="geometry"))
+        assert shapely.equals_exact(threaded.geometry.values, serial.geometry.values, 0).all()
+    assert len(threads - {threading.get_ident()}) >= 2  # two workers beside this thread
 
 
 def test_gap_zones_are_streets_beyond_the_threshold():

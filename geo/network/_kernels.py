@@ -383,7 +383,7 @@ def combine_kernel(
     return out_d, out_l
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def reach_kernel(
     indptr, indices, weights, arc_edge, edge_u, edge_v, edge_length, seed_node, seed_dist,
     own_edge, own_offset, own_gap, limits, dist, stamp, token, heap_d, heap_n,
@@ -475,7 +475,7 @@ def reach_kernel(
     return span_edge[:k], span_start[:k], span_end[:k], span_limit[:k]
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def fresh_spans_kernel(span_edge, span_start, span_end, span_limit):
     """Each limit's spans less those of the limit before it (the first limit's whole): the
     pieces of street a walk adds as its limit grows. Spans of one limit may overlap.
