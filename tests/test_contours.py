@@ -142,6 +142,16 @@ def test_a_field_inside_its_border_is_traced_by_hand_computed_rings():
     # 1.5 .. 8.5 square less a hole 2.5 .. 7.5; each corner cut by a diagonal of half cells
     assert frame.area == (7**2 - 4 * 0.125) - (5**2 - 4 * 0.125)
     assert island.area == 0.5 and island.within(shapely.Polygon(frame.interiors[0]))
+    # the island widened, with a hole of its own: that hole is the island's (the smallest
+    # outer ring around it), not the frame's, whose box holds it too
+    field = np.full((15, 15), 2.0)
+    field[2:13, 2:13] = 0.0
+    field[4:11, 4:11] = 2.0
+    field[6:9, 6:9] = 0.0
+    field[7, 7] = 2.0
+    frame, island = sorted(_traced(field, 1.0), key=lambda p: -p.area)
+    assert len(frame.interiors) == len(island.interiors) == 1
+    assert frame.is_valid and island.is_valid and island.area == (3**2 - 0.5) - 0.5
 
 
 def test_a_field_inside_its_border_is_traced_as_contourpy_traces_it():
@@ -171,3 +181,29 @@ def test_a_field_inside_its_border_is_traced_as_contourpy_traces_it():
         assert shapely.is_valid(ours).all()
         apart = shapely.symmetric_difference(shapely.union_all(ours), shapely.union_all(theirs))
         assert apart.area < 1e-9
+
+
+def _ragged(polygons: list[list[list[tuple[float, float]]]]) -> contours.Ragged:
+    """Polygons (rings of points, shell first) as the flat arrays a tracing gives."""
+    xy: list[tuple[float, float]] = []
+    rings, parts = [0], [0]
+    for polygon in polygons:
+        for ring in polygon:
+            xy += [*ring, ring[0]]
+            rings.append(len(xy))
+        parts.append(len(rings) - 1)
+    return np.array(xy, dtype=float), np.array(rings), np.array(parts)
+
+
+def test_pieces_thinned_together_keep_their_own_polygons_when_one_is_repaired():
+    # a shell with a spike (traced invalid, repaired to one polygon) beside a square, and
+    # another piece's square: each piece gets back its own polygons, as thinned alone
+    spike = [[(0, 0), (20, 0), (20, 10), (30, 10), (20, 10), (20, 20), (0, 20)]]
+    first = _ragged([spike, [[(100, 0), (120, 0), (120, 20), (100, 20)]]])
+    second = _ragged([[[(200, 0), (220, 0), (220, 20), (200, 20)]]])
+    together = contours.thin_each([first, None, second], 4.0)
+    alone = [contours.thin(first, 4.0), np.array([]), contours.thin(second, 4.0)]
+    assert [len(parts) for parts in together] == [2, 0, 1]
+    for mine, theirs in zip(together, alone, strict=True):
+        assert shapely.equals(mine, theirs).all() and shapely.is_valid(mine).all()
+    assert shapely.bounds(together[0][0]).tolist() == [0, 0, 20, 20]  # the spike cut off

@@ -362,7 +362,7 @@ def connect(
             with dask.config.set(LOCAL_CLUSTER_CONFIG):  # the nannies copy it to the workers
                 cluster = LocalCluster(
                     n_workers=count,
-                    threads_per_worker=1,  # the analysis holds the GIL: processes, not threads
+                    threads_per_worker=1,  # much of the analysis holds the GIL: processes
                     processes=True,
                     host="127.0.0.1",
                     dashboard_address="127.0.0.1:0",  # any free port, this machine only

@@ -230,7 +230,7 @@ def _facility_areas(
         return _walk_areas(net, snap, ordered, rows.tolist())
     # interleaved: facilities listed by district get an even share of dense ones; one walker
     # (its scratch arrays as large as the network) per thread
-    chunks = [rows[k::workers].tolist() for k in range(workers)]
+    chunks = [rows[k::workers].tolist() for k in range(min(workers, len(rows)))]
     street_arrays(net)  # made once, before the threads share it
     with ThreadPoolExecutor(workers) as pool:
         parts = list(pool.map(partial(_walk_areas, net, snap, ordered), chunks))
@@ -292,7 +292,7 @@ def isochrones(
         One polygon per facility and minutes value, with ``facility_id`` and ``name``,
         instead of one per minutes value for the whole type.
     workers : int
-        Processes sharing the per-facility walks (forked; 1 computes them here).
+        Threads sharing the per-facility walks (1 computes them in this one).
 
     Returns
     -------
@@ -523,8 +523,9 @@ def type_shapes(
 ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
     """The gap zones of every type and the isochrones of every facility layer, as
     :func:`gap_zones` and :func:`isochrones` give them (the same rows in the same order),
-    two tasks per type shared among ``workers`` forked processes (the tracing holds the
-    GIL; fork shares the study unpickled).
+    two tasks per type shared among ``workers`` forked processes (a city's tiles are traced
+    by contourpy, which holds the GIL, and the thinning and merging hold it too; fork shares
+    the study unpickled).
 
     A type's isochrone at its own threshold (15 minutes for clinics by default) is traced
     with its gap zone, from the one distance field both need: a fifth less tracing. That

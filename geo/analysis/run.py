@@ -135,8 +135,8 @@ def analyze(
     progress : bool
         Show a progress bar.
     workers : int, optional
-        Processes for the gap zones, isochrones and per-facility isochrones (forked); default
-        every core this process may use.
+        Processes for the gap zones and isochrones (forked), threads for the per-facility
+        isochrones; default every core this process may use.
     timings : dict, optional
         Filled with the seconds each stage took, for benchmarks: ``coverage``,
         ``completeness``, ``tables`` (with ``encode_tables``), ``gap zones + isochrones``,

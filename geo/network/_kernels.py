@@ -503,7 +503,8 @@ def fresh_spans_kernel(span_edge, span_start, span_end, span_limit):
         span_end[order],
         span_limit[order],
     )
-    key = limit * (edge.max() + 1 if n else 1) + edge  # ascending: by limit, then edge
+    width = edge.max() + 1 if n else 1
+    key = limit * width + edge  # ascending: by limit, then edge
     out_edge = np.empty(4 * n, dtype=np.int64)
     out_start = np.empty(4 * n)
     out_end = np.empty(4 * n)
@@ -513,7 +514,7 @@ def fresh_spans_kernel(span_edge, span_start, span_end, span_limit):
         e, a, b, li = edge[s], start[s], end[s], limit[s]
         lo = hi = 0
         if li > 0:  # the previous limit's spans on this edge, by start
-            before = key[s] - (edge.max() + 1)
+            before = key[s] - width
             lo = np.searchsorted(key, before, side="left")
             hi = np.searchsorted(key, before, side="right")
         at = a

@@ -42,7 +42,7 @@ def distance_field_kernel(
         Metres.
     above : float
         What a node exactly at the level ``reach * reach`` gets instead: the next float
-        above it (a node exactly at the level makes contourpy trace a ring that touches
+        above it (a node exactly at the level makes the tracing pass a ring that touches
         itself there, or one of no area).
     field : numpy.ndarray
         float64 (rows, columns) squared metres: lowered where a span is nearer.
@@ -151,7 +151,9 @@ def band_trace_kernel(z, level):
 
     Unchecked. A crossing is interpolated linearly along its lattice edge from the edge's
     lower node, so the two cells that share an edge place it alike. A saddle cell joins its
-    two inside corners when the mean of its four corners is inside (contourpy's rule).
+    two inside corners when the mean of its four corners is inside (contourpy's rule). A
+    node exactly at the level counts as inside, and rings through it may touch or have no
+    area: the distance fields move such nodes just outside.
 
     Parameters
     ----------

@@ -3,8 +3,9 @@ tracing half of :mod:`geo.network.reach`, which documents what the fields hold.
 
 :func:`trace` traces the filled level of a field (marching squares, interpolated between
 nodes) into flat arrays: our own compiled tracer where the field's border lies outside the
-level, contourpy on a tile whose polygons reach its border; :func:`thin` drops the vertices the lattice leaves along straight runs and
-makes them shapely polygons once, keeping a polygon as traced where thinning would break it
+level, contourpy on a tile whose polygons reach its border. :func:`thin` drops the vertices
+the lattice leaves along straight runs and makes them shapely polygons once, keeping a
+polygon as traced where thinning would break it
 (:func:`surely_valid` decides most of them, GEOS's ``is_valid`` the rest); :func:`join_tiles`
 merges the parts of neighbouring tiles. A worker that only traces keeps the memory one field
 frees for the next (:func:`tracing_process`).
@@ -139,10 +140,10 @@ def trace(
     """
     sides = (field[0], field[-1], field[:, 0], field[:, -1])
     if min(float(side.min()) for side in sides) > level:  # nothing reaches the border
-        xy, ring_offsets, areas = band_trace_kernel(field, level)
-        if not len(areas):
+        traced = _polygons(*band_trace_kernel(field, level))
+        if traced is None:
             return None
-        xy, ring_offsets, outer_offsets = _polygons(xy, ring_offsets, areas)
+        xy, ring_offsets, outer_offsets = traced
         return origin + (xy + first) * cell, ring_offsets, outer_offsets
     # contoured in lattice units, then placed (contourpy need not copy coordinate arrays);
     # a tile's border nodes land where its neighbour's do, to the last bit
@@ -174,10 +175,19 @@ def trace(
     return origin + (xy + first) * cell, ring_offsets, outer_offsets
 
 
-def _polygons(xy: np.ndarray, offsets: np.ndarray, areas: np.ndarray) -> Ragged:
+def _polygons(xy: np.ndarray, offsets: np.ndarray, areas: np.ndarray) -> Ragged | None:
     """Rings (outer ones of positive area, holes of negative) as polygons: each outer ring
-    followed by its holes. A hole belongs to the smallest outer ring around it (rings of one
-    level never cross, so its first vertex tells)."""
+    followed by its holes; None when there are none. A hole belongs to the smallest outer
+    ring around it (rings of one level never cross, so its first vertex tells). A ring of no
+    area (through nodes exactly at the level, which the distance fields never hold) is
+    dropped."""
+    if (areas == 0).any():
+        sizes = np.diff(offsets)
+        kept = areas != 0
+        xy = xy[np.repeat(kept, sizes)]
+        offsets, areas = np.concatenate([[0], np.cumsum(sizes[kept])]), areas[kept]
+    if not (areas > 0).any():
+        return None
     outer = areas > 0
     shells = np.flatnonzero(outer)
     if len(shells) == 1 and shells[0] == 0:  # the usual: one part, traced first
@@ -202,9 +212,10 @@ def _polygons(xy: np.ndarray, offsets: np.ndarray, areas: np.ndarray) -> Ragged:
             keep = ~several
             keep[np.flatnonzero(several)[inside]] = True
             hole, shell = hole[keep], shell[keep]
-        # the smallest shell around a hole is assigned last
-        by = np.lexsort((-areas[shells][shell], hole))
-        polygon[holes[hole[by]]] = shell[by]
+        # the smallest shell around each hole: the first of its pairs by area
+        by = np.lexsort((areas[shells][shell], hole))
+        first = np.unique(hole[by], return_index=True)[1]
+        polygon[holes[hole[by][first]]] = shell[by][first]
     order = np.lexsort((~outer, polygon))  # by polygon, its outer ring first
     sizes = np.diff(offsets)[order]
     ring_offsets = np.concatenate([[0], np.cumsum(sizes)])
@@ -261,8 +272,16 @@ def thin(
     Returns
     -------
     numpy.ndarray
-        Polygons.
+        Polygons, in the order of the polygons they were traced from.
     """
+    return _thinned(polygons, cell, border)[0]
+
+
+def _thinned(
+    polygons: Ragged, cell: float, border: tuple[float, float, float, float] | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`thin`, and for each polygon the traced one it comes from (a repaired polygon
+    may come out as several, or none)."""
     xy, ring_offsets, polygon_offsets = polygons
     forced = np.zeros(len(xy), dtype=bool)
     if border is not None:
@@ -282,8 +301,9 @@ def thin(
     else:
         valid = surely_valid(parts, rings, polygon_of)
         valid[~valid] = shapely.is_valid(parts[~valid])
+    origin = np.arange(len(parts))
     if valid.all():
-        return parts
+        return parts, origin
     traced = shapely.from_ragged_array(GeometryType.POLYGON, xy, (ring_offsets, polygon_offsets))
     parts[~valid] = traced[~valid]
     # rarely the tracing itself is invalid (a ring touching itself at a saddle of the
@@ -291,15 +311,21 @@ def thin(
     broken = np.flatnonzero(~valid)
     broken = broken[~shapely.is_valid(parts[broken])]
     small = broken[shapely.get_num_coordinates(parts[broken]) <= REPAIR_VERTICES]
-    if len(small):
-        repaired = shapely.get_parts(shapely.get_parts(shapely.make_valid(parts[small])))
-        parts = np.concatenate([np.delete(parts, small), _polygons_of(repaired)])
-    return parts
+    if len(small):  # each repaired polygon's parts where it stood
+        made, index = shapely.get_parts(shapely.make_valid(parts[small]), return_index=True)
+        made, inner = shapely.get_parts(made, return_index=True)  # inside collections
+        polygonal = shapely.get_type_id(made) == GeometryType.POLYGON
+        polygonal[polygonal] = shapely.area(made[polygonal]) > 0  # not lines, not a point
+        rest = np.setdiff1d(origin, small)
+        source = np.concatenate([rest, small[index[inner]][polygonal]])
+        order = np.argsort(source, kind="stable")
+        parts, origin = np.concatenate([parts[rest], made[polygonal]])[order], source[order]
+    return parts, origin
 
 
 def thin_each(pieces: list[Ragged | None], cell: float) -> list[np.ndarray]:
-    """:func:`thin` of each of ``pieces`` (None: nothing traced), in one call where all
-    come out valid: one facility's three isochrones cost one round of GEOS calls, not three.
+    """:func:`thin` of each of ``pieces`` (None: nothing traced), in one call: one
+    facility's three isochrones cost one round of GEOS calls, not three.
 
     Parameters
     ----------
@@ -326,17 +352,10 @@ def thin_each(pieces: list[Ragged | None], cell: float) -> list[np.ndarray]:
         [[0]] + [p[1:] + at for (_, _, p), at in zip(traced, ring_shift, strict=True)]
     )
     counts = [len(p) - 1 for _, _, p in traced]
-    polygons = thin((points, rings, parts), cell)
-    if len(polygons) != sum(counts):  # one was repaired into more parts or none: one by one
-        return [thin(p, cell) if p is not None else np.array([], dtype=object) for p in pieces]
-    split = iter(np.split(polygons, np.cumsum(counts)[:-1]))
+    polygons, origin = _thinned((points, rings, parts), cell)
+    piece = np.repeat(np.arange(len(traced)), counts)[origin]  # in order: by piece
+    split = iter(np.split(polygons, np.searchsorted(piece, np.arange(1, len(traced)))))
     return [next(split) if p is not None else np.array([], dtype=object) for p in pieces]
-
-
-def _polygons_of(parts: np.ndarray) -> np.ndarray:
-    """The polygons among ``parts`` (what make_valid leaves of a polygon may hold lines)."""
-    polygonal = parts[shapely.get_type_id(parts) == GeometryType.POLYGON]
-    return polygonal[shapely.area(polygonal) > 0]
 
 
 def surely_valid(
@@ -456,8 +475,9 @@ def forked_map(
     meanwhile: Callable[[], object] | None = None,
     each: Callable[[int, Any], object] | None = None,
 ) -> list[Any]:
-    """``[call(*shared, item) for item in items]`` on ``workers`` forked processes (the
-    tracing holds the GIL, so threads would not help; fork shares ``shared`` unpickled),
+    """``[call(*shared, item) for item in items]`` on ``workers`` forked processes (a
+    tile's tracing by contourpy, the thinning and the merging hold the GIL; fork shares
+    ``shared`` unpickled),
     while this process runs ``meanwhile()``. The workers keep the memory one field frees
     for the next (:func:`tracing_process`).
 

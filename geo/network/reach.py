@@ -32,8 +32,9 @@ polygons meet exactly and are merged as a coverage (``coverage_union_all``).
 
 A facility's spans for every minutes value come from one Dijkstra bounded by the largest
 (:class:`SourceWalker`), which touches only the nodes it reaches: no per-facility pass over
-the whole network. The tracing holds the GIL, so many facilities are shared among processes
-(:mod:`geo.analysis.isochrones`), not threads.
+the whole network. The walk, the field and the tracing release the GIL (contourpy, for a
+tile whose polygons reach its border, does not), so many facilities are shared among
+threads (:mod:`geo.analysis.isochrones`).
 """
 
 from __future__ import annotations
@@ -439,8 +440,9 @@ def reach_areas(
     from the part of the lattice they need, then the next spans' fresh pieces lower the
     same field, and so on. Every street piece is visited once, where separate calls visited
     the first limit's three times (the grid city's clinics at 5, 10 and 15 minutes: 486,000
-    lattice nodes visited a facility instead of 688,000). Each area is the separate call's:
-    the same nodes of one lattice, the same values.
+    lattice nodes visited a facility instead of 688,000). Each area is the separate call's,
+    up to rounding: the same nodes of one lattice, a span's pieces measured from where the
+    previous limit ended (5e-10 m apart on 五角场).
 
     Parameters
     ----------
@@ -484,8 +486,10 @@ def reach_areas(
         # the part of the lattice these spans need: their own lattice's, on this one
         sx0, sy0, sx, sy = _lattice(arrays, spans.edge, reach + 2 * cell, cell)
         col, row = round((sx0 - x0) / cell) - i0, round((sy0 - y0) / cell) - j0
-        part = field[max(row, 0) : row + sy, max(col, 0) : col + sx]
-        first = np.array([i0 + max(col, 0), j0 + max(row, 0)], dtype=float)
+        if row < 0 or col < 0 or row + sy > ty or col + sx > tx:
+            raise ValueError("reach_areas: each spans must hold the ones before it")
+        part = field[row : row + sy, col : col + sx]
+        first = np.array([i0 + col, j0 + row], dtype=float)
         traced.append(trace(part, np.array([x0, y0]), first, cell, level))
     return [_one_area(parts) for parts in thin_each(traced, cell)]
 
