@@ -388,7 +388,6 @@ def child(city: str, quick: bool, peers: bool, surface_only: bool = False) -> di
                 start = time.perf_counter()
                 iso_module._facility_areas(study.network, sub, limits, workers=out["cores"])
                 out["ours_same_cores_s"] += time.perf_counter() - start
-            out["ours_same_parallel"] = out["cores"] > 1
             out["peer_sample"] = len(rows)
             out["pyogrio_s"], out["ours_write_s"] = _pyogrio_peer(analysis, work)
     return out
@@ -488,8 +487,8 @@ def report(results: list[dict]) -> list[str]:
                          f"{TARGET_ONE_MS:g} ms, library call + GeoJSON, no HTTP)")  # fmt: skip
         if "osmnx_s" in r:
             serial = r["gallery_s"] / r["ours_same_s"]
-            cores = r["gallery_s"] / r.get("ours_same_cores_s", r["ours_same_s"])
-            if r.get("ours_same_parallel"):  # the target's 2 cores; serial beside
+            cores = r["gallery_s"] / r["ours_same_cores_s"]
+            if r["cores"] > 1:  # the target's 2 cores; serial beside
                 lines.append(f"{_verdict(cores >= TARGET_PEER_RATIO)}  {name}: per-facility "
                              f"isochrones {cores:.1f}x faster than the osmnx gallery's recipe "
                              f"on {r['cores']} cores, {serial:.1f}x on one ({r['peer_sample']} "

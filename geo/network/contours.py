@@ -5,10 +5,10 @@ tracing half of :mod:`geo.network.reach`, which documents what the fields hold.
 nodes) into flat arrays: our own compiled tracer where the field's border lies outside the
 level, contourpy on a tile whose polygons reach its border. :func:`thin` drops the vertices
 the lattice leaves along straight runs and makes them shapely polygons once, keeping a
-polygon as traced where thinning would break it
-(:func:`surely_valid` decides most of them, GEOS's ``is_valid`` the rest); :func:`join_tiles`
-merges the parts of neighbouring tiles. A worker that only traces keeps the memory one field
-frees for the next (:func:`tracing_process`).
+polygon as traced where thinning would break it (:func:`surely_valid` decides most of them,
+GEOS's ``is_valid`` the rest); :func:`join_tiles` merges the parts of neighbouring tiles. A
+worker that only traces keeps the memory one field frees for the next
+(:func:`tracing_process`).
 """
 
 from __future__ import annotations
@@ -114,8 +114,9 @@ def trace(
     the reach: a single tile's) is traced by our own marching squares
     (:func:`~geo.network._lattice.band_trace_kernel`): one pass over the nodes, then only
     the cells the level crosses. contourpy's generator passes over every node twice and
-    needs two coordinate grids as large as the field; its tracing was 2.7 ms of a 1 km
-    isochrone's 6.3 ms, and ours takes 0.7 ms. The polygons are the same: the same
+    needs two coordinate grids as large as the field: 3.1–3.2 ms with the grids for a 1 km
+    isochrone's field (308,000 nodes), where ours takes 0.55–0.64 ms. The polygons are the
+    same: the same
     crossings, interpolated the same way, and contourpy's rule at a saddle (a test compares
     them on 200 fields). A tile of a larger lattice, whose polygons reach its border, is
     traced by contourpy, which closes them along it.
@@ -340,8 +341,8 @@ def thin_each(pieces: list[Ragged | None], cell: float) -> list[np.ndarray]:
         Polygons, one array per piece.
     """
     traced = [piece for piece in pieces if piece is not None]
-    if len(traced) < 2:
-        return [thin(p, cell) if p is not None else np.array([], dtype=object) for p in pieces]
+    if not traced:
+        return [np.array([], dtype=object) for _ in pieces]
     points = np.concatenate([xy for xy, _, _ in traced])
     shift = np.cumsum([0] + [len(xy) for xy, _, _ in traced[:-1]])  # where each one starts
     ring_shift = np.cumsum([0] + [len(rings) - 1 for _, rings, _ in traced[:-1]])

@@ -487,7 +487,9 @@ def reach_areas(
         sx0, sy0, sx, sy = _lattice(arrays, spans.edge, reach + 2 * cell, cell)
         col, row = round((sx0 - x0) / cell) - i0, round((sy0 - y0) / cell) - j0
         if row < 0 or col < 0 or row + sy > ty or col + sx > tx:
-            raise ValueError("reach_areas: each spans must hold the ones before it")
+            raise ValueError(
+                "每组路段须包含前一组 / reach_areas: each spans must hold the ones before it"
+            )
         part = field[row : row + sy, col : col + sx]
         first = np.array([i0 + col, j0 + row], dtype=float)
         traced.append(trace(part, np.array([x0, y0]), first, cell, level))
